@@ -1,0 +1,168 @@
+/* The image spec: one YAML file that declares a Lethe image (docs/spec.md documents it
+ * field by field). lethe_spec_load() parses and validates it; sections that other
+ * modules interpret (firewall, persistence) are kept as position-carrying YAML nodes,
+ * so that their errors can still name the line and column. */
+#ifndef LETHE_SPEC_H
+#define LETHE_SPEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <lethe/util.h>
+
+/* ---- A YAML document as a tree that remembers where each node stood. ---- */
+
+enum lethe_node_type {
+	LETHE_NODE_SCALAR,
+	LETHE_NODE_SEQUENCE,
+	LETHE_NODE_MAPPING,
+};
+
+struct lethe_node_pair;
+
+struct lethe_node {
+	enum lethe_node_type type;
+	unsigned line, column;       /* 1-based, where the node starts */
+	char *value;                 /* SCALAR: the text; NULL otherwise */
+	size_t n;                    /* SEQUENCE: items; MAPPING: pairs */
+	struct lethe_node **items;   /* SEQUENCE */
+	struct lethe_node_pair *pairs; /* MAPPING, in document order */
+};
+
+struct lethe_node_pair {
+	struct lethe_node *key;      /* always a SCALAR */
+	struct lethe_node *value;
+};
+
+/* Parse YAML text (one document; anchors and aliases refused; at most
+ * LETHE_YAML_MAX_NODES nodes, LETHE_YAML_MAX_DEPTH levels). name is what messages call
+ * the input. The caller frees *ret with lethe_node_free(). */
+#define LETHE_YAML_MAX_NODES 100000
+#define LETHE_YAML_MAX_DEPTH 32
+int lethe_yaml_parse(const char *name, const char *text, size_t len, struct lethe_node **ret);
+struct lethe_node *lethe_node_free(struct lethe_node *node); /* returns NULL */
+
+/* The value of key in a MAPPING, or NULL. */
+struct lethe_node *lethe_node_get(const struct lethe_node *map, const char *key);
+
+/* Checks for section interpreters. Each fails with -EBADMSG and a message of the form
+ * "FILE line L column C: WHAT ..." through lethe_error(). */
+int lethe_node_expect(const char *file, const struct lethe_node *node,
+		      enum lethe_node_type type, const char *what);
+/* Every key of map must be in allowed (NULL-terminated); an unknown key is an error
+ * that suggests the nearest allowed key ("did you mean 'packages'?"). */
+int lethe_node_check_keys(const char *file, const struct lethe_node *map,
+			  const char *const *allowed);
+/* Scalars as typed values; what names the field in the message. */
+int lethe_node_bool(const char *file, const struct lethe_node *node, const char *what,
+		    bool *ret);
+int lethe_node_uint(const char *file, const struct lethe_node *node, const char *what,
+		    uint64_t min, uint64_t max, uint64_t *ret);
+/* A scalar or a sequence of scalars, appended to *strv. */
+int lethe_node_strv(const char *file, const struct lethe_node *node, const char *what,
+		    struct lethe_strv *strv);
+/* The nearest of candidates to word by edit distance, or NULL if none is close. */
+const char *lethe_spell_suggest(const char *word, const char *const *candidates);
+
+/* ---- The spec. ---- */
+
+struct lethe_spec_file {
+	char *source;      /* resolved against the spec's directory */
+	char *destination; /* absolute path in the image */
+	mode_t mode;
+	uid_t uid;
+	gid_t gid;
+	unsigned line;
+};
+
+struct lethe_spec_user {
+	char *name;
+	uid_t uid;
+	gid_t gid;                /* primary group */
+	char *home;               /* default /nonexistent */
+	char *shell;              /* default /usr/sbin/nologin */
+	struct lethe_strv groups; /* supplementary groups, by name */
+	unsigned line;
+};
+
+struct lethe_spec_group {
+	char *name;
+	gid_t gid;
+	unsigned line;
+};
+
+struct lethe_spec_kernel {
+	char *package;             /* e.g. linux-image-cloud-amd64; NULL: no kernel */
+	struct lethe_strv modules; /* modules to load at boot (before the module lock) */
+	struct lethe_strv cmdline; /* extra kernel parameters */
+	struct lethe_strv unsafe;  /* hardening defaults the spec removes, on purpose */
+};
+
+struct lethe_spec_service {
+	char *name;
+	struct lethe_strv command; /* argv; command[0] is an absolute path in the image */
+	char *user;                /* default root */
+	char *group;               /* default: the user's primary group */
+	bool restart;              /* default true */
+	unsigned line;
+};
+
+struct lethe_spec_interface {
+	char *name;                  /* e.g. eth0 */
+	struct lethe_strv addresses; /* CIDR, IPv4 or IPv6 */
+	char *gateway4, *gateway6;   /* NULL when none */
+	unsigned line;
+};
+
+struct lethe_spec {
+	char *path;                  /* the spec file, as given */
+	char *dir;                   /* its directory, for relative sources */
+	char *name;                  /* [a-z0-9][a-z0-9-]* */
+	char *version;
+
+	/* Where packages come from. NULL/empty: the host's apt configuration. */
+	char *suite;
+	char *architecture;          /* default amd64 */
+	struct lethe_strv sources;   /* deb822 .sources files, or one-line "deb ..." entries */
+
+	struct lethe_strv packages;  /* the named packages; apt resolves their closure */
+	struct lethe_strv drop;      /* packages removed from the closure */
+	struct lethe_strv exclude;   /* path globs removed from the root */
+	struct lethe_strv include;   /* path globs kept despite exclude */
+	bool minimal;                /* profile: docs, man pages, locales excluded (default) */
+	bool allow_devices;          /* device nodes from packages allowed (default false) */
+	char *compression;           /* mkfs.erofs -z value, default "lz4hc" */
+
+	struct lethe_spec_file *files;
+	size_t n_files;
+	struct lethe_spec_user *users;
+	size_t n_users;
+	struct lethe_spec_group *groups;
+	size_t n_groups;
+
+	struct lethe_spec_kernel kernel;
+
+	struct lethe_spec_service *services;
+	size_t n_services;
+	struct lethe_spec_interface *interfaces;
+	size_t n_interfaces;
+	char *hostname;              /* default: the image name */
+
+	/* Kept for the modules that interpret them; NULL when the spec has none. */
+	const struct lethe_node *firewall;
+	const struct lethe_node *persistence;
+
+	struct lethe_node *root;     /* the whole document; owns the nodes above */
+};
+
+/* Read, parse and validate a spec. The caller frees *ret with lethe_spec_free(). */
+#define LETHE_SPEC_MAX_SIZE (1u << 20)
+int lethe_spec_load(const char *path, struct lethe_spec **ret);
+/* The same from text in memory; name is used in messages, dir for relative sources. */
+int lethe_spec_parse(const char *name, const char *dir, const char *text, size_t len,
+		     struct lethe_spec **ret);
+struct lethe_spec *lethe_spec_free(struct lethe_spec *spec); /* returns NULL */
+
+#endif

@@ -1,0 +1,239 @@
+/* Whole-or-nothing file writes, bounded reads, and full reads and writes. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include <lethe/util.h>
+
+ssize_t lethe_read_full(int fd, void *buf, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = read(fd, (char *)buf + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		done += (size_t)n;
+	}
+	return (ssize_t)done;
+}
+
+ssize_t lethe_pread_full(int fd, void *buf, size_t len, off_t off)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = pread(fd, (char *)buf + done, len - done, off + (off_t)done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		done += (size_t)n;
+	}
+	return (ssize_t)done;
+}
+
+int lethe_write_full(int fd, const void *buf, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = write(fd, (const char *)buf + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+int lethe_pwrite_full(int fd, const void *buf, size_t len, off_t off)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = pwrite(fd, (const char *)buf + done, len - done, off + (off_t)done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+int lethe_atomic_open(struct lethe_atomic_file *f, const char *path, mode_t mode)
+{
+	struct lethe_buf tmp = { 0 };
+	int fd, r;
+
+	*f = (struct lethe_atomic_file){ .fd = -1 };
+	r = lethe_buf_printf(&tmp, "%s.tmp.XXXXXX", path);
+	if (r < 0)
+		return r;
+	fd = mkostemp(tmp.data, O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		lethe_buf_release(&tmp);
+		return lethe_error(r, "cannot create a temporary file beside '%s': %s", path,
+				   strerror(-r));
+	}
+	if (fchmod(fd, mode) < 0) {
+		r = -errno;
+		unlink(tmp.data);
+		close(fd);
+		lethe_buf_release(&tmp);
+		return lethe_error(r, "cannot set the mode of '%s': %s", path, strerror(-r));
+	}
+	f->path = strdup(path);
+	if (!f->path) {
+		unlink(tmp.data);
+		close(fd);
+		lethe_buf_release(&tmp);
+		return -ENOMEM;
+	}
+	f->fd = fd;
+	f->tmp_path = tmp.data;
+	return 0;
+}
+
+int lethe_atomic_commit(struct lethe_atomic_file *f)
+{
+	int r = 0;
+
+	if (fsync(f->fd) < 0)
+		r = -errno;
+	if (close(f->fd) < 0 && r == 0)
+		r = -errno;
+	f->fd = -1;
+	if (r == 0 && rename(f->tmp_path, f->path) < 0)
+		r = -errno;
+	if (r < 0) {
+		lethe_error(r, "cannot write '%s': %s", f->path, strerror(-r));
+		lethe_atomic_abort(f);
+		return r;
+	}
+	free(f->tmp_path);
+	free(f->path);
+	f->tmp_path = f->path = NULL;
+	return 0;
+}
+
+void lethe_atomic_abort(struct lethe_atomic_file *f)
+{
+	if (!f)
+		return;
+	if (f->fd >= 0)
+		close(f->fd);
+	if (f->tmp_path)
+		unlink(f->tmp_path);
+	free(f->tmp_path);
+	free(f->path);
+	*f = (struct lethe_atomic_file){ .fd = -1 };
+}
+
+int lethe_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	struct lethe_atomic_file f;
+	int r;
+
+	r = lethe_atomic_open(&f, path, mode);
+	if (r < 0)
+		return r;
+	r = lethe_write_full(f.fd, data, len);
+	if (r < 0) {
+		lethe_error(r, "cannot write '%s': %s", path, strerror(-r));
+		lethe_atomic_abort(&f);
+		return r;
+	}
+	return lethe_atomic_commit(&f);
+}
+
+int lethe_file_read(const char *path, size_t max_size, char **ret_data, size_t *ret_len)
+{
+	struct stat st;
+	char *data;
+	ssize_t n;
+	int fd, r;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		return lethe_error(r, "cannot open '%s': %s", path, strerror(-r));
+	}
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		close(fd);
+		return lethe_error(r, "cannot stat '%s': %s", path, strerror(-r));
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return lethe_error(-EINVAL, "'%s' is not a regular file", path);
+	}
+	if ((uintmax_t)st.st_size > max_size) {
+		close(fd);
+		return lethe_error(-EFBIG, "'%s' is too large: %jd bytes, at most %zu allowed",
+				   path, (intmax_t)st.st_size, max_size);
+	}
+	data = malloc((size_t)st.st_size + 1);
+	if (!data) {
+		close(fd);
+		return -ENOMEM;
+	}
+	/* Read one byte more than expected, to notice a file that grew meanwhile. */
+	n = lethe_read_full(fd, data, (size_t)st.st_size + 1);
+	close(fd);
+	if (n < 0) {
+		free(data);
+		return lethe_error((int)n, "cannot read '%s': %s", path, strerror((int)-n));
+	}
+	if ((size_t)n > (size_t)st.st_size) {
+		free(data);
+		return lethe_error(-EFBIG, "'%s' changed while it was read", path);
+	}
+	data[n] = '\0';
+	*ret_data = data;
+	if (ret_len)
+		*ret_len = (size_t)n;
+	return 0;
+}
+
+int64_t lethe_source_date_epoch(int64_t fallback)
+{
+	const char *s = getenv("SOURCE_DATE_EPOCH");
+	char *end;
+	long long v;
+
+	if (!s || !*s)
+		return fallback;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || *end || v < 0)
+		return fallback;
+	return v;
+}
+
+void lethe_memzero(void *p, size_t len)
+{
+	sodium_memzero(p, len);
+}
+
+bool lethe_memeq_consttime(const void *a, const void *b, size_t len)
+{
+	return sodium_memcmp(a, b, len) == 0;
+}

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Install every Debian package that Lethe's build, tests, benchmarks and demo need.
+# Idempotent: runs apt-get only for what is missing, and `apt-get update` only then.
+set -euo pipefail
+
+packages=(
+	# build
+	meson ninja-build pkg-config gcc clang llvm
+	libsodium-dev libssl-dev libarchive-dev libyaml-dev libcmocka-dev
+	libnftables-dev libcryptsetup-dev libfdisk-dev libblkid-dev libjson-c-dev
+	libclang-rt-14-dev libfuzzer-14-dev
+	# image pipeline
+	erofs-utils cpio zstd kmod fdisk dosfstools busybox-static
+	# peers the tests check against
+	cryptsetup-bin minisign mtree-netbsd libarchive-tools nftables systemd-container
+	python3-jsonschema mmdebstrap
+	# booting images
+	qemu-system-x86 qemu-utils ovmf
+	# network tests
+	iproute2 iputils-ping netcat-openbsd procps util-linux
+	# benchmarks
+	openssl hyperfine time
+)
+
+# Node.js may come with the machine; take Debian's only where there is none.
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
+		missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "deps: all ${#packages[@]} packages present"
+else
+	echo "deps: installing ${missing[*]}"
+	SUDO=
+	[ "$(id -u)" -eq 0 ] || SUDO=sudo
+	export DEBIAN_FRONTEND=noninteractive
+	$SUDO apt-get update -q
+	$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# The CycloneDX validator comes from npm, into a folder of the build tree (not the repo).
+npm_dir=${LETHE_NPM_DIR:-"$(dirname "$0")/../build/npm"}
+if [ ! -d "$npm_dir/node_modules/@cyclonedx/cyclonedx-library" ]; then
+	mkdir -p "$npm_dir"
+	(cd "$npm_dir" && npm install --silent --no-audit --no-fund --no-save \
+		@cyclonedx/cyclonedx-library ajv ajv-formats ajv-formats-draft2019 >/dev/null) ||
+		echo "deps: warning: npm install of the CycloneDX validator failed" >&2
+fi

@@ -1,0 +1,41 @@
+/* The verbs, in the order `lethe --help` lists them. A verb exists when its
+ * cmd-<verb>.c does: the build defines HAVE_CMD_<VERB> for each one it finds. */
+#ifdef HAVE_CMD_SPEC
+VERB(spec, "validate an image spec")
+#endif
+#ifdef HAVE_CMD_LOCK
+VERB(lock, "resolve a spec's packages and write lethe.lock")
+#endif
+#ifdef HAVE_CMD_BUILD
+VERB(build, "build a signed, reproducible image from a spec")
+#endif
+#ifdef HAVE_CMD_RUN
+VERB(run, "boot a built image under QEMU")
+#endif
+#ifdef HAVE_CMD_WRITE
+VERB(write, "write a verified image to a USB stick or other device")
+#endif
+#ifdef HAVE_CMD_VERIFY
+VERB(verify, "verify a signature, a signed SHA256SUMS, a release or a medium")
+#endif
+#ifdef HAVE_CMD_AUDIT
+VERB(audit, "check the running system's security posture")
+#endif
+#ifdef HAVE_CMD_FIREWALL
+VERB(firewall, "show, apply or check a spec's nftables ruleset")
+#endif
+#ifdef HAVE_CMD_POWEROFF
+VERB(poweroff, "wipe and power off a running Lethe system")
+#endif
+#ifdef HAVE_CMD_VERITY
+VERB(verity, "format, verify and dump dm-verity hash trees")
+#endif
+#ifdef HAVE_CMD_KEYGEN
+VERB(keygen, "create a minisign key pair")
+#endif
+#ifdef HAVE_CMD_SIGN
+VERB(sign, "sign files with a minisign key")
+#endif
+#ifdef HAVE_CMD_SUMS
+VERB(sums, "write or check a SHA256SUMS file")
+#endif

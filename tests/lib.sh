@@ -1,0 +1,83 @@
+# Helpers for Lethe's shell tests (interop and vm). Source it first thing:
+#   . "$LETHE_SRC/tests/lib.sh"
+# Exit 0 pass, 1 fail, 77 skip (meson counts 77 as skipped).
+set -euo pipefail
+
+: "${LETHE:?run through meson test or make check}"
+: "${LETHE_SRC:?}" "${LETHE_BUILD:?}"
+
+TEST_NAME=$(basename "$0" .sh)
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/lethe-$TEST_NAME.XXXXXX")
+_cleanups=()
+_cleanup() {
+	local i
+	for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do eval "${_cleanups[i]}" || true; done
+	rm -rf "$TMP"
+}
+trap _cleanup EXIT
+# Run a command when the test ends, whatever the outcome (last added runs first).
+on_exit() { _cleanups+=("$*"); }
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+skip() { echo "SKIP: $*" >&2; exit 77; }
+note() { echo "# $*"; }
+
+# Skip when a peer tool or a machine capability is missing.
+need_cmd() {
+	local c
+	for c in "$@"; do command -v "$c" >/dev/null 2>&1 || skip "'$c' is not installed"; done
+}
+need_root() { [ "$(id -u)" -eq 0 ] || skip "needs root"; }
+
+# expect_fail CODE PATTERN CMD...: CMD must exit with CODE and print PATTERN (an
+# extended regex) on stderr.
+expect_fail() {
+	local code=$1 pattern=$2 rc=0
+	shift 2
+	"$@" >"$TMP/out" 2>"$TMP/err" || rc=$?
+	[ "$rc" -eq "$code" ] || { cat "$TMP/err" >&2; fail "'$*' exited $rc, expected $code"; }
+	grep -Eq -- "$pattern" "$TMP/err" ||
+		{ cat "$TMP/err" >&2; fail "'$*': stderr does not match '$pattern'"; }
+}
+
+# expect_ok CMD...: CMD must succeed.
+expect_ok() {
+	"$@" >"$TMP/out" 2>"$TMP/err" || { cat "$TMP/err" >&2; fail "'$*' failed"; }
+}
+
+# Flip one bit of FILE at byte OFFSET (bit 0 unless given).
+flip_bit() {
+	local file=$1 off=$2 bit=${3:-0} byte
+	byte=$(od -An -tu1 -j "$off" -N1 "$file" | tr -d ' ')
+	printf "$(printf '\\%03o' $((byte ^ (1 << bit))))" |
+		dd of="$file" bs=1 seek="$off" conv=notrunc status=none
+}
+
+# A built image for tests, shared between tests of one build tree and built once:
+# image_dir SPEC_NAME prints the output directory of examples/SPEC_NAME.yaml.
+image_dir() {
+	local name=$1 out="$LETHE_BUILD/test-images/$name"
+	mkdir -p "$LETHE_BUILD/test-images"
+	(
+		flock 9
+		if [ ! -f "$out/SHA256SUMS" ] || [ "$LETHE" -nt "$out/SHA256SUMS" ] ||
+			[ "$LETHE_SRC/examples/$name.yaml" -nt "$out/SHA256SUMS" ]; then
+			rm -rf "$out"
+			"$LETHE" build --quiet "$LETHE_SRC/examples/$name.yaml" -o "$out" \
+				--key "$(test_key)" >&2
+		fi
+	) 9>"$LETHE_BUILD/test-images/.lock"
+	echo "$out"
+}
+
+# A minisign key pair for tests, made once per build tree: prints the secret key's path;
+# the public key is beside it with .pub.
+test_key() {
+	local dir="$LETHE_BUILD/test-key"
+	mkdir -p "$dir"
+	(
+		flock 9
+		[ -f "$dir/lethe.key" ] || "$LETHE" keygen -W -p "$dir/lethe.pub" -s "$dir/lethe.key" >/dev/null
+	) 9>"$dir/.lock"
+	echo "$dir/lethe.key"
+}

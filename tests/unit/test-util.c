@@ -1,0 +1,166 @@
+/* Unit tests of lib/util. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <lethe/util.h>
+
+static void test_hex_roundtrip(void **state)
+{
+	const uint8_t in[] = { 0x00, 0x7f, 0xab, 0xff };
+	uint8_t out[4];
+	char hex[9];
+
+	lethe_hex_encode(in, sizeof(in), hex);
+	assert_string_equal(hex, "007fabff");
+	assert_int_equal(lethe_hex_decode("007FABff", out, sizeof(out)), 0);
+	assert_memory_equal(in, out, sizeof(in));
+	assert_int_equal(lethe_hex_decode("007fab", out, sizeof(out)), -EINVAL);
+	assert_int_equal(lethe_hex_decode("007fabfg", out, sizeof(out)), -EINVAL);
+}
+
+static void test_error_message(void **state)
+{
+	lethe_error_clear();
+	assert_null(lethe_error_message());
+	assert_int_equal(lethe_error(-EBADMSG, "'%s' line %d:\nbad", "x.yaml", 3), -EBADMSG);
+	assert_string_equal(lethe_error_message(), "'x.yaml' line 3: bad");
+	assert_true(lethe_error_is_check(-EBADMSG));
+	assert_true(lethe_error_is_check(-EKEYREJECTED));
+	assert_false(lethe_error_is_check(-ENOENT));
+}
+
+static void test_safe_relative(void **state)
+{
+	assert_true(lethe_path_is_safe_relative("usr/bin/busybox"));
+	assert_true(lethe_path_is_safe_relative("a/..b/c"));
+	assert_false(lethe_path_is_safe_relative("/etc/passwd"));
+	assert_false(lethe_path_is_safe_relative("../etc"));
+	assert_false(lethe_path_is_safe_relative("usr/../../etc"));
+	assert_false(lethe_path_is_safe_relative("usr/.."));
+	assert_false(lethe_path_is_safe_relative(""));
+	assert_false(lethe_path_is_safe_relative("a\nb"));
+}
+
+static void test_path_join(void **state)
+{
+	char *p = lethe_path_join("/a/", "/b");
+
+	assert_string_equal(p, "/a/b");
+	free(p);
+	p = lethe_path_join("/", "etc");
+	assert_string_equal(p, "/etc");
+	free(p);
+}
+
+static void test_buf_and_strv(void **state)
+{
+	struct lethe_buf b = { 0 };
+	struct lethe_strv s = { 0 };
+
+	assert_int_equal(lethe_buf_printf(&b, "%d-%s", 42, "x"), 0);
+	assert_int_equal(lethe_buf_puts(&b, "yz"), 0);
+	assert_string_equal(b.data, "42-xyz");
+	assert_int_equal(b.len, 6);
+	lethe_buf_release(&b);
+	assert_null(b.data);
+
+	assert_int_equal(lethe_strv_push(&s, "b"), 0);
+	assert_int_equal(lethe_strv_push(&s, "a"), 0);
+	lethe_strv_sort(&s);
+	assert_string_equal(s.v[0], "a");
+	assert_null(s.v[2]);
+	assert_true(lethe_strv_contains(&s, "b"));
+	assert_false(lethe_strv_contains(&s, "c"));
+	lethe_strv_release(&s);
+	lethe_strv_release(NULL);
+}
+
+static void test_atomic_write_and_read(void **state)
+{
+	char dir[] = "/tmp/lethe-test-util.XXXXXX";
+	char *path, *data;
+	size_t len;
+	struct stat st;
+	struct lethe_atomic_file f;
+
+	assert_non_null(mkdtemp(dir));
+	path = lethe_path_join(dir, "out");
+	assert_int_equal(lethe_file_write_atomic(path, "hello", 5, 0640), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0640);
+	assert_int_equal(lethe_file_read(path, 100, &data, &len), 0);
+	assert_int_equal(len, 5);
+	assert_string_equal(data, "hello");
+	free(data);
+	assert_int_equal(lethe_file_read(path, 4, &data, &len), -EFBIG);
+	assert_non_null(strstr(lethe_error_message(), "too large"));
+
+	/* An aborted write leaves the old file and no temporary behind. */
+	assert_int_equal(lethe_atomic_open(&f, path, 0644), 0);
+	assert_int_equal(lethe_write_full(f.fd, "partial", 7), 0);
+	lethe_atomic_abort(&f);
+	assert_int_equal(lethe_file_read(path, 100, &data, &len), 0);
+	assert_string_equal(data, "hello");
+	free(data);
+
+	assert_int_equal(lethe_rm_rf(dir), 0);
+	assert_int_equal(access(dir, F_OK), -1);
+	free(path);
+}
+
+static void test_mkdir_p(void **state)
+{
+	char dir[] = "/tmp/lethe-test-util.XXXXXX";
+	char *deep;
+	struct stat st;
+
+	assert_non_null(mkdtemp(dir));
+	deep = lethe_path_join(dir, "a/b/c");
+	assert_int_equal(lethe_mkdir_p(deep, 0755), 0);
+	assert_int_equal(stat(deep, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(lethe_mkdir_p(deep, 0755), 0);
+	assert_int_equal(lethe_rm_rf(dir), 0);
+	free(deep);
+}
+
+static void test_source_date_epoch(void **state)
+{
+	setenv("SOURCE_DATE_EPOCH", "1700000000", 1);
+	assert_int_equal(lethe_source_date_epoch(5), 1700000000);
+	setenv("SOURCE_DATE_EPOCH", "17x", 1);
+	assert_int_equal(lethe_source_date_epoch(5), 5);
+	unsetenv("SOURCE_DATE_EPOCH");
+	assert_int_equal(lethe_source_date_epoch(5), 5);
+}
+
+static void test_consttime(void **state)
+{
+	assert_true(lethe_memeq_consttime("abc", "abc", 3));
+	assert_false(lethe_memeq_consttime("abc", "abd", 3));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hex_roundtrip),
+		cmocka_unit_test(test_error_message),
+		cmocka_unit_test(test_safe_relative),
+		cmocka_unit_test(test_path_join),
+		cmocka_unit_test(test_buf_and_strv),
+		cmocka_unit_test(test_atomic_write_and_read),
+		cmocka_unit_test(test_mkdir_p),
+		cmocka_unit_test(test_source_date_epoch),
+		cmocka_unit_test(test_consttime),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
