@@ -1,0 +1,106 @@
+/* What boots a Lethe image: the kernel (vmlinuz from Debian's kernel package), the
+ * initramfs (lethe-init plus the kernel modules it must load) and the kernel cmdline
+ * (hardening defaults plus lethe.roothash=). docs/boot.md describes the formats. */
+#ifndef LETHE_BOOT_H
+#define LETHE_BOOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <lethe/spec.h>
+#include <lethe/util.h>
+
+/* ---- Kernel modules ---- */
+
+/* Caps on what a kernel package may make us read. */
+#define LETHE_BOOT_MAX_MODULES 256        /* modules in one initramfs, dependencies included */
+#define LETHE_BOOT_MAX_DEP_FILE (16u << 20) /* modules.dep, modules.builtin */
+
+/* One module to load, in load order (its dependencies come before it). */
+struct lethe_boot_module {
+	char *name; /* canonical name, '-' turned to '_': "virtio_ring" */
+	char *path; /* relative to lib/modules/VERSION: "kernel/drivers/virtio/virtio_ring.ko" */
+};
+
+struct lethe_boot_modules {
+	struct lethe_boot_module *v; /* load order: dependencies first */
+	size_t n;
+	struct lethe_strv builtin;   /* requested modules built into the kernel (nothing to load) */
+};
+
+/* The version of the kernel staged in kernel_dir (an extracted linux-image-* package):
+ * the VERSION of its only boot/vmlinuz-VERSION. The caller frees *ret_version. */
+int lethe_boot_kernel_version(const char *kernel_dir, char **ret_version);
+
+/* Make lib/modules/VERSION/modules.dep in kernel_dir if it is missing, with Debian's
+ * `depmod -b kernel_dir VERSION` (the package ships none: its maintainer script, which
+ * Lethe never runs, makes it). */
+int lethe_boot_depmod(const char *kernel_dir, const char *version);
+
+/* Resolve the requested module names (either spelling, '-' or '_') to files with all
+ * their dependencies, dependencies first, each once. A requested module that is built
+ * in goes to ret->builtin; one that is neither a module nor built in is an error
+ * (LETHE_E_INVALID). Release ret with lethe_boot_modules_release(). */
+int lethe_boot_modules_resolve(const char *kernel_dir, const char *version,
+			       const struct lethe_strv *wanted, struct lethe_boot_modules *ret);
+void lethe_boot_modules_release(struct lethe_boot_modules *m);
+
+/* ---- Initramfs ---- */
+
+/* Where lethe-init finds the modules in the initramfs: every module as
+ * LETHE_BOOT_INITRAMFS_MODDIR/NAME.ko, and the list to load, in order, in
+ * LETHE_BOOT_INITRAMFS_MODLIST: one absolute path per line, '#' lines are comments. */
+#define LETHE_BOOT_INITRAMFS_MODDIR  "/lib/modules"
+#define LETHE_BOOT_INITRAMFS_MODLIST "/etc/lethe/modules"
+
+struct lethe_boot_initramfs {
+	const char *init;                       /* lethe-init, static; becomes /init */
+	const char *kernel_dir;                 /* staged kernel package */
+	const char *version;                    /* kernel version */
+	const struct lethe_boot_modules *modules;
+	int64_t mtime;                          /* of every entry: SOURCE_DATE_EPOCH */
+};
+
+/* Write a reproducible initramfs (newc cpio, entries sorted, owner 0:0, fixed inode
+ * numbers and mtime, gzip without name or time) to path, atomically: /init, the modules,
+ * the module list, and the empty directories dev proc sys run newroot. */
+int lethe_boot_initramfs_write(const char *path, const struct lethe_boot_initramfs *opts);
+
+/* ---- Kernel cmdline ---- */
+
+#define LETHE_BOOT_CMDLINE_MAX 4096 /* COMMAND_LINE_SIZE on x86 is 2048; stay generous */
+
+/* Split a cmdline the way the kernel does: words separated by spaces, double quotes
+ * group (and are removed), a value may be quoted: key="a b". Appends to ret. */
+int lethe_boot_cmdline_split(const char *cmdline, struct lethe_strv *ret);
+
+/* The key of a parameter word: "lockdown=integrity" -> "lockdown" (length returned). */
+size_t lethe_boot_cmdline_key_len(const char *word);
+
+/* The image's cmdline, one line without newline: the hardening defaults
+ * (lethe/hardening.h), console=ttyS0, lethe.roothash=HEX, then the spec's
+ * kernel.cmdline; an entry of kernel.unsafe removes every parameter it names ("key"
+ * removes every key=..., "key=value" only that one). roothash_hex: lowercase hex.
+ * The caller frees *ret. */
+int lethe_boot_cmdline_make(const struct lethe_spec_kernel *kernel, const char *roothash_hex,
+			    char **ret);
+
+/* ---- Everything at once ---- */
+
+struct lethe_boot_artifacts {
+	const char *outdir;                     /* vmlinuz, initramfs.img, cmdline go here */
+	const struct lethe_spec_kernel *kernel; /* modules, cmdline, unsafe */
+	const char *kernel_dir;                 /* staged (extracted) kernel package */
+	const char *init;                       /* lethe-init */
+	const char *roothash_hex;
+	int64_t mtime;
+};
+
+/* The names of the files lethe_boot_make_artifacts() writes, NULL-terminated. */
+extern const char *const lethe_boot_artifact_names[];
+
+/* Write outdir/vmlinuz, outdir/initramfs.img and outdir/cmdline. */
+int lethe_boot_make_artifacts(const struct lethe_boot_artifacts *a);
+
+#endif

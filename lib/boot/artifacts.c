@@ -1,0 +1,78 @@
+/* The boot artifacts of a build in one call: vmlinuz, initramfs.img and cmdline. */
+#include <errno.h>
+
+#include <lethe/boot.h>
+
+#define MAX_KERNEL_SIZE (128u << 20)
+
+const char *const lethe_boot_artifact_names[] = { "vmlinuz", "initramfs.img", "cmdline", NULL };
+
+static int copy_kernel(const char *kernel_dir, const char *version, const char *dest)
+{
+	struct lethe_buf src = { 0 };
+	char *data = NULL;
+	size_t len;
+	int r;
+
+	r = lethe_buf_printf(&src, "%s/boot/vmlinuz-%s", kernel_dir, version);
+	if (r < 0)
+		return r;
+	r = lethe_file_read(src.data, MAX_KERNEL_SIZE, &data, &len);
+	if (r < 0)
+		r = lethe_error(r, "cannot read '%s': %s", src.data, strerror(-r));
+	else
+		r = lethe_file_write_atomic(dest, data, len, 0644);
+	free(data);
+	lethe_buf_release(&src);
+	return r;
+}
+
+static char *out_path(const char *outdir, const char *name)
+{
+	return lethe_path_join(outdir, name);
+}
+
+int lethe_boot_make_artifacts(const struct lethe_boot_artifacts *a)
+{
+	struct lethe_boot_modules mods = { 0 };
+	struct lethe_strv none = { 0 };
+	char *version = NULL, *cmdline = NULL, *p = NULL;
+	struct lethe_buf line = { 0 };
+	int r;
+
+	r = lethe_boot_kernel_version(a->kernel_dir, &version);
+	if (r < 0)
+		return r;
+	r = lethe_boot_depmod(a->kernel_dir, version);
+	if (r < 0)
+		goto out;
+	r = lethe_boot_modules_resolve(a->kernel_dir, version,
+				       a->kernel ? &a->kernel->modules : &none, &mods);
+	if (r < 0)
+		goto out;
+	p = out_path(a->outdir, "vmlinuz");
+	r = p ? copy_kernel(a->kernel_dir, version, p) : -ENOMEM;
+	free(p);
+	if (r < 0)
+		goto out;
+	p = out_path(a->outdir, "initramfs.img");
+	r = p ? lethe_boot_initramfs_write(p, &(struct lethe_boot_initramfs){
+		.init = a->init, .kernel_dir = a->kernel_dir, .version = version,
+		.modules = &mods, .mtime = a->mtime }) : -ENOMEM;
+	free(p);
+	if (r < 0)
+		goto out;
+	r = lethe_boot_cmdline_make(a->kernel, a->roothash_hex, &cmdline);
+	if (r >= 0)
+		r = lethe_buf_printf(&line, "%s\n", cmdline);
+	p = out_path(a->outdir, "cmdline");
+	if (r >= 0)
+		r = p ? lethe_file_write_atomic(p, line.data, line.len, 0644) : -ENOMEM;
+	free(p);
+out:
+	lethe_buf_release(&line);
+	free(cmdline);
+	lethe_boot_modules_release(&mods);
+	free(version);
+	return r;
+}

@@ -1,0 +1,380 @@
+/* Kernel modules for the initramfs: find the staged kernel's version, make its
+ * modules.dep with depmod, and resolve requested modules to files in load order. */
+#include <dirent.h>
+#include <errno.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <lethe/boot.h>
+
+extern char **environ;
+
+int lethe_boot_kernel_version(const char *kernel_dir, char **ret_version)
+{
+	char *boot = lethe_path_join(kernel_dir, "boot");
+	char *found = NULL;
+	struct dirent *de;
+	DIR *d;
+	int r = 0;
+
+	if (!boot)
+		return -ENOMEM;
+	d = opendir(boot);
+	if (!d) {
+		r = lethe_error(-errno, "kernel package '%s': no boot/ directory: %s", kernel_dir,
+				strerror(errno));
+		free(boot);
+		return r;
+	}
+	while ((de = readdir(d))) {
+		const char *v;
+
+		if (strncmp(de->d_name, "vmlinuz-", 8) != 0)
+			continue;
+		v = de->d_name + 8;
+		if (!*v || strchr(v, '/') || !strcmp(v, ".") || !strcmp(v, ".."))
+			continue;
+		if (found) {
+			r = lethe_error(-LETHE_E_INVALID, "kernel package '%s': more than one boot/vmlinuz-*",
+					kernel_dir);
+			goto out;
+		}
+		found = strdup(v);
+		if (!found) {
+			r = -ENOMEM;
+			goto out;
+		}
+	}
+	if (!found) {
+		r = lethe_error(-LETHE_E_INVALID, "kernel package '%s': no boot/vmlinuz-VERSION",
+				kernel_dir);
+		goto out;
+	}
+	*ret_version = found;
+	found = NULL;
+out:
+	free(found);
+	closedir(d);
+	free(boot);
+	return r;
+}
+
+static char *moddir(const char *kernel_dir, const char *version, const char *file)
+{
+	struct lethe_buf b = { 0 };
+
+	if (lethe_buf_printf(&b, "%s/lib/modules/%s%s%s", kernel_dir, version, file ? "/" : "",
+			     file ? file : "") < 0)
+		return NULL;
+	return b.data;
+}
+
+/* The depmod program: Debian keeps it in /usr/sbin, which a user's PATH may lack. */
+static const char *depmod_path(void)
+{
+	static const char *const candidates[] = { "/usr/sbin/depmod", "/sbin/depmod" };
+
+	for (size_t i = 0; i < LETHE_ARRAY_SIZE(candidates); i++)
+		if (access(candidates[i], X_OK) == 0)
+			return candidates[i];
+	return "depmod";
+}
+
+int lethe_boot_depmod(const char *kernel_dir, const char *version)
+{
+	char *dep = moddir(kernel_dir, version, "modules.dep");
+	const char *prog = depmod_path();
+	char *argv[] = { (char *)"depmod", (char *)"-b", (char *)kernel_dir, (char *)version, NULL };
+	pid_t pid;
+	int status, r;
+
+	if (!dep)
+		return -ENOMEM;
+	if (strchr(version, '/') || version[0] == '.' || version[0] == '-') {
+		free(dep);
+		return lethe_error(-LETHE_E_INVALID, "kernel version '%s' is not a plain name", version);
+	}
+	if (access(dep, F_OK) == 0) {
+		free(dep);
+		return 0;
+	}
+	free(dep);
+	r = posix_spawnp(&pid, prog, NULL, NULL, argv, environ);
+	if (r)
+		return lethe_error(-r, "cannot run '%s': %s (install kmod)", prog, strerror(r));
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return lethe_error(-EIO, "'depmod -b %s %s' failed (status %d)", kernel_dir, version,
+				   status);
+	return 0;
+}
+
+/* One line of modules.dep, split in place. */
+struct dep_entry {
+	char *path;   /* relative to lib/modules/VERSION */
+	char *name;   /* canonical name (allocated) */
+	char *deps;   /* the rest of the line: space-separated paths */
+	int state;    /* 0 unseen, 1 visiting, 2 emitted */
+};
+
+struct dep_table {
+	char *text;
+	struct dep_entry *e;
+	size_t n;
+};
+
+/* "kernel/drivers/virtio/virtio-ring.ko.xz" -> "virtio_ring". NULL on ENOMEM. */
+static char *module_name(const char *path, size_t len)
+{
+	const char *base = path, *dot;
+	char *name;
+
+	for (size_t i = 0; i < len; i++)
+		if (path[i] == '/')
+			base = path + i + 1;
+	len -= (size_t)(base - path);
+	dot = memmem(base, len, ".ko", 3);
+	if (dot)
+		len = (size_t)(dot - base);
+	name = strndup(base, len);
+	if (!name)
+		return NULL;
+	for (char *p = name; *p; p++)
+		if (*p == '-')
+			*p = '_';
+	return name;
+}
+
+static void dep_table_release(struct dep_table *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->e[i].name);
+	free(t->e);
+	free(t->text);
+	memset(t, 0, sizeof(*t));
+}
+
+static int dep_table_load(const char *file, struct dep_table *t)
+{
+	size_t len, cap = 0, lineno = 0;
+	char *line, *next;
+	int r;
+
+	r = lethe_file_read(file, LETHE_BOOT_MAX_DEP_FILE, &t->text, &len);
+	if (r < 0)
+		return lethe_error(r, "cannot read '%s': %s", file, strerror(-r));
+	for (line = t->text; line; line = next) {
+		char *colon;
+
+		lineno++;
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (!*line)
+			continue;
+		colon = strchr(line, ':');
+		if (!colon)
+			return lethe_error(-LETHE_E_INVALID, "'%s' line %zu: no ':'", file, lineno);
+		*colon = '\0';
+		if (!lethe_path_is_safe_relative(line))
+			return lethe_error(-LETHE_E_INVALID, "'%s' line %zu: unsafe path '%s'", file,
+					   lineno, line);
+		if (t->n == cap) {
+			struct dep_entry *e;
+
+			cap = cap ? cap * 2 : 1024;
+			if (cap > SIZE_MAX / sizeof(*e))
+				return -ENOMEM;
+			e = realloc(t->e, cap * sizeof(*e));
+			if (!e)
+				return -ENOMEM;
+			t->e = e;
+		}
+		t->e[t->n] = (struct dep_entry){ .path = line, .deps = colon + 1 };
+		t->e[t->n].name = module_name(line, strlen(line));
+		if (!t->e[t->n].name)
+			return -ENOMEM;
+		t->n++;
+	}
+	return 0;
+}
+
+static struct dep_entry *dep_find_name(struct dep_table *t, const char *name)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (!strcmp(t->e[i].name, name))
+			return &t->e[i];
+	return NULL;
+}
+
+static struct dep_entry *dep_find_path(struct dep_table *t, const char *path, size_t len)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (strlen(t->e[i].path) == len && !memcmp(t->e[i].path, path, len))
+			return &t->e[i];
+	return NULL;
+}
+
+static int emit(struct lethe_boot_modules *m, const struct dep_entry *e)
+{
+	struct lethe_boot_module *v;
+
+	if (m->n >= LETHE_BOOT_MAX_MODULES)
+		return lethe_error(-LETHE_E_INVALID, "more than %d kernel modules needed",
+				   LETHE_BOOT_MAX_MODULES);
+	v = realloc(m->v, (m->n + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	m->v = v;
+	v[m->n].name = strdup(e->name);
+	v[m->n].path = strdup(e->path);
+	if (!v[m->n].name || !v[m->n].path) {
+		free(v[m->n].name);
+		free(v[m->n].path);
+		return -ENOMEM;
+	}
+	m->n++;
+	return 0;
+}
+
+/* Depth-first: every dependency is emitted before the module that needs it. */
+static int visit(struct dep_table *t, struct dep_entry *e, struct lethe_boot_modules *m,
+		 unsigned depth)
+{
+	const char *p;
+	int r;
+
+	if (e->state == 2)
+		return 0;
+	if (e->state == 1 || depth > LETHE_BOOT_MAX_MODULES)
+		return lethe_error(-LETHE_E_INVALID, "modules.dep: dependency cycle through '%s'",
+				   e->name);
+	e->state = 1;
+	for (p = e->deps; *p;) {
+		size_t len;
+		struct dep_entry *d;
+
+		p += strspn(p, " \t");
+		len = strcspn(p, " \t");
+		if (!len)
+			break;
+		d = dep_find_path(t, p, len);
+		if (!d)
+			return lethe_error(-LETHE_E_INVALID, "modules.dep: '%s' needs '%.*s', which is not listed",
+					   e->path, (int)len, p);
+		r = visit(t, d, m, depth + 1);
+		if (r < 0)
+			return r;
+		p += len;
+	}
+	e->state = 2;
+	return emit(m, e);
+}
+
+/* Is name listed in modules.builtin (paths of modules built into the kernel)? */
+static int is_builtin(const char *kernel_dir, const char *version, const char *name,
+		      bool *ret)
+{
+	char *file = moddir(kernel_dir, version, "modules.builtin");
+	char *text = NULL, *line, *next;
+	size_t len;
+	int r;
+
+	if (!file)
+		return -ENOMEM;
+	*ret = false;
+	r = lethe_file_read(file, LETHE_BOOT_MAX_DEP_FILE, &text, &len);
+	if (r == -ENOENT) {
+		r = 0;
+		goto out;
+	}
+	if (r < 0) {
+		r = lethe_error(r, "cannot read '%s': %s", file, strerror(-r));
+		goto out;
+	}
+	for (line = text; line && !*ret; line = next) {
+		char *n;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (!*line)
+			continue;
+		n = module_name(line, strlen(line));
+		if (!n) {
+			r = -ENOMEM;
+			goto out;
+		}
+		*ret = !strcmp(n, name);
+		free(n);
+	}
+out:
+	free(text);
+	free(file);
+	return r;
+}
+
+void lethe_boot_modules_release(struct lethe_boot_modules *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->n; i++) {
+		free(m->v[i].name);
+		free(m->v[i].path);
+	}
+	free(m->v);
+	lethe_strv_release(&m->builtin);
+	memset(m, 0, sizeof(*m));
+}
+
+int lethe_boot_modules_resolve(const char *kernel_dir, const char *version,
+			       const struct lethe_strv *wanted, struct lethe_boot_modules *ret)
+{
+	struct lethe_boot_modules m = { 0 };
+	struct dep_table t = { 0 };
+	char *file = moddir(kernel_dir, version, "modules.dep");
+	int r;
+
+	if (!file)
+		return -ENOMEM;
+	r = dep_table_load(file, &t);
+	if (r < 0)
+		goto out;
+	for (size_t i = 0; i < wanted->n; i++) {
+		char *name = module_name(wanted->v[i], strlen(wanted->v[i]));
+		struct dep_entry *e;
+		bool builtin;
+
+		if (!name) {
+			r = -ENOMEM;
+			goto out;
+		}
+		e = dep_find_name(&t, name);
+		if (e) {
+			r = visit(&t, e, &m, 0);
+		} else {
+			r = is_builtin(kernel_dir, version, name, &builtin);
+			if (r >= 0 && !builtin)
+				r = lethe_error(-LETHE_E_INVALID,
+						"kernel %s has no module '%s' (neither in modules.dep nor built in)",
+						version, wanted->v[i]);
+			if (r >= 0 && !lethe_strv_contains(&m.builtin, name))
+				r = lethe_strv_push(&m.builtin, name);
+		}
+		free(name);
+		if (r < 0)
+			goto out;
+	}
+	*ret = m;
+	memset(&m, 0, sizeof(m));
+	r = 0;
+out:
+	lethe_boot_modules_release(&m);
+	dep_table_release(&t);
+	free(file);
+	return r;
+}

@@ -1,0 +1,291 @@
+/* Unit tests of lib/boot: module resolution, the initramfs, the cmdline. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include <lethe/boot.h>
+
+static char tmpdir[] = "/tmp/lethe-test-boot.XXXXXX";
+
+static void put(const char *rel, const char *text)
+{
+	char *p = lethe_path_join(tmpdir, rel);
+	char *slash;
+
+	assert_non_null(p);
+	slash = strrchr(p, '/');
+	*slash = '\0';
+	assert_int_equal(lethe_mkdir_p(p, 0755), 0);
+	*slash = '/';
+	assert_int_equal(lethe_file_write_atomic(p, text, strlen(text), 0644), 0);
+	free(p);
+}
+
+/* A fake kernel package: virtio_blk needs virtio and virtio_ring, virtio needs
+ * virtio_ring; dm-verity needs dm-mod; ext4 is built in. */
+static int setup(void **state)
+{
+	assert_non_null(mkdtemp(tmpdir));
+	put("k/boot/vmlinuz-9.9-test", "KERNEL");
+	put("k/lib/modules/9.9-test/modules.dep",
+	    "kernel/drivers/block/virtio_blk.ko: kernel/drivers/virtio/virtio.ko kernel/drivers/virtio/virtio_ring.ko\n"
+	    "kernel/drivers/virtio/virtio.ko: kernel/drivers/virtio/virtio_ring.ko\n"
+	    "\n"
+	    "kernel/drivers/virtio/virtio_ring.ko:\n"
+	    "kernel/drivers/md/dm-verity.ko: kernel/drivers/md/dm-mod.ko\n"
+	    "kernel/drivers/md/dm-mod.ko:\n"
+	    "kernel/a.ko: kernel/b.ko\n"
+	    "kernel/b.ko: kernel/a.ko\n");
+	put("k/lib/modules/9.9-test/modules.builtin", "kernel/fs/ext4/ext4.ko\n");
+	put("k/lib/modules/9.9-test/kernel/drivers/block/virtio_blk.ko", "BLK");
+	put("k/lib/modules/9.9-test/kernel/drivers/virtio/virtio.ko", "VIRTIO");
+	put("k/lib/modules/9.9-test/kernel/drivers/virtio/virtio_ring.ko", "RING");
+	put("k/lib/modules/9.9-test/kernel/drivers/md/dm-verity.ko", "VERITY");
+	put("k/lib/modules/9.9-test/kernel/drivers/md/dm-mod.ko", "DMMOD");
+	put("init", "#!/bin/sh\n");
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	lethe_rm_rf(tmpdir);
+	return 0;
+}
+
+static char *kdir(void)
+{
+	return lethe_path_join(tmpdir, "k");
+}
+
+static void test_kernel_version(void **state)
+{
+	char *k = kdir(), *v = NULL;
+
+	assert_int_equal(lethe_boot_kernel_version(k, &v), 0);
+	assert_string_equal(v, "9.9-test");
+	free(v);
+	free(k);
+}
+
+static void test_modules_order(void **state)
+{
+	struct lethe_strv want = { 0 };
+	struct lethe_boot_modules m = { 0 };
+	char *k = kdir();
+
+	lethe_strv_push(&want, "virtio-blk");
+	lethe_strv_push(&want, "dm_verity");
+	lethe_strv_push(&want, "virtio");
+	lethe_strv_push(&want, "ext4");
+	assert_int_equal(lethe_boot_modules_resolve(k, "9.9-test", &want, &m), 0);
+	assert_int_equal(m.n, 5);
+	assert_string_equal(m.v[0].name, "virtio_ring");
+	assert_string_equal(m.v[1].name, "virtio");
+	assert_string_equal(m.v[2].name, "virtio_blk");
+	assert_string_equal(m.v[2].path, "kernel/drivers/block/virtio_blk.ko");
+	assert_string_equal(m.v[3].name, "dm_mod");
+	assert_string_equal(m.v[4].name, "dm_verity");
+	assert_int_equal(m.builtin.n, 1);
+	assert_string_equal(m.builtin.v[0], "ext4");
+	lethe_boot_modules_release(&m);
+	lethe_strv_release(&want);
+	free(k);
+}
+
+static void test_modules_errors(void **state)
+{
+	struct lethe_strv want = { 0 };
+	struct lethe_boot_modules m = { 0 };
+	char *k = kdir();
+
+	lethe_strv_push(&want, "nosuchmod");
+	assert_int_equal(lethe_boot_modules_resolve(k, "9.9-test", &want, &m), -EBADMSG);
+	assert_non_null(strstr(lethe_error_message(), "nosuchmod"));
+	lethe_strv_release(&want);
+	lethe_strv_push(&want, "a");
+	assert_int_equal(lethe_boot_modules_resolve(k, "9.9-test", &want, &m), -EBADMSG);
+	assert_non_null(strstr(lethe_error_message(), "cycle"));
+	lethe_strv_release(&want);
+	assert_int_equal(lethe_boot_modules_resolve(k, "0.0-none", &want, &m), -ENOENT);
+	free(k);
+}
+
+/* Read the initramfs back: names, in order, with owner, mtime and content checked. */
+static void check_initramfs(const char *path)
+{
+	static const char *const names[] = {
+		"dev", "dev/console", "etc", "etc/lethe", "etc/lethe/modules", "init", "lib",
+		"lib/modules", "lib/modules/dm_mod.ko", "lib/modules/dm_verity.ko", "newroot",
+		"proc", "run", "sys",
+	};
+	struct archive *a = archive_read_new();
+	struct archive_entry *e;
+	size_t i = 0;
+	char buf[256];
+
+	archive_read_support_format_cpio(a);
+	archive_read_support_filter_gzip(a);
+	assert_int_equal(archive_read_open_filename(a, path, 4096), ARCHIVE_OK);
+	while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
+		assert_true(i < LETHE_ARRAY_SIZE(names));
+		assert_string_equal(archive_entry_pathname(e), names[i]);
+		assert_int_equal(archive_entry_uid(e), 0);
+		assert_int_equal(archive_entry_mtime(e), 1700000000);
+		if (!strcmp(names[i], "etc/lethe/modules")) {
+			la_ssize_t n = archive_read_data(a, buf, sizeof(buf) - 1);
+
+			assert_true(n > 0);
+			buf[n] = '\0';
+			assert_non_null(strstr(buf, "\n/lib/modules/dm_mod.ko\n/lib/modules/dm_verity.ko\n"));
+		}
+		if (!strcmp(names[i], "lib/modules/dm_verity.ko")) {
+			assert_int_equal(archive_read_data(a, buf, sizeof(buf)), 6);
+			assert_memory_equal(buf, "VERITY", 6);
+		}
+		if (!strcmp(names[i], "init"))
+			assert_int_equal(archive_entry_perm(e), 0755);
+		i++;
+	}
+	assert_int_equal(i, LETHE_ARRAY_SIZE(names));
+	archive_read_free(a);
+}
+
+static void test_initramfs_reproducible(void **state)
+{
+	struct lethe_strv want = { 0 };
+	struct lethe_boot_modules m = { 0 };
+	char *k = kdir(), *init = lethe_path_join(tmpdir, "init");
+	char *p1 = lethe_path_join(tmpdir, "i1.img"), *p2 = lethe_path_join(tmpdir, "i2.img");
+	char *d1 = NULL, *d2 = NULL;
+	size_t l1, l2;
+
+	lethe_strv_push(&want, "dm-verity");
+	assert_int_equal(lethe_boot_modules_resolve(k, "9.9-test", &want, &m), 0);
+	struct lethe_boot_initramfs o = { .init = init, .kernel_dir = k, .version = "9.9-test",
+					  .modules = &m, .mtime = 1700000000 };
+	if (lethe_boot_initramfs_write(p1, &o) < 0)
+		fail_msg("%s", lethe_error_message());
+	sleep(1); /* a time that leaked into the output would differ now */
+	assert_int_equal(lethe_boot_initramfs_write(p2, &o), 0);
+	assert_int_equal(lethe_file_read(p1, 1 << 20, &d1, &l1), 0);
+	assert_int_equal(lethe_file_read(p2, 1 << 20, &d2, &l2), 0);
+	assert_int_equal(l1, l2);
+	assert_memory_equal(d1, d2, l1);
+	assert_int_equal((unsigned char)d1[0], 0x1f); /* gzip */
+	check_initramfs(p1);
+	free(d1);
+	free(d2);
+	free(p1);
+	free(p2);
+	free(init);
+	free(k);
+	lethe_boot_modules_release(&m);
+	lethe_strv_release(&want);
+}
+
+static void test_cmdline_split(void **state)
+{
+	struct lethe_strv w = { 0 };
+
+	assert_int_equal(lethe_boot_cmdline_split("  a=1 b=\"x y\"  \"c d\" e\n", &w), 0);
+	assert_int_equal(w.n, 4);
+	assert_string_equal(w.v[0], "a=1");
+	assert_string_equal(w.v[1], "b=x y");
+	assert_string_equal(w.v[2], "c d");
+	assert_string_equal(w.v[3], "e");
+	lethe_strv_release(&w);
+	assert_int_equal(lethe_boot_cmdline_split("a=\"open", &w), -EBADMSG);
+	lethe_strv_release(&w);
+	assert_int_equal(lethe_boot_cmdline_key_len("lockdown=integrity"), 8);
+	assert_int_equal(lethe_boot_cmdline_key_len("slab_nomerge"), 12);
+}
+
+static void test_cmdline_make(void **state)
+{
+	struct lethe_spec_kernel k = { 0 };
+	const char *rh = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+	char *c = NULL;
+
+	lethe_strv_push(&k.cmdline, "quiet");
+	lethe_strv_push(&k.cmdline, "lethe.motd=hello world");
+	lethe_strv_push(&k.unsafe, "init_on_free");
+	lethe_strv_push(&k.unsafe, "lockdown=integrity");
+	lethe_strv_push(&k.unsafe, "vsyscall=emulate"); /* names nothing on the line */
+	assert_int_equal(lethe_boot_cmdline_make(&k, rh, &c), 0);
+	assert_string_equal(c, "init_on_alloc=1 slab_nomerge page_alloc.shuffle=1 "
+			       "randomize_kstack_offset=on vsyscall=none debugfs=off "
+			       "module.sig_enforce=1 console=ttyS0 lethe.roothash=00112233445566778899"
+			       "aabbccddeeff00112233445566778899aabbccddeeff quiet "
+			       "lethe.motd=\"hello world\"");
+	free(c);
+	assert_int_equal(lethe_boot_cmdline_make(NULL, "ABCD", &c), -EBADMSG);
+	lethe_strv_push(&k.cmdline, "lethe.roothash=00");
+	assert_int_equal(lethe_boot_cmdline_make(&k, rh, &c), -EBADMSG);
+	lethe_strv_release(&k.cmdline);
+	lethe_strv_release(&k.unsafe);
+	assert_int_equal(lethe_boot_cmdline_make(NULL, rh, &c), 0);
+	assert_non_null(strstr(c, "init_on_free=1 init_on_alloc=1 "));
+	assert_non_null(strstr(c, " lockdown=integrity module.sig_enforce=1 console=ttyS0 "));
+	free(c);
+}
+
+static void test_make_artifacts(void **state)
+{
+	struct lethe_spec_kernel k = { 0 };
+	char *kd = kdir(), *init = lethe_path_join(tmpdir, "init");
+	char *out = lethe_path_join(tmpdir, "out"), *p, *data;
+	size_t len;
+
+	lethe_strv_push(&k.modules, "virtio_blk");
+	assert_int_equal(lethe_mkdir_p(out, 0755), 0);
+	struct lethe_boot_artifacts a = { .outdir = out, .kernel = &k, .kernel_dir = kd,
+					  .init = init, .roothash_hex = "0123456789abcdef0123456789abcdef",
+					  .mtime = 1 };
+	assert_int_equal(lethe_boot_make_artifacts(&a), 0);
+	p = lethe_path_join(out, "vmlinuz");
+	assert_int_equal(lethe_file_read(p, 100, &data, &len), 0);
+	assert_string_equal(data, "KERNEL");
+	free(data);
+	free(p);
+	p = lethe_path_join(out, "cmdline");
+	assert_int_equal(lethe_file_read(p, 4096, &data, &len), 0);
+	assert_non_null(strstr(data, " lethe.roothash=0123456789abcdef0123456789abcdef\n"));
+	assert_int_equal(data[len - 1], '\n');
+	assert_null(strchr(data, '\n') + 1 - data < (ptrdiff_t)len ? "two lines" : NULL);
+	free(data);
+	free(p);
+	for (size_t i = 0; lethe_boot_artifact_names[i]; i++) {
+		p = lethe_path_join(out, lethe_boot_artifact_names[i]);
+		assert_int_equal(access(p, R_OK), 0);
+		free(p);
+	}
+	lethe_strv_release(&k.modules);
+	free(out);
+	free(init);
+	free(kd);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_kernel_version),
+		cmocka_unit_test(test_modules_order),
+		cmocka_unit_test(test_modules_errors),
+		cmocka_unit_test(test_initramfs_reproducible),
+		cmocka_unit_test(test_cmdline_split),
+		cmocka_unit_test(test_cmdline_make),
+		cmocka_unit_test(test_make_artifacts),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
