@@ -48,9 +48,10 @@ void lethe_boot_modules_release(struct lethe_boot_modules *m);
 
 /* ---- Initramfs ---- */
 
-/* Where lethe-init finds the modules in the initramfs: every module as
- * LETHE_BOOT_INITRAMFS_MODDIR/NAME.ko, and the list to load, in order, in
- * LETHE_BOOT_INITRAMFS_MODLIST: one absolute path per line, '#' lines are comments. */
+/* Where lethe-init finds the modules in the initramfs (docs/boot.md): every module at
+ * its path in the kernel package, LETHE_BOOT_INITRAMFS_MODDIR/VERSION/kernel/...ko, and
+ * the list to load, in order, in LETHE_BOOT_INITRAMFS_MODLIST: one absolute path per
+ * line, '#' lines are comments. */
 #define LETHE_BOOT_INITRAMFS_MODDIR  "/lib/modules"
 #define LETHE_BOOT_INITRAMFS_MODLIST "/etc/lethe/modules"
 

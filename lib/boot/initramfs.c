@@ -42,7 +42,7 @@ static int add(struct members *ms, const char *name, mode_t mode, dev_t rdev,
 {
 	struct member *v;
 
-	if (ms->n >= LETHE_BOOT_MAX_MODULES + 64) {
+	if (ms->n >= 4 * LETHE_BOOT_MAX_MODULES + 64) {
 		free(data);
 		return -E2BIG;
 	}
@@ -61,6 +61,39 @@ static int add(struct members *ms, const char *name, mode_t mode, dev_t rdev,
 	return 0;
 }
 
+static bool has_member(const struct members *ms, const char *name, size_t len)
+{
+	for (size_t i = 0; i < ms->n; i++)
+		if (strlen(ms->v[i].name) == len && !memcmp(ms->v[i].name, name, len))
+			return true;
+	return false;
+}
+
+/* Every directory above a member is a member too, so that cpio -i needs no -d. */
+static int add_parents(struct members *ms)
+{
+	size_t n = ms->n;
+	int r;
+
+	for (size_t i = 0; i < n; i++) {
+		for (const char *p = ms->v[i].name; (p = strchr(p, '/')); p++) {
+			char *dir;
+			size_t len = (size_t)(p - ms->v[i].name);
+
+			if (has_member(ms, ms->v[i].name, len))
+				continue;
+			dir = strndup(ms->v[i].name, len);
+			if (!dir)
+				return -ENOMEM;
+			r = add(ms, dir, S_IFDIR | 0755, 0, NULL, NULL, 0);
+			free(dir);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
 static int compare_members(const void *a, const void *b)
 {
 	return strcmp(((const struct member *)a)->name, ((const struct member *)b)->name);
@@ -70,6 +103,7 @@ static int collect(const struct lethe_boot_initramfs *o, struct members *ms)
 {
 	static const char *const dirs[] = { "dev", "etc", "etc/lethe", "lib", "lib/modules",
 					    "newroot", "proc", "run", "sys" };
+	/* Room for the modules, the fixed entries and the directories above the modules. */
 	struct lethe_buf list = { 0 };
 	int r;
 
@@ -91,12 +125,13 @@ static int collect(const struct lethe_boot_initramfs *o, struct members *ms)
 		struct lethe_buf name = { 0 };
 		char *src;
 
-		if (strchr(m->name, '/') || !lethe_path_is_safe_relative(m->path)) {
+		if (!lethe_path_is_safe_relative(m->path) || strchr(o->version, '/')) {
 			r = lethe_error(-LETHE_E_INVALID, "module '%s': unsafe path '%s'", m->name,
 					m->path);
 			break;
 		}
-		r = lethe_buf_printf(&name, "%s/%s.ko", LETHE_BOOT_INITRAMFS_MODDIR + 1, m->name);
+		r = lethe_buf_printf(&name, "%s/%s/%s", LETHE_BOOT_INITRAMFS_MODDIR + 1, o->version,
+				     m->path);
 		if (r >= 0)
 			r = lethe_buf_printf(&list, "/%s\n", name.data);
 		src = NULL;
@@ -119,10 +154,13 @@ static int collect(const struct lethe_boot_initramfs *o, struct members *ms)
 	r = add(ms, LETHE_BOOT_INITRAMFS_MODLIST + 1, S_IFREG | 0644, 0, NULL, list.data, list.len);
 	if (r < 0)
 		return r;
+	r = add_parents(ms);
+	if (r < 0)
+		return r;
 	qsort(ms->v, ms->n, sizeof(ms->v[0]), compare_members);
 	for (size_t i = 1; i < ms->n; i++)
 		if (!strcmp(ms->v[i - 1].name, ms->v[i].name))
-			return lethe_error(-LETHE_E_INVALID, "initramfs: two modules named '%s'",
+			return lethe_error(-LETHE_E_INVALID, "initramfs: two entries named '%s'",
 					   ms->v[i].name);
 	return 0;
 }
