@@ -8,6 +8,8 @@
 
 #include <lethe/util.h>
 
+#include "verbs.h"
+
 /* Exit codes, documented in README.md and every --help. */
 enum {
 	EXIT_OK = 0,
