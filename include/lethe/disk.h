@@ -1,0 +1,61 @@
+/* disk.img: a GPT disk laid out by the Discoverable Partitions Specification, with the
+ * root file system and its dm-verity hash tree in partitions whose UUIDs derive from the
+ * verity root hash as systemd-repart does. `systemd-dissect disk.img` understands it.
+ * docs/boot.md tells the derivations. */
+#ifndef LETHE_DISK_H
+#define LETHE_DISK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <lethe/util.h>
+
+/* Discoverable Partitions Specification type UUIDs (as util-linux and systemd know them). */
+#define LETHE_DISK_TYPE_ROOT_X86_64        "4f68bce3-e8cd-4db1-96e7-fbcaf984b709"
+#define LETHE_DISK_TYPE_ROOT_X86_64_VERITY "2c7357ed-ebd2-46d9-aec1-23d437ec2bf5"
+#define LETHE_DISK_TYPE_ESP                "c12a7328-f81f-11d2-ba4b-00a0c93ec93b"
+
+#define LETHE_DISK_UUID_STR 37           /* 8-4-4-4-12 and the NUL */
+#define LETHE_DISK_ALIGN (1024 * 1024)   /* every partition starts and ends on a MiB */
+#define LETHE_DISK_MAX_PARTITIONS 16
+#define LETHE_DISK_MAX_SIZE (64ull << 30)
+
+/* The partition UUIDs of the root and root-verity partitions: the first and the last
+ * 16 bytes of the root hash, in order, as lowercase 8-4-4-4-12 text, no version or
+ * variant bits changed (systemd-repart and systemd-dissect do exactly this). len >= 16. */
+int lethe_disk_verity_uuids(const uint8_t *roothash, size_t len,
+			    char data[LETHE_DISK_UUID_STR], char verity[LETHE_DISK_UUID_STR]);
+
+/* The disk GUID: the first 16 bytes of SHA-256("lethe disk guid\n" || root hash), with
+ * the version set to 4 and the variant to RFC 4122 (as systemd-repart marks the UUIDs
+ * it derives), so that the same root hash always gives the same disk. */
+int lethe_disk_guid(const uint8_t *roothash, size_t len, char guid[LETHE_DISK_UUID_STR]);
+
+/* Format text for 16 bytes: "00112233-4455-6677-8899-aabbccddeeff". */
+void lethe_disk_uuid_format(const uint8_t id[16], char out[LETHE_DISK_UUID_STR]);
+
+struct lethe_disk_partition {
+	const char *type;   /* type UUID text, e.g. LETHE_DISK_TYPE_ROOT_X86_64 */
+	const char *uuid;   /* partition UUID text */
+	const char *label;  /* GPT partition name, ASCII, at most 36 characters */
+	const char *source; /* file copied to the start of the partition, or NULL (zeros) */
+	uint64_t size;      /* bytes; 0: the source's size. Rounded up to LETHE_DISK_ALIGN */
+};
+
+struct lethe_disk_layout {
+	const char *guid;                           /* disk GUID text */
+	const struct lethe_disk_partition *parts;   /* in disk order, numbered from 1 */
+	size_t n_parts;
+};
+
+/* Write a GPT disk image to path, atomically: 1 MiB before the first partition, the
+ * partitions one after the other, each MiB-aligned, then 1 MiB for the backup GPT.
+ * The same layout and sources give the same bytes. */
+int lethe_disk_write(const char *path, const struct lethe_disk_layout *layout);
+
+/* The image of a build: root (rootfs.erofs) and root-verity (rootfs.verity) partitions,
+ * labelled "root-x86-64" and "root-x86-64-verity", UUIDs and GUID from the root hash. */
+int lethe_disk_make_image(const char *path, const char *rootfs, const char *verity,
+			  const uint8_t *roothash, size_t len);
+
+#endif
