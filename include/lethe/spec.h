@@ -48,7 +48,10 @@ struct lethe_node *lethe_node_free(struct lethe_node *node); /* returns NULL */
 struct lethe_node *lethe_node_get(const struct lethe_node *map, const char *key);
 
 /* Checks for section interpreters. Each fails with -EBADMSG and a message of the form
- * "FILE line L column C: WHAT ..." through lethe_error(). */
+ * "spec 'FILE' line L column C: WHAT ..." through lethe_error(). */
+/* Record such a message about node (NULL: no position) and return -EBADMSG. */
+int lethe_node_error(const char *file, const struct lethe_node *node, const char *fmt, ...)
+	LETHE_PRINTF(3, 4);
 int lethe_node_expect(const char *file, const struct lethe_node *node,
 		      enum lethe_node_type type, const char *what);
 /* Every key of map must be in allowed (NULL-terminated); an unknown key is an error
@@ -100,6 +103,10 @@ struct lethe_spec_kernel {
 	struct lethe_strv unsafe;  /* hardening defaults the spec removes, on purpose */
 };
 
+/* The kernel parameters every image gets unless kernel.unsafe names them (NULL-ended).
+ * kernel.cmdline may not override their keys. */
+extern const char *const lethe_spec_hardening_cmdline[];
+
 struct lethe_spec_service {
 	char *name;
 	struct lethe_strv command; /* argv; command[0] is an absolute path in the image */
@@ -121,6 +128,7 @@ struct lethe_spec {
 	char *dir;                   /* its directory, for relative sources */
 	char *name;                  /* [a-z0-9][a-z0-9-]* */
 	char *version;
+	char *description;           /* NULL when none */
 
 	/* Where packages come from. NULL/empty: the host's apt configuration. */
 	char *suite;

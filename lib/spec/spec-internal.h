@@ -1,0 +1,40 @@
+/* What the files of lib/spec share while they fill a struct lethe_spec. */
+#ifndef LETHE_SPEC_INTERNAL_H
+#define LETHE_SPEC_INTERNAL_H
+
+#include <lethe/spec.h>
+
+/* Caps on what one spec may declare; each is far above any real image. */
+#define SPEC_MAX_LIST 10000   /* packages, files, accounts, services, ... */
+#define SPEC_MAX_STRING 4096  /* any one value */
+#define SPEC_MAX_ID 65534     /* uids and gids; 65535 is (uid_t)-1 in 16 bits */
+
+struct spec_ctx {
+	const char *file; /* what messages call the spec */
+	const char *dir;  /* for relative file sources; NULL: sources are not checked */
+	struct lethe_spec *spec;
+};
+
+/* A scalar of at most SPEC_MAX_STRING bytes without control characters, copied. */
+int spec_string(struct spec_ctx *c, const struct lethe_node *node, const char *what,
+		char **ret);
+/* The same, required: node NULL is "missing required key" about map. */
+int spec_required_string(struct spec_ctx *c, const struct lethe_node *map, const char *key,
+			 char **ret);
+/* A sequence (at most SPEC_MAX_LIST items) as node, or an error naming what. */
+int spec_list(struct spec_ctx *c, const struct lethe_node *node, const char *what);
+/* An absolute, normalised path: no "//", ".", ".." components, no trailing '/'. */
+bool spec_path_is_absolute_clean(const char *path);
+
+int spec_parse_accounts(struct spec_ctx *c, const struct lethe_node *node);
+int spec_parse_files(struct spec_ctx *c, const struct lethe_node *node);
+int spec_parse_kernel(struct spec_ctx *c, const struct lethe_node *node);
+int spec_parse_services(struct spec_ctx *c, const struct lethe_node *node);
+int spec_parse_network(struct spec_ctx *c, const struct lethe_node *node);
+
+/* Accounts by name, once spec_parse_accounts() has run; NULL when absent. */
+const struct lethe_spec_user *spec_find_user(const struct lethe_spec *spec, const char *name);
+const struct lethe_spec_group *spec_find_group(const struct lethe_spec *spec, const char *name);
+const struct lethe_spec_group *spec_find_gid(const struct lethe_spec *spec, gid_t gid);
+
+#endif

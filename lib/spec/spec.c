@@ -1,0 +1,498 @@
+/* The image spec: reads the YAML, checks every field, fills struct lethe_spec. This
+ * file holds the top level and the package and root-tree fields; accounts and files,
+ * kernel, services and network have their own files. */
+#include <errno.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "spec-internal.h"
+
+static const char *const top_keys[] = {
+	"name", "version", "description", "apt", "packages", "drop", "exclude", "include",
+	"profile", "allow_devices", "compression", "files", "accounts", "kernel", "services",
+	"network", "firewall", "persistence", NULL,
+};
+
+int spec_string(struct spec_ctx *c, const struct lethe_node *node, const char *what,
+		char **ret)
+{
+	int r = lethe_node_expect(c->file, node, LETHE_NODE_SCALAR, what);
+
+	if (r < 0)
+		return r;
+	if (strlen(node->value) > SPEC_MAX_STRING)
+		return lethe_node_error(c->file, node, "%s is longer than %d bytes", what,
+					SPEC_MAX_STRING);
+	for (const unsigned char *p = (const unsigned char *)node->value; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return lethe_node_error(c->file, node, "%s contains a control character",
+						what);
+	*ret = strdup(node->value);
+	return *ret ? 0 : -ENOMEM;
+}
+
+int spec_required_string(struct spec_ctx *c, const struct lethe_node *map, const char *key,
+			 char **ret)
+{
+	const struct lethe_node *node = lethe_node_get(map, key);
+	int r;
+
+	if (!node)
+		return lethe_node_error(c->file, map, "missing required key '%s'", key);
+	r = spec_string(c, node, key, ret);
+	if (r == 0 && !**ret)
+		return lethe_node_error(c->file, node, "%s must not be empty", key);
+	return r;
+}
+
+int spec_list(struct spec_ctx *c, const struct lethe_node *node, const char *what)
+{
+	int r = lethe_node_expect(c->file, node, LETHE_NODE_SEQUENCE, what);
+
+	if (r == 0 && node->n > SPEC_MAX_LIST)
+		return lethe_node_error(c->file, node, "%s has more than %d entries", what,
+					SPEC_MAX_LIST);
+	return r;
+}
+
+bool spec_path_is_absolute_clean(const char *path)
+{
+	if (path[0] != '/' || !path[1])
+		return false;
+	return lethe_path_is_safe_relative(path + 1) && path[strlen(path) - 1] != '/';
+}
+
+/* [a-z0-9][a-z0-9-]*, at most 63 characters: usable as a file and host name. */
+static bool is_image_name(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len > 63 || *s == '-')
+		return false;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") == len;
+}
+
+/* Debian Policy 5.6.1: at least two characters of [a-z0-9+.-], starting alphanumeric. */
+static bool is_package_name(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len < 2 || len > 128 || !((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9')))
+		return false;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789+.-") == len;
+}
+
+static int parse_name_version(struct spec_ctx *c, const struct lethe_node *root)
+{
+	struct lethe_spec *spec = c->spec;
+	const struct lethe_node *node;
+	int r;
+
+	r = spec_required_string(c, root, "name", &spec->name);
+	if (r < 0)
+		return r;
+	if (!is_image_name(spec->name))
+		return lethe_node_error(c->file, lethe_node_get(root, "name"),
+					"name '%s' must match [a-z0-9][a-z0-9-]* (at most 63 characters)",
+					spec->name);
+	r = spec_required_string(c, root, "version", &spec->version);
+	if (r < 0)
+		return r;
+	if (strlen(spec->version) > 64 || strpbrk(spec->version, " \t/"))
+		return lethe_node_error(c->file, lethe_node_get(root, "version"),
+					"version '%s' must be at most 64 characters without spaces or '/'",
+					spec->version);
+	node = lethe_node_get(root, "description");
+	if (node)
+		return spec_string(c, node, "description", &spec->description);
+	return 0;
+}
+
+static bool is_arch_or_suite(const char *s)
+{
+	size_t len = strlen(s);
+
+	return len > 0 && len <= 64 &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-_.") == len;
+}
+
+/* A one-line "deb [opts] URI SUITE [COMPONENT...]" entry, or a .sources file. */
+static int parse_apt_source(struct spec_ctx *c, const struct lethe_node *node)
+{
+	char *value = NULL, *path = NULL;
+	int r;
+
+	r = spec_string(c, node, "apt source", &value);
+	if (r < 0)
+		return r;
+	if (strncmp(value, "deb ", 4) == 0) {
+		r = lethe_strv_push(&c->spec->sources, value);
+		free(value);
+		return r;
+	}
+	if (!*value || strncmp(value, "deb", 3) == 0 || strchr(value, ' ')) {
+		r = lethe_node_error(c->file, node,
+				     "apt source '%s' must be a 'deb URI SUITE COMPONENT' line or a .sources file",
+				     value);
+		free(value);
+		return r;
+	}
+	if (value[0] == '/' || !c->dir)
+		path = strdup(value);
+	else
+		path = lethe_path_join(c->dir, value);
+	free(value);
+	if (!path)
+		return -ENOMEM;
+	if (c->dir && access(path, R_OK) < 0)
+		r = lethe_node_error(c->file, node, "apt source file '%s' cannot be read: %s",
+				     path, strerror(errno));
+	else
+		r = lethe_strv_push(&c->spec->sources, path);
+	free(path);
+	return r;
+}
+
+static int parse_apt(struct spec_ctx *c, const struct lethe_node *apt)
+{
+	static const char *const keys[] = { "suite", "architecture", "sources", NULL };
+	struct lethe_spec *spec = c->spec;
+	const struct lethe_node *node;
+	int r;
+
+	if (apt) {
+		r = lethe_node_expect(c->file, apt, LETHE_NODE_MAPPING, "apt");
+		if (r == 0)
+			r = lethe_node_check_keys(c->file, apt, keys);
+		if (r < 0)
+			return r;
+	}
+	node = lethe_node_get(apt, "suite");
+	if (node) {
+		r = spec_string(c, node, "apt suite", &spec->suite);
+		if (r < 0)
+			return r;
+		if (!is_arch_or_suite(spec->suite))
+			return lethe_node_error(c->file, node, "apt suite '%s' is not a suite name",
+						spec->suite);
+	}
+	node = lethe_node_get(apt, "architecture");
+	if (node) {
+		r = spec_string(c, node, "apt architecture", &spec->architecture);
+		if (r < 0)
+			return r;
+		if (!is_arch_or_suite(spec->architecture))
+			return lethe_node_error(c->file, node,
+						"apt architecture '%s' is not a Debian architecture",
+						spec->architecture);
+	} else {
+		spec->architecture = strdup("amd64");
+		if (!spec->architecture)
+			return -ENOMEM;
+	}
+	node = lethe_node_get(apt, "sources");
+	if (!node)
+		return 0;
+	r = spec_list(c, node, "apt sources");
+	for (size_t i = 0; r == 0 && i < node->n; i++)
+		r = parse_apt_source(c, node->items[i]);
+	return r;
+}
+
+/* A list of package names, each once; required lists must not be empty. */
+static int parse_package_list(struct spec_ctx *c, const struct lethe_node *node,
+			      const char *what, struct lethe_strv *out)
+{
+	int r = spec_list(c, node, what);
+
+	for (size_t i = 0; r == 0 && i < node->n; i++) {
+		const struct lethe_node *item = node->items[i];
+
+		r = lethe_node_expect(c->file, item, LETHE_NODE_SCALAR, "a package");
+		if (r < 0)
+			break;
+		if (!is_package_name(item->value))
+			return lethe_node_error(c->file, item,
+						"'%s' is not a Debian package name (lowercase letters, digits, '+', '-', '.'; at least 2 characters)",
+						item->value);
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(node->items[j]->value, item->value))
+				return lethe_node_error(c->file, item,
+							"package '%s' is listed twice (first on line %u)",
+							item->value, node->items[j]->line);
+		r = lethe_strv_push(out, item->value);
+	}
+	return r;
+}
+
+static int parse_packages(struct spec_ctx *c, const struct lethe_node *root)
+{
+	const struct lethe_node *packages = lethe_node_get(root, "packages");
+	const struct lethe_node *drop = lethe_node_get(root, "drop");
+	int r;
+
+	if (!packages)
+		return lethe_node_error(c->file, root, "missing required key 'packages'");
+	r = parse_package_list(c, packages, "packages", &c->spec->packages);
+	if (r < 0)
+		return r;
+	if (packages->n == 0)
+		return lethe_node_error(c->file, packages, "packages must not be empty");
+	if (!drop)
+		return 0;
+	r = parse_package_list(c, drop, "drop", &c->spec->drop);
+	for (size_t i = 0; r == 0 && i < drop->n; i++)
+		if (lethe_strv_contains(&c->spec->packages, drop->items[i]->value))
+			return lethe_node_error(c->file, drop->items[i],
+						"package '%s' is both in packages and in drop",
+						drop->items[i]->value);
+	return r;
+}
+
+/* Path globs of the image root: absolute, no ".." and no control characters. */
+static int parse_globs(struct spec_ctx *c, const struct lethe_node *node, const char *what,
+		       struct lethe_strv *out)
+{
+	int r;
+
+	if (!node)
+		return 0;
+	r = spec_list(c, node, what);
+	for (size_t i = 0; r == 0 && i < node->n; i++) {
+		char *glob = NULL;
+
+		r = spec_string(c, node->items[i], what, &glob);
+		if (r < 0)
+			break;
+		if (glob[0] != '/' || strstr(glob, "/../") ||
+		    (strlen(glob) >= 3 && !strcmp(glob + strlen(glob) - 3, "/..")))
+			r = lethe_node_error(c->file, node->items[i],
+					     "%s pattern '%s' must be an absolute path without '..'",
+					     what, glob);
+		else
+			r = lethe_strv_push(out, glob);
+		free(glob);
+	}
+	return r;
+}
+
+/* mkfs.erofs (1.5) -z values: lz4, lz4hc, lz4hc,LEVEL with LEVEL 0..12; or none. */
+static bool is_compression(const char *s)
+{
+	char *end;
+	long level;
+
+	if (!strcmp(s, "lz4") || !strcmp(s, "lz4hc") || !strcmp(s, "none"))
+		return true;
+	if (strncmp(s, "lz4hc,", 6) || s[6] < '0' || s[6] > '9')
+		return false;
+	errno = 0;
+	level = strtol(s + 6, &end, 10);
+	return !errno && !*end && level >= 0 && level <= 12;
+}
+
+static int parse_tree_options(struct spec_ctx *c, const struct lethe_node *root)
+{
+	struct lethe_spec *spec = c->spec;
+	const struct lethe_node *node;
+	int r;
+
+	r = parse_globs(c, lethe_node_get(root, "exclude"), "exclude", &spec->exclude);
+	if (r == 0)
+		r = parse_globs(c, lethe_node_get(root, "include"), "include", &spec->include);
+	if (r < 0)
+		return r;
+	spec->minimal = true;
+	node = lethe_node_get(root, "profile");
+	if (node) {
+		r = lethe_node_expect(c->file, node, LETHE_NODE_SCALAR, "profile");
+		if (r < 0)
+			return r;
+		if (strcmp(node->value, "minimal") && strcmp(node->value, "full"))
+			return lethe_node_error(c->file, node,
+						"profile must be 'minimal' or 'full', not '%s'",
+						node->value);
+		spec->minimal = !strcmp(node->value, "minimal");
+	}
+	node = lethe_node_get(root, "allow_devices");
+	if (node) {
+		r = lethe_node_bool(c->file, node, "allow_devices", &spec->allow_devices);
+		if (r < 0)
+			return r;
+	}
+	node = lethe_node_get(root, "compression");
+	if (!node) {
+		spec->compression = strdup("lz4hc");
+		return spec->compression ? 0 : -ENOMEM;
+	}
+	r = spec_string(c, node, "compression", &spec->compression);
+	if (r == 0 && !is_compression(spec->compression))
+		return lethe_node_error(c->file, node,
+					"compression must be lz4, lz4hc, lz4hc,LEVEL (0-12) or none, not '%s'",
+					spec->compression);
+	return r;
+}
+
+static int parse_root(struct spec_ctx *c, const struct lethe_node *root)
+{
+	struct lethe_spec *spec = c->spec;
+	int r;
+
+	if (root->type != LETHE_NODE_MAPPING)
+		return lethe_node_expect(c->file, root, LETHE_NODE_MAPPING, "the spec");
+	r = lethe_node_check_keys(c->file, root, top_keys);
+	if (r == 0)
+		r = parse_name_version(c, root);
+	if (r == 0)
+		r = parse_apt(c, lethe_node_get(root, "apt"));
+	if (r == 0)
+		r = parse_packages(c, root);
+	if (r == 0)
+		r = parse_tree_options(c, root);
+	if (r == 0)
+		r = spec_parse_accounts(c, lethe_node_get(root, "accounts"));
+	if (r == 0)
+		r = spec_parse_files(c, lethe_node_get(root, "files"));
+	if (r == 0)
+		r = spec_parse_kernel(c, lethe_node_get(root, "kernel"));
+	if (r == 0)
+		r = spec_parse_services(c, lethe_node_get(root, "services"));
+	if (r == 0)
+		r = spec_parse_network(c, lethe_node_get(root, "network"));
+	if (r < 0)
+		return r;
+	spec->firewall = lethe_node_get(root, "firewall");
+	spec->persistence = lethe_node_get(root, "persistence");
+	return 0;
+}
+
+int lethe_spec_parse(const char *name, const char *dir, const char *text, size_t len,
+		     struct lethe_spec **ret)
+{
+	struct lethe_spec *spec;
+	struct spec_ctx c = { .file = name, .dir = dir };
+	int r;
+
+	if (len > LETHE_SPEC_MAX_SIZE)
+		return lethe_error(-EBADMSG, "spec '%s': larger than %u bytes", name,
+				   LETHE_SPEC_MAX_SIZE);
+	spec = calloc(1, sizeof(*spec));
+	if (!spec)
+		return -ENOMEM;
+	c.spec = spec;
+	spec->path = strdup(name);
+	spec->dir = dir ? strdup(dir) : NULL;
+	if (!spec->path || (dir && !spec->dir)) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	r = lethe_yaml_parse(name, text, len, &spec->root);
+	if (r == -EBADMSG && lethe_error_message()) {
+		/* The YAML layer names the input; a spec's messages all start alike. */
+		char msg[1024];
+
+		snprintf(msg, sizeof(msg), "%s", lethe_error_message());
+		r = lethe_error(r, "spec %s", msg);
+	}
+	if (r < 0)
+		goto fail;
+	r = parse_root(&c, spec->root);
+	if (r < 0)
+		goto fail;
+	*ret = spec;
+	return 0;
+fail:
+	lethe_spec_free(spec);
+	return r;
+}
+
+int lethe_spec_load(const char *path, struct lethe_spec **ret)
+{
+	char *text = NULL, *copy = NULL;
+	size_t len;
+	int r;
+
+	r = lethe_file_read(path, LETHE_SPEC_MAX_SIZE, &text, &len);
+	if (r < 0) {
+		if (r != -EFBIG)
+			return lethe_error(r, "cannot read spec '%s': %s", path, strerror(-r));
+		return r;
+	}
+	copy = strdup(path);
+	if (!copy) {
+		free(text);
+		return -ENOMEM;
+	}
+	r = lethe_spec_parse(path, dirname(copy), text, len, ret);
+	free(copy);
+	free(text);
+	return r;
+}
+
+static void free_users(struct lethe_spec *spec)
+{
+	for (size_t i = 0; i < spec->n_users; i++) {
+		free(spec->users[i].name);
+		free(spec->users[i].home);
+		free(spec->users[i].shell);
+		lethe_strv_release(&spec->users[i].groups);
+	}
+	free(spec->users);
+	for (size_t i = 0; i < spec->n_groups; i++)
+		free(spec->groups[i].name);
+	free(spec->groups);
+}
+
+static void free_system(struct lethe_spec *spec)
+{
+	for (size_t i = 0; i < spec->n_files; i++) {
+		free(spec->files[i].source);
+		free(spec->files[i].destination);
+	}
+	free(spec->files);
+	free(spec->kernel.package);
+	lethe_strv_release(&spec->kernel.modules);
+	lethe_strv_release(&spec->kernel.cmdline);
+	lethe_strv_release(&spec->kernel.unsafe);
+	for (size_t i = 0; i < spec->n_services; i++) {
+		free(spec->services[i].name);
+		lethe_strv_release(&spec->services[i].command);
+		free(spec->services[i].user);
+		free(spec->services[i].group);
+	}
+	free(spec->services);
+	for (size_t i = 0; i < spec->n_interfaces; i++) {
+		free(spec->interfaces[i].name);
+		lethe_strv_release(&spec->interfaces[i].addresses);
+		free(spec->interfaces[i].gateway4);
+		free(spec->interfaces[i].gateway6);
+	}
+	free(spec->interfaces);
+}
+
+struct lethe_spec *lethe_spec_free(struct lethe_spec *spec)
+{
+	if (!spec)
+		return NULL;
+	free(spec->path);
+	free(spec->dir);
+	free(spec->name);
+	free(spec->version);
+	free(spec->description);
+	free(spec->suite);
+	free(spec->architecture);
+	lethe_strv_release(&spec->sources);
+	lethe_strv_release(&spec->packages);
+	lethe_strv_release(&spec->drop);
+	lethe_strv_release(&spec->exclude);
+	lethe_strv_release(&spec->include);
+	free(spec->compression);
+	free_users(spec);
+	free_system(spec);
+	free(spec->hostname);
+	lethe_node_free(spec->root);
+	free(spec);
+	return NULL;
+}

@@ -1,0 +1,453 @@
+/* kernel:, services: and network: of the spec: what the booted system runs. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "spec-internal.h"
+
+const char *const lethe_spec_hardening_cmdline[] = {
+	"init_on_free=1", "init_on_alloc=1", "slab_nomerge", "page_alloc.shuffle=1",
+	"randomize_kstack_offset=on", "vsyscall=none", "debugfs=off", "lockdown=integrity",
+	"module.sig_enforce=1", NULL,
+};
+
+static const char *const kernel_keys[] = { "package", "modules", "cmdline", "unsafe", NULL };
+static const char *const service_keys[] = { "name", "command", "user", "group", "restart",
+					    NULL };
+static const char *const network_keys[] = { "hostname", "interfaces", NULL };
+static const char *const interface_keys[] = { "name", "addresses", "gateway4", "gateway6",
+					      NULL };
+
+/* The key of a kernel parameter: "init_on_free" of "init_on_free=1". */
+static size_t param_key_len(const char *param)
+{
+	return strcspn(param, "=");
+}
+
+static bool same_param_key(const char *a, const char *b)
+{
+	size_t la = param_key_len(a);
+
+	return la == param_key_len(b) && !strncmp(a, b, la);
+}
+
+/* A kernel.unsafe entry names a default whole ("init_on_free=1") or by its key. */
+static const char *hardening_default(const char *s)
+{
+	for (size_t i = 0; lethe_spec_hardening_cmdline[i]; i++)
+		if (!strcmp(s, lethe_spec_hardening_cmdline[i]) ||
+		    (!strchr(s, '=') && same_param_key(s, lethe_spec_hardening_cmdline[i])))
+			return lethe_spec_hardening_cmdline[i];
+	return NULL;
+}
+
+static int parse_unsafe(struct spec_ctx *c, const struct lethe_node *node)
+{
+	struct lethe_strv *unsafe = &c->spec->kernel.unsafe;
+	int r = spec_list(c, node, "kernel.unsafe");
+
+	for (size_t i = 0; r == 0 && i < node->n; i++) {
+		const struct lethe_node *item = node->items[i];
+		const char *def, *hint;
+
+		r = lethe_node_expect(c->file, item, LETHE_NODE_SCALAR, "kernel.unsafe entry");
+		if (r < 0)
+			break;
+		def = hardening_default(item->value);
+		if (!def) {
+			hint = lethe_spell_suggest(item->value, lethe_spec_hardening_cmdline);
+			if (hint)
+				return lethe_node_error(c->file, item,
+							"kernel.unsafe '%s' is not a hardening default (did you mean '%s'?)",
+							item->value, hint);
+			return lethe_node_error(c->file, item,
+						"kernel.unsafe '%s' is not a hardening default (see docs/spec.md)",
+						item->value);
+		}
+		if (lethe_strv_contains(unsafe, def))
+			return lethe_node_error(c->file, item, "kernel.unsafe names '%s' twice", def);
+		r = lethe_strv_push(unsafe, def);
+	}
+	return r;
+}
+
+/* Extra parameters may not sneak a default back out, nor set the root hash. */
+static int parse_cmdline(struct spec_ctx *c, const struct lethe_node *node)
+{
+	struct lethe_strv *cmdline = &c->spec->kernel.cmdline;
+	struct lethe_strv words = { 0 };
+	int r;
+
+	if (node->type == LETHE_NODE_SCALAR) {
+		char *copy = NULL, *save = NULL;
+
+		r = spec_string(c, node, "kernel.cmdline", &copy);
+		for (char *w = r ? NULL : strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save))
+			if ((r = lethe_strv_push(&words, w)) < 0)
+				break;
+		free(copy);
+	} else {
+		r = spec_list(c, node, "kernel.cmdline");
+		if (r == 0)
+			r = lethe_node_strv(c->file, node, "kernel.cmdline", &words);
+	}
+	for (size_t i = 0; r == 0 && i < words.n; i++) {
+		const char *w = words.v[i];
+
+		if (!*w || strpbrk(w, " \t\"") || strlen(w) > 256)
+			r = lethe_node_error(c->file, node, "kernel.cmdline parameter '%s' is not a single word",
+					     w);
+		else if (same_param_key(w, "lethe.roothash"))
+			r = lethe_node_error(c->file, node,
+					     "kernel.cmdline may not set lethe.roothash: the build does");
+		for (size_t j = 0; r == 0 && lethe_spec_hardening_cmdline[j]; j++)
+			if (same_param_key(w, lethe_spec_hardening_cmdline[j]))
+				r = lethe_node_error(c->file, node,
+						     "kernel.cmdline '%s' overrides the hardening default '%s'; name it in kernel.unsafe instead",
+						     w, lethe_spec_hardening_cmdline[j]);
+		if (r == 0)
+			r = lethe_strv_push(cmdline, w);
+	}
+	lethe_strv_release(&words);
+	return r;
+}
+
+static bool is_module_name(const char *s)
+{
+	size_t len = strlen(s);
+
+	return len > 0 && len < 56 && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") == len;
+}
+
+static int parse_modules(struct spec_ctx *c, const struct lethe_node *node)
+{
+	int r = spec_list(c, node, "kernel.modules");
+
+	for (size_t i = 0; r == 0 && i < node->n; i++) {
+		const struct lethe_node *item = node->items[i];
+
+		r = lethe_node_expect(c->file, item, LETHE_NODE_SCALAR, "a kernel module");
+		if (r < 0)
+			break;
+		if (!is_module_name(item->value))
+			return lethe_node_error(c->file, item, "'%s' is not a kernel module name",
+						item->value);
+		if (lethe_strv_contains(&c->spec->kernel.modules, item->value))
+			return lethe_node_error(c->file, item, "kernel module '%s' is listed twice",
+						item->value);
+		r = lethe_strv_push(&c->spec->kernel.modules, item->value);
+	}
+	return r;
+}
+
+int spec_parse_kernel(struct spec_ctx *c, const struct lethe_node *node)
+{
+	const struct lethe_node *item;
+	int r;
+
+	if (!node)
+		return 0;
+	r = lethe_node_expect(c->file, node, LETHE_NODE_MAPPING, "kernel");
+	if (r == 0)
+		r = lethe_node_check_keys(c->file, node, kernel_keys);
+	if (r < 0)
+		return r;
+	item = lethe_node_get(node, "package");
+	if (item) {
+		r = spec_string(c, item, "kernel.package", &c->spec->kernel.package);
+		if (r < 0)
+			return r;
+		if (strlen(item->value) < 2 ||
+		    strspn(item->value, "abcdefghijklmnopqrstuvwxyz0123456789+.-") != strlen(item->value))
+			return lethe_node_error(c->file, item,
+						"kernel.package '%s' is not a Debian package name",
+						item->value);
+	}
+	if ((item = lethe_node_get(node, "modules")) && (r = parse_modules(c, item)) < 0)
+		return r;
+	if ((item = lethe_node_get(node, "unsafe")) && (r = parse_unsafe(c, item)) < 0)
+		return r;
+	if ((item = lethe_node_get(node, "cmdline")))
+		return parse_cmdline(c, item);
+	return 0;
+}
+
+static int service_command(struct spec_ctx *c, const struct lethe_node *map,
+			   struct lethe_spec_service *s)
+{
+	const struct lethe_node *node = lethe_node_get(map, "command");
+	char *copy = NULL, *save = NULL;
+	int r;
+
+	if (!node)
+		return lethe_node_error(c->file, map, "service '%s' has no command", s->name);
+	if (node->type == LETHE_NODE_SCALAR) {
+		r = spec_string(c, node, "command", &copy);
+		for (char *w = r ? NULL : strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save))
+			if ((r = lethe_strv_push(&s->command, w)) < 0)
+				break;
+		free(copy);
+	} else {
+		r = spec_list(c, node, "command");
+		for (size_t i = 0; r == 0 && i < node->n; i++) {
+			char *arg = NULL;
+
+			r = spec_string(c, node->items[i], "a command argument", &arg);
+			if (r == 0)
+				r = lethe_strv_push(&s->command, arg);
+			free(arg);
+		}
+	}
+	if (r < 0)
+		return r;
+	if (s->command.n == 0 || !spec_path_is_absolute_clean(s->command.v[0]))
+		return lethe_node_error(c->file, node,
+					"command of service '%s' must start with an absolute path",
+					s->name);
+	return 0;
+}
+
+static int service_account(struct spec_ctx *c, const struct lethe_node *map,
+			   struct lethe_spec_service *s)
+{
+	const struct lethe_node *node = lethe_node_get(map, "user");
+	const struct lethe_spec_user *u;
+	const struct lethe_spec_group *g;
+	int r;
+
+	if (node) {
+		r = spec_string(c, node, "user", &s->user);
+		if (r < 0)
+			return r;
+	} else if (!(s->user = strdup("root"))) {
+		return -ENOMEM;
+	}
+	u = spec_find_user(c->spec, s->user);
+	if (!u)
+		return lethe_node_error(c->file, node, "user '%s' of service '%s' is not in accounts",
+					s->user, s->name);
+	node = lethe_node_get(map, "group");
+	if (!node) {
+		g = spec_find_gid(c->spec, u->gid);
+		s->group = strdup(g ? g->name : "root");
+		return s->group ? 0 : -ENOMEM;
+	}
+	r = spec_string(c, node, "group", &s->group);
+	if (r == 0 && !spec_find_group(c->spec, s->group))
+		return lethe_node_error(c->file, node, "group '%s' of service '%s' is not in accounts",
+					s->group, s->name);
+	return r;
+}
+
+static int parse_service(struct spec_ctx *c, const struct lethe_node *map,
+			 struct lethe_spec_service *s)
+{
+	const struct lethe_node *node;
+	size_t len;
+	int r;
+
+	s->line = map->line;
+	s->restart = true;
+	r = lethe_node_check_keys(c->file, map, service_keys);
+	if (r == 0)
+		r = spec_required_string(c, map, "name", &s->name);
+	if (r < 0)
+		return r;
+	len = strlen(s->name);
+	if (len > 64 || !((s->name[0] >= 'a' && s->name[0] <= 'z') || (s->name[0] >= '0' && s->name[0] <= '9')) ||
+	    strspn(s->name, "abcdefghijklmnopqrstuvwxyz0123456789_.-") != len)
+		return lethe_node_error(c->file, lethe_node_get(map, "name"),
+					"service name '%s' must match [a-z0-9][a-z0-9_.-]*", s->name);
+	for (const struct lethe_spec_service *o = c->spec->services; o < s; o++)
+		if (!strcmp(o->name, s->name))
+			return lethe_node_error(c->file, lethe_node_get(map, "name"),
+						"service '%s' is declared twice (first on line %u)",
+						s->name, o->line);
+	r = service_command(c, map, s);
+	if (r == 0)
+		r = service_account(c, map, s);
+	node = lethe_node_get(map, "restart");
+	if (r == 0 && node)
+		r = lethe_node_bool(c->file, node, "restart", &s->restart);
+	return r;
+}
+
+int spec_parse_services(struct spec_ctx *c, const struct lethe_node *node)
+{
+	struct lethe_spec *spec = c->spec;
+	int r;
+
+	if (!node)
+		return 0;
+	r = spec_list(c, node, "services");
+	if (r < 0)
+		return r;
+	spec->services = calloc(node->n ? node->n : 1, sizeof(*spec->services));
+	if (!spec->services)
+		return -ENOMEM;
+	for (size_t i = 0; i < node->n; i++) {
+		r = lethe_node_expect(c->file, node->items[i], LETHE_NODE_MAPPING, "a service");
+		if (r < 0)
+			return r;
+		spec->n_services++;
+		r = parse_service(c, node->items[i], &spec->services[i]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ADDRESS/PREFIX with the prefix in range for the family. */
+static bool is_cidr(const char *s)
+{
+	char addr[INET6_ADDRSTRLEN + 1];
+	unsigned char buf[sizeof(struct in6_addr)];
+	const char *slash = strchr(s, '/');
+	size_t len;
+	char *end;
+	long prefix;
+	int family;
+
+	if (!slash || (len = (size_t)(slash - s)) >= sizeof(addr) || !slash[1] ||
+	    strspn(slash + 1, "0123456789") != strlen(slash + 1) || strlen(slash + 1) > 3)
+		return false;
+	memcpy(addr, s, len);
+	addr[len] = '\0';
+	family = strchr(addr, ':') ? AF_INET6 : AF_INET;
+	if (inet_pton(family, addr, buf) != 1)
+		return false;
+	prefix = strtol(slash + 1, &end, 10);
+	return prefix >= 0 && prefix <= (family == AF_INET ? 32 : 128);
+}
+
+static int gateway(struct spec_ctx *c, const struct lethe_node *map, const char *key,
+		   int family, char **ret)
+{
+	const struct lethe_node *node = lethe_node_get(map, key);
+	unsigned char buf[sizeof(struct in6_addr)];
+	int r;
+
+	if (!node)
+		return 0;
+	r = spec_string(c, node, key, ret);
+	if (r == 0 && inet_pton(family, *ret, buf) != 1)
+		return lethe_node_error(c->file, node, "%s '%s' is not an IPv%c address", key, *ret,
+					family == AF_INET ? '4' : '6');
+	return r;
+}
+
+static int parse_interface(struct spec_ctx *c, const struct lethe_node *map,
+			   struct lethe_spec_interface *iface)
+{
+	const struct lethe_node *node;
+	size_t len;
+	int r;
+
+	iface->line = map->line;
+	r = lethe_node_check_keys(c->file, map, interface_keys);
+	if (r == 0)
+		r = spec_required_string(c, map, "name", &iface->name);
+	if (r < 0)
+		return r;
+	len = strlen(iface->name);
+	/* IFNAMSIZ is 16 with the NUL. */
+	if (len > 15 || !strcmp(iface->name, ".") || !strcmp(iface->name, "..") ||
+	    strspn(iface->name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != len)
+		return lethe_node_error(c->file, lethe_node_get(map, "name"),
+					"interface name '%s' must be 1-15 characters of [A-Za-z0-9_.-]",
+					iface->name);
+	for (const struct lethe_spec_interface *o = c->spec->interfaces; o < iface; o++)
+		if (!strcmp(o->name, iface->name))
+			return lethe_node_error(c->file, lethe_node_get(map, "name"),
+						"interface '%s' is declared twice (first on line %u)",
+						iface->name, o->line);
+	node = lethe_node_get(map, "addresses");
+	if (node) {
+		r = spec_list(c, node, "addresses");
+		for (size_t i = 0; r == 0 && i < node->n; i++) {
+			r = lethe_node_expect(c->file, node->items[i], LETHE_NODE_SCALAR, "an address");
+			if (r == 0 && !is_cidr(node->items[i]->value))
+				r = lethe_node_error(c->file, node->items[i],
+						     "address '%s' must be ADDRESS/PREFIX (IPv4 prefix 0-32, IPv6 0-128)",
+						     node->items[i]->value);
+			if (r == 0)
+				r = lethe_strv_push(&iface->addresses, node->items[i]->value);
+		}
+		if (r < 0)
+			return r;
+	}
+	r = gateway(c, map, "gateway4", AF_INET, &iface->gateway4);
+	if (r == 0)
+		r = gateway(c, map, "gateway6", AF_INET6, &iface->gateway6);
+	return r;
+}
+
+/* RFC 1123 host name: dot-separated labels of [a-z0-9-], not starting or ending in '-'. */
+static bool is_hostname(const char *s)
+{
+	size_t len = strlen(s), label = 0;
+
+	if (len == 0 || len > 253)
+		return false;
+	for (size_t i = 0; i <= len; i++) {
+		char ch = s[i];
+
+		if (ch == '.' || ch == '\0') {
+			if (label == 0 || label > 63 || s[i - 1] == '-')
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-') ||
+		    (label == 0 && ch == '-'))
+			return false;
+		label++;
+	}
+	return true;
+}
+
+int spec_parse_network(struct spec_ctx *c, const struct lethe_node *node)
+{
+	struct lethe_spec *spec = c->spec;
+	const struct lethe_node *item;
+	int r;
+
+	if (node) {
+		r = lethe_node_expect(c->file, node, LETHE_NODE_MAPPING, "network");
+		if (r == 0)
+			r = lethe_node_check_keys(c->file, node, network_keys);
+		if (r < 0)
+			return r;
+	}
+	item = lethe_node_get(node, "hostname");
+	if (item) {
+		r = spec_string(c, item, "hostname", &spec->hostname);
+		if (r == 0 && !is_hostname(spec->hostname))
+			return lethe_node_error(c->file, item, "hostname '%s' is not a valid host name",
+						spec->hostname);
+		if (r < 0)
+			return r;
+	} else if (!(spec->hostname = strdup(spec->name))) {
+		return -ENOMEM;
+	}
+	item = lethe_node_get(node, "interfaces");
+	if (!item)
+		return 0;
+	r = spec_list(c, item, "network.interfaces");
+	if (r < 0)
+		return r;
+	spec->interfaces = calloc(item->n ? item->n : 1, sizeof(*spec->interfaces));
+	if (!spec->interfaces)
+		return -ENOMEM;
+	for (size_t i = 0; i < item->n; i++) {
+		r = lethe_node_expect(c->file, item->items[i], LETHE_NODE_MAPPING, "an interface");
+		if (r < 0)
+			return r;
+		spec->n_interfaces++;
+		r = parse_interface(c, item->items[i], &spec->interfaces[i]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
