@@ -164,52 +164,57 @@ int lethe_file_write_atomic(const char *path, const void *data, size_t len, mode
 	return lethe_atomic_commit(&f);
 }
 
+/* Read until end of file rather than trusting st_size: files of /proc and /sys say 0
+ * or 4096 whatever they hold. */
 int lethe_file_read(const char *path, size_t max_size, char **ret_data, size_t *ret_len)
 {
+	struct lethe_buf b = { 0 };
 	struct stat st;
-	char *data;
-	ssize_t n;
-	int fd, r;
+	char chunk[16384];
+	int fd, r = 0;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		r = -errno;
 		return lethe_error(r, "cannot open '%s': %s", path, strerror(-r));
 	}
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		r = fstat(fd, &st) < 0 ? -errno : -EINVAL;
 		close(fd);
+		if (r == -EINVAL)
+			return lethe_error(r, "'%s' is not a regular file", path);
 		return lethe_error(r, "cannot stat '%s': %s", path, strerror(-r));
 	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		return lethe_error(-EINVAL, "'%s' is not a regular file", path);
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			lethe_error(r, "cannot read '%s': %s", path, strerror(-r));
+			break;
+		}
+		if (n == 0)
+			break;
+		if ((size_t)n > max_size - b.len || b.len > max_size) {
+			r = lethe_error(-EFBIG, "'%s' is too large: more than %zu bytes", path, max_size);
+			break;
+		}
+		r = lethe_buf_append(&b, chunk, (size_t)n);
+		if (r < 0)
+			break;
 	}
-	if ((uintmax_t)st.st_size > max_size) {
-		close(fd);
-		return lethe_error(-EFBIG, "'%s' is too large: %jd bytes, at most %zu allowed",
-				   path, (intmax_t)st.st_size, max_size);
-	}
-	data = malloc((size_t)st.st_size + 1);
-	if (!data) {
-		close(fd);
-		return -ENOMEM;
-	}
-	/* Read one byte more than expected, to notice a file that grew meanwhile. */
-	n = lethe_read_full(fd, data, (size_t)st.st_size + 1);
 	close(fd);
-	if (n < 0) {
-		free(data);
-		return lethe_error((int)n, "cannot read '%s': %s", path, strerror((int)-n));
+	if (r < 0) {
+		lethe_buf_release(&b);
+		return r;
 	}
-	if ((size_t)n > (size_t)st.st_size) {
-		free(data);
-		return lethe_error(-EFBIG, "'%s' changed while it was read", path);
-	}
-	data[n] = '\0';
-	*ret_data = data;
+	if (!b.data && lethe_buf_append(&b, "", 0) < 0)
+		return -ENOMEM;
+	*ret_data = b.data;
 	if (ret_len)
-		*ret_len = (size_t)n;
+		*ret_len = b.len;
 	return 0;
 }
 

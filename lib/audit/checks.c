@@ -1,0 +1,578 @@
+/* The audit's checks. Each reads the system below ctx->root and gives a verdict with the
+ * evidence behind it; none can pass without looking. */
+#include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <nftables/libnftables.h>
+
+#include <lethe/hardening.h>
+
+#include "audit-internal.h"
+
+#define SECUREBOOT_VAR "sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c"
+
+/* The kernel name (dm-0, sda1) of the block device MAJ:MIN, from its uevent. */
+static int kernel_name(const struct audit_ctx *ctx, unsigned major, unsigned minor, char **ret)
+{
+	char rel[128], *uevent, *p, *end;
+	int r;
+
+	snprintf(rel, sizeof(rel), "sys/dev/block/%u:%u/uevent", major, minor);
+	r = audit_read(ctx, rel, &uevent);
+	if (r < 0)
+		return r;
+	p = strstr(uevent, "DEVNAME=");
+	if (!p) {
+		free(uevent);
+		return -ENOENT;
+	}
+	p += strlen("DEVNAME=");
+	end = strchrnul(p, '\n');
+	*ret = strndup(p, (size_t)(end - p));
+	free(uevent);
+	return *ret ? 0 : -ENOMEM;
+}
+
+/* The mount that holds the root's read-only data: the lower layer of an overlay "/",
+ * or "/" itself. */
+static const struct lethe_mount *root_data_mount(const struct audit_ctx *ctx, char *why,
+						 size_t why_len)
+{
+	const struct lethe_mount *root = audit_find_mount(ctx, "/"), *lower;
+	const char *opt;
+	char dir[4096];
+	size_t n;
+
+	if (!root) {
+		snprintf(why, why_len, "nothing is mounted on /");
+		return NULL;
+	}
+	if (strcmp(root->fstype, "overlay") != 0)
+		return root;
+	opt = strstr(root->superoptions, "lowerdir=");
+	if (!opt) {
+		snprintf(why, why_len, "/ is an overlay without a lowerdir");
+		return NULL;
+	}
+	opt += strlen("lowerdir=");
+	n = strcspn(opt, ":,");
+	if (n >= sizeof(dir)) {
+		snprintf(why, why_len, "/ has an overlong lowerdir");
+		return NULL;
+	}
+	memcpy(dir, opt, n);
+	dir[n] = '\0';
+	lower = audit_find_mount(ctx, dir);
+	if (!lower)
+		snprintf(why, why_len, "the overlay's lower layer '%.200s' is not a visible mount", dir);
+	return lower;
+}
+
+/* The dm-verity table of the device under the root, split into its parameters. */
+struct root_verity {
+	const struct lethe_mount *mount;
+	char *kname, *dm_name, *table, *status;
+	char *params[16];
+	size_t n_params;
+};
+
+static void root_verity_release(struct root_verity *v)
+{
+	free(v->kname);
+	free(v->dm_name);
+	free(v->table);
+	free(v->status);
+}
+
+/* 0 when the root data sits on a dm device with one verity target; else a negative errno
+ * and a reason in why. */
+static int find_root_verity(const struct audit_ctx *ctx, struct root_verity *v, char *why,
+			    size_t why_len)
+{
+	char *save = NULL, *tok;
+	size_t i = 0;
+
+	*v = (struct root_verity){ 0 };
+	v->mount = root_data_mount(ctx, why, why_len);
+	if (!v->mount)
+		return -ENOENT;
+	if (v->mount->major == 0 || kernel_name(ctx, v->mount->major, v->mount->minor, &v->kname) < 0) {
+		snprintf(why, why_len, "the root (%s from '%s') is not on a block device",
+			 v->mount->fstype, v->mount->source);
+		return -ENOENT;
+	}
+	if (strncmp(v->kname, "dm-", 3) != 0 ||
+	    audit_dm_query(ctx, v->kname, &v->dm_name, &v->table, &v->status) < 0) {
+		snprintf(why, why_len, "the root (%s on %s) is not a device-mapper device",
+			 v->mount->fstype, v->kname);
+		return -ENOENT;
+	}
+	/* "START LENGTH verity VERSION DATA HASH DBS HBS BLOCKS HSTART ALG DIGEST SALT ..." */
+	for (tok = strtok_r(v->table, " \n", &save); tok && i < LETHE_ARRAY_SIZE(v->params);
+	     tok = strtok_r(NULL, " \n", &save))
+		v->params[i++] = tok;
+	v->n_params = i;
+	if (i < 12 || strcmp(v->params[2], "verity") != 0 || strchr(v->status, '\n') != strrchr(v->status, '\n')) {
+		snprintf(why, why_len, "the root device %s ('%s') is %s, not one dm-verity target",
+			 v->kname, v->dm_name, i > 2 ? v->params[2] : "empty");
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int check_root_verity(struct audit_ctx *ctx, struct lethe_audit_result *r)
+{
+	struct root_verity v;
+	char why[512];
+	const char *state;
+	int q;
+
+	if (find_root_verity(ctx, &v, why, sizeof(why)) < 0) {
+		root_verity_release(&v);
+		return audit_set(r, LETHE_AUDIT_FAIL, "%s", why);
+	}
+	/* The verity status line ends in V (verified so far) or C (corruption seen). */
+	state = strrchr(v.status, ' ');
+	state = state ? state + 1 : "";
+	if (state[0] != 'V')
+		q = audit_set(r, LETHE_AUDIT_FAIL, "%s on %s ('%s'): verity state '%.1s', not verified",
+			      v.mount->fstype, v.kname, v.dm_name, state);
+	else if (!lethe_mount_has_option(v.mount->options, "ro"))
+		q = audit_set(r, LETHE_AUDIT_FAIL, "%s on %s ('%s') is verified but mounted read-write",
+			      v.mount->fstype, v.kname, v.dm_name);
+	else
+		q = audit_set(r, LETHE_AUDIT_PASS, "%s on %s ('%s'), dm-verity verified, mounted ro at %s",
+			      v.mount->fstype, v.kname, v.dm_name, v.mount->mountpoint);
+	root_verity_release(&v);
+	return q;
+}
+
+static int check_root_hash(struct audit_ctx *ctx, struct lethe_audit_result *r)
+{
+	const char *want = audit_cmdline_value(ctx, "lethe.roothash");
+	struct root_verity v;
+	char why[512];
+	int q;
+
+	if (!want)
+		return audit_set(r, LETHE_AUDIT_NOT_APPLICABLE,
+				 "no lethe.roothash on the kernel cmdline: not booted by Lethe");
+	if (find_root_verity(ctx, &v, why, sizeof(why)) < 0) {
+		root_verity_release(&v);
+		return audit_set(r, LETHE_AUDIT_FAIL, "%s", why);
+	}
+	if (strcasecmp(v.params[11], want) == 0)
+		q = audit_set(r, LETHE_AUDIT_PASS, "running root hash %s equals lethe.roothash",
+			      v.params[11]);
+	else
+		q = audit_set(r, LETHE_AUDIT_FAIL, "running root hash %s differs from lethe.roothash %s",
+			      v.params[11], want);
+	root_verity_release(&v);
+	return q;
+}
+
+static int check_root_amnesic(struct audit_ctx *ctx, struct lethe_audit_result *r)
+{
+	const struct lethe_mount *root = audit_find_mount(ctx, "/"), *upper;
+	const char *opt;
+	char dir[4096];
+	size_t n;
+
+	if (!root)
+		return audit_set(r, LETHE_AUDIT_FAIL, "nothing is mounted on /");
+	if (strcmp(root->fstype, "overlay") != 0)
+		return audit_set(r, LETHE_AUDIT_FAIL, "/ is %s from '%s', not an overlay on RAM",
+				 root->fstype, root->source);
+	opt = strstr(root->superoptions, "upperdir=");
+	if (!opt)
+		return audit_set(r, LETHE_AUDIT_FAIL, "/ is a read-only overlay with no upper layer");
+	opt += strlen("upperdir=");
+	n = strcspn(opt, ",");
+	if (n >= sizeof(dir))
+		return audit_set(r, LETHE_AUDIT_FAIL, "/ has an overlong upperdir");
+	memcpy(dir, opt, n);
+	dir[n] = '\0';
+	/* The mount holding the upper dir: the longest mount point that is a prefix. */
+	upper = NULL;
+	for (size_t i = 0; i < ctx->mounts.n; i++) {
+		const struct lethe_mount *m = &ctx->mounts.v[i];
+		size_t len = strlen(m->mountpoint);
+
+		if (strncmp(dir, m->mountpoint, len) == 0 &&
+		    (dir[len] == '/' || dir[len] == '\0' || len == 1) &&
+		    (!upper || len >= strlen(upper->mountpoint)))
+			upper = m;
+	}
+	if (!upper || strcmp(upper->mountpoint, "/") == 0)
+		return audit_set(r, LETHE_AUDIT_FAIL, "the overlay's upper dir '%s' is on no visible mount", dir);
+	if (strcmp(upper->fstype, "tmpfs") != 0 && strcmp(upper->fstype, "ramfs") != 0)
+		return audit_set(r, LETHE_AUDIT_FAIL, "the overlay's upper dir '%s' is on %s (%s), not RAM",
+				 dir, upper->fstype, upper->source);
+	return audit_set(r, LETHE_AUDIT_PASS, "/ is an overlay whose upper dir '%s' is on %s", dir,
+			 upper->fstype);
+}
+
+/* A dm-crypt device and the spec opted in to persistence: the one allowed writable store. */
+static bool is_persistent_store(const struct audit_ctx *ctx, const struct lethe_audit_blockdev *d)
+{
+	char rel[256], *uuid = NULL;
+	bool crypt;
+
+	if (!ctx->spec || !ctx->spec->persistence || strcmp(d->type, "dm") != 0)
+		return false;
+	snprintf(rel, sizeof(rel), "sys/block/%s/dm/uuid", d->name);
+	if (audit_read(ctx, rel, &uuid) < 0)
+		return false;
+	crypt = strncmp(uuid, "CRYPT-", 6) == 0;
+	free(uuid);
+	return crypt;
+}
+
+static int check_storage(struct audit_ctx *ctx, struct lethe_audit_result *r)
+{
+	struct lethe_buf bad = { 0 };
+	size_t n_devices = ctx->report->n_blockdevs, n_mounted = 0;
+	int q;
+
+	for (size_t i = 0; i < ctx->report->n_blockdevs; i++) {
+		const struct lethe_audit_blockdev *d = &ctx->report->blockdevs[i];
+
+		if (d->mountpoints.n)
+			n_mounted++;
+		if (!d->mounted_writable || is_persistent_store(ctx, d))
+			continue;
+		q = lethe_buf_printf(&bad, "%s%s on %s (%s, rw)", bad.len ? "; " : "", d->name,
+				     d->mountpoints.v[0], d->fstype ? d->fstype : "?");
+		if (q < 0) {
+			lethe_buf_release(&bad);
+			return q;
+		}
+	}
+	if (bad.len)
+		q = audit_set(r, LETHE_AUDIT_FAIL, "block devices mounted writable: %s", bad.data);
+	else
+		q = audit_set(r, LETHE_AUDIT_PASS,
+			      "%zu block devices, %zu mounted, none writable", n_devices, n_mounted);
+	lethe_buf_release(&bad);
+	return q;
+}
+
+/* Lines of ROOT/etc/fstab whose type is swap. */
+static int fstab_swaps(const struct audit_ctx *ctx, struct lethe_buf *out)
+{
+	char *fstab, *save = NULL;
+	int q = 0;
+
+	if (audit_read(ctx, "etc/fstab", &fstab) < 0)
+		return 0;
+	for (char *line = strtok_r(fstab, "\n", &save); line && q >= 0;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char spec[512], file[512], type[64];
+
+		if (line[0] == '#' || sscanf(line, "%511s %511s %63s", spec, file, type) != 3)
+			continue;
+		if (!strcmp(type, "swap"))
+			q = lethe_buf_printf(out, "%s%s in etc/fstab", out->len ? "; " : "", spec);
+	}
+	free(fstab);
+	return q;
+}
+
+static int check_swap(struct audit_ctx *ctx, struct lethe_audit_result *r)
+{
+	struct lethe_buf found = { 0 };
+	char *swaps, *save = NULL;
+	int q = 0;
+
+	if (audit_read(ctx, "proc/swaps", &swaps) < 0)
+		return audit_set(r, LETHE_AUDIT_FAIL, "cannot read proc/swaps");
+	/* The first line is the header. */
+	strtok_r(swaps, "\n", &save);
+	for (char *line = strtok_r(NULL, "\n", &save); line && q >= 0;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char name[512];
+
+		if (sscanf(line, "%511s", name) == 1)
+			q = lethe_buf_printf(&found, "%s%s active", found.len ? "; " : "", name);
+	}
+	free(swaps);
+	if (q >= 0)
+		q = fstab_swaps(ctx, &found);
+	if (q >= 0) {
+		if (found.len)
+			q = audit_set(r, LETHE_AUDIT_FAIL, "swap: %s", found.data);
+		else
+			q = audit_set(r, LETHE_AUDIT_PASS, "no swap active (proc/swaps) or configured (etc/fstab)");
+	}
+	lethe_buf_release(&found);
+	return q;
+}
+
+/* `nft -j list ruleset`: live from the kernel, or ROOT/nft/ruleset.json for a fixture. */
+static int nft_ruleset_json(const struct audit_ctx *ctx, struct json_object **ret)
+{
+	struct nft_ctx *nft;
+	char *text = NULL;
+	int q = 0;
+
+	if (!ctx->live) {
+		q = audit_read(ctx, "nft/ruleset.json", &text);
+		if (q < 0)
+			return q;
+	} else {
+		nft = nft_ctx_new(NFT_CTX_DEFAULT);
+		if (!nft)
+			return -ENOMEM;
+		nft_ctx_output_set_flags(nft, NFT_CTX_OUTPUT_JSON);
+		if (nft_ctx_buffer_output(nft) < 0 || nft_ctx_buffer_error(nft) < 0 ||
+		    nft_run_cmd_from_buffer(nft, "list ruleset") != 0)
+			q = -EPERM;
+		else
+			text = strdup(nft_ctx_get_output_buffer(nft));
+		nft_ctx_free(nft);
+		if (q < 0)
+			return q;
+		if (!text)
+			return -ENOMEM;
+	}
+	*ret = json_tokener_parse(text);
+	free(text);
+	return *ret ? 0 : -EBADMSG;
+}
+
+/* The policy of the base chain of table inet lethe hooked at hook, or NULL. */
+static const char *lethe_chain_policy(struct json_object *ruleset, const char *hook, bool *table)
+{
+	struct json_object *items, *item, *chain, *v;
+
+	if (!json_object_object_get_ex(ruleset, "nftables", &items))
+		return NULL;
+	for (size_t i = 0; i < json_object_array_length(items); i++) {
+		item = json_object_array_get_idx(items, i);
+		if (json_object_object_get_ex(item, "table", &v) &&
+		    json_object_object_get_ex(v, "name", &v) &&
+		    !strcmp(json_object_get_string(v), "lethe"))
+			*table = true;
+		if (!json_object_object_get_ex(item, "chain", &chain))
+			continue;
+		if (!json_object_object_get_ex(chain, "family", &v) ||
+		    strcmp(json_object_get_string(v), "inet") != 0 ||
+		    !json_object_object_get_ex(chain, "table", &v) ||
+		    strcmp(json_object_get_string(v), "lethe") != 0 ||
+		    !json_object_object_get_ex(chain, "hook", &v) ||
+		    strcmp(json_object_get_string(v), hook) != 0)
+			continue;
+		if (json_object_object_get_ex(chain, "policy", &v))
+			return json_object_get_string(v);
+		return "accept";
+	}
+	return NULL;
+}
+
+static int check_firewall_policy(struct audit_ctx *ctx, struct lethe_audit_result *r)
+{
+	struct json_object *ruleset;
+	const char *in, *out;
+	bool table = false;
+	int q;
+
+	q = nft_ruleset_json(ctx, &ruleset);
+	if (q < 0)
+		return audit_set(r, LETHE_AUDIT_FAIL, "cannot read the nftables ruleset: %s",
+				 strerror(-q));
+	in = lethe_chain_policy(ruleset, "input", &table);
+	out = lethe_chain_policy(ruleset, "output", &table);
+	if (!table)
+		q = audit_set(r, LETHE_AUDIT_FAIL, "no table inet lethe is loaded");
+	else if (!in || !out)
+		q = audit_set(r, LETHE_AUDIT_FAIL, "table inet lethe has no %s base chain",
+			      !in ? "input" : "output");
+	else if (strcmp(in, "drop") != 0 || strcmp(out, "drop") != 0)
+		q = audit_set(r, LETHE_AUDIT_FAIL, "table inet lethe: input policy %s, output policy %s",
+			      in, out);
+	else
+		q = audit_set(r, LETHE_AUDIT_PASS, "table inet lethe: input policy drop, output policy drop");
+	json_object_put(ruleset);
+	return q;
+}
+
+static int check_sysctl_value(struct audit_ctx *ctx, struct lethe_audit_result *r,
+			      const char *path, const char *want)
+{
+	char rel[256], *v;
+	int q;
+
+	snprintf(rel, sizeof(rel), "proc/sys/%s", path);
+	if (audit_read(ctx, rel, &v) < 0)
+		return audit_set(r, LETHE_AUDIT_FAIL, "cannot read %s", rel);
+	if (strcmp(v, want) == 0)
+		q = audit_set(r, LETHE_AUDIT_PASS, "%s = %s", path, v);
+	else
+		q = audit_set(r, LETHE_AUDIT_FAIL, "%s = %s, expected %s", path, v, want);
+	free(v);
+	return q;
+}
+
+static int check_modules(struct audit_ctx *ctx, struct lethe_audit_result *r)
+{
+	return check_sysctl_value(ctx, r, "kernel/modules_disabled", "1");
+}
+
+static int check_lockdown(struct audit_ctx *ctx, struct lethe_audit_result *r)
+{
+	char *v;
+	int q;
+
+	if (audit_read(ctx, "sys/kernel/security/lockdown", &v) < 0)
+		return audit_set(r, LETHE_AUDIT_FAIL, "the lockdown LSM is not active "
+				 "(no sys/kernel/security/lockdown)");
+	if (strstr(v, "[integrity]") || strstr(v, "[confidentiality]"))
+		q = audit_set(r, LETHE_AUDIT_PASS, "lockdown: %s", v);
+	else
+		q = audit_set(r, LETHE_AUDIT_FAIL, "lockdown: %s (expected integrity or confidentiality)", v);
+	free(v);
+	return q;
+}
+
+static int check_sysctls(struct audit_ctx *ctx, struct lethe_audit_result *r)
+{
+	struct lethe_buf bad = { 0 };
+	int q = 0;
+
+	for (size_t i = 0; i < LETHE_HARDENING_N_SYSCTLS && q >= 0; i++) {
+		const struct lethe_hardening_sysctl *s = &lethe_hardening_sysctls[i];
+		char rel[256], *v;
+
+		snprintf(rel, sizeof(rel), "proc/sys/%s", s->path);
+		if (audit_read(ctx, rel, &v) < 0) {
+			q = lethe_buf_printf(&bad, "%s%s absent", bad.len ? ", " : "", s->path);
+			continue;
+		}
+		if (strcmp(v, s->value) != 0)
+			q = lethe_buf_printf(&bad, "%s%s=%s (want %s)", bad.len ? ", " : "", s->path, v,
+					     s->value);
+		free(v);
+	}
+	if (q >= 0) {
+		if (bad.len)
+			q = audit_set(r, LETHE_AUDIT_FAIL, "%s", bad.data);
+		else
+			q = audit_set(r, LETHE_AUDIT_PASS, "all %zu hardening sysctls set",
+				      (size_t)LETHE_HARDENING_N_SYSCTLS);
+	}
+	lethe_buf_release(&bad);
+	return q;
+}
+
+static bool spec_marks_unsafe(const struct audit_ctx *ctx, const char *flag)
+{
+	return ctx->spec && lethe_strv_contains(&ctx->spec->kernel.unsafe, flag);
+}
+
+static int check_cmdline(struct audit_ctx *ctx, struct lethe_audit_result *r)
+{
+	struct lethe_buf missing = { 0 }, waived = { 0 };
+	int q = 0;
+
+	for (size_t i = 0; i < LETHE_HARDENING_N_CMDLINE && q >= 0; i++) {
+		const char *flag = lethe_hardening_cmdline[i];
+
+		if (audit_cmdline_has(ctx, flag))
+			continue;
+		if (spec_marks_unsafe(ctx, flag))
+			q = lethe_buf_printf(&waived, "%s%s", waived.len ? " " : "", flag);
+		else
+			q = lethe_buf_printf(&missing, "%s%s", missing.len ? " " : "", flag);
+	}
+	if (q >= 0) {
+		if (missing.len)
+			q = audit_set(r, LETHE_AUDIT_FAIL, "missing from the cmdline: %s", missing.data);
+		else if (waived.len)
+			q = audit_set(r, LETHE_AUDIT_PASS, "all hardening flags present but %s, "
+				      "removed by the spec's kernel.unsafe", waived.data);
+		else
+			q = audit_set(r, LETHE_AUDIT_PASS, "all %zu hardening flags on the cmdline",
+				      (size_t)LETHE_HARDENING_N_CMDLINE);
+	}
+	lethe_buf_release(&missing);
+	lethe_buf_release(&waived);
+	return q;
+}
+
+static int check_persistence(struct audit_ctx *ctx, struct lethe_audit_result *r)
+{
+	const char *found = NULL;
+
+	for (size_t i = 0; i < ctx->cmdline_words.n && !found; i++) {
+		const char *w = ctx->cmdline_words.v[i];
+
+		if (!strcmp(w, "persistence") || !strncmp(w, "persistence=", 12) ||
+		    !strncmp(w, "lethe.persistence", 17))
+			found = w;
+	}
+	if (!found)
+		return audit_set(r, LETHE_AUDIT_PASS, "no persistence parameter on the cmdline");
+	if (ctx->spec && ctx->spec->persistence)
+		return audit_set(r, LETHE_AUDIT_PASS, "'%s' on the cmdline; the spec opted in", found);
+	return audit_set(r, LETHE_AUDIT_FAIL, "'%s' on the cmdline, but the spec did not opt in", found);
+}
+
+static int check_secureboot(struct audit_ctx *ctx, struct lethe_audit_result *r)
+{
+	char *dir = lethe_path_join(ctx->root, "sys/firmware/efi"), *path, *data = NULL;
+	size_t len = 0;
+	bool efi;
+	int q;
+
+	if (!dir)
+		return -ENOMEM;
+	efi = access(dir, F_OK) == 0;
+	free(dir);
+	if (!efi)
+		return audit_set(r, LETHE_AUDIT_NOT_APPLICABLE, "not booted through UEFI");
+	path = lethe_path_join(ctx->root, SECUREBOOT_VAR);
+	if (!path)
+		return -ENOMEM;
+	q = lethe_file_read(path, 64, &data, &len);
+	free(path);
+	lethe_error_clear();
+	/* efivarfs: 4 bytes of attributes, then the value. */
+	if (q < 0 || len < 5)
+		q = audit_set(r, LETHE_AUDIT_FAIL, "UEFI firmware does not report Secure Boot");
+	else if (data[4] == 1)
+		q = audit_set(r, LETHE_AUDIT_PASS, "UEFI Secure Boot is enabled");
+	else
+		q = audit_set(r, LETHE_AUDIT_FAIL, "UEFI Secure Boot is disabled");
+	free(data);
+	return q;
+}
+
+const struct audit_check audit_checks[] = {
+	{ { "root.verity", "root file system is dm-verity verified and read-only",
+	    "NIST CSF PR.DS-01, PR.PS-05; CIS 2.5; ISO 27001 A.8.19" }, check_root_verity },
+	{ { "root.hash", "running root hash equals the signed cmdline's lethe.roothash",
+	    "NIST CSF PR.DS-01; CIS 2.5; ISO 27001 A.8.19, A.8.24" }, check_root_hash },
+	{ { "root.amnesic", "every write to / lands in RAM (overlay on tmpfs)",
+	    "NIST CSF PR.DS-01; CIS 3.5; ISO 27001 A.8.10" }, check_root_amnesic },
+	{ { "storage.no-writable", "no block device is mounted writable",
+	    "NIST CSF PR.DS-01; CIS 3.5; ISO 27001 A.7.10, A.8.10" }, check_storage },
+	{ { "swap.none", "no swap active or configured",
+	    "NIST CSF PR.DS-01; CIS 3.5; ISO 27001 A.8.10" }, check_swap },
+	{ { "firewall.policy", "firewall loaded, input and output policies drop",
+	    "NIST CSF PR.IR-01; CIS 4.4, 4.5; ISO 27001 A.8.20" }, check_firewall_policy },
+	{ { "kernel.modules-locked", "kernel module loading is disabled",
+	    "NIST CSF PR.PS-05; CIS 4.1; ISO 27001 A.8.19" }, check_modules },
+	{ { "kernel.lockdown", "kernel lockdown is integrity or confidentiality",
+	    "NIST CSF PR.PS-01; CIS 4.1; ISO 27001 A.8.9" }, check_lockdown },
+	{ { "kernel.sysctl", "hardening sysctls are in force",
+	    "NIST CSF PR.PS-01; CIS 4.1; ISO 27001 A.8.9" }, check_sysctls },
+	{ { "kernel.cmdline", "hardening flags are on the kernel cmdline",
+	    "NIST CSF PR.PS-01, PR.DS-10; CIS 4.1; ISO 27001 A.8.9" }, check_cmdline },
+	{ { "persistence.opt-in", "no persistence unless the spec opted in",
+	    "NIST CSF PR.DS-01; CIS 3.5; ISO 27001 A.8.10" }, check_persistence },
+	{ { "boot.secure-boot", "UEFI Secure Boot is enabled",
+	    "NIST CSF PR.PS-01; CIS 4.1; ISO 27001 A.8.9" }, check_secureboot },
+};
+const size_t audit_n_checks = LETHE_ARRAY_SIZE(audit_checks);

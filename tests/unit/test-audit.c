@@ -1,0 +1,330 @@
+/* Unit tests of lib/audit: every check against a fixture tree where it passes, and a
+ * variant of the tree where it fails with the right evidence. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <lethe/audit.h>
+#include <lethe/hardening.h>
+
+#define ROOTHASH "5a0bcd3f1e2d4c6b8a79605142332415a6b7c8d9e0f1a2b3c4d5e6f708192a3b"
+
+static char root[64];
+
+static void put(const char *rel, const char *content)
+{
+	char *path = lethe_path_join(root, rel), *dir = strdup(path);
+
+	*strrchr(dir, '/') = '\0';
+	assert_int_equal(lethe_mkdir_p(dir, 0755), 0);
+	assert_int_equal(lethe_file_write_atomic(path, content, strlen(content), 0644), 0);
+	free(path);
+	free(dir);
+}
+
+static void put_bytes(const char *rel, const void *data, size_t len)
+{
+	char *path = lethe_path_join(root, rel), *dir = strdup(path);
+
+	*strrchr(dir, '/') = '\0';
+	assert_int_equal(lethe_mkdir_p(dir, 0755), 0);
+	assert_int_equal(lethe_file_write_atomic(path, data, len, 0644), 0);
+	free(path);
+	free(dir);
+}
+
+static void drop(const char *rel)
+{
+	char *path = lethe_path_join(root, rel);
+
+	assert_int_equal(lethe_rm_rf(path), 0);
+	free(path);
+}
+
+static const char good_mountinfo[] =
+	"20 1 0:20 / / rw,relatime - overlay overlay rw,lowerdir=/run/lethe/ro,"
+	"upperdir=/run/lethe/rw/upper,workdir=/run/lethe/rw/work\n"
+	"21 20 253:0 / /run/lethe/ro ro,relatime - erofs /dev/mapper/root ro\n"
+	"22 20 0:21 / /run/lethe/rw rw,nosuid - tmpfs tmpfs rw\n"
+	"23 20 0:5 / /proc rw,nosuid - proc proc rw\n";
+
+static const char good_ruleset[] =
+	"{\"nftables\": [{\"metainfo\": {\"json_schema_version\": 1}},"
+	"{\"table\": {\"family\": \"inet\", \"name\": \"lethe\", \"handle\": 1}},"
+	"{\"chain\": {\"family\": \"inet\", \"table\": \"lethe\", \"name\": \"input\", \"handle\": 1,"
+	" \"type\": \"filter\", \"hook\": \"input\", \"prio\": 0, \"policy\": \"drop\"}},"
+	"{\"chain\": {\"family\": \"inet\", \"table\": \"lethe\", \"name\": \"output\", \"handle\": 2,"
+	" \"type\": \"filter\", \"hook\": \"output\", \"prio\": 0, \"policy\": \"drop\"}}]}";
+
+/* A tree that looks like a booted Lethe system: every check passes. */
+static int make_good_tree(void **state)
+{
+	struct lethe_buf cmdline = { 0 };
+
+	snprintf(root, sizeof(root), "/tmp/lethe-test-audit.XXXXXX");
+	assert_non_null(mkdtemp(root));
+	for (size_t i = 0; i < LETHE_HARDENING_N_CMDLINE; i++)
+		lethe_buf_printf(&cmdline, "%s ", lethe_hardening_cmdline[i]);
+	lethe_buf_printf(&cmdline, "console=ttyS0 lethe.roothash=%s\n", ROOTHASH);
+	put("proc/cmdline", cmdline.data);
+	lethe_buf_release(&cmdline);
+	put("proc/self/mountinfo", good_mountinfo);
+	put("proc/swaps", "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n");
+	put("sys/dev/block/253:0/uevent", "MAJOR=253\nMINOR=0\nDEVNAME=dm-0\nDEVTYPE=disk\n");
+	put("sys/block/dm-0/dm/name", "root\n");
+	put("sys/block/dm-0/dm/uuid", "LETHE-VERITY-root\n");
+	put("dm/root.table", "0 20480 verity 1 254:1 254:2 4096 4096 2560 1 sha256 " ROOTHASH " -\n");
+	put("dm/root.status", "0 20480 verity V\n");
+	put("sys/class/block/dm-0/dev", "253:0\n");
+	put("sys/class/block/dm-0/size", "20480\n");
+	put("sys/class/block/dm-0/ro", "1\n");
+	put("sys/class/block/dm-0/removable", "0\n");
+	put("sys/class/block/vda/dev", "254:0\n");
+	put("sys/class/block/vda/size", "65536\n");
+	put("sys/class/block/vda/ro", "0\n");
+	put("sys/class/block/vda/removable", "0\n");
+	put("sys/class/block/vda/uevent", "MAJOR=254\nMINOR=0\nDEVNAME=vda\nDEVTYPE=disk\n");
+	put("nft/ruleset.json", good_ruleset);
+	put("proc/sys/kernel/modules_disabled", "1\n");
+	put("sys/kernel/security/lockdown", "none [integrity] confidentiality\n");
+	for (size_t i = 0; i < LETHE_HARDENING_N_SYSCTLS; i++) {
+		char rel[256];
+
+		snprintf(rel, sizeof(rel), "proc/sys/%s", lethe_hardening_sysctls[i].path);
+		put(rel, lethe_hardening_sysctls[i].value);
+	}
+	return 0;
+}
+
+static int remove_tree(void **state)
+{
+	return lethe_rm_rf(root);
+}
+
+/* Run one check against the tree; return its result's verdict and evidence. */
+static enum lethe_audit_verdict run_one(const char *id, char *evidence, size_t len)
+{
+	const char *only[] = { id, NULL };
+	struct lethe_audit_options opts = { .root = root, .only = only };
+	struct lethe_audit_report *rep;
+	enum lethe_audit_verdict v;
+
+	assert_int_equal(lethe_audit_run(&opts, &rep), 0);
+	assert_int_equal(rep->n_results, 1);
+	assert_string_equal(rep->results[0].id, id);
+	v = rep->results[0].verdict;
+	snprintf(evidence, len, "%s", rep->results[0].evidence);
+	lethe_audit_report_free(rep);
+	return v;
+}
+
+#define assert_verdict(id, verdict, needle)                                              \
+	do {                                                                             \
+		char ev[1024];                                                           \
+		assert_int_equal(run_one(id, ev, sizeof(ev)), verdict);                  \
+		if (!strstr(ev, needle))                                                 \
+			fail_msg("%s: evidence '%s' lacks '%s'", id, ev, needle);        \
+	} while (0)
+
+static void test_all_pass_on_good_tree(void **state)
+{
+	struct lethe_audit_options opts = { .root = root };
+	struct lethe_audit_report *rep;
+	const struct lethe_audit_check_info *infos;
+	size_t n = lethe_audit_checks(&infos);
+
+	assert_int_equal(lethe_audit_run(&opts, &rep), 0);
+	assert_int_equal(rep->n_results, n);
+	for (size_t i = 0; i < rep->n_results; i++) {
+		const struct lethe_audit_result *r = &rep->results[i];
+
+		if (!strcmp(r->id, "boot.secure-boot"))
+			assert_int_equal(r->verdict, LETHE_AUDIT_NOT_APPLICABLE);
+		else if (r->verdict != LETHE_AUDIT_PASS)
+			fail_msg("%s: %s", r->id, r->evidence);
+	}
+	assert_true(rep->lethe_system);
+	assert_true(lethe_audit_passed(rep));
+	assert_int_equal(rep->n_blockdevs, 2);
+	assert_string_equal(rep->blockdevs[0].name, "dm-0");
+	assert_string_equal(rep->blockdevs[0].fstype, "erofs");
+	assert_false(rep->blockdevs[0].mounted_writable);
+	lethe_audit_report_free(rep);
+}
+
+static void test_root_verity(void **state)
+{
+	assert_verdict("root.verity", LETHE_AUDIT_PASS, "dm-verity verified, mounted ro");
+	put("dm/root.status", "0 20480 verity C\n");
+	assert_verdict("root.verity", LETHE_AUDIT_FAIL, "verity state 'C'");
+	put("dm/root.status", "0 20480 verity V\n");
+	put("dm/root.table", "0 20480 linear 254:1 0\n");
+	assert_verdict("root.verity", LETHE_AUDIT_FAIL, "is linear, not one dm-verity target");
+	put("proc/self/mountinfo",
+	    "20 1 0:20 / / rw - overlay overlay rw,lowerdir=/run/lethe/ro,upperdir=/run/lethe/rw/upper\n"
+	    "21 20 253:0 / /run/lethe/ro rw,relatime - erofs /dev/mapper/root rw\n");
+	put("dm/root.table", "0 20480 verity 1 254:1 254:2 4096 4096 2560 1 sha256 " ROOTHASH " -\n");
+	assert_verdict("root.verity", LETHE_AUDIT_FAIL, "mounted read-write");
+	put("proc/self/mountinfo", "20 1 254:1 / / rw,relatime - ext4 /dev/vda1 rw\n");
+	put("sys/dev/block/254:1/uevent", "MAJOR=254\nMINOR=1\nDEVNAME=vda1\n");
+	assert_verdict("root.verity", LETHE_AUDIT_FAIL, "not a device-mapper device");
+}
+
+static void test_root_hash(void **state)
+{
+	assert_verdict("root.hash", LETHE_AUDIT_PASS, "equals lethe.roothash");
+	put("dm/root.table", "0 20480 verity 1 254:1 254:2 4096 4096 2560 1 sha256 "
+			     "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff -\n");
+	assert_verdict("root.hash", LETHE_AUDIT_FAIL, "differs from lethe.roothash " ROOTHASH);
+	put("proc/cmdline", "console=ttyS0\n");
+	assert_verdict("root.hash", LETHE_AUDIT_NOT_APPLICABLE, "not booted by Lethe");
+}
+
+static void test_root_amnesic(void **state)
+{
+	assert_verdict("root.amnesic", LETHE_AUDIT_PASS, "on tmpfs");
+	put("proc/self/mountinfo",
+	    "20 1 0:20 / / rw - overlay overlay rw,lowerdir=/run/lethe/ro,upperdir=/data/upper\n"
+	    "21 20 253:0 / /run/lethe/ro ro - erofs /dev/mapper/root ro\n"
+	    "22 20 254:1 / /data rw - ext4 /dev/vda1 rw\n");
+	assert_verdict("root.amnesic", LETHE_AUDIT_FAIL, "is on ext4 (/dev/vda1), not RAM");
+	put("proc/self/mountinfo", "20 1 254:1 / / rw - ext4 /dev/vda1 rw\n");
+	assert_verdict("root.amnesic", LETHE_AUDIT_FAIL, "/ is ext4 from '/dev/vda1'");
+}
+
+static void test_storage(void **state)
+{
+	assert_verdict("storage.no-writable", LETHE_AUDIT_PASS, "2 block devices, 1 mounted, none writable");
+	put("proc/self/mountinfo", "20 1 254:0 / /mnt/usb rw,relatime - vfat /dev/vda rw\n");
+	assert_verdict("storage.no-writable", LETHE_AUDIT_FAIL, "vda on /mnt/usb (vfat, rw)");
+	put("proc/self/mountinfo", "20 1 254:0 / /mnt/usb ro,relatime - vfat /dev/vda ro\n");
+	assert_verdict("storage.no-writable", LETHE_AUDIT_PASS, "none writable");
+}
+
+static void test_swap(void **state)
+{
+	assert_verdict("swap.none", LETHE_AUDIT_PASS, "no swap active");
+	put("proc/swaps", "Filename\tType\tSize\tUsed\tPriority\n/swapfile file 1024 0 -2\n");
+	assert_verdict("swap.none", LETHE_AUDIT_FAIL, "/swapfile active");
+	put("proc/swaps", "Filename\tType\tSize\tUsed\tPriority\n");
+	put("etc/fstab", "# comment\n/dev/vda2 none swap sw 0 0\n");
+	assert_verdict("swap.none", LETHE_AUDIT_FAIL, "/dev/vda2 in etc/fstab");
+}
+
+static void test_firewall_policy(void **state)
+{
+	char *accepting = strdup(good_ruleset);
+	char *p = strstr(strstr(accepting, "\"output\""), "\"drop\"");
+
+	assert_verdict("firewall.policy", LETHE_AUDIT_PASS, "input policy drop, output policy drop");
+	memcpy(p, "\"acpt\"", 6);
+	put("nft/ruleset.json", accepting);
+	assert_verdict("firewall.policy", LETHE_AUDIT_FAIL, "output policy acpt");
+	put("nft/ruleset.json", "{\"nftables\": [{\"metainfo\": {}}]}");
+	assert_verdict("firewall.policy", LETHE_AUDIT_FAIL, "no table inet lethe");
+	drop("nft/ruleset.json");
+	assert_verdict("firewall.policy", LETHE_AUDIT_FAIL, "cannot read the nftables ruleset");
+	free(accepting);
+}
+
+static void test_kernel(void **state)
+{
+	assert_verdict("kernel.modules-locked", LETHE_AUDIT_PASS, "modules_disabled = 1");
+	put("proc/sys/kernel/modules_disabled", "0\n");
+	assert_verdict("kernel.modules-locked", LETHE_AUDIT_FAIL, "= 0, expected 1");
+
+	assert_verdict("kernel.lockdown", LETHE_AUDIT_PASS, "[integrity]");
+	put("sys/kernel/security/lockdown", "[none] integrity confidentiality\n");
+	assert_verdict("kernel.lockdown", LETHE_AUDIT_FAIL, "[none]");
+	drop("sys/kernel/security/lockdown");
+	assert_verdict("kernel.lockdown", LETHE_AUDIT_FAIL, "not active");
+
+	assert_verdict("kernel.sysctl", LETHE_AUDIT_PASS, "hardening sysctls set");
+	put("proc/sys/kernel/kptr_restrict", "0\n");
+	drop("proc/sys/kernel/yama");
+	assert_verdict("kernel.sysctl", LETHE_AUDIT_FAIL, "kernel/kptr_restrict=0 (want 2)");
+	assert_verdict("kernel.sysctl", LETHE_AUDIT_FAIL, "kernel/yama/ptrace_scope absent");
+
+	assert_verdict("kernel.cmdline", LETHE_AUDIT_PASS, "hardening flags on the cmdline");
+	put("proc/cmdline", "init_on_alloc=1 console=ttyS0\n");
+	assert_verdict("kernel.cmdline", LETHE_AUDIT_FAIL, "missing from the cmdline: init_on_free=1 ");
+}
+
+static void test_persistence_and_secureboot(void **state)
+{
+	assert_verdict("persistence.opt-in", LETHE_AUDIT_PASS, "no persistence");
+	put("proc/cmdline", "console=ttyS0 persistence\n");
+	assert_verdict("persistence.opt-in", LETHE_AUDIT_FAIL, "'persistence' on the cmdline, but");
+
+	assert_verdict("boot.secure-boot", LETHE_AUDIT_NOT_APPLICABLE, "not booted through UEFI");
+	put("sys/firmware/efi/config_table", "");
+	assert_verdict("boot.secure-boot", LETHE_AUDIT_FAIL, "does not report");
+	put_bytes("sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c",
+		  "\x06\x00\x00\x00\x01", 5);
+	assert_verdict("boot.secure-boot", LETHE_AUDIT_PASS, "enabled");
+	put_bytes("sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c",
+		  "\x06\x00\x00\x00\x00", 5);
+	assert_verdict("boot.secure-boot", LETHE_AUDIT_FAIL, "disabled");
+}
+
+static void test_only_skip_unknown(void **state)
+{
+	const char *bad[] = { "root.verty", NULL };
+	const char *skip[] = { "root.verity", NULL };
+	struct lethe_audit_options opts = { .root = root, .only = bad };
+	struct lethe_audit_report *rep;
+
+	assert_int_equal(lethe_audit_run(&opts, &rep), -EINVAL);
+	assert_non_null(strstr(lethe_error_message(), "unknown check 'root.verty'"));
+	opts.only = NULL;
+	opts.skip = skip;
+	assert_int_equal(lethe_audit_run(&opts, &rep), 0);
+	for (size_t i = 0; i < rep->n_results; i++)
+		assert_string_not_equal(rep->results[i].id, "root.verity");
+	lethe_audit_report_free(rep);
+}
+
+static void test_mountinfo_parser(void **state)
+{
+	struct lethe_mounts m;
+
+	assert_int_equal(lethe_mountinfo_parse("t", "36 35 98:0 /mnt1 /mnt\\040two rw,noatime master:1 - ext3 /dev/root rw,errors=continue\n", &m), 0);
+	assert_int_equal(m.n, 1);
+	assert_int_equal(m.v[0].major, 98);
+	assert_string_equal(m.v[0].mountpoint, "/mnt two");
+	assert_string_equal(m.v[0].fstype, "ext3");
+	assert_string_equal(m.v[0].superoptions, "rw,errors=continue");
+	assert_true(lethe_mount_has_option(m.v[0].options, "noatime"));
+	assert_false(lethe_mount_has_option(m.v[0].options, "noat"));
+	lethe_mounts_release(&m);
+	assert_int_equal(lethe_mountinfo_parse("t", "36 35 98:0 / /\n", &m), -EBADMSG);
+	assert_non_null(strstr(lethe_error_message(), "'t' line 1"));
+	assert_int_equal(lethe_mountinfo_parse("t", "ok\n36 35 x:0 / / rw - a b c\n", &m), -EBADMSG);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_all_pass_on_good_tree, make_good_tree, remove_tree),
+		cmocka_unit_test_setup_teardown(test_root_verity, make_good_tree, remove_tree),
+		cmocka_unit_test_setup_teardown(test_root_hash, make_good_tree, remove_tree),
+		cmocka_unit_test_setup_teardown(test_root_amnesic, make_good_tree, remove_tree),
+		cmocka_unit_test_setup_teardown(test_storage, make_good_tree, remove_tree),
+		cmocka_unit_test_setup_teardown(test_swap, make_good_tree, remove_tree),
+		cmocka_unit_test_setup_teardown(test_firewall_policy, make_good_tree, remove_tree),
+		cmocka_unit_test_setup_teardown(test_kernel, make_good_tree, remove_tree),
+		cmocka_unit_test_setup_teardown(test_persistence_and_secureboot, make_good_tree, remove_tree),
+		cmocka_unit_test_setup_teardown(test_only_skip_unknown, make_good_tree, remove_tree),
+		cmocka_unit_test(test_mountinfo_parser),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
