@@ -1,0 +1,66 @@
+/* The parsed firewall section, shared by the parser, the renderer and the checker. */
+#ifndef LETHE_FIREWALL_INTERNAL_H
+#define LETHE_FIREWALL_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <lethe/firewall.h>
+
+enum fw_proto {
+	FW_PROTO_TCP,
+	FW_PROTO_UDP,
+	FW_PROTO_ICMP,
+	FW_PROTO_ICMPV6,
+	FW_PROTO_COUNT,
+};
+
+enum fw_family {
+	FW_FAMILY_V4 = 1u << 0,
+	FW_FAMILY_V6 = 1u << 1,
+};
+
+struct fw_port_range {
+	uint16_t lo, hi;
+};
+
+struct fw_addr {
+	enum fw_family family;
+	uint8_t bytes[16]; /* network order; 4 used for IPv4 */
+	unsigned prefix;   /* 0-32 or 0-128 */
+};
+
+struct fw_rule {
+	unsigned line, column;
+	unsigned protos;              /* bit (1u << enum fw_proto); 0: any protocol */
+	struct fw_port_range *ports;  /* sorted, disjoint */
+	size_t n_ports;
+	struct fw_addr *from, *to;    /* sorted by family then address, disjoint */
+	size_t n_from, n_to;
+	unsigned families;            /* enum fw_family bits the addresses allow */
+	char *interface;
+	bool has_uid, has_gid;
+	uint32_t uid, gid;
+};
+
+enum fw_chain_id {
+	FW_CHAIN_IN,
+	FW_CHAIN_OUT,
+	FW_CHAIN_FORWARD,
+	FW_CHAIN_COUNT,
+};
+
+struct fw_chain {
+	bool accept;          /* the policy: accept, or drop (the default) */
+	struct fw_rule *rules;
+	size_t n_rules;
+};
+
+struct lethe_firewall {
+	bool log;
+	unsigned log_rate;    /* packets per log_unit */
+	const char *log_unit; /* "second", "minute", "hour" or "day" */
+	struct fw_chain chains[FW_CHAIN_COUNT];
+};
+
+#endif
