@@ -1,0 +1,101 @@
+/* lethe keygen: make a minisign key pair (Ed25519), the secret key encrypted with a
+ * password (scrypt, as minisign does) unless -W. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+
+#include <lethe/sign.h>
+
+#include "cli-password.h"
+#include "cli.h"
+#include "verbs.h"
+
+static void usage(void)
+{
+	puts("usage: lethe keygen -p PUBKEY -s SECKEY [-W] [-f] [-c COMMENT]\n"
+	     "                    [--password-file FILE] [-q]\n\n"
+	     "Create a minisign key pair: PUBKEY is what verifiers need; SECKEY signs and\n"
+	     "is written with mode 0600. Both files are in minisign's format.\n\n"
+	     "  -p, --public-key FILE   where to write the public key\n"
+	     "  -s, --secret-key FILE   where to write the secret key\n"
+	     "  -W, --no-password       do not encrypt the secret key (for automation)\n"
+	     "  -f, --force             replace existing key files\n"
+	     "  -c, --comment TEXT      untrusted comment of the secret key file\n"
+	     "      --password-file F   read the password from the first line of F\n"
+	     "  -q, --quiet             print nothing on success\n"
+	     "  -h, --help              show this help\n\n"
+	     "The password comes from --password-file, else $LETHE_PASSWORD, else the\n"
+	     "terminal (asked twice). It is stretched with scrypt (1 GiB, as minisign).\n\n"
+	     "Exit status: 0 success, 2 usage error, 3 runtime error (a file exists\n"
+	     "without -f, no terminal for the password, I/O error).");
+}
+
+int cmd_keygen(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "public-key", required_argument, NULL, 'p' },
+		{ "secret-key", required_argument, NULL, 's' },
+		{ "no-password", no_argument, NULL, 'W' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "comment", required_argument, NULL, 'c' },
+		{ "password-file", required_argument, NULL, 'P' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	struct lethe_sign_keygen_opts opts = { 0 };
+	struct lethe_sign_pubkey pub;
+	const char *pub_path = NULL, *sec_path = NULL, *password_file = NULL;
+	char *password = NULL, id[LETHE_SIGN_KEYID_STRLEN];
+	bool unencrypted = false;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "p:s:Wfc:qh", options, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			pub_path = optarg;
+			break;
+		case 's':
+			sec_path = optarg;
+			break;
+		case 'W':
+			unencrypted = true;
+			break;
+		case 'f':
+			opts.force = true;
+			break;
+		case 'c':
+			opts.comment = optarg;
+			break;
+		case 'P':
+			password_file = optarg;
+			break;
+		case 'q':
+			cli_quiet = true;
+			break;
+		case 'h':
+			usage();
+			return EXIT_OK;
+		default:
+			return cli_usage_error("keygen", "unknown option");
+		}
+	}
+	if (optind != argc)
+		return cli_usage_error("keygen", "unexpected argument '%s'", argv[optind]);
+	if (!pub_path || !sec_path)
+		return cli_usage_error("keygen", "both -p PUBKEY and -s SECKEY are required");
+	if (unencrypted && password_file)
+		return cli_usage_error("keygen", "-W and --password-file exclude each other");
+	if (!unencrypted && cli_password_get(password_file, true, &password) < 0)
+		return EXIT_RUNTIME;
+	r = lethe_sign_keygen(pub_path, sec_path, password, &opts, &pub);
+	cli_password_free(password);
+	if (r < 0)
+		return cli_fail(r, "keygen");
+	if (!cli_quiet) {
+		lethe_sign_keyid_format(pub.keyid, id);
+		printf("secret key: %s (keep it secret%s)\npublic key: %s\nkey id:     %s\n",
+		       sec_path, unencrypted ? "; it is NOT encrypted" : "", pub_path, id);
+	}
+	return EXIT_OK;
+}

@@ -1,0 +1,267 @@
+/* lethe verify: check minisign signatures, alone or over a SHA256SUMS and every file it
+ * lists. One verb, several modes chosen by the options; each mode is one function in
+ * the table below, so that a new mode (a whole release dir, a written medium) is one
+ * more entry and one more function. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+
+#include <lethe/sign.h>
+#include <lethe/sums.h>
+
+#include "cli.h"
+#include "verbs.h"
+
+struct verify_args {
+	const char *pubkey_path;   /* -p */
+	const char *pubkey_b64;    /* -P */
+	const char *sig_path;      /* -x; NULL: <file>.minisig */
+	const char *sums_path;     /* --sums */
+	bool json;
+	int argc;                  /* operands left after the options */
+	char **argv;
+	struct lethe_sign_pubkey pub;
+};
+
+static void usage(void)
+{
+	puts("usage: lethe verify -p PUBKEY [-x SIG] [-q] FILE\n"
+	     "       lethe verify --sums SHA256SUMS -p PUBKEY [-x SIG] [-q] [--json]\n\n"
+	     "Verify minisign signatures (both the legacy and the prehashed format).\n\n"
+	     "The first form checks FILE against FILE.minisig (or SIG) and prints the\n"
+	     "trusted comment. The second checks SHA256SUMS against SHA256SUMS.minisig (or\n"
+	     "SIG), then the SHA-256 of every file it lists (names relative to the\n"
+	     "directory of SHA256SUMS): the same as `minisign -Vm SHA256SUMS -p PUBKEY &&\n"
+	     "sha256sum -c SHA256SUMS`, in one command that reads the list only once.\n\n"
+	     "  -p, --public-key FILE   minisign public key file\n"
+	     "  -P, --public-key-base64 KEY  the public key itself (as minisign -P)\n"
+	     "  -x, --signature SIG     signature file\n"
+	     "      --sums SHA256SUMS   verify a signed SHA256SUMS and the files it lists\n"
+	     "      --json              print a JSON report (with --sums)\n"
+	     "  -q, --quiet             print nothing but errors\n"
+	     "  -h, --help              show this help\n\n"
+	     "Exit status: 0 verified, 1 a signature, key id, trusted comment or checksum\n"
+	     "does not match or a file is malformed or missing, 2 usage error, 3 runtime\n"
+	     "error (a key or signature cannot be read).");
+}
+
+static int load_pubkey(struct verify_args *a)
+{
+	if (a->pubkey_b64)
+		return lethe_sign_pubkey_from_base64(a->pubkey_b64, &a->pub);
+	return lethe_sign_pubkey_load(a->pubkey_path, &a->pub);
+}
+
+static char *default_sig_path(const char *path)
+{
+	struct lethe_buf b = { 0 };
+
+	if (lethe_buf_printf(&b, "%s.minisig", path) < 0)
+		return NULL;
+	return b.data;
+}
+
+static void print_verified(const struct verify_args *a, const char *what, const char *tc)
+{
+	char id[LETHE_SIGN_KEYID_STRLEN];
+
+	if (cli_quiet || a->json)
+		return;
+	lethe_sign_keyid_format(a->pub.keyid, id);
+	printf("signature of '%s' verified (key %s)\ntrusted comment: %s\n", what, id, tc);
+}
+
+/* ---- mode: one file and its signature ---- */
+
+static int verify_file(struct verify_args *a)
+{
+	char *sig = NULL, *tc = NULL;
+	const char *sig_path = a->sig_path;
+	int r;
+
+	if (a->argc != 1)
+		return cli_usage_error("verify", "expected one FILE");
+	if (a->json)
+		return cli_usage_error("verify", "--json goes with --sums");
+	if (!sig_path && !(sig = default_sig_path(a->argv[0])))
+		return cli_fail(-ENOMEM, "verify");
+	r = lethe_sign_verify_file(&a->pub, a->argv[0], sig_path ? sig_path : sig, &tc);
+	if (r == 0)
+		print_verified(a, a->argv[0], tc);
+	free(tc);
+	free(sig);
+	return r < 0 ? cli_fail(r, "verify") : EXIT_OK;
+}
+
+/* ---- mode: a signed SHA256SUMS and every file it lists ---- */
+
+static const char *sums_status(int result)
+{
+	switch (result) {
+	case 0:
+		return "ok";
+	case -EBADMSG:
+		return "mismatch";
+	case -ENOENT:
+		return "missing";
+	default:
+		return "error";
+	}
+}
+
+struct sums_report {
+	const struct verify_args *args;
+	struct json_object *files;
+};
+
+static void sums_entry_done(const struct lethe_sums_entry *e, int result, void *userdata)
+{
+	struct sums_report *rep = userdata;
+
+	if (rep->files) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "name", json_object_new_string(e->name));
+		json_object_object_add(o, "line", json_object_new_int((int)e->line));
+		json_object_object_add(o, "status", json_object_new_string(sums_status(result)));
+		if (result < 0 && lethe_error_message())
+			json_object_object_add(o, "message",
+					       json_object_new_string(lethe_error_message()));
+		json_object_array_add(rep->files, o);
+		return;
+	}
+	if (result < 0)
+		cli_error("%s", lethe_error_message() ? lethe_error_message() : e->name);
+	else if (!cli_quiet)
+		printf("%s: OK\n", e->name);
+}
+
+static struct json_object *sums_json(const struct verify_args *a, const char *sig_path,
+				     const char *tc, int r_sig, int r_sums)
+{
+	struct json_object *o = json_object_new_object(), *s = json_object_new_object();
+	char id[LETHE_SIGN_KEYID_STRLEN];
+
+	lethe_sign_keyid_format(a->pub.keyid, id);
+	json_object_object_add(s, "file", json_object_new_string(sig_path));
+	json_object_object_add(s, "key_id", json_object_new_string(id));
+	json_object_object_add(s, "verified", json_object_new_boolean(r_sig == 0));
+	if (tc)
+		json_object_object_add(s, "trusted_comment", json_object_new_string(tc));
+	json_object_object_add(o, "sums", json_object_new_string(a->sums_path));
+	json_object_object_add(o, "signature", s);
+	json_object_object_add(o, "ok", json_object_new_boolean(r_sig == 0 && r_sums == 0));
+	return o;
+}
+
+static int verify_sums(struct verify_args *a)
+{
+	struct sums_report rep = { .args = a };
+	struct lethe_sums sums = { 0 };
+	struct json_object *report = NULL;
+	const char *slash = strrchr(a->sums_path, '/');
+	char *text = NULL, *sig = NULL, *tc = NULL, *dir = NULL, *errmsg = NULL;
+	const char *sig_path = a->sig_path;
+	size_t len;
+	int r, r_sums = 0;
+
+	if (a->argc != 0)
+		return cli_usage_error("verify", "unexpected argument '%s' with --sums", a->argv[0]);
+	if (!sig_path && !(sig_path = sig = default_sig_path(a->sums_path)))
+		return cli_fail(-ENOMEM, "verify");
+	dir = slash ? strndup(a->sums_path, (size_t)(slash - a->sums_path) + 1) : strdup(".");
+	r = dir ? 0 : -ENOMEM;
+	/* Read the list once: the bytes verified are the bytes parsed. */
+	if (r == 0)
+		r = lethe_file_read(a->sums_path, LETHE_SUMS_FILE_MAX, &text, &len);
+	if (r == 0)
+		r = lethe_sign_verify_data(&a->pub, text, len, a->sums_path, sig_path, &tc);
+	if (r == 0) {
+		print_verified(a, a->sums_path, tc);
+		r = lethe_sums_parse(text, len, a->sums_path, &sums);
+	}
+	if (r == 0) {
+		rep.files = a->json ? json_object_new_array() : NULL;
+		r = r_sums = lethe_sums_check(&sums, a->sums_path, dir, sums_entry_done, &rep);
+	}
+	if (a->json) {
+		if (r < 0 && lethe_error_message())
+			errmsg = strdup(lethe_error_message());
+		report = sums_json(a, sig_path, tc, tc ? 0 : r, r_sums);
+		if (rep.files)
+			json_object_object_add(report, "files", rep.files);
+		if (errmsg)
+			json_object_object_add(report, "error", json_object_new_string(errmsg));
+		cli_json_print(report);
+	}
+	lethe_sums_release(&sums);
+	free(errmsg);
+	free(text);
+	free(sig);
+	free(tc);
+	free(dir);
+	return r < 0 ? cli_fail(r, "verify") : EXIT_OK;
+}
+
+/* ---- dispatch ---- */
+
+typedef int (*verify_mode_fn)(struct verify_args *a);
+
+/* The mode for the options given; add new modes here. */
+static verify_mode_fn pick_mode(const struct verify_args *a)
+{
+	if (a->sums_path)
+		return verify_sums;
+	return verify_file;
+}
+
+int cmd_verify(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "public-key", required_argument, NULL, 'p' },
+		{ "public-key-base64", required_argument, NULL, 'P' },
+		{ "signature", required_argument, NULL, 'x' },
+		{ "sums", required_argument, NULL, 'S' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	struct verify_args a = { 0 };
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "p:P:x:qh", options, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			a.pubkey_path = optarg;
+			break;
+		case 'P':
+			a.pubkey_b64 = optarg;
+			break;
+		case 'x':
+			a.sig_path = optarg;
+			break;
+		case 'S':
+			a.sums_path = optarg;
+			break;
+		case 'j':
+			a.json = true;
+			break;
+		case 'q':
+			cli_quiet = true;
+			break;
+		case 'h':
+			usage();
+			return EXIT_OK;
+		default:
+			return cli_usage_error("verify", "unknown option");
+		}
+	}
+	a.argc = argc - optind;
+	a.argv = argv + optind;
+	if (!a.pubkey_path == !a.pubkey_b64)
+		return cli_usage_error("verify", "give the public key: -p FILE or -P BASE64");
+	if ((r = load_pubkey(&a)) < 0)
+		return cli_fail(r, "verify");
+	return pick_mode(&a)(&a);
+}
