@@ -10,7 +10,8 @@
 #include "firewall-internal.h"
 
 static const char *const proto_names[FW_PROTO_COUNT] = { "tcp", "udp", "icmp", "icmpv6" };
-static const char *const proto_candidates[] = { "tcp", "udp", "icmp", "icmpv6", NULL };
+/* icmpv6 before icmp: "icmp6" means the former. */
+static const char *const proto_candidates[] = { "tcp", "udp", "icmpv6", "icmp", NULL };
 static const char *const chain_keys[FW_CHAIN_COUNT] = { "in", "out", "forward" };
 
 static int fw_error(const char *file, const struct lethe_node *node, const char *fmt, ...)

@@ -1,0 +1,373 @@
+/* Unit tests of lib/firewall: every malformed section fails with its exact message,
+ * well-formed ones render to exact rulesets, and listings compare rule by rule. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <lethe/firewall.h>
+#include <lethe/spec.h>
+
+/* The accounts that rules may name: debian-tor (101) and the group tor (110). */
+static struct lethe_spec_user users[] = { { .name = "debian-tor", .uid = 101, .gid = 110 } };
+static struct lethe_spec_group groups[] = { { .name = "tor", .gid = 110 } };
+static const struct lethe_spec accounts = {
+	.users = users, .n_users = 1, .groups = groups, .n_groups = 1,
+};
+
+/* Parse YAML text whose top level holds "firewall:" and hand that node to the parser. */
+static int parse_text(const char *text, struct lethe_firewall **ret)
+{
+	struct lethe_node *root = NULL;
+	int r;
+
+	r = lethe_yaml_parse("fw.yaml", text, strlen(text), &root);
+	assert_int_equal(r, 0);
+	r = lethe_firewall_parse("fw.yaml", lethe_node_get(root, "firewall"), &accounts, ret);
+	lethe_node_free(root);
+	return r;
+}
+
+struct bad_case {
+	const char *yaml;
+	const char *message;
+};
+
+#define P "spec 'fw.yaml' "
+
+static const struct bad_case bad_cases[] = {
+	{ "firewall:\n  in:\n    allow:\n      - proto: tcp\n        from: 192.0.2.0/33\n",
+	  P "line 5 column 15: invalid address or prefix '192.0.2.0/33' (prefix length 0-32)" },
+	{ "firewall:\n  in:\n    allow:\n      - proto: tcp\n        port: 70000\n",
+	  P "line 5 column 15: port 70000 is out of range (1-65535)" },
+	{ "firewall:\n  in:\n    allow:\n      - proto: udp\n        port: [53, \"2000-1000\"]\n",
+	  P "line 5 column 20: port range '2000-1000' is reversed (did you mean '1000-2000'?)" },
+	{ "firewall:\n  in:\n    allow:\n      - proto: icmp6\n",
+	  P "line 4 column 16: unknown proto 'icmp6' (did you mean 'icmpv6'?)" },
+	{ "firewall:\n  in:\n    allow:\n      - proto: sctp\n",
+	  P "line 4 column 16: unknown proto 'sctp' (expected tcp, udp, icmp or icmpv6)" },
+	{ "firewall:\n  in:\n    allow:\n      - proto: icmp\n        port: 7\n",
+	  P "line 5 column 15: port needs proto tcp or udp" },
+	{ "firewall:\n  in:\n    allow:\n      - port: 22\n",
+	  P "line 4 column 15: port needs proto tcp or udp" },
+	{ "firewall:\n  out:\n    allow:\n      - proto: tcp\n        user: tor-user\n",
+	  P "line 5 column 15: user 'tor-user' is not among the spec's users" },
+	{ "firewall:\n  out:\n    allow:\n      - group: wheel\n",
+	  P "line 4 column 16: group 'wheel' is not among the spec's groups" },
+	{ "firewall:\n  in:\n    allow:\n      - proto: tcp\n        user: debian-tor\n",
+	  P "line 5 column 15: user applies only to the out chain (the kernel knows no owner "
+	    "of incoming packets)" },
+	{ "firewall:\n  in:\n    allow:\n      - group: 0\n",
+	  P "line 4 column 16: group applies only to the out chain (the kernel knows no owner "
+	    "of incoming packets)" },
+	{ "firewall:\n  in:\n    allow:\n      - proto: tcp\n        prot: 22\n",
+	  P "line 5 column 9: unknown key 'prot' (did you mean 'proto'?)" },
+	{ "firewall:\n  outt: {}\n", P "line 2 column 3: unknown key 'outt' (did you mean 'out'?)" },
+	{ "firewall:\n  forward:\n    allow: []\n",
+	  P "line 3 column 5: unknown key 'allow'" },
+	{ "firewall:\n  in:\n    default: reject\n",
+	  P "line 3 column 14: default must be drop or accept" },
+	{ "firewall:\n  log: maybe\n", P "line 2 column 8: log must be true or false, not 'maybe'" },
+	{ "firewall:\n  log: { rate: \"5/fortnight\" }\n",
+	  P "line 2 column 16: invalid rate '5/fortnight' (the unit is second, minute, hour or "
+	    "day)" },
+	{ "firewall:\n  in:\n    allow:\n      - from: 192.0.2.1/24\n",
+	  P "line 4 column 15: prefix '192.0.2.1/24' has host bits set (did you mean "
+	    "'192.0.2.0/24'?)" },
+	{ "firewall:\n  in:\n    allow:\n      - from: 192.0.2.0/24\n        to: 2001:db8::1\n",
+	  P "line 4 column 9: from and to have no address family in common" },
+	{ "firewall:\n  in:\n    allow:\n      - proto: icmp\n        from: 2001:db8::/32\n",
+	  P "line 4 column 9: proto icmp cannot match IPv6 addresses" },
+	{ "firewall:\n  in:\n    allow:\n      - proto: tcp\n        port: [22, 20-30]\n",
+	  P "line 5 column 15: ports overlap: 20-30 and 22-22" },
+	{ "firewall:\n  in:\n    allow:\n      - from: [192.0.2.0/24, 192.0.2.9]\n",
+	  P "line 4 column 15: from lists overlapping addresses" },
+	{ "firewall:\n  in:\n    allow:\n      - interface: a-very-long-interface\n",
+	  P "line 4 column 20: interface name 'a-very-long-interface' must have 1 to 15 "
+	    "characters" },
+	{ "firewall:\n  in:\n    allow:\n      - interface: \"eth0 accept\"\n",
+	  P "line 4 column 20: invalid interface name 'eth0 accept'" },
+	{ "firewall:\n  in:\n    allow:\n      - {}\n",
+	  P "line 4 column 9: empty rule would allow everything; use 'default: accept' to mean "
+	    "that" },
+	{ "firewall:\n  in:\n    allow: { proto: tcp }\n",
+	  P "line 3 column 12: allow must be a list, not a mapping" },
+	{ "firewall:\n  in:\n    allow:\n      - tcp\n",
+	  P "line 4 column 9: a firewall rule must be a mapping, not a scalar" },
+	{ "firewall:\n  in:\n    allow:\n      - proto: tcp\n        port: 0\n",
+	  P "line 5 column 15: port 0 is out of range (1-65535)" },
+	{ "firewall:\n  in:\n    allow:\n      - proto: tcp\n        port: \"+22\"\n",
+	  P "line 5 column 15: invalid port '+22' (expected N or \"N-M\")" },
+	{ "firewall:\n  in:\n    allow:\n      - proto: tcp\n        port: []\n",
+	  P "line 5 column 15: port is an empty list" },
+	{ "firewall: [in]\n", P "line 1 column 11: firewall must be a mapping, not a list" },
+};
+
+static void test_bad_sections(void **state)
+{
+	bool failed = false;
+
+	for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+		struct lethe_firewall *fw = NULL;
+		int r;
+
+		lethe_error_clear();
+		r = parse_text(bad_cases[i].yaml, &fw);
+		if (r != -EBADMSG || !lethe_error_message() ||
+		    strcmp(lethe_error_message(), bad_cases[i].message)) {
+			print_error("case %zu: r=%d\n  got:      %s\n  expected: %s\n", i, r,
+				    lethe_error_message() ? lethe_error_message() : "(none)",
+				    bad_cases[i].message);
+			failed = true;
+		}
+		assert_null(fw);
+	}
+	assert_false(failed);
+}
+
+static void expect_render(const char *yaml, unsigned flags, const char *expected)
+{
+	struct lethe_firewall *fw = NULL;
+	char *text = NULL;
+	int r = parse_text(yaml, &fw);
+
+	if (r < 0)
+		print_error("parse: %s\n", lethe_error_message());
+	assert_int_equal(r, 0);
+	assert_int_equal(lethe_firewall_render(fw, flags, &text), 0);
+	assert_string_equal(text, expected);
+	free(text);
+	lethe_firewall_free(fw);
+}
+
+/* No section: everything dropped both ways, drops logged, no IPv6 neighbour discovery. */
+static void test_render_default(void **state)
+{
+	expect_render("name: x\n", 0,
+		      "table inet lethe {\n"
+		      "\tchain input {\n"
+		      "\t\ttype filter hook input priority filter; policy drop;\n"
+		      "\t\tiif \"lo\" accept\n"
+		      "\t\tct state established,related accept\n"
+		      "\t\tct state invalid drop\n"
+		      "\t\tlimit rate 5/minute log prefix \"lethe-drop-in: \"\n"
+		      "\t}\n"
+		      "\n"
+		      "\tchain output {\n"
+		      "\t\ttype filter hook output priority filter; policy drop;\n"
+		      "\t\toif \"lo\" accept\n"
+		      "\t\tct state established,related accept\n"
+		      "\t\tct state invalid drop\n"
+		      "\t\tlimit rate 5/minute log prefix \"lethe-drop-out: \"\n"
+		      "\t}\n"
+		      "\n"
+		      "\tchain forward {\n"
+		      "\t\ttype filter hook forward priority filter; policy drop;\n"
+		      "\t\tlimit rate 5/minute log prefix \"lethe-drop-fwd: \"\n"
+		      "\t}\n"
+		      "}\n");
+}
+
+/* The privacy shape: only the tor user goes out, to tor's ports; IPv4 only, so no ND. */
+static void test_render_privacy(void **state)
+{
+	expect_render("firewall:\n"
+		      "  log: false\n"
+		      "  out:\n"
+		      "    allow:\n"
+		      "      - { proto: tcp, port: [443, 9001, 80, \"9030-9031\"], user: debian-tor,"
+		      " to: [198.51.100.0/24, 192.0.2.0/24] }\n"
+		      "      - { proto: udp, port: 53, group: tor, interface: eth0, to: 192.0.2.53/32 }\n",
+		      0,
+		      "table inet lethe {\n"
+		      "\tchain input {\n"
+		      "\t\ttype filter hook input priority filter; policy drop;\n"
+		      "\t\tiif \"lo\" accept\n"
+		      "\t\tct state established,related accept\n"
+		      "\t\tct state invalid drop\n"
+		      "\t}\n"
+		      "\n"
+		      "\tchain output {\n"
+		      "\t\ttype filter hook output priority filter; policy drop;\n"
+		      "\t\toif \"lo\" accept\n"
+		      "\t\tct state established,related accept\n"
+		      "\t\tct state invalid drop\n"
+		      "\t\tmeta skuid 101 ip daddr { 192.0.2.0/24, 198.51.100.0/24 } "
+		      "tcp dport { 80, 443, 9001, 9030-9031 } accept\n"
+		      "\t\toifname \"eth0\" meta skgid 110 ip daddr 192.0.2.53 udp dport 53 accept\n"
+		      "\t}\n"
+		      "\n"
+		      "\tchain forward {\n"
+		      "\t\ttype filter hook forward priority filter; policy drop;\n"
+		      "\t}\n"
+		      "}\n");
+}
+
+/* Both families, protocol lists, ICMP, numeric protocols as the check renders them. */
+static void test_render_dual_stack(void **state)
+{
+	expect_render("firewall:\n"
+		      "  log: { rate: \"2/second\" }\n"
+		      "  in:\n"
+		      "    allow:\n"
+		      "      - { proto: [udp, tcp], port: 53, from: [\"2001:db8::/32\", 192.0.2.0/24] }\n"
+		      "      - { proto: icmp }\n"
+		      "      - { proto: icmpv6, from: \"2001:db8:0:0::1\" }\n"
+		      "      - { proto: tcp }\n"
+		      "  out: { default: accept }\n"
+		      "  forward: { default: drop }\n",
+		      LETHE_FIREWALL_NUMERIC_PROTO,
+		      "table inet lethe {\n"
+		      "\tchain input {\n"
+		      "\t\ttype filter hook input priority filter; policy drop;\n"
+		      "\t\tiif \"lo\" accept\n"
+		      "\t\ticmpv6 type { nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } "
+		      "ip6 hoplimit 255 accept\n"
+		      "\t\tct state established,related accept\n"
+		      "\t\tct state invalid drop\n"
+		      "\t\tip saddr 192.0.2.0/24 tcp dport 53 accept\n"
+		      "\t\tip6 saddr 2001:db8::/32 tcp dport 53 accept\n"
+		      "\t\tip saddr 192.0.2.0/24 udp dport 53 accept\n"
+		      "\t\tip6 saddr 2001:db8::/32 udp dport 53 accept\n"
+		      "\t\tmeta l4proto 1 accept\n"
+		      "\t\tip6 saddr 2001:db8::1 meta l4proto 58 accept\n"
+		      "\t\tmeta l4proto 6 accept\n"
+		      "\t\tlimit rate 2/second log prefix \"lethe-drop-in: \"\n"
+		      "\t}\n"
+		      "\n"
+		      "\tchain output {\n"
+		      "\t\ttype filter hook output priority filter; policy accept;\n"
+		      "\t\toif \"lo\" accept\n"
+		      "\t\ticmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert } "
+		      "ip6 hoplimit 255 accept\n"
+		      "\t\tct state established,related accept\n"
+		      "\t\tct state invalid drop\n"
+		      "\t}\n"
+		      "\n"
+		      "\tchain forward {\n"
+		      "\t\ttype filter hook forward priority filter; policy drop;\n"
+		      "\t\tlimit rate 2/second log prefix \"lethe-drop-fwd: \"\n"
+		      "\t}\n"
+		      "}\n");
+}
+
+static const char listing[] = "table inet lethe {\n"
+			      "\tchain input {\n"
+			      "\t\ttype filter hook input priority filter; policy drop;\n"
+			      "\t\tiif \"lo\" accept\n"
+			      "\t\ttcp dport 22 accept\n"
+			      "\t}\n"
+			      "\n"
+			      "\tchain output {\n"
+			      "\t\ttype filter hook output priority filter; policy drop;\n"
+			      "\t}\n"
+			      "}\n";
+
+static void test_compare(void **state)
+{
+	struct lethe_firewall_drift d = { 0 };
+	const char *live = "table inet lethe {\n"
+			   "\tchain input {\n"
+			   "\t\ttype filter hook input priority filter; policy drop;\n"
+			   "\t\tiif \"lo\" accept # handle 3\n"
+			   "\t\taccept # handle 9\n"
+			   "\t}\n"
+			   "\tchain output {\n"
+			   "\t\ttype filter hook output priority filter; policy accept;\n"
+			   "\t}\n"
+			   "\tset evil {\n"
+			   "\t\ttype ipv4_addr\n"
+			   "\t\telements = { 192.0.2.1 }\n"
+			   "\t}\n"
+			   "}\n";
+
+	assert_int_equal(lethe_firewall_compare(listing, listing, &d), 0);
+	assert_int_equal(d.n, 0);
+
+	assert_int_equal(lethe_firewall_compare(listing, NULL, &d), 0);
+	assert_int_equal(d.n, 1);
+	assert_int_equal(d.diffs[0].kind, LETHE_FIREWALL_TABLE_MISSING);
+	lethe_firewall_drift_release(&d);
+
+	assert_int_equal(lethe_firewall_compare(listing, live, &d), 0);
+	assert_int_equal(d.n, 4);
+	assert_int_equal(d.diffs[0].kind, LETHE_FIREWALL_RULE_ADDED);
+	assert_string_equal(d.diffs[0].live, "accept");
+	assert_int_equal(d.diffs[1].kind, LETHE_FIREWALL_RULE_MISSING);
+	assert_string_equal(d.diffs[1].expected, "tcp dport 22 accept");
+	assert_int_equal(d.diffs[2].kind, LETHE_FIREWALL_POLICY_CHANGED);
+	assert_string_equal(d.diffs[2].chain, "output");
+	assert_int_equal(d.diffs[3].kind, LETHE_FIREWALL_CHAIN_ADDED);
+	assert_string_equal(d.diffs[3].chain, "set evil");
+	lethe_firewall_drift_release(&d);
+
+	/* A chain gone, and order matters: the same rules swapped are a drift. */
+	live = "table inet lethe {\n"
+	       "\tchain input {\n"
+	       "\t\ttype filter hook input priority filter; policy drop;\n"
+	       "\t\ttcp dport 22 accept\n"
+	       "\t\tiif \"lo\" accept\n"
+	       "\t}\n"
+	       "}\n";
+	assert_int_equal(lethe_firewall_compare(listing, live, &d), 0);
+	assert_int_equal(d.n, 3);
+	assert_int_equal(d.diffs[2].kind, LETHE_FIREWALL_CHAIN_MISSING);
+	assert_string_equal(d.diffs[2].chain, "output");
+	lethe_firewall_drift_release(&d);
+
+	assert_int_equal(lethe_firewall_compare(listing, "table ip other {\n}\n", &d), -EBADMSG);
+	assert_int_equal(lethe_firewall_compare(listing, "table inet lethe {\n", &d), -EBADMSG);
+}
+
+/* Names resolve to ids: a numeric id is taken as it is, root is 0. */
+static void test_accounts(void **state)
+{
+	expect_render("firewall:\n  log: false\n  in: { default: accept }\n"
+		      "  out:\n    allow:\n      - { user: 4242 }\n      - { group: root }\n"
+		      "  forward: { default: accept }\n",
+		      0,
+		      "table inet lethe {\n"
+		      "\tchain input {\n"
+		      "\t\ttype filter hook input priority filter; policy accept;\n"
+		      "\t\tiif \"lo\" accept\n"
+		      "\t\ticmpv6 type { nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } "
+		      "ip6 hoplimit 255 accept\n"
+		      "\t\tct state established,related accept\n"
+		      "\t\tct state invalid drop\n"
+		      "\t}\n"
+		      "\n"
+		      "\tchain output {\n"
+		      "\t\ttype filter hook output priority filter; policy drop;\n"
+		      "\t\toif \"lo\" accept\n"
+		      "\t\ticmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert } "
+		      "ip6 hoplimit 255 accept\n"
+		      "\t\tct state established,related accept\n"
+		      "\t\tct state invalid drop\n"
+		      "\t\tmeta skuid 4242 accept\n"
+		      "\t\tmeta skgid 0 accept\n"
+		      "\t}\n"
+		      "\n"
+		      "\tchain forward {\n"
+		      "\t\ttype filter hook forward priority filter; policy accept;\n"
+		      "\t}\n"
+		      "}\n");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bad_sections),
+		cmocka_unit_test(test_render_default),
+		cmocka_unit_test(test_render_privacy),
+		cmocka_unit_test(test_render_dual_stack),
+		cmocka_unit_test(test_compare),
+		cmocka_unit_test(test_accounts),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
