@@ -147,26 +147,37 @@ int lethe_node_strv(const char *file, const struct lethe_node *node, const char 
 	return 0;
 }
 
-/* Levenshtein distance with two rows; words longer than this are never suggested. */
+/* Levenshtein distance, counting a swap of two neighbours as one edit (the optimal
+ * string alignment variant), in three rows; longer words are never suggested. */
 #define SPELL_MAX 64
 
 static size_t edit_distance(const char *a, const char *b)
 {
-	size_t la = strlen(a), lb = strlen(b), prev[SPELL_MAX + 1], cur[SPELL_MAX + 1];
+	size_t la = strlen(a), lb = strlen(b);
+	size_t rows[3][SPELL_MAX + 1], *prev2 = rows[0], *prev = rows[1], *cur = rows[2];
 
 	for (size_t j = 0; j <= lb; j++)
 		prev[j] = j;
 	for (size_t i = 1; i <= la; i++) {
+		size_t *t;
+
 		cur[0] = i;
 		for (size_t j = 1; j <= lb; j++) {
-			size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
-			size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+			size_t best = prev[j - 1] + (a[i - 1] != b[j - 1]);
 
-			cur[j] = sub < del ? sub : del;
-			if (ins < cur[j])
-				cur[j] = ins;
+			if (prev[j] + 1 < best)
+				best = prev[j] + 1;
+			if (cur[j - 1] + 1 < best)
+				best = cur[j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    prev2[j - 2] + 1 < best)
+				best = prev2[j - 2] + 1;
+			cur[j] = best;
 		}
-		memcpy(prev, cur, (lb + 1) * sizeof(size_t));
+		t = prev2;
+		prev2 = prev;
+		prev = cur;
+		cur = t;
 	}
 	return prev[lb];
 }
@@ -178,8 +189,8 @@ const char *lethe_spell_suggest(const char *word, const char *const *candidates)
 
 	if (len == 0 || len > SPELL_MAX)
 		return NULL;
-	/* About one edit in three characters: "pakages" finds "packages", "foo" finds
-	 * nothing in a list of unrelated words. */
+	/* About one edit in three characters, and never a word that shares nothing with
+	 * this one: "pakages" finds "packages", "n" does not find "b". */
 	limit = len / 3 < 1 ? 1 : len / 3;
 	for (size_t i = 0; candidates[i]; i++) {
 		size_t d;
@@ -187,7 +198,7 @@ const char *lethe_spell_suggest(const char *word, const char *const *candidates)
 		if (strlen(candidates[i]) > SPELL_MAX)
 			continue;
 		d = edit_distance(word, candidates[i]);
-		if (d <= limit && d < best) {
+		if (d <= limit && d < len && d < best) {
 			best = d;
 			hint = candidates[i];
 		}
