@@ -1,0 +1,74 @@
+/* The root tree: .debs extracted into a staging directory without running any
+ * maintainer script and without trusting the packages (every entry is checked; nothing
+ * is ever written through a symbolic link), then the image's own files: accounts,
+ * os-release, hostname, /var/lib/dpkg/status, the spec's files, and the excludes.
+ * docs/rootfs.md describes the rules. */
+#ifndef LETHE_ROOTFS_H
+#define LETHE_ROOTFS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <lethe/pkg.h>
+#include <lethe/spec.h>
+#include <lethe/util.h>
+
+#define LETHE_ROOTFS_MAX_ENTRY (2ull << 30)  /* one file: 2 GiB */
+#define LETHE_ROOTFS_MAX_TOTAL (16ull << 30) /* all packages together: 16 GiB */
+#define LETHE_ROOTFS_MAX_DEPTH 64            /* path components */
+
+struct lethe_rootfs_options {
+	int64_t epoch;            /* every mtime is clamped to it (SOURCE_DATE_EPOCH) */
+	uint64_t max_entry_size;  /* 0: LETHE_ROOTFS_MAX_ENTRY */
+	uint64_t max_total_size;  /* 0: LETHE_ROOTFS_MAX_TOTAL */
+	bool allow_devices;       /* device nodes and fifos from packages (spec) */
+};
+
+/* Extract the data.tar of the .deb open at debfd into the directory rootfd. name and
+ * file label messages. Every refusal is -EBADMSG with the message
+ * "package 'NAME' ('FILE'): entry 'PATH': REASON": '..' components, symbolic links
+ * whose target leaves the root, hard links to entries that are absent or not regular
+ * files, device nodes and fifos (unless allowed), sizes over the caps, paths that pass
+ * through a symbolic link or a non-directory, a corrupt or truncated archive. Owners
+ * (numeric, as root only) and modes come from the archive, mtimes are clamped to
+ * opts->epoch. *total counts the bytes written so far (for the total cap). When
+ * licenses is not NULL, the licences of a DEP-5 usr/share/doc/NAME/copyright are added.
+ * On failure the tree is left as it is: the caller removes the staging directory. */
+int lethe_rootfs_extract(int rootfd, int debfd, const char *name, const char *file,
+			 const struct lethe_rootfs_options *opts, uint64_t *total,
+			 struct lethe_strv *licenses);
+
+/* Build the whole root tree in staging (created if absent; it must be empty):
+ *   1. extract every LETHE_PKG_ROOT package of set (lethe_pkg_fetch() done), filling
+ *      each package's licenses;
+ *   2. remove what the excludes select (spec exclude:/include:, plus the minimal
+ *      profile's when spec->minimal; see lethe_rootfs_exclude());
+ *   3. write /var/lib/dpkg/status (every extracted package, "Status: install ok
+ *      installed"), /etc/passwd, /etc/group, /etc/shadow (root, nobody, the spec's
+ *      users and groups; every password locked), /usr/lib/os-release with
+ *      /etc/os-release linking to it, /etc/hostname, and the spec's files with their
+ *      mode and owner;
+ *   4. clamp every mtime to the epoch.
+ * spec->allow_devices overrides opts->allow_devices when set. On failure the staging
+ * directory is left for the caller to remove. */
+int lethe_rootfs_populate(const struct lethe_spec *spec, struct lethe_pkgset *set,
+			  const char *staging, const struct lethe_rootfs_options *opts);
+
+/* The minimal profile's excludes and includes (NULL-terminated), documented in
+ * docs/rootfs.md. */
+extern const char *const lethe_rootfs_minimal_exclude[];
+extern const char *const lethe_rootfs_minimal_include[];
+
+/* Remove from the tree at rootfd every entry whose absolute path ("/usr/share/doc/x")
+ * matches a glob of exclude (fnmatch with FNM_PATHNAME | FNM_PERIOD: '*' never crosses
+ * '/'), or lies below such a match, unless it or an ancestor matches a glob of include;
+ * a directory stays when something inside it stays. Symbolic links are never followed.
+ * *ret_removed (may be NULL) counts removed entries. */
+int lethe_rootfs_exclude(int rootfd, const struct lethe_strv *exclude,
+			 const struct lethe_strv *include, uint64_t *ret_removed);
+
+/* The /var/lib/dpkg/status text for the LETHE_PKG_ROOT packages of set, appended to
+ * out: each control paragraph with "Status: install ok installed" after Package. */
+int lethe_rootfs_dpkg_status(const struct lethe_pkgset *set, struct lethe_buf *out);
+
+#endif

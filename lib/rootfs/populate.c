@@ -1,0 +1,360 @@
+/* The root tree as a whole: packages extracted, excludes applied, then the files that
+ * make it an image: dpkg status (for scanners), accounts, os-release, hostname and the
+ * spec's own files. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <lethe/rootfs.h>
+
+#include "tree.h"
+
+#define SPEC_FILE_MAX (256u << 20)
+#define NOBODY 65534u
+
+int lethe_rootfs_dpkg_status(const struct lethe_pkgset *set, struct lethe_buf *out)
+{
+	bool first = true;
+	int r = 0;
+
+	for (size_t i = 0; i < set->n && r == 0; i++) {
+		const struct lethe_pkg *p = &set->pkgs[i];
+		const char *t = p->control.text, *nl;
+
+		if (p->role != LETHE_PKG_ROOT)
+			continue;
+		if (!t)
+			return lethe_error(-EINVAL, "package '%s': no control data (fetch it first)",
+					   p->name);
+		/* The Package line first, then Status, then the rest as the package has it. */
+		const char *pkgline = strncasecmp(t, "Package:", 8) ? strstr(t, "\nPackage:") : t;
+
+		if (pkgline && pkgline != t)
+			pkgline++;
+		if (!first)
+			r = lethe_buf_puts(out, "\n");
+		first = false;
+		if (r < 0)
+			break;
+		if (!pkgline) {
+			return lethe_error(-EBADMSG, "package '%s': control data without Package",
+					   p->name);
+		}
+		nl = strchr(pkgline, '\n');
+		r = lethe_buf_append(out, pkgline, (size_t)(nl - pkgline) + 1);
+		if (r == 0)
+			r = lethe_buf_puts(out, "Status: install ok installed\n");
+		if (r == 0 && pkgline != t)
+			r = lethe_buf_append(out, t, (size_t)(pkgline - t));
+		if (r == 0)
+			r = lethe_buf_puts(out, nl + 1);
+	}
+	return r;
+}
+
+static bool exists_in_root(int rootfd, const char *rel)
+{
+	const char *base, *why;
+	struct stat st;
+	int dfd;
+	bool ok;
+
+	if (tree_open_parent(rootfd, rel, false, &dfd, &base, &why) < 0)
+		return false;
+	ok = fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	close(dfd);
+	return ok;
+}
+
+struct group_ent {
+	const char *name;
+	gid_t gid;
+	struct lethe_strv members;
+};
+
+static int add_group(struct group_ent *g, size_t *n, size_t cap, const char *name, gid_t gid,
+		     unsigned line)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (!strcmp(g[i].name, name) || g[i].gid == gid)
+			return lethe_error(-EBADMSG, "spec line %u: group '%s' (gid %u) is defined "
+					   "twice", line, name, (unsigned)gid);
+	if (*n >= cap)
+		return -E2BIG;
+	g[*n].name = name;
+	g[*n].gid = gid;
+	memset(&g[*n].members, 0, sizeof(g[*n].members));
+	(*n)++;
+	return 0;
+}
+
+static int write_accounts(const struct lethe_spec *spec, int rootfd, int64_t epoch)
+{
+	size_t cap = spec->n_groups + spec->n_users + 2, n = 0;
+	struct group_ent *g = calloc(cap, sizeof(*g));
+	struct lethe_buf pw = { 0 }, gr = { 0 }, sh = { 0 };
+	const char *root_shell = exists_in_root(rootfd, "bin/sh") ? "/bin/sh" : "/usr/sbin/nologin";
+	long days = (long)(epoch / 86400);
+	int r;
+
+	if (!g)
+		return -ENOMEM;
+	if ((r = add_group(g, &n, cap, "root", 0, 0)) < 0)
+		goto out;
+	for (size_t i = 0; i < spec->n_groups; i++)
+		if ((r = add_group(g, &n, cap, spec->groups[i].name, spec->groups[i].gid,
+				   spec->groups[i].line)) < 0)
+			goto out;
+	for (size_t i = 0; i < spec->n_users; i++) {
+		const struct lethe_spec_user *u = &spec->users[i];
+		bool have = false;
+
+		if (!strcmp(u->name, "root") || !strcmp(u->name, "nobody") || u->uid == 0 ||
+		    u->uid == NOBODY) {
+			r = lethe_error(-EBADMSG, "spec line %u: user '%s' (uid %u) is reserved",
+					u->line, u->name, (unsigned)u->uid);
+			goto out;
+		}
+		for (size_t j = 0; j < n; j++)
+			have |= g[j].gid == u->gid;
+		if (!have && (r = add_group(g, &n, cap, u->name, u->gid, u->line)) < 0)
+			goto out;
+	}
+	if ((r = add_group(g, &n, cap, "nogroup", NOBODY, 0)) < 0)
+		goto out;
+	for (size_t i = 0; i < spec->n_users; i++) {
+		const struct lethe_spec_user *u = &spec->users[i];
+
+		for (size_t k = 0; k < u->groups.n; k++) {
+			size_t j;
+
+			for (j = 0; j < n && strcmp(g[j].name, u->groups.v[k]); j++)
+				;
+			if (j == n) {
+				r = lethe_error(-EBADMSG, "spec line %u: user '%s': group '%s' is not "
+						"defined", u->line, u->name, u->groups.v[k]);
+				goto out;
+			}
+			if ((r = lethe_strv_push(&g[j].members, u->name)) < 0)
+				goto out;
+		}
+	}
+	r = lethe_buf_printf(&pw, "root:x:0:0:root:/root:%s\n", root_shell);
+	if (r == 0)
+		r = lethe_buf_printf(&sh, "root:*:%ld:0:99999:7:::\n", days);
+	for (size_t i = 0; r == 0 && i < spec->n_users; i++) {
+		const struct lethe_spec_user *u = &spec->users[i];
+
+		r = lethe_buf_printf(&pw, "%s:x:%u:%u::%s:%s\n", u->name, (unsigned)u->uid,
+				     (unsigned)u->gid, u->home ? u->home : "/nonexistent",
+				     u->shell ? u->shell : "/usr/sbin/nologin");
+		if (r == 0)
+			r = lethe_buf_printf(&sh, "%s:!:%ld:0:99999:7:::\n", u->name, days);
+	}
+	if (r == 0)
+		r = lethe_buf_printf(&pw, "nobody:x:%u:%u:nobody:/nonexistent:/usr/sbin/nologin\n",
+				     NOBODY, NOBODY);
+	if (r == 0)
+		r = lethe_buf_printf(&sh, "nobody:*:%ld:0:99999:7:::\n", days);
+	for (size_t j = 0; r == 0 && j < n; j++) {
+		r = lethe_buf_printf(&gr, "%s:x:%u:", g[j].name, (unsigned)g[j].gid);
+		for (size_t k = 0; r == 0 && k < g[j].members.n; k++)
+			r = lethe_buf_printf(&gr, "%s%s", k ? "," : "", g[j].members.v[k]);
+		if (r == 0)
+			r = lethe_buf_puts(&gr, "\n");
+	}
+	if (r == 0)
+		r = tree_write_file(rootfd, "etc/passwd", pw.data, pw.len, 0644, 0, 0, epoch);
+	if (r == 0)
+		r = tree_write_file(rootfd, "etc/group", gr.data, gr.len, 0644, 0, 0, epoch);
+	if (r == 0)
+		r = tree_write_file(rootfd, "etc/shadow", sh.data, sh.len, 0600, 0, 0, epoch);
+out:
+	for (size_t j = 0; j < n; j++)
+		lethe_strv_release(&g[j].members);
+	free(g);
+	lethe_buf_release(&pw);
+	lethe_buf_release(&gr);
+	lethe_buf_release(&sh);
+	return r;
+}
+
+/* A value for os-release, double-quoted with its specials escaped (os-release(5)). */
+static int quoted(struct lethe_buf *b, const char *key, const char *value)
+{
+	int r = lethe_buf_printf(b, "%s=\"", key);
+
+	for (const char *p = value; r == 0 && *p; p++) {
+		if ((unsigned char)*p < 0x20)
+			continue;
+		if (strchr("\"\\$`", *p))
+			r = lethe_buf_puts(b, "\\");
+		if (r == 0)
+			r = lethe_buf_append(b, p, 1);
+	}
+	return r ? r : lethe_buf_puts(b, "\"\n");
+}
+
+static int write_os_release(const struct lethe_spec *spec, int rootfd, int64_t epoch)
+{
+	const char *name = spec->name ? spec->name : "lethe";
+	const char *version = spec->version ? spec->version : "0";
+	struct lethe_buf b = { 0 }, pretty = { 0 };
+	int r = lethe_buf_printf(&pretty, "Lethe %s %s", name, version);
+
+	if (r == 0)
+		r = lethe_buf_puts(&b, "NAME=\"Lethe\"\nID=lethe\nID_LIKE=debian\n");
+	if (r == 0)
+		r = quoted(&b, "PRETTY_NAME", pretty.data);
+	if (r == 0)
+		r = quoted(&b, "VERSION", version);
+	if (r == 0)
+		r = quoted(&b, "VERSION_ID", version);
+	if (r == 0)
+		r = quoted(&b, "IMAGE_ID", name);
+	if (r == 0)
+		r = quoted(&b, "IMAGE_VERSION", version);
+	if (r == 0)
+		r = tree_write_file(rootfd, "usr/lib/os-release", b.data, b.len, 0644, 0, 0, epoch);
+	if (r == 0)
+		r = tree_symlink(rootfd, "etc/os-release", "../usr/lib/os-release", epoch);
+	b.len = 0;
+	if (r == 0)
+		r = lethe_buf_printf(&b, "%s\n", spec->hostname ? spec->hostname : name);
+	if (r == 0)
+		r = tree_write_file(rootfd, "etc/hostname", b.data, b.len, 0644, 0, 0, epoch);
+	lethe_buf_release(&b);
+	lethe_buf_release(&pretty);
+	return r;
+}
+
+static int write_spec_files(const struct lethe_spec *spec, int rootfd, int64_t epoch)
+{
+	for (size_t i = 0; i < spec->n_files; i++) {
+		const struct lethe_spec_file *f = &spec->files[i];
+		const char *rel = f->destination;
+		char *data;
+		size_t len;
+		int r;
+
+		while (*rel == '/')
+			rel++;
+		if (!lethe_path_is_safe_relative(rel))
+			return lethe_error(-EBADMSG, "spec line %u: destination '%s' is not a safe "
+					   "path", f->line, f->destination);
+		r = lethe_file_read(f->source, SPEC_FILE_MAX, &data, &len);
+		if (r < 0)
+			return r == -EFBIG ? r : lethe_error(r, "spec line %u: cannot read '%s': %s",
+							     f->line, f->source, strerror(-r));
+		r = tree_write_file(rootfd, rel, data, len, f->mode, f->uid, f->gid, epoch);
+		free(data);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int open_empty_staging(const char *staging, int *ret)
+{
+	int fd, r = lethe_mkdir_p(staging, 0755);
+	struct stat st;
+
+	if (r < 0)
+		return r;
+	fd = open(staging, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return lethe_error(-errno, "cannot open '%s': %s", staging, strerror(errno));
+	/* An empty directory has a link count of 2 and nothing but . and .. */
+	if (fstat(fd, &st) < 0 || st.st_nlink > 2) {
+		close(fd);
+		return lethe_error(-EEXIST, "staging directory '%s' is not empty", staging);
+	}
+	if (fchmod(fd, 0755) < 0) {
+		close(fd);
+		return lethe_error(-errno, "cannot chmod '%s': %s", staging, strerror(errno));
+	}
+	*ret = fd;
+	return 0;
+}
+
+static int extract_all(struct lethe_pkgset *set, int rootfd,
+		       const struct lethe_rootfs_options *opts)
+{
+	uint64_t total = 0;
+
+	for (size_t i = 0; i < set->n; i++) {
+		struct lethe_pkg *p = &set->pkgs[i];
+		int fd, r;
+
+		if (p->role != LETHE_PKG_ROOT)
+			continue;
+		if (!p->path)
+			return lethe_error(-EINVAL, "package '%s': not fetched", p->name);
+		lethe_log(LETHE_LOG_PROGRESS, "extracting %s", p->name);
+		fd = open(p->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0)
+			return lethe_error(-errno, "cannot open '%s': %s", p->path, strerror(errno));
+		lethe_strv_release(&p->licenses);
+		r = lethe_rootfs_extract(rootfd, fd, p->name, p->filename, opts, &total,
+					 &p->licenses);
+		close(fd);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int apply_excludes(const struct lethe_spec *spec, int rootfd)
+{
+	struct lethe_strv ex = { 0 }, in = { 0 };
+	uint64_t removed = 0;
+	int r = 0;
+
+	for (size_t i = 0; spec->minimal && r == 0 && lethe_rootfs_minimal_exclude[i]; i++)
+		r = lethe_strv_push(&ex, lethe_rootfs_minimal_exclude[i]);
+	for (size_t i = 0; spec->minimal && r == 0 && lethe_rootfs_minimal_include[i]; i++)
+		r = lethe_strv_push(&in, lethe_rootfs_minimal_include[i]);
+	for (size_t i = 0; r == 0 && i < spec->exclude.n; i++)
+		r = lethe_strv_push(&ex, spec->exclude.v[i]);
+	for (size_t i = 0; r == 0 && i < spec->include.n; i++)
+		r = lethe_strv_push(&in, spec->include.v[i]);
+	if (r == 0 && ex.n)
+		r = lethe_rootfs_exclude(rootfd, &ex, &in, &removed);
+	if (r == 0 && removed)
+		lethe_log(LETHE_LOG_INFO, "excludes removed %llu entries",
+			  (unsigned long long)removed);
+	lethe_strv_release(&ex);
+	lethe_strv_release(&in);
+	return r;
+}
+
+int lethe_rootfs_populate(const struct lethe_spec *spec, struct lethe_pkgset *set,
+			  const char *staging, const struct lethe_rootfs_options *opts)
+{
+	struct lethe_rootfs_options o = *opts;
+	struct lethe_buf status = { 0 };
+	int rootfd = -1, r;
+
+	if (spec->allow_devices)
+		o.allow_devices = true;
+	if ((r = open_empty_staging(staging, &rootfd)) < 0)
+		return r;
+	if ((r = extract_all(set, rootfd, &o)) < 0 || (r = apply_excludes(spec, rootfd)) < 0)
+		goto out;
+	if ((r = lethe_rootfs_dpkg_status(set, &status)) < 0 ||
+	    (r = tree_write_file(rootfd, "var/lib/dpkg/status", status.data ? status.data : "",
+				 status.len, 0644, 0, 0, o.epoch)) < 0)
+		goto out;
+	if ((r = write_accounts(spec, rootfd, o.epoch)) < 0 ||
+	    (r = write_os_release(spec, rootfd, o.epoch)) < 0 ||
+	    (r = write_spec_files(spec, rootfd, o.epoch)) < 0)
+		goto out;
+	r = tree_clamp_times(rootfd, o.epoch);
+out:
+	lethe_buf_release(&status);
+	close(rootfd);
+	return r;
+}
