@@ -33,9 +33,18 @@ static const char *status_name(int result)
 						    : "error";
 }
 
+struct check_state {
+	struct json_object *files; /* NULL: report as text */
+	size_t failed, total;
+};
+
 static void entry_done(const struct lethe_sums_entry *e, int result, void *userdata)
 {
-	struct json_object *files = userdata;
+	struct check_state *st = userdata;
+	struct json_object *files = st->files;
+
+	st->total++;
+	st->failed += result < 0;
 
 	if (files) {
 		struct json_object *o = json_object_new_object();
@@ -56,18 +65,25 @@ static void entry_done(const struct lethe_sums_entry *e, int result, void *userd
 
 static int check(const char *path, bool json)
 {
-	struct json_object *files = json ? json_object_new_array() : NULL, *o;
-	int r = lethe_sums_check_file(path, entry_done, files);
+	struct check_state st = { .files = json ? json_object_new_array() : NULL };
+	struct json_object *o;
+	int r = lethe_sums_check_file(path, entry_done, &st);
 
 	if (json) {
 		o = json_object_new_object();
 		json_object_object_add(o, "sums", json_object_new_string(path));
 		json_object_object_add(o, "ok", json_object_new_boolean(r == 0));
-		json_object_object_add(o, "files", files);
+		json_object_object_add(o, "files", st.files);
 		if (r < 0 && lethe_error_message())
 			json_object_object_add(o, "error",
 					       json_object_new_string(lethe_error_message()));
 		cli_json_print(o);
+		return cli_exit_code(r);
+	}
+	/* Each failure was reported as it came; only sum them up. */
+	if (r < 0 && st.failed > 0) {
+		cli_error("'%s': %zu of %zu files failed", path, st.failed, st.total);
+		return EXIT_CHECK_FAILED;
 	}
 	return r < 0 ? cli_fail(r, "sums") : EXIT_OK;
 }

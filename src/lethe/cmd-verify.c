@@ -110,14 +110,16 @@ static const char *sums_status(int result)
 }
 
 struct sums_report {
-	const struct verify_args *args;
-	struct json_object *files;
+	struct json_object *files; /* NULL: report as text */
+	size_t failed, total;
 };
 
 static void sums_entry_done(const struct lethe_sums_entry *e, int result, void *userdata)
 {
 	struct sums_report *rep = userdata;
 
+	rep->total++;
+	rep->failed += result < 0;
 	if (rep->files) {
 		struct json_object *o = json_object_new_object();
 
@@ -137,7 +139,7 @@ static void sums_entry_done(const struct lethe_sums_entry *e, int result, void *
 }
 
 static struct json_object *sums_json(const struct verify_args *a, const char *sig_path,
-				     const char *tc, int r_sig, int r_sums)
+				     const char *tc, int r_sig, int r_all)
 {
 	struct json_object *o = json_object_new_object(), *s = json_object_new_object();
 	char id[LETHE_SIGN_KEYID_STRLEN];
@@ -150,57 +152,72 @@ static struct json_object *sums_json(const struct verify_args *a, const char *si
 		json_object_object_add(s, "trusted_comment", json_object_new_string(tc));
 	json_object_object_add(o, "sums", json_object_new_string(a->sums_path));
 	json_object_object_add(o, "signature", s);
-	json_object_object_add(o, "ok", json_object_new_boolean(r_sig == 0 && r_sums == 0));
+	json_object_object_add(o, "ok", json_object_new_boolean(r_all == 0));
 	return o;
+}
+
+/* Verify the signature over the list, then check every file it names. The list is read
+ * once: the bytes verified are the bytes parsed. *ret_tc is set once the signature is
+ * good. */
+static int sums_run(const struct verify_args *a, const char *sig_path,
+		    struct sums_report *rep, char **ret_tc)
+{
+	struct lethe_sums sums = { 0 };
+	const char *slash = strrchr(a->sums_path, '/');
+	char *text = NULL, *dir;
+	size_t len;
+	int r;
+
+	dir = slash ? strndup(a->sums_path, (size_t)(slash - a->sums_path) + 1) : strdup(".");
+	if (!dir)
+		return -ENOMEM;
+	r = lethe_file_read(a->sums_path, LETHE_SUMS_FILE_MAX, &text, &len);
+	if (r == 0)
+		r = lethe_sign_verify_data(&a->pub, text, len, a->sums_path, sig_path, ret_tc);
+	if (r == 0) {
+		print_verified(a, a->sums_path, *ret_tc);
+		r = lethe_sums_parse(text, len, a->sums_path, &sums);
+	}
+	if (r == 0)
+		r = lethe_sums_check(&sums, a->sums_path, dir, sums_entry_done, rep);
+	lethe_sums_release(&sums);
+	free(text);
+	free(dir);
+	return r;
 }
 
 static int verify_sums(struct verify_args *a)
 {
-	struct sums_report rep = { .args = a };
-	struct lethe_sums sums = { 0 };
-	struct json_object *report = NULL;
-	const char *slash = strrchr(a->sums_path, '/');
-	char *text = NULL, *sig = NULL, *tc = NULL, *dir = NULL, *errmsg = NULL;
+	struct sums_report rep = { 0 };
+	struct json_object *report;
 	const char *sig_path = a->sig_path;
-	size_t len;
-	int r, r_sums = 0;
+	char *sig = NULL, *tc = NULL;
+	int r;
 
 	if (a->argc != 0)
 		return cli_usage_error("verify", "unexpected argument '%s' with --sums", a->argv[0]);
 	if (!sig_path && !(sig_path = sig = default_sig_path(a->sums_path)))
 		return cli_fail(-ENOMEM, "verify");
-	dir = slash ? strndup(a->sums_path, (size_t)(slash - a->sums_path) + 1) : strdup(".");
-	r = dir ? 0 : -ENOMEM;
-	/* Read the list once: the bytes verified are the bytes parsed. */
-	if (r == 0)
-		r = lethe_file_read(a->sums_path, LETHE_SUMS_FILE_MAX, &text, &len);
-	if (r == 0)
-		r = lethe_sign_verify_data(&a->pub, text, len, a->sums_path, sig_path, &tc);
-	if (r == 0) {
-		print_verified(a, a->sums_path, tc);
-		r = lethe_sums_parse(text, len, a->sums_path, &sums);
-	}
-	if (r == 0) {
-		rep.files = a->json ? json_object_new_array() : NULL;
-		r = r_sums = lethe_sums_check(&sums, a->sums_path, dir, sums_entry_done, &rep);
-	}
+	rep.files = a->json ? json_object_new_array() : NULL;
+	r = sums_run(a, sig_path, &rep, &tc);
 	if (a->json) {
+		report = sums_json(a, sig_path, tc, tc ? 0 : r, r);
+		json_object_object_add(report, "files", rep.files);
 		if (r < 0 && lethe_error_message())
-			errmsg = strdup(lethe_error_message());
-		report = sums_json(a, sig_path, tc, tc ? 0 : r, r_sums);
-		if (rep.files)
-			json_object_object_add(report, "files", rep.files);
-		if (errmsg)
-			json_object_object_add(report, "error", json_object_new_string(errmsg));
+			json_object_object_add(report, "error",
+					       json_object_new_string(lethe_error_message()));
 		cli_json_print(report);
+		r = cli_exit_code(r);
+	} else if (r < 0 && rep.failed > 0) {
+		/* Each failure was reported as it came; only sum them up. */
+		cli_error("'%s': %zu of %zu files failed", a->sums_path, rep.failed, rep.total);
+		r = EXIT_CHECK_FAILED;
+	} else {
+		r = r < 0 ? cli_fail(r, "verify") : EXIT_OK;
 	}
-	lethe_sums_release(&sums);
-	free(errmsg);
-	free(text);
 	free(sig);
 	free(tc);
-	free(dir);
-	return r < 0 ? cli_fail(r, "verify") : EXIT_OK;
+	return r;
 }
 
 /* ---- dispatch ---- */
