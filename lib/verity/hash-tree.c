@@ -419,7 +419,7 @@ static int settle_data_blocks(struct lethe_verity_params *p, const char *data_pa
 
 	if (p->data_blocks == 0 && append) {
 		if (p->hash_offset == 0 || p->hash_offset % dbs)
-			return lethe_error(-EINVAL, "'%s': with the tree inside the data file, give "
+			return lethe_error(-EBADMSG, "'%s': with the tree inside the data file, give "
 					   "the number of data blocks or a hash offset that is a "
 					   "multiple of the data block size %u", data_path, dbs);
 		p->data_blocks = p->hash_offset / dbs;
@@ -438,7 +438,7 @@ static int settle_data_blocks(struct lethe_verity_params *p, const char *data_pa
 				   "of %u bytes", data_path, (unsigned long long)size,
 				   (unsigned long long)p->data_blocks, dbs);
 	if (append && p->data_blocks * dbs > p->hash_offset)
-		return lethe_error(-EINVAL, "'%s': the data (%llu bytes) overlaps the hash tree at "
+		return lethe_error(-EBADMSG, "'%s': the data (%llu bytes) overlaps the hash tree at "
 				   "offset %llu", data_path,
 				   (unsigned long long)(p->data_blocks * dbs),
 				   (unsigned long long)p->hash_offset);
@@ -742,6 +742,13 @@ static int check_sizes(const struct lethe_verity_params *p, const struct verity_
 		return lethe_error(-EBADMSG, "'%s' is truncated: %llu bytes, the hash tree needs "
 				   "%llu", hash_path, (unsigned long long)hsize,
 				   (unsigned long long)l->end);
+	/* As veritysetup, accept a larger data file (a partition larger than its file
+	 * system), but say that its tail is not covered. */
+	if (data_fd != hash_fd && dsize > p->data_blocks * p->data_block_size)
+		lethe_log(LETHE_LOG_WARNING, "'%s' has %llu bytes after the %llu protected "
+			  "blocks: the tree does not cover them", data_path,
+			  (unsigned long long)(dsize - p->data_blocks * p->data_block_size),
+			  (unsigned long long)p->data_blocks);
 	return 0;
 }
 
@@ -752,6 +759,7 @@ int lethe_verity_verify(const char *data_path, const char *hash_path,
 	struct lethe_verity_params p;
 	struct verity_layout l;
 	struct tree t;
+	uint64_t size;
 	int data_fd = -1, hash_fd = -1, r;
 
 	if (params)
@@ -764,6 +772,11 @@ int lethe_verity_verify(const char *data_path, const char *hash_path,
 	if (r < 0)
 		return r;
 	if (!p.no_superblock && (r = read_superblock(hash_fd, hash_path, p.hash_offset, &p)) < 0)
+		goto out;
+	/* Without a superblock, the data file's size gives the block count, as in format. */
+	if (p.no_superblock && p.data_blocks == 0 &&
+	    ((r = file_size(data_fd, data_path, &size)) < 0 ||
+	     (r = settle_data_blocks(&p, data_path, size, hash_fd == data_fd)) < 0))
 		goto out;
 	if ((r = verity_layout_compute(&p, hash_path, &l)) < 0)
 		goto out;
