@@ -1,9 +1,29 @@
-/* lethe-init: PID 1 of a Lethe system. Stage 1 runs in the initramfs, stage 2 in the
- * verified root. Until boot lands, it only says so. */
+/* lethe-init: PID 1 of a Lethe system. Stage 1 runs in the initramfs (the kernel starts
+ * it as /init with no arguments), stage 2 in the verified root (--stage=2), and the
+ * last stage from a RAM copy at shutdown (--stage=shutdown HOW). */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/reboot.h>
+#include <unistd.h>
 
-int main(void)
+#include "init.h"
+
+int main(int argc, char **argv)
 {
-	fputs("lethe-init: not yet able to boot a system\n", stderr);
-	return 1;
+	if (getpid() != 1) {
+		fprintf(stderr, "lethe-init: must run as PID 1 (use 'lethe poweroff' to stop a "
+				"running system)\n");
+		return 1;
+	}
+	if (argc >= 2 && !strcmp(argv[1], "--stage=2"))
+		init_stage2();
+	if (argc >= 3 && !strcmp(argv[1], "--stage=shutdown")) {
+		unsigned how = (unsigned)strtoul(argv[2], NULL, 10);
+
+		if (how != RB_POWER_OFF && how != RB_AUTOBOOT && how != RB_HALT_SYSTEM)
+			how = RB_POWER_OFF;
+		init_stage_shutdown((int)how);
+	}
+	init_stage1();
 }

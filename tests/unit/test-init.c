@@ -1,0 +1,211 @@
+/* Unit tests of lethe-init's pure parts: the cmdline parser, the PARTUUIDs derived from
+ * the root hash, the verity superblock and the dm-verity table. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "init.h"
+
+#define HASH "0123456789abcdef00112233445566778899aabbccddeeff0f1e2d3c4b5a6978"
+
+static int parse(const char *text, struct init_cmdline *c, char *err)
+{
+	return init_cmdline_parse(text, strlen(text), c, err, 256);
+}
+
+static void test_cmdline_ok(void **state)
+{
+	struct init_cmdline c;
+	char err[256];
+
+	assert_int_equal(parse("console=ttyS0 init_on_free=1 lethe.roothash=" HASH
+			       " lethe.toram quiet\n", &c, err), 0);
+	assert_string_equal(c.roothash, HASH);
+	assert_true(c.toram);
+	assert_false(c.debug);
+	assert_int_equal(c.timeout, INIT_TIMEOUT_DEFAULT);
+	assert_int_equal(c.unknown, 0);
+
+	/* Upper case is folded; quotes are removed; switches take 0/1. */
+	assert_int_equal(parse("x=\"a b\" \"lethe.roothash=0123456789ABCDEF00112233445566778899"
+			       "AABBCCDDEEFF0F1E2D3C4B5A6978\" lethe.debug=1 lethe.toram=0 "
+			       "lethe.timeout=30 lethe.future=1", &c, err), 0);
+	assert_string_equal(c.roothash, HASH);
+	assert_true(c.debug);
+	assert_false(c.toram);
+	assert_int_equal(c.timeout, 30);
+	assert_int_equal(c.unknown, 1);
+
+	/* Nothing after "--" is ours; no roothash is not a parse error (init halts). */
+	assert_int_equal(parse("ro -- lethe.roothash=zz", &c, err), 0);
+	assert_string_equal(c.roothash, "");
+	/* An embedded NUL ends the command line. */
+	assert_int_equal(init_cmdline_parse("lethe.debug\0lethe.roothash=1", 28, &c, err, 256), 0);
+	assert_true(c.debug);
+	assert_string_equal(c.roothash, "");
+}
+
+static void test_cmdline_bad(void **state)
+{
+	struct init_cmdline c;
+	char err[256];
+
+	assert_int_equal(parse("lethe.roothash=" HASH " lethe.roothash=" HASH, &c, err), -EINVAL);
+	assert_non_null(strstr(err, "more than once"));
+	assert_int_equal(parse("lethe.roothash=abc", &c, err), -EINVAL);
+	assert_non_null(strstr(err, "3 characters"));
+	assert_int_equal(parse("lethe.roothash=g123456789abcdef00112233445566778899aabbccddeeff"
+			       "0f1e2d3c4b5a6978", &c, err), -EINVAL);
+	assert_non_null(strstr(err, "position 1"));
+	assert_int_equal(parse("lethe.roothash", &c, err), -EINVAL);
+	assert_int_equal(parse("lethe.timeout=0", &c, err), -EINVAL);
+	assert_int_equal(parse("lethe.timeout=3601", &c, err), -EINVAL);
+	assert_int_equal(parse("lethe.timeout=1x", &c, err), -EINVAL);
+	assert_int_equal(parse("lethe.timeout=", &c, err), -EINVAL);
+	assert_int_equal(parse("lethe.toram=maybe", &c, err), -EINVAL);
+	assert_non_null(strstr(err, "lethe.toram"));
+}
+
+static void test_partuuids(void **state)
+{
+	char data[INIT_UUID_STR], hash[INIT_UUID_STR];
+
+	/* The example of docs/boot.md: bytes in order, no UUID version bits. */
+	assert_int_equal(init_partuuids(HASH, data, hash), 0);
+	assert_string_equal(data, "01234567-89ab-cdef-0011-223344556677");
+	assert_string_equal(hash, "8899aabb-ccdd-eeff-0f1e-2d3c4b5a6978");
+	assert_int_equal(init_partuuids("0123", data, hash), -EINVAL);
+	assert_int_equal(init_partuuids("0123456789ABCDEF00112233445566778899aabbccddeeff"
+					"0f1e2d3c4b5a6978", data, hash), -EINVAL);
+}
+
+static size_t read_data(const char *name, uint8_t *buf, size_t size)
+{
+	char path[512];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", LETHE_TEST_DATA, name);
+	f = fopen(path, "rb");
+	assert_non_null(f);
+	n = fread(buf, 1, size, f);
+	fclose(f);
+	return n;
+}
+
+/* A superblock written by `veritysetup format --salt=0011..eeff` over 16 blocks. */
+static void test_superblock_veritysetup(void **state)
+{
+	uint8_t buf[INIT_VERITY_SB_SIZE];
+	struct init_verity_sb sb;
+	char err[256], table[1024];
+
+	assert_int_equal(read_data("init-verity-sb.bin", buf, sizeof(buf)), sizeof(buf));
+	assert_int_equal(init_verity_sb_parse(buf, sizeof(buf), &sb, err, sizeof(err)), 0);
+	assert_int_equal(sb.data_block_size, 4096);
+	assert_int_equal(sb.hash_block_size, 4096);
+	assert_int_equal(sb.data_blocks, 16);
+	assert_int_equal(sb.salt_size, 16);
+	assert_string_equal(sb.algorithm, "sha256");
+	assert_int_equal(init_verity_data_sectors(&sb), 16 * 8);
+	assert_true(init_verity_table(&sb, "254:1", "254:2", HASH, table, sizeof(table)) > 0);
+	assert_string_equal(table, "1 254:1 254:2 4096 4096 16 1 sha256 " HASH
+			    " 00112233445566778899aabbccddeeff");
+	/* Too small a buffer is refused, not truncated. */
+	assert_int_equal(init_verity_table(&sb, "254:1", "254:2", HASH, table, 40), -ENOSPC);
+	assert_int_equal(init_verity_table(&sb, "254:1", "254:2", "00", table, sizeof(table)),
+			 -EINVAL);
+}
+
+static void test_superblock_bad(void **state)
+{
+	uint8_t good[INIT_VERITY_SB_SIZE], buf[INIT_VERITY_SB_SIZE];
+	struct init_verity_sb sb;
+	char err[256];
+
+	read_data("init-verity-sb.bin", good, sizeof(good));
+	assert_int_equal(init_verity_sb_parse(good, 100, &sb, err, sizeof(err)), -EINVAL);
+
+	memcpy(buf, good, sizeof(buf));
+	buf[0] ^= 1; /* signature */
+	assert_int_equal(init_verity_sb_parse(buf, sizeof(buf), &sb, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "signature"));
+
+	memcpy(buf, good, sizeof(buf));
+	buf[8] = 2; /* version */
+	assert_int_equal(init_verity_sb_parse(buf, sizeof(buf), &sb, err, sizeof(err)), -EINVAL);
+
+	memcpy(buf, good, sizeof(buf));
+	memcpy(buf + 32, "sha1\0\0", 6);
+	assert_int_equal(init_verity_sb_parse(buf, sizeof(buf), &sb, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "sha1"));
+
+	memcpy(buf, good, sizeof(buf));
+	memset(buf + 32, 'a', 32); /* unterminated algorithm */
+	assert_int_equal(init_verity_sb_parse(buf, sizeof(buf), &sb, err, sizeof(err)), -EINVAL);
+
+	memcpy(buf, good, sizeof(buf));
+	buf[64] = 0x01; buf[65] = 0x10; /* data block size 4097 */
+	assert_int_equal(init_verity_sb_parse(buf, sizeof(buf), &sb, err, sizeof(err)), -EINVAL);
+
+	memcpy(buf, good, sizeof(buf));
+	memset(buf + 72, 0, 8); /* no data blocks */
+	assert_int_equal(init_verity_sb_parse(buf, sizeof(buf), &sb, err, sizeof(err)), -EINVAL);
+
+	memcpy(buf, good, sizeof(buf));
+	memset(buf + 72, 0xff, 8); /* blocks * size would overflow */
+	assert_int_equal(init_verity_sb_parse(buf, sizeof(buf), &sb, err, sizeof(err)), -EINVAL);
+
+	memcpy(buf, good, sizeof(buf));
+	buf[80] = 0x01; buf[81] = 0x01; /* salt of 257 bytes */
+	assert_int_equal(init_verity_sb_parse(buf, sizeof(buf), &sb, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "salt"));
+}
+
+/* A GPT written by sfdisk with the PARTUUIDs of docs/boot.md's example. */
+static void test_gpt(void **state)
+{
+	static uint8_t disk[34 * 512];
+	struct init_gpt_header h;
+	char uuid[INIT_UUID_STR], data[INIT_UUID_STR], hash[INIT_UUID_STR];
+
+	assert_int_equal(read_data("init-gpt.bin", disk, sizeof(disk)), sizeof(disk));
+	assert_int_equal(init_gpt_header_parse(disk + 512, 512, &h), 0);
+	assert_int_equal(h.entries_lba, 2);
+	assert_int_equal(h.n_entries, 128);
+	assert_int_equal(h.entry_size, 128);
+	assert_int_equal(init_partuuids(HASH, data, hash), 0);
+	init_gpt_entry_uuid(disk + 2 * 512, uuid);
+	assert_string_equal(uuid, data);
+	init_gpt_entry_uuid(disk + 2 * 512 + 128, uuid);
+	assert_string_equal(uuid, hash);
+	init_gpt_entry_uuid(disk + 2 * 512 + 256, uuid);
+	assert_string_equal(uuid, "");
+
+	/* Not a GPT, or entries of an impossible size. */
+	assert_int_equal(init_gpt_header_parse(disk, 512, &h), -EINVAL);
+	disk[512 + 84] = 100;
+	assert_int_equal(init_gpt_header_parse(disk + 512, 512, &h), -EINVAL);
+	disk[512 + 84] = 128;
+	assert_int_equal(init_gpt_header_parse(disk + 512, 60, &h), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cmdline_ok),
+		cmocka_unit_test(test_cmdline_bad),
+		cmocka_unit_test(test_partuuids),
+		cmocka_unit_test(test_superblock_veritysetup),
+		cmocka_unit_test(test_superblock_bad),
+		cmocka_unit_test(test_gpt),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
