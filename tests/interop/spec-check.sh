@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# `lethe spec check` from the command line: exit codes 0 (valid), 1 (invalid), 2 (usage),
+# 3 (unreadable), one-line messages with line and column, and --json that parses.
+. "$LETHE_SRC/tests/lib.sh"
+need_cmd python3
+
+for name in minimal privacy appliance; do
+	expect_ok "$LETHE" spec check "$LETHE_SRC/examples/$name.yaml"
+	grep -q "valid: lethe-$name " "$TMP/out" || fail "$name: no summary line: $(cat "$TMP/out")"
+	"$LETHE" spec check --json "$LETHE_SRC/examples/$name.yaml" >"$TMP/$name.json" ||
+		fail "$name: --json failed"
+	python3 -m json.tool "$TMP/$name.json" >/dev/null || fail "$name: --json is not JSON"
+	python3 - "$TMP/$name.json" "$name" <<'PY' || fail "$name: JSON summary is wrong"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["name"] == "lethe-" + sys.argv[2], d["name"]
+assert d["package_count"] == len(d["packages"]) > 0
+assert d["kernel"] == "linux-image-cloud-amd64"
+assert d["firewall"] is True
+PY
+done
+
+# An invalid spec: exit 1, one line naming the file, line and column, and a hint.
+cat >"$TMP/bad.yaml" <<'YAML'
+name: t
+version: "1"
+pakages: [busybox-static]
+YAML
+expect_fail 1 "^lethe: spec '$TMP/bad.yaml' line 3 column 1: unknown key 'pakages' \(did you mean 'packages'\?\)$" \
+	"$LETHE" spec check "$TMP/bad.yaml"
+[ "$(wc -l <"$TMP/err")" -eq 1 ] || fail "the error is not one line"
+[ ! -s "$TMP/out" ] || fail "an invalid spec printed a summary"
+
+printf 'name: t\nversion: "1"\npackages:\n\t- tor\n' >"$TMP/tab.yaml"
+expect_fail 1 "line 4 column 1: found character that cannot start any token" \
+	"$LETHE" spec check --json "$TMP/tab.yaml"
+[ ! -s "$TMP/out" ] || fail "--json printed something for an invalid spec"
+
+# Usage errors: 2. An unreadable spec: a runtime error, 3.
+expect_fail 2 "missing subcommand" "$LETHE" spec
+expect_fail 2 "unknown subcommand 'lint'" "$LETHE" spec lint "$TMP/bad.yaml"
+expect_fail 2 "exactly one SPEC" "$LETHE" spec check
+expect_fail 2 "" "$LETHE" spec check --bogus "$TMP/bad.yaml"
+expect_fail 3 "cannot read spec '$TMP/none.yaml'" "$LETHE" spec check "$TMP/none.yaml"
+expect_ok "$LETHE" spec --help
+grep -q '^usage: lethe spec check' "$TMP/out" || fail "--help does not print the usage"
