@@ -1,0 +1,67 @@
+/* Booting a built image under QEMU: on the terminal, or driven through its serial
+ * console to run one command and bring back its output and exit status. The boot disk
+ * is attached read-only, so a boot never changes it; no network unless asked. */
+#ifndef LETHE_VM_H
+#define LETHE_VM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <lethe/util.h>
+
+#define LETHE_VM_MAX_DISKS 8
+#define LETHE_VM_READY_MARKER "lethe-init: stage 2 ready"
+#define LETHE_VM_MAX_CONSOLE (64u << 20) /* console bytes kept while driving a guest */
+
+struct lethe_vm_config {
+	const char *qemu;        /* default "qemu-system-x86_64" */
+	const char *kernel;      /* vmlinuz */
+	const char *initrd;      /* initramfs.img */
+	const char *cmdline;     /* the whole kernel command line */
+	const char *boot_disk;   /* disk.img, attached read-only; NULL: none */
+	const char *disks[LETHE_VM_MAX_DISKS]; /* more disks, read-write, raw */
+	size_t n_disks;
+	unsigned mem_mb;         /* default 512 */
+	const char *accel;       /* "tcg" (default) or "kvm" */
+	const char *qmp;         /* a unix socket path for QMP, or NULL */
+	const char *serial_log;  /* a copy of the console goes there, or NULL */
+	bool interactive;        /* console on the terminal (monitor on Ctrl-A c) */
+};
+
+/* Fill a config from a build's output directory: OUTDIR/vmlinuz, initramfs.img,
+ * disk.img and the one line of OUTDIR/cmdline (or of cmdline_file when not NULL), with
+ * append added at its end. Strings are allocated in owned: release it with
+ * lethe_vm_config_release(). */
+struct lethe_vm_owned {
+	struct lethe_strv s;
+};
+int lethe_vm_config_from_dir(struct lethe_vm_config *c, struct lethe_vm_owned *owned,
+			     const char *outdir, const char *cmdline_file, const char *append);
+void lethe_vm_config_release(struct lethe_vm_owned *owned);
+
+/* QEMU's argv for c (argv[0] is the program). Appended to ret. */
+int lethe_vm_argv(const struct lethe_vm_config *c, struct lethe_strv *ret);
+
+/* Run QEMU with the console on this process' stdin/stdout until it exits or timeout_s
+ * (0: none) runs out, then kill it (-ETIMEDOUT). Returns QEMU's exit status (>= 0). */
+int lethe_vm_run(const struct lethe_vm_config *c, unsigned timeout_s);
+
+/* Boot, wait for LETHE_VM_READY_MARKER and a shell on the console, run command there
+ * with its stdout and stderr framed by markers that nobody can type by accident, then
+ * power the guest off. Every console byte goes to console_fn (may be NULL). On success
+ * *ret_status is the command's exit status and *ret_output its output (the caller frees
+ * it). -ETIMEDOUT, with a message that says what did not come, when timeout_s runs out;
+ * QEMU is killed then. */
+typedef void (*lethe_vm_console_fn)(const char *data, size_t len, void *userdata);
+int lethe_vm_exec(const struct lethe_vm_config *c, const char *command, unsigned timeout_s,
+		  lethe_vm_console_fn console_fn, void *userdata, char **ret_output,
+		  int *ret_status);
+
+/* Find the framed output in console text (exposed for tests): the bytes between the
+ * line "BEGIN-nonce" and the line "END-nonce:STATUS", with "\r\n" turned into "\n".
+ * Returns 1 and fills the results when the whole frame is there, 0 when not yet,
+ * negative errno on a malformed frame. */
+int lethe_vm_parse_frame(const char *console, size_t len, const char *nonce,
+			 char **ret_output, int *ret_status);
+
+#endif

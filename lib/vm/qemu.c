@@ -1,0 +1,257 @@
+/* QEMU's command line for a Lethe image, and a plain run with the console on the
+ * terminal. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <lethe/vm.h>
+#include "vm-internal.h"
+
+extern char **environ;
+
+static const char *own(struct lethe_vm_owned *o, char *s)
+{
+	int r;
+
+	if (!s)
+		return NULL;
+	r = lethe_strv_push(&o->s, s);
+	free(s);
+	return r < 0 ? NULL : o->s.v[o->s.n - 1];
+}
+
+void lethe_vm_config_release(struct lethe_vm_owned *owned)
+{
+	if (owned)
+		lethe_strv_release(&owned->s);
+}
+
+/* The first line of a cmdline file, without its newline. */
+static int read_cmdline(const char *path, char **ret)
+{
+	char *text = NULL;
+	size_t len;
+	int r;
+
+	r = lethe_file_read(path, 64 * 1024, &text, &len);
+	if (r < 0)
+		return lethe_error(r, "cannot read '%s': %s", path, strerror(-r));
+	text[strcspn(text, "\r\n")] = '\0';
+	if (!*text) {
+		free(text);
+		return lethe_error(-LETHE_E_INVALID, "'%s' is empty", path);
+	}
+	*ret = text;
+	return 0;
+}
+
+int lethe_vm_config_from_dir(struct lethe_vm_config *c, struct lethe_vm_owned *o,
+			     const char *outdir, const char *cmdline_file, const char *append)
+{
+	char *cl = NULL, *path = NULL;
+	struct lethe_buf b = { 0 };
+	int r;
+
+	c->kernel = own(o, lethe_path_join(outdir, "vmlinuz"));
+	c->initrd = own(o, lethe_path_join(outdir, "initramfs.img"));
+	c->boot_disk = own(o, lethe_path_join(outdir, "disk.img"));
+	if (!c->kernel || !c->initrd || !c->boot_disk)
+		return -ENOMEM;
+	if (!cmdline_file) {
+		path = lethe_path_join(outdir, "cmdline");
+		if (!path)
+			return -ENOMEM;
+	}
+	r = read_cmdline(cmdline_file ? cmdline_file : path, &cl);
+	free(path);
+	if (r < 0)
+		return r;
+	r = lethe_buf_puts(&b, cl);
+	if (r >= 0 && append && *append)
+		r = lethe_buf_printf(&b, " %s", append);
+	free(cl);
+	if (r < 0) {
+		lethe_buf_release(&b);
+		return r;
+	}
+	c->cmdline = own(o, b.data);
+	if (!c->cmdline)
+		return -ENOMEM;
+	for (const char *f = c->kernel; f; f = f == c->kernel ? c->initrd : NULL)
+		if (access(f, R_OK) < 0)
+			return lethe_error(-errno, "cannot read '%s': %s (is it a build's output "
+					   "directory with boot artifacts?)", f, strerror(errno));
+	if (access(c->boot_disk, R_OK) < 0)
+		c->boot_disk = NULL;
+	return 0;
+}
+
+/* QEMU splits -drive and -chardev values at ',': refuse paths that hold one. */
+static int check_path(const char *what, const char *p)
+{
+	if (strchr(p, ','))
+		return lethe_error(-EINVAL, "%s '%s': QEMU cannot take a path with ','", what, p);
+	return 0;
+}
+
+static int push_all(struct lethe_strv *v, const char *const *args)
+{
+	for (; *args; args++) {
+		int r = lethe_strv_push(v, *args);
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int push3(struct lethe_strv *v, const char *a, const char *arg, const char *c)
+{
+	struct lethe_buf b = { 0 };
+	int r = lethe_buf_printf(&b, "%s%s%s", a, arg, c);
+
+	if (r >= 0)
+		r = lethe_strv_push(v, b.data);
+	lethe_buf_release(&b);
+	return r;
+}
+
+int lethe_vm_argv(const struct lethe_vm_config *c, struct lethe_strv *v)
+{
+	const char *accel = c->accel ? c->accel : "tcg";
+	char mem[32];
+	int r;
+
+	if (strcmp(accel, "tcg") && strcmp(accel, "kvm"))
+		return lethe_error(-EINVAL, "accelerator '%s': tcg or kvm", accel);
+	if (c->n_disks > LETHE_VM_MAX_DISKS)
+		return lethe_error(-EINVAL, "at most %d disks", LETHE_VM_MAX_DISKS);
+	snprintf(mem, sizeof(mem), "%u", c->mem_mb ? c->mem_mb : 512);
+	{
+		const char *const base[] = {
+			c->qemu ? c->qemu : "qemu-system-x86_64", "-nodefaults", "-no-user-config",
+			"-accel", accel, "-m", mem, "-smp", "1", "-display", "none",
+			"-no-reboot", "-nic", "none", "-kernel", c->kernel, "-initrd", c->initrd,
+			"-append", c->cmdline, NULL,
+		};
+		r = push_all(v, base);
+	}
+	if (r < 0)
+		return r;
+	/* The console: the first serial port, on stdio; the monitor too when a person
+	 * drives it (Ctrl-A c), never when a program does. */
+	{
+		struct lethe_buf ch = { 0 };
+
+		r = lethe_buf_printf(&ch, "stdio,id=con,signal=off%s", c->interactive ? ",mux=on" : "");
+		if (r >= 0 && c->serial_log) {
+			r = check_path("serial log", c->serial_log);
+			if (r >= 0)
+				r = lethe_buf_printf(&ch, ",logfile=%s", c->serial_log);
+		}
+		if (r >= 0)
+			r = lethe_strv_push(v, "-chardev");
+		if (r >= 0)
+			r = lethe_strv_push(v, ch.data);
+		lethe_buf_release(&ch);
+	}
+	if (r >= 0)
+		r = push_all(v, (const char *const[]){ "-serial", "chardev:con", NULL });
+	if (r >= 0 && c->interactive)
+		r = push_all(v, (const char *const[]){ "-mon", "chardev=con,mode=readline", NULL });
+	if (r >= 0 && c->boot_disk) {
+		r = check_path("disk", c->boot_disk);
+		if (r >= 0)
+			r = lethe_strv_push(v, "-drive");
+		/* read-only: the guest cannot write the boot disk, whatever it does */
+		if (r >= 0)
+			r = push3(v, "file=", c->boot_disk, ",format=raw,if=virtio,readonly=on");
+	}
+	for (size_t i = 0; r >= 0 && i < c->n_disks; i++) {
+		r = check_path("disk", c->disks[i]);
+		if (r >= 0)
+			r = lethe_strv_push(v, "-drive");
+		if (r >= 0)
+			r = push3(v, "file=", c->disks[i], ",format=raw,if=virtio");
+	}
+	if (r >= 0 && c->qmp) {
+		r = check_path("QMP socket", c->qmp);
+		if (r >= 0)
+			r = lethe_strv_push(v, "-qmp");
+		if (r >= 0)
+			r = push3(v, "unix:", c->qmp, ",server=on,wait=off");
+	}
+	return r;
+}
+
+int vm_spawn(const struct lethe_vm_config *c, posix_spawn_file_actions_t *fa, pid_t *ret_pid)
+{
+	struct lethe_strv argv = { 0 };
+	int r;
+
+	r = lethe_vm_argv(c, &argv);
+	if (r < 0)
+		goto out;
+	r = posix_spawnp(ret_pid, argv.v[0], fa, NULL, argv.v, environ);
+	if (r) {
+		r = lethe_error(-r, "cannot run '%s': %s (install qemu-system-x86)", argv.v[0],
+				strerror(r));
+		goto out;
+	}
+	r = 0;
+out:
+	lethe_strv_release(&argv);
+	return r;
+}
+
+int64_t vm_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait for pid until deadline_ms (0: forever); kill it at the deadline. Returns the exit
+ * status or -ETIMEDOUT. */
+int vm_wait(pid_t pid, int64_t deadline_ms)
+{
+	int status;
+
+	for (;;) {
+		pid_t w = waitpid(pid, &status, deadline_ms ? WNOHANG : 0);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		if (w == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		if (vm_now_ms() >= deadline_ms) {
+			kill(pid, SIGKILL);
+			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+				;
+			return -ETIMEDOUT;
+		}
+		poll(NULL, 0, 50);
+	}
+}
+
+int lethe_vm_run(const struct lethe_vm_config *c, unsigned timeout_s)
+{
+	pid_t pid;
+	int r;
+
+	r = vm_spawn(c, NULL, &pid);
+	if (r < 0)
+		return r;
+	r = vm_wait(pid, timeout_s ? vm_now_ms() + (int64_t)timeout_s * 1000 : 0);
+	if (r == -ETIMEDOUT)
+		return lethe_error(r, "the guest still ran after %u s; QEMU was killed", timeout_s);
+	return r;
+}

@@ -1,0 +1,14 @@
+/* What the files of lib/vm share. */
+#ifndef LETHE_VM_INTERNAL_H
+#define LETHE_VM_INTERNAL_H
+
+#include <spawn.h>
+#include <stdint.h>
+
+#include <lethe/vm.h>
+
+int vm_spawn(const struct lethe_vm_config *c, posix_spawn_file_actions_t *fa, pid_t *ret_pid);
+int64_t vm_now_ms(void);
+int vm_wait(pid_t pid, int64_t deadline_ms);
+
+#endif

@@ -1,0 +1,95 @@
+/* Unit tests of lib/vm: QEMU's command line and the framing of a command's output. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include <lethe/vm.h>
+
+static bool has_pair(const struct lethe_strv *v, const char *opt, const char *val)
+{
+	for (size_t i = 0; i + 1 < v->n; i++)
+		if (!strcmp(v->v[i], opt) && !strcmp(v->v[i + 1], val))
+			return true;
+	return false;
+}
+
+static void test_argv(void **state)
+{
+	struct lethe_vm_config c = { .kernel = "/o/vmlinuz", .initrd = "/o/initramfs.img",
+				     .cmdline = "console=ttyS0 lethe.roothash=ab",
+				     .boot_disk = "/o/disk.img", .disks = { "/tmp/scratch.img" },
+				     .n_disks = 1 };
+	struct lethe_strv v = { 0 };
+
+	assert_int_equal(lethe_vm_argv(&c, &v), 0);
+	assert_string_equal(v.v[0], "qemu-system-x86_64");
+	assert_true(has_pair(&v, "-accel", "tcg"));
+	assert_true(has_pair(&v, "-nic", "none"));
+	assert_true(has_pair(&v, "-m", "512"));
+	assert_true(has_pair(&v, "-kernel", "/o/vmlinuz"));
+	assert_true(has_pair(&v, "-append", "console=ttyS0 lethe.roothash=ab"));
+	assert_true(has_pair(&v, "-drive", "file=/o/disk.img,format=raw,if=virtio,readonly=on"));
+	assert_true(has_pair(&v, "-drive", "file=/tmp/scratch.img,format=raw,if=virtio"));
+	assert_true(has_pair(&v, "-serial", "chardev:con"));
+	assert_false(lethe_strv_contains(&v, "-mon"));      /* a program drives it */
+	assert_false(lethe_strv_contains(&v, "-enable-kvm"));
+	lethe_strv_release(&v);
+
+	c.interactive = true;
+	c.serial_log = "/tmp/log";
+	c.accel = "kvm";
+	assert_int_equal(lethe_vm_argv(&c, &v), 0);
+	assert_true(has_pair(&v, "-accel", "kvm"));
+	assert_true(has_pair(&v, "-chardev", "stdio,id=con,signal=off,mux=on,logfile=/tmp/log"));
+	assert_true(has_pair(&v, "-mon", "chardev=con,mode=readline"));
+	lethe_strv_release(&v);
+
+	c.accel = "hvf";
+	assert_int_equal(lethe_vm_argv(&c, &v), -EINVAL);
+	lethe_strv_release(&v);
+	c.accel = NULL;
+	c.boot_disk = "/o/a,b.img"; /* QEMU would read ",b.img" as an option */
+	assert_int_equal(lethe_vm_argv(&c, &v), -EINVAL);
+	lethe_strv_release(&v);
+}
+
+static void test_frame(void **state)
+{
+	const char *n = "0123abcd";
+	const char *con = "/ # printf '%s-%s\\n' BEGIN 0123abcd; ( ls ) 2>&1; printf '\\n%s-%s:%d\\n' END 0123abcd $?\r\n"
+			  "BEGIN-0123abcd\r\nbin\r\netc\r\n\r\nEND-0123abcd:7\r\n/ # ";
+	char *out = NULL;
+	int status = -1;
+
+	assert_int_equal(lethe_vm_parse_frame(con, strlen(con), n, &out, &status), 1);
+	assert_string_equal(out, "bin\netc\n");
+	assert_int_equal(status, 7);
+	free(out);
+	/* not complete yet: no end of line after the status */
+	assert_int_equal(lethe_vm_parse_frame(con, strlen(con) - 6, n, &out, &status), 0);
+	/* only the echo of the typed line: no frame */
+	assert_int_equal(lethe_vm_parse_frame(con, 90, n, &out, &status), 0);
+	/* empty output */
+	con = "BEGIN-0123abcd\r\n\r\nEND-0123abcd:0\r\n";
+	assert_int_equal(lethe_vm_parse_frame(con, strlen(con), n, &out, &status), 1);
+	assert_string_equal(out, "");
+	assert_int_equal(status, 0);
+	free(out);
+	con = "BEGIN-0123abcd\r\nx\r\nEND-0123abcd:999\r\n";
+	assert_int_equal(lethe_vm_parse_frame(con, strlen(con), n, &out, &status), -EBADMSG);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_argv),
+		cmocka_unit_test(test_frame),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
