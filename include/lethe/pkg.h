@@ -129,7 +129,8 @@ int lethe_pkg_cache_dir(const struct lethe_pkg_options *opts, char **ret);
 
 /* Resolve the spec's packages (plus kernel.package) to their dependency closure with
  * apt, without recommends: the sources are the spec's (sources:, or suite: from
- * deb.debian.org with Debian's keyring) or else the host's /etc/apt/sources.list{,.d}.
+ * deb.debian.org, plus SUITE-updates and SUITE-security for releases, with Debian's
+ * keyring) or else the host's /etc/apt/sources.list{,.d}.
  * Names in drop: are removed from the closure and listed in set->dropped (a name of
  * drop: that is not in the closure is an error: the spec would be stale). The kernel:
  * kernel.package and the linux-image-* packages of its closure get role

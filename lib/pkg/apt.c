@@ -225,6 +225,14 @@ static int build_conf(const struct lethe_spec *spec, struct conf *c)
 				return lethe_error(-EBADMSG, "suite '%s': invalid name", spec->suite);
 		r = lethe_buf_printf(&b, "deb [signed-by=%s] http://deb.debian.org/debian %s main\n",
 				     DEBIAN_KEYRING, spec->suite);
+		/* A release gets its security and stable updates too; sid has none. */
+		if (r == 0 && strcmp(spec->suite, "sid") && strcmp(spec->suite, "unstable") &&
+		    strcmp(spec->suite, "experimental"))
+			r = lethe_buf_printf(&b, "deb [signed-by=%s] http://deb.debian.org/debian "
+					     "%s-updates main\n"
+					     "deb [signed-by=%s] http://deb.debian.org/debian-security "
+					     "%s-security main\n",
+					     DEBIAN_KEYRING, spec->suite, DEBIAN_KEYRING, spec->suite);
 		if (r == 0)
 			r = conf_add_text(c, "etc/apt/sources.list", b.data);
 		lethe_buf_release(&b);

@@ -55,20 +55,6 @@ int lethe_rootfs_dpkg_status(const struct lethe_pkgset *set, struct lethe_buf *o
 	return r;
 }
 
-static bool exists_in_root(int rootfd, const char *rel)
-{
-	const char *base, *why;
-	struct stat st;
-	int dfd;
-	bool ok;
-
-	if (tree_open_parent(rootfd, rel, false, &dfd, &base, &why) < 0)
-		return false;
-	ok = fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0;
-	close(dfd);
-	return ok;
-}
-
 struct group_ent {
 	const char *name;
 	gid_t gid;
@@ -91,74 +77,117 @@ static int add_group(struct group_ent *g, size_t *n, size_t cap, const char *nam
 	return 0;
 }
 
+static bool have_group(const struct group_ent *g, size_t n, const char *name, gid_t gid)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(g[i].name, name) || g[i].gid == gid)
+			return true;
+	return false;
+}
+
+static bool have_gid(const struct group_ent *g, size_t n, gid_t gid)
+{
+	for (size_t i = 0; i < n; i++)
+		if (g[i].gid == gid)
+			return true;
+	return false;
+}
+
+static const struct lethe_spec_user *find_user(const struct lethe_spec *spec, const char *name,
+					       uid_t uid)
+{
+	for (size_t i = 0; i < spec->n_users; i++)
+		if (!strcmp(spec->users[i].name, name) || spec->users[i].uid == uid)
+			return &spec->users[i];
+	return NULL;
+}
+
+/* The groups: root and nogroup unless the spec has them, the spec's, and a group for
+ * any user whose primary gid no group has (specs built by hand in tests). */
+static int collect_groups(const struct lethe_spec *spec, struct group_ent *g, size_t *n,
+			  size_t cap)
+{
+	bool spec_root = false;
+	int r = 0;
+
+	for (size_t i = 0; i < spec->n_groups; i++)
+		spec_root |= spec->groups[i].gid == 0;
+	if (!spec_root && (r = add_group(g, n, cap, "root", 0, 0)) < 0)
+		return r;
+	for (size_t i = 0; i < spec->n_groups; i++)
+		if ((r = add_group(g, n, cap, spec->groups[i].name, spec->groups[i].gid,
+				   spec->groups[i].line)) < 0)
+			return r;
+	for (size_t i = 0; i < spec->n_users; i++) {
+		const struct lethe_spec_user *u = &spec->users[i];
+
+		if (!have_gid(g, *n, u->gid) &&
+		    (r = add_group(g, n, cap, u->name, u->gid, u->line)) < 0)
+			return r;
+	}
+	if (!have_group(g, *n, "nogroup", NOBODY))
+		r = add_group(g, n, cap, "nogroup", NOBODY, 0);
+	for (size_t i = 0; r == 0 && i < spec->n_users; i++) {
+		const struct lethe_spec_user *u = &spec->users[i];
+
+		for (size_t k = 0; r == 0 && k < u->groups.n; k++) {
+			size_t j;
+
+			for (j = 0; j < *n && strcmp(g[j].name, u->groups.v[k]); j++)
+				;
+			if (j == *n)
+				return lethe_error(-EBADMSG, "spec line %u: user '%s': group '%s' is "
+						   "not defined", u->line, u->name, u->groups.v[k]);
+			r = lethe_strv_push(&g[j].members, u->name);
+		}
+	}
+	return r;
+}
+
+static int passwd_line(struct lethe_buf *pw, struct lethe_buf *sh, const char *name,
+		       uid_t uid, gid_t gid, const char *home, const char *shell, long days)
+{
+	int r = lethe_buf_printf(pw, "%s:x:%u:%u:%s:%s:%s\n", name, (unsigned)uid,
+				 (unsigned)gid, uid == 0 || uid == NOBODY ? name : "", home, shell);
+
+	/* Every password locked: Lethe images have no password logins at all. */
+	return r ? r : lethe_buf_printf(sh, "%s:%s:%ld:0:99999:7:::\n", name,
+					uid == 0 || uid == NOBODY ? "*" : "!", days);
+}
+
 static int write_accounts(const struct lethe_spec *spec, int rootfd, int64_t epoch)
 {
 	size_t cap = spec->n_groups + spec->n_users + 2, n = 0;
 	struct group_ent *g = calloc(cap, sizeof(*g));
 	struct lethe_buf pw = { 0 }, gr = { 0 }, sh = { 0 };
-	const char *root_shell = exists_in_root(rootfd, "bin/sh") ? "/bin/sh" : "/usr/sbin/nologin";
 	long days = (long)(epoch / 86400);
 	int r;
 
 	if (!g)
 		return -ENOMEM;
-	if ((r = add_group(g, &n, cap, "root", 0, 0)) < 0)
-		goto out;
-	for (size_t i = 0; i < spec->n_groups; i++)
-		if ((r = add_group(g, &n, cap, spec->groups[i].name, spec->groups[i].gid,
-				   spec->groups[i].line)) < 0)
-			goto out;
-	for (size_t i = 0; i < spec->n_users; i++) {
-		const struct lethe_spec_user *u = &spec->users[i];
-		bool have = false;
-
-		if (!strcmp(u->name, "root") || !strcmp(u->name, "nobody") || u->uid == 0 ||
-		    u->uid == NOBODY) {
-			r = lethe_error(-EBADMSG, "spec line %u: user '%s' (uid %u) is reserved",
-					u->line, u->name, (unsigned)u->uid);
-			goto out;
-		}
-		for (size_t j = 0; j < n; j++)
-			have |= g[j].gid == u->gid;
-		if (!have && (r = add_group(g, &n, cap, u->name, u->gid, u->line)) < 0)
-			goto out;
-	}
-	if ((r = add_group(g, &n, cap, "nogroup", NOBODY, 0)) < 0)
-		goto out;
 	for (size_t i = 0; i < spec->n_users; i++) {
 		const struct lethe_spec_user *u = &spec->users[i];
 
-		for (size_t k = 0; k < u->groups.n; k++) {
-			size_t j;
-
-			for (j = 0; j < n && strcmp(g[j].name, u->groups.v[k]); j++)
-				;
-			if (j == n) {
-				r = lethe_error(-EBADMSG, "spec line %u: user '%s': group '%s' is not "
-						"defined", u->line, u->name, u->groups.v[k]);
-				goto out;
-			}
-			if ((r = lethe_strv_push(&g[j].members, u->name)) < 0)
-				goto out;
+		if ((u->uid == 0) != !strcmp(u->name, "root")) {
+			r = lethe_error(-EBADMSG, "spec line %u: uid 0 is root's and only root's "
+					"(user '%s')", u->line, u->name);
+			goto out;
 		}
 	}
-	r = lethe_buf_printf(&pw, "root:x:0:0:root:/root:%s\n", root_shell);
-	if (r == 0)
-		r = lethe_buf_printf(&sh, "root:*:%ld:0:99999:7:::\n", days);
+	if ((r = collect_groups(spec, g, &n, cap)) < 0)
+		goto out;
+	if (!find_user(spec, "root", 0))
+		r = passwd_line(&pw, &sh, "root", 0, 0, "/root", "/usr/sbin/nologin", days);
 	for (size_t i = 0; r == 0 && i < spec->n_users; i++) {
 		const struct lethe_spec_user *u = &spec->users[i];
 
-		r = lethe_buf_printf(&pw, "%s:x:%u:%u::%s:%s\n", u->name, (unsigned)u->uid,
-				     (unsigned)u->gid, u->home ? u->home : "/nonexistent",
-				     u->shell ? u->shell : "/usr/sbin/nologin");
-		if (r == 0)
-			r = lethe_buf_printf(&sh, "%s:!:%ld:0:99999:7:::\n", u->name, days);
+		r = passwd_line(&pw, &sh, u->name, u->uid, u->gid,
+				u->home ? u->home : "/nonexistent",
+				u->shell ? u->shell : "/usr/sbin/nologin", days);
 	}
-	if (r == 0)
-		r = lethe_buf_printf(&pw, "nobody:x:%u:%u:nobody:/nonexistent:/usr/sbin/nologin\n",
-				     NOBODY, NOBODY);
-	if (r == 0)
-		r = lethe_buf_printf(&sh, "nobody:*:%ld:0:99999:7:::\n", days);
+	if (r == 0 && !find_user(spec, "nobody", NOBODY))
+		r = passwd_line(&pw, &sh, "nobody", NOBODY, NOBODY, "/nonexistent",
+				"/usr/sbin/nologin", days);
 	for (size_t j = 0; r == 0 && j < n; j++) {
 		r = lethe_buf_printf(&gr, "%s:x:%u:", g[j].name, (unsigned)g[j].gid);
 		for (size_t k = 0; r == 0 && k < g[j].members.n; k++)
