@@ -38,6 +38,15 @@ static const struct {
 	{ "Python-2.0", "Python-2.0" },        { "Unicode-DFS-2016", "Unicode-DFS-2016" },
 	{ "X11", "X11" },                      { "Zlib", "Zlib" },
 	{ "Zope-2.1", "ZPL-2.1" },             { "bzip2-1.0.6", "bzip2-1.0.6" },
+	{ "0BSD", "0BSD" },                    { "BSD-1-clause", "BSD-1-Clause" },
+	{ "CC-BY-3.0", "CC-BY-3.0" },          { "CC-BY-4.0", "CC-BY-4.0" },
+	{ "CC-BY-SA-3.0", "CC-BY-SA-3.0" },    { "CC-BY-SA-4.0", "CC-BY-SA-4.0" },
+	{ "LGPL-2.0", "LGPL-2.0-only" },       { "LGPL-2.0+", "LGPL-2.0-or-later" },
+	{ "LGPL-2.1-only", "LGPL-2.1-only" },  { "LGPL-2.1-or-later", "LGPL-2.1-or-later" },
+	{ "GPL-2.0-only", "GPL-2.0-only" },    { "GPL-2.0-or-later", "GPL-2.0-or-later" },
+	{ "GPL-3.0-only", "GPL-3.0-only" },    { "GPL-3.0-or-later", "GPL-3.0-or-later" },
+	{ "OFL-1.1", "OFL-1.1" },              { "Unlicense", "Unlicense" },
+	{ "WTFPL", "WTFPL" },                  { "MIT-0", "MIT-0" },
 };
 
 /* One licence name to an SPDX identifier, or LicenseRef-NAME with every character

@@ -1,0 +1,126 @@
+/* `lethe build`: from a spec to a signed, reproducible release directory. The stages,
+ * in order: resolve (or read the lock), fetch, extract (the root tree), tools (spec and
+ * Lethe's own programs into the root), elf (closure check), kernel (extract the kernel
+ * package aside), manifest, image (rootfs.erofs), verity, then the boot stages
+ * (vmlinuz, initramfs.img, cmdline, disk.img: a table the boot modules fill, see
+ * lethe_build_boot_stages), sbom, lock, sums, sign. docs/build.md tells the outputs and
+ * the reproducibility rules.
+ *
+ * Everything is written into a temporary directory beside the output directory, which
+ * is renamed into place only when every stage succeeded; on failure it is removed, so
+ * no output directory (or a previous one, untouched) is left. */
+#ifndef LETHE_BUILD_H
+#define LETHE_BUILD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <lethe/manifest.h>
+#include <lethe/pkg.h>
+#include <lethe/spec.h>
+#include <lethe/util.h>
+
+struct lethe_sign_seckey;
+struct lethe_build_ctx;
+
+/* A stage: 0 or a negative errno (with lethe_error() detail). */
+typedef int (*lethe_build_stage_fn)(struct lethe_build_ctx *ctx);
+
+struct lethe_build_stage {
+	const char *name; /* short, for progress and the --json summary: "initramfs" */
+	lethe_build_stage_fn run;
+};
+
+#define LETHE_BUILD_MAX_STAGES 32
+
+struct lethe_build_options {
+	const char *spec_path;
+	const char *outdir;
+	/* The signing key. NULL: the development key (lethe_build_dev_key()), created on
+	 * first use; the build then logs a warning that the release is not for use. */
+	const struct lethe_sign_seckey *key;
+	/* Build exactly the packages of a lock (lethe_pkg_check_lock() must pass), read
+	 * from lock_path (NULL: lethe.lock in the spec's directory). Without locked, apt
+	 * resolves the spec again. Either way the output holds the lethe.lock it built. */
+	bool locked;
+	const char *lock_path;
+	const struct lethe_pkg_options *pkg; /* may be NULL: defaults */
+	/* lethe-image (installed as /usr/bin/lethe) and lethe-init (static; installed as
+	 * /usr/lib/lethe/lethe-init): NULL means lethe_build_find_tool(). */
+	const char *image_tool;
+	const char *init;
+	/* Stages run after verity (the root hash is known) and before sbom; their output
+	 * files in ctx->out are covered by SHA256SUMS like every other. NULL: the default
+	 * table lethe_build_boot_stages. */
+	const struct lethe_build_stage *boot_stages;
+	size_t n_boot_stages;
+};
+
+/* What the stages share. Stage functions read what earlier stages filled in. */
+struct lethe_build_ctx {
+	const struct lethe_build_options *opts;
+	struct lethe_spec *spec;
+	struct lethe_pkgset *set;
+	int64_t epoch;           /* SOURCE_DATE_EPOCH, else the newest package's date */
+	char *outdir;            /* the final output directory */
+	char *out;               /* the temporary output directory (renamed to outdir) */
+	char *work;              /* scratch, beside out, always removed */
+	char *root;              /* work/root: the staged root tree */
+	char *kernel_dir;        /* work/kernel: extracted kernel package(s); NULL if none */
+	char *image_tool, *init; /* the Lethe programs installed into the root */
+	uint8_t rootfs_sha256[32];
+	uint8_t roothash[64];
+	size_t roothash_len;
+	char roothash_hex[129];
+	struct lethe_manifest_stats manifest;
+	const struct lethe_sign_seckey *key;
+	char detail[256];        /* a stage may describe its result here for the log */
+};
+
+/* The default boot stages (from lib/boot and lib/disk): "boot" writes vmlinuz,
+ * initramfs.img and cmdline (skipped without kernel.package), "disk" writes disk.img. */
+extern const struct lethe_build_stage lethe_build_boot_stages[];
+extern const size_t lethe_build_n_boot_stages;
+
+struct lethe_build_artifact {
+	char *name;
+	uint64_t size;
+	uint8_t sha256[32];
+};
+
+struct lethe_build_result {
+	char roothash_hex[129];
+	int64_t epoch;
+	size_t n_packages;                 /* in the root, the kernel not counted */
+	size_t n_kernel_packages;
+	struct lethe_strv dropped;         /* removed by the spec's drop: */
+	struct lethe_manifest_stats manifest;
+	struct {
+		const char *name;
+		double seconds;
+	} stages[LETHE_BUILD_MAX_STAGES];
+	size_t n_stages;
+	double seconds;                    /* the whole build */
+	struct lethe_build_artifact *artifacts; /* sorted by name, SHA256SUMS* included */
+	size_t n_artifacts;
+	bool dev_key;                      /* signed with the development key */
+	char *dev_key_path;                /* its secret key file, when dev_key */
+};
+
+/* Run the whole build. On success *ret (if not NULL) describes it; release it with
+ * lethe_build_result_release(). Progress goes to lethe_log(). */
+int lethe_build(const struct lethe_build_options *opts, struct lethe_build_result *ret);
+void lethe_build_result_release(struct lethe_build_result *r);
+
+/* The development key pair: $XDG_CONFIG_HOME/lethe/dev.key and dev.pub (else
+ * ~/.config/lethe/), unencrypted, created when absent. Never inside a repository:
+ * it signs test builds only. The caller frees *ret_sec_path. */
+int lethe_build_dev_key(char **ret_sec_path);
+
+/* Find one of Lethe's programs: $env if set, else beside /proc/self/exe, else in
+ * ../init/ of it (the build tree), else in ../lib/lethe/ and ../libexec/lethe/ of it
+ * (installed). The caller frees *ret. -ENOENT with a message naming env otherwise. */
+int lethe_build_find_tool(const char *name, const char *env, char **ret);
+
+#endif

@@ -1,0 +1,57 @@
+/* The boot stages of `lethe build`, run once the root hash is known: the seam where
+ * lib/boot (vmlinuz, initramfs.img, cmdline) and lib/disk (disk.img) join the
+ * pipeline. A caller may pass its own table in lethe_build_options.boot_stages. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <lethe/boot.h>
+#include <lethe/build.h>
+#include <lethe/disk.h>
+
+#include "build-internal.h"
+
+static int stage_boot(struct lethe_build_ctx *ctx)
+{
+	struct lethe_boot_artifacts a = {
+		.outdir = ctx->out,
+		.kernel = &ctx->spec->kernel,
+		.kernel_dir = ctx->kernel_dir,
+		.init = ctx->init,
+		.roothash_hex = ctx->roothash_hex,
+		.mtime = ctx->epoch,
+	};
+	int r;
+
+	if (!ctx->kernel_dir) {
+		snprintf(ctx->detail, sizeof(ctx->detail), "no kernel.package: nothing to boot");
+		return 0;
+	}
+	r = lethe_boot_make_artifacts(&a);
+	if (r >= 0)
+		snprintf(ctx->detail, sizeof(ctx->detail), "vmlinuz, initramfs.img, cmdline");
+	return r;
+}
+
+static int stage_disk(struct lethe_build_ctx *ctx)
+{
+	char *disk = lethe_path_join(ctx->out, "disk.img");
+	char *rootfs = lethe_path_join(ctx->out, "rootfs.erofs");
+	char *verity = lethe_path_join(ctx->out, "rootfs.verity");
+	int r = -ENOMEM;
+
+	if (disk && rootfs && verity)
+		r = lethe_disk_make_image(disk, rootfs, verity, ctx->roothash, ctx->roothash_len);
+	if (r >= 0)
+		snprintf(ctx->detail, sizeof(ctx->detail), "disk.img: GPT root + root-verity");
+	free(disk);
+	free(rootfs);
+	free(verity);
+	return r;
+}
+
+const struct lethe_build_stage lethe_build_boot_stages[] = {
+	{ "boot", stage_boot },
+	{ "disk", stage_disk },
+};
+const size_t lethe_build_n_boot_stages = LETHE_ARRAY_SIZE(lethe_build_boot_stages);
