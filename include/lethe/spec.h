@@ -165,10 +165,18 @@ struct lethe_spec {
 	struct lethe_node *root;     /* the whole document; owns the nodes above */
 };
 
-/* Read, parse and validate a spec. The caller frees *ret with lethe_spec_free(). */
+/* Read, parse and validate a spec. The caller frees *ret with lethe_spec_free().
+ * File and apt sources are looked up relative to the spec's directory, except in the
+ * copy a built image carries (LETHE_SPEC_IMAGE_PATH): there they were consumed at build
+ * time and are not looked up (as with LETHE_SPEC_NO_SOURCES). */
 #define LETHE_SPEC_MAX_SIZE (1u << 20)
+#define LETHE_SPEC_IMAGE_PATH "/etc/lethe/spec.yaml"
 int lethe_spec_load(const char *path, struct lethe_spec **ret);
-/* The same from text in memory; name is used in messages, dir for relative sources. */
+/* The same with flags: LETHE_SPEC_NO_SOURCES does not look up or resolve sources. */
+#define LETHE_SPEC_NO_SOURCES (1u << 0)
+int lethe_spec_load_flags(const char *path, unsigned flags, struct lethe_spec **ret);
+/* The same from text in memory; name is used in messages, dir for relative sources
+ * (NULL: sources are neither resolved nor looked up). */
 int lethe_spec_parse(const char *name, const char *dir, const char *text, size_t len,
 		     struct lethe_spec **ret);
 struct lethe_spec *lethe_spec_free(struct lethe_spec *spec); /* returns NULL */

@@ -410,6 +410,12 @@ fail:
 
 int lethe_spec_load(const char *path, struct lethe_spec **ret)
 {
+	return lethe_spec_load_flags(path, strcmp(path, LETHE_SPEC_IMAGE_PATH) ? 0 :
+					   LETHE_SPEC_NO_SOURCES, ret);
+}
+
+int lethe_spec_load_flags(const char *path, unsigned flags, struct lethe_spec **ret)
+{
 	char *text = NULL, *copy = NULL;
 	size_t len;
 	int r;
@@ -425,7 +431,8 @@ int lethe_spec_load(const char *path, struct lethe_spec **ret)
 		free(text);
 		return -ENOMEM;
 	}
-	r = lethe_spec_parse(path, dirname(copy), text, len, ret);
+	r = lethe_spec_parse(path, flags & LETHE_SPEC_NO_SOURCES ? NULL : dirname(copy), text,
+			     len, ret);
 	free(copy);
 	free(text);
 	return r;

@@ -548,6 +548,21 @@ static void test_spec_load_errors(void **state)
 	assert_string_equal(spec->files[0].source, "gone.txt");
 	spec = lethe_spec_free(spec);
 	assert_int_equal(lethe_spec_parse("t.yaml", DATA, text, strlen(text), &spec), -EBADMSG);
+	{
+		char dir[] = "/tmp/lethe-test-spec.XXXXXX", *path;
+
+		assert_non_null(mkdtemp(dir));
+		path = lethe_path_join(dir, "s.yaml");
+		assert_int_equal(lethe_file_write_atomic(path, text, strlen(text), 0644), 0);
+		assert_int_equal(lethe_spec_load(path, &spec), -EBADMSG);
+		assert_non_null(strstr(lethe_error_message(), "gone.txt' does not exist"));
+		assert_int_equal(lethe_spec_load_flags(path, LETHE_SPEC_NO_SOURCES, &spec), 0);
+		assert_string_equal(spec->files[0].source, "gone.txt");
+		assert_null(spec->dir);
+		spec = lethe_spec_free(spec);
+		assert_int_equal(lethe_rm_rf(dir), 0);
+		free(path);
+	}
 	assert_int_equal(lethe_spec_parse("t.yaml", DATA, text, LETHE_SPEC_MAX_SIZE + 1, &spec),
 			 -EBADMSG);
 	assert_string_equal(lethe_error_message(), "spec 't.yaml': larger than 1048576 bytes");
