@@ -105,9 +105,21 @@ static int parse_name_version(struct spec_ctx *c, const struct lethe_node *root)
 					"version '%s' must be at most 64 characters without spaces or '/'",
 					spec->version);
 	node = lethe_node_get(root, "description");
-	if (node)
-		return spec_string(c, node, "description", &spec->description);
-	return 0;
+	if (!node)
+		return 0;
+	/* Free text: the one value where newlines and tabs (a YAML block) make sense. */
+	r = lethe_node_expect(c->file, node, LETHE_NODE_SCALAR, "description");
+	if (r < 0)
+		return r;
+	if (strlen(node->value) > SPEC_MAX_STRING)
+		return lethe_node_error(c->file, node, "description is longer than %d bytes",
+					SPEC_MAX_STRING);
+	for (const unsigned char *p = (const unsigned char *)node->value; *p; p++)
+		if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f)
+			return lethe_node_error(c->file, node,
+						"description contains a control character");
+	spec->description = strdup(node->value);
+	return spec->description ? 0 : -ENOMEM;
 }
 
 static bool is_arch_or_suite(const char *s)

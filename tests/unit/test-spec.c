@@ -228,6 +228,10 @@ static const struct bad_spec {
 	const char *text;
 	const char *message;
 } bad_specs[] = {
+	{ HEAD "description: \"a\\x01b\"\n",
+	  "spec 't.yaml' line 4 column 14: description contains a control character" },
+	{ HEAD "apt: {suite: \"book\\tworm\"}\n",
+	  "spec 't.yaml' line 4 column 14: apt suite contains a control character" },
 	{ HEAD "pakages: [tor]\n",
 	  "spec 't.yaml' line 4 column 1: unknown key 'pakages' (did you mean 'packages'?)" },
 	{ HEAD "frobnicate: 1\n", "spec 't.yaml' line 4 column 1: unknown key 'frobnicate'" },
@@ -404,7 +408,7 @@ static void test_spec_full(void **state)
 {
 	struct lethe_spec *spec = spec_ok(
 		HEAD
-		"description: all of it\n"
+		"description: |\n  all of it\n  \ton two lines\n"
 		"apt: {suite: bookworm, architecture: arm64,\n"
 		"      sources: [\"deb http://deb.example/debian bookworm main\", hello.txt]}\n"
 		"drop: [adduser]\n"
@@ -438,7 +442,7 @@ static void test_spec_full(void **state)
 		"firewall: {in: {default: drop}}\n"
 		"persistence: {}\n");
 
-	assert_string_equal(spec->description, "all of it");
+	assert_string_equal(spec->description, "all of it\n\ton two lines\n");
 	assert_string_equal(spec->suite, "bookworm");
 	assert_string_equal(spec->architecture, "arm64");
 	assert_int_equal(spec->sources.n, 2);
@@ -457,7 +461,7 @@ static void test_spec_full(void **state)
 	assert_int_equal(spec->files[0].mode, 0600);
 	assert_int_equal(spec->files[0].uid, 33);
 	assert_int_equal(spec->files[0].gid, 50);
-	assert_int_equal(spec->files[0].line, 14);
+	assert_int_equal(spec->files[0].line, 16);
 	assert_int_equal(spec->files[1].mode, 0755);
 	assert_int_equal(spec->files[1].gid, 33);
 	assert_int_equal(spec->files[2].mode, 0644);
@@ -497,7 +501,7 @@ static void test_spec_full(void **state)
 	assert_string_equal(spec->interfaces[0].gateway4, "192.0.2.1");
 	assert_string_equal(spec->interfaces[0].gateway6, "2001:db8::1");
 	assert_int_equal(spec->firewall->type, LETHE_NODE_MAPPING);
-	assert_int_equal(spec->firewall->line, 35);
+	assert_int_equal(spec->firewall->line, 37);
 	assert_int_equal(spec->firewall->column, 11);
 	assert_non_null(spec->persistence);
 	lethe_spec_free(spec);
