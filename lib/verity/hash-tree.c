@@ -567,6 +567,11 @@ int lethe_verity_format(const char *data_path, const char *hash_path,
 	if (!append && stat(hash_path, &st) == 0 && !S_ISREG(st.st_mode))
 		return lethe_error(-EINVAL, "'%s' is not a regular file: Lethe writes hash trees "
 				   "to files only", hash_path);
+	/* The parameters first, so that a bad one is named as such, not as a size error. */
+	work.data_blocks = work.data_blocks ? work.data_blocks : 1;
+	if ((r = verity_layout_compute(&work, "parameters", &l)) < 0)
+		return r;
+	work.data_blocks = p->data_blocks;
 	if (lethe_verity_digest_size(p->hash_name) > root_hash_len)
 		return lethe_error(-EINVAL, "root hash buffer of %zu bytes is too small for %s",
 				   root_hash_len, p->hash_name);
