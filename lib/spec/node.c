@@ -44,8 +44,8 @@ static const char *type_name(enum lethe_node_type type)
 	return "?";
 }
 
-int lethe_node_expect(const char *file, const struct lethe_node *node,
-		      enum lethe_node_type type, const char *what)
+int lethe_node_expect(const char *file, const struct lethe_node *node, enum lethe_node_type type,
+		      const char *what)
 {
 	if (node && node->type == type)
 		return 0;
@@ -76,8 +76,7 @@ int lethe_node_check_keys(const char *file, const struct lethe_node *map,
 	return 0;
 }
 
-int lethe_node_bool(const char *file, const struct lethe_node *node, const char *what,
-		    bool *ret)
+int lethe_node_bool(const char *file, const struct lethe_node *node, const char *what, bool *ret)
 {
 	int r = lethe_node_expect(file, node, LETHE_NODE_SCALAR, what);
 
@@ -95,8 +94,8 @@ int lethe_node_bool(const char *file, const struct lethe_node *node, const char 
 				node->value);
 }
 
-int lethe_node_uint(const char *file, const struct lethe_node *node, const char *what,
-		    uint64_t min, uint64_t max, uint64_t *ret)
+int lethe_node_uint(const char *file, const struct lethe_node *node, const char *what, uint64_t min,
+		    uint64_t max, uint64_t *ret)
 {
 	uint64_t v = 0;
 	const char *p;
@@ -119,9 +118,8 @@ int lethe_node_uint(const char *file, const struct lethe_node *node, const char 
 	*ret = v;
 	return 0;
 bad:
-	return lethe_node_error(file, node, "%s must be a number from %llu to %llu, not '%s'",
-				what, (unsigned long long)min, (unsigned long long)max,
-				node->value);
+	return lethe_node_error(file, node, "%s must be a number from %llu to %llu, not '%s'", what,
+				(unsigned long long)min, (unsigned long long)max, node->value);
 }
 
 int lethe_node_strv(const char *file, const struct lethe_node *node, const char *what,

@@ -5,9 +5,9 @@
 #include <lethe/spec.h>
 
 /* Caps on what one spec may declare; each is far above any real image. */
-#define SPEC_MAX_LIST 10000   /* packages, files, accounts, services, ... */
+#define SPEC_MAX_LIST	10000 /* packages, files, accounts, services, ... */
 #define SPEC_MAX_STRING 4096  /* any one value */
-#define SPEC_MAX_ID 65534     /* uids and gids; 65535 is (uid_t)-1 in 16 bits */
+#define SPEC_MAX_ID	65534 /* uids and gids; 65535 is (uid_t)-1 in 16 bits */
 
 struct spec_ctx {
 	const char *file; /* what messages call the spec */
@@ -16,8 +16,7 @@ struct spec_ctx {
 };
 
 /* A scalar of at most SPEC_MAX_STRING bytes without control characters, copied. */
-int spec_string(struct spec_ctx *c, const struct lethe_node *node, const char *what,
-		char **ret);
+int spec_string(struct spec_ctx *c, const struct lethe_node *node, const char *what, char **ret);
 /* The same, required: node NULL is "missing required key" about map. */
 int spec_required_string(struct spec_ctx *c, const struct lethe_node *map, const char *key,
 			 char **ret);

@@ -10,13 +10,12 @@
 #include "spec-internal.h"
 
 static const char *const top_keys[] = {
-	"name", "version", "description", "apt", "packages", "drop", "exclude", "include",
-	"profile", "allow_devices", "compression", "files", "accounts", "kernel", "services",
-	"network", "firewall", "persistence", NULL,
+    "name",	"version", "description",   "apt",	   "packages", "drop",	   "exclude",
+    "include",	"profile", "allow_devices", "compression", "files",    "accounts", "kernel",
+    "services", "network", "firewall",	    "persistence", NULL,
 };
 
-int spec_string(struct spec_ctx *c, const struct lethe_node *node, const char *what,
-		char **ret)
+int spec_string(struct spec_ctx *c, const struct lethe_node *node, const char *what, char **ret)
 {
 	int r = lethe_node_expect(c->file, node, LETHE_NODE_SCALAR, what);
 
@@ -94,16 +93,17 @@ static int parse_name_version(struct spec_ctx *c, const struct lethe_node *root)
 	if (r < 0)
 		return r;
 	if (!is_image_name(spec->name))
-		return lethe_node_error(c->file, lethe_node_get(root, "name"),
-					"name '%s' must match [a-z0-9][a-z0-9-]* (at most 63 characters)",
-					spec->name);
+		return lethe_node_error(
+		    c->file, lethe_node_get(root, "name"),
+		    "name '%s' must match [a-z0-9][a-z0-9-]* (at most 63 characters)", spec->name);
 	r = spec_required_string(c, root, "version", &spec->version);
 	if (r < 0)
 		return r;
 	if (strlen(spec->version) > 64 || strpbrk(spec->version, " \t/"))
-		return lethe_node_error(c->file, lethe_node_get(root, "version"),
-					"version '%s' must be at most 64 characters without spaces or '/'",
-					spec->version);
+		return lethe_node_error(
+		    c->file, lethe_node_get(root, "version"),
+		    "version '%s' must be at most 64 characters without spaces or '/'",
+		    spec->version);
 	node = lethe_node_get(root, "description");
 	if (!node)
 		return 0;
@@ -126,8 +126,7 @@ static bool is_arch_or_suite(const char *s)
 {
 	size_t len = strlen(s);
 
-	return len > 0 && len <= 64 &&
-	       strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-_.") == len;
+	return len > 0 && len <= 64 && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-_.") == len;
 }
 
 /* A one-line "deb [opts] URI SUITE [COMPONENT...]" entry, or a .sources file. */
@@ -145,9 +144,10 @@ static int parse_apt_source(struct spec_ctx *c, const struct lethe_node *node)
 		return r;
 	}
 	if (!*value || strncmp(value, "deb", 3) == 0 || strchr(value, ' ')) {
-		r = lethe_node_error(c->file, node,
-				     "apt source '%s' must be a 'deb URI SUITE COMPONENT' line or a .sources file",
-				     value);
+		r = lethe_node_error(
+		    c->file, node,
+		    "apt source '%s' must be a 'deb URI SUITE COMPONENT' line or a .sources file",
+		    value);
 		free(value);
 		return r;
 	}
@@ -159,8 +159,8 @@ static int parse_apt_source(struct spec_ctx *c, const struct lethe_node *node)
 	if (!path)
 		return -ENOMEM;
 	if (c->dir && access(path, R_OK) < 0)
-		r = lethe_node_error(c->file, node, "apt source file '%s' cannot be read: %s",
-				     path, strerror(errno));
+		r = lethe_node_error(c->file, node, "apt source file '%s' cannot be read: %s", path,
+				     strerror(errno));
 	else
 		r = lethe_strv_push(&c->spec->sources, path);
 	free(path);
@@ -169,7 +169,7 @@ static int parse_apt_source(struct spec_ctx *c, const struct lethe_node *node)
 
 static int parse_apt(struct spec_ctx *c, const struct lethe_node *apt)
 {
-	static const char *const keys[] = { "suite", "architecture", "sources", NULL };
+	static const char *const keys[] = {"suite", "architecture", "sources", NULL};
 	struct lethe_spec *spec = c->spec;
 	const struct lethe_node *node;
 	int r;
@@ -196,9 +196,9 @@ static int parse_apt(struct spec_ctx *c, const struct lethe_node *apt)
 		if (r < 0)
 			return r;
 		if (!is_arch_or_suite(spec->architecture))
-			return lethe_node_error(c->file, node,
-						"apt architecture '%s' is not a Debian architecture",
-						spec->architecture);
+			return lethe_node_error(
+			    c->file, node, "apt architecture '%s' is not a Debian architecture",
+			    spec->architecture);
 	} else {
 		spec->architecture = strdup("amd64");
 		if (!spec->architecture)
@@ -214,8 +214,8 @@ static int parse_apt(struct spec_ctx *c, const struct lethe_node *apt)
 }
 
 /* A list of package names, each once; required lists must not be empty. */
-static int parse_package_list(struct spec_ctx *c, const struct lethe_node *node,
-			      const char *what, struct lethe_strv *out)
+static int parse_package_list(struct spec_ctx *c, const struct lethe_node *node, const char *what,
+			      struct lethe_strv *out)
 {
 	int r = spec_list(c, node, what);
 
@@ -226,14 +226,17 @@ static int parse_package_list(struct spec_ctx *c, const struct lethe_node *node,
 		if (r < 0)
 			break;
 		if (!is_package_name(item->value))
-			return lethe_node_error(c->file, item,
-						"'%s' is not a Debian package name (lowercase letters, digits, '+', '-', '.'; at least 2 characters)",
-						item->value);
+			return lethe_node_error(
+			    c->file, item,
+			    "'%s' is not a Debian package name (lowercase letters, digits, '+', "
+			    "'-', '.'; at least 2 characters)",
+			    item->value);
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(node->items[j]->value, item->value))
-				return lethe_node_error(c->file, item,
-							"package '%s' is listed twice (first on line %u)",
-							item->value, node->items[j]->line);
+				return lethe_node_error(
+				    c->file, item,
+				    "package '%s' is listed twice (first on line %u)", item->value,
+				    node->items[j]->line);
 		r = lethe_strv_push(out, item->value);
 	}
 	return r;
@@ -280,9 +283,9 @@ static int parse_globs(struct spec_ctx *c, const struct lethe_node *node, const 
 			break;
 		if (glob[0] != '/' || strstr(glob, "/../") ||
 		    (strlen(glob) >= 3 && !strcmp(glob + strlen(glob) - 3, "/..")))
-			r = lethe_node_error(c->file, node->items[i],
-					     "%s pattern '%s' must be an absolute path without '..'",
-					     what, glob);
+			r = lethe_node_error(
+			    c->file, node->items[i],
+			    "%s pattern '%s' must be an absolute path without '..'", what, glob);
 		else
 			r = lethe_strv_push(out, glob);
 		free(glob);
@@ -341,9 +344,10 @@ static int parse_tree_options(struct spec_ctx *c, const struct lethe_node *root)
 	}
 	r = spec_string(c, node, "compression", &spec->compression);
 	if (r == 0 && !is_compression(spec->compression))
-		return lethe_node_error(c->file, node,
-					"compression must be lz4, lz4hc, lz4hc,LEVEL (0-12) or none, not '%s'",
-					spec->compression);
+		return lethe_node_error(
+		    c->file, node,
+		    "compression must be lz4, lz4hc, lz4hc,LEVEL (0-12) or none, not '%s'",
+		    spec->compression);
 	return r;
 }
 
@@ -384,7 +388,7 @@ int lethe_spec_parse(const char *name, const char *dir, const char *text, size_t
 		     struct lethe_spec **ret)
 {
 	struct lethe_spec *spec;
-	struct spec_ctx c = { .file = name, .dir = dir };
+	struct spec_ctx c = {.file = name, .dir = dir};
 	int r;
 
 	if (len > LETHE_SPEC_MAX_SIZE)
@@ -422,8 +426,8 @@ fail:
 
 int lethe_spec_load(const char *path, struct lethe_spec **ret)
 {
-	return lethe_spec_load_flags(path, strcmp(path, LETHE_SPEC_IMAGE_PATH) ? 0 :
-					   LETHE_SPEC_NO_SOURCES, ret);
+	return lethe_spec_load_flags(
+	    path, strcmp(path, LETHE_SPEC_IMAGE_PATH) ? 0 : LETHE_SPEC_NO_SOURCES, ret);
 }
 
 int lethe_spec_load_flags(const char *path, unsigned flags, struct lethe_spec **ret)
@@ -443,8 +447,8 @@ int lethe_spec_load_flags(const char *path, unsigned flags, struct lethe_spec **
 		free(text);
 		return -ENOMEM;
 	}
-	r = lethe_spec_parse(path, flags & LETHE_SPEC_NO_SOURCES ? NULL : dirname(copy), text,
-			     len, ret);
+	r = lethe_spec_parse(path, flags & LETHE_SPEC_NO_SOURCES ? NULL : dirname(copy), text, len,
+			     ret);
 	free(copy);
 	free(text);
 	return r;

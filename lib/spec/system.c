@@ -7,17 +7,22 @@
 #include "spec-internal.h"
 
 const char *const lethe_spec_hardening_cmdline[] = {
-	"init_on_free=1", "init_on_alloc=1", "slab_nomerge", "page_alloc.shuffle=1",
-	"randomize_kstack_offset=on", "vsyscall=none", "debugfs=off", "lockdown=integrity",
-	"module.sig_enforce=1", NULL,
+    "init_on_free=1",
+    "init_on_alloc=1",
+    "slab_nomerge",
+    "page_alloc.shuffle=1",
+    "randomize_kstack_offset=on",
+    "vsyscall=none",
+    "debugfs=off",
+    "lockdown=integrity",
+    "module.sig_enforce=1",
+    NULL,
 };
 
-static const char *const kernel_keys[] = { "package", "modules", "cmdline", "unsafe", NULL };
-static const char *const service_keys[] = { "name", "command", "user", "group", "restart",
-					    NULL };
-static const char *const network_keys[] = { "hostname", "interfaces", NULL };
-static const char *const interface_keys[] = { "name", "addresses", "gateway4", "gateway6",
-					      NULL };
+static const char *const kernel_keys[] = {"package", "modules", "cmdline", "unsafe", NULL};
+static const char *const service_keys[] = {"name", "command", "user", "group", "restart", NULL};
+static const char *const network_keys[] = {"hostname", "interfaces", NULL};
+static const char *const interface_keys[] = {"name", "addresses", "gateway4", "gateway6", NULL};
 
 /* The key of a kernel parameter: "init_on_free" of "init_on_free=1". */
 static size_t param_key_len(const char *param)
@@ -59,14 +64,17 @@ static int parse_unsafe(struct spec_ctx *c, const struct lethe_node *node)
 			hint = lethe_spell_suggest(item->value, lethe_spec_hardening_cmdline);
 			if (hint)
 				return lethe_node_error(c->file, item,
-							"kernel.unsafe '%s' is not a hardening default (did you mean '%s'?)",
+							"kernel.unsafe '%s' is not a hardening "
+							"default (did you mean '%s'?)",
 							item->value, hint);
-			return lethe_node_error(c->file, item,
-						"kernel.unsafe '%s' is not a hardening default (see docs/spec.md)",
-						item->value);
+			return lethe_node_error(
+			    c->file, item,
+			    "kernel.unsafe '%s' is not a hardening default (see docs/spec.md)",
+			    item->value);
 		}
 		if (lethe_strv_contains(unsafe, def))
-			return lethe_node_error(c->file, item, "kernel.unsafe names '%s' twice", def);
+			return lethe_node_error(c->file, item, "kernel.unsafe names '%s' twice",
+						def);
 		r = lethe_strv_push(unsafe, def);
 	}
 	return r;
@@ -76,14 +84,15 @@ static int parse_unsafe(struct spec_ctx *c, const struct lethe_node *node)
 static int parse_cmdline(struct spec_ctx *c, const struct lethe_node *node)
 {
 	struct lethe_strv *cmdline = &c->spec->kernel.cmdline;
-	struct lethe_strv words = { 0 };
+	struct lethe_strv words = {0};
 	int r;
 
 	if (node->type == LETHE_NODE_SCALAR) {
 		char *copy = NULL, *save = NULL;
 
 		r = spec_string(c, node, "kernel.cmdline", &copy);
-		for (char *w = r ? NULL : strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save))
+		for (char *w = r ? NULL : strtok_r(copy, " ", &save); w;
+		     w = strtok_r(NULL, " ", &save))
 			if ((r = lethe_strv_push(&words, w)) < 0)
 				break;
 		free(copy);
@@ -96,16 +105,19 @@ static int parse_cmdline(struct spec_ctx *c, const struct lethe_node *node)
 		const char *w = words.v[i];
 
 		if (!*w || strpbrk(w, " \t\"") || strlen(w) > 256)
-			r = lethe_node_error(c->file, node, "kernel.cmdline parameter '%s' is not a single word",
-					     w);
+			r = lethe_node_error(
+			    c->file, node, "kernel.cmdline parameter '%s' is not a single word", w);
 		else if (same_param_key(w, "lethe.roothash"))
-			r = lethe_node_error(c->file, node,
-					     "kernel.cmdline may not set lethe.roothash: the build does");
+			r = lethe_node_error(
+			    c->file, node,
+			    "kernel.cmdline may not set lethe.roothash: the build does");
 		for (size_t j = 0; r == 0 && lethe_spec_hardening_cmdline[j]; j++)
 			if (same_param_key(w, lethe_spec_hardening_cmdline[j]))
-				r = lethe_node_error(c->file, node,
-						     "kernel.cmdline '%s' overrides the hardening default '%s'; name it in kernel.unsafe instead",
-						     w, lethe_spec_hardening_cmdline[j]);
+				r = lethe_node_error(
+				    c->file, node,
+				    "kernel.cmdline '%s' overrides the hardening default '%s'; "
+				    "name it in kernel.unsafe instead",
+				    w, lethe_spec_hardening_cmdline[j]);
 		if (r == 0)
 			r = lethe_strv_push(cmdline, w);
 	}
@@ -159,7 +171,8 @@ int spec_parse_kernel(struct spec_ctx *c, const struct lethe_node *node)
 		if (r < 0)
 			return r;
 		if (strlen(item->value) < 2 ||
-		    strspn(item->value, "abcdefghijklmnopqrstuvwxyz0123456789+.-") != strlen(item->value))
+		    strspn(item->value, "abcdefghijklmnopqrstuvwxyz0123456789+.-") !=
+			strlen(item->value))
 			return lethe_node_error(c->file, item,
 						"kernel.package '%s' is not a Debian package name",
 						item->value);
@@ -184,7 +197,8 @@ static int service_command(struct spec_ctx *c, const struct lethe_node *map,
 		return lethe_node_error(c->file, map, "service '%s' has no command", s->name);
 	if (node->type == LETHE_NODE_SCALAR) {
 		r = spec_string(c, node, "command", &copy);
-		for (char *w = r ? NULL : strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save))
+		for (char *w = r ? NULL : strtok_r(copy, " ", &save); w;
+		     w = strtok_r(NULL, " ", &save))
 			if ((r = lethe_strv_push(&s->command, w)) < 0)
 				break;
 		free(copy);
@@ -225,8 +239,9 @@ static int service_account(struct spec_ctx *c, const struct lethe_node *map,
 	}
 	u = spec_find_user(c->spec, s->user);
 	if (!u)
-		return lethe_node_error(c->file, node, "user '%s' of service '%s' is not in accounts",
-					s->user, s->name);
+		return lethe_node_error(c->file, node,
+					"user '%s' of service '%s' is not in accounts", s->user,
+					s->name);
 	node = lethe_node_get(map, "group");
 	if (!node) {
 		g = spec_find_gid(c->spec, u->gid);
@@ -235,8 +250,9 @@ static int service_account(struct spec_ctx *c, const struct lethe_node *map,
 	}
 	r = spec_string(c, node, "group", &s->group);
 	if (r == 0 && !spec_find_group(c->spec, s->group))
-		return lethe_node_error(c->file, node, "group '%s' of service '%s' is not in accounts",
-					s->group, s->name);
+		return lethe_node_error(c->file, node,
+					"group '%s' of service '%s' is not in accounts", s->group,
+					s->name);
 	return r;
 }
 
@@ -255,10 +271,13 @@ static int parse_service(struct spec_ctx *c, const struct lethe_node *map,
 	if (r < 0)
 		return r;
 	len = strlen(s->name);
-	if (len > 64 || !((s->name[0] >= 'a' && s->name[0] <= 'z') || (s->name[0] >= '0' && s->name[0] <= '9')) ||
+	if (len > 64 ||
+	    !((s->name[0] >= 'a' && s->name[0] <= 'z') ||
+	      (s->name[0] >= '0' && s->name[0] <= '9')) ||
 	    strspn(s->name, "abcdefghijklmnopqrstuvwxyz0123456789_.-") != len)
 		return lethe_node_error(c->file, lethe_node_get(map, "name"),
-					"service name '%s' must match [a-z0-9][a-z0-9_.-]*", s->name);
+					"service name '%s' must match [a-z0-9][a-z0-9_.-]*",
+					s->name);
 	for (const struct lethe_spec_service *o = c->spec->services; o < s; o++)
 		if (!strcmp(o->name, s->name))
 			return lethe_node_error(c->file, lethe_node_get(map, "name"),
@@ -321,8 +340,8 @@ static bool is_cidr(const char *s)
 	return prefix >= 0 && prefix <= (family == AF_INET ? 32 : 128);
 }
 
-static int gateway(struct spec_ctx *c, const struct lethe_node *map, const char *key,
-		   int family, char **ret)
+static int gateway(struct spec_ctx *c, const struct lethe_node *map, const char *key, int family,
+		   char **ret)
 {
 	const struct lethe_node *node = lethe_node_get(map, key);
 	unsigned char buf[sizeof(struct in6_addr)];
@@ -353,23 +372,27 @@ static int parse_interface(struct spec_ctx *c, const struct lethe_node *map,
 	len = strlen(iface->name);
 	/* IFNAMSIZ is 16 with the NUL. */
 	if (len > 15 || !strcmp(iface->name, ".") || !strcmp(iface->name, "..") ||
-	    strspn(iface->name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != len)
-		return lethe_node_error(c->file, lethe_node_get(map, "name"),
-					"interface name '%s' must be 1-15 characters of [A-Za-z0-9_.-]",
-					iface->name);
+	    strspn(iface->name,
+		   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != len)
+		return lethe_node_error(
+		    c->file, lethe_node_get(map, "name"),
+		    "interface name '%s' must be 1-15 characters of [A-Za-z0-9_.-]", iface->name);
 	for (const struct lethe_spec_interface *o = c->spec->interfaces; o < iface; o++)
 		if (!strcmp(o->name, iface->name))
-			return lethe_node_error(c->file, lethe_node_get(map, "name"),
-						"interface '%s' is declared twice (first on line %u)",
-						iface->name, o->line);
+			return lethe_node_error(
+			    c->file, lethe_node_get(map, "name"),
+			    "interface '%s' is declared twice (first on line %u)", iface->name,
+			    o->line);
 	node = lethe_node_get(map, "addresses");
 	if (node) {
 		r = spec_list(c, node, "addresses");
 		for (size_t i = 0; r == 0 && i < node->n; i++) {
-			r = lethe_node_expect(c->file, node->items[i], LETHE_NODE_SCALAR, "an address");
+			r = lethe_node_expect(c->file, node->items[i], LETHE_NODE_SCALAR,
+					      "an address");
 			if (r == 0 && !is_cidr(node->items[i]->value))
 				r = lethe_node_error(c->file, node->items[i],
-						     "address '%s' must be ADDRESS/PREFIX (IPv4 prefix 0-32, IPv6 0-128)",
+						     "address '%s' must be ADDRESS/PREFIX (IPv4 "
+						     "prefix 0-32, IPv6 0-128)",
 						     node->items[i]->value);
 			if (r == 0)
 				r = lethe_strv_push(&iface->addresses, node->items[i]->value);
@@ -424,7 +447,8 @@ int spec_parse_network(struct spec_ctx *c, const struct lethe_node *node)
 	if (item) {
 		r = spec_string(c, item, "hostname", &spec->hostname);
 		if (r == 0 && !is_hostname(spec->hostname))
-			return lethe_node_error(c->file, item, "hostname '%s' is not a valid host name",
+			return lethe_node_error(c->file, item,
+						"hostname '%s' is not a valid host name",
 						spec->hostname);
 		if (r < 0)
 			return r;

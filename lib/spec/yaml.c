@@ -20,8 +20,8 @@ struct builder {
 
 static int yaml_error_at(const struct builder *b, const yaml_mark_t *mark, const char *what)
 {
-	return lethe_error(-EBADMSG, "'%s' line %zu column %zu: %s", b->name,
-			   mark->line + 1, mark->column + 1, what);
+	return lethe_error(-EBADMSG, "'%s' line %zu column %zu: %s", b->name, mark->line + 1,
+			   mark->column + 1, what);
 }
 
 struct lethe_node *lethe_node_free(struct lethe_node *node)
@@ -149,8 +149,9 @@ static int check_duplicate_keys(const struct builder *b, const struct lethe_node
 	free(idx);
 	if (dup == SIZE_MAX)
 		return 0;
-	return lethe_error(-EBADMSG, "'%s' line %u column %u: duplicate key '%s' (first on line %u)",
-			   b->name, map->pairs[dup].key->line, map->pairs[dup].key->column,
+	return lethe_error(-EBADMSG,
+			   "'%s' line %u column %u: duplicate key '%s' (first on line %u)", b->name,
+			   map->pairs[dup].key->line, map->pairs[dup].key->column,
 			   map->pairs[dup].key->value, map->pairs[first].key->line);
 }
 
@@ -191,24 +192,24 @@ static int on_scalar(struct builder *b, const yaml_event_t *ev)
 	return r;
 }
 
-static int on_collection_start(struct builder *b, const yaml_event_t *ev,
-			       enum lethe_node_type type)
+static int on_collection_start(struct builder *b, const yaml_event_t *ev, enum lethe_node_type type)
 {
 	struct lethe_node *node;
 	int r;
 
 	if (type == LETHE_NODE_SEQUENCE)
 		r = refuse_anchor_tag(b, ev, ev->data.sequence_start.anchor,
-				      ev->data.sequence_start.tag, ev->data.sequence_start.implicit);
+				      ev->data.sequence_start.tag,
+				      ev->data.sequence_start.implicit);
 	else
 		r = refuse_anchor_tag(b, ev, ev->data.mapping_start.anchor,
 				      ev->data.mapping_start.tag, ev->data.mapping_start.implicit);
 	if (r < 0)
 		return r;
 	if (b->depth >= LETHE_YAML_MAX_DEPTH)
-		return lethe_error(-EBADMSG, "'%s' line %zu column %zu: nested deeper than %d levels",
-				   b->name, ev->start_mark.line + 1, ev->start_mark.column + 1,
-				   LETHE_YAML_MAX_DEPTH);
+		return lethe_error(
+		    -EBADMSG, "'%s' line %zu column %zu: nested deeper than %d levels", b->name,
+		    ev->start_mark.line + 1, ev->start_mark.column + 1, LETHE_YAML_MAX_DEPTH);
 	node = node_new(type, &ev->start_mark);
 	if (!node)
 		return -ENOMEM;
@@ -240,7 +241,8 @@ static int on_event(struct builder *b, const yaml_event_t *ev, unsigned *documen
 	switch (ev->type) {
 	case YAML_DOCUMENT_START_EVENT:
 		if (++*documents > 1)
-			return yaml_error_at(b, &ev->start_mark, "only one YAML document is allowed");
+			return yaml_error_at(b, &ev->start_mark,
+					     "only one YAML document is allowed");
 		return 0;
 	case YAML_ALIAS_EVENT:
 		return yaml_error_at(b, &ev->start_mark, "aliases are not allowed");
@@ -248,13 +250,16 @@ static int on_event(struct builder *b, const yaml_event_t *ev, unsigned *documen
 	case YAML_SEQUENCE_START_EVENT:
 	case YAML_MAPPING_START_EVENT:
 		if (++b->count > LETHE_YAML_MAX_NODES)
-			return lethe_error(-EBADMSG, "'%s' line %zu column %zu: more than %d YAML nodes",
+			return lethe_error(-EBADMSG,
+					   "'%s' line %zu column %zu: more than %d YAML nodes",
 					   b->name, ev->start_mark.line + 1,
 					   ev->start_mark.column + 1, LETHE_YAML_MAX_NODES);
 		if (ev->type == YAML_SCALAR_EVENT)
 			return on_scalar(b, ev);
-		return on_collection_start(b, ev, ev->type == YAML_SEQUENCE_START_EVENT ?
-							  LETHE_NODE_SEQUENCE : LETHE_NODE_MAPPING);
+		return on_collection_start(b, ev,
+					   ev->type == YAML_SEQUENCE_START_EVENT
+					       ? LETHE_NODE_SEQUENCE
+					       : LETHE_NODE_MAPPING);
 	case YAML_SEQUENCE_END_EVENT:
 	case YAML_MAPPING_END_EVENT:
 		return on_collection_end(b);
@@ -272,7 +277,7 @@ static void builder_release(struct builder *b)
 
 int lethe_yaml_parse(const char *name, const char *text, size_t len, struct lethe_node **ret)
 {
-	struct builder b = { .name = name };
+	struct builder b = {.name = name};
 	yaml_parser_t parser;
 	yaml_event_t ev;
 	unsigned documents = 0;

@@ -9,15 +9,16 @@
 
 static void usage(FILE *out)
 {
-	fputs("usage: lethe spec check [--json] SPEC\n\n"
-	      "Parse and validate an image spec (docs/spec.md). A valid spec prints a one-line\n"
-	      "summary (or a JSON object with --json); an invalid one prints the first error,\n"
-	      "with its line and column, on stderr.\n\n"
-	      "options:\n"
-	      "  --json      print the summary as JSON\n"
-	      "  -h, --help  show this help\n\n"
-	      "Exit status: 0 valid, 1 invalid, 2 usage error, 3 runtime error (e.g. unreadable).\n",
-	      out);
+	fputs(
+	    "usage: lethe spec check [--json] SPEC\n\n"
+	    "Parse and validate an image spec (docs/spec.md). A valid spec prints a one-line\n"
+	    "summary (or a JSON object with --json); an invalid one prints the first error,\n"
+	    "with its line and column, on stderr.\n\n"
+	    "options:\n"
+	    "  --json      print the summary as JSON\n"
+	    "  -h, --help  show this help\n\n"
+	    "Exit status: 0 valid, 1 invalid, 2 usage error, 3 runtime error (e.g. unreadable).\n",
+	    out);
 }
 
 static struct json_object *strv_json(const struct lethe_strv *s)
@@ -42,7 +43,8 @@ static struct json_object *summary_json(const struct lethe_spec *spec)
 	json_object_object_add(o, "profile",
 			       json_object_new_string(spec->minimal ? "minimal" : "full"));
 	json_object_object_add(o, "compression", json_object_new_string(spec->compression));
-	json_object_object_add(o, "package_count", json_object_new_int64((int64_t)spec->packages.n));
+	json_object_object_add(o, "package_count",
+			       json_object_new_int64((int64_t)spec->packages.n));
 	json_object_object_add(o, "packages", strv_json(&spec->packages));
 	json_object_object_add(o, "drop", strv_json(&spec->drop));
 	json_object_object_add(o, "file_count", json_object_new_int64((int64_t)spec->n_files));
@@ -52,8 +54,9 @@ static struct json_object *summary_json(const struct lethe_spec *spec)
 	for (size_t i = 0; i < spec->n_services; i++)
 		json_object_array_add(services, json_object_new_string(spec->services[i].name));
 	json_object_object_add(o, "services", services);
-	json_object_object_add(o, "kernel", spec->kernel.package ?
-				   json_object_new_string(spec->kernel.package) : NULL);
+	json_object_object_add(o, "kernel",
+			       spec->kernel.package ? json_object_new_string(spec->kernel.package)
+						    : NULL);
 	json_object_object_add(o, "kernel_modules", strv_json(&spec->kernel.modules));
 	json_object_object_add(o, "unsafe", strv_json(&spec->kernel.unsafe));
 	json_object_object_add(o, "hostname", json_object_new_string(spec->hostname));
@@ -81,9 +84,9 @@ static int spec_check(const char *path, bool json)
 int cmd_spec(int argc, char **argv)
 {
 	static const struct option options[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	bool json = false;
 	int c;

@@ -12,7 +12,7 @@
 
 #include <lethe/spec.h>
 
-#define DATA LETHE_TEST_DATA "/spec"
+#define DATA	 LETHE_TEST_DATA "/spec"
 #define EXAMPLES LETHE_TEST_DATA "/../../../examples"
 
 static struct lethe_node *parse_ok(const char *text)
@@ -67,7 +67,8 @@ static void test_yaml_refusals(void **state)
 {
 	yaml_fails("a: &x 1\nb: 2\n", "'t.yaml' line 1 column 4: anchors are not allowed");
 	yaml_fails("a: [1]\nb: *x\n", "'t.yaml' line 2 column 4: aliases are not allowed");
-	yaml_fails("a: 1\n---\nb: 2\n", "'t.yaml' line 2 column 1: only one YAML document is allowed");
+	yaml_fails("a: 1\n---\nb: 2\n",
+		   "'t.yaml' line 2 column 1: only one YAML document is allowed");
 	yaml_fails("a: !!str 1\n", "'t.yaml' line 1 column 4: explicit tags are not allowed");
 	yaml_fails("? [a]\n: b\n", "'t.yaml' line 1 column 3: mapping keys must be scalars");
 	yaml_fails("a: 1\nb: 2\na: 3\n",
@@ -90,7 +91,7 @@ static void test_yaml_duplicate_reports_first_in_document(void **state)
 
 static void test_yaml_limits(void **state)
 {
-	struct lethe_buf b = { 0 };
+	struct lethe_buf b = {0};
 	struct lethe_node *root = NULL;
 	int r;
 
@@ -126,7 +127,7 @@ static void test_yaml_limits(void **state)
 
 static void test_yaml_many_keys(void **state)
 {
-	struct lethe_buf b = { 0 };
+	struct lethe_buf b = {0};
 	struct lethe_node *root = NULL;
 
 	/* Duplicate detection must stay fast on a wide mapping (sorting, not n^2). */
@@ -142,12 +143,13 @@ static void test_yaml_many_keys(void **state)
 
 static void test_node_helpers(void **state)
 {
-	struct lethe_node *root = parse_ok("b: true\nf: false\nx: yes\nn: 42\nbig: 18446744073709551616\n"
-					   "neg: -1\ns: one\nl: [a, b]\nm: {k: v}\nbad: [a, [b]]\n");
-	static const char *const keys[] = { "b", "f", "x", "n", "big", "neg", "s", "l", "m",
-					     "bad", NULL };
-	static const char *const fewer[] = { "b", "f", "x", NULL };
-	struct lethe_strv strv = { 0 };
+	struct lethe_node *root =
+	    parse_ok("b: true\nf: false\nx: yes\nn: 42\nbig: 18446744073709551616\n"
+		     "neg: -1\ns: one\nl: [a, b]\nm: {k: v}\nbad: [a, [b]]\n");
+	static const char *const keys[] = {"b", "f", "x", "n",	 "big", "neg",
+					   "s", "l", "m", "bad", NULL};
+	static const char *const fewer[] = {"b", "f", "x", NULL};
+	struct lethe_strv strv = {0};
 	uint64_t u;
 	bool v;
 
@@ -163,10 +165,12 @@ static void test_node_helpers(void **state)
 	assert_int_equal(u, 42);
 	assert_int_equal(lethe_node_uint("t.yaml", lethe_node_get(root, "n"), "n", 0, 41, &u),
 			 -EBADMSG);
-	assert_string_equal(lethe_error_message(),
-			    "spec 't.yaml' line 4 column 4: n must be a number from 0 to 41, not '42'");
-	assert_int_equal(lethe_node_uint("t.yaml", lethe_node_get(root, "big"), "big", 0,
-					 UINT64_MAX, &u), -EBADMSG);
+	assert_string_equal(
+	    lethe_error_message(),
+	    "spec 't.yaml' line 4 column 4: n must be a number from 0 to 41, not '42'");
+	assert_int_equal(
+	    lethe_node_uint("t.yaml", lethe_node_get(root, "big"), "big", 0, UINT64_MAX, &u),
+	    -EBADMSG);
 	assert_int_equal(lethe_node_uint("t.yaml", lethe_node_get(root, "neg"), "neg", 0, 9, &u),
 			 -EBADMSG);
 	assert_int_equal(lethe_node_uint("t.yaml", lethe_node_get(root, "l"), "l", 0, 9, &u),
@@ -178,11 +182,13 @@ static void test_node_helpers(void **state)
 	assert_int_equal(lethe_node_strv("t.yaml", lethe_node_get(root, "l"), "l", &strv), 0);
 	assert_int_equal(strv.n, 3);
 	assert_string_equal(strv.v[2], "b");
-	assert_int_equal(lethe_node_strv("t.yaml", lethe_node_get(root, "m"), "m", &strv), -EBADMSG);
+	assert_int_equal(lethe_node_strv("t.yaml", lethe_node_get(root, "m"), "m", &strv),
+			 -EBADMSG);
 	assert_int_equal(lethe_node_strv("t.yaml", lethe_node_get(root, "bad"), "bad", &strv),
 			 -EBADMSG);
-	assert_string_equal(lethe_error_message(),
-			    "spec 't.yaml' line 10 column 10: bad must be a string or a list of strings");
+	assert_string_equal(
+	    lethe_error_message(),
+	    "spec 't.yaml' line 10 column 10: bad must be a string or a list of strings");
 	lethe_strv_release(&strv);
 
 	assert_int_equal(lethe_node_expect("t.yaml", root, LETHE_NODE_MAPPING, "root"), 0);
@@ -191,13 +197,14 @@ static void test_node_helpers(void **state)
 
 	assert_int_equal(lethe_node_check_keys("t.yaml", root, keys), 0);
 	assert_int_equal(lethe_node_check_keys("t.yaml", root, fewer), -EBADMSG);
-	assert_string_equal(lethe_error_message(), "spec 't.yaml' line 4 column 1: unknown key 'n'");
+	assert_string_equal(lethe_error_message(),
+			    "spec 't.yaml' line 4 column 1: unknown key 'n'");
 	lethe_node_free(root);
 }
 
 static void test_spell_suggest(void **state)
 {
-	static const char *const words[] = { "packages", "profile", "name", "version", NULL };
+	static const char *const words[] = {"packages", "profile", "name", "version", NULL};
 
 	assert_string_equal(lethe_spell_suggest("pakages", words), "packages");
 	assert_string_equal(lethe_spell_suggest("packges", words), "packages");
@@ -228,122 +235,139 @@ static const struct bad_spec {
 	const char *text;
 	const char *message;
 } bad_specs[] = {
-	{ HEAD "description: \"a\\x01b\"\n",
-	  "spec 't.yaml' line 4 column 14: description contains a control character" },
-	{ HEAD "apt: {suite: \"book\\tworm\"}\n",
-	  "spec 't.yaml' line 4 column 14: apt suite contains a control character" },
-	{ HEAD "pakages: [tor]\n",
-	  "spec 't.yaml' line 4 column 1: unknown key 'pakages' (did you mean 'packages'?)" },
-	{ HEAD "frobnicate: 1\n", "spec 't.yaml' line 4 column 1: unknown key 'frobnicate'" },
-	{ "name: t\nversion: \"1\"\npackages: busybox-static\n",
-	  "spec 't.yaml' line 3 column 11: packages must be a list, not a scalar" },
-	{ "name: Lethe\nversion: \"1\"\npackages: [tor]\n",
-	  "spec 't.yaml' line 1 column 7: name 'Lethe' must match [a-z0-9][a-z0-9-]* (at most 63 characters)" },
-	{ "name: t\npackages: [tor]\n", "spec 't.yaml' line 1 column 1: missing required key 'version'" },
-	{ "name: t\nversion: \"1\"\n", "spec 't.yaml' line 1 column 1: missing required key 'packages'" },
-	{ "name: t\nversion: \"\"\npackages: [tor]\n",
-	  "spec 't.yaml' line 2 column 10: version must not be empty" },
-	{ "name: t\nversion: \"1\"\npackages: [Tor]\n",
-	  "spec 't.yaml' line 3 column 12: 'Tor' is not a Debian package name (lowercase letters, digits, '+', '-', '.'; at least 2 characters)" },
-	{ "name: t\nversion: \"1\"\npackages: [tor, busybox, tor]\n",
-	  "spec 't.yaml' line 3 column 26: package 'tor' is listed twice (first on line 3)" },
-	{ HEAD "drop: [busybox-static]\n",
-	  "spec 't.yaml' line 4 column 8: package 'busybox-static' is both in packages and in drop" },
-	{ HEAD "profile: tiny\n",
-	  "spec 't.yaml' line 4 column 10: profile must be 'minimal' or 'full', not 'tiny'" },
-	{ HEAD "allow_devices: yes\n",
-	  "spec 't.yaml' line 4 column 16: allow_devices must be true or false, not 'yes'" },
-	{ HEAD "compression: lz4hc,13\n",
-	  "spec 't.yaml' line 4 column 14: compression must be lz4, lz4hc, lz4hc,LEVEL (0-12) or none, not 'lz4hc,13'" },
-	{ HEAD "exclude: [usr/share/doc]\n",
-	  "spec 't.yaml' line 4 column 11: exclude pattern 'usr/share/doc' must be an absolute path without '..'" },
-	{ HEAD "name: u\n", "spec 't.yaml' line 4 column 1: duplicate key 'name' (first on line 1)" },
-	{ HEAD "description: &d x\n", "spec 't.yaml' line 4 column 14: anchors are not allowed" },
-	{ HEAD "description: *d\n", "spec 't.yaml' line 4 column 14: aliases are not allowed" },
-	{ HEAD "accounts:\n\tusers: []\n",
-	  "spec 't.yaml' line 5 column 1: found character that cannot start any token" },
-	{ HEAD "---\nname: u\n", "spec 't.yaml' line 4 column 1: only one YAML document is allowed" },
-	{ "- name: t\n", "spec 't.yaml' line 1 column 1: the spec must be a mapping, not a list" },
-	{ HEAD "apt: {architecture: [amd64]}\n",
-	  "spec 't.yaml' line 4 column 21: apt architecture must be a scalar, not a list" },
-	{ HEAD "apt: {sources: [debx http://x]}\n",
-	  "spec 't.yaml' line 4 column 17: apt source 'debx http://x' must be a 'deb URI SUITE COMPONENT' line or a .sources file" },
-	{ HEAD "files:\n  - {source: hello.txt, destination: /etc/x, mode: \"0999\"}\n",
-	  "spec 't.yaml' line 5 column 52: mode must be 3 or 4 octal digits such as 0644, not '0999'" },
-	{ HEAD "files:\n  - {source: hello.txt, destination: etc/x}\n",
-	  "spec 't.yaml' line 5 column 38: destination 'etc/x' must be an absolute path without '.', '..' or '//'" },
-	{ HEAD "files:\n  - {source: hello.txt, destination: /etc/../x}\n",
-	  "spec 't.yaml' line 5 column 38: destination '/etc/../x' must be an absolute path without '.', '..' or '//'" },
-	{ HEAD "files:\n  - {source: nothere.txt, destination: /etc/x}\n",
-	  "spec 't.yaml' line 5 column 14: file source '" DATA "/nothere.txt' does not exist" },
-	{ HEAD "files:\n  - {source: hello.txt, destination: /x}\n  - {source: hello.txt, destination: /x}\n",
-	  "spec 't.yaml' line 6 column 38: destination '/x' is already used on line 5" },
-	{ HEAD "files:\n  - {source: hello.txt, destination: /x, owner: \"alice:root\"}\n",
-	  "spec 't.yaml' line 5 column 49: owner user 'alice' is not in accounts" },
-	{ HEAD "files:\n  - {source: hello.txt, destination: /x, owner: \"root:wheel\"}\n",
-	  "spec 't.yaml' line 5 column 49: owner group 'wheel' is not in accounts" },
-	{ HEAD "files:\n  - {source: hello.txt, destination: /x, owner: \"0:70000\"}\n",
-	  "spec 't.yaml' line 5 column 49: owner must be USER:GROUP, USER or UID:GID (ids 0-65534), not '0:70000'" },
-	{ HEAD "accounts:\n  users:\n    - {name: a, uid: 1000}\n    - {name: b, uid: 1000}\n",
-	  "spec 't.yaml' line 7 column 22: uid 1000 of user 'b' is already used by user 'a' (line 6)" },
-	{ HEAD "accounts:\n  users:\n    - {name: a, uid: 1000}\n    - {name: a, uid: 1001}\n",
-	  "spec 't.yaml' line 7 column 7: user 'a' is declared twice (first on line 6)" },
-	{ HEAD "accounts:\n  users:\n    - {name: a, uid: 70000}\n",
-	  "spec 't.yaml' line 6 column 22: uid must be a number from 0 to 65534, not '70000'" },
-	{ HEAD "accounts:\n  groups:\n    - {name: g, gid: 65535}\n",
-	  "spec 't.yaml' line 6 column 22: gid must be a number from 0 to 65534, not '65535'" },
-	{ HEAD "accounts:\n  groups:\n    - {name: g, gid: 10}\n    - {name: h, gid: 10}\n",
-	  "spec 't.yaml' line 7 column 22: gid 10 of group 'h' is already used by group 'g' (line 6)" },
-	{ HEAD "accounts:\n  users:\n    - {name: a, uid: 5, group: staff}\n",
-	  "spec 't.yaml' line 6 column 32: group 'staff' of user 'a' is not in accounts.groups" },
-	{ HEAD "accounts:\n  users:\n    - {name: a, uid: 5, groups: [wheel]}\n",
-	  "spec 't.yaml' line 6 column 34: group 'wheel' of user 'a' is not in accounts.groups" },
-	{ HEAD "accounts:\n  users:\n    - {name: toor, uid: 0}\n",
-	  "spec 't.yaml' line 6 column 25: uid 0 is root's and only root's (user 'toor')" },
-	{ HEAD "accounts:\n  users:\n    - {name: a}\n",
-	  "spec 't.yaml' line 6 column 7: user 'a' needs a fixed uid" },
-	{ HEAD "accounts:\n  users:\n    - {name: a, uuid: 5}\n",
-	  "spec 't.yaml' line 6 column 17: unknown key 'uuid' (did you mean 'uid'?)" },
-	{ HEAD "accounts:\n  groups: [{name: g, gid: 5}]\n  users: [{name: a, uid: 5}]\n",
-	  "spec 't.yaml' line 6 column 11: user 'a' has no group, and gid 5 (its uid) is taken by group 'g'; set group or gid" },
-	{ HEAD "accounts:\n  users: [{name: Admin, uid: 5}]\n",
-	  "spec 't.yaml' line 5 column 18: user name 'Admin' must match [a-z_][a-z0-9_-]* (at most 32 characters)" },
-	{ HEAD "kernel:\n  unsafe: [init_on_fre=1]\n",
-	  "spec 't.yaml' line 5 column 12: kernel.unsafe 'init_on_fre=1' is not a hardening default (did you mean 'init_on_free=1'?)" },
-	{ HEAD "kernel:\n  unsafe: [nokaslr]\n",
-	  "spec 't.yaml' line 5 column 12: kernel.unsafe 'nokaslr' is not a hardening default (see docs/spec.md)" },
-	{ HEAD "kernel:\n  cmdline: [quiet, init_on_free=0]\n",
-	  "spec 't.yaml' line 5 column 12: kernel.cmdline 'init_on_free=0' overrides the hardening default 'init_on_free=1'; name it in kernel.unsafe instead" },
-	{ HEAD "kernel:\n  cmdline: lethe.roothash=00\n",
-	  "spec 't.yaml' line 5 column 12: kernel.cmdline may not set lethe.roothash: the build does" },
-	{ HEAD "kernel:\n  modules: [Virtio]\n",
-	  "spec 't.yaml' line 5 column 13: 'Virtio' is not a kernel module name" },
-	{ HEAD "kernel: linux-image-amd64\n",
-	  "spec 't.yaml' line 4 column 9: kernel must be a mapping, not a scalar" },
-	{ HEAD "services:\n  - {name: s, command: bin/sh}\n",
-	  "spec 't.yaml' line 5 column 24: command of service 's' must start with an absolute path" },
-	{ HEAD "services:\n  - {name: s, command: /bin/s, user: nobody}\n",
-	  "spec 't.yaml' line 5 column 38: user 'nobody' of service 's' is not in accounts" },
-	{ HEAD "services:\n  - {name: s, command: /bin/s}\n  - {name: s, command: /bin/t}\n",
-	  "spec 't.yaml' line 6 column 12: service 's' is declared twice (first on line 5)" },
-	{ HEAD "services:\n  - {name: s, command: /bin/s, restart: always}\n",
-	  "spec 't.yaml' line 5 column 41: restart must be true or false, not 'always'" },
-	{ HEAD "network:\n  interfaces: [{name: eth0, addresses: [192.0.2.1/33]}]\n",
-	  "spec 't.yaml' line 5 column 41: address '192.0.2.1/33' must be ADDRESS/PREFIX (IPv4 prefix 0-32, IPv6 0-128)" },
-	{ HEAD "network:\n  interfaces: [{name: eth0, addresses: [\"2001:db8::1/129\"]}]\n",
-	  "spec 't.yaml' line 5 column 41: address '2001:db8::1/129' must be ADDRESS/PREFIX (IPv4 prefix 0-32, IPv6 0-128)" },
-	{ HEAD "network:\n  interfaces: [{name: eth0, addresses: [192.0.2.300/24]}]\n",
-	  "spec 't.yaml' line 5 column 41: address '192.0.2.300/24' must be ADDRESS/PREFIX (IPv4 prefix 0-32, IPv6 0-128)" },
-	{ HEAD "network:\n  interfaces: [{name: eth0, addresses: [192.0.2.1]}]\n",
-	  "spec 't.yaml' line 5 column 41: address '192.0.2.1' must be ADDRESS/PREFIX (IPv4 prefix 0-32, IPv6 0-128)" },
-	{ HEAD "network:\n  interfaces: [{name: eth0, gateway4: \"2001:db8::1\"}]\n",
-	  "spec 't.yaml' line 5 column 39: gateway4 '2001:db8::1' is not an IPv4 address" },
-	{ HEAD "network:\n  interfaces: [{name: averyveryverylongname}]\n",
-	  "spec 't.yaml' line 5 column 23: interface name 'averyveryverylongname' must be 1-15 characters of [A-Za-z0-9_.-]" },
-	{ HEAD "network:\n  hostname: -lethe\n",
-	  "spec 't.yaml' line 5 column 13: hostname '-lethe' is not a valid host name" },
-	{ HEAD "network:\n  hostnme: lethe\n",
-	  "spec 't.yaml' line 5 column 3: unknown key 'hostnme' (did you mean 'hostname'?)" },
+    {HEAD "description: \"a\\x01b\"\n",
+     "spec 't.yaml' line 4 column 14: description contains a control character"},
+    {HEAD "apt: {suite: \"book\\tworm\"}\n",
+     "spec 't.yaml' line 4 column 14: apt suite contains a control character"},
+    {HEAD "pakages: [tor]\n",
+     "spec 't.yaml' line 4 column 1: unknown key 'pakages' (did you mean 'packages'?)"},
+    {HEAD "frobnicate: 1\n", "spec 't.yaml' line 4 column 1: unknown key 'frobnicate'"},
+    {"name: t\nversion: \"1\"\npackages: busybox-static\n",
+     "spec 't.yaml' line 3 column 11: packages must be a list, not a scalar"},
+    {"name: Lethe\nversion: \"1\"\npackages: [tor]\n",
+     "spec 't.yaml' line 1 column 7: name 'Lethe' must match [a-z0-9][a-z0-9-]* (at most 63 "
+     "characters)"},
+    {"name: t\npackages: [tor]\n", "spec 't.yaml' line 1 column 1: missing required key 'version'"},
+    {"name: t\nversion: \"1\"\n", "spec 't.yaml' line 1 column 1: missing required key 'packages'"},
+    {"name: t\nversion: \"\"\npackages: [tor]\n",
+     "spec 't.yaml' line 2 column 10: version must not be empty"},
+    {"name: t\nversion: \"1\"\npackages: [Tor]\n",
+     "spec 't.yaml' line 3 column 12: 'Tor' is not a Debian package name (lowercase letters, "
+     "digits, '+', '-', '.'; at least 2 characters)"},
+    {"name: t\nversion: \"1\"\npackages: [tor, busybox, tor]\n",
+     "spec 't.yaml' line 3 column 26: package 'tor' is listed twice (first on line 3)"},
+    {HEAD "drop: [busybox-static]\n",
+     "spec 't.yaml' line 4 column 8: package 'busybox-static' is both in packages and in drop"},
+    {HEAD "profile: tiny\n",
+     "spec 't.yaml' line 4 column 10: profile must be 'minimal' or 'full', not 'tiny'"},
+    {HEAD "allow_devices: yes\n",
+     "spec 't.yaml' line 4 column 16: allow_devices must be true or false, not 'yes'"},
+    {HEAD "compression: lz4hc,13\n", "spec 't.yaml' line 4 column 14: compression must be lz4, "
+				     "lz4hc, lz4hc,LEVEL (0-12) or none, not 'lz4hc,13'"},
+    {HEAD "exclude: [usr/share/doc]\n", "spec 't.yaml' line 4 column 11: exclude pattern "
+					"'usr/share/doc' must be an absolute path without '..'"},
+    {HEAD "name: u\n", "spec 't.yaml' line 4 column 1: duplicate key 'name' (first on line 1)"},
+    {HEAD "description: &d x\n", "spec 't.yaml' line 4 column 14: anchors are not allowed"},
+    {HEAD "description: *d\n", "spec 't.yaml' line 4 column 14: aliases are not allowed"},
+    {HEAD "accounts:\n\tusers: []\n",
+     "spec 't.yaml' line 5 column 1: found character that cannot start any token"},
+    {HEAD "---\nname: u\n", "spec 't.yaml' line 4 column 1: only one YAML document is allowed"},
+    {"- name: t\n", "spec 't.yaml' line 1 column 1: the spec must be a mapping, not a list"},
+    {HEAD "apt: {architecture: [amd64]}\n",
+     "spec 't.yaml' line 4 column 21: apt architecture must be a scalar, not a list"},
+    {HEAD "apt: {sources: [debx http://x]}\n",
+     "spec 't.yaml' line 4 column 17: apt source 'debx http://x' must be a 'deb URI SUITE "
+     "COMPONENT' line or a .sources file"},
+    {HEAD "files:\n  - {source: hello.txt, destination: /etc/x, mode: \"0999\"}\n",
+     "spec 't.yaml' line 5 column 52: mode must be 3 or 4 octal digits such as 0644, not '0999'"},
+    {HEAD "files:\n  - {source: hello.txt, destination: etc/x}\n",
+     "spec 't.yaml' line 5 column 38: destination 'etc/x' must be an absolute path without '.', "
+     "'..' or '//'"},
+    {HEAD "files:\n  - {source: hello.txt, destination: /etc/../x}\n",
+     "spec 't.yaml' line 5 column 38: destination '/etc/../x' must be an absolute path without "
+     "'.', '..' or '//'"},
+    {HEAD "files:\n  - {source: nothere.txt, destination: /etc/x}\n",
+     "spec 't.yaml' line 5 column 14: file source '" DATA "/nothere.txt' does not exist"},
+    {HEAD
+     "files:\n  - {source: hello.txt, destination: /x}\n  - {source: hello.txt, destination: /x}\n",
+     "spec 't.yaml' line 6 column 38: destination '/x' is already used on line 5"},
+    {HEAD "files:\n  - {source: hello.txt, destination: /x, owner: \"alice:root\"}\n",
+     "spec 't.yaml' line 5 column 49: owner user 'alice' is not in accounts"},
+    {HEAD "files:\n  - {source: hello.txt, destination: /x, owner: \"root:wheel\"}\n",
+     "spec 't.yaml' line 5 column 49: owner group 'wheel' is not in accounts"},
+    {HEAD "files:\n  - {source: hello.txt, destination: /x, owner: \"0:70000\"}\n",
+     "spec 't.yaml' line 5 column 49: owner must be USER:GROUP, USER or UID:GID (ids 0-65534), not "
+     "'0:70000'"},
+    {HEAD "accounts:\n  users:\n    - {name: a, uid: 1000}\n    - {name: b, uid: 1000}\n",
+     "spec 't.yaml' line 7 column 22: uid 1000 of user 'b' is already used by user 'a' (line 6)"},
+    {HEAD "accounts:\n  users:\n    - {name: a, uid: 1000}\n    - {name: a, uid: 1001}\n",
+     "spec 't.yaml' line 7 column 7: user 'a' is declared twice (first on line 6)"},
+    {HEAD "accounts:\n  users:\n    - {name: a, uid: 70000}\n",
+     "spec 't.yaml' line 6 column 22: uid must be a number from 0 to 65534, not '70000'"},
+    {HEAD "accounts:\n  groups:\n    - {name: g, gid: 65535}\n",
+     "spec 't.yaml' line 6 column 22: gid must be a number from 0 to 65534, not '65535'"},
+    {HEAD "accounts:\n  groups:\n    - {name: g, gid: 10}\n    - {name: h, gid: 10}\n",
+     "spec 't.yaml' line 7 column 22: gid 10 of group 'h' is already used by group 'g' (line 6)"},
+    {HEAD "accounts:\n  users:\n    - {name: a, uid: 5, group: staff}\n",
+     "spec 't.yaml' line 6 column 32: group 'staff' of user 'a' is not in accounts.groups"},
+    {HEAD "accounts:\n  users:\n    - {name: a, uid: 5, groups: [wheel]}\n",
+     "spec 't.yaml' line 6 column 34: group 'wheel' of user 'a' is not in accounts.groups"},
+    {HEAD "accounts:\n  users:\n    - {name: toor, uid: 0}\n",
+     "spec 't.yaml' line 6 column 25: uid 0 is root's and only root's (user 'toor')"},
+    {HEAD "accounts:\n  users:\n    - {name: a}\n",
+     "spec 't.yaml' line 6 column 7: user 'a' needs a fixed uid"},
+    {HEAD "accounts:\n  users:\n    - {name: a, uuid: 5}\n",
+     "spec 't.yaml' line 6 column 17: unknown key 'uuid' (did you mean 'uid'?)"},
+    {HEAD "accounts:\n  groups: [{name: g, gid: 5}]\n  users: [{name: a, uid: 5}]\n",
+     "spec 't.yaml' line 6 column 11: user 'a' has no group, and gid 5 (its uid) is taken by group "
+     "'g'; set group or gid"},
+    {HEAD "accounts:\n  users: [{name: Admin, uid: 5}]\n",
+     "spec 't.yaml' line 5 column 18: user name 'Admin' must match [a-z_][a-z0-9_-]* (at most 32 "
+     "characters)"},
+    {HEAD "kernel:\n  unsafe: [init_on_fre=1]\n",
+     "spec 't.yaml' line 5 column 12: kernel.unsafe 'init_on_fre=1' is not a hardening default "
+     "(did you mean 'init_on_free=1'?)"},
+    {HEAD "kernel:\n  unsafe: [nokaslr]\n",
+     "spec 't.yaml' line 5 column 12: kernel.unsafe 'nokaslr' is not a hardening default (see "
+     "docs/spec.md)"},
+    {HEAD "kernel:\n  cmdline: [quiet, init_on_free=0]\n",
+     "spec 't.yaml' line 5 column 12: kernel.cmdline 'init_on_free=0' overrides the hardening "
+     "default 'init_on_free=1'; name it in kernel.unsafe instead"},
+    {HEAD "kernel:\n  cmdline: lethe.roothash=00\n",
+     "spec 't.yaml' line 5 column 12: kernel.cmdline may not set lethe.roothash: the build does"},
+    {HEAD "kernel:\n  modules: [Virtio]\n",
+     "spec 't.yaml' line 5 column 13: 'Virtio' is not a kernel module name"},
+    {HEAD "kernel: linux-image-amd64\n",
+     "spec 't.yaml' line 4 column 9: kernel must be a mapping, not a scalar"},
+    {HEAD "services:\n  - {name: s, command: bin/sh}\n",
+     "spec 't.yaml' line 5 column 24: command of service 's' must start with an absolute path"},
+    {HEAD "services:\n  - {name: s, command: /bin/s, user: nobody}\n",
+     "spec 't.yaml' line 5 column 38: user 'nobody' of service 's' is not in accounts"},
+    {HEAD "services:\n  - {name: s, command: /bin/s}\n  - {name: s, command: /bin/t}\n",
+     "spec 't.yaml' line 6 column 12: service 's' is declared twice (first on line 5)"},
+    {HEAD "services:\n  - {name: s, command: /bin/s, restart: always}\n",
+     "spec 't.yaml' line 5 column 41: restart must be true or false, not 'always'"},
+    {HEAD "network:\n  interfaces: [{name: eth0, addresses: [192.0.2.1/33]}]\n",
+     "spec 't.yaml' line 5 column 41: address '192.0.2.1/33' must be ADDRESS/PREFIX (IPv4 prefix "
+     "0-32, IPv6 0-128)"},
+    {HEAD "network:\n  interfaces: [{name: eth0, addresses: [\"2001:db8::1/129\"]}]\n",
+     "spec 't.yaml' line 5 column 41: address '2001:db8::1/129' must be ADDRESS/PREFIX (IPv4 "
+     "prefix 0-32, IPv6 0-128)"},
+    {HEAD "network:\n  interfaces: [{name: eth0, addresses: [192.0.2.300/24]}]\n",
+     "spec 't.yaml' line 5 column 41: address '192.0.2.300/24' must be ADDRESS/PREFIX (IPv4 prefix "
+     "0-32, IPv6 0-128)"},
+    {HEAD "network:\n  interfaces: [{name: eth0, addresses: [192.0.2.1]}]\n",
+     "spec 't.yaml' line 5 column 41: address '192.0.2.1' must be ADDRESS/PREFIX (IPv4 prefix "
+     "0-32, IPv6 0-128)"},
+    {HEAD "network:\n  interfaces: [{name: eth0, gateway4: \"2001:db8::1\"}]\n",
+     "spec 't.yaml' line 5 column 39: gateway4 '2001:db8::1' is not an IPv4 address"},
+    {HEAD "network:\n  interfaces: [{name: averyveryverylongname}]\n",
+     "spec 't.yaml' line 5 column 23: interface name 'averyveryverylongname' must be 1-15 "
+     "characters of [A-Za-z0-9_.-]"},
+    {HEAD "network:\n  hostname: -lethe\n",
+     "spec 't.yaml' line 5 column 13: hostname '-lethe' is not a valid host name"},
+    {HEAD "network:\n  hostnme: lethe\n",
+     "spec 't.yaml' line 5 column 3: unknown key 'hostnme' (did you mean 'hostname'?)"},
 };
 
 static void test_spec_errors(void **state)
@@ -371,7 +395,8 @@ static void test_spec_errors(void **state)
 
 static void test_spec_defaults(void **state)
 {
-	struct lethe_spec *spec = spec_ok(HEAD "accounts:\n  users:\n    - {name: alice, uid: 1000}\n");
+	struct lethe_spec *spec =
+	    spec_ok(HEAD "accounts:\n  users:\n    - {name: alice, uid: 1000}\n");
 
 	assert_string_equal(spec->name, "t");
 	assert_string_equal(spec->version, "1");
@@ -407,40 +432,41 @@ static void test_spec_defaults(void **state)
 static void test_spec_full(void **state)
 {
 	struct lethe_spec *spec = spec_ok(
-		HEAD
-		"description: |\n  all of it\n  \ton two lines\n"
-		"apt: {suite: bookworm, architecture: arm64,\n"
-		"      sources: [\"deb http://deb.example/debian bookworm main\", hello.txt]}\n"
-		"drop: [adduser]\n"
-		"exclude: [/usr/share/doc/*]\n"
-		"include: [/usr/share/doc/tor/copyright]\n"
-		"profile: full\n"
-		"allow_devices: true\n"
-		"compression: lz4hc,12\n"
-		"files:\n"
-		"  - {source: hello.txt, destination: /etc/motd, mode: 0600, owner: www:staff}\n"
-		"  - {source: hello.txt, destination: /etc/issue, mode: 755, owner: www}\n"
-		"  - {source: hello.txt, destination: /etc/n, owner: \"7:8\"}\n"
-		"accounts:\n"
-		"  groups: [{name: staff, gid: 50}, {name: web, gid: 33}]\n"
-		"  users:\n"
-		"    - {name: www, uid: 33, group: web, home: /srv, shell: /bin/sh, groups: [staff]}\n"
-		"    - {name: bob, uid: 1001, gid: 50, groups: [web, staff]}\n"
-		"kernel:\n"
-		"  package: linux-image-cloud-amd64\n"
-		"  modules: [virtio_blk, dm-verity]\n"
-		"  cmdline: quiet  loglevel=3\n"
-		"  unsafe: [init_on_free, vsyscall=none]\n"
-		"services:\n"
-		"  - {name: httpd, command: /usr/sbin/httpd -f -p 8080, user: www}\n"
-		"  - {name: tor, command: [/usr/bin/tor, -f, /etc/tor/torrc], group: staff, restart: false}\n"
-		"network:\n"
-		"  hostname: box.example\n"
-		"  interfaces:\n"
-		"    - {name: eth0, addresses: [192.0.2.10/24, 2001:db8::10/64], gateway4: 192.0.2.1,\n"
-		"       gateway6: 2001:db8::1}\n"
-		"firewall: {in: {default: drop}}\n"
-		"persistence: {}\n");
+	    HEAD
+	    "description: |\n  all of it\n  \ton two lines\n"
+	    "apt: {suite: bookworm, architecture: arm64,\n"
+	    "      sources: [\"deb http://deb.example/debian bookworm main\", hello.txt]}\n"
+	    "drop: [adduser]\n"
+	    "exclude: [/usr/share/doc/*]\n"
+	    "include: [/usr/share/doc/tor/copyright]\n"
+	    "profile: full\n"
+	    "allow_devices: true\n"
+	    "compression: lz4hc,12\n"
+	    "files:\n"
+	    "  - {source: hello.txt, destination: /etc/motd, mode: 0600, owner: www:staff}\n"
+	    "  - {source: hello.txt, destination: /etc/issue, mode: 755, owner: www}\n"
+	    "  - {source: hello.txt, destination: /etc/n, owner: \"7:8\"}\n"
+	    "accounts:\n"
+	    "  groups: [{name: staff, gid: 50}, {name: web, gid: 33}]\n"
+	    "  users:\n"
+	    "    - {name: www, uid: 33, group: web, home: /srv, shell: /bin/sh, groups: [staff]}\n"
+	    "    - {name: bob, uid: 1001, gid: 50, groups: [web, staff]}\n"
+	    "kernel:\n"
+	    "  package: linux-image-cloud-amd64\n"
+	    "  modules: [virtio_blk, dm-verity]\n"
+	    "  cmdline: quiet  loglevel=3\n"
+	    "  unsafe: [init_on_free, vsyscall=none]\n"
+	    "services:\n"
+	    "  - {name: httpd, command: /usr/sbin/httpd -f -p 8080, user: www}\n"
+	    "  - {name: tor, command: [/usr/bin/tor, -f, /etc/tor/torrc], group: staff, restart: "
+	    "false}\n"
+	    "network:\n"
+	    "  hostname: box.example\n"
+	    "  interfaces:\n"
+	    "    - {name: eth0, addresses: [192.0.2.10/24, 2001:db8::10/64], gateway4: 192.0.2.1,\n"
+	    "       gateway6: 2001:db8::1}\n"
+	    "firewall: {in: {default: drop}}\n"
+	    "persistence: {}\n");
 
 	assert_string_equal(spec->description, "all of it\n\ton two lines\n");
 	assert_string_equal(spec->suite, "bookworm");
@@ -509,7 +535,7 @@ static void test_spec_full(void **state)
 
 static void test_spec_examples(void **state)
 {
-	static const char *const names[] = { "minimal", "privacy", "appliance" };
+	static const char *const names[] = {"minimal", "privacy", "appliance"};
 	struct lethe_spec *spec = NULL;
 
 	for (size_t i = 0; i < LETHE_ARRAY_SIZE(names); i++) {
@@ -544,7 +570,8 @@ static void test_spec_load_errors(void **state)
 	lethe_error_clear();
 	assert_int_equal(lethe_spec_load(DATA "/does-not-exist.yaml", &spec), -ENOENT);
 	assert_string_equal(lethe_error_message(),
-			    "cannot read spec '" DATA "/does-not-exist.yaml': No such file or directory");
+			    "cannot read spec '" DATA
+			    "/does-not-exist.yaml': No such file or directory");
 	assert_null(spec);
 	/* Without a directory (e.g. the spec inside a built image), sources are not
 	 * looked for; with one, they must exist. */
@@ -575,13 +602,14 @@ static void test_spec_load_errors(void **state)
 static void test_spec_group_rules(void **state)
 {
 	/* A declared group of the user's own name is used as is; gid and group agree. */
-	struct lethe_spec *spec = spec_ok(HEAD "accounts:\n"
-					  "  groups: [{name: a, gid: 70}, {name: b, gid: 71}]\n"
-					  "  users:\n"
-					  "    - {name: a, uid: 1000}\n"
-					  "    - {name: b, uid: 1001, gid: 71, group: b}\n"
-					  "    - {name: c, uid: 1002, gid: 70}\n"
-					  "    - {name: root, uid: 0, shell: /bin/sh}\n");
+	struct lethe_spec *spec =
+	    spec_ok(HEAD "accounts:\n"
+			 "  groups: [{name: a, gid: 70}, {name: b, gid: 71}]\n"
+			 "  users:\n"
+			 "    - {name: a, uid: 1000}\n"
+			 "    - {name: b, uid: 1001, gid: 71, group: b}\n"
+			 "    - {name: c, uid: 1002, gid: 70}\n"
+			 "    - {name: root, uid: 0, shell: /bin/sh}\n");
 
 	assert_int_equal(spec->n_users, 4);
 	assert_int_equal(spec->users[0].gid, 70);
@@ -595,28 +623,29 @@ static void test_spec_group_rules(void **state)
 
 	lethe_error_clear();
 	const char *text = HEAD "accounts:\n  groups: [{name: a, gid: 70}]\n"
-			   "  users: [{name: u, uid: 9, gid: 71, group: a}]\n";
+				"  users: [{name: u, uid: 9, gid: 71, group: a}]\n";
 	assert_int_equal(lethe_spec_parse("t.yaml", DATA, text, strlen(text), &spec), -EBADMSG);
-	assert_string_equal(lethe_error_message(),
-			    "spec 't.yaml' line 6 column 34: gid 71 of user 'u' is not the gid of group 'a' (70)");
+	assert_string_equal(
+	    lethe_error_message(),
+	    "spec 't.yaml' line 6 column 34: gid 71 of user 'u' is not the gid of group 'a' (70)");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_yaml_tree_and_positions),
-		cmocka_unit_test(test_yaml_refusals),
-		cmocka_unit_test(test_yaml_duplicate_reports_first_in_document),
-		cmocka_unit_test(test_yaml_limits),
-		cmocka_unit_test(test_yaml_many_keys),
-		cmocka_unit_test(test_node_helpers),
-		cmocka_unit_test(test_spell_suggest),
-		cmocka_unit_test(test_spec_defaults),
-		cmocka_unit_test(test_spec_full),
-		cmocka_unit_test(test_spec_errors),
-		cmocka_unit_test(test_spec_examples),
-		cmocka_unit_test(test_spec_load_errors),
-		cmocka_unit_test(test_spec_group_rules),
+	    cmocka_unit_test(test_yaml_tree_and_positions),
+	    cmocka_unit_test(test_yaml_refusals),
+	    cmocka_unit_test(test_yaml_duplicate_reports_first_in_document),
+	    cmocka_unit_test(test_yaml_limits),
+	    cmocka_unit_test(test_yaml_many_keys),
+	    cmocka_unit_test(test_node_helpers),
+	    cmocka_unit_test(test_spell_suggest),
+	    cmocka_unit_test(test_spec_defaults),
+	    cmocka_unit_test(test_spec_full),
+	    cmocka_unit_test(test_spec_errors),
+	    cmocka_unit_test(test_spec_examples),
+	    cmocka_unit_test(test_spec_load_errors),
+	    cmocka_unit_test(test_spec_group_rules),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
