@@ -20,6 +20,11 @@ struct nested {
 	char buf[DEB_BLOCK];
 };
 
+static const char *errstr(struct archive *a)
+{
+	return archive_error_string(a) ? archive_error_string(a) : "truncated or unreadable";
+}
+
 static la_ssize_t nested_read(struct archive *a, void *userdata, const void **buf)
 {
 	struct nested *n = userdata;
@@ -76,7 +81,7 @@ static int walk_inner(struct archive *outer, const char *label, const char *memb
 	archive_read_support_filter_bzip2(in);
 	archive_read_support_filter_lzma(in);
 	if (archive_read_open(in, n, NULL, nested_read, NULL) != ARCHIVE_OK) {
-		r = lethe_error(-EBADMSG, "%s: %s: %s", label, member, archive_error_string(in));
+		r = lethe_error(-EBADMSG, "%s: %s: %s", label, member, errstr(in));
 		goto out;
 	}
 	while ((ar = archive_read_next_header(in, &e)) == ARCHIVE_OK) {
@@ -86,7 +91,7 @@ static int walk_inner(struct archive *outer, const char *label, const char *memb
 	}
 	if (ar != ARCHIVE_EOF)
 		r = lethe_error(-EBADMSG, "%s: %s: corrupt or truncated: %s", label, member,
-				archive_error_string(in) ? archive_error_string(in) : "bad header");
+				errstr(in));
 out:
 	if (in)
 		archive_read_free(in);
@@ -107,8 +112,7 @@ int lethe_deb_walk(int fd, const char *label, enum lethe_deb_part part,
 		return -ENOMEM;
 	archive_read_support_format_ar(a);
 	if (archive_read_open_fd(a, fd, DEB_BLOCK) != ARCHIVE_OK) {
-		r = lethe_error(-EBADMSG, "%s: not an ar archive: %s", label,
-				archive_error_string(a));
+		r = lethe_error(-EBADMSG, "%s: not an ar archive: %s", label, errstr(a));
 		goto out;
 	}
 	while ((ar = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
@@ -150,7 +154,7 @@ int lethe_deb_walk(int fd, const char *label, enum lethe_deb_part part,
 	}
 	if (ar != ARCHIVE_OK && ar != ARCHIVE_EOF)
 		r = lethe_error(-EBADMSG, "%s: corrupt or truncated archive: %s", label,
-				archive_error_string(a) ? archive_error_string(a) : "bad header");
+				errstr(a));
 	else
 		r = lethe_error(-EBADMSG, "%s: no %s member", label,
 				part == LETHE_DEB_DATA ? "data.tar" : "control.tar");
