@@ -7,6 +7,7 @@
 #include <json-c/json.h>
 #include <nftables/libnftables.h>
 
+#include <lethe/firewall.h>
 #include <lethe/hardening.h>
 
 #include "audit-internal.h"
@@ -398,6 +399,71 @@ static int check_firewall_policy(struct audit_ctx *ctx, struct lethe_audit_resul
 	return q;
 }
 
+/* Up to three differences, for the evidence line. */
+static int describe_drift(const struct lethe_firewall_drift *drift, struct lethe_buf *out)
+{
+	int q = lethe_buf_printf(out, "%zu difference%s from the spec:", drift->n,
+				 drift->n == 1 ? "" : "s");
+
+	for (size_t i = 0; i < drift->n && i < 3 && q >= 0; i++) {
+		const struct lethe_firewall_diff *d = &drift->diffs[i];
+		const char *line = d->live ? d->live : d->expected;
+
+		q = lethe_buf_printf(out, "%s %s%s%s%s%s%s", i ? ";" : "",
+				     lethe_firewall_diff_kind_name(d->kind), d->chain ? " in " : "",
+				     d->chain ? d->chain : "", line ? " '" : "", line ? line : "",
+				     line ? "'" : "");
+	}
+	return q;
+}
+
+/* The live table compared with the spec's. On a fixture root the live listing is
+ * ROOT/nft/lethe.nft, as `nft list table inet lethe` prints it. */
+static int check_firewall_spec(struct audit_ctx *ctx, struct lethe_audit_result *r)
+{
+	struct lethe_firewall_drift drift = { 0 };
+	struct lethe_firewall *fw;
+	struct lethe_buf ev = { 0 };
+	char *expected = NULL, *live = NULL;
+	int q;
+
+	if (!ctx->spec)
+		return audit_set(r, LETHE_AUDIT_NOT_APPLICABLE,
+				 "no image spec (etc/lethe/spec.yaml) to compare with");
+	q = lethe_firewall_from_spec(ctx->spec, &fw);
+	if (q < 0)
+		return audit_set(r, LETHE_AUDIT_FAIL, "the spec's firewall section is invalid: %s",
+				 lethe_error_message() ? lethe_error_message() : strerror(-q));
+	if (ctx->live) {
+		q = lethe_firewall_check(fw, &drift);
+	} else {
+		q = lethe_firewall_render(fw, 0, &expected);
+		if (q >= 0 && audit_read(ctx, "nft/lethe.nft", &live) < 0)
+			live = NULL;
+		if (q >= 0)
+			q = lethe_firewall_compare(expected, live, &drift);
+		if (q >= 0 && drift.n)
+			q = -LETHE_E_INVALID;
+	}
+	lethe_firewall_free(fw);
+	free(expected);
+	free(live);
+	if (q == -LETHE_E_INVALID && drift.n) {
+		q = describe_drift(&drift, &ev);
+		if (q >= 0)
+			q = audit_set(r, LETHE_AUDIT_FAIL, "%s", ev.data);
+	} else if (q < 0) {
+		q = audit_set(r, LETHE_AUDIT_FAIL, "cannot compare with the live ruleset: %s",
+			      lethe_error_message() ? lethe_error_message() : strerror(-q));
+	} else {
+		q = audit_set(r, LETHE_AUDIT_PASS, "table inet lethe matches the spec's firewall section");
+	}
+	lethe_error_clear();
+	lethe_firewall_drift_release(&drift);
+	lethe_buf_release(&ev);
+	return q;
+}
+
 static int check_sysctl_value(struct audit_ctx *ctx, struct lethe_audit_result *r,
 			      const char *path, const char *want)
 {
@@ -562,6 +628,8 @@ const struct audit_check audit_checks[] = {
 	    "NIST CSF PR.DS-01; CIS 3.5; ISO 27001 A.8.10" }, check_swap },
 	{ { "firewall.policy", "firewall loaded, input and output policies drop",
 	    "NIST CSF PR.IR-01; CIS 4.4, 4.5; ISO 27001 A.8.20" }, check_firewall_policy },
+	{ { "firewall.spec", "live firewall ruleset matches the spec",
+	    "NIST CSF PR.PS-01, PR.IR-01; CIS 4.4; ISO 27001 A.8.9, A.8.20" }, check_firewall_spec },
 	{ { "kernel.modules-locked", "kernel module loading is disabled",
 	    "NIST CSF PR.PS-05; CIS 4.1; ISO 27001 A.8.19" }, check_modules },
 	{ { "kernel.lockdown", "kernel lockdown is integrity or confidentiality",

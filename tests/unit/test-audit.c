@@ -13,7 +13,9 @@
 #include <cmocka.h>
 
 #include <lethe/audit.h>
+#include <lethe/firewall.h>
 #include <lethe/hardening.h>
+#include <lethe/spec.h>
 
 #define ROOTHASH "5a0bcd3f1e2d4c6b8a79605142332415a6b7c8d9e0f1a2b3c4d5e6f708192a3b"
 
@@ -56,6 +58,33 @@ static const char good_mountinfo[] =
 	"22 20 0:21 / /run/lethe/rw rw,nosuid - tmpfs tmpfs rw\n"
 	"23 20 0:5 / /proc rw,nosuid - proc proc rw\n";
 
+static const char good_spec[] =
+	"name: fixture\n"
+	"version: \"1\"\n"
+	"packages: [busybox-static]\n"
+	"firewall:\n"
+	"  in: { default: drop, allow: [ { proto: tcp, port: 8080 } ] }\n"
+	"  out: { default: drop }\n";
+
+/* The spec of the fixture system and its firewall table as `nft list` would show it. */
+static void put_spec_and_table(void)
+{
+	struct lethe_spec *spec;
+	struct lethe_firewall *fw;
+	char *path, *table;
+
+	put("etc/lethe/spec.yaml", good_spec);
+	path = lethe_path_join(root, "etc/lethe/spec.yaml");
+	assert_int_equal(lethe_spec_load(path, &spec), 0);
+	assert_int_equal(lethe_firewall_from_spec(spec, &fw), 0);
+	assert_int_equal(lethe_firewall_render(fw, 0, &table), 0);
+	put("nft/lethe.nft", table);
+	free(table);
+	free(path);
+	lethe_firewall_free(fw);
+	lethe_spec_free(spec);
+}
+
 static const char good_ruleset[] =
 	"{\"nftables\": [{\"metainfo\": {\"json_schema_version\": 1}},"
 	"{\"table\": {\"family\": \"inet\", \"name\": \"lethe\", \"handle\": 1}},"
@@ -93,6 +122,7 @@ static int make_good_tree(void **state)
 	put("sys/class/block/vda/removable", "0\n");
 	put("sys/class/block/vda/uevent", "MAJOR=254\nMINOR=0\nDEVNAME=vda\nDEVTYPE=disk\n");
 	put("nft/ruleset.json", good_ruleset);
+	put_spec_and_table();
 	put("proc/sys/kernel/modules_disabled", "1\n");
 	put("sys/kernel/security/lockdown", "none [integrity] confidentiality\n");
 	for (size_t i = 0; i < LETHE_HARDENING_N_SYSCTLS; i++) {
@@ -235,6 +265,32 @@ static void test_firewall_policy(void **state)
 	free(accepting);
 }
 
+static void test_firewall_spec(void **state)
+{
+	char *path = lethe_path_join(root, "nft/lethe.nft"), *table;
+	struct lethe_buf edited = { 0 };
+	size_t len;
+
+	assert_verdict("firewall.spec", LETHE_AUDIT_PASS, "matches the spec");
+	assert_int_equal(lethe_file_read(path, 1 << 20, &table, &len), 0);
+	/* A rule added by hand to the output chain. */
+	char *out = strstr(table, "chain output {");
+	assert_non_null(out);
+	char *eol = strchr(strstr(out, "policy drop;"), '\n');
+	lethe_buf_append(&edited, table, (size_t)(eol + 1 - table));
+	lethe_buf_puts(&edited, "\t\tip daddr 192.0.2.7 accept\n");
+	lethe_buf_puts(&edited, eol + 1);
+	put("nft/lethe.nft", edited.data);
+	assert_verdict("firewall.spec", LETHE_AUDIT_FAIL, "1 difference from the spec: rule added in output 'ip daddr 192.0.2.7 accept'");
+	drop("nft/lethe.nft");
+	assert_verdict("firewall.spec", LETHE_AUDIT_FAIL, "table missing");
+	drop("etc/lethe/spec.yaml");
+	assert_verdict("firewall.spec", LETHE_AUDIT_NOT_APPLICABLE, "no image spec");
+	lethe_buf_release(&edited);
+	free(table);
+	free(path);
+}
+
 static void test_kernel(void **state)
 {
 	assert_verdict("kernel.modules-locked", LETHE_AUDIT_PASS, "modules_disabled = 1");
@@ -320,6 +376,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_storage, make_good_tree, remove_tree),
 		cmocka_unit_test_setup_teardown(test_swap, make_good_tree, remove_tree),
 		cmocka_unit_test_setup_teardown(test_firewall_policy, make_good_tree, remove_tree),
+		cmocka_unit_test_setup_teardown(test_firewall_spec, make_good_tree, remove_tree),
 		cmocka_unit_test_setup_teardown(test_kernel, make_good_tree, remove_tree),
 		cmocka_unit_test_setup_teardown(test_persistence_and_secureboot, make_good_tree, remove_tree),
 		cmocka_unit_test_setup_teardown(test_only_skip_unknown, make_good_tree, remove_tree),
