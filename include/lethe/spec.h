@@ -100,12 +100,10 @@ struct lethe_spec_kernel {
 	char *package;             /* e.g. linux-image-cloud-amd64; NULL: no kernel */
 	struct lethe_strv modules; /* modules to load at boot (before the module lock) */
 	struct lethe_strv cmdline; /* extra kernel parameters */
-	struct lethe_strv unsafe;  /* hardening defaults the spec removes, on purpose */
+	struct lethe_strv unsafe;  /* hardening defaults the spec removes, on purpose: each
+				    * an entry of lethe_hardening_cmdline (<lethe/hardening.h>),
+				    * whole, even where the spec named only its key */
 };
-
-/* The kernel parameters every image gets unless kernel.unsafe names them (NULL-ended).
- * kernel.cmdline may not override their keys. */
-extern const char *const lethe_spec_hardening_cmdline[];
 
 struct lethe_spec_service {
 	char *name;

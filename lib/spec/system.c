@@ -4,20 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <lethe/hardening.h>
+
 #include "spec-internal.h"
 
-const char *const lethe_spec_hardening_cmdline[] = {
-    "init_on_free=1",
-    "init_on_alloc=1",
-    "slab_nomerge",
-    "page_alloc.shuffle=1",
-    "randomize_kstack_offset=on",
-    "vsyscall=none",
-    "debugfs=off",
-    "lockdown=integrity",
-    "module.sig_enforce=1",
-    NULL,
-};
+/* kernel.unsafe and kernel.cmdline are checked against the one table of hardening
+ * parameters that the build writes and the audit checks (<lethe/hardening.h>). */
 
 static const char *const kernel_keys[] = {"package", "modules", "cmdline", "unsafe", NULL};
 static const char *const service_keys[] = {"name", "command", "user", "group", "restart", NULL};
@@ -40,10 +32,10 @@ static bool same_param_key(const char *a, const char *b)
 /* A kernel.unsafe entry names a default whole ("init_on_free=1") or by its key. */
 static const char *hardening_default(const char *s)
 {
-	for (size_t i = 0; lethe_spec_hardening_cmdline[i]; i++)
-		if (!strcmp(s, lethe_spec_hardening_cmdline[i]) ||
-		    (!strchr(s, '=') && same_param_key(s, lethe_spec_hardening_cmdline[i])))
-			return lethe_spec_hardening_cmdline[i];
+	for (size_t i = 0; i < LETHE_HARDENING_N_CMDLINE; i++)
+		if (!strcmp(s, lethe_hardening_cmdline[i]) ||
+		    (!strchr(s, '=') && same_param_key(s, lethe_hardening_cmdline[i])))
+			return lethe_hardening_cmdline[i];
 	return NULL;
 }
 
@@ -61,7 +53,11 @@ static int parse_unsafe(struct spec_ctx *c, const struct lethe_node *node)
 			break;
 		def = hardening_default(item->value);
 		if (!def) {
-			hint = lethe_spell_suggest(item->value, lethe_spec_hardening_cmdline);
+			const char *cands[LETHE_HARDENING_N_CMDLINE + 1] = {NULL};
+
+			for (size_t j = 0; j < LETHE_HARDENING_N_CMDLINE; j++)
+				cands[j] = lethe_hardening_cmdline[j];
+			hint = lethe_spell_suggest(item->value, cands);
 			if (hint)
 				return lethe_node_error(c->file, item,
 							"kernel.unsafe '%s' is not a hardening "
@@ -111,13 +107,13 @@ static int parse_cmdline(struct spec_ctx *c, const struct lethe_node *node)
 			r = lethe_node_error(
 			    c->file, node,
 			    "kernel.cmdline may not set lethe.roothash: the build does");
-		for (size_t j = 0; r == 0 && lethe_spec_hardening_cmdline[j]; j++)
-			if (same_param_key(w, lethe_spec_hardening_cmdline[j]))
+		for (size_t j = 0; r == 0 && j < LETHE_HARDENING_N_CMDLINE; j++)
+			if (same_param_key(w, lethe_hardening_cmdline[j]))
 				r = lethe_node_error(
 				    c->file, node,
 				    "kernel.cmdline '%s' overrides the hardening default '%s'; "
 				    "name it in kernel.unsafe instead",
-				    w, lethe_spec_hardening_cmdline[j]);
+				    w, lethe_hardening_cmdline[j]);
 		if (r == 0)
 			r = lethe_strv_push(cmdline, w);
 	}
