@@ -67,6 +67,13 @@ cmp l.hash v.hash || fail "--salt-from: hash files differ"
 "$LETHE" verity format data a.hash -q
 "$LETHE" verity format data b.hash -q --threads 1
 cmp a.hash b.hash || fail "format is not reproducible without --uuid"
+# ... namely SHA-256("lethe-verity-uuid-v1" NUL ROOT), version 4 and variant bits set.
+"$LETHE" verity format data a.hash -q --root-hash-file a.root
+u=$( (printf 'lethe-verity-uuid-v1\0'; printf "$(sed 's/../\\x&/g' a.root)") | sha256sum)
+u=${u:0:12}4${u:13:3}$(printf '%x' $((0x${u:16:1} & 3 | 8)))${u:17:15}
+u=${u:0:8}-${u:8:4}-${u:12:4}-${u:16:4}-${u:20:12}
+"$LETHE" verity dump a.hash | grep -q "^UUID:[[:space:]]*$u\$" ||
+	fail "UUID is not the documented derivation $u: $("$LETHE" verity dump a.hash | grep UUID)"
 
 # A size that is not a multiple of the block size: veritysetup drops the partial last
 # block silently; lethe refuses unless --data-blocks says which blocks to protect.
