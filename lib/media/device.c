@@ -1,0 +1,422 @@
+/* Writing disk.img to a medium and checking a medium: refuse a target in use, write
+ * exclusively, read back past the page cache, name the first differing byte. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include <lethe/media.h>
+
+#define MAX_DEVS 256
+#define ALIGN 4096
+
+struct devset {
+	dev_t v[MAX_DEVS];
+	size_t n;
+};
+
+static int sysfs_dev(const char *dir, const char *name, dev_t *ret)
+{
+	struct lethe_buf p = { 0 };
+	char *text = NULL;
+	unsigned maj, min;
+	size_t len;
+	int r;
+
+	r = lethe_buf_printf(&p, "%s/%s/dev", dir, name);
+	if (r >= 0)
+		r = lethe_file_read(p.data, 64, &text, &len);
+	if (r >= 0 && sscanf(text, "%u:%u", &maj, &min) == 2)
+		*ret = makedev(maj, min);
+	else if (r >= 0)
+		r = -EINVAL;
+	free(text);
+	lethe_buf_release(&p);
+	return r;
+}
+
+static bool holders_empty(dev_t d)
+{
+	struct lethe_buf p = { 0 };
+	struct dirent *de;
+	bool empty = true;
+	DIR *dir;
+
+	if (lethe_buf_printf(&p, "/sys/dev/block/%u:%u/holders", major(d), minor(d)) < 0)
+		return false;
+	dir = opendir(p.data);
+	lethe_buf_release(&p);
+	if (!dir)
+		return true; /* no sysfs entry: nothing can hold it */
+	while ((de = readdir(dir)))
+		if (de->d_name[0] != '.')
+			empty = false;
+	closedir(dir);
+	return empty;
+}
+
+/* The device and its partitions. */
+static int collect(dev_t d, struct devset *set)
+{
+	struct lethe_buf p = { 0 };
+	struct dirent *de;
+	DIR *dir;
+
+	set->v[set->n++] = d;
+	if (lethe_buf_printf(&p, "/sys/dev/block/%u:%u", major(d), minor(d)) < 0)
+		return -ENOMEM;
+	dir = opendir(p.data);
+	if (!dir) {
+		lethe_buf_release(&p);
+		return 0;
+	}
+	while ((de = readdir(dir)) && set->n < MAX_DEVS) {
+		struct lethe_buf part = { 0 };
+		dev_t pd;
+
+		if (de->d_name[0] == '.')
+			continue;
+		if (lethe_buf_printf(&part, "%s/%s/partition", p.data, de->d_name) < 0)
+			break;
+		if (access(part.data, F_OK) == 0 && sysfs_dev(p.data, de->d_name, &pd) == 0)
+			set->v[set->n++] = pd;
+		lethe_buf_release(&part);
+	}
+	closedir(dir);
+	lethe_buf_release(&p);
+	return 0;
+}
+
+static bool in_set(const struct devset *s, dev_t d)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i] == d)
+			return true;
+	return false;
+}
+
+/* The mount point of the first mount of a device in set, from /proc/self/mountinfo. */
+static int find_mount(const struct devset *set, char **ret_where)
+{
+	char *text = NULL, *line, *next;
+	size_t len;
+	int r;
+
+	r = lethe_file_read("/proc/self/mountinfo", 16u << 20, &text, &len);
+	if (r < 0)
+		return lethe_error(r, "cannot read /proc/self/mountinfo: %s", strerror(-r));
+	*ret_where = NULL;
+	for (line = text; line && !*ret_where; line = next) {
+		unsigned maj, min;
+		char where[4096];
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		/* ID PARENT MAJ:MIN ROOT MOUNTPOINT ... */
+		if (sscanf(line, "%*u %*u %u:%u %*s %4095s", &maj, &min, where) != 3)
+			continue;
+		if (in_set(set, makedev(maj, min)))
+			*ret_where = strdup(where);
+	}
+	free(text);
+	return 0;
+}
+
+int lethe_media_check_target(const char *device)
+{
+	struct devset set = { 0 };
+	struct stat st, root;
+	char *where = NULL;
+	int r;
+
+	if (stat(device, &st) < 0) {
+		if (errno == ENOENT)
+			return 0; /* a new file */
+		return lethe_error(-errno, "cannot stat '%s': %s", device, strerror(errno));
+	}
+	if (S_ISREG(st.st_mode))
+		return 0;
+	if (!S_ISBLK(st.st_mode))
+		return lethe_error(-EINVAL, "'%s' is neither a block device nor a regular file",
+				   device);
+	r = collect(st.st_rdev, &set);
+	if (r < 0)
+		return r;
+	if (stat("/", &root) == 0 && in_set(&set, root.st_dev))
+		return lethe_error(-EBUSY, "'%s' holds the running system's root file system",
+				   device);
+	r = find_mount(&set, &where);
+	if (r < 0)
+		return r;
+	if (where) {
+		r = lethe_error(-EBUSY, "'%s' (or a partition of it) is mounted on '%s'; unmount "
+				"it first", device, where);
+		free(where);
+		return r;
+	}
+	for (size_t i = 0; i < set.n; i++)
+		if (!holders_empty(set.v[i]))
+			return lethe_error(-EBUSY, "'%s' (or a partition of it) is in use by device "
+					   "mapper or md (see /sys/dev/block/%u:%u/holders)", device,
+					   major(set.v[i]), minor(set.v[i]));
+	return 0;
+}
+
+/* Open for reading past the page cache when the file system allows it. */
+static int open_uncached(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_DIRECT);
+
+	if (fd >= 0 || errno != EINVAL)
+		return fd;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0)
+		posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+	return fd;
+}
+
+int lethe_media_verify_device(const char *device, const char *image, uint64_t len,
+			      const uint8_t digest[32])
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	uint8_t *buf = NULL, *ibuf = NULL, md[EVP_MAX_MD_SIZE];
+	uint64_t off = 0, first_diff = UINT64_MAX;
+	int fd = -1, ifd = -1, r = 0;
+	unsigned mdlen = 0;
+
+	if (!ctx || posix_memalign((void **)&buf, ALIGN, LETHE_MEDIA_CHUNK) ||
+	    !(ibuf = malloc(LETHE_MEDIA_CHUNK))) {
+		r = -ENOMEM;
+		goto out;
+	}
+	fd = open_uncached(device);
+	if (fd < 0) {
+		r = lethe_error(-errno, "cannot open '%s': %s", device, strerror(errno));
+		goto out;
+	}
+	if (image && (ifd = open(image, O_RDONLY | O_CLOEXEC)) < 0) {
+		r = lethe_error(-errno, "cannot open '%s': %s", image, strerror(errno));
+		goto out;
+	}
+	if (!EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
+		r = -EIO;
+		goto out;
+	}
+	while (off < len) {
+		size_t want = len - off < LETHE_MEDIA_CHUNK ? (size_t)(len - off) : LETHE_MEDIA_CHUNK;
+		/* O_DIRECT reads whole aligned blocks; only want bytes count */
+		size_t ask = (want + ALIGN - 1) / ALIGN * ALIGN;
+		ssize_t n = lethe_pread_full(fd, buf, ask, (off_t)off);
+
+		if (n < 0) {
+			r = lethe_error((int)n, "cannot read '%s' at offset %llu: %s", device,
+					(unsigned long long)off, strerror((int)-n));
+			goto out;
+		}
+		if ((size_t)n < want) {
+			r = lethe_error(-LETHE_E_INVALID, "'%s' ends at %llu bytes, before the image's "
+					"%llu", device, (unsigned long long)(off + (uint64_t)n),
+					(unsigned long long)len);
+			goto out;
+		}
+		EVP_DigestUpdate(ctx, buf, want);
+		if (ifd >= 0 && first_diff == UINT64_MAX &&
+		    lethe_pread_full(ifd, ibuf, want, (off_t)off) == (ssize_t)want &&
+		    memcmp(buf, ibuf, want))
+			for (size_t i = 0; i < want; i++)
+				if (buf[i] != ibuf[i]) {
+					first_diff = off + i;
+					break;
+				}
+		off += want;
+		lethe_log(LETHE_LOG_PROGRESS, "verifying '%s': %llu of %llu MiB", device,
+			  (unsigned long long)(off >> 20), (unsigned long long)(len >> 20));
+	}
+	if (!EVP_DigestFinal_ex(ctx, md, &mdlen) || mdlen != 32) {
+		r = -EIO;
+		goto out;
+	}
+	if (lethe_memeq_consttime(md, digest, 32))
+		goto out;
+	if (first_diff != UINT64_MAX)
+		r = lethe_error(-LETHE_E_INVALID, "'%s' differs from the signed image: first "
+				"difference at byte offset %llu", device,
+				(unsigned long long)first_diff);
+	else
+		r = lethe_error(-LETHE_E_INVALID, "'%s': the SHA-256 of its first %llu bytes does "
+				"not match the signed image", device, (unsigned long long)len);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (ifd >= 0)
+		close(ifd);
+	free(buf);
+	free(ibuf);
+	EVP_MD_CTX_free(ctx);
+	return r;
+}
+
+/* The signature, then disk.img against its signed digest; its length. */
+static int signed_image(const char *outdir, const struct lethe_sign_pubkey *pub,
+			char **ret_image, uint64_t *ret_len, uint8_t digest[32])
+{
+	struct lethe_sums sums = { 0 };
+	uint8_t actual[32];
+	char *image = lethe_path_join(outdir, LETHE_MEDIA_IMAGE);
+	struct stat st;
+	int r;
+
+	if (!image)
+		return -ENOMEM;
+	r = lethe_media_signed_sums(outdir, pub, &sums);
+	if (r >= 0)
+		r = lethe_media_sums_digest(&sums, LETHE_MEDIA_IMAGE, digest);
+	lethe_sums_release(&sums);
+	if (r >= 0 && stat(image, &st) < 0)
+		r = lethe_error(-errno, "cannot read '%s': %s (it gives the image's length)", image,
+				strerror(errno));
+	if (r >= 0 && !S_ISREG(st.st_mode))
+		r = lethe_error(-LETHE_E_INVALID, "'%s' is not a regular file", image);
+	if (r >= 0)
+		r = lethe_sums_sha256_file(AT_FDCWD, image, actual);
+	if (r >= 0 && !lethe_memeq_consttime(actual, digest, 32))
+		r = lethe_error(-LETHE_E_INVALID, "'%s' does not match the signed SHA256SUMS", image);
+	if (r < 0) {
+		free(image);
+		return r;
+	}
+	*ret_image = image;
+	*ret_len = (uint64_t)st.st_size;
+	return 0;
+}
+
+int lethe_media_verify_written(const char *outdir, const struct lethe_sign_pubkey *pub,
+			       const char *device)
+{
+	uint8_t digest[32];
+	char *image = NULL;
+	uint64_t len;
+	int r;
+
+	r = signed_image(outdir, pub, &image, &len, digest);
+	if (r >= 0)
+		r = lethe_media_verify_device(device, image, len, digest);
+	free(image);
+	return r;
+}
+
+static int open_target(const char *device, uint64_t len)
+{
+	struct stat st;
+	uint64_t size;
+	int fd;
+
+	if (stat(device, &st) == 0 && S_ISBLK(st.st_mode)) {
+		/* O_EXCL on a block device: fails if anything has it open exclusively (a
+		 * mounted file system, device mapper, md, another writer). */
+		fd = open(device, O_WRONLY | O_EXCL | O_CLOEXEC);
+		if (fd < 0)
+			return lethe_error(-errno, "cannot open '%s' exclusively: %s", device,
+					   strerror(errno));
+		if (ioctl(fd, BLKGETSIZE64, &size) == 0 && size < len) {
+			close(fd);
+			return lethe_error(-ENOSPC, "'%s' holds %llu bytes; the image needs %llu",
+					   device, (unsigned long long)size, (unsigned long long)len);
+		}
+		return fd;
+	}
+	fd = open(device, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return lethe_error(-errno, "cannot open '%s': %s", device, strerror(errno));
+	return fd;
+}
+
+static int copy_image(int out, const char *device, const char *image, uint64_t len,
+		      const uint8_t digest[32])
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	uint8_t *buf = malloc(LETHE_MEDIA_CHUNK), md[EVP_MAX_MD_SIZE];
+	int in = open(image, O_RDONLY | O_CLOEXEC);
+	uint64_t off = 0;
+	unsigned mdlen = 0;
+	int r = 0;
+
+	if (!ctx || !buf || in < 0 || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
+		r = in < 0 ? lethe_error(-errno, "cannot open '%s': %s", image, strerror(errno))
+			   : -ENOMEM;
+		goto out;
+	}
+	while (off < len) {
+		size_t want = len - off < LETHE_MEDIA_CHUNK ? (size_t)(len - off) : LETHE_MEDIA_CHUNK;
+		ssize_t n = lethe_read_full(in, buf, want);
+
+		if (n != (ssize_t)want) {
+			r = lethe_error(n < 0 ? (int)n : -LETHE_E_INVALID, "'%s' changed while it was "
+					"written (short read at %llu)", image, (unsigned long long)off);
+			goto out;
+		}
+		EVP_DigestUpdate(ctx, buf, want);
+		r = lethe_write_full(out, buf, want);
+		if (r < 0) {
+			r = lethe_error(r, "cannot write '%s' at offset %llu: %s", device,
+					(unsigned long long)off, strerror(-r));
+			goto out;
+		}
+		off += want;
+		lethe_log(LETHE_LOG_PROGRESS, "writing '%s': %llu of %llu MiB", device,
+			  (unsigned long long)(off >> 20), (unsigned long long)(len >> 20));
+	}
+	/* What was written must be what was signed, even if disk.img changed meanwhile. */
+	if (!EVP_DigestFinal_ex(ctx, md, &mdlen) || !lethe_memeq_consttime(md, digest, 32))
+		r = lethe_error(-LETHE_E_INVALID, "'%s' changed while it was written; '%s' does "
+				"not hold the signed image", image, device);
+out:
+	if (in >= 0)
+		close(in);
+	free(buf);
+	EVP_MD_CTX_free(ctx);
+	return r;
+}
+
+int lethe_media_write(const char *outdir, const struct lethe_sign_pubkey *pub,
+		      const char *device)
+{
+	uint8_t digest[32];
+	char *image = NULL;
+	uint64_t len;
+	int fd = -1, r;
+
+	r = signed_image(outdir, pub, &image, &len, digest);
+	if (r < 0)
+		return r;
+	r = lethe_media_check_target(device);
+	if (r < 0)
+		goto out;
+	fd = open_target(device, len);
+	if (fd < 0) {
+		r = fd;
+		goto out;
+	}
+	r = copy_image(fd, device, image, len, digest);
+	if (r >= 0 && fsync(fd) < 0)
+		r = lethe_error(-errno, "cannot flush '%s': %s", device, strerror(errno));
+	if (r >= 0)
+		ioctl(fd, BLKFLSBUF, 0); /* block devices: drop cached blocks before reading back */
+	if (close(fd) < 0 && r >= 0)
+		r = lethe_error(-errno, "cannot write '%s': %s", device, strerror(errno));
+	if (r >= 0) {
+		lethe_log(LETHE_LOG_INFO, "wrote %llu bytes to '%s'; reading them back",
+			  (unsigned long long)len, device);
+		r = lethe_media_verify_device(device, image, len, digest);
+	}
+out:
+	free(image);
+	return r;
+}
