@@ -5,7 +5,9 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
+#include <lethe/media.h>
 #include <lethe/sign.h>
 #include <lethe/sums.h>
 
@@ -17,6 +19,7 @@ struct verify_args {
 	const char *pubkey_b64;    /* -P */
 	const char *sig_path;      /* -x; NULL: <file>.minisig */
 	const char *sums_path;     /* --sums */
+	const char *media_path;    /* --media */
 	bool json;
 	int argc;                  /* operands left after the options */
 	char **argv;
@@ -26,18 +29,26 @@ struct verify_args {
 static void usage(void)
 {
 	puts("usage: lethe verify -p PUBKEY [-x SIG] [-q] FILE\n"
-	     "       lethe verify --sums SHA256SUMS -p PUBKEY [-x SIG] [-q] [--json]\n\n"
+	     "       lethe verify --sums SHA256SUMS -p PUBKEY [-x SIG] [-q] [--json]\n"
+	     "       lethe verify OUTDIR -p PUBKEY [-q]\n"
+	     "       lethe verify --media DEVICE OUTDIR -p PUBKEY [-q]\n\n"
 	     "Verify minisign signatures (both the legacy and the prehashed format).\n\n"
 	     "The first form checks FILE against FILE.minisig (or SIG) and prints the\n"
 	     "trusted comment. The second checks SHA256SUMS against SHA256SUMS.minisig (or\n"
 	     "SIG), then the SHA-256 of every file it lists (names relative to the\n"
 	     "directory of SHA256SUMS): the same as `minisign -Vm SHA256SUMS -p PUBKEY &&\n"
-	     "sha256sum -c SHA256SUMS`, in one command that reads the list only once.\n\n"
+	     "sha256sum -c SHA256SUMS`, in one command that reads the list only once.\n"
+	     "The third checks a whole release directory: the signature, every file, and\n"
+	     "every block of rootfs.erofs against rootfs.verity and the signed root hash.\n"
+	     "The fourth checks a written medium (a device or file): its first bytes, as\n"
+	     "many as OUTDIR/disk.img holds, against the signed hash of disk.img; a\n"
+	     "mismatch names the first differing byte offset.\n\n"
 	     "  -p, --public-key FILE   minisign public key file\n"
 	     "  -P, --public-key-base64 KEY  the public key itself (as minisign -P)\n"
 	     "  -x, --signature SIG     signature file\n"
 	     "      --sums SHA256SUMS   verify a signed SHA256SUMS and the files it lists\n"
 	     "      --json              print a JSON report (with --sums)\n"
+	     "      --media DEVICE      check a medium written by 'lethe write'\n"
 	     "  -q, --quiet             print nothing but errors\n"
 	     "  -h, --help              show this help\n\n"
 	     "Exit status: 0 verified, 1 a signature, key id, trusted comment or checksum\n"
@@ -220,6 +231,45 @@ static int verify_sums(struct verify_args *a)
 	return r;
 }
 
+/* ---- modes: a release directory, a written medium (the work is in lib/media) ---- */
+
+static int verify_release(struct verify_args *a)
+{
+	struct sums_report rep = { 0 };
+	int r;
+
+	if (a->json || a->sig_path)
+		return cli_usage_error("verify", "a release takes neither --json nor -x");
+	r = lethe_media_verify_release(a->argv[0], &a->pub, sums_entry_done, &rep);
+	if (r < 0)
+		return cli_fail(r, "verify");
+	if (!cli_quiet)
+		printf("%s: signature, %zu files and the dm-verity tree verified\n", a->argv[0],
+		       rep.total);
+	return EXIT_OK;
+}
+
+static int verify_media(struct verify_args *a)
+{
+	int r;
+
+	if (a->argc != 1 || a->json || a->sig_path)
+		return cli_usage_error("verify", "--media DEVICE takes one OUTDIR, no --json or -x");
+	r = lethe_media_verify_written(a->argv[0], &a->pub, a->media_path);
+	if (r < 0)
+		return cli_fail(r, "verify");
+	if (!cli_quiet)
+		printf("%s: matches the signed disk.img of '%s'\n", a->media_path, a->argv[0]);
+	return EXIT_OK;
+}
+
+static bool is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 /* ---- dispatch ---- */
 
 typedef int (*verify_mode_fn)(struct verify_args *a);
@@ -229,6 +279,10 @@ static verify_mode_fn pick_mode(const struct verify_args *a)
 {
 	if (a->sums_path)
 		return verify_sums;
+	if (a->media_path)
+		return verify_media;
+	if (a->argc == 1 && is_dir(a->argv[0]))
+		return verify_release;
 	return verify_file;
 }
 
@@ -240,6 +294,7 @@ int cmd_verify(int argc, char **argv)
 		{ "signature", required_argument, NULL, 'x' },
 		{ "sums", required_argument, NULL, 'S' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "media", required_argument, NULL, 'M' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -263,6 +318,9 @@ int cmd_verify(int argc, char **argv)
 			break;
 		case 'j':
 			a.json = true;
+			break;
+		case 'M':
+			a.media_path = optarg;
 			break;
 		case 'q':
 			cli_quiet = true;
