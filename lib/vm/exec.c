@@ -147,7 +147,7 @@ static int step(struct driver *d, const char *command, char **ret_output, int *r
 			return r;
 		d->phase = WAIT_EXIT;
 		/* busybox poweroff signals PID 1, which wipes and powers off */
-		r = lethe_buf_puts(&line, "poweroff\n");
+		r = lethe_buf_puts(&line, "lethe poweroff || busybox poweroff\n");
 		return send(d, &line, r);
 	case WAIT_EXIT:
 		return 0;
