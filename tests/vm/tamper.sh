@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# A changed root never boots: one flipped bit in a file of the root partition, one in
+# the verity hash tree, and a GPT relabelled for another root hash each stop the boot in
+# stage 1 with "lethe-init: root verification failed"; a wrong lethe.roothash finds no
+# partition and says which PARTUUID it missed. The untouched disk boots (control).
+. "$LETHE_SRC/tests/lib.sh"
+. "$LETHE_SRC/tests/vm/init-vm.bash"
+need_vm
+img=$(init_image)
+cmdline=$(cat "$img/cmdline")
+roothash=$(cat "$img/roothash")
+root_off=$((1024 * 1024)) # the partitions' offsets, as tests/vm/init-test-image lays them
+verity_off=$(( $(sfdisk -d "$img/disk.img" | sed -n 's/.*disk.img2 : start= *\([0-9]*\),.*/\1/p') * 512 ))
+[ "$verity_off" -gt "$root_off" ] || fail "cannot find the verity partition in disk.img"
+
+# boot_expect NAME DISK CMDLINE REGEX: boot, wait for REGEX, and make sure stage 2 never
+# started (unless REGEX is the ready marker itself).
+boot_expect() {
+	local name=$1 disk=$2 line=$3 re=$4
+	note "$name"
+	vm_start "$img" "$disk" "$line"
+	vm_wait "$re" 120
+	note "  $(tr -d '\r' <"$TMP/serial.log" | grep -E -- "$re" | head -n1)"
+	if [ "$re" != "stage 2 ready" ]; then
+		sleep 1
+		! grep -q "lethe-init: stage 2" "$TMP/serial.log" || fail "$name: stage 2 ran"
+		grep -q "lethe-init: halting" "$TMP/serial.log" || fail "$name: init did not halt"
+	fi
+	vm_kill
+	cp "$TMP/serial.log" "$TMP/$name.log"
+}
+
+# Control: the untouched disk boots, so a failure below is the tampering's doing.
+boot_expect untouched "$img/disk.img" "$cmdline" "stage 2 ready"
+
+# A bit of /etc/passwd's bytes in the EROFS image.
+cp "$img/disk.img" "$TMP/file.img"
+off=$(grep -obUa "nobody:x:65534" "$img/rootfs.erofs" | head -n1 | cut -d: -f1)
+[ -n "$off" ] || fail "cannot find /etc/passwd's bytes in rootfs.erofs"
+flip_bit "$TMP/file.img" $((root_off + off + 3)) 2
+boot_expect file-bit "$TMP/file.img" "$cmdline" \
+	"lethe-init: root verification failed: .*(offset|mount)"
+
+# A bit of the hash tree (first hash block after the superblock).
+cp "$img/disk.img" "$TMP/hash.img"
+flip_bit "$TMP/hash.img" $((verity_off + 4096 + 17)) 5
+boot_expect hash-bit "$TMP/hash.img" "$cmdline" "lethe-init: root verification failed"
+
+# A wrong root hash: its PARTUUIDs are on no disk.
+# (every hex digit shifted by one: both halves, so both PARTUUIDs, differ)
+wrong=$(printf '%s' "$roothash" | tr '0-9a-f' '1-9a-f0')
+boot_expect wrong-hash "$img/disk.img" "${cmdline/$roothash/$wrong} lethe.timeout=2" \
+	"lethe-init: halting: partition PARTUUID=${wrong:0:8}-[-0-9a-f]* \\(root\\) not found after 2 s"
+
+# An attacker relabels the partitions for the wrong hash: found, but dm-verity refuses.
+cp "$img/disk.img" "$TMP/relabel.img"
+uuid() { echo "${1:0:8}-${1:8:4}-${1:12:4}-${1:16:4}-${1:20:12}"; }
+sfdisk -q --part-uuid "$TMP/relabel.img" 1 "$(uuid "${wrong:0:32}")"
+sfdisk -q --part-uuid "$TMP/relabel.img" 2 "$(uuid "${wrong:32:32}")"
+boot_expect relabelled "$TMP/relabel.img" "${cmdline/$roothash/$wrong}" \
+	"lethe-init: root verification failed"
+
+# A malformed root hash never gets as far as the disk.
+boot_expect short-hash "$img/disk.img" "${cmdline/$roothash/${roothash:0:40}}" \
+	"lethe-init: halting: kernel command line: lethe.roothash has 40 characters"
+echo "tamper: 6 boots as expected"
