@@ -318,6 +318,8 @@ static int run_level(struct level_job *job, unsigned max_threads, const char *in
 		free(w);
 		return lethe_error(r, "cannot start a hashing thread: %s", strerror(-r));
 	}
+	if (job->progress) /* an empty progress line: the terminal's line is clear again */
+		lethe_log(LETHE_LOG_PROGRESS, "%s", "");
 	for (unsigned i = 0; i < n && r == 0; i++)
 		if (w[i].err)
 			r = worker_error(&w[i], in_path, hash_path);
