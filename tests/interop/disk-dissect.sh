@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# disk.img against systemd-dissect and sfdisk: the Discoverable Partitions types, the
+# partition UUIDs derived from the root hash (systemd-dissect --root-hash only matches
+# partitions named so, and then sets up verity and reads os-release through it), the
+# MiB alignment, and a wrong root hash matching nothing.
+. "$LETHE_SRC/tests/lib.sh"
+. "$LETHE_SRC/tests/interop/build-common.bash"
+need_cmd systemd-dissect sfdisk
+need_root # systemd-dissect attaches loop devices
+
+out=$(build_image_or_skip minimal)
+img=$out/disk.img
+rh=$(cat "$out/roothash")
+[ ${#rh} -eq 64 ] || fail "roothash '$rh' is not 64 hex digits"
+
+uuid() { echo "${1:0:8}-${1:8:4}-${1:12:4}-${1:16:4}-${1:20:12}"; }
+data_uuid=$(uuid "${rh:0:32}")
+verity_uuid=$(uuid "${rh:32:32}")
+
+# sfdisk: GPT, two partitions, DPS types, derived UUIDs, labels, 1 MiB (2048 sectors) aligned.
+sfdisk -d "$img" >"$TMP/sfdisk" || fail "sfdisk cannot read disk.img"
+cat "$TMP/sfdisk"
+grep -q '^label: gpt' "$TMP/sfdisk" || fail "not a GPT"
+grep -qi "type=4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709, uuid=$data_uuid, name=\"root-x86-64\"" \
+	"$TMP/sfdisk" || fail "no root-x86-64 partition with UUID $data_uuid"
+grep -qi "type=2C7357ED-EBD2-46D9-AEC1-23D437EC2BF5, uuid=$verity_uuid, name=\"root-x86-64-verity\"" \
+	"$TMP/sfdisk" || fail "no root-x86-64-verity partition with UUID $verity_uuid"
+[ "$(grep -c 'start=' "$TMP/sfdisk")" -eq 2 ] || fail "expected exactly 2 partitions"
+while read -r start size; do
+	[ $((start % 2048)) -eq 0 ] && [ $((size % 2048)) -eq 0 ] ||
+		fail "partition at sector $start, $size sectors: not MiB-aligned"
+done < <(sed -n 's/.*start= *\([0-9]*\), size= *\([0-9]*\),.*/\1 \2/p' "$TMP/sfdisk")
+
+# The partitions hold the release's files, byte for byte.
+cmp_part() { # START_SECTORS FILE
+	cmp -n "$(stat -c %s "$2")" <(tail -c +$(($1 * 512 + 1)) "$img") "$2" ||
+		fail "the partition at sector $1 does not hold $(basename "$2")"
+}
+cmp_part "$(sed -n 's/.*disk.img1 : start= *\([0-9]*\),.*/\1/p' "$TMP/sfdisk")" "$out/rootfs.erofs"
+cmp_part "$(sed -n 's/.*disk.img2 : start= *\([0-9]*\),.*/\1/p' "$TMP/sfdisk")" "$out/rootfs.verity"
+
+# systemd-dissect finds root and root-verity by type...
+systemd-dissect "$img" >"$TMP/dissect" 2>&1 || { cat "$TMP/dissect"; fail "systemd-dissect failed"; }
+cat "$TMP/dissect"
+grep -Eq "^ro root +$data_uuid +root-x86-64 +erofs" "$TMP/dissect" || fail "no erofs root"
+grep -Eq "^ro root-verity +$verity_uuid " "$TMP/dissect" || fail "no root-verity"
+
+# ...and with the root hash binds them: verity is set up (VERITY yes) and the OS is read
+# through it.
+systemd-dissect --json=short --root-hash="$rh" "$img" >"$TMP/dissect.json" ||
+	fail "systemd-dissect --root-hash failed"
+python3 - "$TMP/dissect.json" "$data_uuid" <<'PY' || fail "systemd-dissect does not bind root to verity"
+import json, sys
+d = json.load(open(sys.argv[1]))
+root = [m for m in d["mounts"] if m["designator"] == "root"]
+assert len(root) == 1 and root[0]["partition_uuid"] == sys.argv[2], root
+assert root[0]["verity"] == "yes", root[0]
+assert any(l.startswith("IMAGE_ID=lethe-minimal") for l in d.get("osRelease", [])), d.get("osRelease")
+PY
+
+# Control: another root hash matches no partition.
+wrong=$(printf '%s' "$rh" | tr '0-9a-f' '1-9a-f0')
+expect_fail 1 "No root partition for specified root hash" \
+	systemd-dissect --root-hash="$wrong" "$img"
+echo "disk.img: recognised by systemd-dissect, verity bound by root hash $rh"
