@@ -107,7 +107,8 @@ struct lethe_sign_opts {
 
 /* Sign the file at path and write the signature to sig_path atomically. Comments may
  * hold no control character but tab and must be valid UTF-8 (minisign's rule).
- * Streaming when prehashed: memory does not grow with the file. */
+ * Streaming when prehashed: memory does not grow with the file. opts may be NULL
+ * (prehashed, default comments). */
 int lethe_sign_file(const struct lethe_sign_seckey *key, const char *path,
 		    const char *trusted_comment, bool prehashed, const char *sig_path);
 int lethe_sign_file_opts(const struct lethe_sign_seckey *key, const char *path,

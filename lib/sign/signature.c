@@ -12,7 +12,7 @@
 #include "sign-internal.h"
 
 #define HASH_BYTES crypto_generichash_BYTES_MAX /* BLAKE2b-512 for "ED" */
-#define READ_CHUNK (1u << 20)
+#define READ_CHUNK (256u << 10)
 #define GLOBAL_MSG_MAX (LETHE_SIGN_BYTES + LETHE_SIGN_TRUSTED_COMMENT_MAX)
 
 /* ---- the message: a BLAKE2b-512 digest of the file, or the whole file ---- */
@@ -70,7 +70,12 @@ static int read_whole(const char *path, uint8_t **ret, size_t *ret_len)
 
 	if ((r = open_input(path, &fd, &st)) < 0)
 		return r;
-	if (!S_ISREG(st.st_mode) || (uintmax_t)st.st_size > LETHE_SIGN_LEGACY_MAX) {
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return lethe_error(-EINVAL, "'%s' is not a regular file: a legacy signature "
+					    "needs one; use a prehashed one", path);
+	}
+	if ((uintmax_t)st.st_size > LETHE_SIGN_LEGACY_MAX) {
 		close(fd);
 		return lethe_error(-EFBIG, "'%s' is too large for a legacy signature (at most "
 					   "%zu bytes); use a prehashed one", path,
@@ -158,9 +163,11 @@ out:
 int lethe_sign_file_opts(const struct lethe_sign_seckey *key, const char *path,
 			 const struct lethe_sign_opts *opts, const char *sig_path)
 {
-	bool prehashed = !opts->legacy;
-	const char *untrusted = opts->untrusted_comment ? opts->untrusted_comment
-							: "signature from lethe secret key";
+	static const struct lethe_sign_opts defaults = { 0 };
+	const struct lethe_sign_opts *o = opts ? opts : &defaults;
+	bool prehashed = !o->legacy;
+	const char *untrusted = o->untrusted_comment ? o->untrusted_comment
+						     : "signature from lethe secret key";
 	struct lethe_buf trusted = { 0 }, text = { 0 };
 	uint8_t digest[HASH_BYTES], sig[LETHE_SIGN_BYTES], *buf = NULL;
 	const uint8_t *msg;
@@ -169,8 +176,8 @@ int lethe_sign_file_opts(const struct lethe_sign_seckey *key, const char *path,
 
 	if (sign_sodium_init() < 0)
 		return -EIO;
-	if (opts->trusted_comment && *opts->trusted_comment)
-		r = lethe_buf_puts(&trusted, opts->trusted_comment);
+	if (o->trusted_comment && *o->trusted_comment)
+		r = lethe_buf_puts(&trusted, o->trusted_comment);
 	else
 		r = default_trusted_comment(path, prehashed, &trusted);
 	if (r < 0 ||

@@ -33,8 +33,10 @@ static inline int cli_password_from_file(const char *path, char *pw)
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 
 	if (fd < 0) {
-		cli_error("cannot open password file '%s': %s", path, strerror(errno));
-		return -errno;
+		int r = -errno;
+
+		cli_error("cannot open password file '%s': %s", path, strerror(-r));
+		return r;
 	}
 	n = lethe_read_full(fd, pw, LETHE_SIGN_PASSWORD_MAX + 1);
 	close(fd);
