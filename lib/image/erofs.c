@@ -13,8 +13,6 @@
 
 #include <lethe/image.h>
 
-extern char **environ;
-
 #define MKFS_OUTPUT_MAX (64u * 1024)
 
 /* Compression values go on a command line: accept only what mkfs.erofs could mean. */
@@ -61,10 +59,20 @@ static const char *last_line(struct lethe_buf *b)
  * Returns its exit status (>= 0), 128+signal, or a negative errno. */
 static int run_program(char *const argv[], struct lethe_buf *output)
 {
+	/* A minimal environment: mkfs.erofs 1.5 switches to extended inodes when it sees
+	 * SOURCE_DATE_EPOCH (the -T option already fixes every time), and its messages
+	 * should not depend on the locale. */
+	const char *path = getenv("PATH");
+	char path_var[4096];
+	char *envp[] = { path_var, (char *)"LC_ALL=C", NULL };
 	posix_spawn_file_actions_t fa;
 	int pipefd[2], status, r;
 	pid_t pid;
 	char chunk[4096];
+
+	snprintf(path_var, sizeof(path_var), "PATH=%s",
+		 path && strlen(path) < sizeof(path_var) - 5 ? path
+							     : "/usr/sbin:/usr/bin:/sbin:/bin");
 
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return -errno;
@@ -72,7 +80,7 @@ static int run_program(char *const argv[], struct lethe_buf *output)
 	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
 	posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDERR_FILENO);
-	r = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+	r = posix_spawnp(&pid, argv[0], &fa, NULL, argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
 	close(pipefd[1]);
 	if (r != 0) {

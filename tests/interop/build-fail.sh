@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# A build that fails leaves no output directory and no temporary beside it; one that
+# fails over an earlier build leaves that build untouched; a directory that is not a
+# Lethe build is never replaced.
+. "$LETHE_SRC/tests/lib.sh"
+. "$LETHE_SRC/tests/interop/build-common.bash"
+
+ref=$(build_image_or_skip minimal)
+spec=$LETHE_SRC/examples/minimal.yaml
+key=$(test_key)
+mkdir -p "$TMP/p"
+
+leftovers() { find "$TMP/p" -mindepth 1 -maxdepth 1 -name '.*' | grep . && return 0; return 1; }
+
+# A failing stage late in the pipeline (mkfs.erofs), after the root was staged.
+rc=0
+LETHE_MKFS_EROFS=/bin/false "$LETHE" build "$spec" -o "$TMP/p/out" --lock "$ref/lethe.lock" \
+	--key "$key" --quiet 2>"$TMP/err" || rc=$?
+[ "$rc" -ne 0 ] || fail "the build succeeded with a failing mkfs.erofs"
+grep -q "/bin/false" "$TMP/err" || { cat "$TMP/err" >&2; fail "the error does not name mkfs.erofs"; }
+[ ! -e "$TMP/p/out" ] || fail "a failed build left '$TMP/p/out'"
+! leftovers || fail "a failed build left temporaries in $TMP/p"
+
+# A lock that does not match the spec fails before any package is touched.
+sed 's/^busybox-static /busybox-statik /' "$ref/lethe.lock" >"$TMP/bad.lock"
+expect_fail 1 "" "$LETHE" build "$spec" -o "$TMP/p/out" --lock "$TMP/bad.lock" --key "$key" --quiet
+[ ! -e "$TMP/p/out" ] || fail "a failed build left '$TMP/p/out'"
+! leftovers || fail "a failed build left temporaries in $TMP/p"
+
+# Over an earlier build: a failure keeps it as it was, a success replaces it.
+cp -a "$ref" "$TMP/p/out"
+before=$(sha256sum <"$TMP/p/out/SHA256SUMS")
+LETHE_MKFS_EROFS=/bin/false "$LETHE" build "$spec" -o "$TMP/p/out" --lock "$ref/lethe.lock" \
+	--key "$key" --quiet 2>/dev/null && fail "the build succeeded with a failing mkfs.erofs"
+[ "$(sha256sum <"$TMP/p/out/SHA256SUMS")" = "$before" ] || fail "a failed build changed the earlier one"
+(cd "$TMP/p/out" && sha256sum --quiet -c SHA256SUMS) || fail "a failed build damaged the earlier one"
+! leftovers || fail "a failed build left temporaries in $TMP/p"
+
+# A directory that is not a build is refused before any work, and kept.
+mkdir -p "$TMP/p/precious"
+echo keep >"$TMP/p/precious/file"
+expect_fail 3 "does not hold a Lethe build" "$LETHE" build "$spec" -o "$TMP/p/precious" \
+	--lock "$ref/lethe.lock" --key "$key" --quiet
+[ "$(cat "$TMP/p/precious/file")" = keep ] || fail "a non-build directory was touched"
+! leftovers || fail "a refused build left temporaries in $TMP/p"
+note "failed builds leave nothing behind and never damage an earlier output"
