@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# lethe write and lethe verify --media / OUTDIR: a written file and loop device match
+# the signed disk.img; one changed byte is caught with its offset; a tampered release,
+# a wrong key and a mounted device are refused; a re-signed release whose verity tree
+# does not match its root file system fails the release check.
+. "$LETHE_SRC/tests/lib.sh"
+. "$LETHE_SRC/tests/interop/build-common.bash"
+
+out=$(build_image_or_skip minimal)
+pub=$(test_pub)
+size=$(stat -c %s "$out/disk.img")
+
+# The whole release verifies: signature, every file, the verity tree.
+expect_ok "$LETHE" verify "$out" -p "$pub"
+grep -q "dm-verity tree verified" "$TMP/out" || fail "release check did not cover verity"
+
+# To a file: written, read back, and the same bytes as disk.img.
+expect_ok "$LETHE" write "$out" "$TMP/medium.img" -p "$pub"
+cmp "$out/disk.img" "$TMP/medium.img" || fail "the medium differs from disk.img"
+expect_ok "$LETHE" verify --media "$TMP/medium.img" "$out" -p "$pub"
+
+# Only the image's length counts: data after it on a larger medium is ignored.
+head -c 4096 /dev/urandom >>"$TMP/medium.img"
+expect_ok "$LETHE" verify --media "$TMP/medium.img" "$out" -p "$pub"
+
+# One changed byte: caught, and its offset named.
+off=$((size / 2 + 12345))
+flip_bit "$TMP/medium.img" "$off" 3
+expect_fail 1 "first difference at byte offset $off\$" \
+	"$LETHE" verify --media "$TMP/medium.img" "$out" -p "$pub"
+
+# A shorter medium is refused.
+head -c $((size - 512)) "$out/disk.img" >"$TMP/short.img"
+expect_fail 1 "ends at $((size - 512)) bytes" "$LETHE" verify --media "$TMP/short.img" "$out" -p "$pub"
+
+# Another key: refused before anything is written.
+"$LETHE" keygen -W -p "$TMP/other.pub" -s "$TMP/other.key" >/dev/null
+expect_fail 1 "" "$LETHE" write "$out" "$TMP/never.img" -p "$TMP/other.pub"
+[ ! -e "$TMP/never.img" ] || fail "a medium was written with the wrong key"
+
+# A release whose disk.img changed: refused before anything is written.
+cp -r "$out" "$TMP/rel"
+flip_bit "$TMP/rel/disk.img" $((size - 1))
+expect_fail 1 "disk.img' does not match the signed SHA256SUMS" \
+	"$LETHE" write "$TMP/rel" "$TMP/never.img" -p "$pub"
+[ ! -e "$TMP/never.img" ] || fail "a tampered disk.img was written"
+cp "$out/disk.img" "$TMP/rel/disk.img"
+
+# Re-signed (a key holder's mistake or a forged pair of files): the hashes match but the
+# verity tree does not cover this root file system, and the release check says so.
+flip_bit "$TMP/rel/rootfs.erofs" 8192
+(cd "$TMP/rel" && "$LETHE" sums -o SHA256SUMS $(awk '{print $2}' SHA256SUMS) &&
+	"$LETHE" sign -q -s "$(test_key)" SHA256SUMS) >/dev/null || fail "cannot re-sign"
+expect_fail 1 "rootfs|block" "$LETHE" verify "$TMP/rel" -p "$pub"
+
+# Block devices: a loop device, then a mounted one.
+need_root
+need_cmd losetup mkfs.ext4 mount umount
+truncate -s $((size + 8 * 1048576)) "$TMP/loop.img"
+dev=$(losetup -f --show "$TMP/loop.img" 2>/dev/null) || skip "no loop device support (file media passed)"
+on_exit "losetup -d $dev"
+expect_ok "$LETHE" write "$out" "$dev" -p "$pub"
+expect_ok "$LETHE" verify --media "$dev" "$out" -p "$pub"
+cmp -n "$size" "$out/disk.img" "$TMP/loop.img" || fail "the loop device's file differs from disk.img"
+
+truncate -s 16M "$TMP/fs.img"
+mkfs.ext4 -q "$TMP/fs.img"
+fsdev=$(losetup -f --show "$TMP/fs.img")
+on_exit "losetup -d $fsdev"
+mkdir "$TMP/mnt"
+mount "$fsdev" "$TMP/mnt" || skip "cannot mount ext4 here (file and loop media passed)"
+on_exit "umount $TMP/mnt"
+sum_before=$(sha256sum <"$TMP/fs.img")
+expect_fail 3 "is mounted on '$TMP/mnt'" "$LETHE" write "$out" "$fsdev" -p "$pub"
+[ "$(sha256sum <"$TMP/fs.img")" = "$sum_before" ] || fail "the mounted device was changed"
+echo "media: file and loop device written and verified; tampering, wrong key and a mounted device refused"
