@@ -75,6 +75,7 @@ struct verity_args {
 	const char *root_hash_file;
 	bool json;
 	bool have_salt;
+	bool geometry; /* an option that a superblock, when there is one, overrides */
 };
 
 static int parse_uuid(const char *s, uint8_t out[16])
@@ -116,6 +117,9 @@ static int parse_option(int c, const char *verb, struct verity_args *a)
 	unsigned long long v;
 	int r;
 
+	if (c == OPT_DATA_BS || c == OPT_HASH_BS || c == OPT_HASH || c == OPT_SALT ||
+	    c == OPT_SALT_FROM || c == OPT_DATA_BLOCKS)
+		a->geometry = true;
 	switch (c) {
 	case OPT_DATA_BS:
 	case OPT_HASH_BS:
@@ -315,6 +319,10 @@ static int do_verify(int argc, char **argv)
 		return cli_usage_error("verity verify", "expected DATA, HASH and ROOTHASH");
 	if ((r = read_root_hash(&a, argv[optind + 2], root, &root_len)))
 		return r;
+	if (a.geometry && !a.p.no_superblock)
+		cli_warning("hash, block sizes, salt and data blocks come from the superblock; "
+			    "the options given for them are ignored (they count only with "
+			    "--no-superblock)");
 	r = lethe_verity_verify(argv[optind], argv[optind + 1], root, root_len, &a.p);
 	if (r < 0)
 		return cli_fail(r, "verify");
