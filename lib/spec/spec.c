@@ -41,8 +41,11 @@ int spec_required_string(struct spec_ctx *c, const struct lethe_node *map, const
 	if (!node)
 		return lethe_node_error(c->file, map, "missing required key '%s'", key);
 	r = spec_string(c, node, key, ret);
-	if (r == 0 && !**ret)
+	if (r == 0 && !**ret) {
+		free(*ret);
+		*ret = NULL;
 		return lethe_node_error(c->file, node, "%s must not be empty", key);
+	}
 	return r;
 }
 

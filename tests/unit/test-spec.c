@@ -239,6 +239,8 @@ static const struct bad_spec {
      "spec 't.yaml' line 4 column 14: description contains a control character"},
     {HEAD "apt: {suite: \"book\\tworm\"}\n",
      "spec 't.yaml' line 4 column 14: apt suite contains a control character"},
+    {HEAD "files:\n  - {source: \"\", destination: /x}\n",
+     "spec 't.yaml' line 5 column 14: source must not be empty"},
     {HEAD "pakages: [tor]\n",
      "spec 't.yaml' line 4 column 1: unknown key 'pakages' (did you mean 'packages'?)"},
     {HEAD "frobnicate: 1\n", "spec 't.yaml' line 4 column 1: unknown key 'frobnicate'"},
