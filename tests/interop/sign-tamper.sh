@@ -128,5 +128,10 @@ check 3 "cannot open 'nosuch.minisig'" "$LETHE" verify -p k.pub -x nosuch.minisi
 check 3 "cannot open 'nosuch.pub'" "$LETHE" verify -p nosuch.pub file
 check 2 "give the public key" "$LETHE" verify file
 check 2 "-s SECKEY is required" "$LETHE" sign file
+before=$(sha256sum <k.key)
+check 3 "'k.key' already exists" "$LETHE" keygen -W -p k.pub -s k.key
+[ "$(sha256sum <k.key)" = "$before" ] || fail "keygen replaced a key without -f"
+expect_ok "$LETHE" keygen -W -f -p k.pub -s k.key
+[ "$(sha256sum <k.key)" != "$before" ] || fail "keygen -f did not replace the key"
 expect_ok "$LETHE" verify --help
 note "ok"
