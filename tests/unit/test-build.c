@@ -1,0 +1,134 @@
+/* Unit tests of lib/build that need no package repository: finding the Lethe tools,
+ * the development key, and the refusals that come before any work (nothing may be
+ * created beside the output directory then). The whole pipeline is tested by
+ * tests/interop/build-*.sh. */
+#include <dirent.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <lethe/build.h>
+
+static char *tmpdir(void)
+{
+	char tmpl[] = "/tmp/lethe-test-build.XXXXXX";
+
+	assert_non_null(mkdtemp(tmpl));
+	return strdup(tmpl);
+}
+
+static unsigned count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	unsigned n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			n++;
+	closedir(d);
+	return n;
+}
+
+static void test_find_tool(void **state)
+{
+	char *p = NULL;
+
+	setenv("LETHE_TEST_TOOL", "/bin/sh", 1);
+	assert_int_equal(lethe_build_find_tool("no-such-tool", "LETHE_TEST_TOOL", &p), 0);
+	assert_string_equal(p, "/bin/sh");
+	free(p);
+	p = NULL;
+	setenv("LETHE_TEST_TOOL", "/nonexistent/tool", 1);
+	assert_int_equal(lethe_build_find_tool("no-such-tool", "LETHE_TEST_TOOL", &p), -ENOENT);
+	assert_non_null(strstr(lethe_error_message(), "$LETHE_TEST_TOOL"));
+	unsetenv("LETHE_TEST_TOOL");
+	assert_int_equal(lethe_build_find_tool("no-such-tool", "LETHE_TEST_TOOL", &p), -ENOENT);
+	assert_null(p);
+}
+
+static void test_dev_key(void **state)
+{
+	char *dir = tmpdir(), *sec = NULL, *sec2 = NULL, *pub, *pub1 = NULL, *pub2 = NULL;
+	size_t len;
+	struct stat st;
+
+	setenv("XDG_CONFIG_HOME", dir, 1);
+	assert_int_equal(lethe_build_dev_key(&sec), 0);
+	assert_non_null(strstr(sec, "/lethe/dev.key"));
+	assert_int_equal(strncmp(sec, dir, strlen(dir)), 0);
+	assert_int_equal(stat(sec, &st), 0);
+	assert_int_equal(st.st_mode & 077, 0); /* a secret key: owner only */
+	pub = lethe_path_join(dir, "lethe/dev.pub");
+	assert_int_equal(lethe_file_read(pub, 4096, &pub1, &len), 0);
+	/* Made once, then reused. */
+	assert_int_equal(lethe_build_dev_key(&sec2), 0);
+	assert_string_equal(sec, sec2);
+	assert_int_equal(lethe_file_read(pub, 4096, &pub2, &len), 0);
+	assert_string_equal(pub1, pub2);
+	unsetenv("XDG_CONFIG_HOME");
+	free(pub1);
+	free(pub2);
+	free(pub);
+	free(sec);
+	free(sec2);
+	assert_int_equal(lethe_rm_rf(dir), 0);
+	free(dir);
+}
+
+/* Before resolving anything: a spec that does not load, an output path that is a file,
+ * a directory that holds something else than a build. Nothing is created. */
+static void test_refusals(void **state)
+{
+	static const char spec_text[] = "name: t\nversion: \"1\"\npackages: [busybox-static]\n";
+	char *dir = tmpdir(), *spec = lethe_path_join(dir, "t.yaml");
+	char *file = lethe_path_join(dir, "file"), *other = lethe_path_join(dir, "other");
+	char *inner = lethe_path_join(dir, "other/x");
+	struct lethe_build_options o = { .spec_path = spec, .outdir = file };
+	struct lethe_build_result res = { 0 };
+
+	assert_int_equal(lethe_file_write_atomic(spec, spec_text, strlen(spec_text), 0644), 0);
+	assert_int_equal(lethe_file_write_atomic(file, "x", 1, 0644), 0);
+	assert_int_equal(mkdir(other, 0755), 0);
+	assert_int_equal(lethe_file_write_atomic(inner, "x", 1, 0644), 0);
+
+	assert_int_equal(lethe_build(&o, &res), -EEXIST);
+	assert_non_null(strstr(lethe_error_message(), "not a directory"));
+	o.outdir = other;
+	assert_int_equal(lethe_build(&o, &res), -EEXIST);
+	assert_non_null(strstr(lethe_error_message(), "does not hold a Lethe build"));
+	o.spec_path = "/nonexistent/spec.yaml";
+	o.outdir = "/nonexistent/out";
+	assert_true(lethe_build(&o, &res) < 0);
+	assert_int_equal(access("/nonexistent", F_OK), -1);
+	assert_int_equal(count_entries(dir), 3); /* t.yaml, file, other: nothing beside */
+	assert_int_equal(count_entries(other), 1);
+	assert_null(res.artifacts);
+
+	free(spec);
+	free(file);
+	free(other);
+	free(inner);
+	assert_int_equal(lethe_rm_rf(dir), 0);
+	free(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_find_tool),
+		cmocka_unit_test(test_dev_key),
+		cmocka_unit_test(test_refusals),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
