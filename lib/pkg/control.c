@@ -12,6 +12,13 @@
 #define LICENSES_MAX 64
 #define LICENSE_MAX_LEN 200
 
+/* In the paragraph loop: record the message, free what was parsed, fail. */
+#define FAILWITH(...)                              \
+	do {                                       \
+		r = lethe_error(__VA_ARGS__);           \
+		goto fail;                         \
+	} while (0)
+
 static bool field_name_ok(const char *s, size_t len)
 {
 	if (len == 0 || len > 64 || s[0] == '#' || s[0] == '-')
@@ -108,26 +115,26 @@ int lethe_pkg_control_parse(const char *name, const char *text, size_t len,
 		l = end ? (size_t)(end - line) : len - pos;
 		lineno++;
 		if (l == 0)
-			return lethe_error(-EBADMSG, "%s: control line %u: empty line inside the "
+			FAILWITH(-EBADMSG, "%s: control line %u: empty line inside the "
 					   "paragraph", name, lineno);
 		if (line[0] == ' ' || line[0] == '\t') {
 			if (n_seen == 0)
-				return lethe_error(-EBADMSG, "%s: control line %u: continuation line "
+				FAILWITH(-EBADMSG, "%s: control line %u: continuation line "
 						   "before any field", name, lineno);
 			pos += l + 1;
 			continue;
 		}
 		colon = memchr(line, ':', l);
 		if (!colon || !field_name_ok(line, (size_t)(colon - line)))
-			return lethe_error(-EBADMSG, "%s: control line %u: expected 'Field: value'",
+			FAILWITH(-EBADMSG, "%s: control line %u: expected 'Field: value'",
 					   name, lineno);
 		if (n_seen == CONTROL_MAX_FIELDS)
-			return lethe_error(-EBADMSG, "%s: control line %u: more than %d fields",
+			FAILWITH(-EBADMSG, "%s: control line %u: more than %d fields",
 					   name, lineno, CONTROL_MAX_FIELDS);
 		for (size_t i = 0; i < n_seen; i++)
 			if (seen_len[i] == (size_t)(colon - line) &&
 			    !strncasecmp(seen[i], line, seen_len[i]))
-				return lethe_error(-EBADMSG, "%s: control line %u: field '%.*s' "
+				FAILWITH(-EBADMSG, "%s: control line %u: field '%.*s' "
 						   "repeated", name, lineno, (int)seen_len[i], line);
 		seen[n_seen] = line;
 		seen_len[n_seen++] = (size_t)(colon - line);
@@ -141,11 +148,9 @@ int lethe_pkg_control_parse(const char *name, const char *text, size_t len,
 		}
 		r = take_field(&c, line, (size_t)(colon - line), colon + 1,
 			       vend - (size_t)(colon + 1 - text));
-		if (r == -EBADMSG) {
-			lethe_pkg_control_release(&c);
-			return lethe_error(-EBADMSG, "%s: control line %u: invalid '%.*s'", name,
-					   lineno, (int)(colon - line), line);
-		}
+		if (r == -EBADMSG)
+			FAILWITH(-EBADMSG, "%s: control line %u: invalid '%.*s'", name,
+				 lineno, (int)(colon - line), line);
 		if (r < 0)
 			goto fail;
 		pos += l + 1;
