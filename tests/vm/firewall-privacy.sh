@@ -11,10 +11,7 @@ need_vm
 need_cmd nc
 
 # (name=... works around image_dir's `local name=$1 out=...$name` under set -u.)
-# LETHE_FW_PRIVACY_IMAGE: an output directory to boot instead (a privacy build with a
-# shell, say, to run the per-user checks before the example has one).
-img=${LETHE_FW_PRIVACY_IMAGE:-}
-[ -n "$img" ] || img=$(name=privacy image_dir privacy 2>"$TMP/build.log") ||
+img=$(name=privacy image_dir privacy 2>"$TMP/build.log") ||
 	skip "the privacy image cannot be built yet: $(tail -n 1 "$TMP/build.log")"
 [ -f "$img/vmlinuz" ] && [ -f "$img/initramfs.img" ] ||
 	skip "the privacy image has no boot artifacts yet (vmlinuz, initramfs.img)"
@@ -35,13 +32,28 @@ vm_wait "lethe-init: (firewall applied|firewall failed|no firewall to apply)" 24
 grep -q "lethe-init: firewall applied" "$TMP/serial.log" ||
 	fail "the image did not apply its firewall: $(grep -m1 'lethe-init: .*firewall' "$TMP/serial.log")"
 vm_wait "stage 2 ready" 120
+vm_kill
 
-# What follows needs a shell on the console. lethe-init starts one only in an image that
-# has /bin/sh and no services; the privacy image runs tor and has no /bin/sh.
-if ! grep -Eq '^\./(usr/)?bin/sh ' "$img/manifest.mtree" ||
-	grep -q 'lethe-init: .*tor' "$TMP/serial.log"; then
-	skip "firewall applied at boot; the per-user checks need a console shell, which lethe-init gives only to images with /bin/sh and no services"
-fi
+# The per-user checks need a shell on the console, which lethe-init starts only in an
+# image with /bin/sh and no services: so they boot the privacy spec less its services
+# (tor itself), with the host's static busybox as /bin/sh. Same packages, accounts and
+# firewall section.
+file -L "$(command -v busybox)" | grep -q 'statically linked' || skip "the host's busybox is not static"
+mkdir -p "$TMP/spec"
+cp -r "$LETHE_SRC/examples/privacy" "$TMP/spec/"
+cp "$(command -v busybox)" "$TMP/spec/busybox"
+awk '/^services:/ { skip = 1; next } skip && /^[a-z]/ { skip = 0 } !skip' \
+	"$LETHE_SRC/examples/privacy.yaml" |
+	sed 's|^files:$|files:\n  - { source: busybox, destination: /bin/sh, mode: "0755", owner: "root:root" }|' \
+	>"$TMP/spec/privacy.yaml"
+grep -q 'destination: /bin/sh' "$TMP/spec/privacy.yaml" || fail "cannot derive the shell spec"
+"$LETHE" build --quiet "$TMP/spec/privacy.yaml" -o "$TMP/shell-img" --key "$(test_key)" \
+	>"$TMP/build.log" 2>&1 || { cat "$TMP/build.log" >&2; fail "cannot build the privacy spec with a shell"; }
+img=$TMP/shell-img
+vm_start "$img" "$img/disk.img" "$(cat "$img/cmdline")" -nic "$nic"
+vm_wait "lethe-init: firewall applied" 240
+vm_wait "stage 2 ready" 120
+sleep 1
 
 # guest TAG CMD: run CMD on the console and wait for its status; prints the status.
 guest() {
@@ -62,11 +74,12 @@ grep -q "tor-$TOKEN" "$TMP/host.in" || fail "the tor user could not reach the ho
 ! grep -q "user-$TOKEN" "$TMP/host.in" || fail "the ordinary user reached the host listener"
 
 # Inbound: a listener in the guest, a connection from the host through hostfwd.
-vm_send "$bb timeout 8 $bb nc -l -p 7777 > /tmp/in.txt &"
+vm_send "$bb mkdir -p /tmp; $bb timeout 8 $bb nc -l -p 7777 > /tmp/in.txt &"
 sleep 1
 echo "in-$TOKEN" | timeout 5 nc -w 3 127.0.0.1 "$HPORT" >/dev/null 2>&1 || true
 sleep 1
-[ "$(guest inbound "$bb grep -q in-$TOKEN /tmp/in.txt")" = 1 ] ||
-	fail "a connection from outside reached the guest"
+st=$(guest inbound "$bb grep -q in-$TOKEN /tmp/in.txt")
+[ "$st" != 0 ] || fail "a connection from outside reached the guest"
+[ "$st" = 1 ] || fail "the guest's listener did not run (grep said $st)"
 vm_kill
 echo "firewall-privacy: ok"
