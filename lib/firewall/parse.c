@@ -168,13 +168,19 @@ static int parse_ports(const char *file, const struct lethe_node *node, struct f
 			return r;
 	}
 	rule->n_ports = n;
-	/* Sorted, as nft lists a set; overlaps refused, as nft would merge them. */
+	/* Sorted, as nft lists a set. Overlapping or adjacent values are refused: nft would
+	 * merge them, and the table would no longer read as the spec says. */
 	qsort(rule->ports, n, sizeof(*rule->ports), cmp_port);
-	for (size_t i = 1; i < n; i++)
-		if (rule->ports[i].lo <= rule->ports[i - 1].hi)
-			return fw_error(file, node, "ports overlap: %u-%u and %u-%u",
-					rule->ports[i - 1].lo, rule->ports[i - 1].hi,
-					rule->ports[i].lo, rule->ports[i].hi);
+	for (size_t i = 1; i < n; i++) {
+		const struct fw_port_range *a = &rule->ports[i - 1], *b = &rule->ports[i];
+
+		if (b->lo <= a->hi)
+			return fw_error(file, node, "ports overlap: %u-%u and %u-%u", a->lo, a->hi,
+					b->lo, b->hi);
+		if ((unsigned)b->lo == (unsigned)a->hi + 1)
+			return fw_error(file, node, "ports %u-%u and %u-%u are adjacent: write "
+					"\"%u-%u\"", a->lo, a->hi, b->lo, b->hi, a->lo, b->hi);
+	}
 	return 0;
 }
 
@@ -191,6 +197,15 @@ static void addr_last(const struct fw_addr *a, uint8_t hi[16])
 	memcpy(hi, a->bytes, 16);
 	for (unsigned bit = a->prefix; bit < addr_len(a) * 8; bit++)
 		hi[bit / 8] |= (uint8_t)(0x80u >> (bit % 8));
+}
+
+/* a + 1 over len bytes; false when a is all ones. */
+static bool addr_increment(uint8_t *a, size_t len)
+{
+	for (size_t i = len; i-- > 0;)
+		if (++a[i] != 0)
+			return true;
+	return false;
 }
 
 static int cmp_addr(const void *x, const void *y)
@@ -273,6 +288,11 @@ static int parse_addrs(const char *file, const struct lethe_node *node, const ch
 		addr_last(&addrs[i - 1], hi);
 		if (memcmp(addrs[i].bytes, hi, addr_len(&addrs[i])) <= 0)
 			return fw_error(file, node, "%s lists overlapping addresses", what);
+		/* Adjacent prefixes: nft would merge them into one range. */
+		if (addr_increment(hi, addr_len(&addrs[i])) &&
+		    !memcmp(addrs[i].bytes, hi, addr_len(&addrs[i])))
+			return fw_error(file, node, "%s lists adjacent prefixes that nft would merge; "
+					"write the prefix that covers both", what);
 	}
 	return 0;
 }

@@ -100,6 +100,33 @@ expect_fail 3 'cannot load table inet lethe: .*Operation not permitted' \
 	"$LETHE" firewall apply "$TMP/spec.yaml"
 expect_ok in_ns "$LETHE" firewall check "$TMP/spec.yaml"
 
+# Edge values: /0 prefixes, an IPv4-mapped and a link-local IPv6 prefix, the extreme
+# ports and ids, interface names with dots, '@', ':' and '+'. nft must list them back
+# exactly as rendered, or check would see drift where there is none.
+cat >"$TMP/edge.yaml" <<'EOF'
+name: fwedge
+version: "1"
+packages: [busybox-static]
+firewall:
+  in:
+    allow:
+      - { from: 0.0.0.0/0 }
+      - { from: "::/0", proto: tcp, port: [1, 65535, "3-4"] }
+      - { from: "::ffff:192.0.2.1", to: "fe80::/10" }
+      - { from: [192.0.2.128/25, 198.51.100.0/25] }
+      - { interface: "eth0.100" }
+      - { interface: "wg@x:1+" }
+  out:
+    allow:
+      - { user: 4294967294, group: 4294967294 }
+      - { to: [10.0.0.0/8, 11.1.0.0/16] }
+EOF
+"$LETHE" firewall show "$TMP/edge.yaml" >"$TMP/edge.nft" || fail "show of the edge spec failed"
+expect_ok in_ns "$LETHE" firewall apply "$TMP/edge.yaml"
+in_ns nft list table inet lethe >"$TMP/edge-live.nft"
+diff -u "$TMP/edge.nft" "$TMP/edge-live.nft" || fail "nft lists the edge values differently"
+expect_ok in_ns "$LETHE" firewall check "$TMP/edge.yaml"
+
 # The examples' sections load too.
 for ex in privacy appliance; do
 	[ -f "$LETHE_SRC/examples/$ex.yaml" ] || continue

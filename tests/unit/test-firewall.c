@@ -105,6 +105,11 @@ static const struct bad_case bad_cases[] = {
 	  P "line 5 column 15: invalid port '+22' (expected N or \"N-M\")" },
 	{ "firewall:\n  in:\n    allow:\n      - proto: tcp\n        port: []\n",
 	  P "line 5 column 15: port is an empty list" },
+	{ "firewall:\n  in:\n    allow:\n      - proto: tcp\n        port: [1, \"2-3\", 65535]\n",
+	  P "line 5 column 15: ports 1-1 and 2-3 are adjacent: write \"1-3\"" },
+	{ "firewall:\n  in:\n    allow:\n      - to: [192.0.2.128/25, 192.0.2.0/25]\n",
+	  P "line 4 column 13: to lists adjacent prefixes that nft would merge; write the prefix "
+	    "that covers both" },
 	{ "firewall: [in]\n", P "line 1 column 11: firewall must be a mapping, not a list" },
 };
 
