@@ -1,6 +1,7 @@
 /* Unit tests of lib/sign: minisign keys and signatures, made here and by minisign,
  * and every field of each format tampered with. */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -496,6 +497,28 @@ static void test_size_caps(void **state)
 	free(big);
 }
 
+static void test_legacy_cap(void **state)
+{
+	struct lethe_sign_pubkey pub;
+	struct lethe_sign_seckey *sec;
+	char *f = tmp("sparse"), *sig = tmp("sparse.minisig");
+	int fd;
+
+	make_keys(&pub, &sec);
+	/* A sparse file one byte over the cap: refused before anything is read. */
+	fd = open(f, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)LETHE_SIGN_LEGACY_MAX + 1), 0);
+	close(fd);
+	assert_int_equal(lethe_sign_file(sec, f, "t", false, sig), -EFBIG);
+	assert_non_null(strstr(lethe_error_message(), "use a prehashed one"));
+	assert_int_equal(access(sig, F_OK), -1);
+	unlink(f);
+	lethe_sign_seckey_free(sec);
+	free(f);
+	free(sig);
+}
+
 static void test_keyid_format(void **state)
 {
 	const uint8_t id[8] = { 0xa2, 0xe7, 0x46, 0xe2, 0xff, 0xbf, 0xb3, 0x5a };
@@ -519,6 +542,7 @@ int main(void)
 		cmocka_unit_test(test_tamper_seckey),
 		cmocka_unit_test(test_truncated_and_malformed),
 		cmocka_unit_test(test_size_caps),
+		cmocka_unit_test(test_legacy_cap),
 		cmocka_unit_test(test_keyid_format),
 	};
 
