@@ -26,6 +26,7 @@
 #define SPEC_PATH "/etc/lethe/spec.yaml"
 #define LETHE_TOOL "/usr/bin/lethe"
 #define SHELL "/bin/sh"
+#define BUSYBOX "/bin/busybox" /* Debian's busybox-static comes without applet links */
 #define MAX_SERVICES 64
 #define BACKOFF_MIN 1.0
 #define BACKOFF_MAX 60.0
@@ -75,6 +76,12 @@ static void mount_extra(void)
 	(void)mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "mode=0620,ptmxmode=0666");
 	(void)mkdir("/dev/shm", 01777);
 	(void)mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777");
+	/* /tmp is RAM like the rest of the session, and there even when the image has no
+	 * /tmp directory (services such as tor expect one). */
+	if (mkdir("/tmp", 01777) < 0 && errno != EEXIST)
+		init_msg("warning: cannot make /tmp: %s", strerror(errno));
+	if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
+		init_msg("warning: cannot mount a tmpfs on /tmp: %s", strerror(errno));
 	(void)init_mkdir_p("/run/log", 0755);
 	(void)init_mkdir_p("/run/lethe", 0755);
 }
@@ -188,8 +195,9 @@ static void add_services(const struct lethe_spec *spec)
 		s->group = spec->services[i].group;
 		s->restart = spec->services[i].restart;
 	}
-	if (n_services == 0 && access(SHELL, X_OK) == 0) {
+	if (n_services == 0 && (access(SHELL, X_OK) == 0 || access(BUSYBOX, X_OK) == 0)) {
 		struct service *s = &services[n_services++];
+		/* A leading '-' makes a login shell; busybox strips it to find "sh". */
 		static char *sh_argv[] = { "-sh", NULL };
 
 		snprintf(s->name, sizeof(s->name), "console shell");
@@ -226,6 +234,7 @@ static void __attribute__((noreturn)) child_exec(struct service *s, int out_w)
 		setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
 		setenv("TERM", "linux", 0);
 		execv(SHELL, s->argv);
+		execv(BUSYBOX, s->argv);
 		_exit(127);
 	}
 	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -521,7 +530,8 @@ void init_stage2(void)
 	harden_sysctls();
 	mount_extra();
 	if (access(SPEC_PATH, R_OK) == 0) {
-		r = lethe_spec_load(SPEC_PATH, &spec);
+		/* The files' sources stayed on the build host: do not look for them. */
+		r = lethe_spec_load_flags(SPEC_PATH, LETHE_SPEC_NO_SOURCES, &spec);
 		if (r < 0) {
 			init_msg("cannot use %s: %s", SPEC_PATH,
 				 lethe_error_message() ? lethe_error_message() : strerror(-r));

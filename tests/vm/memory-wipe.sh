@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # No session data stays in RAM after power-off. In the guest, a random 512-byte block
-# repeated to 1 MiB is written to a file of the tmpfs root (the overlay's upper layer);
+# repeated to 1 MiB is written to a file of /tmp (a tmpfs) and copied to / (the overlay,
+# whose upper layer is a tmpfs);
 # the system powers off; when lethe-init prints its last line, QEMU is stopped and all
 # guest RAM saved (QMP pmemsave). With the image's cmdline (init_on_free=1) no whole copy
 # of the block may be left. The control run, the same without init_on_free=1, must find
@@ -26,8 +27,8 @@ run() {
 	hex=$(tr -d '\r' <"$TMP/serial.log" | grep -Eo '^[0-9a-f]{1024}$' | tail -n1)
 	[ ${#hex} -eq 1024 ] || fail "$name: no pattern block on the console"
 	printf '%s' "$hex" | python3 -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(sys.stdin.read()))' >"$TMP/block"
-	vm_send "cat b b b b b b b b >c8 && cat c8 c8 c8 c8 c8 c8 c8 c8 >c64 && cat c64 c64 c64 c64 c64 c64 c64 c64 >c512 && cat c512 c512 c512 c512 >secret && rm b c8 c64 c512 && sync && echo WROTE \$(wc -c <secret)"
-	vm_wait "^WROTE 1048576" 120
+	vm_send "cat b b b b b b b b >c8 && cat c8 c8 c8 c8 c8 c8 c8 c8 >c64 && cat c64 c64 c64 c64 c64 c64 c64 c64 >c512 && cat c512 c512 c512 c512 >secret && cp secret /secret && rm b c8 c64 c512 && sync && echo WROTE \$(cat secret /secret | wc -c)"
+	vm_wait "^WROTE 2097152" 120
 	vm_send "poweroff"
 	vm_wait "lethe-init: memory wiped, powering off" 120
 	vm_qmp '{"execute":"stop"}'
@@ -60,4 +61,4 @@ note "with the image's cmdline"
 wiped=$(run wiped "$cmdline")
 note "wiped: $wiped copies of the pattern block left in RAM"
 [ "$wiped" -eq 0 ] || fail "$wiped copies of the session's data are still in RAM after power-off"
-echo "memory-wipe: 0 of 2048 blocks left (control: $control)"
+echo "memory-wipe: 0 of 4096 blocks left (control: $control)"

@@ -9,9 +9,11 @@ need_vm
 img=$(init_image)
 cmdline=$(cat "$img/cmdline")
 roothash=$(cat "$img/roothash")
-root_off=$((1024 * 1024)) # the partitions' offsets, as tests/vm/init-test-image lays them
-verity_off=$(( $(sfdisk -d "$img/disk.img" | sed -n 's/.*disk.img2 : start= *\([0-9]*\),.*/\1/p') * 512 ))
-[ "$verity_off" -gt "$root_off" ] || fail "cannot find the verity partition in disk.img"
+need_cmd dump.erofs
+part_off() { echo $(( $(sfdisk -d "$img/disk.img" | sed -n "s/.*disk.img$1 : start= *\\([0-9]*\\),.*/\\1/p") * 512 )); }
+root_off=$(part_off 1)
+verity_off=$(part_off 2)
+[ "$root_off" -gt 0 ] && [ "$verity_off" -gt "$root_off" ] || fail "cannot find the partitions of disk.img"
 
 # boot_expect NAME DISK CMDLINE REGEX: boot, wait for REGEX, and make sure stage 2 never
 # started (unless REGEX is the ready marker itself).
@@ -33,11 +35,12 @@ boot_expect() {
 # Control: the untouched disk boots, so a failure below is the tampering's doing.
 boot_expect untouched "$img/disk.img" "$cmdline" "stage 2 ready"
 
-# A bit of /etc/passwd's bytes in the EROFS image.
+# A bit of a file: the first extent of /usr/lib/lethe/lethe-init in the EROFS image.
 cp "$img/disk.img" "$TMP/file.img"
-off=$(grep -obUa "nobody:x:65534" "$img/rootfs.erofs" | head -n1 | cut -d: -f1)
-[ -n "$off" ] || fail "cannot find /etc/passwd's bytes in rootfs.erofs"
-flip_bit "$TMP/file.img" $((root_off + off + 3)) 2
+off=$(dump.erofs -e --path=/usr/lib/lethe/lethe-init "$img/rootfs.erofs" |
+	sed -n 's/^ *0: .*| *[0-9]* : *\([0-9]*\)\.\..*/\1/p')
+[ -n "$off" ] || fail "cannot find /usr/lib/lethe/lethe-init's bytes in rootfs.erofs"
+flip_bit "$TMP/file.img" $((root_off + off + 100)) 2
 boot_expect file-bit "$TMP/file.img" "$cmdline" \
 	"lethe-init: root verification failed: .*(offset|mount)"
 
