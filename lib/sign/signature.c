@@ -26,7 +26,12 @@ static int open_input(const char *path, int *ret_fd, struct stat *st)
 		r = -errno;
 		return lethe_error(r, "cannot open '%s': %s", path, strerror(-r));
 	}
-	if (fstat(fd, st) < 0 || S_ISDIR(st->st_mode)) {
+	if (fstat(fd, st) < 0) {
+		r = -errno;
+		close(fd);
+		return lethe_error(r, "cannot stat '%s': %s", path, strerror(-r));
+	}
+	if (S_ISDIR(st->st_mode)) {
 		close(fd);
 		return lethe_error(-EISDIR, "'%s' is a directory", path);
 	}
