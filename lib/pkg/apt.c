@@ -835,11 +835,12 @@ static int apply_drop(const struct lethe_spec *spec, struct lethe_pkgset *set)
 		int r;
 
 		if (!p)
-			return lethe_error(-EBADMSG, "drop: package '%s' is not in the closure of "
-					   "the spec's packages", spec->drop.v[i]);
+			return lethe_error(-EBADMSG, "spec '%s': drop: package '%s' is not in the "
+					   "closure of the spec's packages", spec->path ? spec->path : "?",
+					   spec->drop.v[i]);
 		if (p->role == LETHE_PKG_KERNEL || lethe_strv_contains(&spec->packages, p->name))
-			return lethe_error(-EBADMSG, "drop: package '%s' is named by the spec itself",
-					   p->name);
+			return lethe_error(-EBADMSG, "spec '%s': drop: package '%s' is named by the "
+					   "spec itself", spec->path ? spec->path : "?", p->name);
 		if ((r = lethe_strv_push(&set->dropped, p->name)) < 0)
 			return r;
 		pkg_release(p);

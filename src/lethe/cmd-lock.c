@@ -121,9 +121,13 @@ int cmd_lock(int argc, char **argv)
 		kernel += set->pkgs[i].role == LETHE_PKG_KERNEL;
 	if (json)
 		cli_json_print(set_json(set, path));
-	else if (!cli_quiet)
-		fprintf(stderr, "wrote %s: %zu packages (%zu kernel), %zu dropped\n", path, set->n,
+	else if (!cli_quiet) {
+		fprintf(stderr, "wrote %s: %zu packages (%zu kernel), %zu dropped", path, set->n,
 			kernel, set->dropped.n);
+		for (size_t i = 0; i < set->dropped.n; i++)
+			fprintf(stderr, "%s%s", i ? ", " : ": ", set->dropped.v[i]);
+		fputc('\n', stderr);
+	}
 	lethe_pkgset_free(set);
 	lethe_spec_free(spec);
 	free(path);

@@ -42,6 +42,14 @@ diff -u "$TMP/host.before" "$TMP/host.after" || fail "the host's package state c
 expect_ok "$LETHE" lock "$spec" -o "$TMP/again.lock" --quiet
 cmp "$TMP/lethe.lock" "$TMP/again.lock" || fail "two locks of the same index differ"
 
+# Warm: lists and .debs cached, so no network is needed at all.
+if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null; then
+	expect_ok unshare -n "$LETHE" lock "$spec" -o "$TMP/offline.lock" --quiet
+	cmp "$TMP/lethe.lock" "$TMP/offline.lock" || fail "the offline lock differs"
+else
+	note "not root: the offline (unshare -n) check is left out"
+fi
+
 # Every cached .deb matches the lock; a damaged one is detected and fetched again.
 line=$(grep '^busybox-static ' "$TMP/lethe.lock")
 read -r name version arch sha size role file <<<"$line"
