@@ -79,6 +79,6 @@ if printf 'wrong\n' | minisign -S -s le.key -m data -x x.sig >/dev/null 2>&1; th
 	fail "minisign accepted a wrong password for lethe's key"
 fi
 # An encrypted key with no password source and no terminal: a clear error, exit 3.
-expect_fail 3 "no terminal" setsid "$LETHE" sign -s le.key -x x.sig data </dev/null
+expect_fail 3 "no terminal" setsid -w "$LETHE" sign -s le.key -x x.sig data </dev/null
 
 note "ok"
