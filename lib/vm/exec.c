@@ -227,7 +227,6 @@ int lethe_vm_exec(const struct lethe_vm_config *c, const char *command, unsigned
 {
 	struct driver d = { .in = -1, .out = -1 };
 	int to_guest[2] = { -1, -1 }, from_guest[2] = { -1, -1 };
-	posix_spawn_file_actions_t fa;
 	struct lethe_vm_config cc = *c;
 	char *output = NULL;
 	uint8_t rnd[16];
@@ -246,12 +245,8 @@ int lethe_vm_exec(const struct lethe_vm_config *c, const char *command, unsigned
 		r = -errno;
 		goto out;
 	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, to_guest[0], 0);
-	posix_spawn_file_actions_adddup2(&fa, from_guest[1], 1);
 	signal(SIGPIPE, SIG_IGN);
-	r = vm_spawn(&cc, &fa, &pid);
-	posix_spawn_file_actions_destroy(&fa);
+	r = vm_spawn(&cc, to_guest[0], from_guest[1], &pid);
 	if (r < 0)
 		goto out;
 	close(to_guest[0]);

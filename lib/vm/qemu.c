@@ -1,9 +1,10 @@
 /* QEMU's command line for a Lethe image, and a plain run with the console on the
  * terminal. */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/prctl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -11,8 +12,6 @@
 
 #include <lethe/vm.h>
 #include "vm-internal.h"
-
-extern char **environ;
 
 static const char *own(struct lethe_vm_owned *o, char *s)
 {
@@ -189,20 +188,53 @@ int lethe_vm_argv(const struct lethe_vm_config *c, struct lethe_strv *v)
 	return r;
 }
 
-int vm_spawn(const struct lethe_vm_config *c, posix_spawn_file_actions_t *fa, pid_t *ret_pid)
+/* fork + exec rather than posix_spawn: QEMU must die with us (PR_SET_PDEATHSIG), so
+ * that a killed `lethe run` never leaves a guest running. stdin_fd/stdout_fd: -1 to
+ * inherit. */
+int vm_spawn(const struct lethe_vm_config *c, int stdin_fd, int stdout_fd, pid_t *ret_pid)
 {
 	struct lethe_strv argv = { 0 };
-	int r;
+	pid_t parent = getpid(), pid;
+	int r, err[2];
 
 	r = lethe_vm_argv(c, &argv);
 	if (r < 0)
 		goto out;
-	r = posix_spawnp(ret_pid, argv.v[0], fa, NULL, argv.v, environ);
-	if (r) {
+	if (pipe2(err, O_CLOEXEC) < 0) {
+		r = -errno;
+		goto out;
+	}
+	pid = fork();
+	if (pid < 0) {
+		r = -errno;
+		close(err[0]);
+		close(err[1]);
+		goto out;
+	}
+	if (pid == 0) {
+		int e;
+
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
+			_exit(127);
+		if ((stdin_fd >= 0 && dup2(stdin_fd, 0) < 0) ||
+		    (stdout_fd >= 0 && dup2(stdout_fd, 1) < 0))
+			_exit(127);
+		execvp(argv.v[0], argv.v);
+		e = errno;
+		(void)!write(err[1], &e, sizeof(e));
+		_exit(127);
+	}
+	close(err[1]);
+	/* The exec's errno comes through the pipe; EOF means exec succeeded. */
+	if (read(err[0], &r, sizeof(r)) == sizeof(r)) {
+		close(err[0]);
+		waitpid(pid, NULL, 0);
 		r = lethe_error(-r, "cannot run '%s': %s (install qemu-system-x86)", argv.v[0],
 				strerror(r));
 		goto out;
 	}
+	close(err[0]);
+	*ret_pid = pid;
 	r = 0;
 out:
 	lethe_strv_release(&argv);
@@ -247,7 +279,7 @@ int lethe_vm_run(const struct lethe_vm_config *c, unsigned timeout_s)
 	pid_t pid;
 	int r;
 
-	r = vm_spawn(c, NULL, &pid);
+	r = vm_spawn(c, -1, -1, &pid);
 	if (r < 0)
 		return r;
 	r = vm_wait(pid, timeout_s ? vm_now_ms() + (int64_t)timeout_s * 1000 : 0);

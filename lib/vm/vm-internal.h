@@ -2,12 +2,12 @@
 #ifndef LETHE_VM_INTERNAL_H
 #define LETHE_VM_INTERNAL_H
 
-#include <spawn.h>
+#include <sys/types.h>
 #include <stdint.h>
 
 #include <lethe/vm.h>
 
-int vm_spawn(const struct lethe_vm_config *c, posix_spawn_file_actions_t *fa, pid_t *ret_pid);
+int vm_spawn(const struct lethe_vm_config *c, int stdin_fd, int stdout_fd, pid_t *ret_pid);
 int64_t vm_now_ms(void);
 int vm_wait(pid_t pid, int64_t deadline_ms);
 
