@@ -97,11 +97,13 @@ int lethe_elf_parse(const uint8_t *data, size_t len, const char *name,
 	memcpy(ph, data + eh.e_phoff, (size_t)eh.e_phnum * sizeof(*ph)); /* aligned copy */
 	for (size_t i = 0; i < eh.e_phnum; i++) {
 		if (ph[i].p_type == PT_INTERP) {
-			const char *s = (const char *)data + ph[i].p_offset;
+			const char *s;
 
 			if (ret->interp || ph[i].p_filesz == 0 || ph[i].p_filesz > MAX_STR ||
-			    !range_ok(ph[i].p_offset, ph[i].p_filesz, len) ||
-			    !memchr(s, '\0', ph[i].p_filesz))
+			    !range_ok(ph[i].p_offset, ph[i].p_filesz, len))
+				BAD("bad PT_INTERP");
+			s = (const char *)data + ph[i].p_offset; /* only once it is in range */
+			if (!memchr(s, '\0', ph[i].p_filesz))
 				BAD("bad PT_INTERP");
 			ret->interp = strdup(s);
 			if (!ret->interp) {
