@@ -350,17 +350,22 @@ static void reap(void)
 			if (s->pid != pid)
 				continue;
 			s->pid = 0;
-			if (!s->shell || init_debug)
-				init_msg("%s exited (%s %d)", s->name,
-					 WIFEXITED(status) ? "status" : "signal",
-					 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-			if (!s->restart)
-				break;
-			/* Exponential back-off, reset after a run of a minute. */
+			/* Exponential back-off, reset after a run of a minute; the shell comes
+			 * back at once. */
 			if (init_uptime() - s->started > BACKOFF_MAX)
 				s->backoff = BACKOFF_MIN;
-			s->next_start = init_uptime() + (s->shell ? 0.2 : s->backoff);
-			if (!s->shell && s->backoff < BACKOFF_MAX)
+			if (s->restart)
+				s->next_start = init_uptime() + (s->shell ? 0.2 : s->backoff);
+			if (!s->shell || init_debug) {
+				char again[64] = "";
+
+				if (s->restart && !s->shell)
+					snprintf(again, sizeof(again), "; restarting in %.0f s", s->backoff);
+				init_msg("%s exited (%s %d)%s", s->name,
+					 WIFEXITED(status) ? "status" : "signal",
+					 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), again);
+			}
+			if (s->restart && !s->shell && s->backoff < BACKOFF_MAX)
 				s->backoff = s->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : s->backoff * 2;
 		}
 	}

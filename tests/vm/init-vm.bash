@@ -37,7 +37,8 @@ need_vm() {
 		skip "lethe-init is not static (sanitizer build)"
 }
 
-# vm_start IMGDIR DISK CMDLINE [QEMU ARGS...]: boot in the background. The console goes
+# vm_start IMGDIR DISK CMDLINE [QEMU ARGS...]: boot in the background (no_timer_check
+# added: on a busy host TCG's timer can fail the kernel's IO-APIC check, a panic). The console goes
 # to $TMP/serial.log; vm_send types into it; QMP is at $TMP/qmp.{in,out}.
 vm_start() {
 	local img=$1 disk=$2 cmdline=$3
@@ -47,7 +48,7 @@ vm_start() {
 	: >"$TMP/serial.log"
 	qemu-system-x86_64 -accel tcg -m "${VM_MEM:-512}" -smp 1 -display none -no-reboot \
 		-no-shutdown -nodefaults -kernel "$img/vmlinuz" -initrd "$img/initramfs.img" \
-		-append "$cmdline" \
+		-append "$cmdline no_timer_check" \
 		-drive "file=$disk,if=virtio,format=raw,readonly=on" \
 		-chardev "pipe,id=con,path=$TMP/serial" -serial chardev:con \
 		-chardev "pipe,id=qmp,path=$TMP/qmp" -mon chardev=qmp,mode=control \
