@@ -180,6 +180,11 @@ void lethe_pkg_control_release(struct lethe_pkg_control *c);
 int lethe_deb_read_control(const char *path, const char *label,
 			   struct lethe_pkg_control *ret);
 
+/* Read member (e.g. "md5sums") of the control.tar of the .deb at path, at most max
+ * bytes, into a NUL-terminated buffer the caller frees. -ENOENT when there is none. */
+int lethe_deb_read_control_member(const char *path, const char *label, const char *member,
+				  size_t max, char **ret, size_t *ret_len);
+
 /* The License: values of a machine-readable debian/copyright (DEP-5: its first
  * paragraph has a Format: field), appended to licenses without duplicates. A file that
  * is not machine-readable adds nothing and is not an error. */

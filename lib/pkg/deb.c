@@ -240,6 +240,58 @@ int lethe_deb_read_control(const char *path, const char *label,
 	return 0;
 }
 
+struct member_ctx {
+	const char *name;  /* "md5sums" */
+	size_t max;
+	char *data;
+	size_t len;
+	bool found;
+};
+
+static int member_entry(struct archive *a, struct archive_entry *e, void *userdata)
+{
+	struct member_ctx *ctx = userdata;
+	const char *p = archive_entry_pathname(e);
+	int r;
+
+	if (!p)
+		return 0;
+	if (!strncmp(p, "./", 2))
+		p += 2;
+	if (strcmp(p, ctx->name) || archive_entry_filetype(e) != AE_IFREG)
+		return 0;
+	r = read_entry(a, e, ctx->max, &ctx->data, &ctx->len);
+	if (r < 0)
+		return r == -ENOMEM ? r : -EBADMSG;
+	ctx->found = true;
+	return 1;
+}
+
+int lethe_deb_read_control_member(const char *path, const char *label, const char *member,
+				  size_t max, char **ret, size_t *ret_len)
+{
+	struct member_ctx ctx = { member, max, NULL, 0, false };
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), r;
+
+	if (fd < 0)
+		return lethe_error(-errno, "cannot open '%s': %s", path, strerror(errno));
+	lethe_error_clear();
+	r = lethe_deb_walk(fd, label, LETHE_DEB_CONTROL, member_entry, &ctx);
+	close(fd);
+	if (r == -EBADMSG && !lethe_error_message())
+		r = lethe_error(r, "%s: control member '%s' is truncated or too large", label,
+				member);
+	if (r < 0) {
+		free(ctx.data);
+		return r;
+	}
+	if (!ctx.found)
+		return -ENOENT;
+	*ret = ctx.data;
+	*ret_len = ctx.len;
+	return 0;
+}
+
 struct license_ctx {
 	struct lethe_pkg *pkg;
 	char *want; /* ./usr/share/doc/NAME/copyright */

@@ -25,8 +25,8 @@ struct extract {
 	const struct lethe_rootfs_options *opts;
 	uint64_t *total;
 	struct lethe_strv *licenses;
+	struct lethe_strv *files;
 	char copyright[PATH_MAX_LEN]; /* usr/share/doc/NAME/copyright */
-	bool is_root;
 };
 
 static int refuse(const struct extract *x, const char *path, const char *fmt, ...)
@@ -246,7 +246,8 @@ static int extract_entry(struct archive *a, struct archive_entry *e, void *userd
 	if (!*rel) {
 		if (type != AE_IFDIR)
 			return refuse(x, raw, "the root is not a directory");
-		return 0; /* "./": the root, which the staging directory already is */
+		/* "./": the root, which the staging directory already is */
+		return x->files ? lethe_strv_push(x->files, "/.") : 0;
 	}
 	if ((r = check_size(x, e, rel)) < 0)
 		return r;
@@ -302,14 +303,20 @@ static int extract_entry(struct archive *a, struct archive_entry *e, void *userd
 		r = refuse(x, rel, "unknown entry type 0%o", (unsigned)type);
 	}
 	close(dfd);
+	if (r == 0 && x->files) {
+		char *abs = lethe_path_join("/", rel);
+
+		r = abs ? lethe_strv_push(x->files, abs) : -ENOMEM;
+		free(abs);
+	}
 	return r;
 }
 
-int lethe_rootfs_extract(int rootfd, int debfd, const char *name, const char *file,
-			 const struct lethe_rootfs_options *opts, uint64_t *total,
-			 struct lethe_strv *licenses)
+int rootfs_extract_listed(int rootfd, int debfd, const char *name, const char *file,
+			  const struct lethe_rootfs_options *opts, uint64_t *total,
+			  struct lethe_strv *licenses, struct lethe_strv *files)
 {
-	struct extract x = { rootfd, name, file, opts, total, licenses, { 0 }, false };
+	struct extract x = { rootfd, name, file, opts, total, licenses, files, { 0 } };
 	struct lethe_buf label = { 0 };
 	int r;
 
@@ -319,4 +326,11 @@ int lethe_rootfs_extract(int rootfd, int debfd, const char *name, const char *fi
 	r = lethe_deb_walk(debfd, label.data, LETHE_DEB_DATA, extract_entry, &x);
 	lethe_buf_release(&label);
 	return r;
+}
+
+int lethe_rootfs_extract(int rootfd, int debfd, const char *name, const char *file,
+			 const struct lethe_rootfs_options *opts, uint64_t *total,
+			 struct lethe_strv *licenses)
+{
+	return rootfs_extract_listed(rootfd, debfd, name, file, opts, total, licenses, NULL);
 }

@@ -310,7 +310,7 @@ static int open_empty_staging(const char *staging, int *ret)
 }
 
 static int extract_all(struct lethe_pkgset *set, int rootfd,
-		       const struct lethe_rootfs_options *opts)
+		       const struct lethe_rootfs_options *opts, struct lethe_strv *lists)
 {
 	uint64_t total = 0;
 
@@ -327,13 +327,98 @@ static int extract_all(struct lethe_pkgset *set, int rootfd,
 		if (fd < 0)
 			return lethe_error(-errno, "cannot open '%s': %s", p->path, strerror(errno));
 		lethe_strv_release(&p->licenses);
-		r = lethe_rootfs_extract(rootfd, fd, p->name, p->filename, opts, &total,
-					 &p->licenses);
+		r = rootfs_extract_listed(rootfd, fd, p->name, p->filename, opts, &total,
+					  &p->licenses, &lists[i]);
 		close(fd);
 		if (r < 0)
 			return r;
 	}
 	return 0;
+}
+
+static bool in_root(int rootfd, const char *abs)
+{
+	struct stat st;
+
+	while (*abs == '/')
+		abs++;
+	if (!*abs || !strcmp(abs, "."))
+		return true;
+	return lethe_path_is_safe_relative(abs) &&
+	       fstatat(rootfd, abs, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+/* dpkg's name for a package's info files: NAME:ARCH for Multi-Arch: same, else NAME. */
+static int info_name(const struct lethe_pkg *p, const char *ext, struct lethe_buf *b)
+{
+	const char *t = p->control.text;
+	bool same = t && (strstr(t, "\nMulti-Arch: same\n") || !strncmp(t, "Multi-Arch: same\n", 17));
+
+	b->len = 0;
+	if (same)
+		return lethe_buf_printf(b, "var/lib/dpkg/info/%s:%s.%s", p->name, p->arch, ext);
+	return lethe_buf_printf(b, "var/lib/dpkg/info/%s.%s", p->name, ext);
+}
+
+/* A line of md5sums worth keeping: 32 hex digits, two spaces, a file still there. */
+static bool md5_line_ok(int rootfd, const char *line, size_t l)
+{
+	char path[4096];
+
+	if (l < 35 || l - 34 >= sizeof(path) || strspn(line, "0123456789abcdef") != 32 ||
+	    line[32] != ' ' || line[33] != ' ')
+		return false;
+	memcpy(path, line + 34, l - 34);
+	path[l - 34] = '\0';
+	return in_root(rootfd, path);
+}
+
+/* var/lib/dpkg/info/PKG.list (every path the package brought that is still there) and
+ * PKG.md5sums (its own, filtered the same way): what `dpkg --audit` and scanners that
+ * map files to packages expect. */
+static int write_dpkg_info(const struct lethe_pkg *p, const struct lethe_strv *files,
+			   int rootfd, int64_t epoch)
+{
+	struct lethe_buf name = { 0 }, list = { 0 }, md5 = { 0 }, label = { 0 };
+	char *sums = NULL;
+	size_t len = 0;
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < files->n; i++)
+		if (in_root(rootfd, files->v[i]))
+			r = lethe_buf_printf(&list, "%s\n", files->v[i]);
+	if (r == 0 && (r = info_name(p, "list", &name)) == 0)
+		r = tree_write_file(rootfd, name.data, list.data ? list.data : "", list.len, 0644,
+				    0, 0, epoch);
+	if (r == 0 && (r = lethe_buf_printf(&label, "package '%s' ('%s')", p->name,
+					    p->filename)) == 0) {
+		r = lethe_deb_read_control_member(p->path, label.data, "md5sums", 16u << 20, &sums,
+						  &len);
+		if (r == -ENOENT) {
+			r = 0; /* a package without md5sums: dpkg accepts that */
+			goto out;
+		}
+	}
+	for (size_t pos = 0; r == 0 && pos < len;) {
+		const char *line = sums + pos, *nl = memchr(line, '\n', len - pos);
+		size_t l = nl ? (size_t)(nl - line) : len - pos;
+
+		if (md5_line_ok(rootfd, line, l))
+			r = lethe_buf_append(&md5, line, l + 1 <= len - pos ? l + 1 : l);
+		pos += l + 1;
+	}
+	if (r == 0 && md5.len && md5.data[md5.len - 1] != '\n')
+		r = lethe_buf_puts(&md5, "\n");
+	if (r == 0 && (r = info_name(p, "md5sums", &name)) == 0)
+		r = tree_write_file(rootfd, name.data, md5.data ? md5.data : "", md5.len, 0644, 0,
+				    0, epoch);
+out:
+	free(sums);
+	lethe_buf_release(&name);
+	lethe_buf_release(&list);
+	lethe_buf_release(&md5);
+	lethe_buf_release(&label);
+	return r;
 }
 
 static int apply_excludes(const struct lethe_spec *spec, int rootfd)
@@ -365,14 +450,25 @@ int lethe_rootfs_populate(const struct lethe_spec *spec, struct lethe_pkgset *se
 {
 	struct lethe_rootfs_options o = *opts;
 	struct lethe_buf status = { 0 };
+	struct lethe_strv *lists = calloc(set->n ? set->n : 1, sizeof(*lists));
 	int rootfd = -1, r;
 
+	if (!lists)
+		return -ENOMEM;
 	if (spec->allow_devices)
 		o.allow_devices = true;
 	if ((r = open_empty_staging(staging, &rootfd)) < 0)
-		return r;
-	if ((r = extract_all(set, rootfd, &o)) < 0 || (r = apply_excludes(spec, rootfd)) < 0)
+		goto out_lists;
+	if ((r = extract_all(set, rootfd, &o, lists)) < 0 || (r = apply_excludes(spec, rootfd)) < 0)
 		goto out;
+	/* info/format 1: Multi-Arch: same packages are NAME:ARCH.list (dpkg's multiarch db). */
+	if ((r = tree_write_file(rootfd, "var/lib/dpkg/info/format", "1\n", 2, 0644, 0, 0,
+				 o.epoch)) < 0)
+		goto out;
+	for (size_t i = 0; i < set->n; i++)
+		if (set->pkgs[i].role == LETHE_PKG_ROOT &&
+		    (r = write_dpkg_info(&set->pkgs[i], &lists[i], rootfd, o.epoch)) < 0)
+			goto out;
 	if ((r = lethe_rootfs_dpkg_status(set, &status)) < 0 ||
 	    (r = tree_write_file(rootfd, "var/lib/dpkg/status", status.data ? status.data : "",
 				 status.len, 0644, 0, 0, o.epoch)) < 0)
@@ -385,5 +481,9 @@ int lethe_rootfs_populate(const struct lethe_spec *spec, struct lethe_pkgset *se
 out:
 	lethe_buf_release(&status);
 	close(rootfd);
+out_lists:
+	for (size_t i = 0; i < set->n; i++)
+		lethe_strv_release(&lists[i]);
+	free(lists);
 	return r;
 }

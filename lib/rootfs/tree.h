@@ -28,4 +28,12 @@ int tree_symlink(int rootfd, const char *rel, const char *target, int64_t epoch)
 /* Set every mtime in the tree to min(mtime, epoch), without following links. */
 int tree_clamp_times(int rootfd, int64_t epoch);
 
+/* lethe_rootfs_extract() that also appends every entry's absolute path ("/.", "/usr",
+ * "/usr/bin/x", in archive order) to files when it is not NULL: dpkg's .list file. */
+struct lethe_rootfs_options;
+struct lethe_strv;
+int rootfs_extract_listed(int rootfd, int debfd, const char *name, const char *file,
+			  const struct lethe_rootfs_options *opts, uint64_t *total,
+			  struct lethe_strv *licenses, struct lethe_strv *files);
+
 #endif

@@ -117,13 +117,19 @@ static void write_deb(const char *path, const char *name, const struct lethe_buf
 {
 	struct lethe_buf control = { 0 }, ctl = { 0 }, deb = { 0 };
 	struct archive *a = archive_write_new();
-	struct ent ce[2] = { { "./", 'd', NULL, 0 }, { "./control", 'f', NULL, 0 } };
+	struct ent ce[3] = { { "./", 'd', NULL, 0 }, { "./control", 'f', NULL, 0 },
+			     { "./md5sums", 'f',
+			       "0123456789abcdef0123456789abcdef  usr/bin/tool\n"
+			       "0123456789abcdef0123456789abcdef  usr/share/man/man1/tool.1\n"
+			       "not a line\n"
+			       "0123456789abcdef0123456789abcdef  ../../etc/passwd\n"
+			       "fedcba9876543210fedcba9876543210  etc/tool.conf\n", 0 } };
 
 	lethe_buf_printf(&control, "Package: %s\nVersion: 1.0-1\nArchitecture: amd64\n"
 			 "Maintainer: Test <t@example.org>\nInstalled-Size: 4\n"
 			 "Description: a test package\n more text\n", name);
 	ce[1].data = control.data;
-	make_tar(&ctl, ce, 2, ARCHIVE_FILTER_GZIP);
+	make_tar(&ctl, ce, 3, ARCHIVE_FILTER_GZIP);
 	assert_int_equal(archive_write_set_format_ar_svr4(a), ARCHIVE_OK);
 	assert_int_equal(archive_write_set_bytes_in_last_block(a, 1), ARCHIVE_OK);
 	assert_int_equal(archive_write_open(a, &deb, NULL, buf_write, NULL), ARCHIVE_OK);
@@ -543,6 +549,15 @@ static void test_populate(void **state)
 	(void)READ("var/lib/dpkg/status");
 	assert_true(!strncmp(data, "Package: pkg\nStatus: install ok installed\nVersion: 1.0-1\n",
 			     56));
+	free(data);
+	/* dpkg's database: the files still there, their md5sums, the multiarch format. */
+	assert_string_equal(READ("var/lib/dpkg/info/pkg.list"),
+			    "/usr/bin/tool\n/usr/share/doc/pkg/copyright\n");
+	free(data);
+	assert_string_equal(READ("var/lib/dpkg/info/pkg.md5sums"),
+			    "0123456789abcdef0123456789abcdef  usr/bin/tool\n");
+	free(data);
+	assert_string_equal(READ("var/lib/dpkg/info/format"), "1\n");
 	free(data);
 	assert_string_equal(READ("etc/motd"), "welcome\n");
 	free(data);
