@@ -55,6 +55,12 @@ best veritysetup format data tree --salt "$salt" --uuid "$uuid"
 v_wall=$wall v_cpu=$cpu v_root=$root
 best "$lethe" verity format data tree --salt "$salt" --uuid "$uuid" --threads 1
 t1_wall=$wall t1_cpu=$cpu t1_user=$user t1_root=$root
+# Verification too (what `lethe verify` of a medium does), of the last tree written.
+cp tree tree.keep
+best "$lethe" verity verify data tree.keep "$t1_root"
+lv_wall=$wall lv_cpu=$cpu
+best veritysetup verify data tree.keep "$t1_root"
+vv_wall=$wall vv_cpu=$cpu
 ossl=$(openssl speed -evp sha256 -bytes 4096 -seconds 3 2>/dev/null |
 	awk '/^sha256/ {sub(/k$/, "", $2); printf "%.0f", $2 / 1000}')
 
@@ -69,11 +75,16 @@ printf '%-34s %8s %8s %10s\n' "lethe ($cores threads)" "$l_wall" "$l_cpu" "$(mbs
 printf '%-34s %8s %8s %10s\n' "veritysetup $(veritysetup --version | cut -d' ' -f2)" \
 	"$v_wall" "$v_cpu" "$(mbs "$v_wall")"
 printf '%-34s %8s %8s %10s\n' "lethe --threads 1" "$t1_wall" "$t1_cpu" "$(mbs "$t1_wall")"
+printf '%-34s %8s %8s %10s\n' "lethe verity verify ($cores threads)" "$lv_wall" "$lv_cpu" \
+	"$(mbs "$lv_wall")"
+printf '%-34s %8s %8s %10s\n' "veritysetup verify" "$vv_wall" "$vv_cpu" "$(mbs "$vv_wall")"
 printf '%-34s %8s %8s %10s\n' "openssl speed -evp sha256 (4 KiB)" "-" "-" "$ossl"
 echo "root hash (all three): $l_root"
 awk -v lw="$l_wall" -v vw="$v_wall" -v tw="$t1_wall" -v tc="$t1_cpu" -v tu="$t1_user" -v o="$ossl" \
+	-v lvw="$lv_wall" -v vvw="$vv_wall" \
 	-v b="$bytes" -v n="$cores" 'BEGIN {
 	printf "ratio veritysetup/lethe (wall, %d threads): %.2fx (goal >= 2.5x on 2 cores)\n", n, vw / lw
+	printf "ratio veritysetup/lethe verify (wall): %.2fx\n", vvw / lvw
 	printf "lethe --threads 1 / openssl speed: %.2f by wall time, %.2f by CPU time (goal >= 0.90),\n",
 		b / tw / 1e6 / o, b / tc / 1e6 / o
 	printf "  %.2f by user time alone (the hashing; the rest is the kernel copying from the page cache)\n",
