@@ -48,7 +48,6 @@ struct service {
 
 static struct service services[MAX_SERVICES];
 static size_t n_services;
-static pid_t audit_pid;
 
 static void harden_sysctls(void)
 {
@@ -72,6 +71,9 @@ static void harden_sysctls(void)
 
 static void mount_extra(void)
 {
+	/* securityfs shows the LSMs' state (lockdown, Yama) to the audit. */
+	(void)mount("securityfs", "/sys/kernel/security", "securityfs",
+		    MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 	(void)mkdir("/dev/pts", 0755);
 	(void)mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "mode=0620,ptmxmode=0666");
 	(void)mkdir("/dev/shm", 01777);
@@ -335,15 +337,6 @@ static void reap(void)
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if (pid == audit_pid) {
-			int rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-
-			audit_pid = 0;
-			init_msg("audit: %s (report in /run/lethe/audit.json)",
-				 rc == 0 ? "every check passed" : rc == 1 ? "some checks failed" :
-				 "could not run");
-			continue;
-		}
 		for (size_t i = 0; i < n_services; i++) {
 			struct service *s = &services[i];
 
@@ -371,12 +364,20 @@ static void reap(void)
 	}
 }
 
-static void start_audit(void)
+/* The audit's verdict, once, before the system says it is ready: so that
+ * /run/lethe/audit.json is complete when anyone looks, and a user's first command does
+ * not race the audit for the CPU. At most AUDIT_TIMEOUT seconds. */
+#define AUDIT_TIMEOUT 120.0
+static void run_audit(void)
 {
+	double deadline = init_uptime() + AUDIT_TIMEOUT;
+	int status, rc = -1;
+	pid_t pid;
+
 	if (access(LETHE_TOOL, X_OK) < 0)
 		return;
-	audit_pid = fork();
-	if (audit_pid == 0) {
+	pid = fork();
+	if (pid == 0) {
 		sigset_t all;
 		int fd = open("/run/lethe/audit.json", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 
@@ -387,8 +388,27 @@ static void start_audit(void)
 		execv(LETHE_TOOL, (char *const[]){ LETHE_TOOL, "audit", "--json", NULL });
 		_exit(127);
 	}
-	if (audit_pid < 0)
-		audit_pid = 0;
+	if (pid < 0)
+		return;
+	for (;;) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+
+		if (r == pid) {
+			rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+			break;
+		}
+		if (r < 0 && errno != EINTR)
+			break;
+		if (init_uptime() > deadline) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			break;
+		}
+		nanosleep(&(struct timespec){ 0, 20 * 1000 * 1000 }, NULL);
+	}
+	init_msg("audit: %s (report in /run/lethe/audit.json)",
+		 rc == 0 ? "every check passed" : rc == 1 ? "some checks failed" :
+		 "could not run");
 }
 
 /* Stop services (SIGTERM, up to STOP_TIMEOUT, then SIGKILL), then every process. */
@@ -551,8 +571,8 @@ void init_stage2(void)
 	add_services(spec);
 	for (size_t i = 0; i < n_services; i++)
 		start_service(&services[i]);
+	run_audit();
 	init_msg("stage 2 ready (uptime %.2f s)", init_uptime());
-	start_audit();
 	if (sfd < 0)
 		init_halt("cannot watch signals: %s", strerror(errno));
 	supervise(sfd);
