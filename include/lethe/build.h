@@ -1,7 +1,8 @@
 /* `lethe build`: from a spec to a signed, reproducible release directory. The stages,
- * in order: resolve (or read the lock), fetch, extract (the root tree), tools (spec and
- * Lethe's own programs into the root), elf (closure check), kernel (extract the kernel
- * package aside), manifest, image (rootfs.erofs), verity, then the boot stages
+ * in order: resolve (or read the lock), fetch, kernel (unpack the kernel package aside,
+ * in a thread), extract (the root tree), tools (spec and Lethe's own programs into the
+ * root), elf (closure check), manifest, image (rootfs.erofs), verity, kernel-wait, then
+ * the boot stages
  * (vmlinuz, initramfs.img, cmdline, disk.img: a table the boot modules fill, see
  * lethe_build_boot_stages), sbom, lock, sums, sign. docs/build.md tells the outputs and
  * the reproducibility rules.
@@ -23,6 +24,7 @@
 
 struct lethe_sign_seckey;
 struct lethe_build_ctx;
+struct build_kernel_job;
 
 /* A stage: 0 or a negative errno (with lethe_error() detail). */
 typedef int (*lethe_build_stage_fn)(struct lethe_build_ctx *ctx);
@@ -76,6 +78,7 @@ struct lethe_build_ctx {
 	struct lethe_manifest_stats manifest;
 	const struct lethe_sign_seckey *key;
 	char detail[256];        /* a stage may describe its result here for the log */
+	struct build_kernel_job *kernel_job; /* private to lib/build */
 };
 
 /* The default boot stages (from lib/boot and lib/disk): "boot" writes vmlinuz,

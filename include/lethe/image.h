@@ -8,11 +8,20 @@
 #include <lethe/util.h>
 
 #define LETHE_IMAGE_DEFAULT_COMPRESSION "lz4hc"
+/* Physical cluster size of compressed files (mkfs.erofs -C): 64 KiB compresses about 10%
+ * better than the 4 KiB default (a minimal root: 13.5 MB instead of 15.0 MB), and a
+ * system that runs from RAM does not mind decompressing up to 64 KiB for a 4 KiB read.
+ * Linux reads such "big pclusters" since 5.13. */
+#define LETHE_IMAGE_DEFAULT_PCLUSTER 65536u
+#define LETHE_IMAGE_MAX_PCLUSTER (1u << 20)
 
 struct lethe_image_options {
 	/* mkfs.erofs -z value ("lz4hc", "lz4", "lz4hc,12", "none" for no compression);
 	 * NULL: LETHE_IMAGE_DEFAULT_COMPRESSION. */
 	const char *compression;
+	/* mkfs.erofs -C: a multiple of 4096 up to LETHE_IMAGE_MAX_PCLUSTER; 0:
+	 * LETHE_IMAGE_DEFAULT_PCLUSTER. Ignored without compression. */
+	uint32_t pcluster;
 	/* Every inode's time and the superblock's build time (SOURCE_DATE_EPOCH). */
 	int64_t epoch;
 	/* The file system UUID, as 36 characters; derive it from content with

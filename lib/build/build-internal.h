@@ -5,7 +5,9 @@
 #include <lethe/build.h>
 
 int build_stage_tools(struct lethe_build_ctx *ctx);   /* tools.c */
-int build_stage_kernel(struct lethe_build_ctx *ctx);  /* kernel.c */
+int build_stage_kernel(struct lethe_build_ctx *ctx);  /* kernel.c: starts a thread */
+int build_stage_kernel_wait(struct lethe_build_ctx *ctx); /* joins it */
+void build_kernel_release(struct lethe_build_ctx *ctx); /* joins, frees */
 int build_stage_sbom(struct lethe_build_ctx *ctx);    /* outputs.c */
 int build_stage_sums(struct lethe_build_ctx *ctx);
 int build_stage_sign(struct lethe_build_ctx *ctx);

@@ -311,12 +311,13 @@ static int run_stage(struct lethe_build_ctx *ctx, struct lethe_build_result *res
 			lethe_error(r, "stage '%s' failed: %s", s->name, strerror(-r));
 		return r;
 	}
-	lethe_log(LETHE_LOG_INFO, "%-9s %6.2f s  %s", s->name, dt, ctx->detail);
+	lethe_log(LETHE_LOG_INFO, "%-11s %6.2f s  %s", s->name, dt, ctx->detail);
 	return 0;
 }
 
 static void ctx_release(struct lethe_build_ctx *ctx)
 {
+	build_kernel_release(ctx); /* before its directory goes */
 	if (ctx->out)
 		lethe_rm_rf(ctx->out);
 	if (ctx->work)
@@ -372,11 +373,11 @@ static int prepare(struct lethe_build_ctx *ctx, struct lethe_build_result *res,
 int lethe_build(const struct lethe_build_options *opts, struct lethe_build_result *ret)
 {
 	static const struct lethe_build_stage before[] = {
-		{ "resolve", stage_resolve },   { "fetch", stage_fetch },
-		{ "extract", stage_extract },   { "tools", build_stage_tools },
-		{ "elf", stage_elf },           { "kernel", build_stage_kernel },
-		{ "manifest", build_stage_manifest },
-		{ "image", build_stage_image }, { "verity", build_stage_verity },
+		{ "resolve", stage_resolve },     { "fetch", stage_fetch },
+		{ "kernel", build_stage_kernel }, { "extract", stage_extract },
+		{ "tools", build_stage_tools },   { "elf", stage_elf },
+		{ "manifest", build_stage_manifest }, { "image", build_stage_image },
+		{ "verity", build_stage_verity }, { "kernel-wait", build_stage_kernel_wait },
 	};
 	static const struct lethe_build_stage after[] = {
 		{ "sbom", build_stage_sbom }, { "lock", stage_lock },

@@ -112,7 +112,8 @@ int lethe_image_erofs(const char *root, const char *output,
 	const char *compression = opts->compression ? opts->compression
 						    : LETHE_IMAGE_DEFAULT_COMPRESSION;
 	const char *mkfs = opts->mkfs ? opts->mkfs : getenv("LETHE_MKFS_EROFS");
-	char zopt[40], topt[32], uopt[40], *tmp = NULL;
+	uint32_t pcluster = opts->pcluster ? opts->pcluster : LETHE_IMAGE_DEFAULT_PCLUSTER;
+	char zopt[40], copt[24], topt[32], uopt[40], *tmp = NULL;
 	struct lethe_buf out = { 0 };
 	struct stat st;
 	int fd, r, argc = 0;
@@ -123,6 +124,9 @@ int lethe_image_erofs(const char *root, const char *output,
 	if (!compression_is_valid(compression))
 		return lethe_error(-EINVAL, "compression '%s' is not a mkfs.erofs -z value",
 				   compression);
+	if (pcluster % 4096 || pcluster > LETHE_IMAGE_MAX_PCLUSTER)
+		return lethe_error(-EINVAL, "physical cluster size %u is not a multiple of 4096 "
+				   "up to %u", pcluster, LETHE_IMAGE_MAX_PCLUSTER);
 	if (!opts->uuid || !uuid_is_valid(opts->uuid))
 		return lethe_error(-EINVAL, "file system UUID '%s' is not a lowercase UUID",
 				   opts->uuid ? opts->uuid : "(none)");
@@ -145,12 +149,15 @@ int lethe_image_erofs(const char *root, const char *output,
 	close(fd);
 
 	snprintf(zopt, sizeof(zopt), "-z%s", compression);
+	snprintf(copt, sizeof(copt), "-C%u", pcluster);
 	snprintf(topt, sizeof(topt), "-T%" PRId64, opts->epoch);
 	snprintf(uopt, sizeof(uopt), "-U%s", opts->uuid);
 	argv[argc++] = (char *)mkfs;
 	argv[argc++] = (char *)"--quiet";
-	if (strcmp(compression, "none"))
+	if (strcmp(compression, "none")) {
 		argv[argc++] = zopt;
+		argv[argc++] = copt;
+	}
 	argv[argc++] = topt;
 	argv[argc++] = uopt;
 	argv[argc++] = (char *)"-x-1"; /* no extended attributes */

@@ -153,6 +153,9 @@ static void test_failures_leave_nothing(void **state)
 	o.uuid = "not-a-uuid";
 	assert_int_equal(lethe_image_erofs(t, img, &o), -EINVAL);
 	o.uuid = UUID;
+	o.pcluster = 1000;
+	assert_int_equal(lethe_image_erofs(t, img, &o), -EINVAL);
+	o.pcluster = 0;
 	o.mkfs = "/nonexistent/mkfs.erofs";
 	assert_int_equal(lethe_image_erofs(t, img, &o), -ENOENT);
 	assert_non_null(strstr(lethe_error_message(), "/nonexistent/mkfs.erofs"));
