@@ -1,5 +1,6 @@
 /* Unit tests of lib/pkg: lethe.lock (strict parser with a table of malformed lines,
  * writer, round trip), control paragraphs, DEP-5 licences, names and file names. */
+#include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -314,6 +315,73 @@ static void test_insecure_source_refused(void **state)
 	lethe_rm_rf("/tmp/lethe-test-pkg-cache");
 }
 
+/* The private apt root: the spec's sources copied in, an empty dpkg status, and an
+ * APT_CONFIG that points apt at it; a failing apt is reported with its last line. */
+static void test_private_root(void **state)
+{
+	char dir[] = "/tmp/lethe-test-pkg.XXXXXX";
+	struct lethe_spec spec = { 0 };
+	struct lethe_pkg_options o = { .apt_get = "/bin/false" };
+	struct lethe_pkgset *set = NULL;
+	char *src, *cache, *p, *data;
+	size_t len;
+	struct lethe_buf glob = { 0 };
+
+	assert_non_null(mkdtemp(dir));
+	src = lethe_path_join(dir, "extra.sources");
+	cache = lethe_path_join(dir, "cache");
+	o.cache_dir = cache;
+	const char *sources = "Types: deb\nURIs: http://192.0.2.1/debian\nSuites: bookworm\n"
+			      "Components: main\n";
+
+	assert_int_equal(lethe_file_write_atomic(src, sources, strlen(sources), 0644), 0);
+	spec.dir = dir;
+	spec.path = "t.yaml";
+	lethe_strv_push(&spec.sources, "extra.sources");
+	lethe_strv_push(&spec.sources, "deb http://192.0.2.1/debian bookworm contrib");
+	lethe_strv_push(&spec.packages, "busybox");
+	assert_int_equal(lethe_pkg_resolve(&spec, &o, &set), -EIO);
+	assert_non_null(strstr(lethe_error_message(), "apt: /bin/false update failed"));
+	assert_null(set);
+
+	/* One private root below cache/apt/, whatever its key. */
+	{
+		char *apt = lethe_path_join(cache, "apt");
+		DIR *d = opendir(apt);
+		struct dirent *e;
+
+		assert_non_null(d);
+		while ((e = readdir(d)) && e->d_name[0] == '.')
+			;
+		assert_non_null(e);
+		assert_int_equal(strlen(e->d_name), 16);
+		lethe_buf_printf(&glob, "%s/%s", apt, e->d_name);
+		closedir(d);
+		free(apt);
+	}
+#define READ(rel) (p = lethe_path_join(glob.data, rel), \
+		   assert_int_equal(lethe_file_read(p, 1 << 20, &data, &len), 0), free(p), data)
+	assert_string_equal(READ("etc/apt/sources.list"),
+			    "deb http://192.0.2.1/debian bookworm contrib\n");
+	free(data);
+	assert_non_null(strstr(READ("etc/apt/sources.list.d/000-lethe.sources"), "Suites: bookworm"));
+	free(data);
+	assert_string_equal(READ("var/lib/dpkg/status"), "");
+	free(data);
+	(void)READ("apt.conf");
+	assert_non_null(strstr(data, "Dir::State::Status \""));
+	assert_non_null(strstr(data, "APT::Architecture \"amd64\";"));
+	assert_non_null(strstr(data, "Acquire::AllowInsecureRepositories \"false\";"));
+	free(data);
+#undef READ
+	lethe_strv_release(&spec.sources);
+	lethe_strv_release(&spec.packages);
+	lethe_buf_release(&glob);
+	assert_int_equal(lethe_rm_rf(dir), 0);
+	free(src);
+	free(cache);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -329,6 +397,7 @@ int main(void)
 		cmocka_unit_test(test_copyright),
 		cmocka_unit_test(test_cache_dir),
 		cmocka_unit_test(test_insecure_source_refused),
+		cmocka_unit_test(test_private_root),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
