@@ -12,7 +12,8 @@
 
 static void help(void)
 {
-	puts("usage: lethe lock SPEC [-o FILE] [--refresh] [--cache DIR] [--json] [--quiet]\n\n"
+	puts("usage: lethe lock SPEC [-o FILE] [--refresh|--offline] [--cache DIR] [--json]\n"
+	     "                  [--quiet]\n\n"
 	     "Resolve the packages of SPEC (and its kernel package) to their dependency\n"
 	     "closure with apt, under private state: the host's package state is never\n"
 	     "touched and apt checks the repository's signatures. The .debs are downloaded\n"
@@ -22,6 +23,8 @@ static void help(void)
 	     "  -o, --output FILE   the lock to write (default: lethe.lock beside SPEC)\n"
 	     "      --refresh       update apt's lists even if the cached ones are fresh\n"
 	     "                      (otherwise they are refreshed once a day)\n"
+	     "      --offline       never update apt's lists if there are some (a lock from\n"
+	     "                      the cache alone; fails when a .deb is not cached)\n"
 	     "      --cache DIR     the cache (default: $XDG_CACHE_HOME/lethe, else\n"
 	     "                      ~/.cache/lethe)\n"
 	     "      --json          print the locked set as JSON on stdout\n"
@@ -65,6 +68,7 @@ int cmd_lock(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "refresh", no_argument, NULL, 'R' },
+		{ "offline", no_argument, NULL, 'O' },
 		{ "cache", required_argument, NULL, 'C' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -88,6 +92,9 @@ int cmd_lock(int argc, char **argv)
 		case 'R':
 			opts.refresh = true;
 			break;
+		case 'O':
+			opts.max_list_age = -1;
+			break;
 		case 'C':
 			opts.cache_dir = optarg;
 			break;
@@ -104,6 +111,8 @@ int cmd_lock(int argc, char **argv)
 			return cli_usage_error("lock", "unknown option");
 		}
 	}
+	if (opts.refresh && opts.max_list_age < 0)
+		return cli_usage_error("lock", "--refresh and --offline exclude each other");
 	if (optind != argc - 1)
 		return cli_usage_error("lock", "expected one SPEC");
 	r = lethe_spec_load(argv[optind], &spec);
