@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -335,11 +336,16 @@ static int run_level(struct level_job *job, unsigned max_threads, const char *in
 
 static unsigned default_threads(unsigned threads)
 {
+	cpu_set_t set;
 	long n;
 
 	if (threads)
 		return threads > LETHE_VERITY_MAX_THREADS ? LETHE_VERITY_MAX_THREADS : threads;
-	n = sysconf(_SC_NPROCESSORS_ONLN);
+	/* The CPUs this process may run on (taskset, cpusets), else every online one. */
+	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+		n = CPU_COUNT(&set);
+	else
+		n = sysconf(_SC_NPROCESSORS_ONLN);
 	if (n < 1)
 		return 1;
 	return n > LETHE_VERITY_MAX_THREADS ? LETHE_VERITY_MAX_THREADS : (unsigned)n;
