@@ -16,19 +16,22 @@
 #define LETHE_ROOTFS_MAX_ENTRY (2ull << 30)  /* one file: 2 GiB */
 #define LETHE_ROOTFS_MAX_TOTAL (16ull << 30) /* all packages together: 16 GiB */
 #define LETHE_ROOTFS_MAX_DEPTH 64            /* path components */
+#define LETHE_ROOTFS_MAX_ENTRIES (1u << 20)  /* entries of one package */
 
 struct lethe_rootfs_options {
 	int64_t epoch;            /* every mtime is clamped to it (SOURCE_DATE_EPOCH) */
 	uint64_t max_entry_size;  /* 0: LETHE_ROOTFS_MAX_ENTRY */
 	uint64_t max_total_size;  /* 0: LETHE_ROOTFS_MAX_TOTAL */
 	bool allow_devices;       /* device nodes and fifos from packages (spec) */
+	uint64_t max_entries;     /* entries of one package; 0: LETHE_ROOTFS_MAX_ENTRIES */
 };
 
 /* Extract the data.tar of the .deb open at debfd into the directory rootfd. name and
  * file label messages. Every refusal is -EBADMSG with the message
  * "package 'NAME' ('FILE'): entry 'PATH': REASON": '..' components, symbolic links
  * whose target leaves the root, hard links to entries that are absent or not regular
- * files, device nodes and fifos (unless allowed), sizes over the caps, paths that pass
+ * files, device nodes and fifos (unless allowed), sizes or entry counts over the caps
+ * (an inode bomb is refused like a size bomb), paths that pass
  * through a symbolic link or a non-directory, a corrupt or truncated archive. Owners
  * (numeric, as root only) and modes come from the archive, mtimes are clamped to
  * opts->epoch. *total counts the bytes written so far (for the total cap). When

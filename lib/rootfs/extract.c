@@ -26,6 +26,7 @@ struct extract {
 	uint64_t *total;
 	struct lethe_strv *licenses;
 	struct lethe_strv *files;
+	uint64_t entries;
 	char copyright[PATH_MAX_LEN]; /* usr/share/doc/NAME/copyright */
 };
 
@@ -216,6 +217,11 @@ static int check_size(struct extract *x, struct archive_entry *e, const char *re
 	uint64_t tmax = x->opts->max_total_size ? x->opts->max_total_size : LETHE_ROOTFS_MAX_TOTAL;
 	la_int64_t size = archive_entry_size(e);
 
+	uint64_t emax = x->opts->max_entries ? x->opts->max_entries : LETHE_ROOTFS_MAX_ENTRIES;
+
+	if (++x->entries > emax)
+		return refuse(x, rel, "more than %llu entries in one package",
+			      (unsigned long long)emax);
 	if (!archive_entry_size_is_set(e) && archive_entry_filetype(e) == AE_IFREG)
 		return refuse(x, rel, "no size");
 	if (size < 0 || (uint64_t)size > max)
@@ -316,7 +322,7 @@ int rootfs_extract_listed(int rootfd, int debfd, const char *name, const char *f
 			  const struct lethe_rootfs_options *opts, uint64_t *total,
 			  struct lethe_strv *licenses, struct lethe_strv *files)
 {
-	struct extract x = { rootfd, name, file, opts, total, licenses, files, { 0 } };
+	struct extract x = { rootfd, name, file, opts, total, licenses, files, 0, { 0 } };
 	struct lethe_buf label = { 0 };
 	int r;
 

@@ -257,7 +257,7 @@ struct hostile {
 	struct ent e[4];
 	size_t n;
 	const char *message; /* after "package 'pkg' ('pkg_1.0-1_amd64.deb'): " */
-	uint64_t max_entry, max_total;
+	uint64_t max_entry, max_total, max_entries;
 };
 
 static void test_hostile_packages(void **state)
@@ -265,45 +265,47 @@ static void test_hostile_packages(void **state)
 	char outside[128];
 	const struct hostile cases[] = {
 		{ "traversal", { { "./../escape", 'f', "x", 0 } }, 1,
-		  "entry './../escape': path with '..', an empty component or a control character" , 0, 0 },
+		  "entry './../escape': path with '..', an empty component or a control character", 0, 0, 0 },
 		{ "traversal inside", { { "./usr/../../escape", 'f', "x", 0 } }, 1,
-		  "entry './usr/../../escape': path with '..'" , 0, 0 },
+		  "entry './usr/../../escape': path with '..'", 0, 0, 0 },
 		{ "absolute", { { "/etc/passwd", 'f', "x", 0 } }, 1,
-		  "entry '/etc/passwd': absolute path" , 0, 0 },
+		  "entry '/etc/passwd': absolute path", 0, 0, 0 },
 		{ "control character", { { "./a\nb", 'f', "x", 0 } }, 1,
-		  "entry './a b': path with '..', an empty component or a control character" , 0, 0 },
+		  "entry './a b': path with '..', an empty component or a control character", 0, 0, 0 },
 		{ "symlink escape", { { "./usr/evil", 'l', "../../outside", 0 } }, 1,
-		  "entry 'usr/evil': symbolic link to '../../outside' leads outside the root" , 0, 0 },
+		  "entry 'usr/evil': symbolic link to '../../outside' leads outside the root", 0, 0, 0 },
 		{ "absolute symlink escape", { { "./evil", 'l', "/../../etc", 0 } }, 1,
-		  "entry 'evil': symbolic link to '/../../etc' leads outside the root" , 0, 0 },
+		  "entry 'evil': symbolic link to '/../../etc' leads outside the root", 0, 0, 0 },
 		{ "hard link escape", { { "./x", 'h', "../outside", 0 } }, 1,
-		  "entry 'x': hard link to '../outside' outside the root" , 0, 0 },
+		  "entry 'x': hard link to '../outside' outside the root", 0, 0, 0 },
 		{ "hard link to nothing", { { "./x", 'h', "./nothere", 0 } }, 1,
-		  "entry 'x': hard link to './nothere', which is not a regular file extracted before it" , 0, 0 },
+		  "entry 'x': hard link to './nothere', which is not a regular file extracted before it", 0, 0, 0 },
 		{ "hard link to a directory", { { "./d/", 'd', NULL, 0 }, { "./x", 'h', "./d", 0 } }, 2,
-		  "entry 'x': hard link to './d', which is not a regular file" , 0, 0 },
+		  "entry 'x': hard link to './d', which is not a regular file", 0, 0, 0 },
 		{ "hard link to a symlink", { { "./s", 'l', "/etc/shadow", 0 }, { "./x", 'h', "./s", 0 } }, 2,
-		  "entry 'x': hard link to './s', which is not a regular file" , 0, 0 },
+		  "entry 'x': hard link to './s', which is not a regular file", 0, 0, 0 },
 		{ "write through a planted symlink",
 		  { { "./lnk", 'l', outside, 0 }, { "./lnk/pwned", 'f', "owned", 0 } }, 2,
-		  "entry 'lnk/pwned': path goes through a symbolic link or a non-directory" , 0, 0 },
+		  "entry 'lnk/pwned': path goes through a symbolic link or a non-directory", 0, 0, 0 },
 		{ "write through a relative planted symlink",
 		  { { "./usr/", 'd', NULL, 0 }, { "./lib", 'l', "usr", 0 }, { "./lib/x", 'f', "x", 0 } }, 3,
-		  "entry 'lib/x': path goes through a symbolic link or a non-directory" , 0, 0 },
+		  "entry 'lib/x': path goes through a symbolic link or a non-directory", 0, 0, 0 },
 		{ "directory over a symlink",
 		  { { "./lnk", 'l', outside, 0 }, { "./lnk/", 'd', NULL, 0 } }, 2,
-		  "entry 'lnk': a directory where another package put a non-directory" , 0, 0 },
+		  "entry 'lnk': a directory where another package put a non-directory", 0, 0, 0 },
 		{ "file over a directory",
 		  { { "./d/", 'd', NULL, 0 }, { "./d", 'f', "x", 0 } }, 2,
-		  "entry 'd': would replace a directory" , 0, 0 },
+		  "entry 'd': would replace a directory", 0, 0, 0 },
 		{ "device node", { { "./dev/mem", 'c', NULL, 0 } }, 1,
-		  "entry 'dev/mem': device node (the spec does not allow devices)" , 0, 0 },
+		  "entry 'dev/mem': device node (the spec does not allow devices)", 0, 0, 0 },
 		{ "fifo", { { "./run/fifo", 'p', NULL, 0 } }, 1,
-		  "entry 'run/fifo': fifo (the spec does not allow devices)" , 0, 0 },
+		  "entry 'run/fifo': fifo (the spec does not allow devices)", 0, 0, 0 },
 		{ "absurd size", { { "./big", 'f', "0123456789abcdef0123", 0 } }, 1,
-		  "entry 'big': size 20 exceeds the limit of 16 bytes", 16, 0 },
+		  "entry 'big': size 20 exceeds the limit of 16 bytes", 16, 0, 0 },
 		{ "absurd total", { { "./a", 'f', "0123456789", 0 }, { "./b", 'f', "0123456789", 0 } }, 2,
-		  "entry 'b': the packages exceed the total limit of 15 bytes", 0, 15 },
+		  "entry 'b': the packages exceed the total limit of 15 bytes", 0, 15, 0 },
+		{ "inode bomb", { { "./a", 'f', "", 0 }, { "./b", 'f', "", 0 }, { "./c", 'f', "", 0 } }, 3,
+		  "entry 'c': more than 2 entries in one package", 0, 0, 2 },
 	};
 	struct lethe_rootfs_options o = { .epoch = EPOCH };
 	char *deb = tpath("hostile.deb"), *root = tpath("root"), *out = tpath("outside");
@@ -317,6 +319,7 @@ static void test_hostile_packages(void **state)
 		make_deb(deb, "pkg", cases[i].e, cases[i].n, ARCHIVE_FILTER_XZ, "data.tar.xz");
 		o.max_entry_size = cases[i].max_entry;
 		o.max_total_size = cases[i].max_total;
+		o.max_entries = cases[i].max_entries;
 		lethe_error_clear();
 		r = extract(deb, root, &o);
 		snprintf(expect, sizeof(expect), "package 'pkg' ('pkg_1.0-1_amd64.deb'): %s",
