@@ -75,6 +75,11 @@ u=${u:0:8}-${u:8:4}-${u:12:4}-${u:16:4}-${u:20:12}
 "$LETHE" verity dump a.hash | grep -q "^UUID:[[:space:]]*$u\$" ||
 	fail "UUID is not the documented derivation $u: $("$LETHE" verity dump a.hash | grep UUID)"
 
+# --json carries the same root hash and geometry.
+"$LETHE" verity format data j.hash --json >j.out
+grep -q "\"root_hash\": \"$(cat a.root)\"" j.out || fail "format --json: no or another root hash"
+grep -q '"data_blocks": 64,' j.out || fail "format --json: data_blocks"
+
 # A size that is not a multiple of the block size: veritysetup drops the partial last
 # block silently; lethe refuses unless --data-blocks says which blocks to protect.
 mkdata data 10000
