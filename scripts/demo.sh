@@ -35,7 +35,7 @@ if command -v systemd-dissect >/dev/null && [ "$(id -u)" -eq 0 ]; then
 	run systemd-dissect --root-hash="$rh" "$out/disk.img" | tail -n 3
 fi
 
-if grep -q '^\./bin/sh ' "$out/manifest.mtree" && command -v qemu-system-x86_64 >/dev/null; then
+if grep -Eq '^\./bin/(sh|busybox) ' "$out/manifest.mtree" && command -v qemu-system-x86_64 >/dev/null; then
 	step "boot it (QEMU, TCG) and look from inside"
 	guest='echo "root device: /dev/dm-0 = $(cat /sys/block/dm-0/dm/name)";
 grep -E " / | /run/lethe/" /proc/mounts;

@@ -10,8 +10,8 @@ run_image() {
 	[ -n "$out" ] || out=$(build_image_or_skip minimal) || exit
 	[ -f "$out/initramfs.img" ] || fail "lethe build made no boot artifacts in '$out'"
 	# lethe run --exec types into the console shell that lethe-init starts when the spec
-	# has no services: /bin/sh must exist in the image.
-	grep -q '^\./bin/sh ' "$out/manifest.mtree" ||
-		skip "the minimal image has no /bin/sh (no busybox applet links in the root), so no console shell for --exec"
+	# has no services: /bin/sh, or failing that /bin/busybox (docs/boot.md).
+	grep -Eq '^\./bin/(sh|busybox) ' "$out/manifest.mtree" ||
+		fail "the minimal image has neither /bin/sh nor /bin/busybox: no console shell for --exec"
 	echo "$out"
 }
