@@ -5,6 +5,7 @@
  * extracts with its modes, links and clamped times; populate writes the image files. */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -599,6 +600,76 @@ static void test_populate(void **state)
 	free(motd_src);
 }
 
+/* A listing of a tree: path, type and mode, owner, mtime, size, link target; sorted. */
+static struct lethe_strv *listing;
+static size_t listing_prefix;
+
+static int list_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	char line[8192], target[4096] = "";
+
+	if (S_ISLNK(st->st_mode)) {
+		ssize_t n = readlink(path, target, sizeof(target) - 1);
+
+		target[n > 0 ? n : 0] = '\0';
+	}
+	snprintf(line, sizeof(line), "%s %o %u %u %lld %lld %s", path + listing_prefix,
+		 (unsigned)st->st_mode, (unsigned)st->st_uid, (unsigned)st->st_gid,
+		 (long long)st->st_mtime, S_ISDIR(st->st_mode) ? 0LL : (long long)st->st_size,
+		 target);
+	return lethe_strv_push(listing, line) < 0;
+}
+
+static void list_tree(const char *root, struct lethe_strv *out)
+{
+	listing = out;
+	listing_prefix = strlen(root);
+	assert_int_equal(nftw(root, list_one, 16, FTW_PHYS), 0);
+	lethe_strv_sort(out);
+}
+
+/* The same packages and spec give the same tree, whatever the staging path or time. */
+static void test_populate_reproducible(void **state)
+{
+	const struct ent e[] = {
+		{ "./", 'd', NULL, 0 },
+		{ "./usr/", 'd', NULL, 0 },
+		{ "./usr/bin/", 'd', NULL, 0 },
+		{ "./usr/bin/a", 'f', "a", 04755 },
+		{ "./usr/bin/b", 'l', "a", 0 },
+		{ "./usr/share/doc/pkg/copyright", 'f', "x", 0 },
+	};
+	struct lethe_spec spec = { .name = "r", .version = "1", .minimal = true };
+	struct lethe_pkgset set = { 0 };
+	struct lethe_pkg pkg = { .name = "pkg", .version = "1.0-1", .arch = "amd64",
+				 .filename = "pkg_1.0-1_amd64.deb" };
+	struct lethe_rootfs_options o = { .epoch = EPOCH };
+	struct lethe_strv la = { 0 }, lb = { 0 };
+	char *deb = tpath("repro.deb"), *a = tpath("one"), *b = tpath("two/deeper");
+
+	make_deb(deb, "pkg", e, LETHE_ARRAY_SIZE(e), ARCHIVE_FILTER_XZ, "data.tar.xz");
+	pkg.path = deb;
+	assert_int_equal(lethe_deb_read_control(deb, "pkg", &pkg.control), 0);
+	set.pkgs = &pkg;
+	set.n = 1;
+	assert_int_equal(lethe_rootfs_populate(&spec, &set, a, &o), 0);
+	sleep(1); /* a later second must not show */
+	assert_int_equal(lethe_rootfs_populate(&spec, &set, b, &o), 0);
+	list_tree(a, &la);
+	list_tree(b, &lb);
+	assert_int_equal(la.n, lb.n);
+	assert_true(la.n > 10);
+	for (size_t i = 0; i < la.n; i++)
+		assert_string_equal(la.v[i], lb.v[i]);
+	lethe_strv_release(&la);
+	lethe_strv_release(&lb);
+	lethe_pkg_control_release(&pkg.control);
+	lethe_strv_release(&pkg.licenses);
+	free(deb);
+	free(a);
+	free(b);
+}
+
 static void test_exclude_semantics(void **state)
 {
 	struct lethe_strv ex = { 0 }, in = { 0 };
@@ -652,6 +723,7 @@ int main(void)
 		cmocka_unit_test(test_corrupt_and_truncated),
 		cmocka_unit_test(test_wrong_layout),
 		cmocka_unit_test(test_populate),
+		cmocka_unit_test(test_populate_reproducible),
 		cmocka_unit_test(test_exclude_semantics),
 	};
 
