@@ -56,7 +56,8 @@ flip_bit() {
 # A built image for tests, shared between tests of one build tree and built once:
 # image_dir SPEC_NAME prints the output directory of examples/SPEC_NAME.yaml.
 image_dir() {
-	local name=$1 out="$LETHE_BUILD/test-images/$name"
+	local name=$1
+	local out="$LETHE_BUILD/test-images/$name"
 	mkdir -p "$LETHE_BUILD/test-images"
 	(
 		flock 9
