@@ -50,6 +50,9 @@ int lethe_boot_make_artifacts(const struct lethe_boot_artifacts *a)
 				       a->kernel ? &a->kernel->modules : &none, &mods);
 	if (r < 0)
 		goto out;
+	for (size_t i = 0; i < mods.builtin.n; i++)
+		lethe_log(LETHE_LOG_INFO, "kernel module '%s' is built into %s: nothing to load",
+			  mods.builtin.v[i], version);
 	p = out_path(a->outdir, "vmlinuz");
 	r = p ? copy_kernel(a->kernel_dir, version, p) : -ENOMEM;
 	free(p);

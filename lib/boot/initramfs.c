@@ -120,6 +120,9 @@ static int collect(const struct lethe_boot_initramfs *o, struct members *ms)
 	if (r < 0)
 		return r;
 	r = lethe_buf_puts(&list, "# kernel modules lethe-init loads, in this order\n");
+	/* Requested but built into the kernel: said here so that nobody looks for them. */
+	for (size_t i = 0; r >= 0 && o->modules && i < o->modules->builtin.n; i++)
+		r = lethe_buf_printf(&list, "# built in: %s\n", o->modules->builtin.v[i]);
 	for (size_t i = 0; r >= 0 && o->modules && i < o->modules->n; i++) {
 		const struct lethe_boot_module *m = &o->modules->v[i];
 		struct lethe_buf name = { 0 };
