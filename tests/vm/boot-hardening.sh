@@ -21,6 +21,8 @@ sleep 1
 # start with $P's value, which the echoed commands do not contain.
 paths=""
 for s in "${sysctls[@]}"; do paths+=" ${s%%=*}"; done
+# Kernel messages must not cut the output's lines.
+vm_send 'dmesg -n 1'
 vm_send 'P=CHK; echo "$P-BEGIN"; while read -r l; do echo "$P MOUNT $l"; done </proc/mounts'
 vm_send 'echo "$P SWAPS $(tail -n +2 /proc/swaps | wc -l)"; echo "$P MODULES_DISABLED $(cat /proc/sys/kernel/modules_disabled)"'
 vm_send 'echo "$P DM $(cat /sys/block/dm-0/dm/name) $(cat /sys/block/dm-0/ro)"; echo "$P CMDLINE $(cat /proc/cmdline)"'
@@ -36,7 +38,7 @@ out=$(tr -d '\r' <"$TMP/serial.log" | sed -n 's/^CHK //p')
 grep -Eq '^MOUNT overlay / overlay .*lowerdir=/run/lethe/ro,upperdir=/run/lethe/overlay/upper' <<<"$out" ||
 	fail "/ is not the overlay of the verified root: $(grep '^MOUNT [^ ]* / ' <<<"$out")"
 grep -Eq '^MOUNT /dev/dm-0 /run/lethe/ro erofs ro[,\ ]' <<<"$out" ||
-	fail "the verified root is not /dev/dm-0 mounted read-only as erofs"
+	fail "the verified root is not /dev/dm-0 mounted read-only as erofs: $(grep -E '^MOUNT [^ ]+ /run/lethe/ro ' <<<"$out")"
 grep -Eq '^MOUNT tmpfs /run/lethe/overlay tmpfs ' <<<"$out" || fail "the overlay's upper layer is not on a tmpfs"
 grep -qx 'DM lethe-root 1' <<<"$out" || fail "dm-0 is not the read-only lethe-root: $(grep '^DM' <<<"$out")"
 grep -qx 'UPPER writable' <<<"$out" || fail "the overlay is not writable"
