@@ -300,7 +300,18 @@ static void to_ram(struct part *p)
 	int ctl, nr, file_fd, loop_fd;
 	struct stat st;
 
-	(void)init_mkdir_p("/run/lethe/toram", 0700);
+	/* A tmpfs of its own: the loop devices keep these files, and with them their
+	 * file system, alive until power-off; /run (logs) must still be freed at
+	 * shutdown. */
+	static bool mounted;
+
+	if (!mounted) {
+		(void)init_mkdir_p("/run/lethe/toram", 0700);
+		if (mount("tmpfs", "/run/lethe/toram", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			  "mode=0700") < 0)
+			init_halt("lethe.toram: cannot mount a tmpfs: %s", strerror(errno));
+		mounted = true;
+	}
 	snprintf(file, sizeof(file), "/run/lethe/toram/%s", p->what);
 	if (init_copy_file(p->node, file, 0400) < 0)
 		init_halt("lethe.toram: cannot copy %s into RAM: %s", p->node, strerror(errno));
