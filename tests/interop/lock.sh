@@ -46,6 +46,11 @@ cmp "$TMP/lethe.lock" "$TMP/again.lock" || fail "two locks of the same index dif
 if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null; then
 	expect_ok unshare -n "$LETHE" lock "$spec" -o "$TMP/offline.lock" --quiet
 	cmp "$TMP/lethe.lock" "$TMP/offline.lock" || fail "the offline lock differs"
+	# A locked build takes every .deb from the cache, checked against the lock.
+	expect_ok unshare -n "$LETHE" build "$spec" -o "$TMP/offline-image" \
+		--lock "$TMP/lethe.lock" --quiet
+	cmp "$TMP/lethe.lock" "$TMP/offline-image/lethe.lock" ||
+		fail "the locked build did not build the locked set"
 else
 	note "not root: the offline (unshare -n) check is left out"
 fi
