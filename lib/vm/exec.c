@@ -155,15 +155,6 @@ static int step(struct driver *d, const char *command, char **ret_output, int *r
 	return 0;
 }
 
-static void stop(pid_t pid)
-{
-	int status;
-
-	kill(pid, SIGKILL);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-}
-
 static int drive(struct driver *d, pid_t pid, const char *command, unsigned timeout_s,
 		 lethe_vm_console_fn fn, void *userdata, char **ret_output, int *ret_status)
 {
@@ -185,7 +176,7 @@ static int drive(struct driver *d, pid_t pid, const char *command, unsigned time
 		}
 		left = deadline - vm_now_ms();
 		if (left <= 0) {
-			stop(pid);
+			vm_stop(pid);
 			if (d->phase == WAIT_EXIT)
 				return 0; /* the command ran; the guest just would not power off */
 			return lethe_error(-ETIMEDOUT, "timed out after %u s waiting for %s; QEMU was killed",
@@ -245,6 +236,7 @@ int lethe_vm_exec(const struct lethe_vm_config *c, const char *command, unsigned
 		r = -errno;
 		goto out;
 	}
+	/* A guest that dies while we type must give EPIPE, not kill the caller. */
 	signal(SIGPIPE, SIG_IGN);
 	r = vm_spawn(&cc, to_guest[0], from_guest[1], &pid);
 	if (r < 0)
@@ -256,7 +248,7 @@ int lethe_vm_exec(const struct lethe_vm_config *c, const char *command, unsigned
 	d.out = from_guest[0];
 	r = drive(&d, pid, command, timeout_s, fn, userdata, &output, &status);
 	if (r < 0 && d.phase != WAIT_EXIT)
-		stop(pid);
+		vm_stop(pid);
 	if (r >= 0 || d.phase == WAIT_EXIT) {
 		*ret_output = output;
 		*ret_status = status;

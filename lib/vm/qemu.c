@@ -249,6 +249,25 @@ int64_t vm_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* SIGTERM first, so that QEMU puts the terminal back as it found it; SIGKILL if it is
+ * still there 2 s later. Reaps it. */
+void vm_stop(pid_t pid)
+{
+	int status;
+
+	kill(pid, SIGTERM);
+	for (int i = 0; i < 40; i++) {
+		pid_t w = waitpid(pid, &status, WNOHANG);
+
+		if (w == pid || (w < 0 && errno != EINTR))
+			return;
+		poll(NULL, 0, 50);
+	}
+	kill(pid, SIGKILL);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+}
+
 /* Wait for pid until deadline_ms (0: forever); kill it at the deadline. Returns the exit
  * status or -ETIMEDOUT. */
 int vm_wait(pid_t pid, int64_t deadline_ms)
@@ -265,9 +284,7 @@ int vm_wait(pid_t pid, int64_t deadline_ms)
 		if (w == pid)
 			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 		if (vm_now_ms() >= deadline_ms) {
-			kill(pid, SIGKILL);
-			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-				;
+			vm_stop(pid);
 			return -ETIMEDOUT;
 		}
 		poll(NULL, 0, 50);

@@ -10,5 +10,6 @@
 int vm_spawn(const struct lethe_vm_config *c, int stdin_fd, int stdout_fd, pid_t *ret_pid);
 int64_t vm_now_ms(void);
 int vm_wait(pid_t pid, int64_t deadline_ms);
+void vm_stop(pid_t pid);
 
 #endif
