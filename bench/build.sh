@@ -20,16 +20,19 @@ now() { date +%s.%N; }
 # Warm Lethe's cache (apt lists and .debs), then the measured builds: resolving with apt
 # as a user would, and from the lock (--locked).
 "$LETHE" build "$spec" -o "$T/warm" --key "$T/k.key" --quiet
-"$LETHE" build "$spec" -o "$T/out" --key "$T/k.key" --quiet --json >"$T/lethe.json"
-"$LETHE" build "$spec" -o "$T/locked" --lock "$T/out/lethe.lock" --key "$T/k.key" --quiet \
-	--json >"$T/locked.json"
+# CPU time (user + system, children included) is the steadier figure on a shared machine.
+cpu() { /usr/bin/time -f '%U %S' -o "$1" "${@:2}"; }
+cpu "$T/lethe.cpu" "$LETHE" build "$spec" -o "$T/out" --key "$T/k.key" --quiet --json \
+	>"$T/lethe.json"
+cpu "$T/locked.cpu" "$LETHE" build "$spec" -o "$T/locked" --lock "$T/out/lethe.lock" \
+	--key "$T/k.key" --quiet --json >"$T/locked.json"
 pkgs=$(awk '$6 == "root" { print $1 }' "$T/out/lethe.lock" | paste -sd, -)
 
 mm_wall=
 if command -v mmdebstrap >/dev/null && [ "$(id -u)" -eq 0 ]; then
 	mkdir -p "$T/cache"
 	mm() {
-		mmdebstrap --quiet --variant=extract --include="$pkgs" --skip=essential/unlink \
+		cpu "$T/mm.cpu" mmdebstrap --quiet --variant=extract --include="$pkgs" --skip=essential/unlink \
 			--setup-hook='mkdir -p "$1"/var/cache/apt/archives/' \
 			--setup-hook="sync-in $T/cache /var/cache/apt/archives/" \
 			--customize-hook="sync-out /var/cache/apt/archives $T/cache" \
@@ -49,14 +52,23 @@ fi
 python3 - "$T" "${mm_wall:-}" <<'PY'
 import json, os, sys
 t, mm_wall = sys.argv[1], sys.argv[2]
+def cpu(name):
+    try:
+        return sum(float(x) for x in open(os.path.join(t, name)).read().split()[-2:])
+    except (OSError, ValueError):
+        return float("nan")
 res = json.load(open(os.path.join(t, "lethe.json")))
 locked = json.load(open(os.path.join(t, "locked.json")))
 size = {a["name"]: a["size"] for a in res["artifacts"]}
-print(f"lethe build examples/minimal.yaml (warm cache): {res['seconds']:.2f} s "
-      f"(--locked: {locked['seconds']:.2f} s)")
-print("  stage      resolving  --locked")
+print(f"lethe build examples/minimal.yaml (warm cache): {res['seconds']:.2f} s wall, "
+      f"{cpu('lethe.cpu'):.2f} s CPU (--locked: {locked['seconds']:.2f} s wall, "
+      f"{cpu('locked.cpu'):.2f} s CPU)")
+root_only = ("resolve", "fetch", "extract", "tools", "elf")
+print(f"  root tree only ({', '.join(root_only)}): "
+      f"{sum(res['stage_seconds'].get(k, 0) for k in root_only):.2f} s wall")
+print("  stage        resolving  --locked")
 for name, sec in res["stage_seconds"].items():
-    print(f"  {name:<9} {sec:8.2f} s {locked['stage_seconds'].get(name, 0):8.2f} s")
+    print(f"  {name:<11} {sec:8.2f} s {locked['stage_seconds'].get(name, 0):8.2f} s")
 print(f"  packages {res['packages']} (+{res['kernel_packages']} kernel), dropped {len(res['dropped'])}; "
       f"{res['files']} files, {res['directories']} directories, {res['symlinks']} symlinks, "
       f"{res['content_bytes'] / 1e6:.1f} MB of file content")
@@ -69,8 +81,9 @@ print(f"  goals: total under 10 s {goal_t}; rootfs under 15 MB {goal_s}")
 if mm_wall:
     tar = os.path.getsize(os.path.join(t, "mm.tar"))
     print(f"mmdebstrap --variant=extract, same {res['packages']} packages, warm .deb cache: "
-          f"{float(mm_wall):.2f} s, tarball {tar / 1e6:.1f} MB")
+          f"{float(mm_wall):.2f} s wall, {cpu('mm.cpu'):.2f} s CPU, tarball {tar / 1e6:.1f} MB")
     print(f"ratio mmdebstrap/lethe wall time: {float(mm_wall) / res['seconds']:.2f} "
-          f"(--locked: {float(mm_wall) / locked['seconds']:.2f}); "
+          f"(--locked: {float(mm_wall) / locked['seconds']:.2f}); CPU time: "
+          f"{cpu('mm.cpu') / cpu('lethe.cpu'):.2f}; "
           f"size tarball/rootfs.erofs: {tar / size['rootfs.erofs']:.2f}")
 PY
