@@ -27,30 +27,30 @@
 #include <lethe/spec.h>
 #include <lethe/util.h>
 
-#define LETHE_PKG_MAX          4096          /* packages in one set */
-#define LETHE_PKG_MAX_DEB_SIZE (1ull << 31)  /* one .deb: 2 GiB */
-#define LETHE_PKG_MAX_CONTROL  (256u << 10)  /* one control file */
-#define LETHE_LOCK_MAX_SIZE    (4u << 20)    /* a lethe.lock file */
+#define LETHE_PKG_MAX	       4096	    /* packages in one set */
+#define LETHE_PKG_MAX_DEB_SIZE (1ull << 31) /* one .deb: 2 GiB */
+#define LETHE_PKG_MAX_CONTROL  (256u << 10) /* one control file */
+#define LETHE_LOCK_MAX_SIZE    (4u << 20)   /* a lethe.lock file */
 
 /* The control data of one package (its DEBIAN/control paragraph), for
  * /var/lib/dpkg/status and the SBOMs. Every string is owned by the struct; fields a
  * package does not declare are NULL. */
 struct lethe_pkg_control {
-	char *text;          /* the whole paragraph, validated, ending in one '\n' */
+	char *text; /* the whole paragraph, validated, ending in one '\n' */
 	char *package;
 	char *version;
 	char *architecture;
 	char *maintainer;
-	char *summary;       /* the first line of Description */
+	char *summary; /* the first line of Description */
 	char *depends;
 	char *pre_depends;
 	char *homepage;
-	char *source;        /* "Source:" if any (may carry a "(version)") */
+	char *source;		 /* "Source:" if any (may carry a "(version)") */
 	uint64_t installed_size; /* KiB, 0 when absent */
 };
 
 enum lethe_pkg_role {
-	LETHE_PKG_ROOT,   /* extracted into the root tree */
+	LETHE_PKG_ROOT,	  /* extracted into the root tree */
 	LETHE_PKG_KERNEL, /* the kernel: fetched and locked, never extracted into the root */
 };
 
@@ -58,12 +58,12 @@ struct lethe_pkg {
 	char *name;
 	char *version;
 	char *arch;
-	char *filename;        /* NAME_VERSION_ARCH.deb, ':' written %3a (apt's naming) */
+	char *filename; /* NAME_VERSION_ARCH.deb, ':' written %3a (apt's naming) */
 	uint8_t sha256[32];
-	bool have_sha256;      /* known: from the signed index (resolve) or the lock */
-	uint64_t size;         /* bytes of the .deb, 0 until known */
+	bool have_sha256; /* known: from the signed index (resolve) or the lock */
+	uint64_t size;	  /* bytes of the .deb, 0 until known */
 	enum lethe_pkg_role role;
-	char *path;            /* the verified .deb in the cache, after lethe_pkg_fetch() */
+	char *path; /* the verified .deb in the cache, after lethe_pkg_fetch() */
 	struct lethe_pkg_control control; /* after lethe_pkg_fetch() */
 	/* SPDX-ish licence names from /usr/share/doc/NAME/copyright when it is
 	 * machine-readable (DEP-5), in order of appearance, without duplicates; filled by
@@ -96,8 +96,7 @@ char *lethe_pkg_deb_filename(const char *name, const char *version, const char *
 /* Parse a lock from memory; name is what messages call it ("'NAME' line N: ..."). The
  * parser is strict: header, field syntax, sorting, duplicates, file names. The caller
  * frees *ret with lethe_pkgset_free(). -EBADMSG on any malformed line. */
-int lethe_lock_parse(const char *name, const char *text, size_t len,
-		     struct lethe_pkgset **ret);
+int lethe_lock_parse(const char *name, const char *text, size_t len, struct lethe_pkgset **ret);
 int lethe_lock_load(const char *path, struct lethe_pkgset **ret);
 /* Append the lock text of set to out (every package must have its SHA-256). */
 int lethe_lock_format(const struct lethe_pkgset *set, struct lethe_buf *out);
@@ -158,8 +157,7 @@ struct archive_entry;
 
 /* Called for every entry of the chosen inner tar; a nonzero return stops the walk and
  * is returned. The callback may read the entry's data with archive_read_data(a, ...). */
-typedef int (*lethe_deb_entry_fn)(struct archive *a, struct archive_entry *entry,
-				  void *userdata);
+typedef int (*lethe_deb_entry_fn)(struct archive *a, struct archive_entry *entry, void *userdata);
 
 enum lethe_deb_part { LETHE_DEB_CONTROL, LETHE_DEB_DATA };
 
@@ -167,8 +165,8 @@ enum lethe_deb_part { LETHE_DEB_CONTROL, LETHE_DEB_DATA };
  * label names the package in messages, e.g. "package 'busybox' ('busybox_1_amd64.deb')".
  * Checks the ar layout (debian-binary "2.x" first, then control.tar[.gz|.xz|.zst],
  * then data.tar[.gz|.xz|.zst|.bz2]); a corrupt or truncated archive is -EBADMSG. */
-int lethe_deb_walk(int fd, const char *label, enum lethe_deb_part part,
-		   lethe_deb_entry_fn fn, void *userdata);
+int lethe_deb_walk(int fd, const char *label, enum lethe_deb_part part, lethe_deb_entry_fn fn,
+		   void *userdata);
 
 /* Parse a control paragraph (from a .deb or a Packages file) into *ret; name labels
  * messages. Strict: field names [A-Za-z0-9-], continuation lines, no NUL, size capped;
@@ -177,8 +175,7 @@ int lethe_pkg_control_parse(const char *name, const char *text, size_t len,
 			    struct lethe_pkg_control *ret);
 void lethe_pkg_control_release(struct lethe_pkg_control *c);
 /* Read the control file of the .deb at path. */
-int lethe_deb_read_control(const char *path, const char *label,
-			   struct lethe_pkg_control *ret);
+int lethe_deb_read_control(const char *path, const char *label, struct lethe_pkg_control *ret);
 
 /* Read member (e.g. "md5sums") of the control.tar of the .deb at path, at most max
  * bytes, into a NUL-terminated buffer the caller frees. -ENOENT when there is none. */

@@ -13,17 +13,17 @@
 #include <lethe/spec.h>
 #include <lethe/util.h>
 
-#define LETHE_ROOTFS_MAX_ENTRY (2ull << 30)  /* one file: 2 GiB */
-#define LETHE_ROOTFS_MAX_TOTAL (16ull << 30) /* all packages together: 16 GiB */
-#define LETHE_ROOTFS_MAX_DEPTH 64            /* path components */
-#define LETHE_ROOTFS_MAX_ENTRIES (1u << 20)  /* entries of one package */
+#define LETHE_ROOTFS_MAX_ENTRY	 (2ull << 30)  /* one file: 2 GiB */
+#define LETHE_ROOTFS_MAX_TOTAL	 (16ull << 30) /* all packages together: 16 GiB */
+#define LETHE_ROOTFS_MAX_DEPTH	 64	       /* path components */
+#define LETHE_ROOTFS_MAX_ENTRIES (1u << 20)    /* entries of one package */
 
 struct lethe_rootfs_options {
-	int64_t epoch;            /* every mtime is clamped to it (SOURCE_DATE_EPOCH) */
-	uint64_t max_entry_size;  /* 0: LETHE_ROOTFS_MAX_ENTRY */
-	uint64_t max_total_size;  /* 0: LETHE_ROOTFS_MAX_TOTAL */
-	bool allow_devices;       /* device nodes and fifos from packages (spec) */
-	uint64_t max_entries;     /* entries of one package; 0: LETHE_ROOTFS_MAX_ENTRIES */
+	int64_t epoch;		 /* every mtime is clamped to it (SOURCE_DATE_EPOCH) */
+	uint64_t max_entry_size; /* 0: LETHE_ROOTFS_MAX_ENTRY */
+	uint64_t max_total_size; /* 0: LETHE_ROOTFS_MAX_TOTAL */
+	bool allow_devices;	 /* device nodes and fifos from packages (spec) */
+	uint64_t max_entries;	 /* entries of one package; 0: LETHE_ROOTFS_MAX_ENTRIES */
 };
 
 /* Extract the data.tar of the .deb open at debfd into the directory rootfd. name and

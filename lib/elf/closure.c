@@ -13,17 +13,22 @@
 #include <lethe/elf.h>
 
 #define MAX_LINKS 40
-#define PATH_LEN 4096
+#define PATH_LEN  4096
 
 const char *const lethe_elf_default_libdirs[] = {
-	"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib", "/usr/lib",
-	"/lib64", "/usr/lib64", NULL,
+    "/lib/x86_64-linux-gnu",
+    "/usr/lib/x86_64-linux-gnu",
+    "/lib",
+    "/usr/lib",
+    "/lib64",
+    "/usr/lib64",
+    NULL,
 };
 
 struct walk {
 	int rootfd;
 	struct lethe_elf_report rep;
-	char *first;   /* message of the first failure */
+	char *first; /* message of the first failure */
 	unsigned depth;
 };
 
@@ -170,7 +175,8 @@ static int check_file(struct walk *w, int dfd, const char *name, const char *pat
 	map = mmap(NULL, (size_t)st->st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	close(fd);
 	if (map == MAP_FAILED)
-		return lethe_error(-errno, "ELF closure: cannot map '%s': %s", path, strerror(errno));
+		return lethe_error(-errno, "ELF closure: cannot map '%s': %s", path,
+				   strerror(errno));
 	r = lethe_elf_parse(map, (size_t)st->st_size, path, &info);
 	munmap(map, (size_t)st->st_size);
 	if (r < 0 || !info.relevant) {
@@ -187,8 +193,10 @@ static int check_file(struct walk *w, int dfd, const char *name, const char *pat
 	snprintf(origin, sizeof(origin), "%s", path);
 	*strrchr(origin, '/') = '\0';
 	if (info.interp && !root_has_file(w->rootfd, info.interp))
-		missing(w, "ELF closure: '%s' needs its interpreter '%s', which is not in the "
-			"image", path, info.interp);
+		missing(w,
+			"ELF closure: '%s' needs its interpreter '%s', which is not in the "
+			"image",
+			path, info.interp);
 	for (size_t i = 0; i < info.needed.n; i++)
 		if (!resolve_lib(w->rootfd, &info, origin, info.needed.v[i]))
 			missing(w, "ELF closure: '%s' needs '%s', which is not in the image", path,
@@ -204,7 +212,7 @@ static int cmp_str(const void *a, const void *b)
 
 static int walk_dir(struct walk *w, int dfd, const char *path)
 {
-	struct lethe_strv names = { 0 };
+	struct lethe_strv names = {0};
 	DIR *d;
 	int fd, r = 0;
 
@@ -259,12 +267,13 @@ static int walk_dir(struct walk *w, int dfd, const char *path)
 
 int lethe_elf_check_closure(const char *root, struct lethe_elf_report *ret)
 {
-	struct walk w = { .rootfd = -1 };
+	struct walk w = {.rootfd = -1};
 	int r;
 
 	w.rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (w.rootfd < 0)
-		return lethe_error(-errno, "ELF closure: cannot open '%s': %s", root, strerror(errno));
+		return lethe_error(-errno, "ELF closure: cannot open '%s': %s", root,
+				   strerror(errno));
 	r = walk_dir(&w, w.rootfd, "/");
 	close(w.rootfd);
 	if (ret)

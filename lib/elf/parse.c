@@ -8,8 +8,8 @@
 #include <lethe/elf.h>
 
 #define MAX_PHDRS 4096
-#define MAX_DYN (1u << 16)
-#define MAX_STR 4096
+#define MAX_DYN	  (1u << 16)
+#define MAX_STR	  4096
 
 void lethe_elf_info_release(struct lethe_elf_info *info)
 {
@@ -63,8 +63,7 @@ static int split_path(struct lethe_strv *out, const char *s)
 	return 0;
 }
 
-int lethe_elf_parse(const uint8_t *data, size_t len, const char *name,
-		    struct lethe_elf_info *ret)
+int lethe_elf_parse(const uint8_t *data, size_t len, const char *name, struct lethe_elf_info *ret)
 {
 	Elf64_Ehdr eh;
 	Elf64_Phdr *ph = NULL;
@@ -73,10 +72,10 @@ int lethe_elf_parse(const uint8_t *data, size_t len, const char *name,
 	bool have_strtab = false, have_strsz = false;
 	int r = 0;
 
-#define BAD(fmt, ...)                                                                   \
-	do {                                                                            \
-		r = lethe_error(-EBADMSG, "'%s': malformed ELF: " fmt, name, ##__VA_ARGS__); \
-		goto out;                                                               \
+#define BAD(fmt, ...)                                                                              \
+	do {                                                                                       \
+		r = lethe_error(-EBADMSG, "'%s': malformed ELF: " fmt, name, ##__VA_ARGS__);       \
+		goto out;                                                                          \
 	} while (0)
 	memset(ret, 0, sizeof(*ret));
 	if (len < sizeof(eh) || memcmp(data, ELFMAG, SELFMAG))
@@ -155,7 +154,8 @@ int lethe_elf_parse(const uint8_t *data, size_t len, const char *name,
 			break;
 		if (d.d_tag != DT_NEEDED && d.d_tag != DT_RUNPATH && d.d_tag != DT_RPATH)
 			continue;
-		if (d.d_un.d_val >= strsz || !memchr(str + d.d_un.d_val, '\0', strsz - d.d_un.d_val))
+		if (d.d_un.d_val >= strsz ||
+		    !memchr(str + d.d_un.d_val, '\0', strsz - d.d_un.d_val))
 			BAD("dynamic string out of DT_STRTAB");
 		s = str + d.d_un.d_val;
 		if (strlen(s) >= MAX_STR || !*s)

@@ -22,11 +22,11 @@
 
 extern char **environ;
 
-#define SOURCE_MAX_SIZE (256u << 10)
-#define APT_OUT_MAX (64u << 20)
-#define APT_ERR_KEEP 4096
+#define SOURCE_MAX_SIZE	 (256u << 10)
+#define APT_OUT_MAX	 (64u << 20)
+#define APT_ERR_KEEP	 4096
 #define DEFAULT_LIST_AGE 86400
-#define DEBIAN_KEYRING "/usr/share/keyrings/debian-archive-keyring.gpg"
+#define DEBIAN_KEYRING	 "/usr/share/keyrings/debian-archive-keyring.gpg"
 
 /* A private apt root: ROOT/apt.conf is APT_CONFIG. */
 struct apt {
@@ -40,7 +40,7 @@ struct apt {
 /* ---- configuration files of the private root ---- */
 
 struct conf_file {
-	char *rel;  /* path below the private root */
+	char *rel; /* path below the private root */
 	char *data;
 	size_t len;
 };
@@ -88,18 +88,20 @@ static int conf_add(struct conf *c, const char *rel, char *data, size_t len)
 /* Options in sources that would switch off apt's signature checks are refused. */
 static int check_source_text(const char *name, const char *text, size_t len)
 {
-	static const char *const bad[] = { "trusted", "allow-insecure", "allow-weak",
-					   "allow-downgrade-to-insecure" };
+	static const char *const bad[] = {"trusted", "allow-insecure", "allow-weak",
+					  "allow-downgrade-to-insecure"};
 
 	for (size_t i = 0; i < LETHE_ARRAY_SIZE(bad); i++)
 		if (memmem(text, len, bad[i], strlen(bad[i])))
-			return lethe_error(-EBADMSG, "apt source '%s' uses '%s': Lethe keeps apt's "
-					   "signature checks on", name, bad[i]);
+			return lethe_error(-EBADMSG,
+					   "apt source '%s' uses '%s': Lethe keeps apt's "
+					   "signature checks on",
+					   name, bad[i]);
 	return 0;
 }
 
-static int conf_add_file(struct conf *c, const char *src, const char *rel_dir,
-			 const char *base, bool is_source)
+static int conf_add_file(struct conf *c, const char *src, const char *rel_dir, const char *base,
+			 bool is_source)
 {
 	char *data, *rel;
 	size_t len;
@@ -131,13 +133,14 @@ static int cmp_str(const void *a, const void *b)
 static int conf_add_dir(struct conf *c, const char *dir, const char *const *globs,
 			const char *rel_dir, bool is_source)
 {
-	struct lethe_strv names = { 0 };
+	struct lethe_strv names = {0};
 	DIR *d = opendir(dir);
 	int r = 0;
 
 	if (!d)
-		return errno == ENOENT ? 0 : lethe_error(-errno, "cannot read '%s': %s", dir,
-							   strerror(errno));
+		return errno == ENOENT
+			   ? 0
+			   : lethe_error(-errno, "cannot read '%s': %s", dir, strerror(errno));
 	for (struct dirent *e; (e = readdir(d));) {
 		for (size_t i = 0; globs[i]; i++)
 			if (e->d_name[0] != '.' && !fnmatch(globs[i], e->d_name, 0)) {
@@ -169,7 +172,7 @@ static int conf_add_text(struct conf *c, const char *rel, const char *text)
 
 static int sources_from_spec(const struct lethe_spec *spec, struct conf *c)
 {
-	struct lethe_buf list = { 0 };
+	struct lethe_buf list = {0};
 	int r = 0;
 
 	for (size_t i = 0; i < spec->sources.n && r == 0; i++) {
@@ -183,7 +186,8 @@ static int sources_from_spec(const struct lethe_spec *spec, struct conf *c)
 			continue;
 		}
 		/* A file: NN-NAME keeps the spec's order and apt's extension rule. */
-		char *path = s[0] == '/' ? strdup(s) : lethe_path_join(spec->dir ? spec->dir : ".", s);
+		char *path =
+		    s[0] == '/' ? strdup(s) : lethe_path_join(spec->dir ? spec->dir : ".", s);
 		const char *base = strrchr(s, '/') ? strrchr(s, '/') + 1 : s;
 		size_t bl = strlen(base);
 		char rel[64];
@@ -197,8 +201,10 @@ static int sources_from_spec(const struct lethe_spec *spec, struct conf *c)
 		else if (bl > 5 && !strcmp(base + bl - 5, ".list"))
 			snprintf(rel, sizeof(rel), "%03zu-lethe.list", i);
 		else
-			r = lethe_error(-EBADMSG, "apt source '%s' is neither a 'deb ...' line nor "
-					"a .sources or .list file", s);
+			r = lethe_error(-EBADMSG,
+					"apt source '%s' is neither a 'deb ...' line nor "
+					"a .sources or .list file",
+					s);
 		if (r == 0)
 			r = conf_add_file(c, path, "etc/apt/sources.list.d", rel, true);
 		free(path);
@@ -211,35 +217,40 @@ static int sources_from_spec(const struct lethe_spec *spec, struct conf *c)
 
 static int build_conf(const struct lethe_spec *spec, struct conf *c)
 {
-	static const char *const src_globs[] = { "*.list", "*.sources", NULL };
-	static const char *const key_globs[] = { "*.gpg", "*.asc", NULL };
+	static const char *const src_globs[] = {"*.list", "*.sources", NULL};
+	static const char *const key_globs[] = {"*.gpg", "*.asc", NULL};
 	int r;
 
 	if (spec->sources.n) {
 		r = sources_from_spec(spec, c);
 	} else if (spec->suite) {
-		struct lethe_buf b = { 0 };
+		struct lethe_buf b = {0};
 
 		for (const char *p = spec->suite; *p; p++)
 			if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'))
-				return lethe_error(-EBADMSG, "suite '%s': invalid name", spec->suite);
-		r = lethe_buf_printf(&b, "deb [signed-by=%s] http://deb.debian.org/debian %s main\n",
+				return lethe_error(-EBADMSG, "suite '%s': invalid name",
+						   spec->suite);
+		r = lethe_buf_printf(&b,
+				     "deb [signed-by=%s] http://deb.debian.org/debian %s main\n",
 				     DEBIAN_KEYRING, spec->suite);
 		/* A release gets its security and stable updates too; sid has none. */
 		if (r == 0 && strcmp(spec->suite, "sid") && strcmp(spec->suite, "unstable") &&
 		    strcmp(spec->suite, "experimental"))
-			r = lethe_buf_printf(&b, "deb [signed-by=%s] http://deb.debian.org/debian "
-					     "%s-updates main\n"
-					     "deb [signed-by=%s] http://deb.debian.org/debian-security "
-					     "%s-security main\n",
-					     DEBIAN_KEYRING, spec->suite, DEBIAN_KEYRING, spec->suite);
+			r = lethe_buf_printf(
+			    &b,
+			    "deb [signed-by=%s] http://deb.debian.org/debian "
+			    "%s-updates main\n"
+			    "deb [signed-by=%s] http://deb.debian.org/debian-security "
+			    "%s-security main\n",
+			    DEBIAN_KEYRING, spec->suite, DEBIAN_KEYRING, spec->suite);
 		if (r == 0)
 			r = conf_add_text(c, "etc/apt/sources.list", b.data);
 		lethe_buf_release(&b);
 	} else {
 		r = 0;
 		if (access("/etc/apt/sources.list", F_OK) == 0)
-			r = conf_add_file(c, "/etc/apt/sources.list", "etc/apt", "sources.list", true);
+			r = conf_add_file(c, "/etc/apt/sources.list", "etc/apt", "sources.list",
+					  true);
 		if (r == 0)
 			r = conf_add_dir(c, "/etc/apt/sources.list.d", src_globs,
 					 "etc/apt/sources.list.d", true);
@@ -308,16 +319,15 @@ static int sha256_file(const char *path, uint8_t out[32], uint64_t *ret_size)
 
 /* Run argv with APT_CONFIG set, no shell; stdout is collected into out (may be NULL).
  * On failure the message carries apt's last error line. */
-static int run_apt(const struct apt *apt, char *const *argv, const char *cwd,
-		   struct lethe_buf *out)
+static int run_apt(const struct apt *apt, char *const *argv, const char *cwd, struct lethe_buf *out)
 {
-	struct lethe_strv env = { 0 };
-	struct lethe_buf conf = { 0 }, err = { 0 };
+	struct lethe_strv env = {0};
+	struct lethe_buf conf = {0}, err = {0};
 	posix_spawn_file_actions_t fa;
-	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, r, status;
+	int outp[2] = {-1, -1}, errp[2] = {-1, -1}, r, status;
 	pid_t pid;
-	static const char *const pass[] = { "PATH=", "http_proxy=", "https_proxy=",
-					    "no_proxy=", "HTTP_PROXY=", "HTTPS_PROXY=" };
+	static const char *const pass[] = {
+	    "PATH=", "http_proxy=", "https_proxy=", "no_proxy=", "HTTP_PROXY=", "HTTPS_PROXY="};
 
 	for (char **e = environ; e && *e; e++)
 		for (size_t i = 0; i < LETHE_ARRAY_SIZE(pass); i++)
@@ -349,7 +359,7 @@ static int run_apt(const struct apt *apt, char *const *argv, const char *cwd,
 		goto out_pipes;
 	}
 	/* Drain both pipes until both close, keeping stdout (capped) and stderr's tail. */
-	struct pollfd pfd[2] = { { outp[0], POLLIN, 0 }, { errp[0], POLLIN, 0 } };
+	struct pollfd pfd[2] = {{outp[0], POLLIN, 0}, {errp[0], POLLIN, 0}};
 	int open_fds = 2;
 	bool too_much = false;
 
@@ -382,7 +392,8 @@ static int run_apt(const struct apt *apt, char *const *argv, const char *cwd,
 			} else if (i == 1) {
 				lethe_buf_append(&err, buf, (size_t)n);
 				if (err.len > 2 * APT_ERR_KEEP) {
-					memmove(err.data, err.data + err.len - APT_ERR_KEEP, APT_ERR_KEEP);
+					memmove(err.data, err.data + err.len - APT_ERR_KEEP,
+						APT_ERR_KEEP);
 					err.len = APT_ERR_KEEP;
 					err.data[err.len] = '\0';
 				}
@@ -413,7 +424,9 @@ static int run_apt(const struct apt *apt, char *const *argv, const char *cwd,
 		    strstr(why, "Unable to correct problems") || strstr(why, "Version '")))
 		r = -EBADMSG; /* the spec names something the repository cannot give */
 	r = lethe_error(r, "apt: %s %s failed: %s", argv[0], argv[1],
-			too_much ? "too much output" : why ? why : "no message");
+			too_much ? "too much output"
+			: why	 ? why
+				 : "no message");
 out_pipes:
 	for (int i = 0; i < 2; i++) {
 		if (outp[i] >= 0)
@@ -487,12 +500,12 @@ static const char *arch_of(const struct lethe_spec *spec)
 static int apt_open(const struct lethe_spec *spec, const struct lethe_pkg_options *opts,
 		    struct apt *apt)
 {
-	static const char *const dirs[] = { "var/lib/apt/lists/partial",
-					    "var/cache/apt/archives/partial", "var/lib/dpkg",
-					    "etc/apt/apt.conf.d", "etc/apt/preferences.d",
-					    "etc/apt/sources.list.d", "etc/apt/trusted.gpg.d" };
-	struct conf c = { 0 };
-	struct lethe_buf b = { 0 };
+	static const char *const dirs[] = {
+	    "var/lib/apt/lists/partial", "var/cache/apt/archives/partial", "var/lib/dpkg",
+	    "etc/apt/apt.conf.d",	 "etc/apt/preferences.d",	   "etc/apt/sources.list.d",
+	    "etc/apt/trusted.gpg.d"};
+	struct conf c = {0};
+	struct lethe_buf b = {0};
 	char *cache = NULL, key[65];
 	uint8_t digest[32];
 	EVP_MD_CTX *ctx = NULL;
@@ -523,12 +536,13 @@ static int apt_open(const struct lethe_spec *spec, const struct lethe_pkg_option
 	}
 	apt->root = strdup(b.data);
 	apt->conf = lethe_path_join(b.data, "apt.conf");
-	apt->apt_get = opts && opts->apt_get ? opts->apt_get
-		: getenv("LETHE_APT_GET") ? getenv("LETHE_APT_GET") : "apt-get";
+	apt->apt_get = opts && opts->apt_get	 ? opts->apt_get
+		       : getenv("LETHE_APT_GET") ? getenv("LETHE_APT_GET")
+						 : "apt-get";
 	/* apt-cache sits beside apt-get. */
 	{
 		const char *slash = strrchr(apt->apt_get, '/');
-		struct lethe_buf ac = { 0 };
+		struct lethe_buf ac = {0};
 
 		if (slash)
 			lethe_buf_printf(&ac, "%.*sapt-cache", (int)(slash - apt->apt_get + 1),
@@ -558,7 +572,8 @@ static int apt_open(const struct lethe_spec *spec, const struct lethe_pkg_option
 		goto out;
 	}
 	for (size_t i = 0; i < c.n; i++)
-		if ((r = write_below(apt->root, c.files[i].rel, c.files[i].data, c.files[i].len)) < 0)
+		if ((r = write_below(apt->root, c.files[i].rel, c.files[i].data, c.files[i].len)) <
+		    0)
 			goto out;
 	/* An empty dpkg status: apt believes nothing is installed, so it resolves the
 	 * whole closure, and never looks at the host's. */
@@ -566,20 +581,20 @@ static int apt_open(const struct lethe_spec *spec, const struct lethe_pkg_option
 		goto out;
 	b.len = 0;
 	r = lethe_buf_printf(&b,
-		"// Written by lethe: apt's private state for one set of sources.\n"
-		"Dir \"%s/\";\n"
-		"Dir::State::Status \"%s/var/lib/dpkg/status\";\n"
-		"APT::Architecture \"%s\";\n"
-		"APT::Architectures { \"%s\"; };\n"
-		"APT::Install-Recommends \"false\";\n"
-		"APT::Install-Suggests \"false\";\n"
-		"APT::Get::AllowUnauthenticated \"false\";\n"
-		"Acquire::AllowInsecureRepositories \"false\";\n"
-		"Acquire::AllowDowngradeToInsecureRepositories \"false\";\n"
-		"Acquire::Languages \"none\";\n"
-		"%s",
-		apt->root, apt->root, arch, arch,
-		geteuid() == 0 ? "APT::Sandbox::User \"root\";\n" : "");
+			     "// Written by lethe: apt's private state for one set of sources.\n"
+			     "Dir \"%s/\";\n"
+			     "Dir::State::Status \"%s/var/lib/dpkg/status\";\n"
+			     "APT::Architecture \"%s\";\n"
+			     "APT::Architectures { \"%s\"; };\n"
+			     "APT::Install-Recommends \"false\";\n"
+			     "APT::Install-Suggests \"false\";\n"
+			     "APT::Get::AllowUnauthenticated \"false\";\n"
+			     "Acquire::AllowInsecureRepositories \"false\";\n"
+			     "Acquire::AllowDowngradeToInsecureRepositories \"false\";\n"
+			     "Acquire::Languages \"none\";\n"
+			     "%s",
+			     apt->root, apt->root, arch, arch,
+			     geteuid() == 0 ? "APT::Sandbox::User \"root\";\n" : "");
 	if (r == 0)
 		r = lethe_file_write_atomic(apt->conf, b.data, b.len, 0644);
 out:
@@ -611,7 +626,7 @@ static bool lists_fresh(const struct apt *apt, const struct lethe_pkg_options *o
 
 static int apt_update(struct apt *apt, const struct lethe_pkg_options *opts)
 {
-	char *argv[] = { (char *)apt->apt_get, "update", "-q", "--error-on=any", NULL };
+	char *argv[] = {(char *)apt->apt_get, "update", "-q", "--error-on=any", NULL};
 	char *stamp;
 	int r;
 
@@ -690,13 +705,14 @@ static int apt_closure(struct apt *apt, const struct lethe_strv *names, const ch
 		       struct lethe_pkgset *out, enum lethe_pkg_role role,
 		       bool (*keep)(const char *name, const char *root_name), const char *root_name)
 {
-	struct lethe_strv argv = { 0 };
-	struct lethe_buf o = { 0 };
+	struct lethe_strv argv = {0};
+	struct lethe_buf o = {0};
 	int r;
 
 	if (lethe_strv_push(&argv, apt->apt_get) < 0 || lethe_strv_push(&argv, "install") < 0 ||
 	    lethe_strv_push(&argv, "-s") < 0 || lethe_strv_push(&argv, "-q") < 0 ||
-	    lethe_strv_push(&argv, "-y") < 0 || lethe_strv_push(&argv, "--no-install-recommends") < 0) {
+	    lethe_strv_push(&argv, "-y") < 0 ||
+	    lethe_strv_push(&argv, "--no-install-recommends") < 0) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -718,9 +734,11 @@ static int apt_closure(struct apt *apt, const struct lethe_strv *names, const ch
 			*nl = '\0';
 		if (!strncmp(line, "Inst ", 5)) {
 			if (parse_inst(line, &name, &version, &arch) < 0 ||
-			    !lethe_pkg_name_is_valid(name) || !lethe_pkg_version_is_valid(version) ||
+			    !lethe_pkg_name_is_valid(name) ||
+			    !lethe_pkg_version_is_valid(version) ||
 			    !lethe_pkg_arch_is_valid(arch)) {
-				r = lethe_error(-EIO, "apt: unexpected line in the output of 'apt-get "
+				r = lethe_error(-EIO,
+						"apt: unexpected line in the output of 'apt-get "
 						"install -s'");
 				goto out;
 			}
@@ -746,8 +764,8 @@ static bool is_kernel_part(const char *name, const char *kernel_pkg)
 /* Fill in SHA-256 and size of every package from the signed index (apt-cache show). */
 static int index_hashes(struct apt *apt, struct lethe_pkgset *set)
 {
-	struct lethe_strv argv = { 0 };
-	struct lethe_buf o = { 0 }, spec = { 0 };
+	struct lethe_strv argv = {0};
+	struct lethe_buf o = {0}, spec = {0};
 	int r = 0;
 
 	if (set->n == 0)
@@ -793,8 +811,10 @@ static int index_hashes(struct apt *apt, struct lethe_pkgset *set)
 
 				if (strlen(sha) != 64 || lethe_hex_decode(sha, p->sha256, 32) < 0 ||
 				    *end || s == 0 || s > LETHE_PKG_MAX_DEB_SIZE) {
-					r = lethe_error(-EIO, "apt: package '%s': bad SHA256 or Size "
-							"in the index", p->name);
+					r = lethe_error(-EIO,
+							"apt: package '%s': bad SHA256 or Size "
+							"in the index",
+							p->name);
 					goto out;
 				}
 				p->size = s;
@@ -835,12 +855,15 @@ static int apply_drop(const struct lethe_spec *spec, struct lethe_pkgset *set)
 		int r;
 
 		if (!p)
-			return lethe_error(-EBADMSG, "spec '%s': drop: package '%s' is not in the "
-					   "closure of the spec's packages", spec->path ? spec->path : "?",
-					   spec->drop.v[i]);
+			return lethe_error(-EBADMSG,
+					   "spec '%s': drop: package '%s' is not in the "
+					   "closure of the spec's packages",
+					   spec->path ? spec->path : "?", spec->drop.v[i]);
 		if (p->role == LETHE_PKG_KERNEL || lethe_strv_contains(&spec->packages, p->name))
-			return lethe_error(-EBADMSG, "spec '%s': drop: package '%s' is named by the "
-					   "spec itself", spec->path ? spec->path : "?", p->name);
+			return lethe_error(-EBADMSG,
+					   "spec '%s': drop: package '%s' is named by the "
+					   "spec itself",
+					   spec->path ? spec->path : "?", p->name);
 		if ((r = lethe_strv_push(&set->dropped, p->name)) < 0)
 			return r;
 		pkg_release(p);
@@ -869,13 +892,13 @@ int lethe_pkg_resolve(const struct lethe_spec *spec, const struct lethe_pkg_opti
 	if ((r = apt_update(&apt, opts)) < 0)
 		goto out;
 	lethe_log(LETHE_LOG_INFO, "apt: resolving %zu packages", spec->packages.n);
-	if (spec->packages.n &&
-	    (r = apt_closure(&apt, &spec->packages, "packages", set, LETHE_PKG_ROOT, NULL, NULL)) < 0)
+	if (spec->packages.n && (r = apt_closure(&apt, &spec->packages, "packages", set,
+						 LETHE_PKG_ROOT, NULL, NULL)) < 0)
 		goto out;
 	if ((r = apply_drop(spec, set)) < 0)
 		goto out;
 	if (spec->kernel.package) {
-		struct lethe_strv k = { 0 };
+		struct lethe_strv k = {0};
 
 		kernel = calloc(1, sizeof(*kernel));
 		if (!kernel || lethe_strv_push(&k, spec->kernel.package) < 0) {
@@ -893,7 +916,8 @@ int lethe_pkg_resolve(const struct lethe_spec *spec, const struct lethe_pkg_opti
 
 			if (lethe_pkgset_find(set, kp->name))
 				continue; /* also wanted in the root: keep it there */
-			if ((r = set_add(set, kp->name, kp->version, kp->arch, LETHE_PKG_KERNEL)) < 0)
+			if ((r = set_add(set, kp->name, kp->version, kp->arch, LETHE_PKG_KERNEL)) <
+			    0)
 				goto out;
 			qsort(set->pkgs, set->n, sizeof(set->pkgs[0]), cmp_pkg);
 		}
@@ -915,7 +939,7 @@ out:
 
 static char *cache_name(const struct lethe_pkg *p)
 {
-	struct lethe_buf b = { 0 };
+	struct lethe_buf b = {0};
 	char hex[65];
 
 	lethe_hex_encode(p->sha256, 32, hex);
@@ -941,16 +965,16 @@ static int file_matches(const char *path, const struct lethe_pkg *p, uint8_t got
 
 static int check_control(struct lethe_pkg *p)
 {
-	struct lethe_buf label = { 0 };
+	struct lethe_buf label = {0};
 	int r;
 
 	if (lethe_buf_printf(&label, "package '%s' ('%s')", p->name, p->filename) < 0)
 		return -ENOMEM;
 	lethe_pkg_control_release(&p->control);
 	r = lethe_deb_read_control(p->path, label.data, &p->control);
-	if (r == 0 && (strcmp(p->control.package, p->name) ||
-		       strcmp(p->control.version, p->version) ||
-		       strcmp(p->control.architecture, p->arch)))
+	if (r == 0 &&
+	    (strcmp(p->control.package, p->name) || strcmp(p->control.version, p->version) ||
+	     strcmp(p->control.architecture, p->arch)))
 		r = lethe_error(-EBADMSG, "%s: its control data says %s %s %s", label.data,
 				p->control.package, p->control.version, p->control.architecture);
 	lethe_buf_release(&label);
@@ -961,8 +985,8 @@ static int check_control(struct lethe_pkg *p)
 static int apt_download(struct apt *apt, struct lethe_pkgset *set, const bool *need,
 			const char *tmp)
 {
-	struct lethe_strv argv = { 0 };
-	struct lethe_buf b = { 0 };
+	struct lethe_strv argv = {0};
+	struct lethe_buf b = {0};
 	int r = 0;
 
 	if (lethe_strv_push(&argv, apt->apt_get) < 0 || lethe_strv_push(&argv, "download") < 0 ||
@@ -1008,8 +1032,11 @@ static int adopt_download(struct lethe_pkg *p, const char *tmp, const char *dest
 		r = lethe_error(-EBADMSG, "package '%s': SHA-256 of '%s' is %s, the lock says %s",
 				p->name, p->filename, hex_got, hex_want);
 	} else if (r > 0) {
-		r = rename(src, dest) < 0 ? lethe_error(-errno, "cannot move '%s' into the "
-							"cache: %s", src, strerror(errno)) : 0;
+		r = rename(src, dest) < 0 ? lethe_error(-errno,
+							"cannot move '%s' into the "
+							"cache: %s",
+							src, strerror(errno))
+					  : 0;
 	}
 	free(src);
 	return r;
@@ -1018,7 +1045,7 @@ static int adopt_download(struct lethe_pkg *p, const char *tmp, const char *dest
 int lethe_pkg_fetch(const struct lethe_spec *spec, struct lethe_pkgset *set,
 		    const struct lethe_pkg_options *opts)
 {
-	struct apt apt = { .lock_fd = -1 };
+	struct apt apt = {.lock_fd = -1};
 	char *cache = NULL, *debs = NULL, *tmp = NULL;
 	bool *need = NULL, apt_ready = false;
 	size_t n_need = 0;
@@ -1065,21 +1092,23 @@ int lethe_pkg_fetch(const struct lethe_spec *spec, struct lethe_pkgset *set,
 			goto out;
 		apt_ready = true;
 		/* Lists are needed to download at all; an absent lock makes them stale. */
-		struct lethe_pkg_options o = opts ? *opts : (struct lethe_pkg_options){ 0 };
+		struct lethe_pkg_options o = opts ? *opts : (struct lethe_pkg_options){0};
 
 		if ((r = apt_update(&apt, &o)) < 0)
 			goto out;
 		tmp = lethe_path_join(debs, ".download.XXXXXX");
 		if (!tmp || !mkdtemp(tmp)) {
 			r = tmp ? lethe_error(-errno, "cannot create a directory in '%s': %s", debs,
-					      strerror(errno)) : -ENOMEM;
+					      strerror(errno))
+				: -ENOMEM;
 			goto out;
 		}
 		lethe_log(LETHE_LOG_INFO, "apt: downloading %zu of %zu packages", n_need, set->n);
 		if ((r = apt_download(&apt, set, need, tmp)) < 0)
 			goto out;
 		for (size_t i = 0; i < set->n; i++)
-			if (need[i] && (r = adopt_download(&set->pkgs[i], tmp, set->pkgs[i].path)) < 0)
+			if (need[i] &&
+			    (r = adopt_download(&set->pkgs[i], tmp, set->pkgs[i].path)) < 0)
 				goto out;
 	}
 	for (size_t i = 0; i < set->n; i++) {
@@ -1088,8 +1117,10 @@ int lethe_pkg_fetch(const struct lethe_spec *spec, struct lethe_pkgset *set,
 
 		if (stat(p->path, &st) == 0) {
 			if (p->size && (uint64_t)st.st_size != p->size) {
-				r = lethe_error(-EBADMSG, "package '%s': '%s' has %lld bytes, expected "
-						"%llu", p->name, p->filename, (long long)st.st_size,
+				r = lethe_error(-EBADMSG,
+						"package '%s': '%s' has %lld bytes, expected "
+						"%llu",
+						p->name, p->filename, (long long)st.st_size,
 						(unsigned long long)p->size);
 				goto out;
 			}

@@ -9,14 +9,14 @@
 #include <lethe/pkg.h>
 
 #define CONTROL_MAX_FIELDS 128
-#define LICENSES_MAX 64
-#define LICENSE_MAX_LEN 200
+#define LICENSES_MAX	   64
+#define LICENSE_MAX_LEN	   200
 
 /* In the paragraph loop: record the message, free what was parsed, fail. */
-#define FAILWITH(...)                              \
-	do {                                       \
-		r = lethe_error(__VA_ARGS__);           \
-		goto fail;                         \
+#define FAILWITH(...)                                                                              \
+	do {                                                                                       \
+		r = lethe_error(__VA_ARGS__);                                                      \
+		goto fail;                                                                         \
 	} while (0)
 
 static bool field_name_ok(const char *s, size_t len)
@@ -44,22 +44,22 @@ static char *first_line_value(const char *val, size_t len)
 	return strndup(val, l);
 }
 
-static int take_field(struct lethe_pkg_control *c, const char *name, size_t nlen,
-		      const char *val, size_t vlen)
+static int take_field(struct lethe_pkg_control *c, const char *name, size_t nlen, const char *val,
+		      size_t vlen)
 {
 	static const struct {
 		const char *name;
 		size_t off;
 	} fields[] = {
-		{ "Package", offsetof(struct lethe_pkg_control, package) },
-		{ "Version", offsetof(struct lethe_pkg_control, version) },
-		{ "Architecture", offsetof(struct lethe_pkg_control, architecture) },
-		{ "Maintainer", offsetof(struct lethe_pkg_control, maintainer) },
-		{ "Description", offsetof(struct lethe_pkg_control, summary) },
-		{ "Depends", offsetof(struct lethe_pkg_control, depends) },
-		{ "Pre-Depends", offsetof(struct lethe_pkg_control, pre_depends) },
-		{ "Homepage", offsetof(struct lethe_pkg_control, homepage) },
-		{ "Source", offsetof(struct lethe_pkg_control, source) },
+	    {"Package", offsetof(struct lethe_pkg_control, package)},
+	    {"Version", offsetof(struct lethe_pkg_control, version)},
+	    {"Architecture", offsetof(struct lethe_pkg_control, architecture)},
+	    {"Maintainer", offsetof(struct lethe_pkg_control, maintainer)},
+	    {"Description", offsetof(struct lethe_pkg_control, summary)},
+	    {"Depends", offsetof(struct lethe_pkg_control, depends)},
+	    {"Pre-Depends", offsetof(struct lethe_pkg_control, pre_depends)},
+	    {"Homepage", offsetof(struct lethe_pkg_control, homepage)},
+	    {"Source", offsetof(struct lethe_pkg_control, source)},
 	};
 
 	if (nlen == strlen("Installed-Size") && !strncasecmp(name, "Installed-Size", nlen)) {
@@ -92,7 +92,7 @@ static int take_field(struct lethe_pkg_control *c, const char *name, size_t nlen
 int lethe_pkg_control_parse(const char *name, const char *text, size_t len,
 			    struct lethe_pkg_control *ret)
 {
-	struct lethe_pkg_control c = { 0 };
+	struct lethe_pkg_control c = {0};
 	const char *seen[CONTROL_MAX_FIELDS];
 	size_t seen_len[CONTROL_MAX_FIELDS], n_seen = 0, pos = 0;
 	unsigned lineno = 0;
@@ -115,27 +115,33 @@ int lethe_pkg_control_parse(const char *name, const char *text, size_t len,
 		l = end ? (size_t)(end - line) : len - pos;
 		lineno++;
 		if (l == 0)
-			FAILWITH(-EBADMSG, "%s: control line %u: empty line inside the "
-					   "paragraph", name, lineno);
+			FAILWITH(-EBADMSG,
+				 "%s: control line %u: empty line inside the "
+				 "paragraph",
+				 name, lineno);
 		if (line[0] == ' ' || line[0] == '\t') {
 			if (n_seen == 0)
-				FAILWITH(-EBADMSG, "%s: control line %u: continuation line "
-						   "before any field", name, lineno);
+				FAILWITH(-EBADMSG,
+					 "%s: control line %u: continuation line "
+					 "before any field",
+					 name, lineno);
 			pos += l + 1;
 			continue;
 		}
 		colon = memchr(line, ':', l);
 		if (!colon || !field_name_ok(line, (size_t)(colon - line)))
-			FAILWITH(-EBADMSG, "%s: control line %u: expected 'Field: value'",
-					   name, lineno);
+			FAILWITH(-EBADMSG, "%s: control line %u: expected 'Field: value'", name,
+				 lineno);
 		if (n_seen == CONTROL_MAX_FIELDS)
-			FAILWITH(-EBADMSG, "%s: control line %u: more than %d fields",
-					   name, lineno, CONTROL_MAX_FIELDS);
+			FAILWITH(-EBADMSG, "%s: control line %u: more than %d fields", name, lineno,
+				 CONTROL_MAX_FIELDS);
 		for (size_t i = 0; i < n_seen; i++)
 			if (seen_len[i] == (size_t)(colon - line) &&
 			    !strncasecmp(seen[i], line, seen_len[i]))
-				FAILWITH(-EBADMSG, "%s: control line %u: field '%.*s' "
-						   "repeated", name, lineno, (int)seen_len[i], line);
+				FAILWITH(-EBADMSG,
+					 "%s: control line %u: field '%.*s' "
+					 "repeated",
+					 name, lineno, (int)seen_len[i], line);
 		seen[n_seen] = line;
 		seen_len[n_seen++] = (size_t)(colon - line);
 		/* The value runs to the end of the field, continuation lines included. */
@@ -149,8 +155,8 @@ int lethe_pkg_control_parse(const char *name, const char *text, size_t len,
 		r = take_field(&c, line, (size_t)(colon - line), colon + 1,
 			       vend - (size_t)(colon + 1 - text));
 		if (r == -EBADMSG)
-			FAILWITH(-EBADMSG, "%s: control line %u: invalid '%.*s'", name,
-				 lineno, (int)(colon - line), line);
+			FAILWITH(-EBADMSG, "%s: control line %u: invalid '%.*s'", name, lineno,
+				 (int)(colon - line), line);
 		if (r < 0)
 			goto fail;
 		pos += l + 1;

@@ -12,8 +12,8 @@
 #include <lethe/pkg.h>
 
 #define DEB_MAX_MEMBERS 16
-#define DEB_BLOCK (64u << 10)
-#define COPYRIGHT_MAX (1u << 20)
+#define DEB_BLOCK	(64u << 10)
+#define COPYRIGHT_MAX	(1u << 20)
 
 struct nested {
 	struct archive *outer;
@@ -36,7 +36,7 @@ static la_ssize_t nested_read(struct archive *a, void *userdata, const void **bu
 /* Is member name "BASE" or "BASE" + one of the compressions dpkg-deb writes? */
 static bool member_is(const char *name, const char *base, bool data)
 {
-	static const char *const suffixes[] = { "", ".gz", ".xz", ".zst" };
+	static const char *const suffixes[] = {"", ".gz", ".xz", ".zst"};
 	size_t bl = strlen(base);
 
 	if (strncmp(name, base, bl))
@@ -99,8 +99,8 @@ out:
 	return r;
 }
 
-int lethe_deb_walk(int fd, const char *label, enum lethe_deb_part part,
-		   lethe_deb_entry_fn fn, void *userdata)
+int lethe_deb_walk(int fd, const char *label, enum lethe_deb_part part, lethe_deb_entry_fn fn,
+		   void *userdata)
 {
 	struct archive *a = archive_read_new();
 	struct archive_entry *e;
@@ -124,7 +124,8 @@ int lethe_deb_walk(int fd, const char *label, enum lethe_deb_part part,
 		}
 		if (members == 1) {
 			if (strcmp(name, "debian-binary")) {
-				r = lethe_error(-EBADMSG, "%s: first member is '%s', not debian-binary",
+				r = lethe_error(-EBADMSG,
+						"%s: first member is '%s', not debian-binary",
 						label, name);
 				goto out;
 			}
@@ -153,8 +154,7 @@ int lethe_deb_walk(int fd, const char *label, enum lethe_deb_part part,
 		goto out;
 	}
 	if (ar != ARCHIVE_OK && ar != ARCHIVE_EOF)
-		r = lethe_error(-EBADMSG, "%s: corrupt or truncated archive: %s", label,
-				errstr(a));
+		r = lethe_error(-EBADMSG, "%s: corrupt or truncated archive: %s", label, errstr(a));
 	else
 		r = lethe_error(-EBADMSG, "%s: no %s member", label,
 				part == LETHE_DEB_DATA ? "data.tar" : "control.tar");
@@ -221,11 +221,10 @@ static int control_entry(struct archive *a, struct archive_entry *e, void *userd
 	return 1; /* stop: got it */
 }
 
-int lethe_deb_read_control(const char *path, const char *label,
-			   struct lethe_pkg_control *ret)
+int lethe_deb_read_control(const char *path, const char *label, struct lethe_pkg_control *ret)
 {
-	struct lethe_pkg_control c = { 0 };
-	struct control_ctx ctx = { label, &c, false };
+	struct lethe_pkg_control c = {0};
+	struct control_ctx ctx = {label, &c, false};
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), r;
 
 	if (fd < 0)
@@ -241,7 +240,7 @@ int lethe_deb_read_control(const char *path, const char *label,
 }
 
 struct member_ctx {
-	const char *name;  /* "md5sums" */
+	const char *name; /* "md5sums" */
 	size_t max;
 	char *data;
 	size_t len;
@@ -270,7 +269,7 @@ static int member_entry(struct archive *a, struct archive_entry *e, void *userda
 int lethe_deb_read_control_member(const char *path, const char *label, const char *member,
 				  size_t max, char **ret, size_t *ret_len)
 {
-	struct member_ctx ctx = { member, max, NULL, 0, false };
+	struct member_ctx ctx = {member, max, NULL, 0, false};
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), r;
 
 	if (fd < 0)
@@ -316,8 +315,8 @@ static int license_entry(struct archive *a, struct archive_entry *e, void *userd
 
 int lethe_pkg_read_licenses(struct lethe_pkg *pkg)
 {
-	struct license_ctx ctx = { pkg, NULL };
-	struct lethe_buf label = { 0 }, want = { 0 };
+	struct license_ctx ctx = {pkg, NULL};
+	struct lethe_buf label = {0}, want = {0};
 	int fd, r;
 
 	if (!pkg->path)

@@ -6,8 +6,8 @@
 
 #include <lethe/pkg.h>
 
-#define LOCK_HEADER "lethe-lock 1"
-#define LOCK_FIELDS 7
+#define LOCK_HEADER   "lethe-lock 1"
+#define LOCK_FIELDS   7
 #define LOCK_MAX_LINE 1024
 
 static const char *role_name(enum lethe_pkg_role role)
@@ -59,7 +59,8 @@ static int parse_line(const char *name, unsigned lineno, char *line, struct leth
 	int r;
 
 	if (split_fields(line, f) < 0)
-		return lethe_error(-EBADMSG, "'%s' line %u: expected %d fields separated by "
+		return lethe_error(-EBADMSG,
+				   "'%s' line %u: expected %d fields separated by "
 				   "single spaces: NAME VERSION ARCH SHA256 SIZE ROLE FILENAME",
 				   name, lineno, LOCK_FIELDS);
 	if (!lethe_pkg_name_is_valid(f[0]))
@@ -69,30 +70,38 @@ static int parse_line(const char *name, unsigned lineno, char *line, struct leth
 		return lethe_error(-EBADMSG, "'%s' line %u: package '%s': invalid version '%s'",
 				   name, lineno, f[0], f[1]);
 	if (!lethe_pkg_arch_is_valid(f[2]))
-		return lethe_error(-EBADMSG, "'%s' line %u: package '%s': invalid architecture "
-				   "'%s'", name, lineno, f[0], f[2]);
+		return lethe_error(-EBADMSG,
+				   "'%s' line %u: package '%s': invalid architecture "
+				   "'%s'",
+				   name, lineno, f[0], f[2]);
 	if (strlen(f[3]) != 64 || strspn(f[3], "0123456789abcdef") != 64 ||
 	    lethe_hex_decode(f[3], p->sha256, sizeof(p->sha256)) < 0)
-		return lethe_error(-EBADMSG, "'%s' line %u: package '%s': SHA-256 must be 64 "
-				   "lowercase hex digits", name, lineno, f[0]);
+		return lethe_error(-EBADMSG,
+				   "'%s' line %u: package '%s': SHA-256 must be 64 "
+				   "lowercase hex digits",
+				   name, lineno, f[0]);
 	if (parse_size(f[4], &p->size) < 0)
-		return lethe_error(-EBADMSG, "'%s' line %u: package '%s': invalid size '%s'",
-				   name, lineno, f[0], f[4]);
+		return lethe_error(-EBADMSG, "'%s' line %u: package '%s': invalid size '%s'", name,
+				   lineno, f[0], f[4]);
 	if (!strcmp(f[5], "root"))
 		p->role = LETHE_PKG_ROOT;
 	else if (!strcmp(f[5], "kernel"))
 		p->role = LETHE_PKG_KERNEL;
 	else
-		return lethe_error(-EBADMSG, "'%s' line %u: package '%s': role must be 'root' or "
-				   "'kernel', not '%s'", name, lineno, f[0], f[5]);
+		return lethe_error(-EBADMSG,
+				   "'%s' line %u: package '%s': role must be 'root' or "
+				   "'kernel', not '%s'",
+				   name, lineno, f[0], f[5]);
 	expect = lethe_pkg_deb_filename(f[0], f[1], f[2]);
 	if (!expect)
 		return -ENOMEM;
 	r = strcmp(expect, f[6]);
 	free(expect);
 	if (r)
-		return lethe_error(-EBADMSG, "'%s' line %u: package '%s': file name '%s' does not "
-				   "match NAME_VERSION_ARCH.deb", name, lineno, f[0], f[6]);
+		return lethe_error(-EBADMSG,
+				   "'%s' line %u: package '%s': file name '%s' does not "
+				   "match NAME_VERSION_ARCH.deb",
+				   name, lineno, f[0], f[6]);
 	p->name = strdup(f[0]);
 	p->version = strdup(f[1]);
 	p->arch = strdup(f[2]);
@@ -103,8 +112,7 @@ static int parse_line(const char *name, unsigned lineno, char *line, struct leth
 	return 0;
 }
 
-int lethe_lock_parse(const char *name, const char *text, size_t len,
-		     struct lethe_pkgset **ret)
+int lethe_lock_parse(const char *name, const char *text, size_t len, struct lethe_pkgset **ret)
 {
 	struct lethe_pkgset *set;
 	char line[LOCK_MAX_LINE + 1];
@@ -136,14 +144,18 @@ int lethe_lock_parse(const char *name, const char *text, size_t len,
 		line[l] = '\0';
 		pos += l + 1;
 		if (strpbrk(line, "\t\r\v\f") || (l && line[l - 1] == ' ')) {
-			r = lethe_error(-EBADMSG, "'%s' line %u: tab, carriage return or trailing "
-					"space", name, lineno);
+			r = lethe_error(-EBADMSG,
+					"'%s' line %u: tab, carriage return or trailing "
+					"space",
+					name, lineno);
 			goto fail;
 		}
 		if (lineno == 1) {
 			if (strcmp(line, LOCK_HEADER)) {
-				r = lethe_error(-EBADMSG, "'%s' line 1: expected '%s' (a lethe.lock of "
-						"another format version?)", name, LOCK_HEADER);
+				r = lethe_error(-EBADMSG,
+						"'%s' line 1: expected '%s' (a lethe.lock of "
+						"another format version?)",
+						name, LOCK_HEADER);
 				goto fail;
 			}
 			continue;
@@ -176,8 +188,9 @@ int lethe_lock_parse(const char *name, const char *text, size_t len,
 			if (c >= 0) {
 				r = lethe_error(-EBADMSG, "'%s' line %u: package '%s' %s", name,
 						lineno, set->pkgs[set->n - 1].name,
-						c == 0 ? "is listed twice" : "is out of order (the lock "
-						"is sorted by name)");
+						c == 0 ? "is listed twice"
+						       : "is out of order (the lock "
+							 "is sorted by name)");
 				goto fail;
 			}
 		}
@@ -204,8 +217,10 @@ int lethe_lock_load(const char *path, struct lethe_pkgset **ret)
 
 int lethe_lock_format(const struct lethe_pkgset *set, struct lethe_buf *out)
 {
-	int r = lethe_buf_puts(out, LOCK_HEADER "\n"
-			       "# NAME VERSION ARCH SHA256 SIZE ROLE FILENAME; see docs/formats.md\n");
+	int r =
+	    lethe_buf_puts(out, LOCK_HEADER
+			   "\n"
+			   "# NAME VERSION ARCH SHA256 SIZE ROLE FILENAME; see docs/formats.md\n");
 
 	for (size_t i = 0; r == 0 && i < set->n; i++) {
 		const struct lethe_pkg *p = &set->pkgs[i];
@@ -224,7 +239,7 @@ int lethe_lock_format(const struct lethe_pkgset *set, struct lethe_buf *out)
 
 int lethe_lock_save(const char *path, const struct lethe_pkgset *set)
 {
-	struct lethe_buf b = { 0 };
+	struct lethe_buf b = {0};
 	int r = lethe_lock_format(set, &b);
 
 	if (r == 0)
@@ -233,18 +248,20 @@ int lethe_lock_save(const char *path, const struct lethe_pkgset *set)
 	return r;
 }
 
-static int check_named(const struct lethe_pkgset *set, const char *name,
-		       enum lethe_pkg_role role)
+static int check_named(const struct lethe_pkgset *set, const char *name, enum lethe_pkg_role role)
 {
 	const struct lethe_pkg *p = lethe_pkgset_find(set, name);
 
 	if (!p)
-		return lethe_error(-EBADMSG, "package '%s' of the spec is not in the lock; run "
-				   "'lethe lock' again", name);
+		return lethe_error(-EBADMSG,
+				   "package '%s' of the spec is not in the lock; run "
+				   "'lethe lock' again",
+				   name);
 	if (p->role != role)
-		return lethe_error(-EBADMSG, "package '%s' has role '%s' in the lock, the spec "
-				   "needs '%s'; run 'lethe lock' again", name, role_name(p->role),
-				   role_name(role));
+		return lethe_error(-EBADMSG,
+				   "package '%s' has role '%s' in the lock, the spec "
+				   "needs '%s'; run 'lethe lock' again",
+				   name, role_name(p->role), role_name(role));
 	return 0;
 }
 
@@ -260,7 +277,9 @@ int lethe_pkg_check_lock(const struct lethe_spec *spec, const struct lethe_pkgse
 		return r;
 	for (size_t i = 0; i < spec->drop.n; i++)
 		if (lethe_pkgset_find(set, spec->drop.v[i]))
-			return lethe_error(-EBADMSG, "package '%s' is in the lock but the spec drops "
-					   "it; run 'lethe lock' again", spec->drop.v[i]);
+			return lethe_error(-EBADMSG,
+					   "package '%s' is in the lock but the spec drops "
+					   "it; run 'lethe lock' again",
+					   spec->drop.v[i]);
 	return 0;
 }

@@ -16,7 +16,7 @@
 
 #include "tree.h"
 
-#define PATH_MAX_LEN 4096
+#define PATH_MAX_LEN  4096
 #define COPYRIGHT_MAX (1u << 20)
 
 struct extract {
@@ -31,11 +31,11 @@ struct extract {
 };
 
 static int refuse(const struct extract *x, const char *path, const char *fmt, ...)
-	LETHE_PRINTF(3, 4);
+    LETHE_PRINTF(3, 4);
 
 static int refuse(const struct extract *x, const char *path, const char *fmt, ...)
 {
-	struct lethe_buf reason = { 0 };
+	struct lethe_buf reason = {0};
 	va_list ap;
 	int r;
 
@@ -49,8 +49,8 @@ static int refuse(const struct extract *x, const char *path, const char *fmt, ..
 	va_end(ap);
 	if (r < 0)
 		return r;
-	r = lethe_error(-EBADMSG, "package '%s' ('%s'): entry '%s': %s", x->name, x->file,
-			path, reason.data);
+	r = lethe_error(-EBADMSG, "package '%s' ('%s'): entry '%s': %s", x->name, x->file, path,
+			reason.data);
 	lethe_buf_release(&reason);
 	return r;
 }
@@ -121,12 +121,12 @@ static void set_times_owner(const struct extract *x, int dfd, const char *base,
 	utimensat(dfd, base, ts, AT_SYMLINK_NOFOLLOW);
 }
 
-static int write_regular(struct extract *x, struct archive *a, struct archive_entry *e,
-			 int dfd, const char *base, const char *rel)
+static int write_regular(struct extract *x, struct archive *a, struct archive_entry *e, int dfd,
+			 const char *base, const char *rel)
 {
 	uint64_t size = (uint64_t)archive_entry_size(e), done = 0;
 	bool keep = x->licenses && !strcmp(rel, x->copyright) && size <= COPYRIGHT_MAX;
-	struct lethe_buf text = { 0 };
+	struct lethe_buf text = {0};
 	char buf[1 << 16];
 	int fd, r = 0;
 
@@ -138,7 +138,8 @@ static int write_regular(struct extract *x, struct archive *a, struct archive_en
 
 		if (n < 0) {
 			r = refuse(x, rel, "corrupt or truncated archive: %s",
-				   archive_error_string(a) ? archive_error_string(a) : "read error");
+				   archive_error_string(a) ? archive_error_string(a)
+							   : "read error");
 			goto out;
 		}
 		if (n == 0)
@@ -186,8 +187,8 @@ static int make_dir(struct extract *x, struct archive_entry *e, int dfd, const c
 	return 0;
 }
 
-static int make_hardlink(struct extract *x, const char *target_raw, int dfd,
-			 const char *base, const char *rel)
+static int make_hardlink(struct extract *x, const char *target_raw, int dfd, const char *base,
+			 const char *rel)
 {
 	char tbuf[PATH_MAX_LEN];
 	const char *target = normalise(target_raw, tbuf, sizeof(tbuf)), *tbase, *why = NULL;
@@ -201,8 +202,10 @@ static int make_hardlink(struct extract *x, const char *target_raw, int dfd,
 		return refuse(x, rel, "hard link to '%s': %s", target_raw, why);
 	if (fstatat(tfd, tbase, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode)) {
 		close(tfd);
-		return refuse(x, rel, "hard link to '%s', which is not a regular file extracted "
-			      "before it", target_raw);
+		return refuse(x, rel,
+			      "hard link to '%s', which is not a regular file extracted "
+			      "before it",
+			      target_raw);
 	}
 	r = linkat(tfd, tbase, dfd, base, 0) < 0 ? -errno : 0;
 	close(tfd);
@@ -247,8 +250,10 @@ static int extract_entry(struct archive *a, struct archive_entry *e, void *userd
 		return refuse(x, "?", "entry without a name");
 	rel = normalise(raw, buf, sizeof(buf));
 	if (!rel)
-		return refuse(x, raw, "%s", raw[0] == '/' ? "absolute path" :
-			      "path with '..', an empty component or a control character");
+		return refuse(x, raw, "%s",
+			      raw[0] == '/'
+				  ? "absolute path"
+				  : "path with '..', an empty component or a control character");
 	if (!*rel) {
 		if (type != AE_IFDIR)
 			return refuse(x, raw, "the root is not a directory");
@@ -270,21 +275,23 @@ static int extract_entry(struct archive *a, struct archive_entry *e, void *userd
 			return refuse(x, rel, "symbolic link without a target");
 		for (const char *c = t; *c; c++)
 			if ((unsigned char)*c < 0x20)
-				return refuse(x, rel, "symbolic link target with a control character");
+				return refuse(x, rel,
+					      "symbolic link target with a control character");
 		if (!symlink_stays_inside(rel, t))
 			return refuse(x, rel, "symbolic link to '%s' leads outside the root", t);
 	}
 	r = tree_open_parent(x->rootfd, rel, true, &dfd, &base, &why);
 	if (r < 0)
-		return r == -EBADMSG ? refuse(x, rel, "%s", why) :
-			lethe_error(r, "package '%s': cannot create '/%s': %s", x->name, rel, why);
+		return r == -EBADMSG ? refuse(x, rel, "%s", why)
+				     : lethe_error(r, "package '%s': cannot create '/%s': %s",
+						   x->name, rel, why);
 	/* A later package's file replaces an earlier one's (never a directory). */
 	if (type != AE_IFDIR || hl) {
 		r = tree_unlink_nondir(dfd, base);
 		if (r < 0) {
 			close(dfd);
-			return refuse(x, rel, "%s", r == -EISDIR ? "would replace a directory" :
-				      strerror(-r));
+			return refuse(x, rel, "%s",
+				      r == -EISDIR ? "would replace a directory" : strerror(-r));
 		}
 	}
 	if (hl)
@@ -294,15 +301,17 @@ static int extract_entry(struct archive *a, struct archive_entry *e, void *userd
 	else if (type == AE_IFDIR)
 		r = make_dir(x, e, dfd, base, rel);
 	else if (type == AE_IFLNK) {
-		r = symlinkat(archive_entry_symlink(e), dfd, base) < 0 ?
-			refuse(x, rel, "cannot create symbolic link: %s", strerror(errno)) : 0;
+		r = symlinkat(archive_entry_symlink(e), dfd, base) < 0
+			? refuse(x, rel, "cannot create symbolic link: %s", strerror(errno))
+			: 0;
 		if (r == 0)
 			set_times_owner(x, dfd, base, e, true);
 	} else if (type == AE_IFCHR || type == AE_IFBLK || type == AE_IFIFO) {
 		dev_t dev = makedev(archive_entry_rdevmajor(e), archive_entry_rdevminor(e));
 
-		r = mknodat(dfd, base, type | (archive_entry_perm(e) & 0777), dev) < 0 ?
-			refuse(x, rel, "cannot create node: %s", strerror(errno)) : 0;
+		r = mknodat(dfd, base, type | (archive_entry_perm(e) & 0777), dev) < 0
+			? refuse(x, rel, "cannot create node: %s", strerror(errno))
+			: 0;
 		if (r == 0)
 			set_times_owner(x, dfd, base, e, false);
 	} else {
@@ -322,8 +331,8 @@ int rootfs_extract_listed(int rootfd, int debfd, const char *name, const char *f
 			  const struct lethe_rootfs_options *opts, uint64_t *total,
 			  struct lethe_strv *licenses, struct lethe_strv *files)
 {
-	struct extract x = { rootfd, name, file, opts, total, licenses, files, 0, { 0 } };
-	struct lethe_buf label = { 0 };
+	struct extract x = {rootfd, name, file, opts, total, licenses, files, 0, {0}};
+	struct lethe_buf label = {0};
 	int r;
 
 	snprintf(x.copyright, sizeof(x.copyright), "usr/share/doc/%s/copyright", name);

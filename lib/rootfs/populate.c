@@ -13,7 +13,7 @@
 #include "tree.h"
 
 #define SPEC_FILE_MAX (256u << 20)
-#define NOBODY 65534u
+#define NOBODY	      65534u
 
 int lethe_rootfs_dpkg_status(const struct lethe_pkgset *set, struct lethe_buf *out)
 {
@@ -27,8 +27,8 @@ int lethe_rootfs_dpkg_status(const struct lethe_pkgset *set, struct lethe_buf *o
 		if (p->role != LETHE_PKG_ROOT)
 			continue;
 		if (!t)
-			return lethe_error(-EINVAL, "package '%s': no control data (fetch it first)",
-					   p->name);
+			return lethe_error(
+			    -EINVAL, "package '%s': no control data (fetch it first)", p->name);
 		/* The Package line first, then Status, then the rest as the package has it. */
 		const char *pkgline = strncasecmp(t, "Package:", 8) ? strstr(t, "\nPackage:") : t;
 
@@ -66,8 +66,10 @@ static int add_group(struct group_ent *g, size_t *n, size_t cap, const char *nam
 {
 	for (size_t i = 0; i < *n; i++)
 		if (!strcmp(g[i].name, name) || g[i].gid == gid)
-			return lethe_error(-EBADMSG, "spec line %u: group '%s' (gid %u) is defined "
-					   "twice", line, name, (unsigned)gid);
+			return lethe_error(-EBADMSG,
+					   "spec line %u: group '%s' (gid %u) is defined "
+					   "twice",
+					   line, name, (unsigned)gid);
 	if (*n >= cap)
 		return -E2BIG;
 	g[*n].name = name;
@@ -104,8 +106,7 @@ static const struct lethe_spec_user *find_user(const struct lethe_spec *spec, co
 
 /* The groups: root and nogroup unless the spec has them, the spec's, and a group for
  * any user whose primary gid no group has (specs built by hand in tests). */
-static int collect_groups(const struct lethe_spec *spec, struct group_ent *g, size_t *n,
-			  size_t cap)
+static int collect_groups(const struct lethe_spec *spec, struct group_ent *g, size_t *n, size_t cap)
 {
 	bool spec_root = false;
 	int r = 0;
@@ -136,30 +137,33 @@ static int collect_groups(const struct lethe_spec *spec, struct group_ent *g, si
 			for (j = 0; j < *n && strcmp(g[j].name, u->groups.v[k]); j++)
 				;
 			if (j == *n)
-				return lethe_error(-EBADMSG, "spec line %u: user '%s': group '%s' is "
-						   "not defined", u->line, u->name, u->groups.v[k]);
+				return lethe_error(-EBADMSG,
+						   "spec line %u: user '%s': group '%s' is "
+						   "not defined",
+						   u->line, u->name, u->groups.v[k]);
 			r = lethe_strv_push(&g[j].members, u->name);
 		}
 	}
 	return r;
 }
 
-static int passwd_line(struct lethe_buf *pw, struct lethe_buf *sh, const char *name,
-		       uid_t uid, gid_t gid, const char *home, const char *shell, long days)
+static int passwd_line(struct lethe_buf *pw, struct lethe_buf *sh, const char *name, uid_t uid,
+		       gid_t gid, const char *home, const char *shell, long days)
 {
-	int r = lethe_buf_printf(pw, "%s:x:%u:%u:%s:%s:%s\n", name, (unsigned)uid,
-				 (unsigned)gid, uid == 0 || uid == NOBODY ? name : "", home, shell);
+	int r = lethe_buf_printf(pw, "%s:x:%u:%u:%s:%s:%s\n", name, (unsigned)uid, (unsigned)gid,
+				 uid == 0 || uid == NOBODY ? name : "", home, shell);
 
 	/* Every password locked: Lethe images have no password logins at all. */
-	return r ? r : lethe_buf_printf(sh, "%s:%s:%ld:0:99999:7:::\n", name,
-					uid == 0 || uid == NOBODY ? "*" : "!", days);
+	return r ? r
+		 : lethe_buf_printf(sh, "%s:%s:%ld:0:99999:7:::\n", name,
+				    uid == 0 || uid == NOBODY ? "*" : "!", days);
 }
 
 static int write_accounts(const struct lethe_spec *spec, int rootfd, int64_t epoch)
 {
 	size_t cap = spec->n_groups + spec->n_users + 2, n = 0;
 	struct group_ent *g = calloc(cap, sizeof(*g));
-	struct lethe_buf pw = { 0 }, gr = { 0 }, sh = { 0 };
+	struct lethe_buf pw = {0}, gr = {0}, sh = {0};
 	long days = (long)(epoch / 86400);
 	int r;
 
@@ -169,8 +173,10 @@ static int write_accounts(const struct lethe_spec *spec, int rootfd, int64_t epo
 		const struct lethe_spec_user *u = &spec->users[i];
 
 		if ((u->uid == 0) != !strcmp(u->name, "root")) {
-			r = lethe_error(-EBADMSG, "spec line %u: uid 0 is root's and only root's "
-					"(user '%s')", u->line, u->name);
+			r = lethe_error(-EBADMSG,
+					"spec line %u: uid 0 is root's and only root's "
+					"(user '%s')",
+					u->line, u->name);
 			goto out;
 		}
 	}
@@ -231,7 +237,7 @@ static int write_os_release(const struct lethe_spec *spec, int rootfd, int64_t e
 {
 	const char *name = spec->name ? spec->name : "lethe";
 	const char *version = spec->version ? spec->version : "0";
-	struct lethe_buf b = { 0 }, pretty = { 0 };
+	struct lethe_buf b = {0}, pretty = {0};
 	int r = lethe_buf_printf(&pretty, "Lethe %s %s", name, version);
 
 	if (r == 0)
@@ -272,12 +278,15 @@ static int write_spec_files(const struct lethe_spec *spec, int rootfd, int64_t e
 		while (*rel == '/')
 			rel++;
 		if (!lethe_path_is_safe_relative(rel))
-			return lethe_error(-EBADMSG, "spec line %u: destination '%s' is not a safe "
-					   "path", f->line, f->destination);
+			return lethe_error(-EBADMSG,
+					   "spec line %u: destination '%s' is not a safe "
+					   "path",
+					   f->line, f->destination);
 		r = lethe_file_read(f->source, SPEC_FILE_MAX, &data, &len);
 		if (r < 0)
-			return r == -EFBIG ? r : lethe_error(r, "spec line %u: cannot read '%s': %s",
-							     f->line, f->source, strerror(-r));
+			return r == -EFBIG ? r
+					   : lethe_error(r, "spec line %u: cannot read '%s': %s",
+							 f->line, f->source, strerror(-r));
 		r = tree_write_file(rootfd, rel, data, len, f->mode, f->uid, f->gid, epoch);
 		free(data);
 		if (r < 0)
@@ -325,7 +334,8 @@ static int extract_all(struct lethe_pkgset *set, int rootfd,
 		lethe_log(LETHE_LOG_PROGRESS, "extracting %s", p->name);
 		fd = open(p->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 		if (fd < 0)
-			return lethe_error(-errno, "cannot open '%s': %s", p->path, strerror(errno));
+			return lethe_error(-errno, "cannot open '%s': %s", p->path,
+					   strerror(errno));
 		lethe_strv_release(&p->licenses);
 		r = rootfs_extract_listed(rootfd, fd, p->name, p->filename, opts, &total,
 					  &p->licenses, &lists[i]);
@@ -352,7 +362,8 @@ static bool in_root(int rootfd, const char *abs)
 static int info_name(const struct lethe_pkg *p, const char *ext, struct lethe_buf *b)
 {
 	const char *t = p->control.text;
-	bool same = t && (strstr(t, "\nMulti-Arch: same\n") || !strncmp(t, "Multi-Arch: same\n", 17));
+	bool same =
+	    t && (strstr(t, "\nMulti-Arch: same\n") || !strncmp(t, "Multi-Arch: same\n", 17));
 
 	b->len = 0;
 	if (same)
@@ -376,10 +387,10 @@ static bool md5_line_ok(int rootfd, const char *line, size_t l)
 /* var/lib/dpkg/info/PKG.list (every path the package brought that is still there) and
  * PKG.md5sums (its own, filtered the same way): what `dpkg --audit` and scanners that
  * map files to packages expect. */
-static int write_dpkg_info(const struct lethe_pkg *p, const struct lethe_strv *files,
-			   int rootfd, int64_t epoch)
+static int write_dpkg_info(const struct lethe_pkg *p, const struct lethe_strv *files, int rootfd,
+			   int64_t epoch)
 {
-	struct lethe_buf name = { 0 }, list = { 0 }, md5 = { 0 }, label = { 0 };
+	struct lethe_buf name = {0}, list = {0}, md5 = {0}, label = {0};
 	char *sums = NULL;
 	size_t len = 0;
 	int r = 0;
@@ -390,8 +401,8 @@ static int write_dpkg_info(const struct lethe_pkg *p, const struct lethe_strv *f
 	if (r == 0 && (r = info_name(p, "list", &name)) == 0)
 		r = tree_write_file(rootfd, name.data, list.data ? list.data : "", list.len, 0644,
 				    0, 0, epoch);
-	if (r == 0 && (r = lethe_buf_printf(&label, "package '%s' ('%s')", p->name,
-					    p->filename)) == 0) {
+	if (r == 0 &&
+	    (r = lethe_buf_printf(&label, "package '%s' ('%s')", p->name, p->filename)) == 0) {
 		r = lethe_deb_read_control_member(p->path, label.data, "md5sums", 16u << 20, &sums,
 						  &len);
 		if (r == -ENOENT) {
@@ -423,7 +434,7 @@ out:
 
 static int apply_excludes(const struct lethe_spec *spec, int rootfd)
 {
-	struct lethe_strv ex = { 0 }, in = { 0 };
+	struct lethe_strv ex = {0}, in = {0};
 	uint64_t removed = 0;
 	int r = 0;
 
@@ -449,7 +460,7 @@ int lethe_rootfs_populate(const struct lethe_spec *spec, struct lethe_pkgset *se
 			  const char *staging, const struct lethe_rootfs_options *opts)
 {
 	struct lethe_rootfs_options o = *opts;
-	struct lethe_buf status = { 0 };
+	struct lethe_buf status = {0};
 	struct lethe_strv *lists = calloc(set->n ? set->n : 1, sizeof(*lists));
 	int rootfd = -1, r;
 

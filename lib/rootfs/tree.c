@@ -13,8 +13,8 @@
 
 #include "tree.h"
 
-int tree_open_parent(int rootfd, const char *rel, bool create, int *ret_fd,
-		     const char **ret_base, const char **why)
+int tree_open_parent(int rootfd, const char *rel, bool create, int *ret_fd, const char **ret_base,
+		     const char **why)
 {
 	const char *p = rel, *slash;
 	int fd = dup(rootfd), depth = 0;
@@ -52,8 +52,9 @@ int tree_open_parent(int rootfd, const char *rel, bool create, int *ret_fd,
 				*why = "path goes through a symbolic link or a non-directory";
 				return -EBADMSG;
 			}
-			*why = e == ENOENT ? "parent directory does not exist" : "cannot open a parent "
-									       "directory";
+			*why = e == ENOENT ? "parent directory does not exist"
+					   : "cannot open a parent "
+					     "directory";
 			return -e;
 		}
 		close(fd);
@@ -76,10 +77,10 @@ int tree_unlink_nondir(int dirfd, const char *name)
 	return unlinkat(dirfd, name, 0) < 0 ? -errno : 0;
 }
 
-int tree_write_file(int rootfd, const char *rel, const void *data, size_t len,
-		    mode_t mode, uid_t uid, gid_t gid, int64_t epoch)
+int tree_write_file(int rootfd, const char *rel, const void *data, size_t len, mode_t mode,
+		    uid_t uid, gid_t gid, int64_t epoch)
 {
-	const struct timespec ts[2] = { { epoch, 0 }, { epoch, 0 } };
+	const struct timespec ts[2] = {{epoch, 0}, {epoch, 0}};
 	const char *base, *why = NULL;
 	int dfd, fd, r;
 
@@ -109,7 +110,7 @@ int tree_write_file(int rootfd, const char *rel, const void *data, size_t len,
 
 int tree_symlink(int rootfd, const char *rel, const char *target, int64_t epoch)
 {
-	const struct timespec ts[2] = { { epoch, 0 }, { epoch, 0 } };
+	const struct timespec ts[2] = {{epoch, 0}, {epoch, 0}};
 	const char *base, *why = NULL;
 	int dfd, r;
 
@@ -159,7 +160,7 @@ static int clamp_at(int dfd, int64_t epoch, unsigned depth)
 			close(sub);
 		}
 		if (r == 0 && st.st_mtime > epoch) {
-			const struct timespec ts[2] = { { epoch, 0 }, { epoch, 0 } };
+			const struct timespec ts[2] = {{epoch, 0}, {epoch, 0}};
 
 			if (utimensat(dirfd(d), e->d_name, ts, AT_SYMLINK_NOFOLLOW) < 0)
 				r = -errno;
@@ -171,7 +172,7 @@ static int clamp_at(int dfd, int64_t epoch, unsigned depth)
 
 int tree_clamp_times(int rootfd, int64_t epoch)
 {
-	const struct timespec ts[2] = { { epoch, 0 }, { epoch, 0 } };
+	const struct timespec ts[2] = {{epoch, 0}, {epoch, 0}};
 	int r = clamp_at(rootfd, epoch, 0);
 
 	/* Children are done, so the root's own mtime no longer changes. */

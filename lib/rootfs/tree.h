@@ -11,8 +11,8 @@
  * component at a time with O_NOFOLLOW; with create, missing directories are made
  * (0755, root-owned). *ret_base points into rel at the last component. On failure
  * returns a negative errno and sets *why to a short reason (static text). */
-int tree_open_parent(int rootfd, const char *rel, bool create, int *ret_fd,
-		     const char **ret_base, const char **why);
+int tree_open_parent(int rootfd, const char *rel, bool create, int *ret_fd, const char **ret_base,
+		     const char **why);
 
 /* Remove a non-directory entry name in dirfd if there is one; -EISDIR for a
  * directory. */
@@ -20,8 +20,8 @@ int tree_unlink_nondir(int dirfd, const char *name);
 
 /* Write a whole file below rootfd (replacing any non-directory there), with mode,
  * owner and mtime. */
-int tree_write_file(int rootfd, const char *rel, const void *data, size_t len,
-		    mode_t mode, uid_t uid, gid_t gid, int64_t epoch);
+int tree_write_file(int rootfd, const char *rel, const void *data, size_t len, mode_t mode,
+		    uid_t uid, gid_t gid, int64_t epoch);
 /* A symbolic link below rootfd (replacing any non-directory there). */
 int tree_symlink(int rootfd, const char *rel, const char *target, int64_t epoch);
 

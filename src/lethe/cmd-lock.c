@@ -51,8 +51,9 @@ static struct json_object *set_json(const struct lethe_pkgset *set, const char *
 		json_object_object_add(j, "architecture", json_object_new_string(p->arch));
 		json_object_object_add(j, "sha256", json_object_new_string(hex));
 		json_object_object_add(j, "size", json_object_new_int64((int64_t)p->size));
-		json_object_object_add(j, "role", json_object_new_string(
-					       p->role == LETHE_PKG_KERNEL ? "kernel" : "root"));
+		json_object_object_add(
+		    j, "role",
+		    json_object_new_string(p->role == LETHE_PKG_KERNEL ? "kernel" : "root"));
 		json_object_object_add(j, "filename", json_object_new_string(p->filename));
 		json_object_array_add(pkgs, j);
 	}
@@ -66,16 +67,12 @@ static struct json_object *set_json(const struct lethe_pkgset *set, const char *
 int cmd_lock(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "refresh", no_argument, NULL, 'R' },
-		{ "offline", no_argument, NULL, 'O' },
-		{ "cache", required_argument, NULL, 'C' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"output", required_argument, NULL, 'o'}, {"refresh", no_argument, NULL, 'R'},
+	    {"offline", no_argument, NULL, 'O'},      {"cache", required_argument, NULL, 'C'},
+	    {"json", no_argument, NULL, 'j'},	      {"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},	      {NULL, 0, NULL, 0},
 	};
-	struct lethe_pkg_options opts = { 0 };
+	struct lethe_pkg_options opts = {0};
 	struct lethe_spec *spec = NULL;
 	struct lethe_pkgset *set = NULL;
 	const char *output = NULL;

@@ -19,7 +19,7 @@
 #include <lethe/elf.h>
 
 #define HOST_TRUE "/bin/true"
-#define HOST_LD "/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"
+#define HOST_LD	  "/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"
 #define HOST_LIBC "/lib/x86_64-linux-gnu/libc.so.6"
 
 extern char **environ;
@@ -147,9 +147,10 @@ static void test_closure_true(void **state)
 	put(HOST_TRUE, "r1/usr/bin/true");
 	/* No interpreter yet. */
 	assert_int_equal(lethe_elf_check_closure(root, &rep), -EBADMSG);
-	assert_string_equal(lethe_error_message(),
-			    "ELF closure: '/usr/bin/true' needs its interpreter "
-			    "'/lib64/ld-linux-x86-64.so.2', which is not in the image (and 1 more)");
+	assert_string_equal(
+	    lethe_error_message(),
+	    "ELF closure: '/usr/bin/true' needs its interpreter "
+	    "'/lib64/ld-linux-x86-64.so.2', which is not in the image (and 1 more)");
 	assert_int_equal(rep.missing, 2);
 
 	/* The interpreter through an absolute symlink inside the root; libc still missing. */
@@ -157,7 +158,7 @@ static void test_closure_true(void **state)
 	link_in("/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", "r1/lib64/ld-linux-x86-64.so.2");
 	assert_int_equal(lethe_elf_check_closure(root, &rep), -EBADMSG);
 	assert_string_equal(lethe_error_message(), "ELF closure: '/usr/bin/true' needs "
-			    "'libc.so.6', which is not in the image");
+						   "'libc.so.6', which is not in the image");
 
 	/* Links that reach the host's libc from the root must not count: '..' stops at
 	 * the root, absolute targets start at the root. */
@@ -204,19 +205,30 @@ static void test_closure_origin(void **state)
 	struct lethe_elf_report rep;
 
 	assert_int_equal(mkdir(src, 0755), 0);
-	assert_int_equal(lethe_file_write_atomic(lib_c, "int foo(void) { return 42; }\n", 29, 0644), 0);
-	assert_int_equal(lethe_file_write_atomic(main_c, "int foo(void);\nint main(void) { return foo(); }\n",
-						 48, 0644), 0);
+	assert_int_equal(lethe_file_write_atomic(lib_c, "int foo(void) { return 42; }\n", 29, 0644),
+			 0);
+	assert_int_equal(
+	    lethe_file_write_atomic(main_c, "int foo(void);\nint main(void) { return foo(); }\n",
+				    48, 0644),
+	    0);
 	{
-		char *argv[] = { "cc", "-shared", "-fPIC", "-o", lib, lib_c, "-Wl,-soname,libfoo.so.1", NULL };
+		char *argv[] = {
+		    "cc", "-shared", "-fPIC", "-o", lib, lib_c, "-Wl,-soname,libfoo.so.1", NULL};
 
 		if (run(argv) != 0)
 			skip(); /* no C compiler on this machine */
 	}
 	assert_int_equal(asprintf(&Lflag, "-L%s", src), (int)strlen(src) + 2);
 	{
-		char *argv[] = { "cc", "-o", app, main_c, Lflag, "-lfoo", "-Wl,-rpath,$ORIGIN/../lib",
-				 "-Wl,--enable-new-dtags", NULL };
+		char *argv[] = {"cc",
+				"-o",
+				app,
+				main_c,
+				Lflag,
+				"-lfoo",
+				"-Wl,-rpath,$ORIGIN/../lib",
+				"-Wl,--enable-new-dtags",
+				NULL};
 
 		assert_int_equal(run(argv), 0);
 	}
@@ -227,7 +239,7 @@ static void test_closure_origin(void **state)
 	put(app, "r2/opt/app/bin/app");
 	assert_int_equal(lethe_elf_check_closure(root, &rep), -EBADMSG);
 	assert_string_equal(lethe_error_message(), "ELF closure: '/opt/app/bin/app' needs "
-			    "'libfoo.so.1', which is not in the image");
+						   "'libfoo.so.1', which is not in the image");
 	/* In a directory the RUNPATH does not name: still missing. */
 	put(lib, "r2/opt/app/libfoo.so.1");
 	assert_int_equal(lethe_elf_check_closure(root, &rep), -EBADMSG);
@@ -245,10 +257,10 @@ static void test_closure_origin(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_true),
-		cmocka_unit_test(test_parse_damaged),
-		cmocka_unit_test(test_closure_true),
-		cmocka_unit_test(test_closure_origin),
+	    cmocka_unit_test(test_parse_true),
+	    cmocka_unit_test(test_parse_damaged),
+	    cmocka_unit_test(test_closure_true),
+	    cmocka_unit_test(test_closure_origin),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -16,16 +16,21 @@
 
 #define SHA_A "3d3fdbe91d4660c873e14b092c213fe81c1da6362daa236eb25d0171eb108744"
 #define SHA_B "ba4f88f73dbc3ae9055f3c20f4523bfdbaf1ad13ff95e258924f77d20b4fbedf"
-#define HDR "lethe-lock 1\n"
-#define LINE_A "busybox-static 1:1.35.0-4 amd64 " SHA_A " 928188 root busybox-static_1%3a1.35.0-4_amd64.deb\n"
-#define LINE_B "libc6 2.36-9+deb12u14 amd64 " SHA_B " 2759320 root libc6_2.36-9+deb12u14_amd64.deb\n"
-#define LINE_K "linux-image-cloud-amd64 6.1.192-2 amd64 " SHA_B " 1000 kernel linux-image-cloud-amd64_6.1.192-2_amd64.deb\n"
+#define HDR   "lethe-lock 1\n"
+#define LINE_A                                                                                     \
+	"busybox-static 1:1.35.0-4 amd64 " SHA_A                                                   \
+	" 928188 root busybox-static_1%3a1.35.0-4_amd64.deb\n"
+#define LINE_B                                                                                     \
+	"libc6 2.36-9+deb12u14 amd64 " SHA_B " 2759320 root libc6_2.36-9+deb12u14_amd64.deb\n"
+#define LINE_K                                                                                     \
+	"linux-image-cloud-amd64 6.1.192-2 amd64 " SHA_B                                           \
+	" 1000 kernel linux-image-cloud-amd64_6.1.192-2_amd64.deb\n"
 
 static void test_lock_valid(void **state)
 {
 	const char *text = HDR "# a comment\n" LINE_A LINE_B LINE_K;
 	struct lethe_pkgset *set = NULL;
-	struct lethe_buf out = { 0 };
+	struct lethe_buf out = {0};
 	struct lethe_pkg *p;
 
 	assert_int_equal(lethe_lock_parse("t.lock", text, strlen(text), &set), 0);
@@ -63,33 +68,50 @@ static const struct {
 	const char *text;
 	const char *message;
 } bad_locks[] = {
-	{ "", "'t.lock': empty or does not end with a newline" },
-	{ HDR LINE_A "x", "'t.lock': empty or does not end with a newline" },
-	{ "lethe-lock 2\n", "'t.lock' line 1: expected 'lethe-lock 1' (a lethe.lock of another format version?)" },
-	{ "# comment first\n" HDR, "'t.lock' line 1: expected 'lethe-lock 1'" },
-	{ HDR "busybox 1.0 amd64\n", "'t.lock' line 2: expected 7 fields separated by single spaces" },
-	{ HDR "a  b c d e f g\n", "'t.lock' line 2: expected 7 fields" },
-	{ HDR "a b c d e f g h\n", "'t.lock' line 2: expected 7 fields" },
-	{ HDR "\n", "'t.lock' line 2: expected 7 fields" },
-	{ HDR LINE_A " \n", "'t.lock' line 3: tab, carriage return or trailing space" },
-	{ HDR "busybox 1.0 amd64 " SHA_A " 10 root busybox_1.0_amd64.deb\r\n", "line 2: tab, carriage return" },
-	{ HDR "Busybox 1.0 amd64 " SHA_A " 10 root Busybox_1.0_amd64.deb\n", "line 2: invalid package name 'Busybox'" },
-	{ HDR "../x 1.0 amd64 " SHA_A " 10 root ../x_1.0_amd64.deb\n", "line 2: invalid package name '../x'" },
-	{ HDR "busybox v1.0 amd64 " SHA_A " 10 root busybox_v1.0_amd64.deb\n", "line 2: package 'busybox': invalid version 'v1.0'" },
-	{ HDR "busybox 1.0/x amd64 " SHA_A " 10 root busybox_1.0/x_amd64.deb\n", "invalid version '1.0/x'" },
-	{ HDR "busybox 1.0 AMD64 " SHA_A " 10 root busybox_1.0_AMD64.deb\n", "invalid architecture 'AMD64'" },
-	{ HDR "busybox 1.0 amd64 " SHA_A "0 10 root busybox_1.0_amd64.deb\n", "package 'busybox': SHA-256 must be 64 lowercase hex digits" },
-	{ HDR "busybox 1.0 amd64 3D3FDBE91D4660C873E14B092C213FE81C1DA6362DAA236EB25D0171EB108744 10 root busybox_1.0_amd64.deb\n", "SHA-256 must be 64 lowercase hex digits" },
-	{ HDR "busybox 1.0 amd64 " SHA_A " 0 root busybox_1.0_amd64.deb\n", "package 'busybox': invalid size '0'" },
-	{ HDR "busybox 1.0 amd64 " SHA_A " 010 root busybox_1.0_amd64.deb\n", "invalid size '010'" },
-	{ HDR "busybox 1.0 amd64 " SHA_A " 99999999999 root busybox_1.0_amd64.deb\n", "invalid size '99999999999'" },
-	{ HDR "busybox 1.0 amd64 " SHA_A " 1x root busybox_1.0_amd64.deb\n", "invalid size '1x'" },
-	{ HDR "busybox 1.0 amd64 " SHA_A " 10 boot busybox_1.0_amd64.deb\n", "role must be 'root' or 'kernel', not 'boot'" },
-	{ HDR "busybox 1:1.0 amd64 " SHA_A " 10 root busybox_1:1.0_amd64.deb\n", "package 'busybox': file name 'busybox_1:1.0_amd64.deb' does not match NAME_VERSION_ARCH.deb" },
-	{ HDR "busybox 1.0 amd64 " SHA_A " 10 root ../../etc/passwd\n", "does not match NAME_VERSION_ARCH.deb" },
-	{ HDR LINE_B LINE_A, "'t.lock' line 3: package 'busybox-static' is out of order (the lock is sorted by name)" },
-	{ HDR LINE_A LINE_A, "'t.lock' line 3: package 'busybox-static' is listed twice" },
-	{ HDR "busybox 1.0 amd64 " SHA_A " 10 root busybox_1.0_amd64.deb\0\n", "'t.lock': contains a NUL byte" },
+    {"", "'t.lock': empty or does not end with a newline"},
+    {HDR LINE_A "x", "'t.lock': empty or does not end with a newline"},
+    {"lethe-lock 2\n",
+     "'t.lock' line 1: expected 'lethe-lock 1' (a lethe.lock of another format version?)"},
+    {"# comment first\n" HDR, "'t.lock' line 1: expected 'lethe-lock 1'"},
+    {HDR "busybox 1.0 amd64\n", "'t.lock' line 2: expected 7 fields separated by single spaces"},
+    {HDR "a  b c d e f g\n", "'t.lock' line 2: expected 7 fields"},
+    {HDR "a b c d e f g h\n", "'t.lock' line 2: expected 7 fields"},
+    {HDR "\n", "'t.lock' line 2: expected 7 fields"},
+    {HDR LINE_A " \n", "'t.lock' line 3: tab, carriage return or trailing space"},
+    {HDR "busybox 1.0 amd64 " SHA_A " 10 root busybox_1.0_amd64.deb\r\n",
+     "line 2: tab, carriage return"},
+    {HDR "Busybox 1.0 amd64 " SHA_A " 10 root Busybox_1.0_amd64.deb\n",
+     "line 2: invalid package name 'Busybox'"},
+    {HDR "../x 1.0 amd64 " SHA_A " 10 root ../x_1.0_amd64.deb\n",
+     "line 2: invalid package name '../x'"},
+    {HDR "busybox v1.0 amd64 " SHA_A " 10 root busybox_v1.0_amd64.deb\n",
+     "line 2: package 'busybox': invalid version 'v1.0'"},
+    {HDR "busybox 1.0/x amd64 " SHA_A " 10 root busybox_1.0/x_amd64.deb\n",
+     "invalid version '1.0/x'"},
+    {HDR "busybox 1.0 AMD64 " SHA_A " 10 root busybox_1.0_AMD64.deb\n",
+     "invalid architecture 'AMD64'"},
+    {HDR "busybox 1.0 amd64 " SHA_A "0 10 root busybox_1.0_amd64.deb\n",
+     "package 'busybox': SHA-256 must be 64 lowercase hex digits"},
+    {HDR "busybox 1.0 amd64 3D3FDBE91D4660C873E14B092C213FE81C1DA6362DAA236EB25D0171EB108744 10 "
+	 "root busybox_1.0_amd64.deb\n",
+     "SHA-256 must be 64 lowercase hex digits"},
+    {HDR "busybox 1.0 amd64 " SHA_A " 0 root busybox_1.0_amd64.deb\n",
+     "package 'busybox': invalid size '0'"},
+    {HDR "busybox 1.0 amd64 " SHA_A " 010 root busybox_1.0_amd64.deb\n", "invalid size '010'"},
+    {HDR "busybox 1.0 amd64 " SHA_A " 99999999999 root busybox_1.0_amd64.deb\n",
+     "invalid size '99999999999'"},
+    {HDR "busybox 1.0 amd64 " SHA_A " 1x root busybox_1.0_amd64.deb\n", "invalid size '1x'"},
+    {HDR "busybox 1.0 amd64 " SHA_A " 10 boot busybox_1.0_amd64.deb\n",
+     "role must be 'root' or 'kernel', not 'boot'"},
+    {HDR "busybox 1:1.0 amd64 " SHA_A " 10 root busybox_1:1.0_amd64.deb\n",
+     "package 'busybox': file name 'busybox_1:1.0_amd64.deb' does not match NAME_VERSION_ARCH.deb"},
+    {HDR "busybox 1.0 amd64 " SHA_A " 10 root ../../etc/passwd\n",
+     "does not match NAME_VERSION_ARCH.deb"},
+    {HDR LINE_B LINE_A,
+     "'t.lock' line 3: package 'busybox-static' is out of order (the lock is sorted by name)"},
+    {HDR LINE_A LINE_A, "'t.lock' line 3: package 'busybox-static' is listed twice"},
+    {HDR "busybox 1.0 amd64 " SHA_A " 10 root busybox_1.0_amd64.deb\0\n",
+     "'t.lock': contains a NUL byte"},
 };
 
 static void test_lock_malformed(void **state)
@@ -115,7 +137,7 @@ static void test_lock_malformed(void **state)
 
 static void test_lock_long_line(void **state)
 {
-	struct lethe_buf b = { 0 };
+	struct lethe_buf b = {0};
 	struct lethe_pkgset *set;
 
 	assert_int_equal(lethe_buf_puts(&b, HDR), 0);
@@ -156,7 +178,7 @@ static void test_lock_save_load(void **state)
 static void test_check_lock(void **state)
 {
 	const char *text = HDR LINE_A LINE_B LINE_K;
-	struct lethe_spec spec = { 0 };
+	struct lethe_spec spec = {0};
 	struct lethe_pkgset *set;
 
 	assert_int_equal(lethe_lock_parse("t.lock", text, strlen(text), &set), 0);
@@ -167,7 +189,7 @@ static void test_check_lock(void **state)
 	lethe_strv_push(&spec.packages, "tor");
 	assert_int_equal(lethe_pkg_check_lock(&spec, set), -EBADMSG);
 	assert_string_equal(lethe_error_message(), "package 'tor' of the spec is not in the lock; "
-			    "run 'lethe lock' again");
+						   "run 'lethe lock' again");
 	lethe_strv_release(&spec.packages);
 
 	lethe_strv_push(&spec.packages, "linux-image-cloud-amd64");
@@ -178,7 +200,7 @@ static void test_check_lock(void **state)
 	lethe_strv_push(&spec.drop, "libc6");
 	assert_int_equal(lethe_pkg_check_lock(&spec, set), -EBADMSG);
 	assert_non_null(strstr(lethe_error_message(), "package 'libc6' is in the lock but the "
-			       "spec drops it"));
+						      "spec drops it"));
 	lethe_strv_release(&spec.drop);
 	lethe_pkgset_free(set);
 }
@@ -207,11 +229,13 @@ static void test_names(void **state)
 
 static void test_control(void **state)
 {
-	const char *t = "Package: tor\nVersion: 0.4.9.11-0+deb12u1\nArchitecture: amd64\n"
-			"Maintainer: Debian Tor Maintainers <x@example.org>\n"
-			"Installed-Size: 7120\nDepends: libc6 (>= 2.34),\n libevent-2.1-7 (>= 2.1.8)\n"
-			"Homepage: https://www.torproject.org/\n"
-			"Description: anonymizing overlay network\n Tor is a connection-based...\n .\n more\n\n";
+	const char *t =
+	    "Package: tor\nVersion: 0.4.9.11-0+deb12u1\nArchitecture: amd64\n"
+	    "Maintainer: Debian Tor Maintainers <x@example.org>\n"
+	    "Installed-Size: 7120\nDepends: libc6 (>= 2.34),\n libevent-2.1-7 (>= 2.1.8)\n"
+	    "Homepage: https://www.torproject.org/\n"
+	    "Description: anonymizing overlay network\n Tor is a connection-based...\n .\n "
+	    "more\n\n";
 	struct lethe_pkg_control c;
 
 	assert_int_equal(lethe_pkg_control_parse("tor.deb", t, strlen(t), &c), 0);
@@ -234,17 +258,21 @@ static void test_control_malformed(void **state)
 	static const struct {
 		const char *text, *message;
 	} cases[] = {
-		{ "", "x: empty control file" },
-		{ "Package: a1\n\nVersion: 1\nArchitecture: all\n", "x: control line 2: empty line inside the paragraph" },
-		{ " cont\nPackage: a1\n", "x: control line 1: continuation line before any field" },
-		{ "Package a1\n", "x: control line 1: expected 'Field: value'" },
-		{ "Pack age: a1\n", "x: control line 1: expected 'Field: value'" },
-		{ "Package: a1\npackage: a2\n", "x: control line 2: field 'package' repeated" },
-		{ "Package: a1\nVersion: 1\nArchitecture: all\nInstalled-Size: lots\n", "x: control line 4: invalid 'Installed-Size'" },
-		{ "Version: 1\nArchitecture: all\n", "x: control: missing or invalid Package" },
-		{ "Package: A1\nVersion: 1\nArchitecture: all\n", "x: control: missing or invalid Package" },
-		{ "Package: a1\nVersion: x\nArchitecture: all\n", "x: control: missing or invalid Version" },
-		{ "Package: a1\nVersion: 1\n", "x: control: missing or invalid Architecture" },
+	    {"", "x: empty control file"},
+	    {"Package: a1\n\nVersion: 1\nArchitecture: all\n",
+	     "x: control line 2: empty line inside the paragraph"},
+	    {" cont\nPackage: a1\n", "x: control line 1: continuation line before any field"},
+	    {"Package a1\n", "x: control line 1: expected 'Field: value'"},
+	    {"Pack age: a1\n", "x: control line 1: expected 'Field: value'"},
+	    {"Package: a1\npackage: a2\n", "x: control line 2: field 'package' repeated"},
+	    {"Package: a1\nVersion: 1\nArchitecture: all\nInstalled-Size: lots\n",
+	     "x: control line 4: invalid 'Installed-Size'"},
+	    {"Version: 1\nArchitecture: all\n", "x: control: missing or invalid Package"},
+	    {"Package: A1\nVersion: 1\nArchitecture: all\n",
+	     "x: control: missing or invalid Package"},
+	    {"Package: a1\nVersion: x\nArchitecture: all\n",
+	     "x: control: missing or invalid Version"},
+	    {"Package: a1\nVersion: 1\n", "x: control: missing or invalid Architecture"},
 	};
 	struct lethe_pkg_control c;
 
@@ -259,12 +287,13 @@ static void test_control_malformed(void **state)
 
 static void test_copyright(void **state)
 {
-	const char *dep5 = "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n"
-			   "Upstream-Name: x\n\nFiles: *\nCopyright: someone\nLicense: GPL-2+\n"
-			   " The full text...\n\nFiles: lib/*\nLicense: BSD-3-clause\n\n"
-			   "License: GPL-2+\n text\n";
+	const char *dep5 =
+	    "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n"
+	    "Upstream-Name: x\n\nFiles: *\nCopyright: someone\nLicense: GPL-2+\n"
+	    " The full text...\n\nFiles: lib/*\nLicense: BSD-3-clause\n\n"
+	    "License: GPL-2+\n text\n";
 	const char *free_form = "This package was debianized by someone.\n\nLicense: GPL-2\n";
-	struct lethe_strv l = { 0 };
+	struct lethe_strv l = {0};
 
 	assert_int_equal(lethe_pkg_parse_copyright(dep5, strlen(dep5), &l), 0);
 	assert_int_equal(l.n, 2);
@@ -278,7 +307,7 @@ static void test_copyright(void **state)
 
 static void test_cache_dir(void **state)
 {
-	struct lethe_pkg_options o = { .cache_dir = "/x/y" };
+	struct lethe_pkg_options o = {.cache_dir = "/x/y"};
 	char *d;
 
 	assert_int_equal(lethe_pkg_cache_dir(&o, &d), 0);
@@ -299,16 +328,17 @@ static void test_cache_dir(void **state)
 /* Sources that would turn apt's signature checks off are refused before apt runs. */
 static void test_insecure_source_refused(void **state)
 {
-	struct lethe_spec spec = { 0 };
-	struct lethe_pkg_options o = { .cache_dir = "/tmp/lethe-test-pkg-cache",
-				       .apt_get = "/bin/false" };
+	struct lethe_spec spec = {0};
+	struct lethe_pkg_options o = {.cache_dir = "/tmp/lethe-test-pkg-cache",
+				      .apt_get = "/bin/false"};
 	struct lethe_pkgset *set = NULL;
 
-	lethe_strv_push(&spec.sources, "deb [trusted=yes] http://deb.debian.org/debian bookworm main");
+	lethe_strv_push(&spec.sources,
+			"deb [trusted=yes] http://deb.debian.org/debian bookworm main");
 	lethe_strv_push(&spec.packages, "busybox");
 	assert_int_equal(lethe_pkg_resolve(&spec, &o, &set), -EBADMSG);
 	assert_non_null(strstr(lethe_error_message(), "uses 'trusted': Lethe keeps apt's signature "
-			       "checks on"));
+						      "checks on"));
 	assert_null(set);
 	lethe_strv_release(&spec.sources);
 	lethe_strv_release(&spec.packages);
@@ -320,12 +350,12 @@ static void test_insecure_source_refused(void **state)
 static void test_private_root(void **state)
 {
 	char dir[] = "/tmp/lethe-test-pkg.XXXXXX";
-	struct lethe_spec spec = { 0 };
-	struct lethe_pkg_options o = { .apt_get = "/bin/false" };
+	struct lethe_spec spec = {0};
+	struct lethe_pkg_options o = {.apt_get = "/bin/false"};
 	struct lethe_pkgset *set = NULL;
 	char *src, *cache, *p, *data;
 	size_t len;
-	struct lethe_buf glob = { 0 };
+	struct lethe_buf glob = {0};
 
 	assert_non_null(mkdtemp(dir));
 	src = lethe_path_join(dir, "extra.sources");
@@ -359,12 +389,14 @@ static void test_private_root(void **state)
 		closedir(d);
 		free(apt);
 	}
-#define READ(rel) (p = lethe_path_join(glob.data, rel), \
-		   assert_int_equal(lethe_file_read(p, 1 << 20, &data, &len), 0), free(p), data)
+#define READ(rel)                                                                                  \
+	(p = lethe_path_join(glob.data, rel),                                                      \
+	 assert_int_equal(lethe_file_read(p, 1 << 20, &data, &len), 0), free(p), data)
 	assert_string_equal(READ("etc/apt/sources.list"),
 			    "deb http://192.0.2.1/debian bookworm contrib\n");
 	free(data);
-	assert_non_null(strstr(READ("etc/apt/sources.list.d/000-lethe.sources"), "Suites: bookworm"));
+	assert_non_null(
+	    strstr(READ("etc/apt/sources.list.d/000-lethe.sources"), "Suites: bookworm"));
 	free(data);
 	assert_string_equal(READ("var/lib/dpkg/status"), "");
 	free(data);
@@ -385,19 +417,19 @@ static void test_private_root(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_lock_valid),
-		cmocka_unit_test(test_lock_empty_set),
-		cmocka_unit_test(test_lock_malformed),
-		cmocka_unit_test(test_lock_long_line),
-		cmocka_unit_test(test_lock_save_load),
-		cmocka_unit_test(test_check_lock),
-		cmocka_unit_test(test_names),
-		cmocka_unit_test(test_control),
-		cmocka_unit_test(test_control_malformed),
-		cmocka_unit_test(test_copyright),
-		cmocka_unit_test(test_cache_dir),
-		cmocka_unit_test(test_insecure_source_refused),
-		cmocka_unit_test(test_private_root),
+	    cmocka_unit_test(test_lock_valid),
+	    cmocka_unit_test(test_lock_empty_set),
+	    cmocka_unit_test(test_lock_malformed),
+	    cmocka_unit_test(test_lock_long_line),
+	    cmocka_unit_test(test_lock_save_load),
+	    cmocka_unit_test(test_check_lock),
+	    cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_control),
+	    cmocka_unit_test(test_control_malformed),
+	    cmocka_unit_test(test_copyright),
+	    cmocka_unit_test(test_cache_dir),
+	    cmocka_unit_test(test_insecure_source_refused),
+	    cmocka_unit_test(test_private_root),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
