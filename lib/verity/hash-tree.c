@@ -557,6 +557,62 @@ static int format_into(struct lethe_verity_params *p, const struct verity_layout
 	return r;
 }
 
+/* Where the tree goes: the data file itself (append), extended if need be, or a new
+ * file written atomically. */
+static int output_open(bool append, int data_fd, const char *data_path,
+		       const char *hash_path, uint64_t size, uint64_t end,
+		       struct lethe_atomic_file *af, int *ret_fd)
+{
+	int r;
+
+	if (append) {
+		if (size < end && ftruncate(data_fd, (off_t)end) < 0)
+			return lethe_error(-errno, "cannot extend '%s': %s", data_path,
+					   strerror(errno));
+		*ret_fd = data_fd;
+		return 0;
+	}
+	r = lethe_atomic_open(af, hash_path, 0644);
+	if (r < 0)
+		return r;
+	if (ftruncate(af->fd, (off_t)end) < 0)
+		return lethe_error(-errno, "cannot size '%s': %s", hash_path, strerror(errno));
+	*ret_fd = af->fd;
+	return 0;
+}
+
+static int output_commit(bool append, int data_fd, const char *data_path,
+			 struct lethe_atomic_file *af)
+{
+	if (!append)
+		return lethe_atomic_commit(af);
+	if (fsync(data_fd) < 0)
+		return lethe_error(-errno, "cannot sync '%s': %s", data_path, strerror(errno));
+	return 0;
+}
+
+/* Check p before touching any file, so that a bad value is named as such rather than
+ * as a size error. */
+static int format_check_params(const struct lethe_verity_params *p, const char *hash_path,
+			       bool append, size_t root_hash_len)
+{
+	struct lethe_verity_params probe = *p;
+	struct verity_layout l;
+	struct stat st;
+	int r;
+
+	if (!append && stat(hash_path, &st) == 0 && !S_ISREG(st.st_mode))
+		return lethe_error(-EINVAL, "'%s' is not a regular file: Lethe writes hash trees "
+				   "to files only", hash_path);
+	probe.data_blocks = probe.data_blocks ? probe.data_blocks : 1;
+	if ((r = verity_layout_compute(&probe, "parameters", &l)) < 0)
+		return r;
+	if (l.digest_size > root_hash_len)
+		return lethe_error(-EINVAL, "root hash buffer of %zu bytes is too small for %s",
+				   root_hash_len, p->hash_name);
+	return 0;
+}
+
 int lethe_verity_format(const char *data_path, const char *hash_path,
 			struct lethe_verity_params *p, uint8_t *root_hash_out,
 			size_t root_hash_len)
@@ -564,65 +620,36 @@ int lethe_verity_format(const char *data_path, const char *hash_path,
 	struct lethe_verity_params work = *p;
 	struct lethe_atomic_file af = { .fd = -1 };
 	uint8_t root[LETHE_VERITY_MAX_DIGEST_SIZE];
-	struct verity_layout l;
+	struct verity_layout l = { 0 };
 	bool append = same_file(data_path, hash_path);
-	uint64_t size;
-	struct stat st;
-	int data_fd = -1, hash_fd = -1, r;
+	uint64_t size = 0;
+	int data_fd, hash_fd = -1, r;
 
 	if (!hash_path)
 		hash_path = data_path;
-	if (!append && stat(hash_path, &st) == 0 && !S_ISREG(st.st_mode))
-		return lethe_error(-EINVAL, "'%s' is not a regular file: Lethe writes hash trees "
-				   "to files only", hash_path);
-	/* The parameters first, so that a bad one is named as such, not as a size error. */
-	work.data_blocks = work.data_blocks ? work.data_blocks : 1;
-	if ((r = verity_layout_compute(&work, "parameters", &l)) < 0)
+	if ((r = format_check_params(p, hash_path, append, root_hash_len)) < 0)
 		return r;
-	work.data_blocks = p->data_blocks;
-	if (lethe_verity_digest_size(p->hash_name) > root_hash_len)
-		return lethe_error(-EINVAL, "root hash buffer of %zu bytes is too small for %s",
-				   root_hash_len, p->hash_name);
 	data_fd = open(data_path, (append ? O_RDWR : O_RDONLY) | O_CLOEXEC);
 	if (data_fd < 0)
 		return lethe_error(-errno, "cannot open '%s': %s", data_path, strerror(errno));
-	r = file_size(data_fd, data_path, &size);
-	if (r < 0)
-		goto out;
-	if ((r = settle_data_blocks(&work, data_path, size, append)) < 0 ||
-	    (r = verity_layout_compute(&work, data_path, &l)) < 0)
-		goto out;
-	if (append) {
-		hash_fd = data_fd;
-		if (size < l.end && ftruncate(data_fd, (off_t)l.end) < 0) {
-			r = lethe_error(-errno, "cannot extend '%s': %s", data_path, strerror(errno));
-			goto out;
-		}
-	} else {
-		r = lethe_atomic_open(&af, hash_path, 0644);
-		if (r < 0)
-			goto out;
-		hash_fd = af.fd;
-		if (ftruncate(hash_fd, (off_t)l.end) < 0) {
-			r = lethe_error(-errno, "cannot size '%s': %s", hash_path, strerror(errno));
-			goto out;
-		}
-	}
-	r = format_into(&work, &l, data_fd, hash_fd, data_path, hash_path, root);
-	if (r < 0)
-		goto out;
-	if (!append && (r = lethe_atomic_commit(&af)) < 0)
-		goto out;
-	if (append && fsync(data_fd) < 0) {
-		r = lethe_error(-errno, "cannot sync '%s': %s", data_path, strerror(errno));
+	if ((r = file_size(data_fd, data_path, &size)) < 0 ||
+	    (r = settle_data_blocks(&work, data_path, size, append)) < 0 ||
+	    (r = verity_layout_compute(&work, data_path, &l)) < 0 ||
+	    (r = output_open(append, data_fd, data_path, hash_path, size, l.end, &af,
+			     &hash_fd)) < 0 ||
+	    (r = format_into(&work, &l, data_fd, hash_fd, data_path, hash_path, root)) < 0 ||
+	    (r = output_commit(append, data_fd, data_path, &af)) < 0) {
+		/* Append mode cannot be atomic; at least give the file back its size. */
+		if (append && hash_fd >= 0 && size < l.end && ftruncate(data_fd, (off_t)size) < 0)
+			lethe_log(LETHE_LOG_WARNING, "cannot truncate '%s' back to %llu bytes",
+				  data_path, (unsigned long long)size);
 		goto out;
 	}
 	memcpy(root_hash_out, root, l.digest_size);
 	p->data_blocks = work.data_blocks;
 	memcpy(p->uuid, work.uuid, sizeof(p->uuid));
 out:
-	if (!append)
-		lethe_atomic_abort(&af);
+	lethe_atomic_abort(&af);
 	close(data_fd);
 	return r;
 }
