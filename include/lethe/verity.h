@@ -62,7 +62,7 @@ int lethe_verity_salt_from_hex(struct lethe_verity_params *p, const char *hex);
  * must not overlap the data; data_blocks 0 then means hash_offset / data_block_size.
  * Otherwise hash_path is written atomically (whole or not at all) as a new regular file.
  *
- * Memory stays bounded (about 1 MiB per thread) whatever the data size; data blocks are
+ * Memory stays bounded (about 300 KiB per thread) whatever the data size; blocks are
  * hashed by p->threads threads in parallel. p->data_blocks and p->uuid are filled in. */
 int lethe_verity_format(const char *data_path, const char *hash_path,
 			struct lethe_verity_params *p, uint8_t *root_hash_out,
