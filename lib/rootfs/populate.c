@@ -1,6 +1,7 @@
 /* The root tree as a whole: packages extracted, excludes applied, then the files that
  * make it an image: dpkg status (for scanners), accounts, os-release, hostname and the
  * spec's own files. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -295,18 +296,35 @@ static int write_spec_files(const struct lethe_spec *spec, int rootfd, int64_t e
 	return 0;
 }
 
+/* Nothing but . and .. (link counts say nothing about files, or anything on btrfs). */
+static bool dir_is_empty(int fd)
+{
+	int dup_fd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+	bool empty = d != NULL;
+
+	if (!d && dup_fd >= 0)
+		close(dup_fd);
+	for (struct dirent *e; d && (e = readdir(d));)
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+			empty = false;
+			break;
+		}
+	if (d)
+		closedir(d);
+	return empty;
+}
+
 static int open_empty_staging(const char *staging, int *ret)
 {
 	int fd, r = lethe_mkdir_p(staging, 0755);
-	struct stat st;
 
 	if (r < 0)
 		return r;
 	fd = open(staging, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return lethe_error(-errno, "cannot open '%s': %s", staging, strerror(errno));
-	/* An empty directory has a link count of 2 and nothing but . and .. */
-	if (fstat(fd, &st) < 0 || st.st_nlink > 2) {
+	if (!dir_is_empty(fd)) {
 		close(fd);
 		return lethe_error(-EEXIST, "staging directory '%s' is not empty", staging);
 	}

@@ -695,6 +695,16 @@ static void test_populate(void **state)
 #undef READ
 	/* The staging directory must be empty: a second run refuses. */
 	assert_int_equal(lethe_rootfs_populate(&spec, &set, root, &o), -EEXIST);
+	{
+		/* Also when it holds only a file (no subdirectory to raise its link count). */
+		char *other = tpath("staging-file"), *f = tpath("staging-file/x");
+
+		assert_int_equal(mkdir(other, 0755), 0);
+		assert_int_equal(lethe_file_write_atomic(f, "x", 1, 0644), 0);
+		assert_int_equal(lethe_rootfs_populate(&spec, &set, other, &o), -EEXIST);
+		free(other);
+		free(f);
+	}
 
 	lethe_pkg_control_release(&pkg.control);
 	lethe_strv_release(&pkg.licenses);
