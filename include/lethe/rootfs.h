@@ -47,7 +47,8 @@ int lethe_rootfs_extract(int rootfd, int debfd, const char *name, const char *fi
  *   2. remove what the excludes select (spec exclude:/include:, plus the minimal
  *      profile's when spec->minimal; see lethe_rootfs_exclude());
  *   3. write /var/lib/dpkg/status (every extracted package, "Status: install ok
- *      installed"), /etc/passwd, /etc/group, /etc/shadow (root, nobody, the spec's
+ *      installed"), var/lib/dpkg/info/PKG.list and PKG.md5sums (what is still there
+ *      after the excludes; dpkg --audit and dpkg -V accept the tree), /etc/passwd, /etc/group, /etc/shadow (root, nobody, the spec's
  *      users and groups; every password locked), /usr/lib/os-release with
  *      /etc/os-release linking to it, /etc/hostname, and the spec's files with their
  *      mode and owner;
