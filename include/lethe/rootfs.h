@@ -48,10 +48,10 @@ int lethe_rootfs_extract(int rootfd, int debfd, const char *name, const char *fi
  *      profile's when spec->minimal; see lethe_rootfs_exclude());
  *   3. write /var/lib/dpkg/status (every extracted package, "Status: install ok
  *      installed"), var/lib/dpkg/info/PKG.list and PKG.md5sums (what is still there
- *      after the excludes; dpkg --audit and dpkg -V accept the tree), /etc/passwd, /etc/group, /etc/shadow (root, nobody, the spec's
- *      users and groups; every password locked), /usr/lib/os-release with
- *      /etc/os-release linking to it, /etc/hostname, and the spec's files with their
- *      mode and owner;
+ *      after the excludes; dpkg --audit and dpkg -V accept the tree), /etc/passwd,
+ *      /etc/group, /etc/shadow (root, nobody, the spec's users and groups; every
+ *      password locked), /usr/lib/os-release with /etc/os-release linking to it,
+ *      /etc/hostname, and the spec's files with their mode and owner;
  *   4. clamp every mtime to the epoch.
  * spec->allow_devices overrides opts->allow_devices when set. On failure the staging
  * directory is left for the caller to remove. */
