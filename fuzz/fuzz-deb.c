@@ -15,6 +15,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char scratch[64];
 
+static void remove_scratch(void)
+{
+	lethe_rm_rf(scratch);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct lethe_rootfs_options o = {
@@ -31,6 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		snprintf(scratch, sizeof(scratch), "/tmp/lethe-fuzz-deb.XXXXXX");
 		if (!mkdtemp(scratch))
 			abort();
+		atexit(remove_scratch);
 	}
 	deb = lethe_path_join(scratch, "in.deb");
 	root = lethe_path_join(scratch, "root");
