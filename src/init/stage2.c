@@ -418,9 +418,19 @@ static void stop_everything(void)
 	bool any;
 
 	for (size_t i = 0; i < n_services; i++) {
+		pid_t pid = services[i].pid;
+
 		services[i].restart = false;
-		if (services[i].pid > 0)
-			kill(-services[i].pid, SIGTERM), kill(services[i].pid, SIGTERM);
+		if (pid <= 0)
+			continue;
+		/* An interactive shell ignores SIGTERM; it has nothing to save either. */
+		if (services[i].shell) {
+			kill(-pid, SIGHUP);
+			kill(-pid, SIGKILL);
+			continue;
+		}
+		kill(-pid, SIGTERM);
+		kill(pid, SIGTERM);
 	}
 	do {
 		reap();
