@@ -109,7 +109,7 @@ static void load_modules(void)
 			init_msg("warning: cannot load module '%s': %s", line, strerror(errno));
 		close(fd);
 	}
-	init_dbg("%u modules loaded from %s", loaded, MODULES_LIST);
+	init_dbg("%u modules loaded from %s (uptime %.2f s)", loaded, MODULES_LIST, init_uptime());
 }
 
 static void found(struct part *p, const char *devname, unsigned maj, unsigned min)
@@ -539,6 +539,7 @@ void init_stage1(void)
 	setup_verity(&c, &parts[0], &parts[1], node, sizeof(node));
 	mount_root(node);
 	init_msg("root verified: %s", c.roothash);
+	init_dbg("root mounted (uptime %.2f s)", init_uptime());
 	switch_root();
 	execv(STAGE2, (char *const[]){ "lethe-init", "--stage=2", NULL });
 	if (errno == EIO)

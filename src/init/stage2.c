@@ -122,10 +122,13 @@ static bool apply_firewall(bool have_spec)
 {
 	int rc;
 
-	if (access(LETHE_TOOL, X_OK) < 0 || !have_spec) {
-		init_msg("no firewall to apply (%s)", have_spec ? LETHE_TOOL " is missing" :
-			 "no spec");
-		return have_spec ? false : true;
+	if (!have_spec) {
+		init_msg("no spec, so no firewall and no network but lo");
+		return false;
+	}
+	if (access(LETHE_TOOL, X_OK) < 0) {
+		init_msg("firewall failed: " LETHE_TOOL " is missing; network stays down");
+		return false;
 	}
 	rc = run_wait((char *const[]){ LETHE_TOOL, "firewall", "apply", SPEC_PATH, NULL }, NULL);
 	if (rc != 0) {
