@@ -2,6 +2,7 @@
  * and look each interpreter and DT_NEEDED up inside the root, resolving symbolic links
  * by hand so that nothing outside the root is ever consulted. */
 #include <dirent.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -33,8 +34,9 @@ struct walk {
 };
 
 /* Resolve path (absolute, inside the root) like the kernel would in a chroot: symbolic
- * links followed by hand, '..' stopping at the root. 0 and *st on success. */
-static int root_stat(int rootfd, const char *path, struct stat *st)
+ * links followed by hand, '..' stopping at the root. 0 and *st on success; the resolved
+ * path relative to the root (no link in it) goes to resolved, PATH_LEN bytes. */
+static int root_stat(int rootfd, const char *path, struct stat *st, char *resolved)
 {
 	char rest[2 * PATH_LEN], cur[PATH_LEN] = "", tmp[2 * PATH_LEN];
 	unsigned links = 0;
@@ -94,16 +96,32 @@ static int root_stat(int rootfd, const char *path, struct stat *st)
 		}
 		memcpy(cur, cand, strlen(cand) + 1);
 	}
+	memcpy(resolved, cur[0] ? cur : ".", strlen(cur[0] ? cur : ".") + 1);
 	if (!cur[0])
 		return fstat(rootfd, st) < 0 ? -errno : 0;
 	return fstatat(rootfd, cur, st, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
 }
 
-static bool root_has_file(int rootfd, const char *path)
+/* Is path, inside the root, a 64-bit little-endian x86-64 ELF file? The loader skips a
+ * library of another class or machine and searches on, and so does the check. */
+static bool root_has_elf(int rootfd, const char *path)
 {
+	char resolved[PATH_LEN];
+	unsigned char h[20];
 	struct stat st;
+	ssize_t n;
+	int fd;
 
-	return root_stat(rootfd, path, &st) == 0 && S_ISREG(st.st_mode);
+	if (root_stat(rootfd, path, &st, resolved) < 0 || !S_ISREG(st.st_mode))
+		return false;
+	fd = openat(rootfd, resolved, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = lethe_read_full(fd, h, sizeof(h));
+	close(fd);
+	return n == (ssize_t)sizeof(h) && !memcmp(h, ELFMAG, SELFMAG) &&
+	       h[EI_CLASS] == ELFCLASS64 && h[EI_DATA] == ELFDATA2LSB &&
+	       (h[18] | h[19] << 8) == EM_X86_64;
 }
 
 /* dir may use $ORIGIN / ${ORIGIN}: the directory of the object (origin). */
@@ -124,7 +142,7 @@ static bool found_in(int rootfd, const char *dir, const char *origin, const char
 	}
 	if (snprintf(p, sizeof(p), "%s/%s", d, lib) >= (int)sizeof(p))
 		return false;
-	return root_has_file(rootfd, p);
+	return root_has_elf(rootfd, p);
 }
 
 static bool resolve_lib(int rootfd, const struct lethe_elf_info *info, const char *origin,
@@ -133,7 +151,7 @@ static bool resolve_lib(int rootfd, const struct lethe_elf_info *info, const cha
 	const struct lethe_strv *extra = info->runpath.n ? &info->runpath : &info->rpath;
 
 	if (strchr(lib, '/'))
-		return lib[0] == '/' && root_has_file(rootfd, lib);
+		return lib[0] == '/' && root_has_elf(rootfd, lib);
 	for (size_t i = 0; i < extra->n; i++)
 		if (found_in(rootfd, extra->v[i], origin, lib))
 			return true;
@@ -192,7 +210,7 @@ static int check_file(struct walk *w, int dfd, const char *name, const char *pat
 	w->rep.objects++;
 	snprintf(origin, sizeof(origin), "%s", path);
 	*strrchr(origin, '/') = '\0';
-	if (info.interp && !root_has_file(w->rootfd, info.interp))
+	if (info.interp && !root_has_elf(w->rootfd, info.interp))
 		missing(w,
 			"ELF closure: '%s' needs its interpreter '%s', which is not in the "
 			"image",

@@ -243,6 +243,9 @@ static void test_closure_origin(void **state)
 	/* In a directory the RUNPATH does not name: still missing. */
 	put(lib, "r2/opt/app/libfoo.so.1");
 	assert_int_equal(lethe_elf_check_closure(root, &rep), -EBADMSG);
+	/* A file of that name that is not an x86-64 ELF object: the loader skips it. */
+	put(main_c, "r2/usr/lib/libfoo.so.1");
+	assert_int_equal(lethe_elf_check_closure(root, &rep), -EBADMSG);
 	put(lib, "r2/opt/app/lib/libfoo.so.1");
 	assert_int_equal(lethe_elf_check_closure(root, &rep), 0);
 	free(Lflag);
