@@ -317,49 +317,36 @@ static int sha256_file(const char *path, uint8_t out[32], uint64_t *ret_size)
 
 /* ---- running apt ---- */
 
-/* Run argv with APT_CONFIG set, no shell; stdout is collected into out (may be NULL).
- * On failure the message carries apt's last error line. */
-static int run_apt(const struct apt *apt, char *const *argv, const char *cwd, struct lethe_buf *out)
+/* apt's environment: APT_CONFIG, the C locale, no questions, and only the proxy and
+ * PATH variables of ours (nothing else of the caller's environment reaches apt). */
+static int apt_env(const struct apt *apt, struct lethe_strv *env)
 {
-	struct lethe_strv env = {0};
-	struct lethe_buf conf = {0}, err = {0};
-	posix_spawn_file_actions_t fa;
-	int outp[2] = {-1, -1}, errp[2] = {-1, -1}, r, status;
-	pid_t pid;
 	static const char *const pass[] = {
 	    "PATH=", "http_proxy=", "https_proxy=", "no_proxy=", "HTTP_PROXY=", "HTTPS_PROXY="};
+	struct lethe_buf conf = {0};
+	int r = 0;
 
-	for (char **e = environ; e && *e; e++)
-		for (size_t i = 0; i < LETHE_ARRAY_SIZE(pass); i++)
-			if (!strncmp(*e, pass[i], strlen(pass[i])) && lethe_strv_push(&env, *e) < 0)
-				return -ENOMEM;
-	if (lethe_buf_printf(&conf, "APT_CONFIG=%s", apt->conf) < 0 ||
-	    lethe_strv_push(&env, conf.data) < 0 || lethe_strv_push(&env, "LC_ALL=C") < 0 ||
-	    lethe_strv_push(&env, "DEBIAN_FRONTEND=noninteractive") < 0) {
-		r = -ENOMEM;
-		goto out_env;
-	}
-	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
-		r = -errno;
-		goto out_pipes;
-	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, outp[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, errp[1], 2);
-	if (cwd)
-		posix_spawn_file_actions_addchdir_np(&fa, cwd);
-	r = -posix_spawnp(&pid, argv[0], &fa, NULL, argv, env.v);
-	posix_spawn_file_actions_destroy(&fa);
-	close(outp[1]);
-	close(errp[1]);
-	outp[1] = errp[1] = -1;
-	if (r < 0) {
-		r = lethe_error(r, "cannot run '%s': %s", argv[0], strerror(-r));
-		goto out_pipes;
-	}
-	/* Drain both pipes until both close, keeping stdout (capped) and stderr's tail. */
-	struct pollfd pfd[2] = {{outp[0], POLLIN, 0}, {errp[0], POLLIN, 0}};
+	for (char **e = environ; r == 0 && e && *e; e++)
+		for (size_t i = 0; r == 0 && i < LETHE_ARRAY_SIZE(pass); i++)
+			if (!strncmp(*e, pass[i], strlen(pass[i])))
+				r = lethe_strv_push(env, *e);
+	if (r == 0)
+		r = lethe_buf_printf(&conf, "APT_CONFIG=%s", apt->conf);
+	if (r == 0)
+		r = lethe_strv_push(env, conf.data);
+	if (r == 0)
+		r = lethe_strv_push(env, "LC_ALL=C");
+	if (r == 0)
+		r = lethe_strv_push(env, "DEBIAN_FRONTEND=noninteractive");
+	lethe_buf_release(&conf);
+	return r;
+}
+
+/* Read both pipes until both close: stdout into out (capped; NULL drops it), the tail
+ * of stderr into err. Returns true when stdout was over the cap. */
+static bool drain(int outfd, int errfd, struct lethe_buf *out, struct lethe_buf *err)
+{
+	struct pollfd pfd[2] = {{outfd, POLLIN, 0}, {errfd, POLLIN, 0}};
 	int open_fds = 2;
 	bool too_much = false;
 
@@ -382,52 +369,89 @@ static int run_apt(const struct apt *apt, char *const *argv, const char *cwd, st
 			if (n <= 0) {
 				pfd[i].fd = -1;
 				open_fds--;
-				continue;
-			}
-			if (i == 0 && out && !too_much) {
-				if (out->len + (size_t)n > APT_OUT_MAX)
-					too_much = true;
-				else if (lethe_buf_append(out, buf, (size_t)n) < 0)
-					too_much = true;
-			} else if (i == 1) {
-				lethe_buf_append(&err, buf, (size_t)n);
-				if (err.len > 2 * APT_ERR_KEEP) {
-					memmove(err.data, err.data + err.len - APT_ERR_KEEP,
-						APT_ERR_KEEP);
-					err.len = APT_ERR_KEEP;
-					err.data[err.len] = '\0';
-				}
+			} else if (i == 0 && out && !too_much) {
+				too_much = out->len + (size_t)n > APT_OUT_MAX ||
+					   lethe_buf_append(out, buf, (size_t)n) < 0;
+			} else if (i == 1 && lethe_buf_append(err, buf, (size_t)n) == 0 &&
+				   err->len > 2 * APT_ERR_KEEP) {
+				memmove(err->data, err->data + err->len - APT_ERR_KEEP,
+					APT_ERR_KEEP);
+				err->len = APT_ERR_KEEP;
+				err->data[err->len] = '\0';
 			}
 		}
 	}
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && !too_much) {
-		r = 0;
-		goto out_pipes;
-	}
-	/* The last line that starts with "E: " says why; else the last line. */
-	const char *why = NULL;
+	return too_much;
+}
 
-	for (char *p = err.data; p && *p;) {
+/* A failed apt run, in one line: apt's last "E: " line, else its last line. A package
+ * the repository cannot give is the spec's fault (-EBADMSG), anything else -EIO. */
+static int apt_failure(char *const *argv, struct lethe_buf *err, bool too_much)
+{
+	const char *why = NULL, *last = NULL;
+	int r = -EIO;
+
+	for (char *p = err->data; p && *p;) {
 		char *nl = strchr(p, '\n');
 
 		if (nl)
 			*nl = '\0';
-		if (!strncmp(p, "E: ", 3) || (!why && *p))
+		if (!strncmp(p, "E: ", 3))
 			why = p;
+		if (*p)
+			last = p;
 		p = nl ? nl + 1 : NULL;
 	}
-	r = -EIO;
+	if (!why)
+		why = last;
 	if (why && (strstr(why, "Unable to locate package") ||
 		    strstr(why, "has no installation candidate") ||
 		    strstr(why, "Unable to correct problems") || strstr(why, "Version '")))
-		r = -EBADMSG; /* the spec names something the repository cannot give */
-	r = lethe_error(r, "apt: %s %s failed: %s", argv[0], argv[1],
-			too_much ? "too much output"
-			: why	 ? why
-				 : "no message");
-out_pipes:
+		r = -EBADMSG;
+	return lethe_error(r, "apt: %s %s failed: %s", argv[0], argv[1],
+			   too_much ? "too much output"
+			   : why    ? why
+				    : "no message");
+}
+
+/* Run argv with APT_CONFIG set, no shell, stdin from /dev/null, in cwd (NULL: ours);
+ * stdout is collected into out (may be NULL). */
+static int run_apt(const struct apt *apt, char *const *argv, const char *cwd, struct lethe_buf *out)
+{
+	struct lethe_strv env = {0};
+	struct lethe_buf err = {0};
+	posix_spawn_file_actions_t fa;
+	int outp[2] = {-1, -1}, errp[2] = {-1, -1}, r, status;
+	bool too_much;
+	pid_t pid;
+
+	if ((r = apt_env(apt, &env)) < 0)
+		goto out;
+	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
+		r = -errno;
+		goto out;
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, outp[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, errp[1], 2);
+	if (cwd)
+		posix_spawn_file_actions_addchdir_np(&fa, cwd);
+	r = -posix_spawnp(&pid, argv[0], &fa, NULL, argv, env.v);
+	posix_spawn_file_actions_destroy(&fa);
+	close(outp[1]);
+	close(errp[1]);
+	outp[1] = errp[1] = -1;
+	if (r < 0) {
+		r = lethe_error(r, "cannot run '%s': %s", argv[0], strerror(-r));
+		goto out;
+	}
+	too_much = drain(outp[0], errp[0], out, &err);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || too_much)
+		r = apt_failure(argv, &err, too_much);
+out:
 	for (int i = 0; i < 2; i++) {
 		if (outp[i] >= 0)
 			close(outp[i]);
@@ -435,8 +459,6 @@ out_pipes:
 			close(errp[i]);
 	}
 	lethe_buf_release(&err);
-out_env:
-	lethe_buf_release(&conf);
 	lethe_strv_release(&env);
 	return r;
 }
