@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <lethe/firewall.h>
 #include <lethe/spec.h>
 
 #include "cli.h"
@@ -64,13 +65,22 @@ static struct json_object *summary_json(const struct lethe_spec *spec)
 	return o;
 }
 
+/* The spec and the sections other modules interpret: what boots must have been
+ * checked here, not first at boot. */
 static int spec_check(const char *path, bool json)
 {
 	struct lethe_spec *spec = NULL;
+	struct lethe_firewall *fw = NULL;
 	int r = lethe_spec_load(path, &spec);
 
 	if (r < 0)
 		return cli_fail(r, path);
+	r = lethe_firewall_from_spec(spec, &fw);
+	lethe_firewall_free(fw);
+	if (r < 0) {
+		lethe_spec_free(spec);
+		return cli_fail(r, path);
+	}
 	if (json)
 		cli_json_print(summary_json(spec));
 	else

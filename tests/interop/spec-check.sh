@@ -44,3 +44,16 @@ expect_fail 2 "" "$LETHE" spec check --bogus "$TMP/bad.yaml"
 expect_fail 3 "cannot read spec '$TMP/none.yaml'" "$LETHE" spec check "$TMP/none.yaml"
 expect_ok "$LETHE" spec --help
 grep -q '^usage: lethe spec check' "$TMP/out" || fail "--help does not print the usage"
+
+# The firewall section is checked too, so that a bad rule fails here, not at boot.
+cat >"$TMP/badfw.yaml" <<'YAML'
+name: t
+version: "1"
+packages: [busybox-static]
+firewall:
+  in:
+    allow:
+      - { proto: tcp, port: 70000 }
+YAML
+expect_fail 1 "^lethe: spec '$TMP/badfw.yaml' line 7 column [0-9]+: .*70000" \
+	"$LETHE" spec check "$TMP/badfw.yaml"
