@@ -94,69 +94,104 @@ out:
 	return r;
 }
 
-/* Copy src to root-relative dst (parents created 0755, owned by root), mode and
- * mtime set; the file is written whole or not at all. */
+/* Open the directory that will hold rel inside the root, creating missing directories
+ * (0755, root's, time = epoch) and refusing to pass through a symbolic link: the tree
+ * comes from packages, and "usr/lib/lethe -> /root/.ssh" must not make the build write
+ * on the host. Every directory on the way gets its time back to the epoch. */
+static int open_parent(const char *root, const char *rel, int64_t epoch, int *ret_dfd,
+		       const char **ret_base)
+{
+	struct timespec ts[2] = { { epoch, 0 }, { epoch, 0 } };
+	const char *p = rel, *slash;
+	int dfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (dfd < 0)
+		return lethe_error(-errno, "cannot open '%s': %m", root);
+	while ((slash = strchr(p, '/'))) {
+		char comp[NAME_MAX + 1];
+		size_t len = (size_t)(slash - p);
+		int sub;
+
+		if (len == 0 || len > NAME_MAX) {
+			close(dfd);
+			return lethe_error(-EINVAL, "bad path '%s' in the root", rel);
+		}
+		memcpy(comp, p, len);
+		comp[len] = '\0';
+		if (mkdirat(dfd, comp, 0755) == 0) {
+			if (geteuid() == 0 && fchownat(dfd, comp, 0, 0, AT_SYMLINK_NOFOLLOW) < 0) {
+				close(dfd);
+				return lethe_error(-errno, "cannot chown '%s/%s': %m", root, comp);
+			}
+		} else if (errno != EEXIST) {
+			close(dfd);
+			return lethe_error(-errno, "cannot create '%s' in '%s': %m", comp, root);
+		}
+		sub = openat(dfd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub < 0) {
+			int r = lethe_error(errno == ELOOP || errno == ENOTDIR ? -EBADMSG : -errno,
+					    "'%s' in the root: '%.*s' is not a directory (a symbolic "
+					    "link?); refusing to write through it", rel,
+					    (int)(slash - rel), rel);
+			close(dfd);
+			return r;
+		}
+		futimens(dfd, ts);
+		close(dfd);
+		dfd = sub;
+		p = slash + 1;
+	}
+	*ret_dfd = dfd;
+	*ret_base = p;
+	return 0;
+}
+
+/* Copy src to root-relative dst, mode and owner root's, time = epoch, written whole
+ * (temporary file, then rename) and never through a symbolic link. */
 static int install_file(const char *root, const char *src, const char *dst, mode_t mode,
 			int64_t epoch)
 {
-	char *data = NULL, *path = lethe_path_join(root, dst), *dir = NULL;
 	struct timespec ts[2] = { { epoch, 0 }, { epoch, 0 } };
+	char *data = NULL, tmp[NAME_MAX + 1];
+	const char *base = NULL;
 	size_t len;
-	int r;
+	int dfd = -1, fd = -1, r;
 
-	if (!path)
-		return -ENOMEM;
-	dir = strdup(path);
-	if (!dir) {
-		r = -ENOMEM;
-		goto out;
-	}
-	*strrchr(dir, '/') = '\0';
-	r = lethe_mkdir_p(dir, 0755);
-	if (r < 0) {
-		r = lethe_error(r, "cannot create '%s': %s", dir, strerror(-r));
-		goto out;
-	}
 	r = lethe_file_read(src, 256u << 20, &data, &len);
 	if (r < 0)
+		return r;
+	r = open_parent(root, dst, epoch, &dfd, &base);
+	if (r < 0)
 		goto out;
-	r = lethe_file_write_atomic(path, data, len, mode);
+	snprintf(tmp, sizeof(tmp), ".%s.lethe-tmp", base);
+	unlinkat(dfd, tmp, 0);
+	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		r = lethe_error(-errno, "cannot create '%s' in '%s': %m", tmp, root);
+		goto out_dfd;
+	}
+	r = lethe_write_full(fd, data, len);
+	if (r >= 0 && geteuid() == 0 && fchown(fd, 0, 0) < 0)
+		r = -errno;
+	if (r >= 0 && (fchmod(fd, mode) < 0 || futimens(fd, ts) < 0 || fsync(fd) < 0))
+		r = -errno;
+	if (r >= 0 && renameat(dfd, tmp, dfd, base) < 0)
+		r = -errno;
 	if (r < 0) {
-		r = lethe_error(r, "cannot write '%s': %s", path, strerror(-r));
-		goto out;
+		unlinkat(dfd, tmp, 0);
+		r = lethe_error(r, "cannot write '/%s' in '%s': %s", dst, root, strerror(-r));
 	}
-	if (lchown(path, 0, 0) < 0 && geteuid() == 0) {
-		r = lethe_error(-errno, "cannot chown '%s': %m", path);
-		goto out;
-	}
-	if (chmod(path, mode) < 0 || utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW) < 0)
-		r = lethe_error(-errno, "cannot set mode or time of '%s': %m", path);
+	futimens(dfd, ts);
+	close(fd);
+out_dfd:
+	close(dfd);
 out:
 	free(data);
-	free(path);
-	free(dir);
-	return r;
-}
-
-/* Directories made by lethe_mkdir_p() get the build's time: clamp them too. */
-static int clamp_dir(const char *root, const char *rel, int64_t epoch)
-{
-	struct timespec ts[2] = { { epoch, 0 }, { epoch, 0 } };
-	char *p = lethe_path_join(root, rel);
-	int r = 0;
-
-	if (!p)
-		return -ENOMEM;
-	if (utimensat(AT_FDCWD, p, ts, AT_SYMLINK_NOFOLLOW) < 0 && errno != ENOENT)
-		r = lethe_error(-errno, "cannot set the time of '%s': %m", p);
-	free(p);
 	return r;
 }
 
 int build_stage_tools(struct lethe_build_ctx *ctx)
 {
-	static const char *const dirs[] = { "etc/lethe", "etc", "usr/lib/lethe", "usr/lib",
-					    "usr/bin", "usr" };
 	int r;
 
 	r = install_file(ctx->root, ctx->spec->path, "etc/lethe/spec.yaml", 0644, ctx->epoch);
@@ -165,8 +200,6 @@ int build_stage_tools(struct lethe_build_ctx *ctx)
 	if (r >= 0)
 		r = install_file(ctx->root, ctx->init, "usr/lib/lethe/lethe-init", 0755,
 				 ctx->epoch);
-	for (size_t i = 0; i < LETHE_ARRAY_SIZE(dirs) && r >= 0; i++)
-		r = clamp_dir(ctx->root, dirs[i], ctx->epoch);
 	if (r >= 0)
 		snprintf(ctx->detail, sizeof(ctx->detail),
 			 "/etc/lethe/spec.yaml, /usr/bin/lethe, /usr/lib/lethe/lethe-init");

@@ -17,6 +17,8 @@
 
 #include <lethe/build.h>
 
+#include "../../lib/build/build-internal.h" /* the tools stage, tested alone */
+
 static char *tmpdir(void)
 {
 	char tmpl[] = "/tmp/lethe-test-build.XXXXXX";
@@ -122,12 +124,62 @@ static void test_refusals(void **state)
 	free(dir);
 }
 
+/* The tools stage: files in place with their modes and the epoch as time; and never
+ * written through a symbolic link that a package put in the root. */
+static void test_tools_stage(void **state)
+{
+	char *dir = tmpdir(), *root = lethe_path_join(dir, "root");
+	char *outside = lethe_path_join(dir, "outside"), *p, *link;
+	struct lethe_spec spec = { .path = (char *)"/etc/hostname" };
+	struct lethe_build_ctx ctx = { .spec = &spec, .root = root, .epoch = 1700000000,
+				       .image_tool = (char *)"/bin/sh",
+				       .init = (char *)"/bin/true" };
+	struct stat st;
+
+	assert_int_equal(mkdir(root, 0755), 0);
+	assert_int_equal(build_stage_tools(&ctx), 0);
+	p = lethe_path_join(root, "usr/lib/lethe/lethe-init");
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0755);
+	assert_int_equal(st.st_mtime, 1700000000);
+	free(p);
+	p = lethe_path_join(root, "etc/lethe/spec.yaml");
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0644);
+	free(p);
+	p = lethe_path_join(root, "usr/lib/lethe");
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mtime, 1700000000);
+	free(p);
+	assert_int_equal(count_entries(root), 2); /* etc, usr */
+
+	/* usr/lib/lethe -> an absolute path outside the root. */
+	assert_int_equal(lethe_rm_rf(root), 0);
+	assert_int_equal(mkdir(root, 0755), 0);
+	assert_int_equal(mkdir(outside, 0755), 0);
+	p = lethe_path_join(root, "usr/lib");
+	assert_int_equal(lethe_mkdir_p(p, 0755), 0);
+	link = lethe_path_join(p, "lethe");
+	assert_int_equal(symlink(outside, link), 0);
+	assert_int_equal(build_stage_tools(&ctx), -EBADMSG);
+	assert_non_null(strstr(lethe_error_message(), "usr/lib/lethe"));
+	assert_int_equal(count_entries(outside), 0);
+	free(link);
+	free(p);
+
+	free(root);
+	free(outside);
+	assert_int_equal(lethe_rm_rf(dir), 0);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_find_tool),
 		cmocka_unit_test(test_dev_key),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_tools_stage),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
