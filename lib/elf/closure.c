@@ -264,8 +264,11 @@ static int walk_dir(struct walk *w, int dfd, const char *path)
 		if (S_ISDIR(st.st_mode)) {
 			int s;
 
-			if (!strcmp(sub, "/lib/modules") || !strcmp(sub, "/usr/lib/modules"))
-				continue; /* kernel modules: not loaded by ld.so */
+			/* Kernel modules and separate debug info: never loaded by ld.so (and
+			 * debug files keep the program headers of the object they describe). */
+			if (!strcmp(sub, "/lib/modules") || !strcmp(sub, "/usr/lib/modules") ||
+			    !strcmp(sub, "/usr/lib/debug"))
+				continue;
 			s = openat(dirfd(d), n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (s < 0) {
 				r = -errno;

@@ -179,6 +179,18 @@ static void test_closure_true(void **state)
 	/* Kernel modules are not looked at. */
 	put(HOST_TRUE, "r1/lib/modules/6.1/kernel/x.ko");
 	put(HOST_TRUE, "r1/usr/lib/other.ko");
+	/* Separate debug info is never loaded either: a broken file there does not count. */
+	put(HOST_TRUE, "r1/usr/lib/debug/.build-id/ab/cdef.debug");
+	{
+		char *dbg = tpath("r1/usr/lib/debug/.build-id/ab/cdef.debug"), *data;
+		size_t len;
+
+		assert_int_equal(lethe_file_read(dbg, 64u << 20, &data, &len), 0);
+		((Elf64_Ehdr *)(void *)data)->e_phoff = len - 8; /* malformed */
+		assert_int_equal(lethe_file_write_atomic(dbg, data, len, 0644), 0);
+		free(data);
+		free(dbg);
+	}
 	assert_int_equal(lethe_elf_check_closure(root, &rep), 0);
 	assert_int_equal(rep.objects, 3);
 	free(root);
