@@ -495,6 +495,22 @@ static void apt_release(struct apt *apt)
 	apt->lock_fd = -1;
 }
 
+/* Write path only when its content changes: apt rebuilds its package cache (a second
+ * or more) whenever a source file is newer than it. */
+static int write_if_changed(const char *path, const char *data, size_t len)
+{
+	char *old;
+	size_t old_len;
+	bool same = false;
+
+	if (lethe_file_read(path, SOURCE_MAX_SIZE, &old, &old_len) == 0) {
+		same = old_len == len && !memcmp(old, data, len);
+		free(old);
+	}
+	lethe_error_clear();
+	return same ? 0 : lethe_file_write_atomic(path, data, len, 0644);
+}
+
 static int write_below(const char *root, const char *rel, const char *data, size_t len)
 {
 	char *p = lethe_path_join(root, rel), *slash;
@@ -507,7 +523,7 @@ static int write_below(const char *root, const char *rel, const char *data, size
 	r = lethe_mkdir_p(p, 0755);
 	*slash = '/';
 	if (r == 0)
-		r = lethe_file_write_atomic(p, data, len, 0644);
+		r = write_if_changed(p, data, len);
 	free(p);
 	return r;
 }
@@ -618,7 +634,7 @@ static int apt_open(const struct lethe_spec *spec, const struct lethe_pkg_option
 			     apt->root, apt->root, arch, arch,
 			     geteuid() == 0 ? "APT::Sandbox::User \"root\";\n" : "");
 	if (r == 0)
-		r = lethe_file_write_atomic(apt->conf, b.data, b.len, 0644);
+		r = write_if_changed(apt->conf, b.data, b.len);
 out:
 	EVP_MD_CTX_free(ctx);
 	conf_release(&c);
