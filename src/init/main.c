@@ -4,10 +4,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/reboot.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "init.h"
+
+static bool root_is_overlay(void)
+{
+	struct statfs st;
+
+	return statfs("/", &st) == 0 && st.f_type == OVERLAYFS_SUPER_MAGIC;
+}
 
 int main(int argc, char **argv)
 {
@@ -16,9 +25,11 @@ int main(int argc, char **argv)
 				"running system)\n");
 		return 1;
 	}
-	if (argc >= 2 && !strcmp(argv[1], "--stage=2"))
+	/* The kernel hands words after "--" on its cmdline to /init: no argument may skip
+	 * stage 1's verification, so stage 2 runs only on the overlay stage 1 made. */
+	if (argc >= 2 && !strcmp(argv[1], "--stage=2") && root_is_overlay())
 		init_stage2();
-	if (argc >= 3 && !strcmp(argv[1], "--stage=shutdown")) {
+	if (argc >= 3 && !strcmp(argv[1], "--stage=shutdown") && access("/oldroot", F_OK) == 0) {
 		unsigned how = (unsigned)strtoul(argv[2], NULL, 10);
 
 		if (how != RB_POWER_OFF && how != RB_AUTOBOOT && how != RB_HALT_SYSTEM)

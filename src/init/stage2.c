@@ -263,7 +263,10 @@ static void __attribute__((noreturn)) child_exec(struct service *s, int out_w)
 		_exit(126);
 	if (chdir("/") < 0)
 		_exit(126);
+	/* Nothing of PID 1's environment (the kernel's leftovers) leaks into services. */
+	clearenv();
 	setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1);
+	setenv("HOME", "/", 1);
 	execv(s->argv[0], s->argv);
 	dprintf(STDERR_FILENO, "lethe-init: service %s: cannot execute %s: %s\n", s->name,
 		s->argv[0], strerror(errno));
