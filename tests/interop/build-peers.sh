@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A built image (examples/minimal.yaml) checked by the peers that know its formats,
-# without Lethe: fsck.erofs, veritysetup, mtree, minisign, sha256sum, the SPDX and
+# without Lethe: fsck.erofs, veritysetup, mtree, bsdtar, minisign, sha256sum, the SPDX and
 # CycloneDX schema validators; and each check made to fail once on a tampered copy.
 . "$LETHE_SRC/tests/lib.sh"
 . "$LETHE_SRC/tests/interop/build-common.bash"
@@ -38,6 +38,18 @@ if [ "$(id -u)" -eq 0 ]; then
 		fail "/etc/lethe/spec.yaml in the image is not the spec"
 	[ -x "$TMP/root/usr/bin/lethe" ] && [ -x "$TMP/root/usr/lib/lethe/lethe-init" ] ||
 		fail "the Lethe tools are not in the image"
+	# libarchive reads the manifest too: bsdtar makes a tarball of exactly its entries,
+	# and the tree it unpacks passes mtree again.
+	if command -v bsdtar >/dev/null; then
+		(cd "$TMP/root" && bsdtar -cf "$TMP/m.tar" "@$out/manifest.mtree") ||
+			fail "bsdtar cannot read manifest.mtree"
+		[ "$(bsdtar -tf "$TMP/m.tar" | wc -l)" -eq "$(grep -vc '^#' "$out/manifest.mtree")" ] ||
+			fail "bsdtar's tarball and manifest.mtree do not have the same entries"
+		mkdir "$TMP/untar"
+		bsdtar -xpf "$TMP/m.tar" -C "$TMP/untar"
+		report=$(mtree -f "$out/manifest.mtree" -p "$TMP/untar" 2>&1) || fail "mtree: $report"
+		[ -z "$report" ] || fail "the tree from bsdtar differs from the manifest: $report"
+	fi
 	# mtree can fail: change one file of the extracted tree.
 	echo tampered >>"$TMP/root/etc/lethe/spec.yaml"
 	report=$(mtree -f "$out/manifest.mtree" -p "$TMP/root" 2>&1) || true
