@@ -13,7 +13,8 @@
 static void help(void)
 {
 	puts("usage: lethe build SPEC -o OUTDIR [--key SECKEY [--password-file FILE]]\n"
-	     "                   [--locked] [--lock FILE] [--quiet] [--json]\n\n"
+	     "                   [--locked] [--lock FILE] [--refresh|--offline] [--cache DIR]\n"
+	     "                   [--quiet] [--json]\n\n"
 	     "Build the image that SPEC describes into OUTDIR: rootfs.erofs, rootfs.verity,\n"
 	     "roothash, manifest.mtree, sbom.spdx.json, sbom.cdx.json, lethe.lock, the boot\n"
 	     "artifacts (vmlinuz, initramfs.img, cmdline, disk.img) when the spec has a\n"
@@ -27,6 +28,10 @@ static void help(void)
 	     "      --locked            build exactly the packages of the lock\n"
 	     "      --lock FILE         the lock to use (implies --locked; default\n"
 	     "                          lethe.lock beside SPEC)\n"
+	     "      --refresh           update apt's lists even if the cached ones are fresh\n"
+	     "      --offline           never update apt's lists if there are some\n"
+	     "      --cache DIR         the package cache (default: $XDG_CACHE_HOME/lethe,\n"
+	     "                          else ~/.cache/lethe)\n"
 	     "  -q, --quiet             no progress or stage lines\n"
 	     "      --json              a summary on stdout: artifacts with sizes and SHA-256,\n"
 	     "                          root hash, packages, seconds per stage\n"
@@ -103,12 +108,16 @@ int cmd_build(int argc, char **argv)
 		{ "password-file", required_argument, NULL, 'P' },
 		{ "locked", no_argument, NULL, 'L' },
 		{ "lock", required_argument, NULL, 'l' },
+		{ "refresh", no_argument, NULL, 'R' },
+		{ "offline", no_argument, NULL, 'O' },
+		{ "cache", required_argument, NULL, 'C' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct lethe_build_options o = { 0 };
+	struct lethe_pkg_options pkg = { 0 };
 	struct lethe_build_result res = { 0 };
 	struct lethe_sign_seckey *key = NULL;
 	const char *key_path = NULL, *password_file = NULL;
@@ -122,6 +131,9 @@ int cmd_build(int argc, char **argv)
 		case 'P': password_file = optarg; break;
 		case 'L': o.locked = true; break;
 		case 'l': o.lock_path = optarg; o.locked = true; break;
+		case 'R': pkg.refresh = true; break;
+		case 'O': pkg.max_list_age = -1; break;
+		case 'C': pkg.cache_dir = optarg; break;
 		case 'q': cli_quiet = true; break;
 		case 'j': json = true; break;
 		case 'h': help(); return EXIT_OK;
@@ -131,6 +143,9 @@ int cmd_build(int argc, char **argv)
 	if (optind + 1 != argc)
 		return cli_usage_error("build", "expected one SPEC, got %d arguments",
 				       argc - optind);
+	if (pkg.refresh && pkg.max_list_age < 0)
+		return cli_usage_error("build", "--refresh and --offline exclude each other");
+	o.pkg = &pkg;
 	if (!o.outdir)
 		return cli_usage_error("build", "the output directory (-o OUTDIR) is required");
 	o.spec_path = argv[optind];
