@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <lethe/build.h>
+#include <lethe/firewall.h>
 #include <lethe/elf.h>
 #include <lethe/pkg.h>
 #include <lethe/rootfs.h>
@@ -340,6 +341,13 @@ static int prepare(struct lethe_build_ctx *ctx, struct lethe_build_result *res,
 	int r;
 
 	r = lethe_spec_load(o->spec_path, &ctx->spec);
+	if (r < 0)
+		return r;
+	/* The firewall section is interpreted only at boot: check it before any work. */
+	struct lethe_firewall *fw = NULL;
+
+	r = lethe_firewall_from_spec(ctx->spec, &fw);
+	lethe_firewall_free(fw);
 	if (r < 0)
 		return r;
 	ctx->outdir = strdup(o->outdir);

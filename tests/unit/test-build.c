@@ -108,6 +108,13 @@ static void test_refusals(void **state)
 	o.outdir = other;
 	assert_int_equal(lethe_build(&o, &res), -EEXIST);
 	assert_non_null(strstr(lethe_error_message(), "does not hold a Lethe build"));
+	/* A firewall rule that could only fail at boot is refused before any work. */
+	static const char bad_fw[] = "name: t\nversion: \"1\"\npackages: [busybox-static]\n"
+				     "firewall:\n  out:\n    allow: [ { proto: udp, port: 0 } ]\n";
+	assert_int_equal(lethe_file_write_atomic(spec, bad_fw, strlen(bad_fw), 0644), 0);
+	o.outdir = "/nonexistent/out";
+	assert_int_equal(lethe_build(&o, &res), -EBADMSG);
+	assert_non_null(strstr(lethe_error_message(), "line 6"));
 	o.spec_path = "/nonexistent/spec.yaml";
 	o.outdir = "/nonexistent/out";
 	assert_true(lethe_build(&o, &res) < 0);
