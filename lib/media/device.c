@@ -11,6 +11,7 @@
 
 #include <openssl/evp.h>
 
+#include <lethe/audit.h>
 #include <lethe/media.h>
 
 #define MAX_DEVS 256
@@ -101,32 +102,31 @@ static bool in_set(const struct devset *s, dev_t d)
 	return false;
 }
 
-/* The mount point of the first mount of a device in set, from /proc/self/mountinfo. */
+/* The mount point of the first mount of a device in set, from /proc/self/mountinfo
+ * (parsed by lib/audit, which decodes its escapes). */
 static int find_mount(const struct devset *set, char **ret_where)
 {
-	char *text = NULL, *line, *next;
+	struct lethe_mounts m = { 0 };
+	char *text = NULL;
 	size_t len;
 	int r;
 
+	*ret_where = NULL;
 	r = lethe_file_read("/proc/self/mountinfo", 16u << 20, &text, &len);
 	if (r < 0)
 		return lethe_error(r, "cannot read /proc/self/mountinfo: %s", strerror(-r));
-	*ret_where = NULL;
-	for (line = text; line && !*ret_where; line = next) {
-		unsigned maj, min;
-		char where[4096];
-
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		/* ID PARENT MAJ:MIN ROOT MOUNTPOINT ... */
-		if (sscanf(line, "%*u %*u %u:%u %*s %4095s", &maj, &min, where) != 3)
-			continue;
-		if (in_set(set, makedev(maj, min)))
-			*ret_where = strdup(where);
-	}
+	r = lethe_mountinfo_parse("/proc/self/mountinfo", text, &m);
 	free(text);
-	return 0;
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < m.n && !*ret_where; i++)
+		if (in_set(set, makedev(m.v[i].major, m.v[i].minor))) {
+			*ret_where = strdup(m.v[i].mountpoint);
+			if (!*ret_where)
+				r = -ENOMEM;
+		}
+	lethe_mounts_release(&m);
+	return r;
 }
 
 int lethe_media_check_target(const char *device)
