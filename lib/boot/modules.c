@@ -2,6 +2,7 @@
  * modules.dep with depmod, and resolve requested modules to files in load order. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -82,13 +83,58 @@ static const char *depmod_path(void)
 	return "depmod";
 }
 
+/* Run depmod with its output captured, not printed (the library never prints); the
+ * first line of what it said goes into the error message when it fails. */
+static int run_depmod(const char *prog, char **argv, const char *kernel_dir,
+		      const char *version)
+{
+	posix_spawn_file_actions_t fa;
+	char said[512] = "";
+	size_t got = 0;
+	int pipefd[2], status, r;
+	pid_t pid;
+
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return -errno;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDERR_FILENO);
+	r = posix_spawnp(&pid, prog, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(pipefd[1]);
+	if (r) {
+		close(pipefd[0]);
+		return lethe_error(-r, "cannot run '%s': %s (install kmod)", prog, strerror(r));
+	}
+	for (;;) { /* read it all, so that depmod never blocks on a full pipe */
+		char buf[512];
+		ssize_t n = read(pipefd[0], buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		for (ssize_t i = 0; i < n && got + 1 < sizeof(said); i++)
+			said[got++] = buf[i];
+	}
+	close(pipefd[0]);
+	said[got] = '\0';
+	said[strcspn(said, "\n")] = '\0';
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return lethe_error(-EIO, "'depmod -b %s %s' failed (status %d): %s", kernel_dir,
+				   version, status, said[0] ? said : "no message");
+	return 0;
+}
+
 int lethe_boot_depmod(const char *kernel_dir, const char *version)
 {
 	char *dep = moddir(kernel_dir, version, "modules.dep");
 	const char *prog = depmod_path();
 	char *argv[] = { (char *)"depmod", (char *)"-b", (char *)kernel_dir, (char *)version, NULL };
-	pid_t pid;
-	int status, r;
 
 	if (!dep)
 		return -ENOMEM;
@@ -101,15 +147,7 @@ int lethe_boot_depmod(const char *kernel_dir, const char *version)
 		return 0;
 	}
 	free(dep);
-	r = posix_spawnp(&pid, prog, NULL, NULL, argv, environ);
-	if (r)
-		return lethe_error(-r, "cannot run '%s': %s (install kmod)", prog, strerror(r));
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return lethe_error(-EIO, "'depmod -b %s %s' failed (status %d)", kernel_dir, version,
-				   status);
+	return run_depmod(prog, argv, kernel_dir, version);
 	return 0;
 }
 
