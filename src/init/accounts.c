@@ -68,6 +68,12 @@ static int lookup(const char *file, const char *name, unsigned *id, unsigned *gi
 
 int init_account_resolve(const char *user, const char *group, struct init_account *ret)
 {
+	return init_account_resolve_at("/etc/passwd", "/etc/group", user, group, ret);
+}
+
+int init_account_resolve_at(const char *passwd, const char *groupfile, const char *user,
+			    const char *group, struct init_account *ret)
+{
 	static char text[ACCOUNTS_MAX_SIZE];
 	char f0[256], f2[32], f3[4096];
 	unsigned uid = 0, gid = 0;
@@ -79,16 +85,16 @@ int init_account_resolve(const char *user, const char *group, struct init_accoun
 	if (!user || !strcmp(user, "root")) {
 		uid = 0;
 		gid = 0;
-	} else if ((r = lookup("/etc/passwd", user, &uid, &gid)) < 0) {
+	} else if ((r = lookup(passwd, user, &uid, &gid)) < 0) {
 		return r;
 	}
-	if (group && (r = lookup("/etc/group", group, &gid, NULL)) < 0)
+	if (group && (r = lookup(groupfile, group, &gid, NULL)) < 0)
 		return r;
 	ret->uid = uid;
 	ret->gid = gid;
 	ret->groups[ret->n_groups++] = gid;
 	/* Supplementary groups: every group that lists the user. */
-	n = init_read_file("/etc/group", text, sizeof(text));
+	n = init_read_file(groupfile, text, sizeof(text));
 	if (n < 0 || !user)
 		return 0;
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {

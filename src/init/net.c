@@ -87,8 +87,7 @@ int init_net_link_up(const char *ifname)
 	return r;
 }
 
-/* "ADDR/PREFIX" into family, bytes and prefix length. */
-static int parse_cidr(const char *cidr, int *family, unsigned char addr[16], unsigned *prefix)
+int init_net_parse_cidr(const char *cidr, int *family, unsigned char addr[16], unsigned *prefix)
 {
 	char buf[64];
 	char *slash;
@@ -126,7 +125,7 @@ int init_net_add_address(const char *ifname, const char *cidr)
 
 	if (!index)
 		return -ENODEV;
-	if (parse_cidr(cidr, &family, addr, &prefix) < 0)
+	if (init_net_parse_cidr(cidr, &family, addr, &prefix) < 0)
 		return -EINVAL;
 	req.h.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifaddrmsg));
 	req.h.nlmsg_type = RTM_NEWADDR;
@@ -148,7 +147,7 @@ int init_net_add_default_route(const char *ifname, const char *gateway)
 
 	if (!index)
 		return -ENODEV;
-	if (parse_cidr(gateway, &family, addr, &prefix) < 0)
+	if (init_net_parse_cidr(gateway, &family, addr, &prefix) < 0)
 		return -EINVAL;
 	req.h.nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg));
 	req.h.nlmsg_type = RTM_NEWROUTE;

@@ -17,11 +17,18 @@ struct init_account {
 };
 /* user NULL means root; group NULL means the user's primary group. */
 int init_account_resolve(const char *user, const char *group, struct init_account *ret);
+/* The same from other files (for tests). -ENOENT: no such user or group; -EBADMSG: a
+ * malformed id. */
+int init_account_resolve_at(const char *passwd, const char *groupfile, const char *user,
+			    const char *group, struct init_account *ret);
 
 /* Bring an interface up (by name); 0 or -errno. */
 int init_net_link_up(const char *ifname);
 /* Add an address in CIDR notation (v4 or v6) to ifname. */
 int init_net_add_address(const char *ifname, const char *cidr);
+/* "ADDR[/PREFIX]" (v4 or v6) into family, address bytes and prefix length (32 or 128
+ * without one). -EINVAL if malformed. */
+int init_net_parse_cidr(const char *cidr, int *family, unsigned char addr[16], unsigned *prefix);
 /* Add a default route through gateway (v4 or v6) on ifname. */
 int init_net_add_default_route(const char *ifname, const char *gateway);
 

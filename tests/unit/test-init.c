@@ -10,7 +10,13 @@
 
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "init.h"
+#include "stage2.h"
 
 #define HASH "0123456789abcdef00112233445566778899aabbccddeeff0f1e2d3c4b5a6978"
 
@@ -196,6 +202,84 @@ static void test_gpt(void **state)
 	assert_int_equal(init_gpt_header_parse(disk + 512, 60, &h), -EINVAL);
 }
 
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* Services' users and groups come from the image's passwd and group files. */
+static void test_accounts(void **state)
+{
+	char dir[] = "/tmp/lethe-test-init.XXXXXX", passwd[64], group[64];
+	struct init_account a;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(passwd, sizeof(passwd), "%s/passwd", dir);
+	snprintf(group, sizeof(group), "%s/group", dir);
+	write_file(passwd, "root:x:0:0:root:/root:/bin/sh\n"
+			   "www:x:900:900::/srv/www:/usr/sbin/nologin\n"
+			   "broken:x:abc:1::/:/bin/false\n"
+			   "nofields\n");
+	write_file(group, "root:x:0:\nwww:x:900:\nextra:x:902:www,other\n"
+			  "other:x:903:root\nlog:x:904:wwwx\n");
+
+	assert_int_equal(init_account_resolve_at(passwd, group, "www", NULL, &a), 0);
+	assert_int_equal(a.uid, 900);
+	assert_int_equal(a.gid, 900);
+	assert_int_equal(a.n_groups, 2); /* primary, then extra; not "wwwx"'s log */
+	assert_int_equal(a.groups[0], 900);
+	assert_int_equal(a.groups[1], 902);
+
+	/* An explicit group replaces the primary one. */
+	assert_int_equal(init_account_resolve_at(passwd, group, "www", "other", &a), 0);
+	assert_int_equal(a.gid, 903);
+	assert_int_equal(a.groups[0], 903);
+
+	/* No user: root, with no supplementary groups looked up. */
+	assert_int_equal(init_account_resolve_at(passwd, group, NULL, NULL, &a), 0);
+	assert_int_equal(a.uid, 0);
+	assert_int_equal(a.n_groups, 1);
+
+	assert_int_equal(init_account_resolve_at(passwd, group, "nobody", NULL, &a), -ENOENT);
+	assert_int_equal(init_account_resolve_at(passwd, group, "www", "nogroup", &a), -ENOENT);
+	assert_int_equal(init_account_resolve_at(passwd, group, "broken", NULL, &a), -EBADMSG);
+	assert_int_equal(init_account_resolve_at(passwd, group, "nofields", NULL, &a), -ENOENT);
+	assert_int_equal(init_account_resolve_at("/nonexistent", group, "www", NULL, &a), -ENOENT);
+
+	unlink(passwd);
+	unlink(group);
+	rmdir(dir);
+}
+
+static void test_cidr(void **state)
+{
+	unsigned char addr[16], want[16];
+	unsigned prefix;
+	int family;
+
+	assert_int_equal(init_net_parse_cidr("192.0.2.10/24", &family, addr, &prefix), 0);
+	assert_int_equal(family, AF_INET);
+	assert_int_equal(prefix, 24);
+	inet_pton(AF_INET, "192.0.2.10", want);
+	assert_memory_equal(addr, want, 4);
+	assert_int_equal(init_net_parse_cidr("2001:db8::1", &family, addr, &prefix), 0);
+	assert_int_equal(family, AF_INET6);
+	assert_int_equal(prefix, 128);
+	assert_int_equal(init_net_parse_cidr("2001:db8::10/64", &family, addr, &prefix), 0);
+	assert_int_equal(prefix, 64);
+
+	assert_int_equal(init_net_parse_cidr("192.0.2.10/33", &family, addr, &prefix), -EINVAL);
+	assert_int_equal(init_net_parse_cidr("2001:db8::/129", &family, addr, &prefix), -EINVAL);
+	assert_int_equal(init_net_parse_cidr("192.0.2.10/", &family, addr, &prefix), -EINVAL);
+	assert_int_equal(init_net_parse_cidr("192.0.2.10/2x", &family, addr, &prefix), -EINVAL);
+	assert_int_equal(init_net_parse_cidr("192.0.2/24", &family, addr, &prefix), -EINVAL);
+	assert_int_equal(init_net_parse_cidr("eth0", &family, addr, &prefix), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -205,6 +289,8 @@ int main(void)
 		cmocka_unit_test(test_superblock_veritysetup),
 		cmocka_unit_test(test_superblock_bad),
 		cmocka_unit_test(test_gpt),
+		cmocka_unit_test(test_accounts),
+		cmocka_unit_test(test_cidr),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
