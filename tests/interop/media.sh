@@ -63,6 +63,13 @@ expect_ok "$LETHE" write "$out" "$dev" -p "$pub"
 expect_ok "$LETHE" verify --media "$dev" "$out" -p "$pub"
 cmp -n "$size" "$out/disk.img" "$TMP/loop.img" || fail "the loop device's file differs from disk.img"
 
+# A device smaller than the image: refused before anything is written.
+truncate -s 4M "$TMP/small.img"
+small=$(losetup -f --show "$TMP/small.img")
+on_exit "losetup -d $small"
+expect_fail 3 "'$small' holds 4194304 bytes; the image needs $size" "$LETHE" write "$out" "$small" -p "$pub"
+[ "$(tr -d '\0' <"$TMP/small.img" | wc -c)" -eq 0 ] || fail "the small device was written"
+
 truncate -s 16M "$TMP/fs.img"
 mkfs.ext4 -q "$TMP/fs.img"
 fsdev=$(losetup -f --show "$TMP/fs.img")
