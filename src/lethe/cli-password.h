@@ -1,4 +1,4 @@
-/* Passwords for secret keys, for the verbs that need one (keygen, sign): from a file
+/* Passwords for secret keys, for the verbs that need one (keygen, sign, build): from a file
  * (--password-file, first line), from $LETHE_PASSWORD, or asked on the terminal with
  * echo off. Kept in locked memory (sodium_malloc); free with cli_password_free(). */
 #ifndef LETHE_CLI_PASSWORD_H
@@ -155,6 +155,23 @@ static inline int cli_password_get(const char *password_file, bool confirm, char
 	}
 	*ret = pw;
 	return 0;
+}
+
+/* Load the secret key at path, asking for its password (as cli_password_get) only if
+ * it is encrypted. Returns 0 or -errno, the detail recorded with lethe_error(). */
+static inline int cli_seckey_load(const char *path, const char *password_file,
+				  struct lethe_sign_seckey **ret)
+{
+	char *password = NULL;
+	int r = lethe_sign_seckey_load(path, NULL, ret);
+
+	if (r != -ENOKEY)
+		return r;
+	if ((r = cli_password_get(password_file, false, &password)) < 0)
+		return lethe_error(r, "no password for '%s'", path);
+	r = lethe_sign_seckey_load(path, password, ret);
+	cli_password_free(password);
+	return r;
 }
 
 #endif

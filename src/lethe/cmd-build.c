@@ -85,21 +85,6 @@ static struct json_object *summary(const struct lethe_build_result *res, const c
 	return o;
 }
 
-static int load_key(const char *path, const char *password_file,
-		    struct lethe_sign_seckey **ret)
-{
-	char *password = NULL;
-	int r = lethe_sign_seckey_load(path, NULL, ret);
-
-	if (r != -ENOKEY)
-		return r;
-	if ((r = cli_password_get(password_file, false, &password)) < 0)
-		return lethe_error(r, "no password for '%s'", path);
-	r = lethe_sign_seckey_load(path, password, ret);
-	cli_password_free(password);
-	return r;
-}
-
 int cmd_build(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -150,7 +135,7 @@ int cmd_build(int argc, char **argv)
 		return cli_usage_error("build", "the output directory (-o OUTDIR) is required");
 	o.spec_path = argv[optind];
 	if (key_path) {
-		r = load_key(key_path, password_file, &key);
+		r = cli_seckey_load(key_path, password_file, &key);
 		if (r < 0)
 			return cli_fail(r, key_path);
 		o.key = key;

@@ -31,21 +31,6 @@ static void usage(void)
 	     "3 runtime error (missing file, I/O).");
 }
 
-static int load_key(const char *path, const char *password_file,
-		    struct lethe_sign_seckey **ret)
-{
-	char *password = NULL;
-	int r = lethe_sign_seckey_load(path, NULL, ret);
-
-	if (r != -ENOKEY)
-		return r;
-	if ((r = cli_password_get(password_file, false, &password)) < 0)
-		return lethe_error(r, "no password for '%s'", path);
-	r = lethe_sign_seckey_load(path, password, ret);
-	cli_password_free(password);
-	return r;
-}
-
 static int sign_one(const struct lethe_sign_seckey *key, const struct lethe_sign_opts *opts,
 		    const char *path, const char *sig_path)
 {
@@ -118,7 +103,7 @@ int cmd_sign(int argc, char **argv)
 		return cli_usage_error("sign", "no file to sign");
 	if (sig_path && argc - optind > 1)
 		return cli_usage_error("sign", "-x SIG goes with one file only");
-	if ((r = load_key(sec_path, password_file, &key)) < 0)
+	if ((r = cli_seckey_load(sec_path, password_file, &key)) < 0)
 		return cli_fail(r, "sign");
 	for (int i = optind; i < argc && r == 0; i++)
 		r = sign_one(key, &opts, argv[i], sig_path);
