@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include <lethe/sums.h>
+
 #include "cli.h"
 
 bool cli_quiet;
@@ -110,6 +112,64 @@ void cli_json_print(struct json_object *obj)
 							 JSON_C_TO_STRING_SPACED |
 							 JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(obj);
+}
+
+static const char *sums_status(int result)
+{
+	switch (result) {
+	case 0:
+		return "ok";
+	case -EBADMSG:
+		return "mismatch";
+	case -ENOENT:
+		return "missing";
+	default:
+		return "error";
+	}
+}
+
+void cli_sums_entry_done(const struct lethe_sums_entry *e, int result, void *userdata)
+{
+	struct cli_sums_report *rep = userdata;
+
+	rep->total++;
+	rep->failed += result < 0;
+	if (rep->files) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "name", json_object_new_string(e->name));
+		json_object_object_add(o, "line", json_object_new_int((int)e->line));
+		json_object_object_add(o, "status", json_object_new_string(sums_status(result)));
+		if (result < 0 && lethe_error_message())
+			json_object_object_add(o, "message",
+					       json_object_new_string(lethe_error_message()));
+		json_object_array_add(rep->files, o);
+		return;
+	}
+	if (result < 0)
+		cli_error("%s", lethe_error_message() ? lethe_error_message() : e->name);
+	else if (!cli_quiet)
+		printf("%s: OK\n", e->name);
+}
+
+int cli_sums_report_finish(struct cli_sums_report *rep, struct json_object *report,
+			   const char *sums_path, int r, const char *verb)
+{
+	if (report) {
+		json_object_object_add(report, "ok", json_object_new_boolean(r == 0));
+		json_object_object_add(report, "files", rep->files);
+		if (r < 0 && lethe_error_message())
+			json_object_object_add(report, "error",
+					       json_object_new_string(lethe_error_message()));
+		cli_json_print(report);
+		return cli_exit_code(r);
+	}
+	/* Each failure was reported as it came; only sum them up. */
+	if (r < 0 && rep->failed > 0) {
+		cli_error("'%s': %zu of %zu files failed", sums_path, rep->failed, rep->total);
+		return EXIT_CHECK_FAILED;
+	}
+	return r < 0 ? cli_fail(r, verb) : EXIT_OK;
 }
 
 bool cli_parse_u64(const char *s, unsigned long long min, unsigned long long max,

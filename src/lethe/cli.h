@@ -43,6 +43,23 @@ void cli_log_init(void);
 /* Print a JSON object on stdout, pretty and with a final newline, and release it. */
 void cli_json_print(struct json_object *obj);
 
+/* The per-file report of a SHA256SUMS check, shared by `lethe sums -c` and the modes of
+ * `lethe verify` that check one: pass cli_sums_entry_done and a report to
+ * lethe_sums_check(). With files set, entries go there as JSON; else failures are
+ * reported on stderr as they come and "NAME: OK" lines printed unless --quiet. */
+struct lethe_sums_entry;
+struct cli_sums_report {
+	struct json_object *files; /* NULL: report as text */
+	size_t failed, total;
+};
+void cli_sums_entry_done(const struct lethe_sums_entry *e, int result, void *userdata);
+/* End a check of sums_path whose result is r: with report (JSON mode) add "ok", the
+ * files and any "error" to it and print it; else, when files failed, sum them up in one
+ * line (each was reported already), or report r as cli_fail(r, verb) does. Returns the
+ * exit code. */
+int cli_sums_report_finish(struct cli_sums_report *rep, struct json_object *report,
+			   const char *sums_path, int r, const char *verb);
+
 /* Parse a decimal number in [min, max]; false if s is anything else. */
 bool cli_parse_u64(const char *s, unsigned long long min, unsigned long long max,
 		   unsigned long long *ret);

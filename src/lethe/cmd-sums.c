@@ -26,66 +26,17 @@ static void usage(void)
 	     "malformed, 2 usage error, 3 runtime error.");
 }
 
-static const char *status_name(int result)
-{
-	return result == 0 ? "ok" : result == -EBADMSG ? "mismatch"
-			     : result == -ENOENT    ? "missing"
-						    : "error";
-}
-
-struct check_state {
-	struct json_object *files; /* NULL: report as text */
-	size_t failed, total;
-};
-
-static void entry_done(const struct lethe_sums_entry *e, int result, void *userdata)
-{
-	struct check_state *st = userdata;
-	struct json_object *files = st->files;
-
-	st->total++;
-	st->failed += result < 0;
-
-	if (files) {
-		struct json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "name", json_object_new_string(e->name));
-		json_object_object_add(o, "line", json_object_new_int((int)e->line));
-		json_object_object_add(o, "status", json_object_new_string(status_name(result)));
-		if (result < 0 && lethe_error_message())
-			json_object_object_add(o, "message",
-					       json_object_new_string(lethe_error_message()));
-		json_object_array_add(files, o);
-	} else if (result < 0) {
-		cli_error("%s", lethe_error_message() ? lethe_error_message() : e->name);
-	} else if (!cli_quiet) {
-		printf("%s: OK\n", e->name);
-	}
-}
-
 static int check(const char *path, bool json)
 {
-	struct check_state st = { .files = json ? json_object_new_array() : NULL };
-	struct json_object *o;
-	int r = lethe_sums_check_file(path, entry_done, &st);
+	struct cli_sums_report rep = { .files = json ? json_object_new_array() : NULL };
+	struct json_object *report = NULL;
+	int r = lethe_sums_check_file(path, cli_sums_entry_done, &rep);
 
 	if (json) {
-		o = json_object_new_object();
-		json_object_object_add(o, "sums", json_object_new_string(path));
-		json_object_object_add(o, "ok", json_object_new_boolean(r == 0));
-		json_object_object_add(o, "files", st.files);
-		if (r < 0 && lethe_error_message())
-			json_object_object_add(o, "error",
-					       json_object_new_string(lethe_error_message()));
-		cli_json_print(o);
-		return cli_exit_code(r);
+		report = json_object_new_object();
+		json_object_object_add(report, "sums", json_object_new_string(path));
 	}
-	/* Each failure was reported as it came; only sum them up. */
-	if (r < 0 && st.failed > 0) {
-		cli_error("'%s': %zu of %zu files failed", path, st.failed, st.total);
-		return EXIT_CHECK_FAILED;
-	}
-	return r < 0 ? cli_fail(r, "sums") : EXIT_OK;
+	return cli_sums_report_finish(&rep, report, path, r, "sums");
 }
 
 static int write_sums(const char *out, const char *dir, char **names, int n)

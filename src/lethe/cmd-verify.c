@@ -106,51 +106,9 @@ static int verify_file(struct verify_args *a)
 
 /* ---- mode: a signed SHA256SUMS and every file it lists ---- */
 
-static const char *sums_status(int result)
-{
-	switch (result) {
-	case 0:
-		return "ok";
-	case -EBADMSG:
-		return "mismatch";
-	case -ENOENT:
-		return "missing";
-	default:
-		return "error";
-	}
-}
-
-struct sums_report {
-	struct json_object *files; /* NULL: report as text */
-	size_t failed, total;
-};
-
-static void sums_entry_done(const struct lethe_sums_entry *e, int result, void *userdata)
-{
-	struct sums_report *rep = userdata;
-
-	rep->total++;
-	rep->failed += result < 0;
-	if (rep->files) {
-		struct json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "name", json_object_new_string(e->name));
-		json_object_object_add(o, "line", json_object_new_int((int)e->line));
-		json_object_object_add(o, "status", json_object_new_string(sums_status(result)));
-		if (result < 0 && lethe_error_message())
-			json_object_object_add(o, "message",
-					       json_object_new_string(lethe_error_message()));
-		json_object_array_add(rep->files, o);
-		return;
-	}
-	if (result < 0)
-		cli_error("%s", lethe_error_message() ? lethe_error_message() : e->name);
-	else if (!cli_quiet)
-		printf("%s: OK\n", e->name);
-}
-
+/* The head of the JSON report; cli_sums_report_finish() adds the rest. */
 static struct json_object *sums_json(const struct verify_args *a, const char *sig_path,
-				     const char *tc, int r_sig, int r_all)
+				     const char *tc, int r_sig)
 {
 	struct json_object *o = json_object_new_object(), *s = json_object_new_object();
 	char id[LETHE_SIGN_KEYID_STRLEN];
@@ -163,7 +121,6 @@ static struct json_object *sums_json(const struct verify_args *a, const char *si
 		json_object_object_add(s, "trusted_comment", json_object_new_string(tc));
 	json_object_object_add(o, "sums", json_object_new_string(a->sums_path));
 	json_object_object_add(o, "signature", s);
-	json_object_object_add(o, "ok", json_object_new_boolean(r_all == 0));
 	return o;
 }
 
@@ -171,7 +128,7 @@ static struct json_object *sums_json(const struct verify_args *a, const char *si
  * once: the bytes verified are the bytes parsed. *ret_tc is set once the signature is
  * good. */
 static int sums_run(const struct verify_args *a, const char *sig_path,
-		    struct sums_report *rep, char **ret_tc)
+		    struct cli_sums_report *rep, char **ret_tc)
 {
 	struct lethe_sums sums = { 0 };
 	const char *slash = strrchr(a->sums_path, '/');
@@ -190,7 +147,7 @@ static int sums_run(const struct verify_args *a, const char *sig_path,
 		r = lethe_sums_parse(text, len, a->sums_path, &sums);
 	}
 	if (r == 0)
-		r = lethe_sums_check(&sums, a->sums_path, dir, sums_entry_done, rep);
+		r = lethe_sums_check(&sums, a->sums_path, dir, cli_sums_entry_done, rep);
 	lethe_sums_release(&sums);
 	free(text);
 	free(dir);
@@ -199,7 +156,7 @@ static int sums_run(const struct verify_args *a, const char *sig_path,
 
 static int verify_sums(struct verify_args *a)
 {
-	struct sums_report rep = { 0 };
+	struct cli_sums_report rep = { 0 };
 	struct json_object *report;
 	const char *sig_path = a->sig_path;
 	char *sig = NULL, *tc = NULL;
@@ -211,21 +168,8 @@ static int verify_sums(struct verify_args *a)
 		return cli_fail(-ENOMEM, "verify");
 	rep.files = a->json ? json_object_new_array() : NULL;
 	r = sums_run(a, sig_path, &rep, &tc);
-	if (a->json) {
-		report = sums_json(a, sig_path, tc, tc ? 0 : r, r);
-		json_object_object_add(report, "files", rep.files);
-		if (r < 0 && lethe_error_message())
-			json_object_object_add(report, "error",
-					       json_object_new_string(lethe_error_message()));
-		cli_json_print(report);
-		r = cli_exit_code(r);
-	} else if (r < 0 && rep.failed > 0) {
-		/* Each failure was reported as it came; only sum them up. */
-		cli_error("'%s': %zu of %zu files failed", a->sums_path, rep.failed, rep.total);
-		r = EXIT_CHECK_FAILED;
-	} else {
-		r = r < 0 ? cli_fail(r, "verify") : EXIT_OK;
-	}
+	report = a->json ? sums_json(a, sig_path, tc, tc ? 0 : r) : NULL;
+	r = cli_sums_report_finish(&rep, report, a->sums_path, r, "verify");
 	free(sig);
 	free(tc);
 	return r;
@@ -235,12 +179,12 @@ static int verify_sums(struct verify_args *a)
 
 static int verify_release(struct verify_args *a)
 {
-	struct sums_report rep = { 0 };
+	struct cli_sums_report rep = { 0 };
 	int r;
 
 	if (a->json || a->sig_path)
 		return cli_usage_error("verify", "a release takes neither --json nor -x");
-	r = lethe_media_verify_release(a->argv[0], &a->pub, sums_entry_done, &rep);
+	r = lethe_media_verify_release(a->argv[0], &a->pub, cli_sums_entry_done, &rep);
 	if (r < 0)
 		return cli_fail(r, "verify");
 	if (!cli_quiet)
