@@ -7,6 +7,8 @@
 
 #include <openssl/evp.h>
 
+#include <lethe/image.h>
+
 #include "sbom-internal.h"
 
 static int cmp_pkg(const void *a, const void *b)
@@ -115,6 +117,28 @@ int sbom_iso8601(int64_t epoch, char out[32])
 	    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		return lethe_error(-ERANGE, "SBOM: time %lld cannot be written",
 				   (long long)epoch);
+	return 0;
+}
+
+int sbom_begin(const struct lethe_sbom_image *img, const struct lethe_sbom_package *pkgs,
+	       size_t n, const char *kind, char when[32], char uuid[37],
+	       const struct lethe_sbom_package ***ret_sorted)
+{
+	const struct lethe_sbom_package **sorted;
+	uint8_t digest[32];
+	int r;
+
+	if (!img->name || !img->version)
+		return lethe_error(-EINVAL, "SBOM: the image has no name or version");
+	r = sbom_iso8601(img->epoch, when);
+	if (r < 0)
+		return r;
+	r = sbom_sorted(pkgs, n, &sorted);
+	if (r < 0)
+		return r;
+	sbom_content_digest(img, sorted, n, kind, digest);
+	lethe_image_uuid(digest, uuid);
+	*ret_sorted = sorted;
 	return 0;
 }
 

@@ -3,8 +3,6 @@
 #include <errno.h>
 #include <string.h>
 
-#include <lethe/image.h>
-
 #include "sbom-internal.h"
 
 static struct json_object *hashes(const uint8_t sha256[32], int *err)
@@ -125,19 +123,11 @@ int lethe_sbom_cyclonedx(const struct lethe_sbom_image *img,
 	const struct lethe_sbom_package **sorted = NULL;
 	struct json_object *doc, *components, *deps, *image_deps;
 	char when[32], uuid[37], serial[64];
-	uint8_t digest[32];
 	int err = 0, r;
 
-	if (!img->name || !img->version)
-		return lethe_error(-EINVAL, "SBOM: the image has no name or version");
-	r = sbom_iso8601(img->epoch, when);
+	r = sbom_begin(img, pkgs, n, "cyclonedx", when, uuid, &sorted);
 	if (r < 0)
 		return r;
-	r = sbom_sorted(pkgs, n, &sorted);
-	if (r < 0)
-		return r;
-	sbom_content_digest(img, sorted, n, "cyclonedx", digest);
-	lethe_image_uuid(digest, uuid);
 	snprintf(serial, sizeof(serial), "urn:uuid:%s", uuid);
 
 	doc = sbom_new_obj(&err);

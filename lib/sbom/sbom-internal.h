@@ -10,6 +10,12 @@
  * frees it). */
 int sbom_sorted(const struct lethe_sbom_package *pkgs, size_t n,
 		const struct lethe_sbom_package ***ret);
+/* What both documents start from: check img, format its epoch into when, sort the
+ * packages into *ret_sorted (the caller frees it) and derive the document's UUID from
+ * their content digest (kind: "spdx" or "cyclonedx"). */
+int sbom_begin(const struct lethe_sbom_image *img, const struct lethe_sbom_package *pkgs,
+	       size_t n, const char *kind, char when[32], char uuid[37],
+	       const struct lethe_sbom_package ***ret_sorted);
 /* SHA-256 over everything the document says, for its namespace and serial number. */
 void sbom_content_digest(const struct lethe_sbom_image *img,
 			 const struct lethe_sbom_package *const *pkgs, size_t n,

@@ -4,8 +4,6 @@
 #include <errno.h>
 #include <string.h>
 
-#include <lethe/image.h>
-
 #include "sbom-internal.h"
 
 /* SPDXRef-Package-NAME with NAME limited to [A-Za-z0-9.-] ('+' spelled "plus"). */
@@ -194,19 +192,11 @@ int lethe_sbom_spdx(const struct lethe_sbom_image *img, const struct lethe_sbom_
 	struct json_object *doc, *ci, *creators, *packages, *rels, *infos;
 	struct lethe_strv seen = { 0 };
 	char when[32], uuid[37], *ns = NULL, *tool = NULL, *docname = NULL;
-	uint8_t digest[32];
 	int err = 0, r;
 
-	if (!img->name || !img->version)
-		return lethe_error(-EINVAL, "SBOM: the image has no name or version");
-	r = sbom_iso8601(img->epoch, when);
+	r = sbom_begin(img, pkgs, n, "spdx", when, uuid, &sorted);
 	if (r < 0)
 		return r;
-	r = sbom_sorted(pkgs, n, &sorted);
-	if (r < 0)
-		return r;
-	sbom_content_digest(img, sorted, n, "spdx", digest);
-	lethe_image_uuid(digest, uuid);
 	if (asprintf(&ns, "https://spdx.org/spdxdocs/lethe-%s-%s-%s", img->name, img->version,
 		     uuid) < 0 ||
 	    asprintf(&tool, "Tool: lethe-%s", img->tool_version ? img->tool_version : "unknown") < 0 ||
