@@ -17,7 +17,7 @@ init_image() {
 				[ "$LETHE_SRC/tests/vm/init-test-image" -nt "$out/cmdline" ]; then
 				"$LETHE_SRC/tests/vm/init-test-image" "$out" >/dev/null
 			fi
-		) 9>"$LETHE_BUILD/test-images/.lock"
+		) 9>"$LETHE_BUILD/test-images/.lock" || fail "cannot make the hand-made test image"
 		echo "$out"
 		return
 	fi
