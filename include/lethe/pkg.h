@@ -78,6 +78,8 @@ struct lethe_pkgset {
 	struct lethe_strv dropped; /* closure members removed by the spec's drop:, sorted */
 };
 
+/* Free the strings, control data and licences p owns (not p itself). */
+void lethe_pkg_release(struct lethe_pkg *p);
 struct lethe_pkgset *lethe_pkgset_free(struct lethe_pkgset *set); /* returns NULL */
 /* The package called name, or NULL. */
 struct lethe_pkg *lethe_pkgset_find(const struct lethe_pkgset *set, const char *name);

@@ -875,21 +875,11 @@ out:
 	return r;
 }
 
-static void pkg_release(struct lethe_pkg *p)
-{
-	free(p->name);
-	free(p->version);
-	free(p->arch);
-	free(p->filename);
-	free(p->path);
-	lethe_pkg_control_release(&p->control);
-	lethe_strv_release(&p->licenses);
-}
-
 static int apply_drop(const struct lethe_spec *spec, struct lethe_pkgset *set)
 {
 	for (size_t i = 0; i < spec->drop.n; i++) {
 		struct lethe_pkg *p = lethe_pkgset_find(set, spec->drop.v[i]);
+		size_t idx;
 		int r;
 
 		if (!p)
@@ -904,9 +894,8 @@ static int apply_drop(const struct lethe_spec *spec, struct lethe_pkgset *set)
 					   spec->path ? spec->path : "?", p->name);
 		if ((r = lethe_strv_push(&set->dropped, p->name)) < 0)
 			return r;
-		pkg_release(p);
-		size_t idx = (size_t)(p - set->pkgs);
-
+		idx = (size_t)(p - set->pkgs);
+		lethe_pkg_release(p);
 		memmove(p, p + 1, (set->n - idx - 1) * sizeof(*p));
 		set->n--;
 	}

@@ -84,21 +84,23 @@ void lethe_pkg_control_release(struct lethe_pkg_control *c)
 	memset(c, 0, sizeof(*c));
 }
 
+void lethe_pkg_release(struct lethe_pkg *p)
+{
+	free(p->name);
+	free(p->version);
+	free(p->arch);
+	free(p->filename);
+	free(p->path);
+	lethe_pkg_control_release(&p->control);
+	lethe_strv_release(&p->licenses);
+}
+
 struct lethe_pkgset *lethe_pkgset_free(struct lethe_pkgset *set)
 {
 	if (!set)
 		return NULL;
-	for (size_t i = 0; i < set->n; i++) {
-		struct lethe_pkg *p = &set->pkgs[i];
-
-		free(p->name);
-		free(p->version);
-		free(p->arch);
-		free(p->filename);
-		free(p->path);
-		lethe_pkg_control_release(&p->control);
-		lethe_strv_release(&p->licenses);
-	}
+	for (size_t i = 0; i < set->n; i++)
+		lethe_pkg_release(&set->pkgs[i]);
 	free(set->pkgs);
 	lethe_strv_release(&set->dropped);
 	free(set);
