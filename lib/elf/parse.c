@@ -27,14 +27,20 @@ static bool range_ok(uint64_t off, uint64_t size, size_t len)
 	return off <= len && size <= len - off;
 }
 
-/* File offset of virtual address addr, through the PT_LOAD segments. */
+/* File offset of virtual address addr, through the PT_LOAD segments; false when no
+ * segment holds it or the offset would not fit in 64 bits. */
 static bool vaddr_to_off(const Elf64_Phdr *ph, size_t n, uint64_t addr, uint64_t *off)
 {
 	for (size_t i = 0; i < n; i++) {
+		uint64_t delta;
+
 		if (ph[i].p_type != PT_LOAD)
 			continue;
 		if (addr >= ph[i].p_vaddr && addr - ph[i].p_vaddr < ph[i].p_filesz) {
-			*off = addr - ph[i].p_vaddr + ph[i].p_offset;
+			delta = addr - ph[i].p_vaddr;
+			if (ph[i].p_offset > UINT64_MAX - delta)
+				return false; /* would wrap to some unrelated offset */
+			*off = delta + ph[i].p_offset;
 			return true;
 		}
 	}

@@ -129,6 +129,24 @@ static void test_parse_damaged(void **state)
 	free(data);
 	read_host(HOST_TRUE, &data, &len);
 
+	/* A PT_LOAD offset so large that offset + (DT_STRTAB - p_vaddr) wraps around to a
+	 * place inside the file: refused, not read from there. */
+	for (size_t i = 0; i < eh.e_phnum; i++) {
+		Elf64_Phdr ph;
+		size_t off = eh.e_phoff + i * sizeof(ph);
+
+		memcpy(&ph, data + off, sizeof(ph));
+		if (ph.p_type != PT_LOAD)
+			continue;
+		ph.p_offset = UINT64_MAX;
+		memcpy(data + off, &ph, sizeof(ph));
+	}
+	assert_int_equal(lethe_elf_parse((uint8_t *)data, len, "x", &info), -EBADMSG);
+	assert_string_equal(lethe_error_message(), "'x': malformed ELF: DT_STRTAB out of the file");
+	lethe_elf_info_release(&info);
+	free(data);
+	read_host(HOST_TRUE, &data, &len);
+
 	/* Another machine, or too short to be ELF: not relevant, not an error. */
 	((Elf64_Ehdr *)(void *)data)->e_machine = EM_AARCH64;
 	assert_int_equal(lethe_elf_parse((uint8_t *)data, len, "x", &info), 0);
