@@ -178,12 +178,14 @@ int lethe_file_read(const char *path, size_t max_size, char **ret_data, size_t *
 		r = -errno;
 		return lethe_error(r, "cannot open '%s': %s", path, strerror(-r));
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		r = fstat(fd, &st) < 0 ? -errno : -EINVAL;
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
 		close(fd);
-		if (r == -EINVAL)
-			return lethe_error(r, "'%s' is not a regular file", path);
 		return lethe_error(r, "cannot stat '%s': %s", path, strerror(-r));
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return lethe_error(-EINVAL, "'%s' is not a regular file", path);
 	}
 	for (;;) {
 		ssize_t n = read(fd, chunk, sizeof(chunk));

@@ -102,6 +102,10 @@ static void test_atomic_write_and_read(void **state)
 	free(data);
 	assert_int_equal(lethe_file_read(path, 4, &data, &len), -EFBIG);
 	assert_non_null(strstr(lethe_error_message(), "too large"));
+	/* Only regular files: a directory is refused, and named. */
+	assert_int_equal(lethe_file_read(dir, 100, &data, &len), -EINVAL);
+	assert_non_null(strstr(lethe_error_message(), "is not a regular file"));
+	assert_non_null(strstr(lethe_error_message(), dir));
 
 	/* An aborted write leaves the old file and no temporary behind. */
 	assert_int_equal(lethe_atomic_open(&f, path, 0644), 0);
