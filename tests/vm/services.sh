@@ -52,7 +52,7 @@ logsize=$(sed -n 's/^once: ONCE ran log=\([0-9]*\)$/\1/p' <<<"$log")
 [ -n "$logsize" ] && [ "$logsize" -gt 100 ] || fail "/run/log/probe.log is not written: '$logsize'"
 [ "$(grep -c '^once: ONCE ran' <<<"$log")" -eq 1 ] && grep -q '^lethe-init: once exited (status 0)' <<<"$log" || fail "the restart: false service did not run exactly once"
 # Back-off: init announces 1, 2, 4 s, and the starts are at least that far apart (and
-# not much more: the run itself takes a moment under TCG).
+# at most 8 s more: the run itself takes a while under TCG on a busy machine).
 delays=$(sed -n 's/^lethe-init: probe exited (status 3); restarting in \([0-9]*\) s$/\1/p' <<<"$log" |
 	head -n 3 | tr '\n' ' ')
 [ "$delays" = "1 2 4 " ] || fail "back-off delays are '$delays', expected '1 2 4 '"
@@ -61,6 +61,6 @@ for s in "${starts[@]:0:4}"; do t+=("$(sed 's/.*start \([0-9.]*\) .*/\1/' <<<"$s
 awk -v a="${t[0]}" -v b="${t[1]}" -v c="${t[2]}" -v d="${t[3]}" 'BEGIN {
 	g1 = b - a; g2 = c - b; g3 = d - c
 	printf "# gaps between starts: %.2f %.2f %.2f s\n", g1, g2, g3
-	exit !(g1 >= 1 && g1 < 4 && g2 >= 2 && g2 < 5 && g3 >= 4 && g3 < 7)
+	exit !(g1 >= 1 && g1 < 9 && g2 >= 2 && g2 < 10 && g3 >= 4 && g3 < 12)
 }' || fail "restarts do not keep the back-off"
 echo "services: identity, groups, no_new_privs, host name, log file, back-off and restart: false as expected"
