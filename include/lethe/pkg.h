@@ -67,7 +67,8 @@ struct lethe_pkg {
 	struct lethe_pkg_control control; /* after lethe_pkg_fetch() */
 	/* SPDX-ish licence names from /usr/share/doc/NAME/copyright when it is
 	 * machine-readable (DEP-5), in order of appearance, without duplicates; filled by
-	 * lethe_rootfs_populate() (or lethe_pkg_read_licenses() for kernel packages). */
+	 * lethe_rootfs_extract() (lethe_rootfs_populate(), and the build's kernel stage for
+	 * kernel packages). */
 	struct lethe_strv licenses;
 };
 
@@ -188,7 +189,5 @@ int lethe_deb_read_control_member(const char *path, const char *label, const cha
  * paragraph has a Format: field), appended to licenses without duplicates. A file that
  * is not machine-readable adds nothing and is not an error. */
 int lethe_pkg_parse_copyright(const char *text, size_t len, struct lethe_strv *licenses);
-/* Read licenses from usr/share/doc/NAME/copyright inside the .deb at pkg->path. */
-int lethe_pkg_read_licenses(struct lethe_pkg *pkg);
 
 #endif

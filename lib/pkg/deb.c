@@ -13,7 +13,6 @@
 
 #define DEB_MAX_MEMBERS 16
 #define DEB_BLOCK	(64u << 10)
-#define COPYRIGHT_MAX	(1u << 20)
 
 struct nested {
 	struct archive *outer;
@@ -289,55 +288,4 @@ int lethe_deb_read_control_member(const char *path, const char *label, const cha
 	*ret = ctx.data;
 	*ret_len = ctx.len;
 	return 0;
-}
-
-struct license_ctx {
-	struct lethe_pkg *pkg;
-	char *want; /* ./usr/share/doc/NAME/copyright */
-};
-
-static int license_entry(struct archive *a, struct archive_entry *e, void *userdata)
-{
-	struct license_ctx *ctx = userdata;
-	const char *p = archive_entry_pathname(e);
-	char *text;
-	size_t len;
-	int r;
-
-	if (!p || strcmp(p, ctx->want) || archive_entry_filetype(e) != AE_IFREG)
-		return 0;
-	if (read_entry(a, e, COPYRIGHT_MAX, &text, &len) < 0)
-		return 1; /* unreadable or huge: no licence information, not an error */
-	r = lethe_pkg_parse_copyright(text, len, &ctx->pkg->licenses);
-	free(text);
-	return r < 0 ? r : 1;
-}
-
-int lethe_pkg_read_licenses(struct lethe_pkg *pkg)
-{
-	struct license_ctx ctx = {pkg, NULL};
-	struct lethe_buf label = {0}, want = {0};
-	int fd, r;
-
-	if (!pkg->path)
-		return -EINVAL;
-	if (lethe_buf_printf(&want, "./usr/share/doc/%s/copyright", pkg->name) < 0 ||
-	    lethe_buf_printf(&label, "package '%s' ('%s')", pkg->name, pkg->filename) < 0) {
-		r = -ENOMEM;
-		goto out;
-	}
-	ctx.want = want.data;
-	fd = open(pkg->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0) {
-		r = lethe_error(-errno, "cannot open '%s': %s", pkg->path, strerror(errno));
-		goto out;
-	}
-	r = lethe_deb_walk(fd, label.data, LETHE_DEB_DATA, license_entry, &ctx);
-	close(fd);
-	if (r > 0)
-		r = 0;
-out:
-	lethe_buf_release(&want);
-	lethe_buf_release(&label);
-	return r;
 }
