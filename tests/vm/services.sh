@@ -37,7 +37,7 @@ LETHE_TEST_SPEC="$TMP/spec.yaml" "$LETHE_SRC/tests/vm/init-test-image" "$TMP/img
 vm_start "$TMP/img" "$TMP/img/disk.img" "$(cat "$TMP/img/cmdline")"
 vm_wait "lethe-init: stage 2 ready" 120
 # Four starts take 1 + 2 + 4 s of back-off.
-for _ in $(seq 300); do
+for _ in $(seq 600); do
 	[ "$(tr -d '\r' <"$TMP/serial.log" | grep -c '^probe: PROBE start')" -ge 4 ] && break
 	sleep 0.1
 done
