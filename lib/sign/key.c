@@ -117,6 +117,13 @@ static int seckey_crypt(uint8_t *blob, const char *password, unsigned long long 
 	return 0;
 }
 
+/* The scrypt limits we accept, read or written: at most what minisign ever writes. */
+static bool kdf_limits_ok(uint64_t ops, uint64_t mem)
+{
+	return ops >= crypto_pwhash_scryptsalsa208sha256_OPSLIMIT_MIN && ops <= KDF_OPS_DEFAULT &&
+	       mem >= crypto_pwhash_scryptsalsa208sha256_MEMLIMIT_MIN && mem <= KDF_MEM_DEFAULT;
+}
+
 static int seckey_decrypt(const char *name, uint8_t *blob, const char *password)
 {
 	uint64_t ops = sign_le64_load(blob + SK_OFF_OPS);
@@ -126,8 +133,7 @@ static int seckey_decrypt(const char *name, uint8_t *blob, const char *password)
 		return lethe_error(-ENOKEY, "'%s' is encrypted: a password is needed", name);
 	/* The limits come from the file: cap them at what minisign ever writes, so that
 	 * a forged key cannot make us spend unbounded time or memory. */
-	if (ops < crypto_pwhash_scryptsalsa208sha256_OPSLIMIT_MIN || ops > KDF_OPS_DEFAULT ||
-	    mem < crypto_pwhash_scryptsalsa208sha256_MEMLIMIT_MIN || mem > KDF_MEM_DEFAULT)
+	if (!kdf_limits_ok(ops, mem))
 		return lethe_error(-EBADMSG,
 				   "'%s' line 2: scrypt limits out of range (opslimit %llu, "
 				   "memlimit %llu)", name, (unsigned long long)ops,
@@ -379,8 +385,7 @@ static int seckey_blob(uint8_t *blob, const uint8_t keyid[8], const uint8_t *sk,
 	if (strlen(password) > LETHE_SIGN_PASSWORD_MAX)
 		return lethe_error(-EINVAL, "password too long (at most %d bytes)",
 				   LETHE_SIGN_PASSWORD_MAX);
-	if (ops < crypto_pwhash_scryptsalsa208sha256_OPSLIMIT_MIN || ops > KDF_OPS_DEFAULT ||
-	    mem < crypto_pwhash_scryptsalsa208sha256_MEMLIMIT_MIN || mem > KDF_MEM_DEFAULT)
+	if (!kdf_limits_ok(ops, mem))
 		return lethe_error(-EINVAL, "scrypt limits out of range");
 	randombytes_buf(blob + SK_OFF_SALT, SALT_BYTES);
 	sign_le64_store(blob + SK_OFF_OPS, ops);
