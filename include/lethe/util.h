@@ -8,6 +8,7 @@
 #ifndef LETHE_UTIL_H
 #define LETHE_UTIL_H
 
+#include <dirent.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -107,6 +108,9 @@ char *lethe_path_join(const char *a, const char *b);
 int lethe_mkdir_p(const char *path, mode_t mode);
 /* rm -rf; does not cross into other file systems or follow symbolic links. */
 int lethe_rm_rf(const char *path);
+/* A directory stream over the directory dfd refers to, with a file offset of its own
+ * (dfd stays open, its offset untouched); release it with closedir(). 0 or -errno. */
+int lethe_opendir_fd(int dfd, DIR **ret);
 
 /* SOURCE_DATE_EPOCH from the environment if set and valid, else fallback. */
 int64_t lethe_source_date_epoch(int64_t fallback);

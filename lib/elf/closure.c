@@ -232,16 +232,12 @@ static int walk_dir(struct walk *w, int dfd, const char *path)
 {
 	struct lethe_strv names = {0};
 	DIR *d;
-	int fd, r = 0;
+	int r;
 
 	if (++w->depth > 256)
 		return lethe_error(-ELOOP, "ELF closure: '%s' is too deep", path);
-	fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || !(d = fdopendir(fd))) {
-		if (fd >= 0)
-			close(fd);
-		return lethe_error(-errno, "ELF closure: cannot read '%s'", path);
-	}
+	if ((r = lethe_opendir_fd(dfd, &d)) < 0)
+		return lethe_error(r, "ELF closure: cannot read '%s'", path);
 	for (struct dirent *e; (e = readdir(d));)
 		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
 		    (r = lethe_strv_push(&names, e->d_name)) < 0)

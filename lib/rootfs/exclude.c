@@ -48,17 +48,13 @@ static int exclude_at(int dfd, struct lethe_buf *path, const struct lethe_strv *
 		      uint64_t *removed)
 {
 	DIR *d;
-	int fd, kept = 0, r = 0;
+	int kept = 0, r;
 	size_t len = path->len;
 
 	if (depth > 4 * LETHE_ROOTFS_MAX_DEPTH)
 		return -ELOOP;
-	fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC); /* own offset */
-	if (fd < 0 || !(d = fdopendir(fd))) {
-		if (fd >= 0)
-			close(fd);
-		return -errno;
-	}
+	if ((r = lethe_opendir_fd(dfd, &d)) < 0)
+		return r;
 	for (struct dirent *e; (e = readdir(d));) {
 		struct stat st;
 		bool ex, in;

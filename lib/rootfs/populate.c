@@ -299,12 +299,9 @@ static int write_spec_files(const struct lethe_spec *spec, int rootfd, int64_t e
 /* Nothing but . and .. (link counts say nothing about files, or anything on btrfs). */
 static bool dir_is_empty(int fd)
 {
-	int dup_fd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
-	bool empty = d != NULL;
+	DIR *d = NULL;
+	bool empty = lethe_opendir_fd(fd, &d) == 0;
 
-	if (!d && dup_fd >= 0)
-		close(dup_fd);
 	for (struct dirent *e; d && (e = readdir(d));)
 		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
 			empty = false;

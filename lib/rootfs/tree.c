@@ -129,16 +129,12 @@ int tree_symlink(int rootfd, const char *rel, const char *target, int64_t epoch)
 static int clamp_at(int dfd, int64_t epoch, unsigned depth)
 {
 	DIR *d;
-	int fd, r = 0;
+	int r;
 
 	if (depth > 4 * LETHE_ROOTFS_MAX_DEPTH)
 		return -ELOOP;
-	fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC); /* own offset */
-	if (fd < 0 || !(d = fdopendir(fd))) {
-		if (fd >= 0)
-			close(fd);
-		return -errno;
-	}
+	if ((r = lethe_opendir_fd(dfd, &d)) < 0)
+		return r;
 	for (struct dirent *e; (e = readdir(d)) && r == 0;) {
 		struct stat st;
 

@@ -1,4 +1,5 @@
-/* Path helpers: safety of relative paths from untrusted input, join, mkdir -p, rm -rf. */
+/* Path helpers: safety of relative paths from untrusted input, join, mkdir -p, rm -rf,
+ * directory streams over a directory fd. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -119,5 +120,24 @@ int lethe_rm_rf(const char *path)
 	r = rm_rf_at(AT_FDCWD, path, st.st_dev);
 	if (r < 0)
 		return lethe_error(r, "cannot remove '%s': %s", path, strerror(-r));
+	return 0;
+}
+
+int lethe_opendir_fd(int dfd, DIR **ret)
+{
+	/* Not fdopendir(dup(dfd)): a dup shares the offset, so reading would move it. */
+	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d;
+
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		int r = -errno;
+
+		close(fd);
+		return r;
+	}
+	*ret = d;
 	return 0;
 }

@@ -1,10 +1,12 @@
 /* Unit tests of lib/util. */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -136,6 +138,36 @@ static void test_mkdir_p(void **state)
 	free(deep);
 }
 
+/* A stream of its own: reading it to the end leaves the fd's offset, so a second
+ * stream over the same fd sees every entry again. */
+static void test_opendir_fd(void **state)
+{
+	char dir[] = "/tmp/lethe-test-util.XXXXXX";
+	char *sub;
+	int fd;
+
+	assert_non_null(mkdtemp(dir));
+	sub = lethe_path_join(dir, "only");
+	assert_int_equal(lethe_mkdir_p(sub, 0755), 0);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	for (int pass = 0; pass < 2; pass++) {
+		DIR *d;
+		int seen = 0;
+
+		assert_int_equal(lethe_opendir_fd(fd, &d), 0);
+		for (struct dirent *e; (e = readdir(d));)
+			seen += !strcmp(e->d_name, "only");
+		closedir(d);
+		assert_int_equal(seen, 1);
+	}
+	assert_int_equal(lseek(fd, 0, SEEK_CUR), 0);
+	close(fd);
+	assert_int_equal(lethe_opendir_fd(-1, &(DIR *){ NULL }), -EBADF);
+	assert_int_equal(lethe_rm_rf(dir), 0);
+	free(sub);
+}
+
 static void test_source_date_epoch(void **state)
 {
 	setenv("SOURCE_DATE_EPOCH", "1700000000", 1);
@@ -162,6 +194,7 @@ int main(void)
 		cmocka_unit_test(test_buf_and_strv),
 		cmocka_unit_test(test_atomic_write_and_read),
 		cmocka_unit_test(test_mkdir_p),
+		cmocka_unit_test(test_opendir_fd),
 		cmocka_unit_test(test_source_date_epoch),
 		cmocka_unit_test(test_consttime),
 	};
