@@ -32,10 +32,25 @@ static char *out_path(const char *outdir, const char *name)
 	return lethe_path_join(outdir, name);
 }
 
+/* The spec's modules, and those lethe-init needs whatever the spec says: loop, for
+ * lethe.toram's copy of the boot medium in RAM. */
+static int wanted_modules(const struct lethe_spec_kernel *kernel, struct lethe_strv *ret)
+{
+	static const char *const init_modules[] = { "loop" };
+	int r = 0;
+
+	for (size_t i = 0; kernel && i < kernel->modules.n && r >= 0; i++)
+		r = lethe_strv_push(ret, kernel->modules.v[i]);
+	for (size_t i = 0; i < LETHE_ARRAY_SIZE(init_modules) && r >= 0; i++)
+		if (!lethe_strv_contains(ret, init_modules[i]))
+			r = lethe_strv_push(ret, init_modules[i]);
+	return r;
+}
+
 int lethe_boot_make_artifacts(const struct lethe_boot_artifacts *a)
 {
 	struct lethe_boot_modules mods = { 0 };
-	struct lethe_strv none = { 0 };
+	struct lethe_strv wanted = { 0 };
 	char *version = NULL, *cmdline = NULL, *p = NULL;
 	struct lethe_buf line = { 0 };
 	int r;
@@ -44,10 +59,11 @@ int lethe_boot_make_artifacts(const struct lethe_boot_artifacts *a)
 	if (r < 0)
 		return r;
 	r = lethe_boot_depmod(a->kernel_dir, version);
+	if (r >= 0)
+		r = wanted_modules(a->kernel, &wanted);
 	if (r < 0)
 		goto out;
-	r = lethe_boot_modules_resolve(a->kernel_dir, version,
-				       a->kernel ? &a->kernel->modules : &none, &mods);
+	r = lethe_boot_modules_resolve(a->kernel_dir, version, &wanted, &mods);
 	if (r < 0)
 		goto out;
 	for (size_t i = 0; i < mods.builtin.n; i++)
@@ -75,6 +91,7 @@ int lethe_boot_make_artifacts(const struct lethe_boot_artifacts *a)
 out:
 	lethe_buf_release(&line);
 	free(cmdline);
+	lethe_strv_release(&wanted);
 	lethe_boot_modules_release(&mods);
 	free(version);
 	return r;

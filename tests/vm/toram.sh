@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
 # lethe.toram: stage 1 copies the root and verity partitions into RAM and verifies the
 # copies, so the root is served from loop devices on a tmpfs, not from the boot disk.
-# (Booted from the hand-made image: its initramfs carries loop.ko, which toram needs.)
 . "$LETHE_SRC/tests/lib.sh"
 . "$LETHE_SRC/tests/vm/init-vm.bash"
 need_vm
-img=$(LETHE_INIT_HAND_IMAGE=1 init_image)
+img=$(init_image)
 vm_start "$img" "$img/disk.img" "$(cat "$img/cmdline") lethe.toram lethe.debug"
 vm_wait "lethe-init: stage 2 ready" 120
 sleep 1
