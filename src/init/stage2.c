@@ -200,7 +200,9 @@ static void add_services(const struct lethe_spec *spec)
 		s->group = spec->services[i].group;
 		s->restart = spec->services[i].restart;
 	}
-	if (n_services == 0 && (access(SHELL, X_OK) == 0 || access(BUSYBOX, X_OK) == 0)) {
+	/* An image that carries a shell gets it on the console, beside its services (the
+	 * console is the machine's owner at its keyboard); an appliance carries none. */
+	if (access(SHELL, X_OK) == 0 || access(BUSYBOX, X_OK) == 0) {
 		struct service *s = &services[n_services++];
 		/* A leading '-' makes a login shell; busybox strips it to find "sh". */
 		static char *sh_argv[] = { "-sh", NULL };
