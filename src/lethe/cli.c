@@ -58,6 +58,13 @@ int cli_fail(int r, const char *what)
 	return cli_exit_code(r);
 }
 
+int cli_fail_usage(int r, const char *verb)
+{
+	if (r == -EINVAL && lethe_error_message())
+		return cli_usage_error(verb, "%s", lethe_error_message());
+	return cli_fail(r, verb);
+}
+
 int cli_usage_error(const char *verb, const char *fmt, ...)
 {
 	va_list ap;

@@ -30,6 +30,9 @@ void cli_warning(const char *fmt, ...) LETHE_PRINTF(1, 2);
 /* Report a failed library call r (negative errno): its recorded message if there is
  * one, else "what: strerror". Returns the exit code that r maps to. */
 int cli_fail(int r, const char *what);
+/* As cli_fail(), but -EINVAL with a recorded message is the caller's mistake (a bad
+ * option value the library refused): reported as a usage error of verb, exit 2. */
+int cli_fail_usage(int r, const char *verb);
 /* The exit code for a negative errno from liblethe (1 for check failures, else 3). */
 int cli_exit_code(int r);
 

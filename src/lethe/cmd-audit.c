@@ -124,10 +124,8 @@ int cmd_audit(int argc, char **argv)
 	r = lethe_audit_run(&opts, &rep);
 	lethe_strv_release(&only);
 	lethe_strv_release(&skip);
-	if (r == -EINVAL)
-		return cli_usage_error("audit", "%s", lethe_error_message());
 	if (r < 0)
-		return cli_fail(r, "audit");
+		return cli_fail_usage(r, "audit");
 	if (json)
 		cli_json_print(lethe_audit_report_json(rep));
 	else

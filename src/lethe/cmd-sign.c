@@ -108,7 +108,5 @@ int cmd_sign(int argc, char **argv)
 	for (int i = optind; i < argc && r == 0; i++)
 		r = sign_one(key, &opts, argv[i], sig_path);
 	lethe_sign_seckey_free(key);
-	if (r == -EINVAL && lethe_error_message())
-		return cli_usage_error("sign", "%s", lethe_error_message());
-	return r < 0 ? cli_fail(r, "sign") : EXIT_OK;
+	return r < 0 ? cli_fail_usage(r, "sign") : EXIT_OK;
 }

@@ -52,9 +52,7 @@ static int write_sums(const char *out, const char *dir, char **names, int n)
 		fwrite(text, 1, len, stdout);
 		free(text);
 	}
-	if (r == -EINVAL && lethe_error_message())
-		return cli_usage_error("sums", "%s", lethe_error_message());
-	return r < 0 ? cli_fail(r, "sums") : EXIT_OK;
+	return r < 0 ? cli_fail_usage(r, "sums") : EXIT_OK;
 }
 
 int cmd_sums(int argc, char **argv)
