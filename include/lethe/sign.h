@@ -114,6 +114,10 @@ int lethe_sign_file(const struct lethe_sign_seckey *key, const char *path,
 int lethe_sign_file_opts(const struct lethe_sign_seckey *key, const char *path,
 			 const struct lethe_sign_opts *opts, const char *sig_path);
 
+/* Where minisign puts the signature of path: "PATH.minisig". The caller frees it; NULL
+ * on ENOMEM. */
+char *lethe_sign_default_sig_path(const char *path);
+
 /* ---- verifying ---- */
 
 int lethe_sign_signature_parse(const char *text, size_t len, const char *name,

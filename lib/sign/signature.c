@@ -203,6 +203,15 @@ out:
 	return r;
 }
 
+char *lethe_sign_default_sig_path(const char *path)
+{
+	struct lethe_buf b = { 0 };
+
+	if (lethe_buf_printf(&b, "%s.minisig", path) < 0)
+		return NULL;
+	return b.data;
+}
+
 int lethe_sign_file(const struct lethe_sign_seckey *key, const char *path,
 		    const char *trusted_comment, bool prehashed, const char *sig_path)
 {

@@ -34,18 +34,15 @@ static void usage(void)
 static int sign_one(const struct lethe_sign_seckey *key, const struct lethe_sign_opts *opts,
 		    const char *path, const char *sig_path)
 {
-	struct lethe_buf def = { 0 };
-	int r = 0;
+	char *def = NULL;
+	int r;
 
-	if (!sig_path) {
-		r = lethe_buf_printf(&def, "%s.minisig", path);
-		sig_path = def.data;
-	}
-	if (r == 0)
-		r = lethe_sign_file_opts(key, path, opts, sig_path);
+	if (!sig_path && !(sig_path = def = lethe_sign_default_sig_path(path)))
+		return -ENOMEM;
+	r = lethe_sign_file_opts(key, path, opts, sig_path);
 	if (r == 0 && !cli_quiet)
 		printf("signed '%s' -> '%s'\n", path, sig_path);
-	lethe_buf_release(&def);
+	free(def);
 	return r;
 }
 

@@ -63,15 +63,6 @@ static int load_pubkey(struct verify_args *a)
 	return lethe_sign_pubkey_load(a->pubkey_path, &a->pub);
 }
 
-static char *default_sig_path(const char *path)
-{
-	struct lethe_buf b = { 0 };
-
-	if (lethe_buf_printf(&b, "%s.minisig", path) < 0)
-		return NULL;
-	return b.data;
-}
-
 static void print_verified(const struct verify_args *a, const char *what, const char *tc)
 {
 	char id[LETHE_SIGN_KEYID_STRLEN];
@@ -94,7 +85,7 @@ static int verify_file(struct verify_args *a)
 		return cli_usage_error("verify", "expected one FILE");
 	if (a->json)
 		return cli_usage_error("verify", "--json goes with --sums");
-	if (!sig_path && !(sig = default_sig_path(a->argv[0])))
+	if (!sig_path && !(sig = lethe_sign_default_sig_path(a->argv[0])))
 		return cli_fail(-ENOMEM, "verify");
 	r = lethe_sign_verify_file(&a->pub, a->argv[0], sig_path ? sig_path : sig, &tc);
 	if (r == 0)
@@ -164,7 +155,7 @@ static int verify_sums(struct verify_args *a)
 
 	if (a->argc != 0)
 		return cli_usage_error("verify", "unexpected argument '%s' with --sums", a->argv[0]);
-	if (!sig_path && !(sig_path = sig = default_sig_path(a->sums_path)))
+	if (!sig_path && !(sig_path = sig = lethe_sign_default_sig_path(a->sums_path)))
 		return cli_fail(-ENOMEM, "verify");
 	rep.files = a->json ? json_object_new_array() : NULL;
 	r = sums_run(a, sig_path, &rep, &tc);

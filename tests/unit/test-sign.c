@@ -528,10 +528,19 @@ static void test_keyid_format(void **state)
 	assert_string_equal(s, "5AB3BFFFE246E7A2"); /* as minisign prints it */
 }
 
+static void test_default_sig_path(void **state)
+{
+	char *p = lethe_sign_default_sig_path("out/SHA256SUMS");
+
+	assert_string_equal(p, "out/SHA256SUMS.minisig"); /* as minisign -Sm names it */
+	free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sign_verify_roundtrip),
+		cmocka_unit_test(test_default_sig_path),
 		cmocka_unit_test(test_default_trusted_comment),
 		cmocka_unit_test(test_comment_rules),
 		cmocka_unit_test(test_keygen_files),
