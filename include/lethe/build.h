@@ -107,8 +107,7 @@ struct lethe_build_result {
 	double seconds;                    /* the whole build */
 	struct lethe_build_artifact *artifacts; /* sorted by name, SHA256SUMS* included */
 	size_t n_artifacts;
-	bool dev_key;                      /* signed with the development key */
-	char *dev_key_path;                /* its secret key file, when dev_key */
+	char *dev_key_path; /* signed with the development key: its secret key file; else NULL */
 };
 
 /* Run the whole build. On success *ret (if not NULL) describes it; release it with

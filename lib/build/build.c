@@ -373,7 +373,6 @@ static int prepare(struct lethe_build_ctx *ctx, struct lethe_build_result *res,
 		if (r < 0)
 			return r;
 		ctx->key = *devkey;
-		res->dev_key = true;
 	}
 	return make_dirs(ctx);
 }

@@ -81,7 +81,7 @@ static struct json_object *summary(const struct lethe_build_result *res, const c
 				       json_object_new_double(res->stages[i].seconds));
 	json_object_object_add(o, "stage_seconds", stages);
 	json_object_object_add(o, "seconds", json_object_new_double(res->seconds));
-	json_object_object_add(o, "development_key", json_object_new_boolean(res->dev_key));
+	json_object_object_add(o, "development_key", json_object_new_boolean(res->dev_key_path != NULL));
 	return o;
 }
 
@@ -144,7 +144,7 @@ int cmd_build(int argc, char **argv)
 	lethe_sign_seckey_free(key);
 	if (r < 0)
 		return cli_fail(r, "build");
-	if (res.dev_key)
+	if (res.dev_key_path)
 		cli_warning("SHA256SUMS is signed with the DEVELOPMENT key '%s' (public key "
 			    "beside it): fine for tests, never for a release; pass --key",
 			    res.dev_key_path);
