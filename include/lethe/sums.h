@@ -57,6 +57,9 @@ typedef void (*lethe_sums_check_fn)(const struct lethe_sums_entry *e, int result
 				    void *userdata);
 int lethe_sums_check(const struct lethe_sums *s, const char *sums_name, const char *dir,
 		     lethe_sums_check_fn fn, void *userdata);
+/* The directory the names in the SHA256SUMS at path are relative to: its own ("dir/",
+ * or "." for a bare name). The caller frees it; NULL on ENOMEM. */
+char *lethe_sums_dir(const char *path);
 /* Load the SHA256SUMS at path and check it against the files beside it. */
 int lethe_sums_check_file(const char *path, lethe_sums_check_fn fn, void *userdata);
 

@@ -346,11 +346,17 @@ int lethe_sums_check(const struct lethe_sums *s, const char *sums_name, const ch
 	return r;
 }
 
+char *lethe_sums_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? strndup(path, (size_t)(slash - path) + 1) : strdup(".");
+}
+
 int lethe_sums_check_file(const char *path, lethe_sums_check_fn fn, void *userdata)
 {
 	struct lethe_sums s = { 0 };
-	const char *slash = strrchr(path, '/');
-	char *dir = slash ? strndup(path, (size_t)(slash - path) + 1) : strdup(".");
+	char *dir = lethe_sums_dir(path);
 	int r;
 
 	if (!dir)

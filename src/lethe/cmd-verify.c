@@ -122,12 +122,10 @@ static int sums_run(const struct verify_args *a, const char *sig_path,
 		    struct cli_sums_report *rep, char **ret_tc)
 {
 	struct lethe_sums sums = { 0 };
-	const char *slash = strrchr(a->sums_path, '/');
-	char *text = NULL, *dir;
+	char *text = NULL, *dir = lethe_sums_dir(a->sums_path);
 	size_t len;
 	int r;
 
-	dir = slash ? strndup(a->sums_path, (size_t)(slash - a->sums_path) + 1) : strdup(".");
 	if (!dir)
 		return -ENOMEM;
 	r = lethe_file_read(a->sums_path, LETHE_SUMS_FILE_MAX, &text, &len);

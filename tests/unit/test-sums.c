@@ -236,12 +236,27 @@ static void test_check(void **state)
 	free(sums);
 }
 
+static void test_dir(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "out/SHA256SUMS", "out/" }, { "SHA256SUMS", "." }, { "/SHA256SUMS", "/" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *d = lethe_sums_dir(cases[i][0]);
+
+		assert_string_equal(d, cases[i][1]);
+		free(d);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sha256_file),  cmocka_unit_test(test_format_sorted),
 		cmocka_unit_test(test_parse_ok),     cmocka_unit_test(test_parse_bad),
 		cmocka_unit_test(test_parse_caps),   cmocka_unit_test(test_check),
+		cmocka_unit_test(test_dir),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
