@@ -160,19 +160,15 @@ static int cmp_names(const void *a, const void *b)
 
 static int list_dir(struct walk *w, int fd, struct lethe_strv *names)
 {
-	int dfd = dup(fd);
 	DIR *d;
 	struct dirent *de;
+	int r = lethe_opendir_fd(fd, &d);
 
-	if (dfd < 0)
-		return -errno;
-	d = fdopendir(dfd);
-	if (!d) {
-		close(dfd);
-		return -errno;
-	}
-	errno = 0;
-	while ((de = readdir(d))) {
+	if (r < 0)
+		return r;
+	/* readdir() says an error only through errno: a manifest must not silently miss
+	 * entries of a directory that could not be read to the end. */
+	while ((errno = 0, de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
 		if (names->n >= LETHE_MANIFEST_MAX_ENTRIES || lethe_strv_push(names, de->d_name) < 0) {
@@ -180,7 +176,10 @@ static int list_dir(struct walk *w, int fd, struct lethe_strv *names)
 			return -ENOMEM;
 		}
 	}
+	r = -errno;
 	closedir(d);
+	if (r < 0)
+		return r;
 	if (names->n)
 		qsort(names->v, names->n, sizeof(char *), cmp_names);
 	return 0;
