@@ -8,8 +8,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <openssl/evp.h>
-
 #include <lethe/build.h>
 #include <lethe/image.h>
 #include <lethe/manifest.h>
