@@ -167,7 +167,8 @@ int lethe_lock_parse(const char *name, const char *text, size_t len, struct leth
 					lineno, LETHE_PKG_MAX);
 			goto fail;
 		}
-		if (!set->n || (set->n & (set->n - 1)) == 0) {
+		/* The capacity is implicit: 16, then doubled each time n reaches it. */
+		if (!set->n || (set->n >= 16 && (set->n & (set->n - 1)) == 0)) {
 			size_t cap = set->n ? set->n * 2 : 16;
 			struct lethe_pkg *np = reallocarray(set->pkgs, cap, sizeof(*np));
 

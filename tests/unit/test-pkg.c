@@ -149,6 +149,26 @@ static void test_lock_long_line(void **state)
 	lethe_buf_release(&b);
 }
 
+/* Enough packages for the array to grow several times (16, 32, 64, 128). */
+static void test_lock_many(void **state)
+{
+	struct lethe_buf b = {0};
+	struct lethe_pkgset *set;
+
+	assert_int_equal(lethe_buf_puts(&b, HDR), 0);
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(lethe_buf_printf(&b,
+						  "p%03d 1.0 amd64 %064d 1 root p%03d_1.0_amd64.deb\n",
+						  i, 0, i),
+				 0);
+	assert_int_equal(lethe_lock_parse("t.lock", b.data, b.len, &set), 0);
+	assert_int_equal(set->n, 100);
+	assert_string_equal(set->pkgs[0].name, "p000");
+	assert_string_equal(set->pkgs[99].name, "p099");
+	lethe_pkgset_free(set);
+	lethe_buf_release(&b);
+}
+
 static void test_lock_save_load(void **state)
 {
 	char dir[] = "/tmp/lethe-test-pkg.XXXXXX";
@@ -421,6 +441,7 @@ int main(void)
 	    cmocka_unit_test(test_lock_empty_set),
 	    cmocka_unit_test(test_lock_malformed),
 	    cmocka_unit_test(test_lock_long_line),
+	    cmocka_unit_test(test_lock_many),
 	    cmocka_unit_test(test_lock_save_load),
 	    cmocka_unit_test(test_check_lock),
 	    cmocka_unit_test(test_names),
