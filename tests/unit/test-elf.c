@@ -94,6 +94,26 @@ static void test_parse_true(void **state)
 	free(data);
 }
 
+/* Set p_offset of every program header of type in the ELF image at data; there must
+ * be at least one. */
+static void set_phdr_offsets(char *data, const Elf64_Ehdr *eh, uint32_t type, uint64_t offset)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < eh->e_phnum; i++) {
+		Elf64_Phdr ph;
+		size_t off = eh->e_phoff + i * sizeof(ph);
+
+		memcpy(&ph, data + off, sizeof(ph));
+		if (ph.p_type != type)
+			continue;
+		ph.p_offset = offset;
+		memcpy(data + off, &ph, sizeof(ph));
+		n++;
+	}
+	assert_true(n > 0);
+}
+
 static void test_parse_damaged(void **state)
 {
 	struct lethe_elf_info info;
@@ -113,34 +133,16 @@ static void test_parse_damaged(void **state)
 	memcpy(data, &eh, sizeof(eh));
 
 	/* PT_INTERP pointing outside the file. */
-	for (size_t i = 0; i < eh.e_phnum; i++) {
-		Elf64_Phdr ph;
-		size_t off = eh.e_phoff + i * sizeof(ph);
-
-		memcpy(&ph, data + off, sizeof(ph));
-		if (ph.p_type != PT_INTERP)
-			continue;
-		ph.p_offset = len - 2;
-		memcpy(data + off, &ph, sizeof(ph));
-		assert_int_equal(lethe_elf_parse((uint8_t *)data, len, "x", &info), -EBADMSG);
-		assert_string_equal(lethe_error_message(), "'x': malformed ELF: bad PT_INTERP");
-		lethe_elf_info_release(&info);
-	}
+	set_phdr_offsets(data, &eh, PT_INTERP, len - 2);
+	assert_int_equal(lethe_elf_parse((uint8_t *)data, len, "x", &info), -EBADMSG);
+	assert_string_equal(lethe_error_message(), "'x': malformed ELF: bad PT_INTERP");
+	lethe_elf_info_release(&info);
 	free(data);
 	read_host(HOST_TRUE, &data, &len);
 
 	/* A PT_LOAD offset so large that offset + (DT_STRTAB - p_vaddr) wraps around to a
 	 * place inside the file: refused, not read from there. */
-	for (size_t i = 0; i < eh.e_phnum; i++) {
-		Elf64_Phdr ph;
-		size_t off = eh.e_phoff + i * sizeof(ph);
-
-		memcpy(&ph, data + off, sizeof(ph));
-		if (ph.p_type != PT_LOAD)
-			continue;
-		ph.p_offset = UINT64_MAX;
-		memcpy(data + off, &ph, sizeof(ph));
-	}
+	set_phdr_offsets(data, &eh, PT_LOAD, UINT64_MAX);
 	assert_int_equal(lethe_elf_parse((uint8_t *)data, len, "x", &info), -EBADMSG);
 	assert_string_equal(lethe_error_message(), "'x': malformed ELF: DT_STRTAB out of the file");
 	lethe_elf_info_release(&info);
