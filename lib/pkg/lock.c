@@ -207,10 +207,11 @@ int lethe_lock_load(const char *path, struct lethe_pkgset **ret)
 {
 	char *text;
 	size_t len;
+	/* lethe_file_read() has said what failed, naming path. */
 	int r = lethe_file_read(path, LETHE_LOCK_MAX_SIZE, &text, &len);
 
 	if (r < 0)
-		return r == -EFBIG ? r : lethe_error(r, "cannot read '%s': %s", path, strerror(-r));
+		return r;
 	r = lethe_lock_parse(path, text, len, ret);
 	free(text);
 	return r;

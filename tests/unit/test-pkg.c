@@ -187,6 +187,10 @@ static void test_lock_save_load(void **state)
 	assert_int_equal(lethe_lock_load(path, &again), 0);
 	assert_int_equal(again->n, 2);
 	lethe_pkgset_free(again);
+	/* A lock that is not a file: the message says so, naming it. */
+	assert_int_equal(lethe_lock_load(dir, &again), -EINVAL);
+	assert_non_null(strstr(lethe_error_message(), "is not a regular file"));
+	assert_non_null(strstr(lethe_error_message(), dir));
 	/* A package without a known SHA-256 cannot be locked. */
 	set->pkgs[0].have_sha256 = false;
 	assert_int_equal(lethe_lock_save(path, set), -EINVAL);
