@@ -171,9 +171,11 @@ static int list_dir(struct walk *w, int fd, struct lethe_strv *names)
 	while ((errno = 0, de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		if (names->n >= LETHE_MANIFEST_MAX_ENTRIES || lethe_strv_push(names, de->d_name) < 0) {
+		r = names->n >= LETHE_MANIFEST_MAX_ENTRIES ? -E2BIG
+							   : lethe_strv_push(names, de->d_name);
+		if (r < 0) {
 			closedir(d);
-			return -ENOMEM;
+			return r;
 		}
 	}
 	r = -errno;
