@@ -28,10 +28,10 @@ struct verify_args {
 
 static void usage(void)
 {
-	puts("usage: lethe verify -p PUBKEY [-x SIG] [-q] FILE\n"
+	puts("usage: lethe verify -p PUBKEY [-x SIG] [-q] [--json] FILE\n"
 	     "       lethe verify --sums SHA256SUMS -p PUBKEY [-x SIG] [-q] [--json]\n"
-	     "       lethe verify OUTDIR -p PUBKEY [-q]\n"
-	     "       lethe verify --media DEVICE OUTDIR -p PUBKEY [-q]\n\n"
+	     "       lethe verify OUTDIR -p PUBKEY [-q] [--json]\n"
+	     "       lethe verify --media DEVICE OUTDIR -p PUBKEY [-q] [--json]\n\n"
 	     "Verify minisign signatures (both the legacy and the prehashed format).\n\n"
 	     "The first form checks FILE against FILE.minisig (or SIG) and prints the\n"
 	     "trusted comment. The second checks SHA256SUMS against SHA256SUMS.minisig (or\n"
@@ -47,7 +47,7 @@ static void usage(void)
 	     "  -P, --public-key-base64 KEY  the public key itself (as minisign -P)\n"
 	     "  -x, --signature SIG     signature file\n"
 	     "      --sums SHA256SUMS   verify a signed SHA256SUMS and the files it lists\n"
-	     "      --json              print a JSON report (with --sums)\n"
+	     "      --json              print a JSON report on stdout (every mode)\n"
 	     "      --media DEVICE      check a medium written by 'lethe write'\n"
 	     "  -q, --quiet             print nothing but errors\n"
 	     "  -h, --help              show this help\n\n"
@@ -73,6 +73,32 @@ static void print_verified(const struct verify_args *a, const char *what, const 
 	printf("signature of '%s' verified (key %s)\ntrusted comment: %s\n", what, id, tc);
 }
 
+/* The JSON report of the file, release and medium modes: what was checked, whether it
+ * verified and, if not, why; files (taken over, may be NULL) lists a release's files.
+ * Returns the exit code for r. */
+static int report_json(const struct verify_args *a, const char *mode, const char *target,
+		       const char *tc, struct json_object *files, int r)
+{
+	struct json_object *o = json_object_new_object();
+	const char *msg = lethe_error_message();
+	char id[LETHE_SIGN_KEYID_STRLEN];
+	int rc = r < 0 ? cli_fail(r, "verify") : EXIT_OK;
+
+	lethe_sign_keyid_format(a->pub.keyid, id);
+	json_object_object_add(o, "mode", json_object_new_string(mode));
+	json_object_object_add(o, "target", json_object_new_string(target));
+	json_object_object_add(o, "key_id", json_object_new_string(id));
+	json_object_object_add(o, "verified", json_object_new_boolean(r == 0));
+	if (tc)
+		json_object_object_add(o, "trusted_comment", json_object_new_string(tc));
+	if (files)
+		json_object_object_add(o, "files", files);
+	if (r < 0)
+		json_object_object_add(o, "error", json_object_new_string(msg ? msg : strerror(-r)));
+	cli_json_print(o);
+	return rc;
+}
+
 /* ---- mode: one file and its signature ---- */
 
 static int verify_file(struct verify_args *a)
@@ -83,16 +109,18 @@ static int verify_file(struct verify_args *a)
 
 	if (a->argc != 1)
 		return cli_usage_error("verify", "expected one FILE");
-	if (a->json)
-		return cli_usage_error("verify", "--json goes with --sums");
 	if (!sig_path && !(sig = lethe_sign_default_sig_path(a->argv[0])))
 		return cli_fail(-ENOMEM, "verify");
 	r = lethe_sign_verify_file(&a->pub, a->argv[0], sig_path ? sig_path : sig, &tc);
 	if (r == 0)
 		print_verified(a, a->argv[0], tc);
+	if (a->json)
+		r = report_json(a, "file", a->argv[0], tc, NULL, r);
+	else
+		r = r < 0 ? cli_fail(r, "verify") : EXIT_OK;
 	free(tc);
 	free(sig);
-	return r < 0 ? cli_fail(r, "verify") : EXIT_OK;
+	return r;
 }
 
 /* ---- mode: a signed SHA256SUMS and every file it lists ---- */
@@ -171,9 +199,12 @@ static int verify_release(struct verify_args *a)
 	struct cli_sums_report rep = { 0 };
 	int r;
 
-	if (a->json || a->sig_path)
-		return cli_usage_error("verify", "a release takes neither --json nor -x");
+	if (a->sig_path)
+		return cli_usage_error("verify", "a release takes no -x");
+	rep.files = a->json ? json_object_new_array() : NULL;
 	r = lethe_media_verify_release(a->argv[0], &a->pub, cli_sums_entry_done, &rep);
+	if (a->json)
+		return report_json(a, "release", a->argv[0], NULL, rep.files, r);
 	if (r < 0)
 		return cli_fail(r, "verify");
 	if (!cli_quiet)
@@ -186,9 +217,11 @@ static int verify_media(struct verify_args *a)
 {
 	int r;
 
-	if (a->argc != 1 || a->json || a->sig_path)
-		return cli_usage_error("verify", "--media DEVICE takes one OUTDIR, no --json or -x");
+	if (a->argc != 1 || a->sig_path)
+		return cli_usage_error("verify", "--media DEVICE takes one OUTDIR, no -x");
 	r = lethe_media_verify_written(a->argv[0], &a->pub, a->media_path);
+	if (a->json)
+		return report_json(a, "media", a->media_path, NULL, NULL, r);
 	if (r < 0)
 		return cli_fail(r, "verify");
 	if (!cli_quiet)
