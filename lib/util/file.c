@@ -9,12 +9,14 @@
 
 #include <lethe/util.h>
 
-ssize_t lethe_read_full(int fd, void *buf, size_t len)
+/* Read len bytes, at off (pread) or, with off < 0, at the file position (read). */
+static ssize_t read_full_at(int fd, void *buf, size_t len, off_t off)
 {
 	size_t done = 0;
 
 	while (done < len) {
-		ssize_t n = read(fd, (char *)buf + done, len - done);
+		ssize_t n = off < 0 ? read(fd, (char *)buf + done, len - done)
+				    : pread(fd, (char *)buf + done, len - done, off + (off_t)done);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -25,56 +27,48 @@ ssize_t lethe_read_full(int fd, void *buf, size_t len)
 		done += (size_t)n;
 	}
 	return (ssize_t)done;
+}
+
+ssize_t lethe_read_full(int fd, void *buf, size_t len)
+{
+	return read_full_at(fd, buf, len, -1);
 }
 
 ssize_t lethe_pread_full(int fd, void *buf, size_t len, off_t off)
 {
+	if (off < 0)
+		return -EINVAL;
+	return read_full_at(fd, buf, len, off);
+}
+
+/* Write len bytes, at off (pwrite) or, with off < 0, at the file position (write). */
+static int write_full_at(int fd, const void *buf, size_t len, off_t off)
+{
 	size_t done = 0;
 
 	while (done < len) {
-		ssize_t n = pread(fd, (char *)buf + done, len - done, off + (off_t)done);
+		ssize_t n = off < 0 ? write(fd, (const char *)buf + done, len - done)
+				    : pwrite(fd, (const char *)buf + done, len - done, off + (off_t)done);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return -errno;
-		if (n == 0)
-			break;
 		done += (size_t)n;
 	}
-	return (ssize_t)done;
+	return 0;
 }
 
 int lethe_write_full(int fd, const void *buf, size_t len)
 {
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = write(fd, (const char *)buf + done, len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		done += (size_t)n;
-	}
-	return 0;
+	return write_full_at(fd, buf, len, -1);
 }
 
 int lethe_pwrite_full(int fd, const void *buf, size_t len, off_t off)
 {
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = pwrite(fd, (const char *)buf + done, len - done, off + (off_t)done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		done += (size_t)n;
-	}
-	return 0;
+	if (off < 0)
+		return -EINVAL;
+	return write_full_at(fd, buf, len, off);
 }
 
 int lethe_atomic_open(struct lethe_atomic_file *f, const char *path, mode_t mode)

@@ -21,17 +21,6 @@
 
 static char root[64];
 
-static void put(const char *rel, const char *content)
-{
-	char *path = lethe_path_join(root, rel), *dir = strdup(path);
-
-	*strrchr(dir, '/') = '\0';
-	assert_int_equal(lethe_mkdir_p(dir, 0755), 0);
-	assert_int_equal(lethe_file_write_atomic(path, content, strlen(content), 0644), 0);
-	free(path);
-	free(dir);
-}
-
 static void put_bytes(const char *rel, const void *data, size_t len)
 {
 	char *path = lethe_path_join(root, rel), *dir = strdup(path);
@@ -41,6 +30,11 @@ static void put_bytes(const char *rel, const void *data, size_t len)
 	assert_int_equal(lethe_file_write_atomic(path, data, len, 0644), 0);
 	free(path);
 	free(dir);
+}
+
+static void put(const char *rel, const char *content)
+{
+	put_bytes(rel, content, strlen(content));
 }
 
 static void drop(const char *rel)
