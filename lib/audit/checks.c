@@ -644,3 +644,13 @@ const struct audit_check audit_checks[] = {
 	    "NIST CSF PR.PS-01; CIS 4.1; ISO 27001 A.8.9" }, check_secureboot },
 };
 const size_t audit_n_checks = LETHE_ARRAY_SIZE(audit_checks);
+
+size_t lethe_audit_checks(const struct lethe_audit_check_info **ret)
+{
+	static struct lethe_audit_check_info infos[LETHE_ARRAY_SIZE(audit_checks)];
+
+	for (size_t i = 0; i < LETHE_ARRAY_SIZE(audit_checks); i++)
+		infos[i] = audit_checks[i].info;
+	*ret = infos;
+	return LETHE_ARRAY_SIZE(audit_checks);
+}

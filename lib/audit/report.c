@@ -76,16 +76,6 @@ int audit_set(struct lethe_audit_result *r, enum lethe_audit_verdict v, const ch
 	return 0;
 }
 
-size_t lethe_audit_checks(const struct lethe_audit_check_info **ret)
-{
-	static struct lethe_audit_check_info infos[32];
-
-	for (size_t i = 0; i < audit_n_checks && i < LETHE_ARRAY_SIZE(infos); i++)
-		infos[i] = audit_checks[i].info;
-	*ret = infos;
-	return audit_n_checks;
-}
-
 static bool in_list(const char *const *list, const char *id)
 {
 	for (; list && *list; list++)
