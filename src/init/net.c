@@ -116,48 +116,66 @@ int init_net_parse_cidr(const char *cidr, int *family, unsigned char addr[16], u
 	return 0;
 }
 
+/* An interface and an address on it, as both requests below need them. */
+struct net_target {
+	unsigned index;
+	int family;
+	unsigned prefix;
+	unsigned char addr[16];
+	size_t addr_len;
+};
+
+static int net_target(const char *ifname, const char *cidr, struct net_target *t)
+{
+	t->index = if_nametoindex(ifname);
+	if (!t->index)
+		return -ENODEV;
+	if (init_net_parse_cidr(cidr, &t->family, t->addr, &t->prefix) < 0)
+		return -EINVAL;
+	t->addr_len = t->family == AF_INET ? 4 : 16;
+	return 0;
+}
+
+/* A new-object request of type with a payload header of len bytes. */
+static void nl_begin(struct nl_req *req, unsigned short type, size_t len)
+{
+	req->h.nlmsg_len = NLMSG_LENGTH(len);
+	req->h.nlmsg_type = type;
+	req->h.nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
+}
+
 int init_net_add_address(const char *ifname, const char *cidr)
 {
 	struct nl_req req = { 0 };
-	unsigned char addr[16];
-	unsigned prefix, index = if_nametoindex(ifname);
-	int family;
+	struct net_target t;
+	int r = net_target(ifname, cidr, &t);
 
-	if (!index)
-		return -ENODEV;
-	if (init_net_parse_cidr(cidr, &family, addr, &prefix) < 0)
-		return -EINVAL;
-	req.h.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifaddrmsg));
-	req.h.nlmsg_type = RTM_NEWADDR;
-	req.h.nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
-	req.ifa.ifa_family = (unsigned char)family;
-	req.ifa.ifa_prefixlen = (unsigned char)prefix;
-	req.ifa.ifa_index = index;
-	add_attr(&req, IFA_LOCAL, addr, family == AF_INET ? 4 : 16);
-	add_attr(&req, IFA_ADDRESS, addr, family == AF_INET ? 4 : 16);
+	if (r < 0)
+		return r;
+	nl_begin(&req, RTM_NEWADDR, sizeof(struct ifaddrmsg));
+	req.ifa.ifa_family = (unsigned char)t.family;
+	req.ifa.ifa_prefixlen = (unsigned char)t.prefix;
+	req.ifa.ifa_index = t.index;
+	add_attr(&req, IFA_LOCAL, t.addr, t.addr_len);
+	add_attr(&req, IFA_ADDRESS, t.addr, t.addr_len);
 	return nl_talk(&req);
 }
 
 int init_net_add_default_route(const char *ifname, const char *gateway)
 {
 	struct nl_req req = { 0 };
-	unsigned char addr[16];
-	unsigned prefix, index = if_nametoindex(ifname);
-	int family;
+	struct net_target t;
+	int r = net_target(ifname, gateway, &t);
 
-	if (!index)
-		return -ENODEV;
-	if (init_net_parse_cidr(gateway, &family, addr, &prefix) < 0)
-		return -EINVAL;
-	req.h.nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg));
-	req.h.nlmsg_type = RTM_NEWROUTE;
-	req.h.nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
-	req.rt.rtm_family = (unsigned char)family;
+	if (r < 0)
+		return r;
+	nl_begin(&req, RTM_NEWROUTE, sizeof(struct rtmsg));
+	req.rt.rtm_family = (unsigned char)t.family;
 	req.rt.rtm_table = RT_TABLE_MAIN;
 	req.rt.rtm_protocol = RTPROT_STATIC;
 	req.rt.rtm_scope = RT_SCOPE_UNIVERSE;
 	req.rt.rtm_type = RTN_UNICAST;
-	add_attr(&req, RTA_GATEWAY, addr, family == AF_INET ? 4 : 16);
-	add_attr(&req, RTA_OIF, &index, sizeof(index));
+	add_attr(&req, RTA_GATEWAY, t.addr, t.addr_len);
+	add_attr(&req, RTA_OIF, &t.index, sizeof(t.index));
 	return nl_talk(&req);
 }
