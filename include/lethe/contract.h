@@ -15,6 +15,11 @@
 
 /* ---- caps shared by the spec parser and lethe-init ---- */
 
+/* Services one spec may declare (services:). lethe-init holds them in a fixed table of
+ * LETHE_MAX_SERVICES + 1 slots: the last is the console shell of an image that carries
+ * one. The spec parser refuses a spec with more, so PID 1 never sees one. */
+#define LETHE_MAX_SERVICES 64
+
 /* ---- signals to PID 1 ---- */
 
 #endif
