@@ -29,35 +29,12 @@
 #define BACKOFF_MAX 60.0
 #define STOP_TIMEOUT 5.0
 
-struct service {
-	char name[65];       /* the spec allows 64 characters */
-	char **argv;
-	const char *user, *group;
-	bool restart;
-	bool shell;          /* the console shell: on the console, no log pipe */
-	pid_t pid;
-	int out;             /* read end of its stdout/stderr pipe, or -1 */
-	int log;             /* /run/log/NAME.log, or -1 */
-	double backoff;      /* seconds before the next start */
-	double next_start;   /* uptime; 0 = not scheduled */
-	double started;
-};
-
-/* The spec's services and one slot more for the console shell. Every entry is made by
- * service_new(), which checks the bound. */
+/* The spec's services and one slot more for the console shell. */
 #define N_SLOTS (LETHE_MAX_SERVICES + 1)
-static struct service services[N_SLOTS];
+static struct init_service services[N_SLOTS];
 static size_t n_services;
 
-/* A zeroed new entry, or NULL when the table is full. */
-static struct service *service_new(void)
-{
-	if (n_services >= N_SLOTS)
-		return NULL;
-	return memset(&services[n_services++], 0, sizeof(services[0]));
-}
-
-static void __attribute__((noreturn)) child_exec(struct service *s, int out_w)
+static void __attribute__((noreturn)) child_exec(struct init_service *s, int out_w)
 {
 	struct init_account acc;
 	sigset_t all;
@@ -112,7 +89,7 @@ static void __attribute__((noreturn)) child_exec(struct service *s, int out_w)
 	_exit(127);
 }
 
-static void start_service(struct service *s)
+static void start_service(struct init_service *s)
 {
 	int p[2] = { -1, -1 };
 	pid_t pid;
@@ -149,31 +126,41 @@ static void start_service(struct service *s)
 	init_dbg("started %s (pid %d)", s->name, (int)pid);
 }
 
-void init_services_add(const struct lethe_spec *spec)
+/* The next free entry of table (zeroed), or NULL when all n_slots are used: the one
+ * way an entry is added. */
+static struct init_service *service_new(struct init_service *table, size_t n_slots, size_t *n)
 {
-	size_t n = spec ? spec->n_services : 0;
+	if (*n >= n_slots)
+		return NULL;
+	return memset(&table[(*n)++], 0, sizeof(*table));
+}
 
-	/* The spec parser refuses more; a table of N_SLOTS keeps the shell's slot free. */
-	if (n > LETHE_MAX_SERVICES) {
-		init_msg("the spec has %zu services, at most %d: starting none of them", n,
+size_t init_services_fill(const struct lethe_spec *spec, bool shell, struct init_service *table,
+			  size_t n_slots)
+{
+	size_t n_spec = spec ? spec->n_services : 0, n = 0;
+
+	/* The spec parser refuses more, so that the shell's slot stays free. */
+	if (n_spec > LETHE_MAX_SERVICES) {
+		init_msg("the spec has %zu services, at most %d: starting none of them", n_spec,
 			 LETHE_MAX_SERVICES);
-		n = 0;
+		n_spec = 0;
 	}
-	for (size_t i = 0; i < n; i++) {
-		struct service *s = service_new();
+	for (size_t i = 0; i < n_spec; i++) {
+		struct init_service *s = service_new(table, n_slots, &n);
 
-		if (!s)
+		if (!s) {
+			init_msg("no slot left for service %s", spec->services[i].name);
 			break;
+		}
 		snprintf(s->name, sizeof(s->name), "%s", spec->services[i].name);
 		s->argv = spec->services[i].command.v;
 		s->user = spec->services[i].user;
 		s->group = spec->services[i].group;
 		s->restart = spec->services[i].restart;
 	}
-	/* An image that carries a shell gets it on the console, beside its services (the
-	 * console is the machine's owner at its keyboard); an appliance carries none. */
-	if (access(SHELL, X_OK) == 0 || access(BUSYBOX, X_OK) == 0) {
-		struct service *s = service_new();
+	if (shell) {
+		struct init_service *s = service_new(table, n_slots, &n);
 		/* A leading '-' makes a login shell; busybox strips it to find "sh". */
 		static char *sh_argv[] = { "-sh", NULL };
 
@@ -186,12 +173,22 @@ void init_services_add(const struct lethe_spec *spec)
 			init_msg("no slot left for the console shell");
 		}
 	}
-	for (size_t i = 0; i < n_services; i++) {
-		services[i].out = -1;
-		services[i].log = -1;
-		services[i].backoff = BACKOFF_MIN;
-		services[i].next_start = init_uptime();
+	for (size_t i = 0; i < n; i++) {
+		table[i].out = -1;
+		table[i].log = -1;
+		table[i].backoff = BACKOFF_MIN;
+		table[i].next_start = init_uptime();
 	}
+	return n;
+}
+
+void init_services_add(const struct lethe_spec *spec)
+{
+	/* An image that carries a shell gets it on the console, beside its services (the
+	 * console is the machine's owner at its keyboard); an appliance carries none. */
+	bool shell = access(SHELL, X_OK) == 0 || access(BUSYBOX, X_OK) == 0;
+
+	n_services = init_services_fill(spec, shell, services, N_SLOTS);
 }
 
 void init_services_start(void)
@@ -201,7 +198,7 @@ void init_services_start(void)
 }
 
 /* Copy what a service wrote to its log file and, prefixed, to the console. */
-static void drain_service(struct service *s)
+static void drain_service(struct init_service *s)
 {
 	char buf[4096];
 	ssize_t n = read(s->out, buf, sizeof(buf));
@@ -234,7 +231,7 @@ static void reap(void)
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		for (size_t i = 0; i < n_services; i++) {
-			struct service *s = &services[i];
+			struct init_service *s = &services[i];
 
 			if (s->pid != pid)
 				continue;
@@ -347,12 +344,12 @@ void init_supervise(int sfd)
 	for (;;) {
 		/* The signalfd and one pipe per service at most. */
 		struct pollfd pfd[1 + N_SLOTS];
-		struct service *map[1 + N_SLOTS];
+		struct init_service *map[1 + N_SLOTS];
 		double now = init_uptime(), wake = -1;
 		nfds_t n = 0;
 
 		for (size_t i = 0; i < n_services; i++) {
-			struct service *s = &services[i];
+			struct init_service *s = &services[i];
 
 			if (s->pid == 0 && s->next_start > 0 && s->next_start <= now)
 				start_service(s);
