@@ -11,7 +11,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
-#include <sys/reboot.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -313,30 +312,12 @@ int init_signal_fd(void)
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGUSR1);
-	sigaddset(&set, SIGUSR2);
 	sigaddset(&set, SIGHUP);
+	/* The shutdown requests (<lethe/contract.h>). */
+	for (size_t i = 0; i < LETHE_PID1_N_SIGNALS; i++)
+		sigaddset(&set, lethe_pid1_signals[i].sig);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-}
-
-/* What a signal to PID 1 asks for: busybox poweroff sends SIGUSR2, halt SIGUSR1,
- * reboot SIGTERM; ctrl-alt-del gives SIGINT. */
-static int signal_action(int sig)
-{
-	switch (sig) {
-	case SIGUSR2:
-		return RB_POWER_OFF;
-	case SIGUSR1:
-		return RB_HALT_SYSTEM;
-	case SIGTERM:
-	case SIGINT:
-		return RB_AUTOBOOT;
-	default:
-		return 0;
-	}
 }
 
 void init_supervise(int sfd)
@@ -378,7 +359,7 @@ void init_supervise(int sfd)
 
 			while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
 				if (!how)
-					how = signal_action((int)si.ssi_signo);
+					how = lethe_pid1_signal_how((int)si.ssi_signo);
 			reap();
 			if (how) {
 				init_msg("shutting down");

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <lethe/contract.h>
+
 #include "cli.h"
 
 static void usage(FILE *out)
@@ -29,17 +31,16 @@ int cmd_poweroff(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	/* The signals busybox's poweroff, reboot and halt send to init; lethe-init maps
-	 * them the same way. */
-	int sig = SIGUSR2, c;
+	const char *verb = "poweroff";
+	int sig, c;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
-			sig = SIGTERM;
+			verb = "reboot";
 			break;
 		case 'H':
-			sig = SIGUSR1;
+			verb = "halt";
 			break;
 		case 'h':
 			usage(stdout);
@@ -50,6 +51,8 @@ int cmd_poweroff(int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error("poweroff", "unexpected argument '%s'", argv[optind]);
+	/* The signal lethe-init answers with this request (<lethe/contract.h>). */
+	sig = lethe_pid1_signal_for(verb);
 	if (kill(1, sig) < 0) {
 		cli_error("cannot signal init (PID 1): %s%s", strerror(errno),
 			  errno == EPERM ? " (run as root)" : "");

@@ -3,12 +3,15 @@
  * past the table however many services and slots there are (issue 9.7). */
 #include <errno.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/reboot.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -101,11 +104,39 @@ static void test_table_never_overflows(void **state)
 	assert_true(mem.table[0].shell);
 }
 
+/* The signal protocol of <lethe/contract.h>: busybox's convention, and lethe-init
+ * watches every signal of it. */
+static void test_signals(void **state)
+{
+	sigset_t blocked;
+	int sfd;
+
+	(void)state;
+	assert_int_equal(lethe_pid1_signal_for("poweroff"), SIGUSR2);
+	assert_int_equal(lethe_pid1_signal_for("halt"), SIGUSR1);
+	assert_int_equal(lethe_pid1_signal_for("reboot"), SIGTERM);
+	assert_int_equal(lethe_pid1_signal_for("shutdown"), 0);
+	assert_true(lethe_pid1_signal_how(SIGUSR2) == RB_POWER_OFF);
+	assert_true(lethe_pid1_signal_how(SIGUSR1) == RB_HALT_SYSTEM);
+	assert_true(lethe_pid1_signal_how(SIGTERM) == RB_AUTOBOOT);
+	assert_true(lethe_pid1_signal_how(SIGINT) == RB_AUTOBOOT);
+	assert_int_equal(lethe_pid1_signal_how(SIGHUP), 0);
+	assert_int_equal(lethe_pid1_signal_how(SIGCHLD), 0);
+
+	sfd = init_signal_fd();
+	assert_true(sfd >= 0);
+	assert_int_equal(sigprocmask(SIG_BLOCK, NULL, &blocked), 0);
+	for (size_t i = 0; i < LETHE_PID1_N_SIGNALS; i++)
+		assert_true(sigismember(&blocked, lethe_pid1_signals[i].sig));
+	close(sfd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_table_holds_cap_and_shell),
 	    cmocka_unit_test(test_table_never_overflows),
+	    cmocka_unit_test(test_signals),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
