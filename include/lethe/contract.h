@@ -15,6 +15,9 @@
 
 /* ---- paths inside an image ---- */
 
+/* added by init */
+#define LETHE_PATH_PID1_MARKER "/run/lethe/pid1-boot-id" /* lethe-init writes the boot id */
+
 /* ---- caps shared by the spec parser and lethe-init ---- */
 
 /* Services one spec may declare (services:). lethe-init holds them in a fixed table of

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <lethe/contract.h>
 #include <lethe/hardening.h>
 
 #include "stage2.h"
@@ -60,6 +61,27 @@ static void mount_extra(void)
 		init_msg("warning: cannot mount a tmpfs on /tmp: %s", strerror(errno));
 	(void)init_mkdir_p("/run/log", 0755);
 	(void)init_mkdir_p("/run/lethe", 0755);
+}
+
+/* Tell `lethe poweroff` that PID 1 is lethe-init: this boot's id in a root-owned file of
+ * /run (a RAM file system, so a marker never outlives its boot). */
+static void write_pid1_marker(void)
+{
+	char id[64];
+	ssize_t n = init_read_file("/proc/sys/kernel/random/boot_id", id, sizeof(id));
+	int fd;
+
+	if (n <= 0) {
+		init_msg("warning: no boot id, so 'lethe poweroff' will refuse: %s",
+			 strerror(n < 0 ? (int)-n : EIO));
+		return;
+	}
+	fd = open(LETHE_PATH_PID1_MARKER, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+		  0644);
+	if (fd < 0 || write(fd, id, (size_t)n) != n)
+		init_msg("warning: cannot write " LETHE_PATH_PID1_MARKER ": %s", strerror(errno));
+	if (fd >= 0)
+		close(fd);
 }
 
 /* Run a command to its end with stdio on the console (or out_path); its exit status,
@@ -232,6 +254,7 @@ void init_stage2(void)
 	}
 	harden_sysctls();
 	mount_extra();
+	write_pid1_marker();
 	if (access(SPEC_PATH, R_OK) == 0) {
 		/* The files' sources stayed on the build host: do not look for them. */
 		r = lethe_spec_load_flags(SPEC_PATH, LETHE_SPEC_NO_SOURCES, &spec);

@@ -116,10 +116,10 @@ static void test_signals(void **state)
 	assert_int_equal(lethe_pid1_signal_for("halt"), SIGUSR1);
 	assert_int_equal(lethe_pid1_signal_for("reboot"), SIGTERM);
 	assert_int_equal(lethe_pid1_signal_for("shutdown"), 0);
-	assert_true(lethe_pid1_signal_how(SIGUSR2) == RB_POWER_OFF);
-	assert_true(lethe_pid1_signal_how(SIGUSR1) == RB_HALT_SYSTEM);
-	assert_true(lethe_pid1_signal_how(SIGTERM) == RB_AUTOBOOT);
-	assert_true(lethe_pid1_signal_how(SIGINT) == RB_AUTOBOOT);
+	assert_true(lethe_pid1_signal_how(SIGUSR2) == (int)RB_POWER_OFF);
+	assert_true(lethe_pid1_signal_how(SIGUSR1) == (int)RB_HALT_SYSTEM);
+	assert_true(lethe_pid1_signal_how(SIGTERM) == (int)RB_AUTOBOOT);
+	assert_true(lethe_pid1_signal_how(SIGINT) == (int)RB_AUTOBOOT);
 	assert_int_equal(lethe_pid1_signal_how(SIGHUP), 0);
 	assert_int_equal(lethe_pid1_signal_how(SIGCHLD), 0);
 
