@@ -8,13 +8,60 @@
 
 #include <signal.h>
 #include <stddef.h>
+#include <string.h>
+#include <sys/reboot.h>
 
 /* ---- kernel cmdline keys (lethe.*) ---- */
 
 /* ---- paths inside an image ---- */
 
+/* added by init */
+#define LETHE_PATH_PID1_MARKER "/run/lethe/pid1-boot-id" /* lethe-init writes the boot id */
+
 /* ---- caps shared by the spec parser and lethe-init ---- */
 
+/* Services one spec may declare (services:). lethe-init holds them in a fixed table of
+ * LETHE_MAX_SERVICES + 1 slots: the last is the console shell of an image that carries
+ * one. The spec parser refuses a spec with more, so PID 1 never sees one. */
+#define LETHE_MAX_SERVICES 64
+
 /* ---- signals to PID 1 ---- */
+
+/* What a signal to lethe-init asks for: the signals busybox's poweroff, halt and reboot
+ * send to init (so that busybox's tools work on Lethe too), and SIGINT, which the kernel
+ * sends for ctrl-alt-del once lethe-init has set RB_DISABLE_CAD. how is the reboot(2)
+ * command lethe-init ends with, after its shutdown; verb the request's name (the option
+ * of `lethe poweroff`, NULL for ctrl-alt-del). */
+struct lethe_pid1_signal {
+	int sig;
+	int how;
+	const char *verb;
+};
+
+static const struct lethe_pid1_signal lethe_pid1_signals[] = {
+	{ SIGUSR2, RB_POWER_OFF, "poweroff" },
+	{ SIGUSR1, RB_HALT_SYSTEM, "halt" },
+	{ SIGTERM, RB_AUTOBOOT, "reboot" },
+	{ SIGINT, RB_AUTOBOOT, NULL }, /* ctrl-alt-del */
+};
+#define LETHE_PID1_N_SIGNALS (sizeof(lethe_pid1_signals) / sizeof(lethe_pid1_signals[0]))
+
+/* The signal that asks PID 1 for verb ("poweroff", "halt", "reboot"), or 0. */
+static inline int lethe_pid1_signal_for(const char *verb)
+{
+	for (size_t i = 0; i < LETHE_PID1_N_SIGNALS; i++)
+		if (lethe_pid1_signals[i].verb && !strcmp(lethe_pid1_signals[i].verb, verb))
+			return lethe_pid1_signals[i].sig;
+	return 0;
+}
+
+/* The reboot(2) command that sig asks PID 1 for, or 0 when it asks for none. */
+static inline int lethe_pid1_signal_how(int sig)
+{
+	for (size_t i = 0; i < LETHE_PID1_N_SIGNALS; i++)
+		if (lethe_pid1_signals[i].sig == sig)
+			return lethe_pid1_signals[i].how;
+	return 0;
+}
 
 #endif

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <lethe/contract.h>
 #include <lethe/hardening.h>
 
 #include "spec-internal.h"
@@ -298,6 +299,11 @@ int spec_parse_services(struct spec_ctx *c, const struct lethe_node *node)
 	r = spec_list(c, node, "services");
 	if (r < 0)
 		return r;
+	/* lethe-init supervises a fixed table of services (<lethe/contract.h>). */
+	if (node->n > LETHE_MAX_SERVICES)
+		return lethe_error(-EBADMSG, "spec '%s' line %u: %zu services, at most %d", c->file,
+				   node->items[LETHE_MAX_SERVICES]->line, node->n,
+				   LETHE_MAX_SERVICES);
 	spec->services = calloc(node->n ? node->n : 1, sizeof(*spec->services));
 	if (!spec->services)
 		return -ENOMEM;

@@ -1,12 +1,60 @@
 /* lethe poweroff: ask PID 1 (lethe-init) to stop every service, unmount the session's
  * file systems, wipe what they held from RAM and power off (docs/boot.md, Shutdown). */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <lethe/contract.h>
 
 #include "cli.h"
+
+/* The first line of a small file (without its newline) into buf; false if unreadable. */
+static bool read_line(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return false;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return true;
+}
+
+/* PID 1 is lethe-init of this boot: it is called lethe-init, and the marker it writes
+ * in stage 2 holds this boot's id (a stale or copied marker holds another). A host with
+ * busybox init, sysvinit or systemd has neither: signalling its PID 1 would reboot it
+ * without the wipe. 0 when it is; otherwise an error printed, EXIT_RUNTIME. */
+static int check_pid1(void)
+{
+	char comm[64], boot_id[64], marker[64];
+
+	if (!read_line("/proc/1/comm", comm, sizeof(comm)))
+		snprintf(comm, sizeof(comm), "unknown");
+	for (char *p = comm; *p; p++) /* any process may name itself anything */
+		if (*p < 0x20 || *p == 0x7f || *p == '\'')
+			*p = '?';
+	if (strcmp(comm, "lethe-init") != 0) {
+		cli_error("PID 1 is not lethe-init (it is '%s'); refusing to signal it", comm);
+		return EXIT_RUNTIME;
+	}
+	if (!read_line("/proc/sys/kernel/random/boot_id", boot_id, sizeof(boot_id)) ||
+	    !read_line(LETHE_PATH_PID1_MARKER, marker, sizeof(marker)) || !boot_id[0] ||
+	    strcmp(boot_id, marker) != 0) {
+		cli_error("PID 1 is called lethe-init but '" LETHE_PATH_PID1_MARKER
+			  "' does not hold this boot's id; refusing to signal it");
+		return EXIT_RUNTIME;
+	}
+	return 0;
+}
 
 static void usage(FILE *out)
 {
@@ -17,7 +65,9 @@ static void usage(FILE *out)
 	      "  --reboot   reboot instead of powering off\n"
 	      "  --halt     halt instead of powering off\n"
 	      "  -h, --help this help\n\n"
-	      "Exit status: 0 the request was sent, 2 usage error, 3 it could not be sent.\n",
+	      "It refuses unless PID 1 is lethe-init (another init would reboot without the wipe).\n\n"
+	      "Exit status: 0 the request was sent, 2 usage error, 3 it could not be sent or\n"
+	      "PID 1 is not lethe-init.\n",
 	      out);
 }
 
@@ -29,17 +79,16 @@ int cmd_poweroff(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	/* The signals busybox's poweroff, reboot and halt send to init; lethe-init maps
-	 * them the same way. */
-	int sig = SIGUSR2, c;
+	const char *verb = "poweroff";
+	int sig, c, r;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
-			sig = SIGTERM;
+			verb = "reboot";
 			break;
 		case 'H':
-			sig = SIGUSR1;
+			verb = "halt";
 			break;
 		case 'h':
 			usage(stdout);
@@ -50,6 +99,10 @@ int cmd_poweroff(int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error("poweroff", "unexpected argument '%s'", argv[optind]);
+	if ((r = check_pid1()) != 0)
+		return r;
+	/* The signal lethe-init answers with this request (<lethe/contract.h>). */
+	sig = lethe_pid1_signal_for(verb);
 	if (kill(1, sig) < 0) {
 		cli_error("cannot signal init (PID 1): %s%s", strerror(errno),
 			  errno == EPERM ? " (run as root)" : "");

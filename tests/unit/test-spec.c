@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include <lethe/contract.h>
 #include <lethe/spec.h>
 
 #define DATA	 LETHE_TEST_DATA "/spec"
@@ -632,6 +633,31 @@ static void test_spec_group_rules(void **state)
 	    "spec 't.yaml' line 6 column 34: gid 71 of user 'u' is not the gid of group 'a' (70)");
 }
 
+/* lethe-init supervises at most LETHE_MAX_SERVICES services (issue 9.7): the parser
+ * takes that many and refuses one more, naming the line of the first one too many. */
+static void test_spec_service_cap(void **state)
+{
+	size_t size = 64 + 48 * (LETHE_MAX_SERVICES + 1), len;
+	struct lethe_spec *spec = NULL;
+	char *text = malloc(size);
+
+	assert_non_null(text);
+	len = (size_t)snprintf(text, size, "%sservices:\n", HEAD);
+	for (int i = 0; i < LETHE_MAX_SERVICES; i++)
+		len += (size_t)snprintf(text + len, size - len, "  - {name: s%d, command: /bin/s}\n", i);
+	spec = spec_ok(text);
+	assert_int_equal(spec->n_services, LETHE_MAX_SERVICES);
+	spec = lethe_spec_free(spec);
+
+	/* HEAD is lines 1-3, "services:" line 4: service N is on line 5 + N. */
+	snprintf(text + len, size - len, "  - {name: one-more, command: /bin/s}\n");
+	lethe_error_clear();
+	assert_int_equal(lethe_spec_parse("t.yaml", DATA, text, strlen(text), &spec), -EBADMSG);
+	assert_null(spec);
+	assert_string_equal(lethe_error_message(), "spec 't.yaml' line 69: 65 services, at most 64");
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -648,6 +674,7 @@ int main(void)
 	    cmocka_unit_test(test_spec_examples),
 	    cmocka_unit_test(test_spec_load_errors),
 	    cmocka_unit_test(test_spec_group_rules),
+	    cmocka_unit_test(test_spec_service_cap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,143 @@
+/* Unit tests of lethe-init's service table (src/init/supervise.c): the spec's services
+ * and the console shell fit in LETHE_MAX_SERVICES + 1 slots, and nothing is written
+ * past the table however many services and slots there are (issue 9.7). */
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/reboot.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <lethe/contract.h>
+
+#include "stage2.h"
+#include "supervise.h"
+
+/* What supervise.c takes from the rest of lethe-init. */
+bool init_debug;
+void init_msg(const char *fmt, ...)
+{
+	(void)fmt;
+}
+void init_dbg(const char *fmt, ...)
+{
+	(void)fmt;
+}
+double init_uptime(void)
+{
+	return 1.0;
+}
+int init_account_resolve(const char *user, const char *group, struct init_account *ret)
+{
+	(void)user, (void)group, (void)ret;
+	return -ENOSYS;
+}
+void init_stage_shutdown(int how)
+{
+	(void)how;
+	abort();
+}
+
+#define N_SPEC (LETHE_MAX_SERVICES + 1)
+static struct lethe_spec_service spec_services[N_SPEC];
+static char names[N_SPEC][8];
+static char *argv_s[] = { "/bin/s", NULL };
+
+/* A table of n_slots entries followed by a canary of one entry's size. */
+static struct {
+	struct init_service table[LETHE_MAX_SERVICES + 1];
+	unsigned char canary[sizeof(struct init_service)];
+} mem;
+
+static size_t fill(size_t n_spec, bool shell, size_t n_slots)
+{
+	struct lethe_spec spec = { .services = spec_services, .n_services = n_spec };
+	size_t n;
+
+	for (size_t i = 0; i < N_SPEC; i++) {
+		snprintf(names[i], sizeof(names[i]), "s%zu", i);
+		spec_services[i] = (struct lethe_spec_service){
+			.name = names[i], .command = { argv_s, 1 }, .restart = true };
+	}
+	memset(&mem, 0xa5, sizeof(mem));
+	n = init_services_fill(&spec, shell, mem.table, n_slots);
+	/* Nothing past the slots it was given. */
+	for (size_t i = n_slots * sizeof(struct init_service); i < sizeof(mem); i++)
+		if (((unsigned char *)&mem)[i] != 0xa5)
+			fail_msg("byte %zu past %zu slots was written", i, n_slots);
+	return n;
+}
+
+static void test_table_holds_cap_and_shell(void **state)
+{
+	(void)state;
+	assert_int_equal(fill(LETHE_MAX_SERVICES, true, LETHE_MAX_SERVICES + 1),
+			 LETHE_MAX_SERVICES + 1);
+	assert_string_equal(mem.table[0].name, "s0");
+	assert_false(mem.table[0].shell);
+	assert_int_equal(mem.table[0].out, -1);
+	assert_true(mem.table[LETHE_MAX_SERVICES].shell);
+	assert_string_equal(mem.table[LETHE_MAX_SERVICES].name, "console shell");
+	assert_int_equal(fill(LETHE_MAX_SERVICES, false, LETHE_MAX_SERVICES + 1),
+			 LETHE_MAX_SERVICES);
+	assert_int_equal(fill(0, true, LETHE_MAX_SERVICES + 1), 1);
+}
+
+static void test_table_never_overflows(void **state)
+{
+	(void)state;
+	/* The old table: as many slots as services, then the shell appended past it. */
+	assert_int_equal(fill(LETHE_MAX_SERVICES, true, LETHE_MAX_SERVICES),
+			 LETHE_MAX_SERVICES);
+	assert_false(mem.table[LETHE_MAX_SERVICES - 1].shell);
+	assert_int_equal(fill(3, true, 2), 2);
+	assert_int_equal(fill(3, true, 0), 0);
+	/* More than the cap (the parser refuses it): none of the spec's, the shell still. */
+	assert_int_equal(fill(LETHE_MAX_SERVICES + 1, true, LETHE_MAX_SERVICES + 1), 1);
+	assert_true(mem.table[0].shell);
+}
+
+/* The signal protocol of <lethe/contract.h>: busybox's convention, and lethe-init
+ * watches every signal of it. */
+static void test_signals(void **state)
+{
+	sigset_t blocked;
+	int sfd;
+
+	(void)state;
+	assert_int_equal(lethe_pid1_signal_for("poweroff"), SIGUSR2);
+	assert_int_equal(lethe_pid1_signal_for("halt"), SIGUSR1);
+	assert_int_equal(lethe_pid1_signal_for("reboot"), SIGTERM);
+	assert_int_equal(lethe_pid1_signal_for("shutdown"), 0);
+	assert_true(lethe_pid1_signal_how(SIGUSR2) == (int)RB_POWER_OFF);
+	assert_true(lethe_pid1_signal_how(SIGUSR1) == (int)RB_HALT_SYSTEM);
+	assert_true(lethe_pid1_signal_how(SIGTERM) == (int)RB_AUTOBOOT);
+	assert_true(lethe_pid1_signal_how(SIGINT) == (int)RB_AUTOBOOT);
+	assert_int_equal(lethe_pid1_signal_how(SIGHUP), 0);
+	assert_int_equal(lethe_pid1_signal_how(SIGCHLD), 0);
+
+	sfd = init_signal_fd();
+	assert_true(sfd >= 0);
+	assert_int_equal(sigprocmask(SIG_BLOCK, NULL, &blocked), 0);
+	for (size_t i = 0; i < LETHE_PID1_N_SIGNALS; i++)
+		assert_true(sigismember(&blocked, lethe_pid1_signals[i].sig));
+	close(sfd);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_table_holds_cap_and_shell),
+	    cmocka_unit_test(test_table_never_overflows),
+	    cmocka_unit_test(test_signals),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
