@@ -23,8 +23,8 @@
 
 #include "stage2.h"
 
-#define SPEC_PATH "/etc/lethe/spec.yaml"
-#define LETHE_TOOL "/usr/bin/lethe"
+#define SPEC_PATH LETHE_PATH_SPEC
+#define LETHE_TOOL LETHE_PATH_TOOL
 #define SHELL "/bin/sh"
 #define BUSYBOX "/bin/busybox" /* Debian's busybox-static comes without applet links */
 #define MAX_SERVICES 64
@@ -85,7 +85,7 @@ static void mount_extra(void)
 	if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
 		init_msg("warning: cannot mount a tmpfs on /tmp: %s", strerror(errno));
 	(void)init_mkdir_p("/run/log", 0755);
-	(void)init_mkdir_p("/run/lethe", 0755);
+	(void)init_mkdir_p(LETHE_PATH_RUN, 0755);
 }
 
 /* Run a command to its end with stdio on the console (or out_path); its exit status,
@@ -222,7 +222,7 @@ static void add_services(const struct lethe_spec *spec)
 
 static void __attribute__((noreturn)) child_exec(struct service *s, int out_w)
 {
-	struct init_account acc;
+	struct lethe_account acc;
 	sigset_t all;
 	int r;
 
@@ -250,7 +250,7 @@ static void __attribute__((noreturn)) child_exec(struct service *s, int out_w)
 		dup2(null, STDIN_FILENO);
 	dup2(out_w, STDOUT_FILENO);
 	dup2(out_w, STDERR_FILENO);
-	r = init_account_resolve(s->user, s->group, &acc);
+	r = lethe_account_resolve("/etc/passwd", "/etc/group", s->user, s->group, &acc);
 	if (r < 0) {
 		dprintf(STDERR_FILENO, "lethe-init: service %s: cannot resolve user '%s': %s\n",
 			s->name, s->user ? s->user : "root", strerror(-r));
@@ -387,7 +387,7 @@ static void run_audit(void)
 	pid = fork();
 	if (pid == 0) {
 		sigset_t all;
-		int fd = open("/run/lethe/audit.json", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		int fd = open(LETHE_PATH_AUDIT_REPORT, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 
 		sigemptyset(&all);
 		sigprocmask(SIG_SETMASK, &all, NULL);
@@ -414,7 +414,7 @@ static void run_audit(void)
 		}
 		nanosleep(&(struct timespec){ 0, 20 * 1000 * 1000 }, NULL);
 	}
-	init_msg("audit: %s (report in /run/lethe/audit.json)",
+	init_msg("audit: %s (report in " LETHE_PATH_AUDIT_REPORT ")",
 		 rc == 0 ? "every check passed" : rc == 1 ? "some checks failed" :
 		 "could not run");
 }
@@ -563,11 +563,11 @@ void init_stage2(void)
 	(void)reboot(RB_DISABLE_CAD);
 	init_msg("stage 2");
 	{
-		char cmdline[INIT_CMDLINE_MAX];
-		struct init_cmdline c;
+		char cmdline[LETHE_CMDLINE_MAX];
+		struct lethe_cmdline c;
 		ssize_t n = init_read_file("/proc/cmdline", cmdline, sizeof(cmdline));
 
-		if (n > 0 && init_cmdline_parse(cmdline, (size_t)n, &c, NULL, 0) == 0)
+		if (n > 0 && lethe_cmdline_parse(cmdline, (size_t)n, &c) == 0)
 			init_debug = c.debug;
 	}
 	harden_sysctls();
