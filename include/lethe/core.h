@@ -62,8 +62,8 @@ int lethe_cmdline_next_word(const char *text, size_t len, size_t *pos, char *wor
 bool lethe_cmdline_word_is(const char *word, const char *key);
 
 /* The root hash of len bytes of cmdline text: the value of LETHE_CMDLINE_ROOTHASH
- * (contract.h), LETHE_ROOTHASH_HEX hex digits, returned in lowercase. -ENOENT when the
- * key is absent; -EBADMSG with a message when it is given twice, has no value, the
+ * (contract.h), LETHE_ROOTHASH_HEX hex digits, returned in lowercase. -ENOENT (and no
+ * message) when the key is absent; -EBADMSG with a message when it is given twice, has no value, the
  * wrong length or a character that is not a hex digit. The one reader of the key:
  * lethe-init, the audit, release verification and the spec use it. */
 int lethe_cmdline_roothash(const char *text, size_t len,
