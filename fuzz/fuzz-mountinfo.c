@@ -1,10 +1,10 @@
-/* Fuzz the /proc/self/mountinfo parser of lethe audit (under --root it reads a tree that
- * may come from anywhere). */
+/* Fuzz the /proc/self/mountinfo parser of lib/core: lethe audit reads it under --root
+ * from a tree that may come from anywhere, lethe-init at shutdown. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <lethe/audit.h>
+#include <lethe/core.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -10,6 +10,7 @@
 
 #include <json-c/json.h>
 
+#include <lethe/core.h>
 #include <lethe/util.h>
 
 #define LETHE_AUDIT_SCHEMA_VERSION 1
@@ -78,26 +79,7 @@ const char *lethe_audit_verdict_name(enum lethe_audit_verdict v);
 
 /* ---- Parsers the checks use; public for tests and fuzzing. ---- */
 
-struct lethe_mount {
-	unsigned major, minor;
-	char *root;        /* root of the mount within its file system */
-	char *mountpoint;
-	char *options;     /* per-mount options: "ro,nosuid,..." */
-	char *fstype;
-	char *source;
-	char *superoptions;
-};
-
-struct lethe_mounts {
-	struct lethe_mount *v;
-	size_t n;
-};
-
-/* Parse the text of /proc/PID/mountinfo (octal escapes decoded). name is for messages.
- * At most 100000 lines. The caller releases *ret with lethe_mounts_release(). */
-int lethe_mountinfo_parse(const char *name, const char *text, struct lethe_mounts *ret);
-void lethe_mounts_release(struct lethe_mounts *m);
-/* True when a comma-separated option list holds opt exactly. */
-bool lethe_mount_has_option(const char *options, const char *opt);
+/* struct lethe_mount(s), lethe_mountinfo_parse() and lethe_mount_has_option() are in
+ * <lethe/core.h>, the layer lethe-init shares. */
 
 #endif

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <lethe/contract.h>
 #include <lethe/spec.h>
 #include <lethe/util.h>
 
@@ -52,8 +53,8 @@ void lethe_boot_modules_release(struct lethe_boot_modules *m);
  * its path in the kernel package, LETHE_BOOT_INITRAMFS_MODDIR/VERSION/kernel/...ko, and
  * the list to load, in order, in LETHE_BOOT_INITRAMFS_MODLIST: one absolute path per
  * line, '#' lines are comments. */
-#define LETHE_BOOT_INITRAMFS_MODDIR  "/lib/modules"
-#define LETHE_BOOT_INITRAMFS_MODLIST "/etc/lethe/modules"
+#define LETHE_BOOT_INITRAMFS_MODDIR  LETHE_PATH_MODULES_DIR
+#define LETHE_BOOT_INITRAMFS_MODLIST LETHE_PATH_MODULES
 
 struct lethe_boot_initramfs {
 	const char *init;                       /* lethe-init, static; becomes /init */

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <lethe/core.h>
 #include <lethe/util.h>
 
 /* Discoverable Partitions Specification type UUIDs (as util-linux and systemd know them). */
@@ -15,24 +16,18 @@
 #define LETHE_DISK_TYPE_ROOT_X86_64_VERITY "2c7357ed-ebd2-46d9-aec1-23d437ec2bf5"
 #define LETHE_DISK_TYPE_ESP                "c12a7328-f81f-11d2-ba4b-00a0c93ec93b"
 
-#define LETHE_DISK_UUID_STR 37           /* 8-4-4-4-12 and the NUL */
+#define LETHE_DISK_UUID_STR LETHE_UUID_STR /* 8-4-4-4-12 and the NUL */
 #define LETHE_DISK_ALIGN (1024 * 1024)   /* every partition starts and ends on a MiB */
 #define LETHE_DISK_MAX_PARTITIONS 16
 #define LETHE_DISK_MAX_SIZE (64ull << 30)
 
-/* The partition UUIDs of the root and root-verity partitions: the first and the last
- * 16 bytes of the root hash, in order, as lowercase 8-4-4-4-12 text, no version or
- * variant bits changed (systemd-repart and systemd-dissect do exactly this). len >= 16. */
-int lethe_disk_verity_uuids(const uint8_t *roothash, size_t len,
-			    char data[LETHE_DISK_UUID_STR], char verity[LETHE_DISK_UUID_STR]);
+/* The partition UUIDs of the root and root-verity partitions derive from the root hash
+ * by lethe_partuuids_from_roothash() (<lethe/core.h>), which lethe-init shares. */
 
 /* The disk GUID: the first 16 bytes of SHA-256("lethe disk guid\n" || root hash), with
  * the version set to 4 and the variant to RFC 4122 (as systemd-repart marks the UUIDs
  * it derives), so that the same root hash always gives the same disk. */
 int lethe_disk_guid(const uint8_t *roothash, size_t len, char guid[LETHE_DISK_UUID_STR]);
-
-/* Format text for 16 bytes: "00112233-4455-6677-8899-aabbccddeeff". */
-void lethe_disk_uuid_format(const uint8_t id[16], char out[LETHE_DISK_UUID_STR]);
 
 struct lethe_disk_partition {
 	const char *type;   /* type UUID text, e.g. LETHE_DISK_TYPE_ROOT_X86_64 */

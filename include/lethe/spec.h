@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <lethe/contract.h>
 #include <lethe/util.h>
 
 /* ---- A YAML document as a tree that remembers where each node stood. ---- */
@@ -168,7 +169,7 @@ struct lethe_spec {
  * copy a built image carries (LETHE_SPEC_IMAGE_PATH): there they were consumed at build
  * time and are not looked up (as with LETHE_SPEC_NO_SOURCES). */
 #define LETHE_SPEC_MAX_SIZE (1u << 20)
-#define LETHE_SPEC_IMAGE_PATH "/etc/lethe/spec.yaml"
+#define LETHE_SPEC_IMAGE_PATH LETHE_PATH_SPEC
 int lethe_spec_load(const char *path, struct lethe_spec **ret);
 /* The same with flags: LETHE_SPEC_NO_SOURCES does not look up or resolve sources. */
 #define LETHE_SPEC_NO_SOURCES (1u << 0)

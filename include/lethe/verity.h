@@ -11,11 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LETHE_VERITY_SUPERBLOCK_SIZE 512
-#define LETHE_VERITY_MAX_SALT_SIZE 256
-#define LETHE_VERITY_MAX_DIGEST_SIZE 64   /* SHA-512 */
-#define LETHE_VERITY_MIN_BLOCK_SIZE 512
-#define LETHE_VERITY_MAX_BLOCK_SIZE 65536
+/* The superblock (struct lethe_verity_superblock, its parser and its limits) and
+ * lethe_verity_digest_size() are in the dependency-free layer that lethe-init shares. */
+#include <lethe/core.h>
+
 #define LETHE_VERITY_MAX_THREADS 256
 #define LETHE_VERITY_SEED_SALT_SIZE 32    /* lethe_verity_salt_from_seed() */
 #define LETHE_VERITY_DEFAULT_BLOCK_SIZE 4096
@@ -44,9 +43,6 @@ struct lethe_verity_params {
 };
 
 void lethe_verity_params_init(struct lethe_verity_params *p);
-
-/* Digest size in bytes of a supported hash ("sha256" 32, "sha512" 64), or 0. */
-size_t lethe_verity_digest_size(const char *hash_name);
 
 /* Deterministic salt from a seed string (so that a build stays reproducible):
  * SHA-256("lethe-verity-salt-v1" || 0x00 || seed), 32 bytes. Sets p->salt, salt_size. */
@@ -80,26 +76,6 @@ int lethe_verity_verify(const char *data_path, const char *hash_path,
 			const uint8_t *root_hash, size_t root_hash_len,
 			const struct lethe_verity_params *p);
 
-/* A superblock as stored (all numbers host order after parsing). */
-struct lethe_verity_superblock {
-	uint32_t version;            /* 1 */
-	uint32_t hash_type;          /* 1 */
-	uint8_t uuid[16];
-	char algorithm[32];          /* NUL-terminated, "sha256" or "sha512" */
-	uint32_t data_block_size;
-	uint32_t hash_block_size;
-	uint64_t data_blocks;
-	uint16_t salt_size;
-	uint8_t salt[LETHE_VERITY_MAX_SALT_SIZE];
-};
-
-/* Parse and check the 512-byte superblock at buf (len must be at least 512): magic,
- * version 1, hash type 1, a supported algorithm, block sizes powers of two in
- * 512..65536, 1 <= data_blocks with data_blocks * data_block_size and the whole tree
- * fitting in 63 bits, salt_size <= 256, and every reserved or unused byte zero.
- * -EBADMSG with the byte offset of the offending field otherwise. */
-int lethe_verity_superblock_parse(const void *buf, size_t len,
-				  struct lethe_verity_superblock *ret);
 /* Serialize p (data_blocks must be set) into a 512-byte superblock. */
 int lethe_verity_superblock_build(const struct lethe_verity_params *p, uint8_t out[512]);
 /* Take a parsed superblock's parameters into p (hash_name points into sb). */

@@ -18,8 +18,6 @@ struct audit_ctx {
 
 /* Read ROOT/rel into a string (at most 1 MiB); trailing newline stripped. */
 int audit_read(const struct audit_ctx *ctx, const char *rel, char **ret);
-/* The value of key=... on the cmdline, or NULL. */
-const char *audit_cmdline_value(const struct audit_ctx *ctx, const char *key);
 bool audit_cmdline_has(const struct audit_ctx *ctx, const char *word);
 
 /* The device-mapper device with this kernel name (dm-0): its dm name, and its table and

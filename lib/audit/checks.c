@@ -7,6 +7,7 @@
 #include <json-c/json.h>
 #include <nftables/libnftables.h>
 
+#include <lethe/contract.h>
 #include <lethe/firewall.h>
 #include <lethe/hardening.h>
 
@@ -152,23 +153,25 @@ static int check_root_verity(struct audit_ctx *ctx, struct lethe_audit_result *r
 
 static int check_root_hash(struct audit_ctx *ctx, struct lethe_audit_result *r)
 {
-	const char *want = audit_cmdline_value(ctx, "lethe.roothash");
+	char want[LETHE_ROOTHASH_HEX + 1];
 	struct root_verity v;
 	char why[512];
-	int q;
+	int q = lethe_cmdline_roothash(ctx->cmdline, strlen(ctx->cmdline), want);
 
-	if (!want)
+	if (q == -ENOENT)
 		return audit_set(r, LETHE_AUDIT_NOT_APPLICABLE,
-				 "no lethe.roothash on the kernel cmdline: not booted by Lethe");
+				 "no " LETHE_CMDLINE_ROOTHASH " on the kernel cmdline: not booted by Lethe");
+	if (q < 0)
+		return audit_set(r, LETHE_AUDIT_FAIL, "kernel cmdline: %s", lethe_error_message());
 	if (find_root_verity(ctx, &v, why, sizeof(why)) < 0) {
 		root_verity_release(&v);
 		return audit_set(r, LETHE_AUDIT_FAIL, "%s", why);
 	}
 	if (strcasecmp(v.params[11], want) == 0)
-		q = audit_set(r, LETHE_AUDIT_PASS, "running root hash %s equals lethe.roothash",
+		q = audit_set(r, LETHE_AUDIT_PASS, "running root hash %s equals " LETHE_CMDLINE_ROOTHASH,
 			      v.params[11]);
 	else
-		q = audit_set(r, LETHE_AUDIT_FAIL, "running root hash %s differs from lethe.roothash %s",
+		q = audit_set(r, LETHE_AUDIT_FAIL, "running root hash %s differs from " LETHE_CMDLINE_ROOTHASH " %s",
 			      v.params[11], want);
 	root_verity_release(&v);
 	return q;
@@ -429,7 +432,7 @@ static int check_firewall_spec(struct audit_ctx *ctx, struct lethe_audit_result 
 
 	if (!ctx->spec)
 		return audit_set(r, LETHE_AUDIT_NOT_APPLICABLE,
-				 "no image spec (etc/lethe/spec.yaml) to compare with");
+				 "no image spec (" LETHE_PATH_SPEC ") to compare with");
 	q = lethe_firewall_from_spec(ctx->spec, &fw);
 	if (q < 0)
 		return audit_set(r, LETHE_AUDIT_FAIL, "the spec's firewall section is invalid: %s",
@@ -575,7 +578,7 @@ static int check_persistence(struct audit_ctx *ctx, struct lethe_audit_result *r
 		const char *w = ctx->cmdline_words.v[i];
 
 		if (!strcmp(w, "persistence") || !strncmp(w, "persistence=", 12) ||
-		    !strncmp(w, "lethe.persistence", 17))
+		    lethe_cmdline_word_is(w, LETHE_CMDLINE_PERSISTENCE))
 			found = w;
 	}
 	if (!found)
@@ -618,7 +621,7 @@ static int check_secureboot(struct audit_ctx *ctx, struct lethe_audit_result *r)
 const struct audit_check audit_checks[] = {
 	{ { "root.verity", "root file system is dm-verity verified and read-only",
 	    "NIST CSF PR.DS-01, PR.PS-05; CIS 2.5; ISO 27001 A.8.19" }, check_root_verity },
-	{ { "root.hash", "running root hash equals the signed cmdline's lethe.roothash",
+	{ { "root.hash", "running root hash equals the signed cmdline's " LETHE_CMDLINE_ROOTHASH,
 	    "NIST CSF PR.DS-01; CIS 2.5; ISO 27001 A.8.19, A.8.24" }, check_root_hash },
 	{ { "root.amnesic", "every write to / lands in RAM (overlay on tmpfs)",
 	    "NIST CSF PR.DS-01; CIS 3.5; ISO 27001 A.8.10" }, check_root_amnesic },

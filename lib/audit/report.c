@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include <lethe/contract.h>
+
 #include "audit-internal.h"
 
 int audit_read(const struct audit_ctx *ctx, const char *rel, char **ret)
@@ -24,18 +26,6 @@ int audit_read(const struct audit_ctx *ctx, const char *rel, char **ret)
 		data[--len] = '\0';
 	*ret = data;
 	return 0;
-}
-
-const char *audit_cmdline_value(const struct audit_ctx *ctx, const char *key)
-{
-	size_t len = strlen(key);
-	const char *found = NULL;
-
-	/* The last occurrence wins, as for the kernel's own parameters. */
-	for (size_t i = 0; i < ctx->cmdline_words.n; i++)
-		if (!strncmp(ctx->cmdline_words.v[i], key, len) && ctx->cmdline_words.v[i][len] == '=')
-			found = ctx->cmdline_words.v[i] + len + 1;
-	return found;
 }
 
 bool audit_cmdline_has(const struct audit_ctx *ctx, const char *word)
@@ -118,7 +108,7 @@ static int load_spec(struct audit_ctx *ctx, const char *spec_path)
 	int r;
 
 	if (!spec_path) {
-		path = lethe_path_join(ctx->root, "etc/lethe/spec.yaml");
+		path = lethe_path_join(ctx->root, LETHE_PATH_SPEC + 1);
 		if (!path)
 			return -ENOMEM;
 		if (access(path, F_OK) < 0) {
@@ -166,6 +156,7 @@ int lethe_audit_run(const struct lethe_audit_options *opts, struct lethe_audit_r
 {
 	struct audit_ctx ctx = { 0 };
 	struct lethe_audit_report *rep;
+	char hex[LETHE_ROOTHASH_HEX + 1];
 	int r;
 
 	r = validate_ids(opts->only, "--only");
@@ -185,7 +176,7 @@ int lethe_audit_run(const struct lethe_audit_options *opts, struct lethe_audit_r
 	r = ctx_init(&ctx, opts);
 	if (r < 0)
 		goto fail;
-	rep->lethe_system = audit_cmdline_value(&ctx, "lethe.roothash") != NULL;
+	rep->lethe_system = lethe_cmdline_roothash(ctx.cmdline, strlen(ctx.cmdline), hex) != -ENOENT;
 	r = audit_blockdevs(&ctx);
 	if (r < 0)
 		goto fail;

@@ -3,6 +3,7 @@
 #include <errno.h>
 
 #include <lethe/boot.h>
+#include <lethe/core.h>
 #include <lethe/hardening.h>
 
 #define MAX_WORDS 512
@@ -118,14 +119,13 @@ int lethe_boot_cmdline_make(const struct lethe_spec_kernel *k, const char *rooth
 	if (r >= 0 && !is_unsafe(k, "console=ttyS0"))
 		r = put(&b, "console=ttyS0");
 	if (r >= 0)
-		r = lethe_buf_printf(&rh, "lethe.roothash=%s", roothash_hex);
+		r = lethe_buf_printf(&rh, LETHE_CMDLINE_ROOTHASH "=%s", roothash_hex);
 	if (r >= 0)
 		r = put(&b, rh.data);
 	for (size_t i = 0; r >= 0 && k && i < k->cmdline.n; i++) {
-		if (!strncmp(k->cmdline.v[i], "lethe.roothash", 14) &&
-		    lethe_boot_cmdline_key_len(k->cmdline.v[i]) == 14) {
+		if (lethe_cmdline_word_is(k->cmdline.v[i], LETHE_CMDLINE_ROOTHASH)) {
 			r = lethe_error(-LETHE_E_INVALID,
-					"kernel.cmdline: 'lethe.roothash' is set by the build");
+					"kernel.cmdline: '" LETHE_CMDLINE_ROOTHASH "' is set by the build");
 			break;
 		}
 		if (!is_unsafe(k, k->cmdline.v[i]))

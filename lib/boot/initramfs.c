@@ -116,7 +116,7 @@ static int collect(const struct lethe_boot_initramfs *o, struct members *ms)
 	r = add(ms, "dev/console", S_IFCHR | 0600, makedev(5, 1), NULL, NULL, 0);
 	if (r < 0)
 		return r;
-	r = add(ms, "init", S_IFREG | 0755, 0, o->init, NULL, 0);
+	r = add(ms, LETHE_PATH_INITRAMFS_INIT + 1, S_IFREG | 0755, 0, o->init, NULL, 0);
 	if (r < 0)
 		return r;
 	r = lethe_buf_puts(&list, "# kernel modules lethe-init loads, in this order\n");

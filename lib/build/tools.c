@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <lethe/build.h>
+#include <lethe/contract.h>
 #include <lethe/sign.h>
 
 #include "build-internal.h"
@@ -194,14 +195,14 @@ int build_stage_tools(struct lethe_build_ctx *ctx)
 {
 	int r;
 
-	r = install_file(ctx->root, ctx->spec->path, "etc/lethe/spec.yaml", 0644, ctx->epoch);
+	r = install_file(ctx->root, ctx->spec->path, LETHE_PATH_SPEC + 1, 0644, ctx->epoch);
 	if (r >= 0)
-		r = install_file(ctx->root, ctx->image_tool, "usr/bin/lethe", 0755, ctx->epoch);
+		r = install_file(ctx->root, ctx->image_tool, LETHE_PATH_TOOL + 1, 0755, ctx->epoch);
 	if (r >= 0)
-		r = install_file(ctx->root, ctx->init, "usr/lib/lethe/lethe-init", 0755,
+		r = install_file(ctx->root, ctx->init, LETHE_PATH_STAGE2 + 1, 0755,
 				 ctx->epoch);
 	if (r >= 0)
 		snprintf(ctx->detail, sizeof(ctx->detail),
-			 "/etc/lethe/spec.yaml, /usr/bin/lethe, /usr/lib/lethe/lethe-init");
+			 LETHE_PATH_SPEC ", " LETHE_PATH_TOOL ", " LETHE_PATH_STAGE2);
 	return r;
 }

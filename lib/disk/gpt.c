@@ -8,40 +8,11 @@
 #include <libfdisk/libfdisk.h>
 #include <openssl/evp.h>
 
+#include <lethe/core.h>
 #include <lethe/disk.h>
 
 #define SECTOR 512u
 #define COPY_CHUNK (1u << 20)
-
-void lethe_disk_uuid_format(const uint8_t id[16], char out[LETHE_DISK_UUID_STR])
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t o = 0;
-
-	for (size_t i = 0; i < 16; i++) {
-		if (i == 4 || i == 6 || i == 8 || i == 10)
-			out[o++] = '-';
-		out[o++] = hex[id[i] >> 4];
-		out[o++] = hex[id[i] & 0xf];
-	}
-	out[o] = '\0';
-}
-
-int lethe_disk_verity_uuids(const uint8_t *roothash, size_t len,
-			    char data[LETHE_DISK_UUID_STR], char verity[LETHE_DISK_UUID_STR])
-{
-	static const uint8_t zero[16];
-
-	if (len < 16)
-		return lethe_error(-EINVAL, "root hash of %zu bytes is too short for partition UUIDs",
-				   len);
-	/* systemd-dissect refuses a null UUID; a root hash with 16 zero bytes is not real. */
-	if (!memcmp(roothash, zero, 16) || !memcmp(roothash + len - 16, zero, 16))
-		return lethe_error(-EINVAL, "root hash gives a null partition UUID");
-	lethe_disk_uuid_format(roothash, data);
-	lethe_disk_uuid_format(roothash + len - 16, verity);
-	return 0;
-}
 
 int lethe_disk_guid(const uint8_t *roothash, size_t len, char guid[LETHE_DISK_UUID_STR])
 {
@@ -61,7 +32,7 @@ int lethe_disk_guid(const uint8_t *roothash, size_t len, char guid[LETHE_DISK_UU
 		return -EIO;
 	md[6] = (md[6] & 0x0f) | 0x40; /* version 4 */
 	md[8] = (md[8] & 0x3f) | 0x80; /* RFC 4122 variant */
-	lethe_disk_uuid_format(md, guid);
+	lethe_uuid_format(md, guid);
 	return 0;
 }
 
@@ -255,7 +226,7 @@ int lethe_disk_make_image(const char *path, const char *rootfs, const char *veri
 	char guid[LETHE_DISK_UUID_STR];
 	int r;
 
-	r = lethe_disk_verity_uuids(roothash, len, data_uuid, verity_uuid);
+	r = lethe_partuuids_from_roothash(roothash, len, data_uuid, verity_uuid);
 	if (r < 0)
 		return r;
 	r = lethe_disk_guid(roothash, len, guid);

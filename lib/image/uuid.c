@@ -1,18 +1,15 @@
 /* Content-derived UUIDs: reproducible builds may not draw random ones. */
-#include <stdio.h>
 #include <string.h>
 
+#include <lethe/core.h>
 #include <lethe/image.h>
 
 void lethe_image_uuid(const uint8_t digest[32], char out[37])
 {
 	uint8_t u[16];
-	char hex[33];
 
 	memcpy(u, digest, sizeof(u));
 	u[6] = (uint8_t)((u[6] & 0x0f) | 0x80); /* version 8 */
 	u[8] = (uint8_t)((u[8] & 0x3f) | 0x80); /* variant RFC 9562 */
-	lethe_hex_encode(u, sizeof(u), hex);
-	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16,
-		 hex + 20);
+	lethe_uuid_format(u, out);
 }

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <lethe/boot.h>
+#include <lethe/contract.h>
+#include <lethe/core.h>
 #include <lethe/media.h>
 #include <lethe/verity.h>
 
@@ -49,8 +51,8 @@ int lethe_media_sums_digest(const struct lethe_sums *sums, const char *name,
 /* The root hash in the cmdline file (one line), as hex; -ENOENT when no such file. */
 static int roothash_from_cmdline(const char *outdir, char **ret_hex)
 {
-	struct lethe_strv words = { 0 };
 	char *path = lethe_path_join(outdir, "cmdline"), *text = NULL;
+	char hex[LETHE_ROOTHASH_HEX + 1];
 	size_t len;
 	int r;
 
@@ -63,25 +65,15 @@ static int roothash_from_cmdline(const char *outdir, char **ret_hex)
 		r = lethe_error(r, "cannot read '%s': %s", path, strerror(-r));
 		goto out;
 	}
-	r = lethe_boot_cmdline_split(text, &words);
-	if (r < 0)
-		goto out;
-	r = lethe_error(-LETHE_E_INVALID, "'%s' has no lethe.roothash=", path);
-	for (size_t i = 0; i < words.n; i++) {
-		if (strncmp(words.v[i], "lethe.roothash=", 15))
-			continue;
-		if (r == 0) {
-			r = lethe_error(-LETHE_E_INVALID, "'%s' has lethe.roothash= twice", path);
-			free(*ret_hex);
-			break;
-		}
-		*ret_hex = strdup(words.v[i] + 15);
-		r = *ret_hex ? 0 : -ENOMEM;
-		if (r < 0)
-			break;
-	}
+	r = lethe_cmdline_roothash(text, len, hex);
+	if (r < 0) {
+		char msg[256];
+
+		snprintf(msg, sizeof(msg), "%s", lethe_error_message());
+		r = lethe_error(r == -ENOENT ? -LETHE_E_INVALID : r, "'%s': %s", path, msg);
+	} else if (!(*ret_hex = strdup(hex)))
+		r = -ENOMEM;
 out:
-	lethe_strv_release(&words);
 	free(text);
 	free(path);
 	return r;
@@ -137,8 +129,8 @@ static int check_verity(const char *outdir, const struct lethe_sums *sums)
 		goto out;
 	}
 	if (from_cmdline && from_file && strcmp(from_cmdline, from_file)) {
-		r = lethe_error(-LETHE_E_INVALID, "'%s': cmdline's lethe.roothash=%s and roothash %s "
-				"differ", outdir, from_cmdline, from_file);
+		r = lethe_error(-LETHE_E_INVALID, "'%s': cmdline's " LETHE_CMDLINE_ROOTHASH "=%s and "
+				"roothash %s differ", outdir, from_cmdline, from_file);
 		goto out;
 	}
 	{

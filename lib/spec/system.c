@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include <lethe/contract.h>
+#include <lethe/core.h>
 #include <lethe/hardening.h>
 
 #include "spec-internal.h"
@@ -104,10 +105,10 @@ static int parse_cmdline(struct spec_ctx *c, const struct lethe_node *node)
 		if (!*w || strpbrk(w, " \t\"") || strlen(w) > 256)
 			r = lethe_node_error(
 			    c->file, node, "kernel.cmdline parameter '%s' is not a single word", w);
-		else if (same_param_key(w, "lethe.roothash"))
+		else if (lethe_cmdline_word_is(w, LETHE_CMDLINE_ROOTHASH))
 			r = lethe_node_error(
 			    c->file, node,
-			    "kernel.cmdline may not set lethe.roothash: the build does");
+			    "kernel.cmdline may not set " LETHE_CMDLINE_ROOTHASH ": the build does");
 		for (size_t j = 0; r == 0 && j < LETHE_HARDENING_N_CMDLINE; j++)
 			if (same_param_key(w, lethe_hardening_cmdline[j]))
 				r = lethe_node_error(

@@ -1,6 +1,6 @@
-/* dm-verity parameters, the veritysetup superblock (version 1), and the tree's
- * geometry: where each level of hashes lies in the hash file. */
-#include <endian.h>
+/* dm-verity parameters, the veritysetup superblock built from them (its bytes and their
+ * parser are lib/core/verity.c's), and the tree's geometry: where each level of hashes
+ * lies in the hash file. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -14,24 +14,6 @@
 
 #include "verity-internal.h"
 
-/* Byte offsets of the superblock's fields (cryptsetup lib/verity/verity.c). */
-enum {
-	SB_SIGNATURE = 0,   /* "verity\0\0" */
-	SB_VERSION = 8,     /* le32 */
-	SB_HASH_TYPE = 12,  /* le32 */
-	SB_UUID = 16,       /* 16 bytes */
-	SB_ALGORITHM = 32,  /* 32 bytes, NUL-padded */
-	SB_DATA_BS = 64,    /* le32 */
-	SB_HASH_BS = 68,    /* le32 */
-	SB_DATA_BLOCKS = 72, /* le64 */
-	SB_SALT_SIZE = 80,  /* le16 */
-	SB_PAD1 = 82,       /* 6 bytes */
-	SB_SALT = 88,       /* 256 bytes */
-	SB_PAD2 = 344,      /* 168 bytes, to 512 */
-};
-
-static const char sb_magic[8] = { 'v', 'e', 'r', 'i', 't', 'y', 0, 0 };
-
 void lethe_verity_params_init(struct lethe_verity_params *p)
 {
 	*p = (struct lethe_verity_params){
@@ -39,17 +21,6 @@ void lethe_verity_params_init(struct lethe_verity_params *p)
 		.data_block_size = LETHE_VERITY_DEFAULT_BLOCK_SIZE,
 		.hash_block_size = LETHE_VERITY_DEFAULT_BLOCK_SIZE,
 	};
-}
-
-size_t lethe_verity_digest_size(const char *hash_name)
-{
-	if (!hash_name)
-		return 0;
-	if (!strcmp(hash_name, "sha256"))
-		return 32;
-	if (!strcmp(hash_name, "sha512"))
-		return 64;
-	return 0;
 }
 
 int lethe_verity_salt_from_seed(struct lethe_verity_params *p, const char *seed)
@@ -191,127 +162,24 @@ overflow:
 			   "63 bits", what, (unsigned long long)p->data_blocks);
 }
 
-static uint32_t get_le32(const uint8_t *b, size_t off)
-{
-	uint32_t v;
-
-	memcpy(&v, b + off, sizeof(v));
-	return le32toh(v);
-}
-
-static bool all_zero(const uint8_t *b, size_t len)
-{
-	uint8_t acc = 0;
-
-	for (size_t i = 0; i < len; i++)
-		acc |= b[i];
-	return acc == 0;
-}
-
-int lethe_verity_superblock_parse(const void *buf, size_t len,
-				  struct lethe_verity_superblock *ret)
-{
-	const uint8_t *b = buf;
-	struct lethe_verity_superblock sb = { 0 };
-	struct lethe_verity_params p;
-	struct verity_layout l;
-	uint64_t v64;
-	uint16_t v16;
-	size_t alen;
-	int r;
-
-	if (len < LETHE_VERITY_SUPERBLOCK_SIZE)
-		return lethe_error(-EBADMSG, "verity superblock truncated: %zu bytes of %u", len,
-				   LETHE_VERITY_SUPERBLOCK_SIZE);
-	if (memcmp(b + SB_SIGNATURE, sb_magic, sizeof(sb_magic)))
-		return lethe_error(-EBADMSG, "no verity superblock (offset 0: bad magic)");
-	sb.version = get_le32(b, SB_VERSION);
-	if (sb.version != 1)
-		return lethe_error(-EBADMSG, "verity superblock offset %d: unsupported version %u",
-				   SB_VERSION, sb.version);
-	sb.hash_type = get_le32(b, SB_HASH_TYPE);
-	if (sb.hash_type != 1)
-		return lethe_error(-EBADMSG, "verity superblock offset %d: unsupported hash type "
-				   "%u (only 1, the normal format)", SB_HASH_TYPE, sb.hash_type);
-	memcpy(sb.uuid, b + SB_UUID, sizeof(sb.uuid));
-	alen = strnlen((const char *)b + SB_ALGORITHM, sizeof(sb.algorithm));
-	if (alen == sizeof(sb.algorithm) ||
-	    !all_zero(b + SB_ALGORITHM + alen, sizeof(sb.algorithm) - alen))
-		return lethe_error(-EBADMSG, "verity superblock offset %d: algorithm name is not "
-				   "NUL-terminated and zero-padded", SB_ALGORITHM);
-	memcpy(sb.algorithm, b + SB_ALGORITHM, alen);
-	if (!lethe_verity_digest_size(sb.algorithm))
-		return lethe_error(-EBADMSG, "verity superblock offset %d: unsupported hash "
-				   "algorithm '%.31s' (sha256 or sha512)", SB_ALGORITHM,
-				   sb.algorithm);
-	sb.data_block_size = get_le32(b, SB_DATA_BS);
-	if (!block_size_ok(sb.data_block_size))
-		return lethe_error(-EBADMSG, "verity superblock offset %d: data block size %u is "
-				   "not a power of two from 512 to 65536", SB_DATA_BS,
-				   sb.data_block_size);
-	sb.hash_block_size = get_le32(b, SB_HASH_BS);
-	if (!block_size_ok(sb.hash_block_size))
-		return lethe_error(-EBADMSG, "verity superblock offset %d: hash block size %u is "
-				   "not a power of two from 512 to 65536", SB_HASH_BS,
-				   sb.hash_block_size);
-	memcpy(&v64, b + SB_DATA_BLOCKS, sizeof(v64));
-	sb.data_blocks = le64toh(v64);
-	if (sb.data_blocks == 0 || sb.data_blocks > (uint64_t)INT64_MAX / sb.data_block_size)
-		return lethe_error(-EBADMSG, "verity superblock offset %d: %llu data blocks of %u "
-				   "bytes is not a usable size", SB_DATA_BLOCKS,
-				   (unsigned long long)sb.data_blocks, sb.data_block_size);
-	memcpy(&v16, b + SB_SALT_SIZE, sizeof(v16));
-	sb.salt_size = le16toh(v16);
-	if (sb.salt_size > LETHE_VERITY_MAX_SALT_SIZE)
-		return lethe_error(-EBADMSG, "verity superblock offset %d: salt size %u is larger "
-				   "than %u", SB_SALT_SIZE, sb.salt_size,
-				   LETHE_VERITY_MAX_SALT_SIZE);
-	memcpy(sb.salt, b + SB_SALT, sb.salt_size);
-	/* veritysetup zeroes everything it does not use: anything else there is damage. */
-	if (!all_zero(b + SB_PAD1, SB_SALT - SB_PAD1))
-		return lethe_error(-EBADMSG, "verity superblock offset %d: reserved bytes are "
-				   "not zero", SB_PAD1);
-	if (!all_zero(b + SB_SALT + sb.salt_size, LETHE_VERITY_MAX_SALT_SIZE - sb.salt_size))
-		return lethe_error(-EBADMSG, "verity superblock offset %u: bytes after the %u-byte "
-				   "salt are not zero", SB_SALT + sb.salt_size, sb.salt_size);
-	if (!all_zero(b + SB_PAD2, LETHE_VERITY_SUPERBLOCK_SIZE - SB_PAD2))
-		return lethe_error(-EBADMSG, "verity superblock offset %d: reserved bytes are "
-				   "not zero", SB_PAD2);
-	lethe_verity_params_init(&p);
-	lethe_verity_params_from_superblock(&p, &sb);
-	r = verity_layout_compute(&p, "verity superblock", &l);
-	if (r < 0)
-		return r;
-	*ret = sb;
-	return 0;
-}
-
+/* The superblock's bytes are lib/core's (the parser lethe-init shares); what is built
+ * here is the struct, from parameters that the tree geometry has accepted. */
 int lethe_verity_superblock_build(const struct lethe_verity_params *p, uint8_t out[512])
 {
+	struct lethe_verity_superblock sb = { .version = 1, .hash_type = 1 };
 	struct verity_layout l;
-	uint32_t v32;
-	uint64_t v64;
-	uint16_t v16;
 	int r = verity_layout_compute(p, "parameters", &l);
 
 	if (r < 0)
 		return r;
-	memset(out, 0, LETHE_VERITY_SUPERBLOCK_SIZE);
-	memcpy(out + SB_SIGNATURE, sb_magic, sizeof(sb_magic));
-	v32 = htole32(1);
-	memcpy(out + SB_VERSION, &v32, 4);
-	memcpy(out + SB_HASH_TYPE, &v32, 4);
-	memcpy(out + SB_UUID, p->uuid, 16);
-	memcpy(out + SB_ALGORITHM, p->hash_name, strlen(p->hash_name));
-	v32 = htole32(p->data_block_size);
-	memcpy(out + SB_DATA_BS, &v32, 4);
-	v32 = htole32(p->hash_block_size);
-	memcpy(out + SB_HASH_BS, &v32, 4);
-	v64 = htole64(p->data_blocks);
-	memcpy(out + SB_DATA_BLOCKS, &v64, 8);
-	v16 = htole16((uint16_t)p->salt_size);
-	memcpy(out + SB_SALT_SIZE, &v16, 2);
-	memcpy(out + SB_SALT, p->salt, p->salt_size);
+	memcpy(sb.uuid, p->uuid, sizeof(sb.uuid));
+	snprintf(sb.algorithm, sizeof(sb.algorithm), "%s", p->hash_name);
+	sb.data_block_size = p->data_block_size;
+	sb.hash_block_size = p->hash_block_size;
+	sb.data_blocks = p->data_blocks;
+	sb.salt_size = (uint16_t)p->salt_size;
+	memcpy(sb.salt, p->salt, p->salt_size);
+	lethe_verity_superblock_write(&sb, out);
 	return 0;
 }
 

@@ -15,7 +15,7 @@
 
 #include "init.h"
 
-#define FINAL "/run/lethe/final"
+#define FINAL LETHE_PATH_RUN "/final"
 #define MAX_MOUNTS 256
 
 static void __attribute__((noreturn)) finish(int how)
@@ -38,25 +38,26 @@ static void __attribute__((noreturn)) finish(int how)
 static void unmount_below(const char *prefix)
 {
 	static char text[1 << 18];
-	char *mounts[MAX_MOUNTS];
+	const char *mounts[MAX_MOUNTS];
+	struct lethe_mounts m;
 	size_t n = 0, plen = strlen(prefix);
-	char *line, *save = NULL;
+	char *last;
+	int r;
 
 	if (init_read_file("/proc/self/mountinfo", text, sizeof(text)) < 0)
 		return;
-	for (line = strtok_r(text, "\n", &save); line && n < MAX_MOUNTS;
-	     line = strtok_r(NULL, "\n", &save)) {
-		char *f = line;
+	/* A table longer than the buffer ends in a cut line: leave it out. */
+	last = strrchr(text, '\n');
+	if (last)
+		last[1] = '\0';
+	r = lethe_mountinfo_parse("/proc/self/mountinfo", text, &m);
+	if (r < 0) {
+		init_msg("warning: %s", lethe_error_message() ? lethe_error_message() : strerror(-r));
+		return;
+	}
+	for (size_t i = 0; i < m.n && n < MAX_MOUNTS; i++) {
+		const char *f = m.v[i].mountpoint;
 
-		/* Field 5 is the mount point (octal escapes for spaces; we need none). */
-		for (int i = 0; i < 4 && f; i++) {
-			f = strchr(f, ' ');
-			if (f)
-				f++;
-		}
-		if (!f)
-			continue;
-		*strchrnul(f, ' ') = '\0';
 		if (!strncmp(f, prefix, plen) && (f[plen] == '/' || f[plen] == '\0'))
 			mounts[n++] = f;
 	}
@@ -66,6 +67,7 @@ static void unmount_below(const char *prefix)
 		if (umount2(mounts[n], MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
 			init_msg("warning: cannot unmount %s: %s", mounts[n], strerror(errno));
 	}
+	lethe_mounts_release(&m);
 }
 
 /* Stage "shutdown": we are PID 1 in the RAM root, the old root is at /oldroot. */
@@ -100,6 +102,6 @@ void init_stage_shutdown(int how)
 	unmount_below("/oldroot");
 	if (umount2("/oldroot", MNT_DETACH) < 0 && errno != EINVAL)
 		init_msg("warning: cannot detach the old root: %s", strerror(errno));
-	(void)init_dm_remove("lethe-root");
+	(void)lethe_dm_remove(LETHE_DM_ROOT_NAME);
 	finish(how);
 }

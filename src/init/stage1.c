@@ -18,17 +18,18 @@
 
 #include "init.h"
 
-#define MODULES_LIST "/etc/lethe/modules"
+#define MODULES_LIST LETHE_PATH_MODULES
 #define MODULES_MAX 512
-#define STAGE2 "/usr/lib/lethe/lethe-init"
-#define RO_DIR "/run/lethe/ro"
-#define OVERLAY_DIR "/run/lethe/overlay"
+#define STAGE2 LETHE_PATH_STAGE2
+#define RO_DIR LETHE_PATH_RUN "/ro"
+#define OVERLAY_DIR LETHE_PATH_RUN "/overlay"
+#define TORAM_DIR LETHE_PATH_RUN "/toram"
 #define NEWROOT "/newroot"
-#define DM_NAME "lethe-root"
+#define DM_NAME LETHE_DM_ROOT_NAME
 
 struct part {
 	const char *what;           /* "root" or "verity", for messages */
-	char uuid[INIT_UUID_STR];
+	char uuid[LETHE_UUID_STR];
 	char node[128];             /* a block device node for it */
 	dev_t dev;
 	bool found;
@@ -56,22 +57,22 @@ static void mount_api(void)
 	}
 }
 
-static void read_cmdline(struct init_cmdline *c)
+static void read_cmdline(struct lethe_cmdline *c)
 {
-	static char text[INIT_CMDLINE_MAX];
-	char err[256];
+	static char text[LETHE_CMDLINE_MAX];
 	ssize_t n = init_read_file("/proc/cmdline", text, sizeof(text));
 
 	if (n < 0)
 		init_halt("cannot read /proc/cmdline: %s", strerror((int)-n));
-	if (init_cmdline_parse(text, (size_t)n, c, err, sizeof(err)) < 0)
-		init_halt("kernel command line: %s", err);
+	if (lethe_cmdline_parse(text, (size_t)n, c) < 0)
+		init_halt("kernel command line: %s", lethe_error_message());
 	init_debug = c->debug;
 	if (c->unknown)
-		init_msg("warning: %u unknown lethe.* parameter(s) on the kernel command line ignored",
-			 c->unknown);
+		init_msg("warning: %u unknown " LETHE_CMDLINE_PREFIX "* parameter(s) on the kernel "
+			 "command line ignored", c->unknown);
 	if (!c->roothash[0])
-		init_halt("no lethe.roothash= on the kernel command line: the root cannot be verified");
+		init_halt("no " LETHE_CMDLINE_ROOTHASH "= on the kernel command line: the root "
+			  "cannot be verified");
 }
 
 static void load_modules(void)
@@ -162,13 +163,10 @@ static bool find_partition(const char *disk, unsigned partno, char *name, size_t
 /* Read a whole disk's GPT and match its partitions' unique GUIDs. */
 static void scan_gpt(const char *disk, struct part *parts, size_t n)
 {
-	static uint8_t entries[INIT_GPT_MAX_ENTRIES * 4096];
-	uint8_t hdr[4096];
 	char path[300], node[300], text[32];
 	unsigned maj, min, sector = 512;
-	struct init_gpt_header h;
+	struct lethe_gpt gpt;
 	struct stat st;
-	size_t total;
 	int fd;
 
 	if (!strncmp(disk, "dm-", 3) || !strncmp(disk, "loop", 4) || !strncmp(disk, "ram", 3))
@@ -179,11 +177,11 @@ static void scan_gpt(const char *disk, struct part *parts, size_t n)
 	snprintf(path, sizeof(path), "/sys/class/block/%s/queue/logical_block_size", disk);
 	if (init_read_file(path, text, sizeof(text)) > 0)
 		sscanf(text, "%u", &sector);
-	if (sector < 512 || sector > sizeof(hdr) || (sector & (sector - 1)))
+	if (sector < 512 || sector > 4096 || (sector & (sector - 1)))
 		return;
 	snprintf(node, sizeof(node), "/dev/%s", disk);
 	if (stat(node, &st) < 0 || !S_ISBLK(st.st_mode) || st.st_rdev != makedev(maj, min)) {
-		snprintf(node, sizeof(node), "/run/lethe/scan.dev");
+		snprintf(node, sizeof(node), LETHE_PATH_RUN "/scan.dev");
 		(void)unlink(node);
 		if (mknod(node, S_IFBLK | 0600, makedev(maj, min)) < 0)
 			return;
@@ -191,17 +189,12 @@ static void scan_gpt(const char *disk, struct part *parts, size_t n)
 	fd = open(node, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;
-	if (pread(fd, hdr, sector, sector) != (ssize_t)sector ||
-	    init_gpt_header_parse(hdr, sector, &h) < 0)
+	if (lethe_gpt_read(fd, sector, &gpt) < 0)
 		goto out;
-	total = (size_t)h.n_entries * h.entry_size;
-	if (total > sizeof(entries) ||
-	    pread(fd, entries, total, (off_t)(h.entries_lba * sector)) != (ssize_t)total)
-		goto out;
-	for (uint32_t i = 0; i < h.n_entries; i++) {
-		char uuid[INIT_UUID_STR], name[256];
+	for (uint32_t i = 0; i < gpt.header.n_entries; i++) {
+		char uuid[LETHE_UUID_STR], name[256];
 
-		init_gpt_entry_uuid(entries + (size_t)i * h.entry_size, uuid);
+		lethe_gpt_uuid(&gpt, i, uuid);
 		for (size_t k = 0; k < n; k++) {
 			if (parts[k].found || strcmp(uuid, parts[k].uuid))
 				continue;
@@ -209,6 +202,7 @@ static void scan_gpt(const char *disk, struct part *parts, size_t n)
 				found(&parts[k], name, maj, min);
 		}
 	}
+	lethe_gpt_release(&gpt);
 out:
 	close(fd);
 }
@@ -275,7 +269,7 @@ static void wait_partitions(struct part *parts, size_t n, unsigned timeout)
 				if (!parts[i].found)
 					init_halt("partition PARTUUID=%s (%s) not found after %u s; "
 						  "is the disk attached and does its root hash match "
-						  "lethe.roothash?", parts[i].uuid, parts[i].what,
+						  LETHE_CMDLINE_ROOTHASH "?", parts[i].uuid, parts[i].what,
 						  timeout);
 		}
 		nanosleep(&(struct timespec){ 0, 100 * 1000 * 1000 }, NULL);
@@ -286,7 +280,8 @@ static void wait_partitions(struct part *parts, size_t n, unsigned timeout)
 
 		if (stat(parts[i].node, &st) == 0 && S_ISBLK(st.st_mode) && st.st_rdev == parts[i].dev)
 			continue;
-		snprintf(parts[i].node, sizeof(parts[i].node), "/run/lethe/%s.dev", parts[i].what);
+		snprintf(parts[i].node, sizeof(parts[i].node), LETHE_PATH_RUN "/%s.dev",
+			 parts[i].what);
 		if (mknod(parts[i].node, S_IFBLK | 0600, parts[i].dev) < 0)
 			init_halt("cannot make a device node for %s: %s", parts[i].what,
 				  strerror(errno));
@@ -306,23 +301,25 @@ static void to_ram(struct part *p)
 	static bool mounted;
 
 	if (!mounted) {
-		(void)init_mkdir_p("/run/lethe/toram", 0700);
-		if (mount("tmpfs", "/run/lethe/toram", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		(void)init_mkdir_p(TORAM_DIR, 0700);
+		if (mount("tmpfs", TORAM_DIR, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
 			  "mode=0700") < 0)
-			init_halt("lethe.toram: cannot mount a tmpfs: %s", strerror(errno));
+			init_halt(LETHE_CMDLINE_TORAM ": cannot mount a tmpfs: %s", strerror(errno));
 		mounted = true;
 	}
-	snprintf(file, sizeof(file), "/run/lethe/toram/%s", p->what);
+	snprintf(file, sizeof(file), TORAM_DIR "/%s", p->what);
 	if (init_copy_file(p->node, file, 0400) < 0)
-		init_halt("lethe.toram: cannot copy %s into RAM: %s", p->node, strerror(errno));
+		init_halt(LETHE_CMDLINE_TORAM ": cannot copy %s into RAM: %s", p->node,
+			  strerror(errno));
 	ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
 	if (ctl < 0)
-		init_halt("lethe.toram: cannot open /dev/loop-control: %s (is loop.ko in %s?)",
+		init_halt(LETHE_CMDLINE_TORAM ": cannot open /dev/loop-control: %s (is loop.ko "
+			  "in %s?)",
 			  strerror(errno), MODULES_LIST);
 	nr = ioctl(ctl, LOOP_CTL_GET_FREE);
 	close(ctl);
 	if (nr < 0)
-		init_halt("lethe.toram: no free loop device: %s", strerror(errno));
+		init_halt(LETHE_CMDLINE_TORAM ": no free loop device: %s", strerror(errno));
 	snprintf(loopdev, sizeof(loopdev), "/dev/loop%d", nr);
 	if (stat(loopdev, &st) < 0)
 		(void)mknod(loopdev, S_IFBLK | 0600, makedev(7, (unsigned)nr));
@@ -330,7 +327,8 @@ static void to_ram(struct part *p)
 	loop_fd = open(loopdev, O_RDONLY | O_CLOEXEC);
 	if (file_fd < 0 || loop_fd < 0 || ioctl(loop_fd, LOOP_SET_FD, file_fd) < 0 ||
 	    fstat(loop_fd, &st) < 0)
-		init_halt("lethe.toram: cannot attach %s to %s: %s", file, loopdev, strerror(errno));
+		init_halt(LETHE_CMDLINE_TORAM ": cannot attach %s to %s: %s", file, loopdev,
+			  strerror(errno));
 	close(file_fd);
 	close(loop_fd);
 	snprintf(p->node, sizeof(p->node), "%s", loopdev);
@@ -350,18 +348,21 @@ static uint64_t device_size(const char *node)
 	return size;
 }
 
-static void read_superblock(const struct part *hash, struct init_verity_sb *sb)
+static void read_superblock(const struct part *hash, struct lethe_verity_superblock *sb)
 {
-	uint8_t buf[INIT_VERITY_SB_SIZE];
-	char err[256];
+	uint8_t buf[LETHE_VERITY_SUPERBLOCK_SIZE];
 	int fd = open(hash->node, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0 || pread(fd, buf, sizeof(buf), 0) != (ssize_t)sizeof(buf))
 		init_halt("cannot read the verity superblock from %s: %s", hash->node,
 			  strerror(errno));
 	close(fd);
-	if (init_verity_sb_parse(buf, sizeof(buf), sb, err, sizeof(err)) < 0)
-		init_verify_failed("verity partition %s: %s", hash->node, err);
+	if (lethe_verity_superblock_parse(buf, sizeof(buf), sb) < 0)
+		init_verify_failed("verity partition %s: %s", hash->node, lethe_error_message());
+	/* The root hash on the cmdline is LETHE_ROOTHASH_HEX digits: SHA-256 only. */
+	if (strcmp(sb->algorithm, "sha256"))
+		init_verify_failed("verity partition %s: hash algorithm '%s', only sha256 is "
+				   "accepted", hash->node, sb->algorithm);
 }
 
 /* The verified device's node: devtmpfs names it dm-N. */
@@ -375,7 +376,7 @@ static void dm_node(dev_t dev, char *node, size_t size)
 			return;
 		nanosleep(&(struct timespec){ 0, 50 * 1000 * 1000 }, NULL);
 	}
-	snprintf(node, size, "/run/lethe/%s.dev", DM_NAME);
+	snprintf(node, size, LETHE_PATH_RUN "/%s.dev", DM_NAME);
 	if (mknod(node, S_IFBLK | 0600, dev) < 0)
 		init_halt("cannot make a device node for %s: %s", DM_NAME, strerror(errno));
 }
@@ -413,17 +414,17 @@ static void verify_all(const char *node, uint64_t bytes)
 		 init_uptime() - start);
 }
 
-static void setup_verity(const struct init_cmdline *c, struct part *data, struct part *hash,
+static void setup_verity(const struct lethe_cmdline *c, struct part *data, struct part *hash,
 			 char *node, size_t size)
 {
-	struct init_verity_sb sb;
+	struct lethe_verity_superblock sb;
 	char params[1024], ddev[32], hdev[32];
 	uint64_t sectors, have;
 	dev_t dev;
 	int r;
 
 	read_superblock(hash, &sb);
-	sectors = init_verity_data_sectors(&sb);
+	sectors = lethe_verity_data_sectors(&sb);
 	have = device_size(data->node);
 	if (sectors == 0 || have / 512 < sectors)
 		init_verify_failed("the verity superblock describes %llu data blocks of %u bytes, "
@@ -432,11 +433,11 @@ static void setup_verity(const struct init_cmdline *c, struct part *data, struct
 				   (unsigned long long)have);
 	snprintf(ddev, sizeof(ddev), "%u:%u", major(data->dev), minor(data->dev));
 	snprintf(hdev, sizeof(hdev), "%u:%u", major(hash->dev), minor(hash->dev));
-	r = init_verity_table(&sb, ddev, hdev, c->roothash, params, sizeof(params));
+	r = lethe_verity_table(&sb, ddev, hdev, c->roothash, params, sizeof(params));
 	if (r < 0)
 		init_halt("cannot build the dm-verity table: %s", strerror(-r));
 	init_dbg("verity table: 0 %llu verity %s", (unsigned long long)sectors, params);
-	r = init_dm_create_verity(DM_NAME, sectors, params, &dev);
+	r = lethe_dm_create_verity(DM_NAME, sectors, params, &dev);
 	if (r < 0)
 		init_verify_failed("the kernel refused the dm-verity table: %s", strerror(-r));
 	dm_node(dev, node, size);
@@ -518,8 +519,9 @@ static void switch_root(void)
 
 void init_stage1(void)
 {
-	struct init_cmdline c;
+	struct lethe_cmdline c;
 	struct part parts[2] = { { .what = "root" }, { .what = "verity" } };
+	uint8_t roothash[LETHE_ROOTHASH_HEX / 2];
 	char node[128];
 
 	umask(022);
@@ -528,9 +530,11 @@ void init_stage1(void)
 	init_msg("stage 1 (lethe-init %s)", LETHE_VERSION);
 	read_cmdline(&c);
 	load_modules();
-	if (init_partuuids(c.roothash, parts[0].uuid, parts[1].uuid) < 0)
-		init_halt("lethe.roothash is not %d hex digits", INIT_ROOTHASH_HEX);
-	(void)init_mkdir_p("/run/lethe", 0755);
+	if (lethe_hex_decode(c.roothash, roothash, sizeof(roothash)) < 0 ||
+	    lethe_partuuids_from_roothash(roothash, sizeof(roothash), parts[0].uuid,
+					  parts[1].uuid) < 0)
+		init_halt(LETHE_CMDLINE_ROOTHASH " %s gives no partition UUIDs", c.roothash);
+	(void)init_mkdir_p(LETHE_PATH_RUN, 0755);
 	wait_partitions(parts, 2, c.timeout);
 	if (c.toram) {
 		to_ram(&parts[0]);

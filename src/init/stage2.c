@@ -21,8 +21,8 @@
 #include "stage2.h"
 #include "supervise.h"
 
-#define SPEC_PATH "/etc/lethe/spec.yaml"
-#define LETHE_TOOL "/usr/bin/lethe"
+#define SPEC_PATH LETHE_PATH_SPEC
+#define LETHE_TOOL LETHE_PATH_TOOL
 
 static void harden_sysctls(void)
 {
@@ -60,7 +60,7 @@ static void mount_extra(void)
 	if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
 		init_msg("warning: cannot mount a tmpfs on /tmp: %s", strerror(errno));
 	(void)init_mkdir_p("/run/log", 0755);
-	(void)init_mkdir_p("/run/lethe", 0755);
+	(void)init_mkdir_p(LETHE_PATH_RUN, 0755);
 }
 
 /* Tell `lethe poweroff` that PID 1 is lethe-init: this boot's id in a root-owned file of
@@ -200,7 +200,7 @@ static void run_audit(void)
 	pid = fork();
 	if (pid == 0) {
 		sigset_t all;
-		int fd = open("/run/lethe/audit.json", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		int fd = open(LETHE_PATH_AUDIT_REPORT, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 
 		sigemptyset(&all);
 		sigprocmask(SIG_SETMASK, &all, NULL);
@@ -227,7 +227,7 @@ static void run_audit(void)
 		}
 		nanosleep(&(struct timespec){ 0, 20 * 1000 * 1000 }, NULL);
 	}
-	init_msg("audit: %s (report in /run/lethe/audit.json)",
+	init_msg("audit: %s (report in " LETHE_PATH_AUDIT_REPORT ")",
 		 rc == 0 ? "every check passed" : rc == 1 ? "some checks failed" :
 		 "could not run");
 }
@@ -245,11 +245,11 @@ void init_stage2(void)
 	(void)reboot(RB_DISABLE_CAD);
 	init_msg("stage 2");
 	{
-		char cmdline[INIT_CMDLINE_MAX];
-		struct init_cmdline c;
+		char cmdline[LETHE_CMDLINE_MAX];
+		struct lethe_cmdline c;
 		ssize_t n = init_read_file("/proc/cmdline", cmdline, sizeof(cmdline));
 
-		if (n > 0 && init_cmdline_parse(cmdline, (size_t)n, &c, NULL, 0) == 0)
+		if (n > 0 && lethe_cmdline_parse(cmdline, (size_t)n, &c) == 0)
 			init_debug = c.debug;
 	}
 	harden_sysctls();

@@ -1,4 +1,4 @@
-/* Stage 2's parts: accounts, network, services. */
+/* Stage 2's parts: network, services. */
 #ifndef LETHE_INIT_STAGE2_H
 #define LETHE_INIT_STAGE2_H
 
@@ -8,19 +8,7 @@
 
 #include "init.h"
 
-#define INIT_MAX_GROUPS 32
-struct init_account {
-	uid_t uid;
-	gid_t gid;
-	gid_t groups[INIT_MAX_GROUPS];
-	size_t n_groups;
-};
-/* user NULL means root; group NULL means the user's primary group. */
-int init_account_resolve(const char *user, const char *group, struct init_account *ret);
-/* The same from other files (for tests). -ENOENT: no such user or group; -EBADMSG: a
- * malformed id. */
-int init_account_resolve_at(const char *passwd, const char *groupfile, const char *user,
-			    const char *group, struct init_account *ret);
+/* Accounts: lethe_account_resolve() of <lethe/core.h>. */
 
 /* Bring an interface up (by name); 0 or -errno. */
 int init_net_link_up(const char *ifname);

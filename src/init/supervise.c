@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <lethe/contract.h>
+#include <lethe/core.h>
 
 #include "stage2.h"
 #include "supervise.h"
@@ -35,7 +36,7 @@ static size_t n_services;
 
 static void __attribute__((noreturn)) child_exec(struct init_service *s, int out_w)
 {
-	struct init_account acc;
+	struct lethe_account acc;
 	sigset_t all;
 	int r;
 
@@ -63,7 +64,7 @@ static void __attribute__((noreturn)) child_exec(struct init_service *s, int out
 		dup2(null, STDIN_FILENO);
 	dup2(out_w, STDOUT_FILENO);
 	dup2(out_w, STDERR_FILENO);
-	r = init_account_resolve(s->user, s->group, &acc);
+	r = lethe_account_resolve("/etc/passwd", "/etc/group", s->user, s->group, &acc);
 	if (r < 0) {
 		dprintf(STDERR_FILENO, "lethe-init: service %s: cannot resolve user '%s': %s\n",
 			s->name, s->user ? s->user : "root", strerror(-r));

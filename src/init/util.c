@@ -74,7 +74,8 @@ void init_verify_failed(const char *fmt, ...)
 	va_start(ap, fmt);
 	vmsg("root verification failed: ", fmt, ap);
 	va_end(ap);
-	init_msg("halting: the root file system does not match lethe.roothash; refusing to boot");
+	init_msg("halting: the root file system does not match " LETHE_CMDLINE_ROOTHASH "; "
+		 "refusing to boot");
 	halt_forever();
 }
 

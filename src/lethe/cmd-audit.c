@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <lethe/audit.h>
+#include <lethe/contract.h>
 
 #include "cli.h"
 
@@ -17,7 +18,7 @@ static void usage(void)
 	       "Check the running system's posture, control by control: verified read-only\n"
 	       "root, amnesia, no swap, firewall, kernel lockdown and hardening.\n\n"
 	       "  --root DIR    read /proc and /sys (and fixtures of dm and nft state) below DIR\n"
-	       "  --spec SPEC   the image spec to judge against (default ROOT/etc/lethe/spec.yaml)\n"
+	       "  --spec SPEC   the image spec to judge against (default ROOT" LETHE_PATH_SPEC ")\n"
 	       "  --only IDS    run only these checks (comma-separated, repeatable)\n"
 	       "  --skip IDS    do not run these checks\n"
 	       "  --json        print the report as JSON (docs/audit.schema.json)\n"

@@ -94,15 +94,6 @@ static int parse_uuid(const char *s, uint8_t out[16])
 	return n == 32 ? lethe_hex_decode(hex, out, 16) : -EINVAL;
 }
 
-static void format_uuid(const uint8_t u[16], char out[37])
-{
-	char hex[33];
-
-	lethe_hex_encode(u, 16, hex);
-	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16,
-		 hex + 20);
-}
-
 static int parse_size(const char *verb, const char *name, const char *arg,
 		      unsigned long long max, unsigned long long *ret)
 {
@@ -210,7 +201,7 @@ static struct json_object *info_json(const struct lethe_verity_params *p,
 	struct json_object *o = json_object_new_object();
 	char uuid[37], salt[2 * LETHE_VERITY_MAX_SALT_SIZE + 1];
 
-	format_uuid(p->uuid, uuid);
+	lethe_uuid_format(p->uuid, uuid);
 	lethe_hex_encode(p->salt, p->salt_size, salt);
 	if (!p->no_superblock)
 		json_object_object_add(o, "uuid", json_object_new_string(uuid));
@@ -235,7 +226,7 @@ static void info_print(const char *hash_path, const struct lethe_verity_params *
 {
 	char uuid[37], salt[2 * LETHE_VERITY_MAX_SALT_SIZE + 1];
 
-	format_uuid(p->uuid, uuid);
+	lethe_uuid_format(p->uuid, uuid);
 	lethe_hex_encode(p->salt, p->salt_size, salt);
 	printf("VERITY header information for %s\n", hash_path);
 	if (!p->no_superblock)

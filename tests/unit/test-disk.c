@@ -38,11 +38,11 @@ static void test_verity_uuids(void **state)
 	char d[LETHE_DISK_UUID_STR], v[LETHE_DISK_UUID_STR];
 
 	assert_int_equal(lethe_hex_decode(roothash_hex, rh, sizeof(rh)), 0);
-	assert_int_equal(lethe_disk_verity_uuids(rh, sizeof(rh), d, v), 0);
+	assert_int_equal(lethe_partuuids_from_roothash(rh, sizeof(rh), d, v), 0);
 	assert_string_equal(d, "01234567-89ab-cdef-0011-223344556677");
 	assert_string_equal(v, "8899aabb-ccdd-eeff-0f1e-2d3c4b5a6978");
-	assert_int_equal(lethe_disk_verity_uuids(rh, 15, d, v), -EINVAL);
-	assert_int_equal(lethe_disk_verity_uuids(zero, sizeof(zero), d, v), -EINVAL);
+	assert_int_equal(lethe_partuuids_from_roothash(rh, 15, d, v), -EINVAL);
+	assert_int_equal(lethe_partuuids_from_roothash(zero, sizeof(zero), d, v), -EINVAL);
 }
 
 static void test_disk_guid(void **state)
@@ -125,7 +125,7 @@ static void test_make_image(void **state)
 	assert_int_equal((unsigned char)a[3 << 20], 0xbb);
 	assert_int_equal((unsigned char)a[(3 << 20) + 4095], 0xbb);
 	assert_int_equal(a[(3 << 20) + 4096], 0);
-	assert_int_equal(lethe_disk_verity_uuids(rh, sizeof(rh), d, v), 0);
+	assert_int_equal(lethe_partuuids_from_roothash(rh, sizeof(rh), d, v), 0);
 	check_layout(img, d, v);
 	free(a);
 	free(b);

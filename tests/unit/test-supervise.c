@@ -34,11 +34,6 @@ double init_uptime(void)
 {
 	return 1.0;
 }
-int init_account_resolve(const char *user, const char *group, struct init_account *ret)
-{
-	(void)user, (void)group, (void)ret;
-	return -ENOSYS;
-}
 void init_stage_shutdown(int how)
 {
 	(void)how;

@@ -1,8 +1,11 @@
-/* /proc/self/mountinfo, parsed: the audit's view of what is mounted and how. */
+/* /proc/self/mountinfo, parsed: what the audit and media writing see mounted, and what
+ * lethe-init unmounts at shutdown. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
-#include <lethe/audit.h>
+#include <lethe/core.h>
 
 #define MOUNTINFO_MAX_LINES 100000
 
