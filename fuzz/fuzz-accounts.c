@@ -27,7 +27,7 @@ static int memfile(const void *data, size_t size, char path[64])
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *const users[] = { NULL, "root", "www", "nobody" };
+	static const char *const users[] = {NULL, "root", "www", "nobody"};
 	const uint8_t *nul = memchr(data, '\0', size);
 	size_t plen = nul ? (size_t)(nul - data) : size;
 	char ppath[64], gpath[64];
@@ -38,7 +38,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct lethe_account a;
 
 		if (lethe_account_resolve(ppath, gpath, users[i], NULL, &a) == 0 &&
-		    (a.n_groups < 1 || a.n_groups > LETHE_ACCOUNT_MAX_GROUPS || a.groups[0] != a.gid))
+		    (a.n_groups < 1 || a.n_groups > LETHE_ACCOUNT_MAX_GROUPS ||
+		     a.groups[0] != a.gid))
 			abort();
 		(void)lethe_account_resolve(ppath, gpath, users[i], "www", &a);
 	}

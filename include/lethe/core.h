@@ -38,16 +38,15 @@ void lethe_uuid_format(const uint8_t id[16], char ret[LETHE_UUID_STR]);
  * systemd-repart writes and systemd-dissect and lethe-init look for). len >= 16.
  * -EINVAL if the hash is shorter or either half is all zero (a null UUID). */
 int lethe_partuuids_from_roothash(const uint8_t *roothash, size_t len,
-				  char ret_data[LETHE_UUID_STR],
-				  char ret_verity[LETHE_UUID_STR]);
+				  char ret_data[LETHE_UUID_STR], char ret_verity[LETHE_UUID_STR]);
 
 /* ---- the kernel cmdline (cmdline.c) ---- */
 
-#define LETHE_CMDLINE_MAX (64u << 10)   /* bytes of a cmdline looked at */
-#define LETHE_CMDLINE_WORD_MAX 4096     /* bytes of one word, its NUL included */
-#define LETHE_ROOTHASH_HEX 64           /* SHA-256, the only hash a Lethe root uses */
+#define LETHE_CMDLINE_MAX	      (64u << 10) /* bytes of a cmdline looked at */
+#define LETHE_CMDLINE_WORD_MAX	      4096	  /* bytes of one word, its NUL included */
+#define LETHE_ROOTHASH_HEX	      64	  /* SHA-256, the only hash a Lethe root uses */
 #define LETHE_CMDLINE_TIMEOUT_DEFAULT 10
-#define LETHE_CMDLINE_TIMEOUT_MAX 3600
+#define LETHE_CMDLINE_TIMEOUT_MAX     3600
 
 /* One word of len bytes of cmdline text, split as the kernel splits: runs of white
  * space separate words, double quotes protect spaces and are removed. *pos is where to
@@ -55,27 +54,26 @@ int lethe_partuuids_from_roothash(const uint8_t *roothash, size_t len,
  * or the word "--" (what follows it is init's argv, not the kernel's nor ours).
  * Returns 1 with the word in word (size bytes, NUL-terminated; *ret_truncated when it
  * was longer and was cut), 0 at the end. */
-int lethe_cmdline_next_word(const char *text, size_t len, size_t *pos, char *word,
-			    size_t size, bool *ret_truncated);
+int lethe_cmdline_next_word(const char *text, size_t len, size_t *pos, char *word, size_t size,
+			    bool *ret_truncated);
 
 /* Is word the parameter key ("key" or "key=...")? */
 bool lethe_cmdline_word_is(const char *word, const char *key);
 
 /* The root hash of len bytes of cmdline text: the value of LETHE_CMDLINE_ROOTHASH
  * (contract.h), LETHE_ROOTHASH_HEX hex digits, returned in lowercase. -ENOENT (and no
- * message) when the key is absent; -EBADMSG with a message when it is given twice, has no value, the
- * wrong length or a character that is not a hex digit. The one reader of the key:
- * lethe-init, the audit, release verification and the spec use it. */
-int lethe_cmdline_roothash(const char *text, size_t len,
-			   char ret_hex[LETHE_ROOTHASH_HEX + 1]);
+ * message) when the key is absent; -EBADMSG with a message when it is given twice, has no value,
+ * the wrong length or a character that is not a hex digit. The one reader of the key: lethe-init,
+ * the audit, release verification and the spec use it. */
+int lethe_cmdline_roothash(const char *text, size_t len, char ret_hex[LETHE_ROOTHASH_HEX + 1]);
 
 /* The lethe.* parameters as lethe-init reads them (untrusted text). */
 struct lethe_cmdline {
 	char roothash[LETHE_ROOTHASH_HEX + 1]; /* lowercase hex; "" when absent */
 	bool toram;
 	bool debug;
-	unsigned timeout;                      /* seconds, 1..LETHE_CMDLINE_TIMEOUT_MAX */
-	unsigned unknown;                      /* lethe.* words nobody knows */
+	unsigned timeout; /* seconds, 1..LETHE_CMDLINE_TIMEOUT_MAX */
+	unsigned unknown; /* lethe.* words nobody knows */
 };
 
 /* Parse every lethe.* parameter of len bytes of cmdline text strictly: the root hash as
@@ -88,10 +86,10 @@ int lethe_cmdline_parse(const char *text, size_t len, struct lethe_cmdline *ret)
 /* ---- veritysetup's superblock and the dm-verity table (verity.c) ---- */
 
 #define LETHE_VERITY_SUPERBLOCK_SIZE 512
-#define LETHE_VERITY_MAX_SALT_SIZE 256
-#define LETHE_VERITY_MAX_DIGEST_SIZE 64   /* SHA-512 */
-#define LETHE_VERITY_MIN_BLOCK_SIZE 512
-#define LETHE_VERITY_MAX_BLOCK_SIZE 65536
+#define LETHE_VERITY_MAX_SALT_SIZE   256
+#define LETHE_VERITY_MAX_DIGEST_SIZE 64 /* SHA-512 */
+#define LETHE_VERITY_MIN_BLOCK_SIZE  512
+#define LETHE_VERITY_MAX_BLOCK_SIZE  65536
 
 /* Digest size in bytes of a hash dm-verity trees may use ("sha256" 32, "sha512" 64),
  * or 0. */
@@ -99,10 +97,10 @@ size_t lethe_verity_digest_size(const char *hash_name);
 
 /* A superblock as stored (version 1, hash type 1), numbers in host order. */
 struct lethe_verity_superblock {
-	uint32_t version;            /* 1 */
-	uint32_t hash_type;          /* 1 */
+	uint32_t version;   /* 1 */
+	uint32_t hash_type; /* 1 */
 	uint8_t uuid[16];
-	char algorithm[32];          /* NUL-terminated, "sha256" or "sha512" */
+	char algorithm[32]; /* NUL-terminated, "sha256" or "sha512" */
 	uint32_t data_block_size;
 	uint32_t hash_block_size;
 	uint64_t data_blocks;
@@ -115,8 +113,7 @@ struct lethe_verity_superblock {
  * 512..65536, 1 <= data_blocks with data_blocks * data_block_size in 63 bits,
  * salt_size <= 256, and every reserved or unused byte zero. -EBADMSG with the byte
  * offset of the offending field otherwise. */
-int lethe_verity_superblock_parse(const void *buf, size_t len,
-				  struct lethe_verity_superblock *ret);
+int lethe_verity_superblock_parse(const void *buf, size_t len, struct lethe_verity_superblock *ret);
 /* The same fields back into 512 bytes (unused bytes zero); no check of the values. */
 void lethe_verity_superblock_write(const struct lethe_verity_superblock *sb,
 				   uint8_t ret[LETHE_VERITY_SUPERBLOCK_SIZE]);
@@ -174,8 +171,7 @@ void lethe_gpt_release(struct lethe_gpt *gpt);
 /* Create name with one verity target (table params, from lethe_verity_table()) over
  * sectors, read-only, and activate it; *ret_dev is the new device's number. Makes
  * /dev/mapper/control (misc 10:236) when it is missing, as in an initramfs. */
-int lethe_dm_create_verity(const char *name, uint64_t sectors, const char *params,
-			   dev_t *ret_dev);
+int lethe_dm_create_verity(const char *name, uint64_t sectors, const char *params, dev_t *ret_dev);
 int lethe_dm_remove(const char *name);
 /* DM_TABLE_STATUS of name: every target as "START LENGTH TYPE PARAMS\n" lines, the
  * table (table true) or the status. The caller frees *ret with free(). */
@@ -185,9 +181,9 @@ int lethe_dm_table_status(const char *name, bool table, char **ret);
 
 struct lethe_mount {
 	unsigned major, minor;
-	char *root;        /* root of the mount within its file system */
+	char *root; /* root of the mount within its file system */
 	char *mountpoint;
-	char *options;     /* per-mount options: "ro,nosuid,..." */
+	char *options; /* per-mount options: "ro,nosuid,..." */
 	char *fstype;
 	char *source;
 	char *superoptions;
@@ -208,7 +204,7 @@ bool lethe_mount_has_option(const char *options, const char *opt);
 /* ---- users and groups from passwd and group files (accounts.c) ---- */
 
 #define LETHE_ACCOUNT_MAX_GROUPS 32
-#define LETHE_ACCOUNT_FILE_MAX (1u << 20)
+#define LETHE_ACCOUNT_FILE_MAX	 (1u << 20)
 
 struct lethe_account {
 	uid_t uid;

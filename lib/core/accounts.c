@@ -123,7 +123,8 @@ static void add_members(char *text, const char *user, struct lethe_account *a)
 		    !field(line, 3, f3, sizeof(f3)) || !parse_id(f2, &g))
 			continue;
 		for (m = strtok_r(f3, ",", &msave); m; m = strtok_r(NULL, ",", &msave))
-			if (!strcmp(m, user) && g != a->gid && a->n_groups < LETHE_ACCOUNT_MAX_GROUPS)
+			if (!strcmp(m, user) && g != a->gid &&
+			    a->n_groups < LETHE_ACCOUNT_MAX_GROUPS)
 				a->groups[a->n_groups++] = g;
 	}
 }
@@ -131,7 +132,7 @@ static void add_members(char *text, const char *user, struct lethe_account *a)
 int lethe_account_resolve(const char *passwd, const char *group_file, const char *user,
 			  const char *group, struct lethe_account *ret)
 {
-	struct lethe_account a = { 0 };
+	struct lethe_account a = {0};
 	unsigned uid = 0, gid = 0;
 	char *text = NULL;
 	int r;

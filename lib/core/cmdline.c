@@ -10,8 +10,8 @@
 
 #define PREFIX_LEN (sizeof(LETHE_CMDLINE_PREFIX) - 1)
 
-int lethe_cmdline_next_word(const char *text, size_t len, size_t *pos, char *word,
-			    size_t size, bool *ret_truncated)
+int lethe_cmdline_next_word(const char *text, size_t len, size_t *pos, char *word, size_t size,
+			    bool *ret_truncated)
 {
 	size_t i = *pos, n = 0;
 	bool quoted = false, truncated = false;
@@ -68,13 +68,17 @@ static int roothash_value(const char *value, bool *seen, char out[LETHE_ROOTHASH
 		return lethe_error(-EBADMSG, LETHE_CMDLINE_ROOTHASH " is given more than once");
 	*seen = true;
 	if (n != LETHE_ROOTHASH_HEX)
-		return lethe_error(-EBADMSG, LETHE_CMDLINE_ROOTHASH " has %zu characters, expected "
-				   "%d hex digits", n, LETHE_ROOTHASH_HEX);
+		return lethe_error(-EBADMSG,
+				   LETHE_CMDLINE_ROOTHASH " has %zu characters, expected "
+							  "%d hex digits",
+				   n, LETHE_ROOTHASH_HEX);
 	for (size_t i = 0; i < n; i++) {
 		if (!isxdigit((unsigned char)value[i]))
-			return lethe_error(-EBADMSG, LETHE_CMDLINE_ROOTHASH ": '%c' at position %zu "
-					   "is not a hex digit",
-					   isprint((unsigned char)value[i]) ? value[i] : '?', i + 1);
+			return lethe_error(-EBADMSG,
+					   LETHE_CMDLINE_ROOTHASH ": '%c' at position %zu "
+								  "is not a hex digit",
+					   isprint((unsigned char)value[i]) ? value[i] : '?',
+					   i + 1);
 		out[i] = (char)tolower((unsigned char)value[i]);
 	}
 	out[n] = '\0';
@@ -89,8 +93,7 @@ static int check_length(size_t len)
 	return 0;
 }
 
-int lethe_cmdline_roothash(const char *text, size_t len,
-			   char ret_hex[LETHE_ROOTHASH_HEX + 1])
+int lethe_cmdline_roothash(const char *text, size_t len, char ret_hex[LETHE_ROOTHASH_HEX + 1])
 {
 	char word[LETHE_CMDLINE_WORD_MAX], hex[LETHE_ROOTHASH_HEX + 1];
 	size_t pos = 0;
@@ -183,8 +186,10 @@ int lethe_cmdline_parse(const char *text, size_t len, struct lethe_cmdline *ret)
 		if (strncmp(word, LETHE_CMDLINE_PREFIX, PREFIX_LEN))
 			continue;
 		if (truncated)
-			return lethe_error(-EBADMSG, "a " LETHE_CMDLINE_PREFIX "* parameter is longer "
-					   "than %d bytes", LETHE_CMDLINE_WORD_MAX - 1);
+			return lethe_error(-EBADMSG,
+					   "a " LETHE_CMDLINE_PREFIX "* parameter is longer "
+					   "than %d bytes",
+					   LETHE_CMDLINE_WORD_MAX - 1);
 		r = parse_word(word, ret, &seen_roothash);
 		if (r < 0)
 			return r;

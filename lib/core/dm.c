@@ -41,8 +41,7 @@ static int dm_open(bool make_node)
 	return fd < 0 ? -errno : fd;
 }
 
-int lethe_dm_create_verity(const char *name, uint64_t sectors, const char *params,
-			   dev_t *ret_dev)
+int lethe_dm_create_verity(const char *name, uint64_t sectors, const char *params, dev_t *ret_dev)
 {
 	union {
 		struct dm_ioctl io;

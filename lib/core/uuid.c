@@ -19,14 +19,13 @@ void lethe_uuid_format(const uint8_t id[16], char ret[LETHE_UUID_STR])
 }
 
 int lethe_partuuids_from_roothash(const uint8_t *roothash, size_t len,
-				  char ret_data[LETHE_UUID_STR],
-				  char ret_verity[LETHE_UUID_STR])
+				  char ret_data[LETHE_UUID_STR], char ret_verity[LETHE_UUID_STR])
 {
 	static const uint8_t zero[16];
 
 	if (len < 16)
-		return lethe_error(-EINVAL, "root hash of %zu bytes is too short for partition UUIDs",
-				   len);
+		return lethe_error(-EINVAL,
+				   "root hash of %zu bytes is too short for partition UUIDs", len);
 	/* systemd-dissect refuses a null UUID; a root hash with 16 zero bytes is not real. */
 	if (!memcmp(roothash, zero, 16) || !memcmp(roothash + len - 16, zero, 16))
 		return lethe_error(-EINVAL, "root hash gives a null partition UUID");

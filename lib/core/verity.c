@@ -10,21 +10,21 @@
 
 /* Byte offsets of the superblock's fields (cryptsetup lib/verity/verity.c). */
 enum {
-	SB_SIGNATURE = 0,   /* "verity\0\0" */
-	SB_VERSION = 8,     /* le32 */
-	SB_HASH_TYPE = 12,  /* le32 */
-	SB_UUID = 16,       /* 16 bytes */
-	SB_ALGORITHM = 32,  /* 32 bytes, NUL-padded */
-	SB_DATA_BS = 64,    /* le32 */
-	SB_HASH_BS = 68,    /* le32 */
+	SB_SIGNATURE = 0,    /* "verity\0\0" */
+	SB_VERSION = 8,	     /* le32 */
+	SB_HASH_TYPE = 12,   /* le32 */
+	SB_UUID = 16,	     /* 16 bytes */
+	SB_ALGORITHM = 32,   /* 32 bytes, NUL-padded */
+	SB_DATA_BS = 64,     /* le32 */
+	SB_HASH_BS = 68,     /* le32 */
 	SB_DATA_BLOCKS = 72, /* le64 */
-	SB_SALT_SIZE = 80,  /* le16 */
-	SB_PAD1 = 82,       /* 6 bytes */
-	SB_SALT = 88,       /* 256 bytes */
-	SB_PAD2 = 344,      /* 168 bytes, to 512 */
+	SB_SALT_SIZE = 80,   /* le16 */
+	SB_PAD1 = 82,	     /* 6 bytes */
+	SB_SALT = 88,	     /* 256 bytes */
+	SB_PAD2 = 344,	     /* 168 bytes, to 512 */
 };
 
-static const char sb_magic[8] = { 'v', 'e', 'r', 'i', 't', 'y', 0, 0 };
+static const char sb_magic[8] = {'v', 'e', 'r', 'i', 't', 'y', 0, 0};
 
 size_t lethe_verity_digest_size(const char *hash_name)
 {
@@ -60,11 +60,10 @@ static bool all_zero(const uint8_t *b, size_t len)
 	return acc == 0;
 }
 
-int lethe_verity_superblock_parse(const void *buf, size_t len,
-				  struct lethe_verity_superblock *ret)
+int lethe_verity_superblock_parse(const void *buf, size_t len, struct lethe_verity_superblock *ret)
 {
 	const uint8_t *b = buf;
-	struct lethe_verity_superblock sb = { 0 };
+	struct lethe_verity_superblock sb = {0};
 	uint64_t v64;
 	uint16_t v16;
 	size_t alen;
@@ -80,55 +79,71 @@ int lethe_verity_superblock_parse(const void *buf, size_t len,
 				   SB_VERSION, sb.version);
 	sb.hash_type = get_le32(b, SB_HASH_TYPE);
 	if (sb.hash_type != 1)
-		return lethe_error(-EBADMSG, "verity superblock offset %d: unsupported hash type "
-				   "%u (only 1, the normal format)", SB_HASH_TYPE, sb.hash_type);
+		return lethe_error(-EBADMSG,
+				   "verity superblock offset %d: unsupported hash type "
+				   "%u (only 1, the normal format)",
+				   SB_HASH_TYPE, sb.hash_type);
 	memcpy(sb.uuid, b + SB_UUID, sizeof(sb.uuid));
 	alen = strnlen((const char *)b + SB_ALGORITHM, sizeof(sb.algorithm));
 	if (alen == sizeof(sb.algorithm) ||
 	    !all_zero(b + SB_ALGORITHM + alen, sizeof(sb.algorithm) - alen))
-		return lethe_error(-EBADMSG, "verity superblock offset %d: algorithm name is not "
-				   "NUL-terminated and zero-padded", SB_ALGORITHM);
+		return lethe_error(-EBADMSG,
+				   "verity superblock offset %d: algorithm name is not "
+				   "NUL-terminated and zero-padded",
+				   SB_ALGORITHM);
 	memcpy(sb.algorithm, b + SB_ALGORITHM, alen);
 	if (!lethe_verity_digest_size(sb.algorithm))
-		return lethe_error(-EBADMSG, "verity superblock offset %d: unsupported hash "
-				   "algorithm '%.31s' (sha256 or sha512)", SB_ALGORITHM,
-				   sb.algorithm);
+		return lethe_error(-EBADMSG,
+				   "verity superblock offset %d: unsupported hash "
+				   "algorithm '%.31s' (sha256 or sha512)",
+				   SB_ALGORITHM, sb.algorithm);
 	sb.data_block_size = get_le32(b, SB_DATA_BS);
 	if (!block_size_ok(sb.data_block_size))
-		return lethe_error(-EBADMSG, "verity superblock offset %d: data block size %u is "
-				   "not a power of two from 512 to 65536", SB_DATA_BS,
-				   sb.data_block_size);
+		return lethe_error(-EBADMSG,
+				   "verity superblock offset %d: data block size %u is "
+				   "not a power of two from 512 to 65536",
+				   SB_DATA_BS, sb.data_block_size);
 	sb.hash_block_size = get_le32(b, SB_HASH_BS);
 	if (!block_size_ok(sb.hash_block_size))
-		return lethe_error(-EBADMSG, "verity superblock offset %d: hash block size %u is "
-				   "not a power of two from 512 to 65536", SB_HASH_BS,
-				   sb.hash_block_size);
+		return lethe_error(-EBADMSG,
+				   "verity superblock offset %d: hash block size %u is "
+				   "not a power of two from 512 to 65536",
+				   SB_HASH_BS, sb.hash_block_size);
 	memcpy(&v64, b + SB_DATA_BLOCKS, sizeof(v64));
 	sb.data_blocks = le64toh(v64);
 	/* With the data in 63 bits, the tree is too: it is at most an eighth of the data
 	 * (SHA-512 in 512-byte hash blocks) plus a block per level (fuzz-verity-superblock
 	 * checks the geometry of everything accepted here). */
 	if (sb.data_blocks == 0 || sb.data_blocks > (uint64_t)INT64_MAX / sb.data_block_size)
-		return lethe_error(-EBADMSG, "verity superblock offset %d: %llu data blocks of %u "
-				   "bytes is not a usable size", SB_DATA_BLOCKS,
-				   (unsigned long long)sb.data_blocks, sb.data_block_size);
+		return lethe_error(-EBADMSG,
+				   "verity superblock offset %d: %llu data blocks of %u "
+				   "bytes is not a usable size",
+				   SB_DATA_BLOCKS, (unsigned long long)sb.data_blocks,
+				   sb.data_block_size);
 	memcpy(&v16, b + SB_SALT_SIZE, sizeof(v16));
 	sb.salt_size = le16toh(v16);
 	if (sb.salt_size > LETHE_VERITY_MAX_SALT_SIZE)
-		return lethe_error(-EBADMSG, "verity superblock offset %d: salt size %u is larger "
-				   "than %u", SB_SALT_SIZE, sb.salt_size,
-				   LETHE_VERITY_MAX_SALT_SIZE);
+		return lethe_error(-EBADMSG,
+				   "verity superblock offset %d: salt size %u is larger "
+				   "than %u",
+				   SB_SALT_SIZE, sb.salt_size, LETHE_VERITY_MAX_SALT_SIZE);
 	memcpy(sb.salt, b + SB_SALT, sb.salt_size);
 	/* veritysetup zeroes everything it does not use: anything else there is damage. */
 	if (!all_zero(b + SB_PAD1, SB_SALT - SB_PAD1))
-		return lethe_error(-EBADMSG, "verity superblock offset %d: reserved bytes are "
-				   "not zero", SB_PAD1);
+		return lethe_error(-EBADMSG,
+				   "verity superblock offset %d: reserved bytes are "
+				   "not zero",
+				   SB_PAD1);
 	if (!all_zero(b + SB_SALT + sb.salt_size, LETHE_VERITY_MAX_SALT_SIZE - sb.salt_size))
-		return lethe_error(-EBADMSG, "verity superblock offset %u: bytes after the %u-byte "
-				   "salt are not zero", SB_SALT + sb.salt_size, sb.salt_size);
+		return lethe_error(-EBADMSG,
+				   "verity superblock offset %u: bytes after the %u-byte "
+				   "salt are not zero",
+				   SB_SALT + sb.salt_size, sb.salt_size);
 	if (!all_zero(b + SB_PAD2, LETHE_VERITY_SUPERBLOCK_SIZE - SB_PAD2))
-		return lethe_error(-EBADMSG, "verity superblock offset %d: reserved bytes are "
-				   "not zero", SB_PAD2);
+		return lethe_error(-EBADMSG,
+				   "verity superblock offset %d: reserved bytes are "
+				   "not zero",
+				   SB_PAD2);
 	*ret = sb;
 	return 0;
 }
@@ -139,8 +154,8 @@ void lethe_verity_superblock_write(const struct lethe_verity_superblock *sb,
 	uint32_t v32;
 	uint64_t v64;
 	uint16_t v16;
-	size_t salt = sb->salt_size < LETHE_VERITY_MAX_SALT_SIZE ? sb->salt_size
-								  : LETHE_VERITY_MAX_SALT_SIZE;
+	size_t salt =
+	    sb->salt_size < LETHE_VERITY_MAX_SALT_SIZE ? sb->salt_size : LETHE_VERITY_MAX_SALT_SIZE;
 
 	memset(ret, 0, LETHE_VERITY_SUPERBLOCK_SIZE);
 	memcpy(ret + SB_SIGNATURE, sb_magic, sizeof(sb_magic));
@@ -149,7 +164,8 @@ void lethe_verity_superblock_write(const struct lethe_verity_superblock *sb,
 	v32 = htole32(sb->hash_type);
 	memcpy(ret + SB_HASH_TYPE, &v32, 4);
 	memcpy(ret + SB_UUID, sb->uuid, 16);
-	memcpy(ret + SB_ALGORITHM, sb->algorithm, strnlen(sb->algorithm, sizeof(sb->algorithm) - 1));
+	memcpy(ret + SB_ALGORITHM, sb->algorithm,
+	       strnlen(sb->algorithm, sizeof(sb->algorithm) - 1));
 	v32 = htole32(sb->data_block_size);
 	memcpy(ret + SB_DATA_BS, &v32, 4);
 	v32 = htole32(sb->hash_block_size);
@@ -199,8 +215,8 @@ int lethe_verity_table(const struct lethe_verity_superblock *sb, const char *dat
 	 * the default mode fails a read of a corrupted block with EIO, so a changed block
 	 * is never returned. */
 	n = snprintf(ret, size, "1 %s %s %u %u %llu 1 %s %s %s", data_dev, hash_dev,
-		     sb->data_block_size, sb->hash_block_size,
-		     (unsigned long long)sb->data_blocks, sb->algorithm, roothash, salt);
+		     sb->data_block_size, sb->hash_block_size, (unsigned long long)sb->data_blocks,
+		     sb->algorithm, roothash, salt);
 	if (n < 0)
 		return -EINVAL;
 	if ((size_t)n >= size)

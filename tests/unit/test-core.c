@@ -18,7 +18,7 @@
 #include <lethe/core.h>
 #include <lethe/verity.h>
 
-#define HASH "0123456789abcdef00112233445566778899aabbccddeeff0f1e2d3c4b5a6978"
+#define HASH	   "0123456789abcdef00112233445566778899aabbccddeeff0f1e2d3c4b5a6978"
 #define HASH_UPPER "0123456789ABCDEF00112233445566778899AABBCCDDEEFF0F1E2D3C4B5A6978"
 
 static int roothash(const char *text, char hex[LETHE_ROOTHASH_HEX + 1])
@@ -38,8 +38,8 @@ static void assert_message(const char *part)
 
 static void test_uuid_format(void **state)
 {
-	static const uint8_t id[16] = { 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef,
-					0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77 };
+	static const uint8_t id[16] = {0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef,
+				       0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77};
 	char u[LETHE_UUID_STR];
 
 	lethe_uuid_format(id, u);
@@ -48,7 +48,7 @@ static void test_uuid_format(void **state)
 
 static void test_partuuids(void **state)
 {
-	uint8_t rh[32], zero[32] = { 0 };
+	uint8_t rh[32], zero[32] = {0};
 	char d[LETHE_UUID_STR], v[LETHE_UUID_STR];
 
 	assert_int_equal(lethe_hex_decode(HASH, rh, sizeof(rh)), 0);
@@ -83,11 +83,12 @@ static void test_roothash_reader_refuses(void **state)
 {
 	char hex[LETHE_ROOTHASH_HEX + 1] = "untouched";
 
-	assert_int_equal(roothash(LETHE_CMDLINE_ROOTHASH "=" HASH " " LETHE_CMDLINE_ROOTHASH
-				  "=" HASH, hex), -EBADMSG);
+	assert_int_equal(
+	    roothash(LETHE_CMDLINE_ROOTHASH "=" HASH " " LETHE_CMDLINE_ROOTHASH "=" HASH, hex),
+	    -EBADMSG);
 	assert_message("more than once");
-	assert_int_equal(roothash(LETHE_CMDLINE_ROOTHASH "=" HASH " " LETHE_CMDLINE_ROOTHASH,
-				  hex), -EBADMSG);
+	assert_int_equal(roothash(LETHE_CMDLINE_ROOTHASH "=" HASH " " LETHE_CMDLINE_ROOTHASH, hex),
+			 -EBADMSG);
 	assert_message("more than once");
 	assert_int_equal(roothash(LETHE_CMDLINE_ROOTHASH "=" HASH "0", hex), -EBADMSG);
 	assert_message("65 characters");
@@ -96,7 +97,9 @@ static void test_roothash_reader_refuses(void **state)
 	assert_int_equal(roothash(LETHE_CMDLINE_ROOTHASH, hex), -EBADMSG);
 	assert_message("0 characters");
 	assert_int_equal(roothash(LETHE_CMDLINE_ROOTHASH "=0123456789abcdef0011223344556677"
-				  "8899aabbccddeeff0f1e2d3c4b5a697g", hex), -EBADMSG);
+							 "8899aabbccddeeff0f1e2d3c4b5a697g",
+				  hex),
+			 -EBADMSG);
 	assert_message("position 64 is not a hex digit");
 	/* ret_hex is untouched on failure. */
 	assert_string_equal(hex, "untouched");
@@ -126,13 +129,13 @@ static void test_roothash_reader_long_word(void **state)
 static void test_words(void **state)
 {
 	const char text[] = "  a=\"b c\"\t\"d\"e \"\" f -- g\0h";
-	const char *want[] = { "a=b c", "de", "", "f" };
+	const char *want[] = {"a=b c", "de", "", "f"};
 	char word[16];
 	size_t pos = 0, i = 0;
 	bool truncated;
 
-	while (lethe_cmdline_next_word(text, sizeof(text) - 1, &pos, word, sizeof(word),
-				       &truncated)) {
+	while (
+	    lethe_cmdline_next_word(text, sizeof(text) - 1, &pos, word, sizeof(word), &truncated)) {
 		assert_true(i < 4);
 		assert_string_equal(word, want[i]);
 		assert_false(truncated);
@@ -143,11 +146,13 @@ static void test_words(void **state)
 	/* A NUL ends the text; a word longer than the buffer is cut and said so. */
 	pos = 0;
 	assert_int_equal(lethe_cmdline_next_word("abcdefghijklmnopqrst\0x", 22, &pos, word,
-						 sizeof(word), &truncated), 1);
+						 sizeof(word), &truncated),
+			 1);
 	assert_true(truncated);
 	assert_string_equal(word, "abcdefghijklmno");
 	assert_int_equal(lethe_cmdline_next_word("abcdefghijklmnopqrst\0x", 22, &pos, word,
-						 sizeof(word), &truncated), 0);
+						 sizeof(word), &truncated),
+			 0);
 
 	assert_true(lethe_cmdline_word_is(LETHE_CMDLINE_ROOTHASH, LETHE_CMDLINE_ROOTHASH));
 	assert_true(lethe_cmdline_word_is(LETHE_CMDLINE_ROOTHASH "=x", LETHE_CMDLINE_ROOTHASH));
@@ -159,10 +164,10 @@ static void test_words(void **state)
 static void test_parse_agrees(void **state)
 {
 	const char *texts[] = {
-		LETHE_CMDLINE_ROOTHASH "=" HASH_UPPER " " LETHE_CMDLINE_TORAM,
-		LETHE_CMDLINE_ROOTHASH "=" HASH " " LETHE_CMDLINE_ROOTHASH "=" HASH,
-		LETHE_CMDLINE_ROOTHASH "=xyz",
-		"quiet",
+	    LETHE_CMDLINE_ROOTHASH "=" HASH_UPPER " " LETHE_CMDLINE_TORAM,
+	    LETHE_CMDLINE_ROOTHASH "=" HASH " " LETHE_CMDLINE_ROOTHASH "=" HASH,
+	    LETHE_CMDLINE_ROOTHASH "=xyz",
+	    "quiet",
 	};
 	struct lethe_cmdline c;
 	char hex[LETHE_ROOTHASH_HEX + 1];
@@ -218,7 +223,8 @@ static void test_superblock(void **state)
 	/* A SHA-512 tree needs a root hash of 128 digits. */
 	assert_int_equal(lethe_verity_superblock_parse(good, sizeof(good), &sb), 0);
 	snprintf(sb.algorithm, sizeof(sb.algorithm), "sha512");
-	assert_int_equal(lethe_verity_table(&sb, "1:1", "1:2", HASH, table, sizeof(table)), -EINVAL);
+	assert_int_equal(lethe_verity_table(&sb, "1:1", "1:2", HASH, table, sizeof(table)),
+			 -EINVAL);
 	assert_true(lethe_verity_table(&sb, "1:1", "1:2", HASH HASH, table, sizeof(table)) > 0);
 	sb.salt_size = 0;
 	assert_true(lethe_verity_table(&sb, "1:1", "1:2", HASH HASH, table, sizeof(table)) > 0);
@@ -274,9 +280,12 @@ static void test_mountinfo(void **state)
 {
 	struct lethe_mounts m;
 
-	assert_int_equal(lethe_mountinfo_parse("t", "22 1 0:21 / /run/lethe/a\\040b rw - tmpfs "
+	assert_int_equal(lethe_mountinfo_parse("t",
+					       "22 1 0:21 / /run/lethe/a\\040b rw - tmpfs "
 					       "tmpfs rw\n23 22 0:22 / /x ro shared:1 - erofs "
-					       "/dev/dm-0 ro\n", &m), 0);
+					       "/dev/dm-0 ro\n",
+					       &m),
+			 0);
 	assert_int_equal(m.n, 2);
 	assert_string_equal(m.v[0].mountpoint, "/run/lethe/a b");
 	assert_string_equal(m.v[1].fstype, "erofs");
@@ -318,17 +327,17 @@ static void test_accounts_cap(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_uuid_format),
-		cmocka_unit_test(test_partuuids),
-		cmocka_unit_test(test_roothash_reader),
-		cmocka_unit_test(test_roothash_reader_refuses),
-		cmocka_unit_test(test_roothash_reader_long_word),
-		cmocka_unit_test(test_words),
-		cmocka_unit_test(test_parse_agrees),
-		cmocka_unit_test(test_superblock),
-		cmocka_unit_test(test_gpt_read),
-		cmocka_unit_test(test_mountinfo),
-		cmocka_unit_test(test_accounts_cap),
+	    cmocka_unit_test(test_uuid_format),
+	    cmocka_unit_test(test_partuuids),
+	    cmocka_unit_test(test_roothash_reader),
+	    cmocka_unit_test(test_roothash_reader_refuses),
+	    cmocka_unit_test(test_roothash_reader_long_word),
+	    cmocka_unit_test(test_words),
+	    cmocka_unit_test(test_parse_agrees),
+	    cmocka_unit_test(test_superblock),
+	    cmocka_unit_test(test_gpt_read),
+	    cmocka_unit_test(test_mountinfo),
+	    cmocka_unit_test(test_accounts_cap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
