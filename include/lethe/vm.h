@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <lethe/release.h>
 #include <lethe/util.h>
 
 #define LETHE_VM_MAX_DISKS 8
@@ -26,17 +27,22 @@ struct lethe_vm_config {
 	const char *qmp;         /* a unix socket path for QMP, or NULL */
 	const char *serial_log;  /* a copy of the console goes there, or NULL */
 	bool interactive;        /* console on the terminal (monitor on Ctrl-A c) */
+	int keep_fds[LETHE_ARTIFACT_MAX]; /* descriptors QEMU inherits (the release's) */
+	size_t n_keep_fds;
 };
 
-/* Fill a config from a build's output directory: OUTDIR/vmlinuz, initramfs.img,
- * disk.img and the one line of OUTDIR/cmdline (or of cmdline_file when not NULL), with
- * append added at its end. Strings are allocated in owned: release it with
- * lethe_vm_config_release(). */
+/* Fill a config from a verified release (lethe/release.h): its vmlinuz, initramfs.img
+ * and disk.img (when listed) as /proc/self/fd/N of the handle's descriptors, which QEMU
+ * inherits (so QEMU boots exactly the files that were checked, whatever happens to the
+ * directory), and the signed cmdline (or the first line of cmdline_file when not NULL)
+ * with append added at its end. The handle must outlive the run. Strings are allocated
+ * in owned: release it with lethe_vm_config_release(). */
 struct lethe_vm_owned {
 	struct lethe_strv s;
 };
-int lethe_vm_config_from_dir(struct lethe_vm_config *c, struct lethe_vm_owned *owned,
-			     const char *outdir, const char *cmdline_file, const char *append);
+int lethe_vm_config_from_release(struct lethe_vm_config *c, struct lethe_vm_owned *owned,
+				 const struct lethe_release *rel, const char *cmdline_file,
+				 const char *append);
 void lethe_vm_config_release(struct lethe_vm_owned *owned);
 
 /* QEMU's argv for c (argv[0] is the program). Appended to ret. */

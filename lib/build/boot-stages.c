@@ -7,6 +7,7 @@
 
 #include <lethe/boot.h>
 #include <lethe/build.h>
+#include <lethe/release.h>
 #include <lethe/disk.h>
 
 #include "build-internal.h"
@@ -35,9 +36,9 @@ static int stage_boot(struct lethe_build_ctx *ctx)
 
 static int stage_disk(struct lethe_build_ctx *ctx)
 {
-	char *disk = lethe_path_join(ctx->out, "disk.img");
-	char *rootfs = lethe_path_join(ctx->out, "rootfs.erofs");
-	char *verity = lethe_path_join(ctx->out, "rootfs.verity");
+	char *disk = lethe_path_join(ctx->out, lethe_release_name(LETHE_ARTIFACT_DISK));
+	char *rootfs = lethe_path_join(ctx->out, lethe_release_name(LETHE_ARTIFACT_ROOTFS));
+	char *verity = lethe_path_join(ctx->out, lethe_release_name(LETHE_ARTIFACT_VERITY));
 	int r = -ENOMEM;
 
 	if (disk && rootfs && verity)

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <lethe/build.h>
+#include <lethe/release.h>
 #include <lethe/firewall.h>
 #include <lethe/elf.h>
 #include <lethe/pkg.h>
@@ -35,7 +36,7 @@ static int stage_resolve(struct lethe_build_ctx *ctx)
 
 	if (o->locked) {
 		char *lock = o->lock_path ? strdup(o->lock_path)
-					  : lethe_path_join(ctx->spec->dir, "lethe.lock");
+					  : lethe_path_join(ctx->spec->dir, lethe_release_name(LETHE_ARTIFACT_LOCK));
 
 		if (!lock)
 			return -ENOMEM;
@@ -141,7 +142,7 @@ static int stage_elf(struct lethe_build_ctx *ctx)
 
 static int stage_lock(struct lethe_build_ctx *ctx)
 {
-	char *path = lethe_path_join(ctx->out, "lethe.lock");
+	char *path = lethe_path_join(ctx->out, lethe_release_name(LETHE_ARTIFACT_LOCK));
 	int r;
 
 	if (!path)
@@ -171,7 +172,7 @@ static int check_outdir(const char *outdir, bool *ret_replace)
 	empty = rmdir(outdir) == 0;
 	if (empty)
 		return 0;
-	sums = lethe_path_join(outdir, "SHA256SUMS");
+	sums = lethe_path_join(outdir, lethe_release_name(LETHE_ARTIFACT_SUMS));
 	if (!sums)
 		return -ENOMEM;
 	r = access(sums, F_OK) == 0 ? 0
@@ -253,8 +254,9 @@ static int install_outdir(struct lethe_build_ctx *ctx, bool replace)
 static int collect_artifacts(struct lethe_build_ctx *ctx, struct lethe_build_result *res)
 {
 	struct lethe_sums sums = { 0 };
-	char *path = lethe_path_join(ctx->out, "SHA256SUMS");
-	static const char *const extra[] = { "SHA256SUMS", "SHA256SUMS.minisig" };
+	char *path = lethe_path_join(ctx->out, lethe_release_name(LETHE_ARTIFACT_SUMS));
+	const char *const extra[] = { lethe_release_names[LETHE_ARTIFACT_SUMS],
+				      lethe_release_names[LETHE_ARTIFACT_SIG] };
 	int r;
 
 	if (!path)

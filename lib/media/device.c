@@ -13,6 +13,7 @@
 
 #include <lethe/audit.h>
 #include <lethe/media.h>
+#include <lethe/release.h>
 
 #define MAX_DEVS 256
 #define ALIGN 4096
@@ -182,13 +183,13 @@ static int open_uncached(const char *path)
 	return fd;
 }
 
-int lethe_media_verify_device(const char *device, const char *image, uint64_t len,
+int lethe_media_verify_device(const char *device, int image_fd, uint64_t len,
 			      const uint8_t digest[32])
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	uint8_t *buf = NULL, *ibuf = NULL, md[EVP_MAX_MD_SIZE];
 	uint64_t off = 0, first_diff = UINT64_MAX;
-	int fd = -1, ifd = -1, r = 0;
+	int fd = -1, ifd = image_fd, r = 0;
 	unsigned mdlen = 0;
 
 	if (!ctx || posix_memalign((void **)&buf, ALIGN, LETHE_MEDIA_CHUNK) ||
@@ -199,10 +200,6 @@ int lethe_media_verify_device(const char *device, const char *image, uint64_t le
 	fd = open_uncached(device);
 	if (fd < 0) {
 		r = lethe_error(-errno, "cannot open '%s': %s", device, strerror(errno));
-		goto out;
-	}
-	if (image && (ifd = open(image, O_RDONLY | O_CLOEXEC)) < 0) {
-		r = lethe_error(-errno, "cannot open '%s': %s", image, strerror(errno));
 		goto out;
 	}
 	if (!EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
@@ -255,60 +252,35 @@ int lethe_media_verify_device(const char *device, const char *image, uint64_t le
 out:
 	if (fd >= 0)
 		close(fd);
-	if (ifd >= 0)
-		close(ifd);
 	free(buf);
 	free(ibuf);
 	EVP_MD_CTX_free(ctx);
 	return r;
 }
 
-/* The signature, then disk.img against its signed digest; its length. */
-static int signed_image(const char *outdir, const struct lethe_sign_pubkey *pub,
-			char **ret_image, uint64_t *ret_len, uint8_t digest[32])
+/* disk.img of the release: its verified descriptor, length and signed digest. */
+static int release_image(const struct lethe_release *rel, int *ret_fd, uint64_t *ret_len,
+			 uint8_t digest[32])
 {
-	struct lethe_sums sums = { 0 };
-	uint8_t actual[32];
-	char *image = lethe_path_join(outdir, LETHE_MEDIA_IMAGE);
-	struct stat st;
-	int r;
+	int fd = lethe_release_fd(rel, LETHE_ARTIFACT_DISK);
 
-	if (!image)
-		return -ENOMEM;
-	r = lethe_media_signed_sums(outdir, pub, &sums);
-	if (r >= 0)
-		r = lethe_media_sums_digest(&sums, LETHE_MEDIA_IMAGE, digest);
-	lethe_sums_release(&sums);
-	if (r >= 0 && stat(image, &st) < 0)
-		r = lethe_error(-errno, "cannot read '%s': %s (it gives the image's length)", image,
-				strerror(errno));
-	if (r >= 0 && !S_ISREG(st.st_mode))
-		r = lethe_error(-LETHE_E_INVALID, "'%s' is not a regular file", image);
-	if (r >= 0)
-		r = lethe_sums_sha256_file(AT_FDCWD, image, actual);
-	if (r >= 0 && !lethe_memeq_consttime(actual, digest, 32))
-		r = lethe_error(-LETHE_E_INVALID, "'%s' does not match the signed SHA256SUMS", image);
-	if (r < 0) {
-		free(image);
-		return r;
-	}
-	*ret_image = image;
-	*ret_len = (uint64_t)st.st_size;
-	return 0;
+	if (fd < 0)
+		return lethe_error(-LETHE_E_INVALID, "the signed SHA256SUMS of '%s' does not list "
+				   "'%s'", lethe_release_dir(rel),
+				   lethe_release_name(LETHE_ARTIFACT_DISK));
+	*ret_fd = fd;
+	return lethe_release_info(rel, LETHE_ARTIFACT_DISK, ret_len, digest);
 }
 
-int lethe_media_verify_written(const char *outdir, const struct lethe_sign_pubkey *pub,
-			       const char *device)
+int lethe_media_verify_written(const struct lethe_release *rel, const char *device)
 {
 	uint8_t digest[32];
-	char *image = NULL;
 	uint64_t len;
-	int r;
+	int fd = -1, r;
 
-	r = signed_image(outdir, pub, &image, &len, digest);
+	r = release_image(rel, &fd, &len, digest);
 	if (r >= 0)
-		r = lethe_media_verify_device(device, image, len, digest);
-	free(image);
+		r = lethe_media_verify_device(device, fd, len, digest);
 	return r;
 }
 
@@ -338,24 +310,22 @@ static int open_target(const char *device, uint64_t len)
 	return fd;
 }
 
-static int copy_image(int out, const char *device, const char *image, uint64_t len,
+static int copy_image(int out, const char *device, int in, const char *image, uint64_t len,
 		      const uint8_t digest[32])
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	uint8_t *buf = malloc(LETHE_MEDIA_CHUNK), md[EVP_MAX_MD_SIZE];
-	int in = open(image, O_RDONLY | O_CLOEXEC);
 	uint64_t off = 0;
 	unsigned mdlen = 0;
 	int r = 0;
 
-	if (!ctx || !buf || in < 0 || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
-		r = in < 0 ? lethe_error(-errno, "cannot open '%s': %s", image, strerror(errno))
-			   : -ENOMEM;
+	if (!ctx || !buf || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
+		r = -ENOMEM;
 		goto out;
 	}
 	while (off < len) {
 		size_t want = len - off < LETHE_MEDIA_CHUNK ? (size_t)(len - off) : LETHE_MEDIA_CHUNK;
-		ssize_t n = lethe_read_full(in, buf, want);
+		ssize_t n = lethe_pread_full(in, buf, want, (off_t)off);
 
 		if (n != (ssize_t)want) {
 			r = lethe_error(n < 0 ? (int)n : -LETHE_E_INVALID, "'%s' changed while it was "
@@ -378,25 +348,23 @@ static int copy_image(int out, const char *device, const char *image, uint64_t l
 		r = lethe_error(-LETHE_E_INVALID, "'%s' changed while it was written; '%s' does "
 				"not hold the signed image", image, device);
 out:
-	if (in >= 0)
-		close(in);
 	free(buf);
 	EVP_MD_CTX_free(ctx);
 	return r;
 }
 
-int lethe_media_write(const char *outdir, const struct lethe_sign_pubkey *pub,
-		      const char *device)
+int lethe_media_write(const struct lethe_release *rel, const char *device)
 {
 	uint8_t digest[32];
-	char *image = NULL;
+	char *image = lethe_path_join(lethe_release_dir(rel), lethe_release_name(LETHE_ARTIFACT_DISK));
 	uint64_t len;
-	int fd = -1, r;
+	int fd = -1, in = -1, r;
 
-	r = signed_image(outdir, pub, &image, &len, digest);
-	if (r < 0)
-		return r;
-	r = lethe_media_check_target(device);
+	if (!image)
+		return -ENOMEM;
+	r = release_image(rel, &in, &len, digest);
+	if (r >= 0)
+		r = lethe_media_check_target(device);
 	if (r < 0)
 		goto out;
 	fd = open_target(device, len);
@@ -404,7 +372,7 @@ int lethe_media_write(const char *outdir, const struct lethe_sign_pubkey *pub,
 		r = fd;
 		goto out;
 	}
-	r = copy_image(fd, device, image, len, digest);
+	r = copy_image(fd, device, in, image, len, digest);
 	if (r >= 0 && fsync(fd) < 0)
 		r = lethe_error(-errno, "cannot flush '%s': %s", device, strerror(errno));
 	if (r >= 0)
@@ -414,7 +382,7 @@ int lethe_media_write(const char *outdir, const struct lethe_sign_pubkey *pub,
 	if (r >= 0) {
 		lethe_log(LETHE_LOG_INFO, "wrote %llu bytes to '%s'; reading them back",
 			  (unsigned long long)len, device);
-		r = lethe_media_verify_device(device, image, len, digest);
+		r = lethe_media_verify_device(device, in, len, digest);
 	}
 out:
 	free(image);
