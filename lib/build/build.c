@@ -295,7 +295,7 @@ static int collect_artifacts(struct lethe_build_ctx *ctx, struct lethe_build_res
 }
 
 static int run_stage(struct lethe_build_ctx *ctx, struct lethe_build_result *res,
-		     const struct lethe_build_stage *s, size_t index, size_t total)
+		     const struct build_stage *s, size_t index, size_t total)
 {
 	double t = now(), dt;
 	int r;
@@ -379,23 +379,31 @@ static int prepare(struct lethe_build_ctx *ctx, struct lethe_build_result *res,
 	return make_dirs(ctx);
 }
 
+/* The pipeline, in order: the one place the order is written (docs/build.md describes
+ * each stage). The boot stages run once the root hash is known; every file a stage
+ * writes into ctx->out is covered by the sums stage. */
+static const struct build_stage stages[] = {
+	{ "resolve", stage_resolve },
+	{ "fetch", stage_fetch },
+	{ "kernel", build_stage_kernel }, /* a thread, joined by kernel-wait */
+	{ "extract", stage_extract },
+	{ "tools", build_stage_tools },
+	{ "elf", stage_elf },
+	{ "manifest", build_stage_manifest },
+	{ "image", build_stage_image },
+	{ "verity", build_stage_verity },
+	{ "kernel-wait", build_stage_kernel_wait },
+	{ "boot", build_stage_boot },
+	{ "disk", build_stage_disk },
+	{ "sbom", build_stage_sbom },
+	{ "lock", stage_lock },
+	{ "sums", build_stage_sums },
+	{ "sign", build_stage_sign },
+};
+_Static_assert(LETHE_ARRAY_SIZE(stages) <= LETHE_BUILD_MAX_STAGES, "too many build stages");
+
 int lethe_build(const struct lethe_build_options *opts, struct lethe_build_result *ret)
 {
-	static const struct lethe_build_stage before[] = {
-		{ "resolve", stage_resolve },     { "fetch", stage_fetch },
-		{ "kernel", build_stage_kernel }, { "extract", stage_extract },
-		{ "tools", build_stage_tools },   { "elf", stage_elf },
-		{ "manifest", build_stage_manifest }, { "image", build_stage_image },
-		{ "verity", build_stage_verity }, { "kernel-wait", build_stage_kernel_wait },
-	};
-	static const struct lethe_build_stage after[] = {
-		{ "sbom", build_stage_sbom }, { "lock", stage_lock },
-		{ "sums", build_stage_sums }, { "sign", build_stage_sign },
-	};
-	const struct lethe_build_stage *boot = opts->boot_stages ? opts->boot_stages
-								 : lethe_build_boot_stages;
-	size_t n_boot = opts->boot_stages ? opts->n_boot_stages : lethe_build_n_boot_stages;
-	size_t total = LETHE_ARRAY_SIZE(before) + n_boot + LETHE_ARRAY_SIZE(after), k = 0;
 	struct lethe_build_ctx ctx = { .opts = opts };
 	struct lethe_build_result res = { 0 };
 	struct lethe_sign_seckey *devkey = NULL;
@@ -404,18 +412,11 @@ int lethe_build(const struct lethe_build_options *opts, struct lethe_build_resul
 	mode_t old_umask;
 	int r;
 
-	if (total > LETHE_BUILD_MAX_STAGES)
-		return lethe_error(-E2BIG, "%zu build stages, more than %u", total,
-				   LETHE_BUILD_MAX_STAGES);
 	/* Modes of what the build creates must not depend on the caller's umask. */
 	old_umask = umask(022);
 	r = prepare(&ctx, &res, &devkey, &replace);
-	for (size_t i = 0; i < LETHE_ARRAY_SIZE(before) && r >= 0; i++)
-		r = run_stage(&ctx, &res, &before[i], k++, total);
-	for (size_t i = 0; i < n_boot && r >= 0; i++)
-		r = run_stage(&ctx, &res, &boot[i], k++, total);
-	for (size_t i = 0; i < LETHE_ARRAY_SIZE(after) && r >= 0; i++)
-		r = run_stage(&ctx, &res, &after[i], k++, total);
+	for (size_t i = 0; i < LETHE_ARRAY_SIZE(stages) && r >= 0; i++)
+		r = run_stage(&ctx, &res, &stages[i], i, LETHE_ARRAY_SIZE(stages));
 	if (r >= 0)
 		r = collect_artifacts(&ctx, &res);
 	if (r >= 0)
