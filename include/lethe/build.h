@@ -5,7 +5,10 @@
  *
  * Everything is written into a temporary directory beside the output directory, which
  * is renamed into place only when every stage succeeded; on failure it is removed, so
- * no output directory (or a previous one, untouched) is left. */
+ * no output directory (or a previous one, untouched) is left. An existing output
+ * directory must be empty (it is kept on failure) or hold a release by its layout
+ * (lethe_release_probe(); it is replaced whole); anything else is refused (-EEXIST)
+ * before any work. */
 #ifndef LETHE_BUILD_H
 #define LETHE_BUILD_H
 

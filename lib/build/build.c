@@ -1,5 +1,6 @@
 /* lethe_build(): run the stages in order into a temporary directory beside the output
  * directory, time each one, and put the result in place only when all succeeded. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -155,31 +156,58 @@ static int stage_lock(struct lethe_build_ctx *ctx)
 	return r;
 }
 
-/* The output directory may not exist, or be empty, or hold an earlier build (it has a
- * SHA256SUMS): then it is replaced whole. Anything else is refused before any work. */
-static int check_outdir(const char *outdir, bool *ret_replace)
+/* What is at the output path before the build: nothing, an empty directory (kept as it
+ * is until the finished build is renamed over it), or a Lethe release by its layout
+ * (lethe_release_probe(): only artifact names, a SHA256SUMS listing exactly the other
+ * files), replaced whole. Anything else is refused before any work, so that a
+ * directory with a file named SHA256SUMS among others (a downloads folder) is never
+ * removed (issue 10.4). */
+enum outdir_kind { OUTDIR_NEW, OUTDIR_EMPTY, OUTDIR_RELEASE };
+
+static int dir_is_empty(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+	int r = 1;
+
+	if (!d)
+		return lethe_error(-errno, "cannot list '%s': %m", path);
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
+			r = 0;
+			break;
+		}
+	closedir(d);
+	return r;
+}
+
+static int check_outdir(const char *outdir, enum outdir_kind *ret_kind)
 {
 	struct stat st;
-	char *sums;
-	bool empty;
+	char *why;
 	int r;
 
-	*ret_replace = false;
+	*ret_kind = OUTDIR_NEW;
 	if (lstat(outdir, &st) < 0)
 		return errno == ENOENT ? 0 : lethe_error(-errno, "cannot stat '%s': %m", outdir);
 	if (!S_ISDIR(st.st_mode))
 		return lethe_error(-EEXIST, "'%s' exists and is not a directory", outdir);
-	empty = rmdir(outdir) == 0;
-	if (empty)
+	r = dir_is_empty(outdir);
+	if (r < 0)
+		return r;
+	if (r) {
+		*ret_kind = OUTDIR_EMPTY;
 		return 0;
-	sums = lethe_path_join(outdir, lethe_release_name(LETHE_ARTIFACT_SUMS));
-	if (!sums)
-		return -ENOMEM;
-	r = access(sums, F_OK) == 0 ? 0
-		: lethe_error(-EEXIST, "'%s' exists and does not hold a Lethe build; "
-				       "remove it or choose another output directory", outdir);
-	free(sums);
-	*ret_replace = r == 0;
+	}
+	r = lethe_release_probe(outdir);
+	if (r >= 0) {
+		*ret_kind = OUTDIR_RELEASE;
+		return 0;
+	}
+	why = lethe_error_message() ? strdup(lethe_error_message()) : NULL;
+	r = lethe_error(-EEXIST, "'%s' exists and does not hold a Lethe build (%s); remove it "
+			"or choose another output directory", outdir, why ? why : strerror(-r));
+	free(why);
 	return r;
 }
 
@@ -230,8 +258,10 @@ out:
 	return r;
 }
 
-/* Put the finished output in place: rename, or exchange with an earlier build. */
-static int install_outdir(struct lethe_build_ctx *ctx, bool replace)
+/* Put the finished output in place: rename (over an empty directory too, which
+ * rename(2) replaces only while it is empty), or exchange with an earlier build, which
+ * is removed only if it still is one. */
+static int install_outdir(struct lethe_build_ctx *ctx, enum outdir_kind kind)
 {
 	int fd = open(ctx->out, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
@@ -239,7 +269,7 @@ static int install_outdir(struct lethe_build_ctx *ctx, bool replace)
 		fsync(fd);
 		close(fd);
 	}
-	if (!replace) {
+	if (kind != OUTDIR_RELEASE) {
 		if (rename(ctx->out, ctx->outdir) < 0)
 			return lethe_error(-errno, "cannot rename '%s' to '%s': %m", ctx->out,
 					   ctx->outdir);
@@ -247,7 +277,15 @@ static int install_outdir(struct lethe_build_ctx *ctx, bool replace)
 	}
 	if (renameat2(AT_FDCWD, ctx->out, AT_FDCWD, ctx->outdir, RENAME_EXCHANGE) < 0)
 		return lethe_error(-errno, "cannot replace '%s': %m", ctx->outdir);
-	lethe_rm_rf(ctx->out); /* now the earlier build */
+	/* ctx->out is now the earlier build: something may have been put in it since. */
+	if (lethe_release_probe(ctx->out) < 0) {
+		lethe_log(LETHE_LOG_WARNING, "the earlier build of '%s' changed during the build; "
+			  "kept as '%s'", ctx->outdir, ctx->out);
+		free(ctx->out);
+		ctx->out = NULL;
+		return 0;
+	}
+	lethe_rm_rf(ctx->out);
 	return 0;
 }
 
@@ -337,7 +375,7 @@ static void ctx_release(struct lethe_build_ctx *ctx)
 }
 
 static int prepare(struct lethe_build_ctx *ctx, struct lethe_build_result *res,
-		   struct lethe_sign_seckey **devkey, bool *replace)
+		   struct lethe_sign_seckey **devkey, enum outdir_kind *kind)
 {
 	const struct lethe_build_options *o = ctx->opts;
 	int r;
@@ -357,7 +395,7 @@ static int prepare(struct lethe_build_ctx *ctx, struct lethe_build_result *res,
 		return -ENOMEM;
 	while (strlen(ctx->outdir) > 1 && ctx->outdir[strlen(ctx->outdir) - 1] == '/')
 		ctx->outdir[strlen(ctx->outdir) - 1] = '\0';
-	r = check_outdir(ctx->outdir, replace);
+	r = check_outdir(ctx->outdir, kind);
 	if (r >= 0)
 		r = o->image_tool ? ((ctx->image_tool = strdup(o->image_tool)) ? 0 : -ENOMEM)
 				  : lethe_build_find_tool("lethe-image", "LETHE_IMAGE_TOOL",
@@ -408,19 +446,19 @@ int lethe_build(const struct lethe_build_options *opts, struct lethe_build_resul
 	struct lethe_build_result res = { 0 };
 	struct lethe_sign_seckey *devkey = NULL;
 	double t0 = now();
-	bool replace = false;
+	enum outdir_kind kind = OUTDIR_NEW;
 	mode_t old_umask;
 	int r;
 
 	/* Modes of what the build creates must not depend on the caller's umask. */
 	old_umask = umask(022);
-	r = prepare(&ctx, &res, &devkey, &replace);
+	r = prepare(&ctx, &res, &devkey, &kind);
 	for (size_t i = 0; i < LETHE_ARRAY_SIZE(stages) && r >= 0; i++)
 		r = run_stage(&ctx, &res, &stages[i], i, LETHE_ARRAY_SIZE(stages));
 	if (r >= 0)
 		r = collect_artifacts(&ctx, &res);
 	if (r >= 0)
-		r = install_outdir(&ctx, replace);
+		r = install_outdir(&ctx, kind);
 	if (r >= 0) {
 		free(ctx.out);
 		ctx.out = NULL; /* in place now: not to be removed */
