@@ -72,6 +72,13 @@ struct lethe_build_result {
 int lethe_build(const struct lethe_build_options *opts, struct lethe_build_result *ret);
 void lethe_build_result_release(struct lethe_build_result *r);
 
+/* Stop the running lethe_build() of this process: safe in a signal handler (the CLI
+ * calls it on SIGINT, SIGTERM and SIGHUP). Every process the build started, and theirs,
+ * is terminated (SIGTERM, then SIGKILL a second later); lethe_build() then removes its
+ * temporary directories, leaves the output directory as it was, and returns
+ * -ECANCELED. A stage running in this process finishes first. */
+void lethe_build_cancel(void);
+
 /* The development key pair: $XDG_CONFIG_HOME/lethe/dev.key and dev.pub (else
  * ~/.config/lethe/), unencrypted, created when absent. Never inside a repository:
  * it signs test builds only. The caller frees *ret_sec_path. */

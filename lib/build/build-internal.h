@@ -4,6 +4,9 @@
 #ifndef LETHE_BUILD_INTERNAL_H
 #define LETHE_BUILD_INTERNAL_H
 
+#include <pthread.h>
+#include <stdbool.h>
+
 #include <lethe/build.h>
 
 struct build_kernel_job;
@@ -48,6 +51,17 @@ int build_stage_image(struct lethe_build_ctx *ctx);
 int build_stage_verity(struct lethe_build_ctx *ctx);
 int build_stage_boot(struct lethe_build_ctx *ctx);    /* boot-stages.c: lib/boot */
 int build_stage_disk(struct lethe_build_ctx *ctx);    /* lib/disk */
+
+/* cancel.c: a thread that, once lethe_build_cancel() was called, stops every process
+ * below this one until build_watch_stop(). One build at a time per process. */
+struct build_watch {
+	int fd;
+	pthread_t thread;
+	_Atomic bool stop;
+};
+int build_watch_start(struct build_watch *w);
+void build_watch_stop(struct build_watch *w);
+bool build_cancelled(void);
 
 extern const char build_version[]; /* build-version.c.in */
 

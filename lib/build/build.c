@@ -445,6 +445,7 @@ int lethe_build(const struct lethe_build_options *opts, struct lethe_build_resul
 	struct lethe_build_ctx ctx = { .opts = opts };
 	struct lethe_build_result res = { 0 };
 	struct lethe_sign_seckey *devkey = NULL;
+	struct build_watch watch = { .fd = -1 };
 	double t0 = now();
 	enum outdir_kind kind = OUTDIR_NEW;
 	mode_t old_umask;
@@ -452,11 +453,17 @@ int lethe_build(const struct lethe_build_options *opts, struct lethe_build_resul
 
 	/* Modes of what the build creates must not depend on the caller's umask. */
 	old_umask = umask(022);
-	r = prepare(&ctx, &res, &devkey, &kind);
-	for (size_t i = 0; i < LETHE_ARRAY_SIZE(stages) && r >= 0; i++)
-		r = run_stage(&ctx, &res, &stages[i], i, LETHE_ARRAY_SIZE(stages));
+	r = build_watch_start(&watch);
 	if (r >= 0)
+		r = prepare(&ctx, &res, &devkey, &kind);
+	for (size_t i = 0; i < LETHE_ARRAY_SIZE(stages) && r >= 0 && !build_cancelled(); i++)
+		r = run_stage(&ctx, &res, &stages[i], i, LETHE_ARRAY_SIZE(stages));
+	if (r >= 0 && !build_cancelled())
 		r = collect_artifacts(&ctx, &res);
+	/* Interrupted: whatever failed because its tool was stopped, the cause is this. */
+	if (build_cancelled())
+		r = lethe_error(-ECANCELED, "the build was interrupted; '%s' is as it was",
+				opts->outdir);
 	if (r >= 0)
 		r = install_outdir(&ctx, kind);
 	if (r >= 0) {
@@ -475,6 +482,7 @@ int lethe_build(const struct lethe_build_options *opts, struct lethe_build_resul
 			r = lethe_strv_push(&res.dropped, ctx.set->dropped.v[i]);
 	}
 	ctx_release(&ctx);
+	build_watch_stop(&watch); /* after ctx_release: the kernel thread's tools too */
 	lethe_sign_seckey_free(devkey);
 	umask(old_umask);
 	res.seconds = now() - t0;
