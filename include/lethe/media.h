@@ -14,9 +14,13 @@
 /* Refuse a target that is mounted (itself or any partition of it, as
  * /proc/self/mountinfo lists them), that something holds (device mapper, md: its
  * holders/ or a partition's are not empty; this covers the running system's root on
- * dm-verity or LVM), or that holds the running system's root. -EBUSY with a message
- * naming what was found. A regular file passes. */
-int lethe_media_check_target(const char *device);
+ * dm-verity or LVM), or that holds the running system's root; a loop device over a
+ * file of rel. A regular file (or a new one) passes unless it is a file of rel (the
+ * same inode: disk.img itself) or backs a loop device, attached or mounted (any
+ * /sys/block/loop*\/loop/backing_file). A path under /dev must be an existing block
+ * device: a mistyped /dev/sdX never becomes a file. -EBUSY (in use), -ENOENT or -EINVAL
+ * with a message naming what was found. rel may be NULL. */
+int lethe_media_check_target(const struct lethe_release *rel, const char *device);
 
 /* Compare the first len bytes of device with the signed digest; image_fd (disk.img, or
  * -1) is read alongside so that a mismatch names the first differing byte offset.

@@ -130,23 +130,118 @@ static int find_mount(const struct devset *set, char **ret_where)
 	return r;
 }
 
-int lethe_media_check_target(const char *device)
+/* The file behind a loop device (its backing_file in sysfs), by inode; -ENOENT if
+ * the device is no loop device or has none. */
+static int loop_backing(const char *sysdir, struct stat *ret)
+{
+	struct lethe_buf p = { 0 };
+	char *text = NULL;
+	size_t len;
+	int r;
+
+	r = lethe_buf_printf(&p, "%s/loop/backing_file", sysdir);
+	if (r >= 0)
+		r = lethe_file_read(p.data, 4096, &text, &len);
+	if (r >= 0) {
+		text[strcspn(text, "\n")] = '\0';
+		r = stat(text, ret) < 0 ? -errno : 0;
+	}
+	free(text);
+	lethe_buf_release(&p);
+	return r;
+}
+
+/* The loop device that st (a regular file) backs, as "loopN" in ret; 0 if none. */
+static int find_loop_of(const struct stat *st, char ret[300])
+{
+	DIR *d = opendir("/sys/block");
+	struct dirent *de;
+	int found = 0;
+
+	if (!d)
+		return 0;
+	while (!found && (de = readdir(d))) {
+		struct lethe_buf p = { 0 };
+		struct stat b;
+
+		if (strncmp(de->d_name, "loop", 4) || lethe_buf_printf(&p, "/sys/block/%s", de->d_name) < 0)
+			continue;
+		if (loop_backing(p.data, &b) == 0 && b.st_dev == st->st_dev && b.st_ino == st->st_ino) {
+			snprintf(ret, 300, "%s", de->d_name);
+			found = 1;
+		}
+		lethe_buf_release(&p);
+	}
+	closedir(d);
+	return found;
+}
+
+/* The artifact of rel (may be NULL) whose file is st, or -1. */
+static int same_as_artifact(const struct lethe_release *rel, const struct stat *st)
+{
+	for (unsigned a = 0; rel && a < LETHE_ARTIFACT_MAX; a++) {
+		struct stat as;
+		int fd = lethe_release_has(rel, a) ? lethe_release_fd(rel, a) : -1;
+
+		if (fd >= 0 && fstat(fd, &as) == 0 && as.st_dev == st->st_dev &&
+		    as.st_ino == st->st_ino)
+			return (int)a;
+	}
+	return -1;
+}
+
+/* A regular file target (issue 10.7): not a file of the release itself, not the
+ * backing file of any loop device (mounted or not: a loop device is in use). */
+static int check_regular(const struct lethe_release *rel, const char *device,
+			 const struct stat *st)
+{
+	char loop[300];
+	int a = same_as_artifact(rel, st);
+
+	if (a >= 0)
+		return lethe_error(-EBUSY, "'%s' is the release's own %s", device,
+				   lethe_release_name((enum lethe_release_artifact)a));
+	if (find_loop_of(st, loop))
+		return lethe_error(-EBUSY, "'%s' backs /dev/%s; detach it first (losetup -d "
+				   "/dev/%s)", device, loop, loop);
+	return 0;
+}
+
+int lethe_media_check_target(const struct lethe_release *rel, const char *device)
 {
 	struct devset set = { 0 };
-	struct stat st, root;
+	struct stat st, root, b;
 	char *where = NULL;
 	int r;
 
 	if (stat(device, &st) < 0) {
-		if (errno == ENOENT)
+		/* A mistyped /dev/sdX must not become a regular file in /dev. */
+		if (errno == ENOENT && strncmp(device, "/dev/", 5))
 			return 0; /* a new file */
 		return lethe_error(-errno, "cannot stat '%s': %s", device, strerror(errno));
 	}
-	if (S_ISREG(st.st_mode))
-		return 0;
+	if (S_ISREG(st.st_mode)) {
+		if (!strncmp(device, "/dev/", 5))
+			return lethe_error(-EINVAL, "'%s' is a regular file in /dev, not a block "
+					   "device", device);
+		return check_regular(rel, device, &st);
+	}
 	if (!S_ISBLK(st.st_mode))
 		return lethe_error(-EINVAL, "'%s' is neither a block device nor a regular file",
 				   device);
+	/* A loop device over one of the release's own files. */
+	{
+		struct lethe_buf p = { 0 };
+		int a = -1;
+
+		if (lethe_buf_printf(&p, "/sys/dev/block/%u:%u", major(st.st_rdev),
+				     minor(st.st_rdev)) >= 0 && loop_backing(p.data, &b) == 0)
+			a = same_as_artifact(rel, &b);
+		lethe_buf_release(&p);
+		if (a >= 0)
+			return lethe_error(-EBUSY, "'%s' is a loop device over the release's own %s",
+					   device, lethe_release_name((enum lethe_release_artifact)a));
+	}
 	r = collect(st.st_rdev, &set);
 	if (r < 0)
 		return r;
@@ -284,7 +379,7 @@ int lethe_media_verify_written(const struct lethe_release *rel, const char *devi
 	return r;
 }
 
-static int open_target(const char *device, uint64_t len)
+static int open_target(const struct lethe_release *rel, const char *device, uint64_t len)
 {
 	struct stat st;
 	uint64_t size;
@@ -304,9 +399,25 @@ static int open_target(const char *device, uint64_t len)
 		}
 		return fd;
 	}
-	fd = open(device, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (!strncmp(device, "/dev/", 5))
+		return lethe_error(-ENODEV, "'%s' is not a block device", device);
+	/* Truncated only once the file opened is known not to be one in use. */
+	fd = open(device, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0)
 		return lethe_error(-errno, "cannot open '%s': %s", device, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return lethe_error(-EINVAL, "'%s' is neither a block device nor a regular file",
+				   device);
+	}
+	int r = check_regular(rel, device, &st);
+
+	if (r >= 0 && ftruncate(fd, 0) < 0)
+		r = lethe_error(-errno, "cannot truncate '%s': %m", device);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
 	return fd;
 }
 
@@ -364,10 +475,10 @@ int lethe_media_write(const struct lethe_release *rel, const char *device)
 		return -ENOMEM;
 	r = release_image(rel, &in, &len, digest);
 	if (r >= 0)
-		r = lethe_media_check_target(device);
+		r = lethe_media_check_target(rel, device);
 	if (r < 0)
 		goto out;
-	fd = open_target(device, len);
+	fd = open_target(rel, device, len);
 	if (fd < 0) {
 		r = fd;
 		goto out;

@@ -97,12 +97,39 @@ static void test_check_target(void **state)
 {
 	char *f = path("plain");
 
-	assert_int_equal(lethe_media_check_target(f), 0); /* does not exist yet */
+	assert_int_equal(lethe_media_check_target(NULL, f), 0); /* does not exist yet */
 	assert_int_equal(lethe_file_write_atomic(f, "x", 1, 0644), 0);
-	assert_int_equal(lethe_media_check_target(f), 0);
-	assert_int_equal(lethe_media_check_target("/dev/null"), -EINVAL); /* a char device */
-	assert_int_equal(lethe_media_check_target(tmpdir), -EINVAL);
+	assert_int_equal(lethe_media_check_target(NULL, f), 0);
+	assert_int_equal(lethe_media_check_target(NULL, "/dev/null"), -EINVAL); /* a char device */
+	assert_int_equal(lethe_media_check_target(NULL, tmpdir), -EINVAL);
+	/* issue 10.7: a mistyped device path never becomes a file in /dev */
+	assert_int_equal(lethe_media_check_target(NULL, "/dev/lethe-no-such-disk"), -ENOENT);
 	free(f);
+}
+
+/* issue 10.7: the release's own disk.img (or a link to it) is no target; the release
+ * is left intact. */
+static void test_own_image(void **state)
+{
+	char *dir = path("rel"), *img = lethe_path_join(dir, "disk.img");
+	char *link = path("link.img");
+	struct lethe_release *rel = NULL;
+
+	assert_int_equal(lethe_release_open(dir, &pub, &rel), 0);
+	assert_int_equal(lethe_media_write(rel, img), -EBUSY);
+	assert_non_null(strstr(lethe_error_message(), "the release's own disk.img"));
+	assert_int_equal(symlink(img, link), 0);
+	assert_int_equal(lethe_media_write(rel, link), -EBUSY);
+	assert_int_equal(lethe_media_write(rel, "/dev/lethe-no-such-disk"), -ENOENT);
+	assert_int_equal(access("/dev/lethe-no-such-disk", F_OK), -1);
+	lethe_release_free(rel);
+	rel = NULL;
+	assert_int_equal(lethe_release_open(dir, &pub, &rel), 0); /* still intact */
+	lethe_release_free(rel);
+	unlink(link);
+	free(link);
+	free(img);
+	free(dir);
 }
 
 static void test_write_and_verify(void **state)
@@ -170,6 +197,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_check_target),
+		cmocka_unit_test(test_own_image),
 		cmocka_unit_test(test_write_and_verify),
 		cmocka_unit_test(test_changed_while_written),
 	};
