@@ -63,6 +63,17 @@ int lethe_vm_exec(const struct lethe_vm_config *c, const char *command, unsigned
 		  lethe_vm_console_fn console_fn, void *userdata, char **ret_output,
 		  int *ret_status);
 
+/* Make guest console bytes safe for the host's terminal (issue 10.14): printable ASCII,
+ * newline and tab pass; carriage returns are dropped (a terminal's own newline handling
+ * ends lines); every other byte (ESC and so every CSI, OSC or DCS sequence, other C0
+ * controls, DEL, and all bytes >= 0x80, among them the C1 controls and UTF-8) is shown
+ * as the four characters \xNN, so nothing the guest sends can move the cursor, retitle
+ * the window, or answer a terminal query. Each byte is handled alone: the result does
+ * not depend on how the stream was cut into chunks. out holds at least 4 * len bytes;
+ * returns the bytes written (no NUL). */
+#define LETHE_VM_ESCAPE_MAX(len) ((len) * 4)
+size_t lethe_vm_console_escape(const char *in, size_t len, char *out);
+
 /* Find the framed output in console text (exposed for tests): the bytes between the
  * line "BEGIN-nonce" and the line "END-nonce:STATUS", with "\r\n" turned into "\n".
  * Returns 1 and fills the results when the whole frame is there, 0 when not yet,

@@ -58,6 +58,8 @@ static const char usage_text[] =
 	"  --exec 'CMD'         wait until the system is ready, run CMD in its console shell,\n"
 	"                       print CMD's output, power the guest off and exit with CMD's\n"
 	"                       status; the console goes to stderr (not with --quiet)\n"
+	"                       with control bytes and non-ASCII shown as \\xNN; CMD's\n"
+	"                       output too when stdout is a terminal\n"
 	"  --timeout S          kill QEMU after S seconds and fail (default: none; 600 with\n"
 	"                       --exec)\n"
 	"  --disk FILE          attach FILE as one more raw virtio disk, read-write (repeatable,\n"
@@ -84,10 +86,22 @@ struct run_args {
 	bool no_boot_disk;
 };
 
+/* Guest bytes reach a terminal only escaped (lethe_vm_console_escape). */
+static void write_safe(FILE *f, const char *data, size_t len)
+{
+	char buf[LETHE_VM_ESCAPE_MAX(1024)];
+
+	for (size_t off = 0; off < len; off += 1024) {
+		size_t n = len - off < 1024 ? len - off : 1024;
+
+		fwrite(buf, 1, lethe_vm_console_escape(data + off, n, buf), f);
+	}
+	fflush(f);
+}
+
 static void to_stderr(const char *data, size_t len, void *userdata)
 {
-	fwrite(data, 1, len, stderr);
-	fflush(stderr);
+	write_safe(stderr, data, len);
 }
 
 static int parse(int argc, char **argv, struct run_args *a)
@@ -213,7 +227,11 @@ int cmd_run(int argc, char **argv)
 		goto fail;
 	if (!cli_quiet)
 		fputs("\n", stderr);
-	fputs(output, stdout);
+	/* The command's own output: exact bytes into a pipe or file, escaped on a terminal. */
+	if (isatty(STDOUT_FILENO))
+		write_safe(stdout, output, strlen(output));
+	else
+		fputs(output, stdout);
 	fflush(stdout);
 	free(output);
 	lethe_vm_config_release(&owned);
