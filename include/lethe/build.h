@@ -1,15 +1,14 @@
-/* `lethe build`: from a spec to a signed, reproducible release directory. The stages,
- * in order: resolve (or read the lock), fetch, kernel (unpack the kernel package aside,
- * in a thread), extract (the root tree), tools (spec and Lethe's own programs into the
- * root), elf (closure check), manifest, image (rootfs.erofs), verity, kernel-wait, then
- * the boot stages
- * (vmlinuz, initramfs.img, cmdline, disk.img: a table the boot modules fill, see
- * lethe_build_boot_stages), sbom, lock, sums, sign. docs/build.md tells the outputs and
- * the reproducibility rules.
+/* `lethe build`: from a spec to a signed, reproducible release directory (see
+ * lethe/release.h for its files). The stages run in the order of one table, in
+ * lib/build/build.c; docs/build.md describes each, the outputs and the
+ * reproducibility rules.
  *
  * Everything is written into a temporary directory beside the output directory, which
  * is renamed into place only when every stage succeeded; on failure it is removed, so
- * no output directory (or a previous one, untouched) is left. */
+ * no output directory (or a previous one, untouched) is left. An existing output
+ * directory must be empty (it is kept on failure) or hold a release by its layout
+ * (lethe_release_probe(); it is replaced whole); anything else is refused (-EEXIST)
+ * before any work. */
 #ifndef LETHE_BUILD_H
 #define LETHE_BUILD_H
 
@@ -23,18 +22,8 @@
 #include <lethe/util.h>
 
 struct lethe_sign_seckey;
-struct lethe_build_ctx;
-struct build_kernel_job;
 
-/* A stage: 0 or a negative errno (with lethe_error() detail). */
-typedef int (*lethe_build_stage_fn)(struct lethe_build_ctx *ctx);
-
-struct lethe_build_stage {
-	const char *name; /* short, for progress and the --json summary: "initramfs" */
-	lethe_build_stage_fn run;
-};
-
-#define LETHE_BUILD_MAX_STAGES 32
+#define LETHE_BUILD_MAX_STAGES 32 /* entries of lethe_build_result.stages */
 
 struct lethe_build_options {
 	const char *spec_path;
@@ -52,39 +41,7 @@ struct lethe_build_options {
 	 * /usr/lib/lethe/lethe-init): NULL means lethe_build_find_tool(). */
 	const char *image_tool;
 	const char *init;
-	/* Stages run after verity (the root hash is known) and before sbom; their output
-	 * files in ctx->out are covered by SHA256SUMS like every other. NULL: the default
-	 * table lethe_build_boot_stages. */
-	const struct lethe_build_stage *boot_stages;
-	size_t n_boot_stages;
 };
-
-/* What the stages share. Stage functions read what earlier stages filled in. */
-struct lethe_build_ctx {
-	const struct lethe_build_options *opts;
-	struct lethe_spec *spec;
-	struct lethe_pkgset *set;
-	int64_t epoch;           /* SOURCE_DATE_EPOCH, else the newest package's date */
-	char *outdir;            /* the final output directory */
-	char *out;               /* the temporary output directory (renamed to outdir) */
-	char *work;              /* scratch, beside out, always removed */
-	char *root;              /* work/root: the staged root tree */
-	char *kernel_dir;        /* work/kernel: extracted kernel package(s); NULL if none */
-	char *image_tool, *init; /* the Lethe programs installed into the root */
-	uint8_t rootfs_sha256[32];
-	uint8_t roothash[64];
-	size_t roothash_len;
-	char roothash_hex[129];
-	struct lethe_manifest_stats manifest;
-	const struct lethe_sign_seckey *key;
-	char detail[256];        /* a stage may describe its result here for the log */
-	struct build_kernel_job *kernel_job; /* private to lib/build */
-};
-
-/* The default boot stages (from lib/boot and lib/disk): "boot" writes vmlinuz,
- * initramfs.img and cmdline (skipped without kernel.package), "disk" writes disk.img. */
-extern const struct lethe_build_stage lethe_build_boot_stages[];
-extern const size_t lethe_build_n_boot_stages;
 
 struct lethe_build_artifact {
 	char *name;
@@ -114,6 +71,13 @@ struct lethe_build_result {
  * lethe_build_result_release(). Progress goes to lethe_log(). */
 int lethe_build(const struct lethe_build_options *opts, struct lethe_build_result *ret);
 void lethe_build_result_release(struct lethe_build_result *r);
+
+/* Stop the running lethe_build() of this process: safe in a signal handler (the CLI
+ * calls it on SIGINT, SIGTERM and SIGHUP). Every process the build started, and theirs,
+ * is terminated (SIGTERM, then SIGKILL a second later); lethe_build() then removes its
+ * temporary directories, leaves the output directory as it was, and returns
+ * -ECANCELED. A stage running in this process finishes first. */
+void lethe_build_cancel(void);
 
 /* The development key pair: $XDG_CONFIG_HOME/lethe/dev.key and dev.pub (else
  * ~/.config/lethe/), unencrypted, created when absent. Never inside a repository:

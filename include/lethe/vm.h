@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <lethe/release.h>
 #include <lethe/util.h>
 
 #define LETHE_VM_MAX_DISKS 8
@@ -26,17 +27,22 @@ struct lethe_vm_config {
 	const char *qmp;         /* a unix socket path for QMP, or NULL */
 	const char *serial_log;  /* a copy of the console goes there, or NULL */
 	bool interactive;        /* console on the terminal (monitor on Ctrl-A c) */
+	int keep_fds[LETHE_ARTIFACT_MAX]; /* descriptors QEMU inherits (the release's) */
+	size_t n_keep_fds;
 };
 
-/* Fill a config from a build's output directory: OUTDIR/vmlinuz, initramfs.img,
- * disk.img and the one line of OUTDIR/cmdline (or of cmdline_file when not NULL), with
- * append added at its end. Strings are allocated in owned: release it with
- * lethe_vm_config_release(). */
+/* Fill a config from a verified release (lethe/release.h): its vmlinuz, initramfs.img
+ * and disk.img (when listed) as /proc/self/fd/N of the handle's descriptors, which QEMU
+ * inherits (so QEMU boots exactly the files that were checked, whatever happens to the
+ * directory), and the signed cmdline (or the first line of cmdline_file when not NULL)
+ * with append added at its end. The handle must outlive the run. Strings are allocated
+ * in owned: release it with lethe_vm_config_release(). */
 struct lethe_vm_owned {
 	struct lethe_strv s;
 };
-int lethe_vm_config_from_dir(struct lethe_vm_config *c, struct lethe_vm_owned *owned,
-			     const char *outdir, const char *cmdline_file, const char *append);
+int lethe_vm_config_from_release(struct lethe_vm_config *c, struct lethe_vm_owned *owned,
+				 const struct lethe_release *rel, const char *cmdline_file,
+				 const char *append);
 void lethe_vm_config_release(struct lethe_vm_owned *owned);
 
 /* QEMU's argv for c (argv[0] is the program). Appended to ret. */
@@ -56,6 +62,17 @@ typedef void (*lethe_vm_console_fn)(const char *data, size_t len, void *userdata
 int lethe_vm_exec(const struct lethe_vm_config *c, const char *command, unsigned timeout_s,
 		  lethe_vm_console_fn console_fn, void *userdata, char **ret_output,
 		  int *ret_status);
+
+/* Make guest console bytes safe for the host's terminal (issue 10.14): printable ASCII,
+ * newline and tab pass; carriage returns are dropped (a terminal's own newline handling
+ * ends lines); every other byte (ESC and so every CSI, OSC or DCS sequence, other C0
+ * controls, DEL, and all bytes >= 0x80, among them the C1 controls and UTF-8) is shown
+ * as the four characters \xNN, so nothing the guest sends can move the cursor, retitle
+ * the window, or answer a terminal query. Each byte is handled alone: the result does
+ * not depend on how the stream was cut into chunks. out holds at least 4 * len bytes;
+ * returns the bytes written (no NUL). */
+#define LETHE_VM_ESCAPE_MAX(len) ((len) * 4)
+size_t lethe_vm_console_escape(const char *in, size_t len, char *out);
 
 /* Find the framed output in console text (exposed for tests): the bytes between the
  * line "BEGIN-nonce" and the line "END-nonce:STATUS", with "\r\n" turned into "\n".

@@ -1,17 +1,18 @@
 /* The boot stages of `lethe build`, run once the root hash is known: the seam where
  * lib/boot (vmlinuz, initramfs.img, cmdline) and lib/disk (disk.img) join the
- * pipeline. A caller may pass its own table in lethe_build_options.boot_stages. */
+ * pipeline. Whatever a stage writes into ctx->out is covered by SHA256SUMS. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <lethe/boot.h>
 #include <lethe/build.h>
+#include <lethe/release.h>
 #include <lethe/disk.h>
 
 #include "build-internal.h"
 
-static int stage_boot(struct lethe_build_ctx *ctx)
+int build_stage_boot(struct lethe_build_ctx *ctx)
 {
 	struct lethe_boot_artifacts a = {
 		.outdir = ctx->out,
@@ -33,11 +34,11 @@ static int stage_boot(struct lethe_build_ctx *ctx)
 	return r;
 }
 
-static int stage_disk(struct lethe_build_ctx *ctx)
+int build_stage_disk(struct lethe_build_ctx *ctx)
 {
-	char *disk = lethe_path_join(ctx->out, "disk.img");
-	char *rootfs = lethe_path_join(ctx->out, "rootfs.erofs");
-	char *verity = lethe_path_join(ctx->out, "rootfs.verity");
+	char *disk = lethe_path_join(ctx->out, lethe_release_name(LETHE_ARTIFACT_DISK));
+	char *rootfs = lethe_path_join(ctx->out, lethe_release_name(LETHE_ARTIFACT_ROOTFS));
+	char *verity = lethe_path_join(ctx->out, lethe_release_name(LETHE_ARTIFACT_VERITY));
 	int r = -ENOMEM;
 
 	if (disk && rootfs && verity)
@@ -49,9 +50,3 @@ static int stage_disk(struct lethe_build_ctx *ctx)
 	free(verity);
 	return r;
 }
-
-const struct lethe_build_stage lethe_build_boot_stages[] = {
-	{ "boot", stage_boot },
-	{ "disk", stage_disk },
-};
-const size_t lethe_build_n_boot_stages = LETHE_ARRAY_SIZE(lethe_build_boot_stages);

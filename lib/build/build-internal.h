@@ -1,8 +1,43 @@
-/* The stages of lib/build, each in the file of its topic. */
+/* What the stages of lib/build share, private to lib/build: the build context and the
+ * stage functions, each in the file of its topic. The order they run in is the table
+ * in build.c. */
 #ifndef LETHE_BUILD_INTERNAL_H
 #define LETHE_BUILD_INTERNAL_H
 
+#include <pthread.h>
+#include <stdbool.h>
+
 #include <lethe/build.h>
+
+struct build_kernel_job;
+
+/* What the stages share. Stage functions read what earlier stages filled in. */
+struct lethe_build_ctx {
+	const struct lethe_build_options *opts;
+	struct lethe_spec *spec;
+	struct lethe_pkgset *set;
+	int64_t epoch;           /* SOURCE_DATE_EPOCH, else the newest package's date */
+	char *outdir;            /* the final output directory */
+	char *out;               /* the temporary output directory (renamed to outdir) */
+	char *work;              /* scratch, beside out, always removed */
+	char *root;              /* work/root: the staged root tree */
+	char *kernel_dir;        /* work/kernel: extracted kernel package(s); NULL if none */
+	char *image_tool, *init; /* the Lethe programs installed into the root */
+	uint8_t rootfs_sha256[32];
+	uint8_t roothash[64];
+	size_t roothash_len;
+	char roothash_hex[129];
+	struct lethe_manifest_stats manifest;
+	const struct lethe_sign_seckey *key;
+	char detail[256];        /* a stage may describe its result here for the log */
+	struct build_kernel_job *kernel_job; /* kernel.c */
+};
+
+/* A stage: 0 or a negative errno (with lethe_error() detail). */
+struct build_stage {
+	const char *name; /* short, for progress and the --json summary: "initramfs" */
+	int (*run)(struct lethe_build_ctx *ctx);
+};
 
 int build_stage_tools(struct lethe_build_ctx *ctx);   /* tools.c */
 int build_stage_kernel(struct lethe_build_ctx *ctx);  /* kernel.c: starts a thread */
@@ -14,6 +49,19 @@ int build_stage_sign(struct lethe_build_ctx *ctx);
 int build_stage_manifest(struct lethe_build_ctx *ctx);
 int build_stage_image(struct lethe_build_ctx *ctx);
 int build_stage_verity(struct lethe_build_ctx *ctx);
+int build_stage_boot(struct lethe_build_ctx *ctx);    /* boot-stages.c: lib/boot */
+int build_stage_disk(struct lethe_build_ctx *ctx);    /* lib/disk */
+
+/* cancel.c: a thread that, once lethe_build_cancel() was called, stops every process
+ * below this one until build_watch_stop(). One build at a time per process. */
+struct build_watch {
+	int fd;
+	pthread_t thread;
+	_Atomic bool stop;
+};
+int build_watch_start(struct build_watch *w);
+void build_watch_stop(struct build_watch *w);
+bool build_cancelled(void);
 
 extern const char build_version[]; /* build-version.c.in */
 

@@ -1,5 +1,6 @@
 /* lethe_build(): run the stages in order into a temporary directory beside the output
  * directory, time each one, and put the result in place only when all succeeded. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include <lethe/build.h>
+#include <lethe/release.h>
 #include <lethe/firewall.h>
 #include <lethe/elf.h>
 #include <lethe/pkg.h>
@@ -35,7 +37,7 @@ static int stage_resolve(struct lethe_build_ctx *ctx)
 
 	if (o->locked) {
 		char *lock = o->lock_path ? strdup(o->lock_path)
-					  : lethe_path_join(ctx->spec->dir, "lethe.lock");
+					  : lethe_path_join(ctx->spec->dir, lethe_release_name(LETHE_ARTIFACT_LOCK));
 
 		if (!lock)
 			return -ENOMEM;
@@ -141,7 +143,7 @@ static int stage_elf(struct lethe_build_ctx *ctx)
 
 static int stage_lock(struct lethe_build_ctx *ctx)
 {
-	char *path = lethe_path_join(ctx->out, "lethe.lock");
+	char *path = lethe_path_join(ctx->out, lethe_release_name(LETHE_ARTIFACT_LOCK));
 	int r;
 
 	if (!path)
@@ -154,31 +156,58 @@ static int stage_lock(struct lethe_build_ctx *ctx)
 	return r;
 }
 
-/* The output directory may not exist, or be empty, or hold an earlier build (it has a
- * SHA256SUMS): then it is replaced whole. Anything else is refused before any work. */
-static int check_outdir(const char *outdir, bool *ret_replace)
+/* What is at the output path before the build: nothing, an empty directory (kept as it
+ * is until the finished build is renamed over it), or a Lethe release by its layout
+ * (lethe_release_probe(): only artifact names, a SHA256SUMS listing exactly the other
+ * files), replaced whole. Anything else is refused before any work, so that a
+ * directory with a file named SHA256SUMS among others (a downloads folder) is never
+ * removed (issue 10.4). */
+enum outdir_kind { OUTDIR_NEW, OUTDIR_EMPTY, OUTDIR_RELEASE };
+
+static int dir_is_empty(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+	int r = 1;
+
+	if (!d)
+		return lethe_error(-errno, "cannot list '%s': %m", path);
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
+			r = 0;
+			break;
+		}
+	closedir(d);
+	return r;
+}
+
+static int check_outdir(const char *outdir, enum outdir_kind *ret_kind)
 {
 	struct stat st;
-	char *sums;
-	bool empty;
+	char *why;
 	int r;
 
-	*ret_replace = false;
+	*ret_kind = OUTDIR_NEW;
 	if (lstat(outdir, &st) < 0)
 		return errno == ENOENT ? 0 : lethe_error(-errno, "cannot stat '%s': %m", outdir);
 	if (!S_ISDIR(st.st_mode))
 		return lethe_error(-EEXIST, "'%s' exists and is not a directory", outdir);
-	empty = rmdir(outdir) == 0;
-	if (empty)
+	r = dir_is_empty(outdir);
+	if (r < 0)
+		return r;
+	if (r) {
+		*ret_kind = OUTDIR_EMPTY;
 		return 0;
-	sums = lethe_path_join(outdir, "SHA256SUMS");
-	if (!sums)
-		return -ENOMEM;
-	r = access(sums, F_OK) == 0 ? 0
-		: lethe_error(-EEXIST, "'%s' exists and does not hold a Lethe build; "
-				       "remove it or choose another output directory", outdir);
-	free(sums);
-	*ret_replace = r == 0;
+	}
+	r = lethe_release_probe(outdir);
+	if (r >= 0) {
+		*ret_kind = OUTDIR_RELEASE;
+		return 0;
+	}
+	why = lethe_error_message() ? strdup(lethe_error_message()) : NULL;
+	r = lethe_error(-EEXIST, "'%s' exists and does not hold a Lethe build (%s); remove it "
+			"or choose another output directory", outdir, why ? why : strerror(-r));
+	free(why);
 	return r;
 }
 
@@ -229,8 +258,10 @@ out:
 	return r;
 }
 
-/* Put the finished output in place: rename, or exchange with an earlier build. */
-static int install_outdir(struct lethe_build_ctx *ctx, bool replace)
+/* Put the finished output in place: rename (over an empty directory too, which
+ * rename(2) replaces only while it is empty), or exchange with an earlier build, which
+ * is removed only if it still is one. */
+static int install_outdir(struct lethe_build_ctx *ctx, enum outdir_kind kind)
 {
 	int fd = open(ctx->out, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
@@ -238,7 +269,7 @@ static int install_outdir(struct lethe_build_ctx *ctx, bool replace)
 		fsync(fd);
 		close(fd);
 	}
-	if (!replace) {
+	if (kind != OUTDIR_RELEASE) {
 		if (rename(ctx->out, ctx->outdir) < 0)
 			return lethe_error(-errno, "cannot rename '%s' to '%s': %m", ctx->out,
 					   ctx->outdir);
@@ -246,15 +277,24 @@ static int install_outdir(struct lethe_build_ctx *ctx, bool replace)
 	}
 	if (renameat2(AT_FDCWD, ctx->out, AT_FDCWD, ctx->outdir, RENAME_EXCHANGE) < 0)
 		return lethe_error(-errno, "cannot replace '%s': %m", ctx->outdir);
-	lethe_rm_rf(ctx->out); /* now the earlier build */
+	/* ctx->out is now the earlier build: something may have been put in it since. */
+	if (lethe_release_probe(ctx->out) < 0) {
+		lethe_log(LETHE_LOG_WARNING, "the earlier build of '%s' changed during the build; "
+			  "kept as '%s'", ctx->outdir, ctx->out);
+		free(ctx->out);
+		ctx->out = NULL;
+		return 0;
+	}
+	lethe_rm_rf(ctx->out);
 	return 0;
 }
 
 static int collect_artifacts(struct lethe_build_ctx *ctx, struct lethe_build_result *res)
 {
 	struct lethe_sums sums = { 0 };
-	char *path = lethe_path_join(ctx->out, "SHA256SUMS");
-	static const char *const extra[] = { "SHA256SUMS", "SHA256SUMS.minisig" };
+	char *path = lethe_path_join(ctx->out, lethe_release_name(LETHE_ARTIFACT_SUMS));
+	const char *const extra[] = { lethe_release_names[LETHE_ARTIFACT_SUMS],
+				      lethe_release_names[LETHE_ARTIFACT_SIG] };
 	int r;
 
 	if (!path)
@@ -293,7 +333,7 @@ static int collect_artifacts(struct lethe_build_ctx *ctx, struct lethe_build_res
 }
 
 static int run_stage(struct lethe_build_ctx *ctx, struct lethe_build_result *res,
-		     const struct lethe_build_stage *s, size_t index, size_t total)
+		     const struct build_stage *s, size_t index, size_t total)
 {
 	double t = now(), dt;
 	int r;
@@ -335,7 +375,7 @@ static void ctx_release(struct lethe_build_ctx *ctx)
 }
 
 static int prepare(struct lethe_build_ctx *ctx, struct lethe_build_result *res,
-		   struct lethe_sign_seckey **devkey, bool *replace)
+		   struct lethe_sign_seckey **devkey, enum outdir_kind *kind)
 {
 	const struct lethe_build_options *o = ctx->opts;
 	int r;
@@ -355,7 +395,7 @@ static int prepare(struct lethe_build_ctx *ctx, struct lethe_build_result *res,
 		return -ENOMEM;
 	while (strlen(ctx->outdir) > 1 && ctx->outdir[strlen(ctx->outdir) - 1] == '/')
 		ctx->outdir[strlen(ctx->outdir) - 1] = '\0';
-	r = check_outdir(ctx->outdir, replace);
+	r = check_outdir(ctx->outdir, kind);
 	if (r >= 0)
 		r = o->image_tool ? ((ctx->image_tool = strdup(o->image_tool)) ? 0 : -ENOMEM)
 				  : lethe_build_find_tool("lethe-image", "LETHE_IMAGE_TOOL",
@@ -377,47 +417,55 @@ static int prepare(struct lethe_build_ctx *ctx, struct lethe_build_result *res,
 	return make_dirs(ctx);
 }
 
+/* The pipeline, in order: the one place the order is written (docs/build.md describes
+ * each stage). The boot stages run once the root hash is known; every file a stage
+ * writes into ctx->out is covered by the sums stage. */
+static const struct build_stage stages[] = {
+	{ "resolve", stage_resolve },
+	{ "fetch", stage_fetch },
+	{ "kernel", build_stage_kernel }, /* a thread, joined by kernel-wait */
+	{ "extract", stage_extract },
+	{ "tools", build_stage_tools },
+	{ "elf", stage_elf },
+	{ "manifest", build_stage_manifest },
+	{ "image", build_stage_image },
+	{ "verity", build_stage_verity },
+	{ "kernel-wait", build_stage_kernel_wait },
+	{ "boot", build_stage_boot },
+	{ "disk", build_stage_disk },
+	{ "sbom", build_stage_sbom },
+	{ "lock", stage_lock },
+	{ "sums", build_stage_sums },
+	{ "sign", build_stage_sign },
+};
+_Static_assert(LETHE_ARRAY_SIZE(stages) <= LETHE_BUILD_MAX_STAGES, "too many build stages");
+
 int lethe_build(const struct lethe_build_options *opts, struct lethe_build_result *ret)
 {
-	static const struct lethe_build_stage before[] = {
-		{ "resolve", stage_resolve },     { "fetch", stage_fetch },
-		{ "kernel", build_stage_kernel }, { "extract", stage_extract },
-		{ "tools", build_stage_tools },   { "elf", stage_elf },
-		{ "manifest", build_stage_manifest }, { "image", build_stage_image },
-		{ "verity", build_stage_verity }, { "kernel-wait", build_stage_kernel_wait },
-	};
-	static const struct lethe_build_stage after[] = {
-		{ "sbom", build_stage_sbom }, { "lock", stage_lock },
-		{ "sums", build_stage_sums }, { "sign", build_stage_sign },
-	};
-	const struct lethe_build_stage *boot = opts->boot_stages ? opts->boot_stages
-								 : lethe_build_boot_stages;
-	size_t n_boot = opts->boot_stages ? opts->n_boot_stages : lethe_build_n_boot_stages;
-	size_t total = LETHE_ARRAY_SIZE(before) + n_boot + LETHE_ARRAY_SIZE(after), k = 0;
 	struct lethe_build_ctx ctx = { .opts = opts };
 	struct lethe_build_result res = { 0 };
 	struct lethe_sign_seckey *devkey = NULL;
+	struct build_watch watch = { .fd = -1 };
 	double t0 = now();
-	bool replace = false;
+	enum outdir_kind kind = OUTDIR_NEW;
 	mode_t old_umask;
 	int r;
 
-	if (total > LETHE_BUILD_MAX_STAGES)
-		return lethe_error(-E2BIG, "%zu build stages, more than %u", total,
-				   LETHE_BUILD_MAX_STAGES);
 	/* Modes of what the build creates must not depend on the caller's umask. */
 	old_umask = umask(022);
-	r = prepare(&ctx, &res, &devkey, &replace);
-	for (size_t i = 0; i < LETHE_ARRAY_SIZE(before) && r >= 0; i++)
-		r = run_stage(&ctx, &res, &before[i], k++, total);
-	for (size_t i = 0; i < n_boot && r >= 0; i++)
-		r = run_stage(&ctx, &res, &boot[i], k++, total);
-	for (size_t i = 0; i < LETHE_ARRAY_SIZE(after) && r >= 0; i++)
-		r = run_stage(&ctx, &res, &after[i], k++, total);
+	r = build_watch_start(&watch);
 	if (r >= 0)
+		r = prepare(&ctx, &res, &devkey, &kind);
+	for (size_t i = 0; i < LETHE_ARRAY_SIZE(stages) && r >= 0 && !build_cancelled(); i++)
+		r = run_stage(&ctx, &res, &stages[i], i, LETHE_ARRAY_SIZE(stages));
+	if (r >= 0 && !build_cancelled())
 		r = collect_artifacts(&ctx, &res);
+	/* Interrupted: whatever failed because its tool was stopped, the cause is this. */
+	if (build_cancelled())
+		r = lethe_error(-ECANCELED, "the build was interrupted; '%s' is as it was",
+				opts->outdir);
 	if (r >= 0)
-		r = install_outdir(&ctx, replace);
+		r = install_outdir(&ctx, kind);
 	if (r >= 0) {
 		free(ctx.out);
 		ctx.out = NULL; /* in place now: not to be removed */
@@ -434,6 +482,7 @@ int lethe_build(const struct lethe_build_options *opts, struct lethe_build_resul
 			r = lethe_strv_push(&res.dropped, ctx.set->dropped.v[i]);
 	}
 	ctx_release(&ctx);
+	build_watch_stop(&watch); /* after ctx_release: the kernel thread's tools too */
 	lethe_sign_seckey_free(devkey);
 	umask(old_umask);
 	res.seconds = now() - t0;

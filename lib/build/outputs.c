@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include <lethe/build.h>
+#include <lethe/release.h>
 #include <lethe/image.h>
 #include <lethe/manifest.h>
 #include <lethe/sbom.h>
@@ -44,7 +45,7 @@ static uint64_t file_size(const char *path)
 int build_stage_manifest(struct lethe_build_ctx *ctx)
 {
 	char *path, size[32];
-	int r = out_path(ctx, "manifest.mtree", &path);
+	int r = out_path(ctx, lethe_release_name(LETHE_ARTIFACT_MANIFEST), &path);
 
 	if (r < 0)
 		return r;
@@ -68,9 +69,9 @@ int build_stage_image(struct lethe_build_ctx *ctx)
 	int r;
 
 	/* The file system UUID derives from the manifest: the tree's whole content. */
-	r = out_path(ctx, "rootfs.erofs", &path);
+	r = out_path(ctx, lethe_release_name(LETHE_ARTIFACT_ROOTFS), &path);
 	if (r >= 0)
-		r = out_path(ctx, "manifest.mtree", &mpath);
+		r = out_path(ctx, lethe_release_name(LETHE_ARTIFACT_MANIFEST), &mpath);
 	if (r >= 0)
 		r = lethe_sums_sha256_file(AT_FDCWD, mpath, mdigest);
 	if (r < 0)
@@ -103,11 +104,11 @@ int build_stage_verity(struct lethe_build_ctx *ctx)
 	lethe_hex_encode(ctx->rootfs_sha256, 32, seed);
 	r = lethe_verity_salt_from_seed(&p, seed);
 	if (r >= 0)
-		r = out_path(ctx, "rootfs.erofs", &data);
+		r = out_path(ctx, lethe_release_name(LETHE_ARTIFACT_ROOTFS), &data);
 	if (r >= 0)
-		r = out_path(ctx, "rootfs.verity", &hash);
+		r = out_path(ctx, lethe_release_name(LETHE_ARTIFACT_VERITY), &hash);
 	if (r >= 0)
-		r = out_path(ctx, "roothash", &rh);
+		r = out_path(ctx, lethe_release_name(LETHE_ARTIFACT_ROOTHASH), &rh);
 	if (r < 0)
 		goto out;
 	dsize = lethe_verity_digest_size(p.hash_name);
@@ -185,7 +186,9 @@ int build_stage_sums(struct lethe_build_ctx *ctx)
 	while ((de = readdir(d)) && r >= 0) {
 		struct stat st;
 
-		if (de->d_name[0] == '.' || !strncmp(de->d_name, "SHA256SUMS", 10))
+		if (de->d_name[0] == '.' ||
+		    !strcmp(de->d_name, lethe_release_name(LETHE_ARTIFACT_SUMS)) ||
+		    !strcmp(de->d_name, lethe_release_name(LETHE_ARTIFACT_SIG)))
 			continue;
 		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			r = -errno;
@@ -202,7 +205,7 @@ int build_stage_sums(struct lethe_build_ctx *ctx)
 	if (r >= 0 && names.n)
 		qsort(names.v, names.n, sizeof(char *), cmp_str);
 	if (r >= 0)
-		r = out_path(ctx, "SHA256SUMS", &path);
+		r = out_path(ctx, lethe_release_name(LETHE_ARTIFACT_SUMS), &path);
 	if (r >= 0)
 		r = lethe_sums_write(path, ctx->out, (const char *const *)names.v, names.n);
 	if (r >= 0)
@@ -221,11 +224,12 @@ int build_stage_sign(struct lethe_build_ctx *ctx)
 
 	/* The trusted comment carries the build's epoch, not the time of signing: the
 	 * signature (Ed25519 is deterministic) is then as reproducible as the rest. */
-	snprintf(tc, sizeof(tc), "timestamp:%" PRId64 "\tfile:SHA256SUMS\thashed", ctx->epoch);
+	snprintf(tc, sizeof(tc), "timestamp:%" PRId64 "\tfile:%s\thashed", ctx->epoch,
+		 lethe_release_name(LETHE_ARTIFACT_SUMS));
 	so.trusted_comment = tc;
-	r = out_path(ctx, "SHA256SUMS", &path);
+	r = out_path(ctx, lethe_release_name(LETHE_ARTIFACT_SUMS), &path);
 	if (r >= 0)
-		r = out_path(ctx, "SHA256SUMS.minisig", &sig);
+		r = out_path(ctx, lethe_release_name(LETHE_ARTIFACT_SIG), &sig);
 	if (r >= 0)
 		r = lethe_sign_file_opts(ctx->key, path, &so, sig);
 	if (r >= 0) {

@@ -13,6 +13,7 @@
 
 #include <lethe/audit.h>
 #include <lethe/media.h>
+#include <lethe/release.h>
 
 #define MAX_DEVS 256
 #define ALIGN 4096
@@ -129,23 +130,118 @@ static int find_mount(const struct devset *set, char **ret_where)
 	return r;
 }
 
-int lethe_media_check_target(const char *device)
+/* The file behind a loop device (its backing_file in sysfs), by inode; -ENOENT if
+ * the device is no loop device or has none. */
+static int loop_backing(const char *sysdir, struct stat *ret)
+{
+	struct lethe_buf p = { 0 };
+	char *text = NULL;
+	size_t len;
+	int r;
+
+	r = lethe_buf_printf(&p, "%s/loop/backing_file", sysdir);
+	if (r >= 0)
+		r = lethe_file_read(p.data, 4096, &text, &len);
+	if (r >= 0) {
+		text[strcspn(text, "\n")] = '\0';
+		r = stat(text, ret) < 0 ? -errno : 0;
+	}
+	free(text);
+	lethe_buf_release(&p);
+	return r;
+}
+
+/* The loop device that st (a regular file) backs, as "loopN" in ret; 0 if none. */
+static int find_loop_of(const struct stat *st, char ret[300])
+{
+	DIR *d = opendir("/sys/block");
+	struct dirent *de;
+	int found = 0;
+
+	if (!d)
+		return 0;
+	while (!found && (de = readdir(d))) {
+		struct lethe_buf p = { 0 };
+		struct stat b;
+
+		if (strncmp(de->d_name, "loop", 4) || lethe_buf_printf(&p, "/sys/block/%s", de->d_name) < 0)
+			continue;
+		if (loop_backing(p.data, &b) == 0 && b.st_dev == st->st_dev && b.st_ino == st->st_ino) {
+			snprintf(ret, 300, "%s", de->d_name);
+			found = 1;
+		}
+		lethe_buf_release(&p);
+	}
+	closedir(d);
+	return found;
+}
+
+/* The artifact of rel (may be NULL) whose file is st, or -1. */
+static int same_as_artifact(const struct lethe_release *rel, const struct stat *st)
+{
+	for (unsigned a = 0; rel && a < LETHE_ARTIFACT_MAX; a++) {
+		struct stat as;
+		int fd = lethe_release_has(rel, a) ? lethe_release_fd(rel, a) : -1;
+
+		if (fd >= 0 && fstat(fd, &as) == 0 && as.st_dev == st->st_dev &&
+		    as.st_ino == st->st_ino)
+			return (int)a;
+	}
+	return -1;
+}
+
+/* A regular file target (issue 10.7): not a file of the release itself, not the
+ * backing file of any loop device (mounted or not: a loop device is in use). */
+static int check_regular(const struct lethe_release *rel, const char *device,
+			 const struct stat *st)
+{
+	char loop[300];
+	int a = same_as_artifact(rel, st);
+
+	if (a >= 0)
+		return lethe_error(-EBUSY, "'%s' is the release's own %s", device,
+				   lethe_release_name((enum lethe_release_artifact)a));
+	if (find_loop_of(st, loop))
+		return lethe_error(-EBUSY, "'%s' backs /dev/%s; detach it first (losetup -d "
+				   "/dev/%s)", device, loop, loop);
+	return 0;
+}
+
+int lethe_media_check_target(const struct lethe_release *rel, const char *device)
 {
 	struct devset set = { 0 };
-	struct stat st, root;
+	struct stat st, root, b;
 	char *where = NULL;
 	int r;
 
 	if (stat(device, &st) < 0) {
-		if (errno == ENOENT)
+		/* A mistyped /dev/sdX must not become a regular file in /dev. */
+		if (errno == ENOENT && strncmp(device, "/dev/", 5))
 			return 0; /* a new file */
 		return lethe_error(-errno, "cannot stat '%s': %s", device, strerror(errno));
 	}
-	if (S_ISREG(st.st_mode))
-		return 0;
+	if (S_ISREG(st.st_mode)) {
+		if (!strncmp(device, "/dev/", 5))
+			return lethe_error(-EINVAL, "'%s' is a regular file in /dev, not a block "
+					   "device", device);
+		return check_regular(rel, device, &st);
+	}
 	if (!S_ISBLK(st.st_mode))
 		return lethe_error(-EINVAL, "'%s' is neither a block device nor a regular file",
 				   device);
+	/* A loop device over one of the release's own files. */
+	{
+		struct lethe_buf p = { 0 };
+		int a = -1;
+
+		if (lethe_buf_printf(&p, "/sys/dev/block/%u:%u", major(st.st_rdev),
+				     minor(st.st_rdev)) >= 0 && loop_backing(p.data, &b) == 0)
+			a = same_as_artifact(rel, &b);
+		lethe_buf_release(&p);
+		if (a >= 0)
+			return lethe_error(-EBUSY, "'%s' is a loop device over the release's own %s",
+					   device, lethe_release_name((enum lethe_release_artifact)a));
+	}
 	r = collect(st.st_rdev, &set);
 	if (r < 0)
 		return r;
@@ -182,13 +278,13 @@ static int open_uncached(const char *path)
 	return fd;
 }
 
-int lethe_media_verify_device(const char *device, const char *image, uint64_t len,
+int lethe_media_verify_device(const char *device, int image_fd, uint64_t len,
 			      const uint8_t digest[32])
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	uint8_t *buf = NULL, *ibuf = NULL, md[EVP_MAX_MD_SIZE];
 	uint64_t off = 0, first_diff = UINT64_MAX;
-	int fd = -1, ifd = -1, r = 0;
+	int fd = -1, ifd = image_fd, r = 0;
 	unsigned mdlen = 0;
 
 	if (!ctx || posix_memalign((void **)&buf, ALIGN, LETHE_MEDIA_CHUNK) ||
@@ -199,10 +295,6 @@ int lethe_media_verify_device(const char *device, const char *image, uint64_t le
 	fd = open_uncached(device);
 	if (fd < 0) {
 		r = lethe_error(-errno, "cannot open '%s': %s", device, strerror(errno));
-		goto out;
-	}
-	if (image && (ifd = open(image, O_RDONLY | O_CLOEXEC)) < 0) {
-		r = lethe_error(-errno, "cannot open '%s': %s", image, strerror(errno));
 		goto out;
 	}
 	if (!EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
@@ -255,64 +347,39 @@ int lethe_media_verify_device(const char *device, const char *image, uint64_t le
 out:
 	if (fd >= 0)
 		close(fd);
-	if (ifd >= 0)
-		close(ifd);
 	free(buf);
 	free(ibuf);
 	EVP_MD_CTX_free(ctx);
 	return r;
 }
 
-/* The signature, then disk.img against its signed digest; its length. */
-static int signed_image(const char *outdir, const struct lethe_sign_pubkey *pub,
-			char **ret_image, uint64_t *ret_len, uint8_t digest[32])
+/* disk.img of the release: its verified descriptor, length and signed digest. */
+static int release_image(const struct lethe_release *rel, int *ret_fd, uint64_t *ret_len,
+			 uint8_t digest[32])
 {
-	struct lethe_sums sums = { 0 };
-	uint8_t actual[32];
-	char *image = lethe_path_join(outdir, LETHE_MEDIA_IMAGE);
-	struct stat st;
-	int r;
+	int fd = lethe_release_fd(rel, LETHE_ARTIFACT_DISK);
 
-	if (!image)
-		return -ENOMEM;
-	r = lethe_media_signed_sums(outdir, pub, &sums);
-	if (r >= 0)
-		r = lethe_media_sums_digest(&sums, LETHE_MEDIA_IMAGE, digest);
-	lethe_sums_release(&sums);
-	if (r >= 0 && stat(image, &st) < 0)
-		r = lethe_error(-errno, "cannot read '%s': %s (it gives the image's length)", image,
-				strerror(errno));
-	if (r >= 0 && !S_ISREG(st.st_mode))
-		r = lethe_error(-LETHE_E_INVALID, "'%s' is not a regular file", image);
-	if (r >= 0)
-		r = lethe_sums_sha256_file(AT_FDCWD, image, actual);
-	if (r >= 0 && !lethe_memeq_consttime(actual, digest, 32))
-		r = lethe_error(-LETHE_E_INVALID, "'%s' does not match the signed SHA256SUMS", image);
-	if (r < 0) {
-		free(image);
-		return r;
-	}
-	*ret_image = image;
-	*ret_len = (uint64_t)st.st_size;
-	return 0;
+	if (fd < 0)
+		return lethe_error(-LETHE_E_INVALID, "the signed SHA256SUMS of '%s' does not list "
+				   "'%s'", lethe_release_dir(rel),
+				   lethe_release_name(LETHE_ARTIFACT_DISK));
+	*ret_fd = fd;
+	return lethe_release_info(rel, LETHE_ARTIFACT_DISK, ret_len, digest);
 }
 
-int lethe_media_verify_written(const char *outdir, const struct lethe_sign_pubkey *pub,
-			       const char *device)
+int lethe_media_verify_written(const struct lethe_release *rel, const char *device)
 {
 	uint8_t digest[32];
-	char *image = NULL;
 	uint64_t len;
-	int r;
+	int fd = -1, r;
 
-	r = signed_image(outdir, pub, &image, &len, digest);
+	r = release_image(rel, &fd, &len, digest);
 	if (r >= 0)
-		r = lethe_media_verify_device(device, image, len, digest);
-	free(image);
+		r = lethe_media_verify_device(device, fd, len, digest);
 	return r;
 }
 
-static int open_target(const char *device, uint64_t len)
+static int open_target(const struct lethe_release *rel, const char *device, uint64_t len)
 {
 	struct stat st;
 	uint64_t size;
@@ -332,30 +399,44 @@ static int open_target(const char *device, uint64_t len)
 		}
 		return fd;
 	}
-	fd = open(device, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (!strncmp(device, "/dev/", 5))
+		return lethe_error(-ENODEV, "'%s' is not a block device", device);
+	/* Truncated only once the file opened is known not to be one in use. */
+	fd = open(device, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0)
 		return lethe_error(-errno, "cannot open '%s': %s", device, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return lethe_error(-EINVAL, "'%s' is neither a block device nor a regular file",
+				   device);
+	}
+	int r = check_regular(rel, device, &st);
+
+	if (r >= 0 && ftruncate(fd, 0) < 0)
+		r = lethe_error(-errno, "cannot truncate '%s': %m", device);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
 	return fd;
 }
 
-static int copy_image(int out, const char *device, const char *image, uint64_t len,
+static int copy_image(int out, const char *device, int in, const char *image, uint64_t len,
 		      const uint8_t digest[32])
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	uint8_t *buf = malloc(LETHE_MEDIA_CHUNK), md[EVP_MAX_MD_SIZE];
-	int in = open(image, O_RDONLY | O_CLOEXEC);
 	uint64_t off = 0;
 	unsigned mdlen = 0;
 	int r = 0;
 
-	if (!ctx || !buf || in < 0 || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
-		r = in < 0 ? lethe_error(-errno, "cannot open '%s': %s", image, strerror(errno))
-			   : -ENOMEM;
+	if (!ctx || !buf || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
+		r = -ENOMEM;
 		goto out;
 	}
 	while (off < len) {
 		size_t want = len - off < LETHE_MEDIA_CHUNK ? (size_t)(len - off) : LETHE_MEDIA_CHUNK;
-		ssize_t n = lethe_read_full(in, buf, want);
+		ssize_t n = lethe_pread_full(in, buf, want, (off_t)off);
 
 		if (n != (ssize_t)want) {
 			r = lethe_error(n < 0 ? (int)n : -LETHE_E_INVALID, "'%s' changed while it was "
@@ -378,33 +459,31 @@ static int copy_image(int out, const char *device, const char *image, uint64_t l
 		r = lethe_error(-LETHE_E_INVALID, "'%s' changed while it was written; '%s' does "
 				"not hold the signed image", image, device);
 out:
-	if (in >= 0)
-		close(in);
 	free(buf);
 	EVP_MD_CTX_free(ctx);
 	return r;
 }
 
-int lethe_media_write(const char *outdir, const struct lethe_sign_pubkey *pub,
-		      const char *device)
+int lethe_media_write(const struct lethe_release *rel, const char *device)
 {
 	uint8_t digest[32];
-	char *image = NULL;
+	char *image = lethe_path_join(lethe_release_dir(rel), lethe_release_name(LETHE_ARTIFACT_DISK));
 	uint64_t len;
-	int fd = -1, r;
+	int fd = -1, in = -1, r;
 
-	r = signed_image(outdir, pub, &image, &len, digest);
-	if (r < 0)
-		return r;
-	r = lethe_media_check_target(device);
+	if (!image)
+		return -ENOMEM;
+	r = release_image(rel, &in, &len, digest);
+	if (r >= 0)
+		r = lethe_media_check_target(rel, device);
 	if (r < 0)
 		goto out;
-	fd = open_target(device, len);
+	fd = open_target(rel, device, len);
 	if (fd < 0) {
 		r = fd;
 		goto out;
 	}
-	r = copy_image(fd, device, image, len, digest);
+	r = copy_image(fd, device, in, image, len, digest);
 	if (r >= 0 && fsync(fd) < 0)
 		r = lethe_error(-errno, "cannot flush '%s': %s", device, strerror(errno));
 	if (r >= 0)
@@ -414,7 +493,7 @@ int lethe_media_write(const char *outdir, const struct lethe_sign_pubkey *pub,
 	if (r >= 0) {
 		lethe_log(LETHE_LOG_INFO, "wrote %llu bytes to '%s'; reading them back",
 			  (unsigned long long)len, device);
-		r = lethe_media_verify_device(device, image, len, digest);
+		r = lethe_media_verify_device(device, in, len, digest);
 	}
 out:
 	free(image);

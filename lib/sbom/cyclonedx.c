@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include <lethe/release.h>
+
 #include "sbom-internal.h"
 
 static struct json_object *hashes(const uint8_t sha256[32], int *err)
@@ -156,7 +158,8 @@ int lethe_sbom_cyclonedx(const struct lethe_sbom_image *img,
 int lethe_sbom_write(const char *dir, const struct lethe_sbom_image *img,
 		     const struct lethe_sbom_package *pkgs, size_t n)
 {
-	static const char *const names[] = { "sbom.spdx.json", "sbom.cdx.json" };
+	const char *const names[] = { lethe_release_names[LETHE_ARTIFACT_SBOM_SPDX],
+				      lethe_release_names[LETHE_ARTIFACT_SBOM_CDX] };
 	int r = 0;
 
 	for (size_t k = 0; k < 2 && r >= 0; k++) {

@@ -14,6 +14,26 @@
 #define PROBE_INTERVAL_MS 2000
 #define POWEROFF_GRACE_MS 60000
 
+size_t lethe_vm_console_escape(const char *in, size_t len, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)in[i];
+
+		if ((c >= 0x20 && c < 0x7f) || c == '\n' || c == '\t') {
+			out[n++] = (char)c;
+		} else if (c != '\r') {
+			out[n++] = '\\';
+			out[n++] = 'x';
+			out[n++] = hex[c >> 4];
+			out[n++] = hex[c & 15];
+		}
+	}
+	return n;
+}
+
 int lethe_vm_parse_frame(const char *console, size_t len, const char *nonce,
 			 char **ret_output, int *ret_status)
 {

@@ -49,25 +49,46 @@ static int read_cmdline(const char *path, char **ret)
 	return 0;
 }
 
-int lethe_vm_config_from_dir(struct lethe_vm_config *c, struct lethe_vm_owned *o,
-			     const char *outdir, const char *cmdline_file, const char *append)
+/* "/proc/self/fd/N" of a verified artifact, kept in o; QEMU inherits N. */
+static int artifact_path(struct lethe_vm_config *c, struct lethe_vm_owned *o,
+			 const struct lethe_release *rel, enum lethe_release_artifact a,
+			 const char **ret)
 {
-	char *cl = NULL, *path = NULL;
-	struct lethe_buf b = { 0 };
+	char path[32];
 	int r;
 
-	c->kernel = own(o, lethe_path_join(outdir, "vmlinuz"));
-	c->initrd = own(o, lethe_path_join(outdir, "initramfs.img"));
-	c->boot_disk = own(o, lethe_path_join(outdir, "disk.img"));
-	if (!c->kernel || !c->initrd || !c->boot_disk)
-		return -ENOMEM;
-	if (!cmdline_file) {
-		path = lethe_path_join(outdir, "cmdline");
-		if (!path)
-			return -ENOMEM;
-	}
-	r = read_cmdline(cmdline_file ? cmdline_file : path, &cl);
-	free(path);
+	r = lethe_release_fd_path(rel, a, path);
+	if (r < 0)
+		return lethe_error(r, "release '%s' has no signed %s (is it a build with "
+				   "kernel.package?)", lethe_release_dir(rel), lethe_release_name(a));
+	*ret = own(o, strdup(path));
+	return *ret ? 0 : -ENOMEM;
+}
+
+int lethe_vm_config_from_release(struct lethe_vm_config *c, struct lethe_vm_owned *o,
+				 const struct lethe_release *rel, const char *cmdline_file,
+				 const char *append)
+{
+	struct lethe_buf b = { 0 };
+	char *cl = NULL;
+	int r;
+
+	r = artifact_path(c, o, rel, LETHE_ARTIFACT_KERNEL, &c->kernel);
+	if (r >= 0)
+		r = artifact_path(c, o, rel, LETHE_ARTIFACT_INITRAMFS, &c->initrd);
+	if (r >= 0 && lethe_release_has(rel, LETHE_ARTIFACT_DISK))
+		r = artifact_path(c, o, rel, LETHE_ARTIFACT_DISK, &c->boot_disk);
+	else
+		c->boot_disk = NULL;
+	if (r < 0)
+		return r;
+	if (cmdline_file)
+		r = read_cmdline(cmdline_file, &cl);
+	else if (!lethe_release_cmdline(rel) || !*lethe_release_cmdline(rel))
+		r = lethe_error(-LETHE_E_INVALID, "release '%s' has no signed %s",
+				lethe_release_dir(rel), lethe_release_name(LETHE_ARTIFACT_CMDLINE));
+	else
+		r = (cl = strdup(lethe_release_cmdline(rel))) ? 0 : -ENOMEM;
 	if (r < 0)
 		return r;
 	r = lethe_buf_puts(&b, cl);
@@ -85,12 +106,7 @@ int lethe_vm_config_from_dir(struct lethe_vm_config *c, struct lethe_vm_owned *o
 	c->cmdline = own(o, b.data);
 	if (!c->cmdline)
 		return -ENOMEM;
-	for (const char *f = c->kernel; f; f = f == c->kernel ? c->initrd : NULL)
-		if (access(f, R_OK) < 0)
-			return lethe_error(-errno, "cannot read '%s': %s (is it a build's output "
-					   "directory with boot artifacts?)", f, strerror(errno));
-	if (access(c->boot_disk, R_OK) < 0)
-		c->boot_disk = NULL;
+	c->n_keep_fds = lethe_release_fds(rel, c->keep_fds, LETHE_ARRAY_SIZE(c->keep_fds));
 	return 0;
 }
 
@@ -220,6 +236,10 @@ int vm_spawn(const struct lethe_vm_config *c, int stdin_fd, int stdout_fd, pid_t
 
 		if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
 			_exit(127);
+		/* The verified files QEMU opens as /proc/self/fd/N stay open across exec. */
+		for (size_t i = 0; i < c->n_keep_fds; i++)
+			if (fcntl(c->keep_fds[i], F_SETFD, 0) < 0)
+				_exit(127);
 		if ((stdin_fd >= 0 && dup2(stdin_fd, 0) < 0) ||
 		    (stdout_fd >= 0 && dup2(stdout_fd, 1) < 0))
 			_exit(127);

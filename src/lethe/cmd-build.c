@@ -1,6 +1,7 @@
 /* lethe build: a spec in, a signed, reproducible release directory out. */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -40,8 +41,42 @@ static void help(void)
 	     "the newest package's date) stamps everything, so a lock built twice gives the\n"
 	     "same SHA256SUMS. Tools found beside this program, or $LETHE_IMAGE_TOOL and\n"
 	     "$LETHE_INIT. Packages are cached in $XDG_CACHE_HOME/lethe.\n\n"
+	     "SIGINT, SIGTERM and SIGHUP stop the build: its tools are stopped, its temporary\n"
+	     "directories removed and OUTDIR left as it was; lethe then dies of the signal.\n\n"
 	     "Exit status: 0 success, 1 a check failed (a package or spec did not verify),\n"
 	     "2 usage error, 3 runtime error.");
+}
+
+/* SIGINT, SIGTERM, SIGHUP during the build: the library stops its processes and cleans
+ * up; the verb then dies of the same signal, as an interrupted program should. A
+ * signal the caller ignores (nohup) stays ignored. */
+static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
+static volatile sig_atomic_t caught;
+
+static void on_stop_signal(int sig)
+{
+	caught = sig;
+	lethe_build_cancel();
+}
+
+static void catch_stop_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_stop_signal }, old;
+
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < LETHE_ARRAY_SIZE(stop_signals); i++)
+		if (sigaction(stop_signals[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+			sigaction(stop_signals[i], &sa, NULL);
+}
+
+static void die_of_caught_signal(void)
+{
+	int sig = caught;
+
+	if (!sig)
+		return;
+	signal(sig, SIG_DFL);
+	raise(sig);
 }
 
 static struct json_object *summary(const struct lethe_build_result *res, const char *outdir)
@@ -140,8 +175,18 @@ int cmd_build(int argc, char **argv)
 			return cli_fail(r, key_path);
 		o.key = key;
 	}
+	catch_stop_signals();
 	r = lethe_build(&o, &res);
 	lethe_sign_seckey_free(key);
+	if (caught) {
+		if (r >= 0)
+			cli_warning("interrupted by %s after '%s' was written", strsignal(caught),
+				    o.outdir);
+		else
+			cli_fail(r, "build");
+		lethe_build_result_release(&res);
+		die_of_caught_signal();
+	}
 	if (r < 0)
 		return cli_fail(r, "build");
 	if (res.dev_key_path)

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <lethe/release.h>
+#include <lethe/sign.h>
 #include <lethe/vm.h>
 
 #include "cli.h"
@@ -33,23 +35,31 @@ static const struct option options[] = {
 	{ "qmp", required_argument, NULL, OPT_QMP },
 	{ "serial-log", required_argument, NULL, OPT_SERIAL_LOG },
 	{ "no-boot-disk", no_argument, NULL, OPT_NO_BOOT_DISK },
+	{ "public-key", required_argument, NULL, 'p' },
+	{ "public-key-base64", required_argument, NULL, 'P' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{}
 };
 
 static const char usage_text[] =
-	"usage: lethe run OUTDIR [OPTIONS]\n"
+	"usage: lethe run OUTDIR [-p PUBKEY] [OPTIONS]\n"
 	"\n"
 	"Boot the image that 'lethe build' wrote to OUTDIR (vmlinuz, initramfs.img, cmdline,\n"
-	"disk.img) under QEMU. disk.img is attached read-only: no boot changes it. There is\n"
+	"disk.img) under QEMU. The release is checked first: every file against SHA256SUMS,\n"
+	"and with -p SHA256SUMS against its signature; QEMU then opens exactly the files\n"
+	"that were checked. disk.img is attached read-only: no boot changes it. There is\n"
 	"no network device. The console is this terminal (Ctrl-A x quits, Ctrl-A c is the\n"
 	"QEMU monitor).\n"
 	"\n"
 	"options:\n"
+	"  -p, --public-key FILE  check the release's signature with this minisign key\n"
+	"  -P, --public-key-base64 KEY  the public key itself\n"
 	"  --exec 'CMD'         wait until the system is ready, run CMD in its console shell,\n"
 	"                       print CMD's output, power the guest off and exit with CMD's\n"
 	"                       status; the console goes to stderr (not with --quiet)\n"
+	"                       with control bytes and non-ASCII shown as \\xNN; CMD's\n"
+	"                       output too when stdout is a terminal\n"
 	"  --timeout S          kill QEMU after S seconds and fail (default: none; 600 with\n"
 	"                       --exec)\n"
 	"  --disk FILE          attach FILE as one more raw virtio disk, read-write (repeatable,\n"
@@ -63,22 +73,35 @@ static const char usage_text[] =
 	"  --no-boot-disk       do not attach disk.img\n"
 	"  -q, --quiet          with --exec: print only CMD's output\n"
 	"\n"
-	"Exit status: with --exec, CMD's status; else QEMU's. 2 usage error; 3 runtime error\n"
-	"(QEMU missing, timeout, no shell on the console).\n";
+	"Exit status: with --exec, CMD's status; else QEMU's. 1 the release failed a check;\n"
+	"2 usage error; 3 runtime error (QEMU missing, timeout, no shell on the console).\n";
 
 struct run_args {
 	struct lethe_vm_config c;
 	const char *exec;
 	const char *append;
 	const char *cmdline_file;
+	const char *key, *key_b64;
 	unsigned timeout;
 	bool no_boot_disk;
 };
 
+/* Guest bytes reach a terminal only escaped (lethe_vm_console_escape). */
+static void write_safe(FILE *f, const char *data, size_t len)
+{
+	char buf[LETHE_VM_ESCAPE_MAX(1024)];
+
+	for (size_t off = 0; off < len; off += 1024) {
+		size_t n = len - off < 1024 ? len - off : 1024;
+
+		fwrite(buf, 1, lethe_vm_console_escape(data + off, n, buf), f);
+	}
+	fflush(f);
+}
+
 static void to_stderr(const char *data, size_t len, void *userdata)
 {
-	fwrite(data, 1, len, stderr);
-	fflush(stderr);
+	write_safe(stderr, data, len);
 }
 
 static int parse(int argc, char **argv, struct run_args *a)
@@ -86,7 +109,7 @@ static int parse(int argc, char **argv, struct run_args *a)
 	unsigned long long n;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "qh", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "p:P:qh", options, NULL)) != -1) {
 		switch (opt) {
 		case OPT_DISK:
 			if (a->c.n_disks >= LETHE_VM_MAX_DISKS)
@@ -126,6 +149,12 @@ static int parse(int argc, char **argv, struct run_args *a)
 		case OPT_NO_BOOT_DISK:
 			a->no_boot_disk = true;
 			break;
+		case 'p':
+			a->key = optarg;
+			break;
+		case 'P':
+			a->key_b64 = optarg;
+			break;
 		case 'q':
 			cli_quiet = true;
 			break;
@@ -138,22 +167,45 @@ static int parse(int argc, char **argv, struct run_args *a)
 	}
 	if (optind + 1 != argc)
 		return cli_usage_error("run", "expected one OUTDIR");
+	if (a->key && a->key_b64)
+		return cli_usage_error("run", "give the public key once: -p FILE or -P BASE64");
 	if (a->exec && (!*a->exec || strchr(a->exec, '\n')))
 		return cli_usage_error("run", "--exec takes one non-empty line");
 	return 0;
+}
+
+/* The release, checked once: with a key, signed; without, only against its SHA256SUMS. */
+static int open_release(const struct run_args *a, const char *dir, struct lethe_release **ret)
+{
+	struct lethe_release_options o = { .flags = LETHE_RELEASE_OPEN_UNSIGNED };
+	struct lethe_sign_pubkey pub;
+	int r;
+
+	if (!a->key && !a->key_b64) {
+		if (!cli_quiet)
+			cli_warning("'%s': files checked against SHA256SUMS, but not its signature "
+				    "(give -p PUBKEY)", dir);
+		return lethe_release_open_opts(dir, NULL, &o, ret);
+	}
+	r = a->key ? lethe_sign_pubkey_load(a->key, &pub)
+		   : lethe_sign_pubkey_from_base64(a->key_b64, &pub);
+	return r < 0 ? r : lethe_release_open(dir, &pub, ret);
 }
 
 int cmd_run(int argc, char **argv)
 {
 	struct run_args a = { 0 };
 	struct lethe_vm_owned owned = { 0 };
+	struct lethe_release *rel = NULL;
 	char *output = NULL;
 	int status = 0, r;
 
 	r = parse(argc, argv, &a);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
-	r = lethe_vm_config_from_dir(&a.c, &owned, argv[optind], a.cmdline_file, a.append);
+	r = open_release(&a, argv[optind], &rel);
+	if (r >= 0)
+		r = lethe_vm_config_from_release(&a.c, &owned, rel, a.cmdline_file, a.append);
 	if (r < 0)
 		goto fail;
 	if (a.no_boot_disk)
@@ -166,6 +218,7 @@ int cmd_run(int argc, char **argv)
 		if (r < 0)
 			goto fail;
 		lethe_vm_config_release(&owned);
+		lethe_release_free(rel);
 		return r;
 	}
 	r = lethe_vm_exec(&a.c, a.exec, a.timeout ? a.timeout : 600,
@@ -174,12 +227,18 @@ int cmd_run(int argc, char **argv)
 		goto fail;
 	if (!cli_quiet)
 		fputs("\n", stderr);
-	fputs(output, stdout);
+	/* The command's own output: exact bytes into a pipe or file, escaped on a terminal. */
+	if (isatty(STDOUT_FILENO))
+		write_safe(stdout, output, strlen(output));
+	else
+		fputs(output, stdout);
 	fflush(stdout);
 	free(output);
 	lethe_vm_config_release(&owned);
+	lethe_release_free(rel);
 	return status;
 fail:
 	lethe_vm_config_release(&owned);
+	lethe_release_free(rel);
 	return cli_fail(r, "run");
 }

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include <lethe/media.h>
+#include <lethe/release.h>
 #include <lethe/sign.h>
 #include <lethe/sums.h>
 
@@ -192,17 +193,21 @@ static int verify_sums(struct verify_args *a)
 	return r;
 }
 
-/* ---- modes: a release directory, a written medium (the work is in lib/media) ---- */
+/* ---- modes: a release directory (lib/release), a written medium (lib/media) ---- */
 
 static int verify_release(struct verify_args *a)
 {
 	struct cli_sums_report rep = { 0 };
+	struct lethe_release_options o = { .flags = LETHE_RELEASE_OPEN_VERITY,
+					   .fn = cli_sums_entry_done, .userdata = &rep };
+	struct lethe_release *rel = NULL;
 	int r;
 
 	if (a->sig_path)
 		return cli_usage_error("verify", "a release takes no -x");
 	rep.files = a->json ? json_object_new_array() : NULL;
-	r = lethe_media_verify_release(a->argv[0], &a->pub, cli_sums_entry_done, &rep);
+	r = lethe_release_open_opts(a->argv[0], &a->pub, &o, &rel);
+	lethe_release_free(rel);
 	if (a->json)
 		return report_json(a, "release", a->argv[0], NULL, rep.files, r);
 	if (r < 0)
@@ -219,7 +224,12 @@ static int verify_media(struct verify_args *a)
 
 	if (a->argc != 1 || a->sig_path)
 		return cli_usage_error("verify", "--media DEVICE takes one OUTDIR, no -x");
-	r = lethe_media_verify_written(a->argv[0], &a->pub, a->media_path);
+	struct lethe_release *rel = NULL;
+
+	r = lethe_release_open(a->argv[0], &a->pub, &rel);
+	if (r >= 0)
+		r = lethe_media_verify_written(rel, a->media_path);
+	lethe_release_free(rel);
 	if (a->json)
 		return report_json(a, "media", a->media_path, NULL, NULL, r);
 	if (r < 0)

@@ -12,7 +12,7 @@ static const char usage_text[] =
 	"\n"
 	"Write OUTDIR/disk.img to DEVICE (a block device such as /dev/sdX, or a file),\n"
 	"after checking the release's signature (SHA256SUMS.minisig with PUBKEY) and\n"
-	"disk.img against the signed SHA256SUMS. A device that is mounted (or any of its\n"
+	"every file it lists against the signed SHA256SUMS. A device that is mounted (or any of its\n"
 	"partitions), used by device mapper or md, or holding the running system's root is\n"
 	"refused; a block device is opened exclusively. After writing and flushing, the\n"
 	"image's length is read back from DEVICE and checked against the signed hash.\n"
@@ -36,6 +36,7 @@ int cmd_write(int argc, char **argv)
 		{},
 	};
 	const char *key = NULL, *key_b64 = NULL;
+	struct lethe_release *rel = NULL;
 	struct lethe_sign_pubkey pub;
 	int c, r;
 
@@ -64,7 +65,11 @@ int cmd_write(int argc, char **argv)
 	r = key ? lethe_sign_pubkey_load(key, &pub) : lethe_sign_pubkey_from_base64(key_b64, &pub);
 	if (r < 0)
 		return cli_fail(r, "write");
-	r = lethe_media_write(argv[optind], &pub, argv[optind + 1]);
+	/* Verified once; the write reads disk.img from the handle, never from the path. */
+	r = lethe_release_open(argv[optind], &pub, &rel);
+	if (r >= 0)
+		r = lethe_media_write(rel, argv[optind + 1]);
+	lethe_release_free(rel);
 	if (r < 0)
 		return cli_fail(r, "write");
 	if (!cli_quiet)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A build that fails leaves no output directory and no temporary beside it; one that
 # fails over an earlier build leaves that build untouched; a directory that is not a
-# Lethe build is never replaced.
+# Lethe build (by its layout: only a release's files, listed by its SHA256SUMS) is
+# never replaced; an existing empty directory survives a failed build.
 . "$LETHE_SRC/tests/lib.sh"
 . "$LETHE_SRC/tests/interop/build-common.bash"
 
@@ -43,4 +44,37 @@ expect_fail 3 "does not hold a Lethe build" "$LETHE" build "$spec" -o "$TMP/p/pr
 	--lock "$ref/lethe.lock" --key "$key" --quiet
 [ "$(cat "$TMP/p/precious/file")" = keep ] || fail "a non-build directory was touched"
 ! leftovers || fail "a refused build left temporaries in $TMP/p"
+# issue 10.4: a downloads folder that holds a SHA256SUMS among other files is no build:
+# refused before any work, and every file in it kept.
+mkdir -p "$TMP/p/downloads"
+echo iso >"$TMP/p/downloads/debian.iso"
+(cd "$TMP/p/downloads" && sha256sum debian.iso >SHA256SUMS)
+tree() { (cd "$1" && find . -printf '%p %y %s\n' | sort && find . -type f -exec sha256sum {} + | sort); }
+before=$(tree "$TMP/p/downloads")
+expect_fail 3 "does not hold a Lethe build.*debian.iso" "$LETHE" build "$spec" \
+	-o "$TMP/p/downloads" --lock "$ref/lethe.lock" --key "$key" --quiet
+[ "$(tree "$TMP/p/downloads")" = "$before" ] || fail "a downloads folder was changed"
+# A build with one file of someone else's added: refused too.
+cp -a "$ref" "$TMP/p/notes"
+echo mine >"$TMP/p/notes/notes.txt"
+expect_fail 3 "notes.txt" "$LETHE" build "$spec" -o "$TMP/p/notes" --lock "$ref/lethe.lock" \
+	--key "$key" --quiet
+[ "$(cat "$TMP/p/notes/notes.txt")" = mine ] || fail "a file beside a build was removed"
+! leftovers || fail "a refused build left temporaries in $TMP/p"
+
+# An existing empty directory survives a build that fails.
+mkdir "$TMP/p/empty"
+LETHE_MKFS_EROFS=/bin/false "$LETHE" build "$spec" -o "$TMP/p/empty" --lock "$ref/lethe.lock" \
+	--key "$key" --quiet 2>/dev/null && fail "the build succeeded with a failing mkfs.erofs"
+[ -d "$TMP/p/empty" ] || fail "a failed build removed the existing empty directory"
+[ -z "$(ls -A "$TMP/p/empty")" ] || fail "a failed build left files in the empty directory"
+! leftovers || fail "a failed build left temporaries in $TMP/p"
+
+# A previous release is replaced by a build that succeeds: a new directory, verified.
+cp -a "$ref" "$TMP/p/prev"
+ino=$(stat -c %i "$TMP/p/prev")
+expect_ok "$LETHE" build "$spec" -o "$TMP/p/prev" --lock "$ref/lethe.lock" --key "$key" --quiet
+[ "$(stat -c %i "$TMP/p/prev")" != "$ino" ] || fail "the earlier build was not replaced"
+expect_ok "$LETHE" verify "$TMP/p/prev" -p "$(test_pub)"
+! leftovers || fail "a replacing build left temporaries in $TMP/p"
 note "failed builds leave nothing behind and never damage an earlier output"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # lethe write and lethe verify --media / OUTDIR: a written file and loop device match
 # the signed disk.img; one changed byte is caught with its offset; a tampered release,
-# a wrong key and a mounted device are refused; a re-signed release whose verity tree
+# a wrong key, a mounted device, the release's own disk.img, the file behind a loop
+# device and a mistyped /dev path are refused; a re-signed release whose verity tree
 # does not match its root file system fails the release check.
 . "$LETHE_SRC/tests/lib.sh"
 . "$LETHE_SRC/tests/interop/build-common.bash"
@@ -41,7 +42,7 @@ expect_fail 1 "" "$LETHE" write "$out" "$TMP/never.img" -p "$TMP/other.pub"
 # A release whose disk.img changed: refused before anything is written.
 cp -r "$out" "$TMP/rel"
 flip_bit "$TMP/rel/disk.img" $((size - 1))
-expect_fail 1 "disk.img' does not match the signed SHA256SUMS" \
+expect_fail 1 "'disk.img' does not match" \
 	"$LETHE" write "$TMP/rel" "$TMP/never.img" -p "$pub"
 [ ! -e "$TMP/never.img" ] || fail "a tampered disk.img was written"
 cp "$out/disk.img" "$TMP/rel/disk.img"
@@ -53,6 +54,13 @@ flip_bit "$TMP/rel/rootfs.erofs" 8192
 	"$LETHE" sign -q -s "$(test_key)" SHA256SUMS) >/dev/null || fail "cannot re-sign"
 expect_fail 1 "rootfs|block" "$LETHE" verify "$TMP/rel" -p "$pub"
 
+# issue 10.7: the release's own disk.img is no target (it would destroy the release).
+expect_fail 3 "the release's own disk.img" "$LETHE" write "$TMP/rel" "$TMP/rel/disk.img" -p "$pub"
+expect_ok "$LETHE" verify --sums "$TMP/rel/SHA256SUMS" -p "$pub"
+# A mistyped /dev path fails and creates nothing there.
+expect_fail 3 "/dev/lethe-no-such-disk" "$LETHE" write "$out" /dev/lethe-no-such-disk -p "$pub"
+[ ! -e /dev/lethe-no-such-disk ] || { rm -f /dev/lethe-no-such-disk; fail "a file was created in /dev"; }
+
 # Block devices: a loop device, then a mounted one.
 need_root
 need_cmd losetup mkfs.ext4 mount umount
@@ -62,6 +70,10 @@ on_exit "losetup -d $dev"
 expect_ok "$LETHE" write "$out" "$dev" -p "$pub"
 expect_ok "$LETHE" verify --media "$dev" "$out" -p "$pub"
 cmp -n "$size" "$out/disk.img" "$TMP/loop.img" || fail "the loop device's file differs from disk.img"
+# issue 10.7: the file behind an attached loop device is no target.
+sum_before=$(sha256sum <"$TMP/loop.img")
+expect_fail 3 "backs /dev/loop" "$LETHE" write "$out" "$TMP/loop.img" -p "$pub"
+[ "$(sha256sum <"$TMP/loop.img")" = "$sum_before" ] || fail "the backing file of a loop device was changed"
 
 # A device smaller than the image: refused before anything is written.
 truncate -s 4M "$TMP/small.img"
@@ -80,4 +92,7 @@ on_exit "umount $TMP/mnt"
 sum_before=$(sha256sum <"$TMP/fs.img")
 expect_fail 3 "is mounted on '$TMP/mnt'" "$LETHE" write "$out" "$fsdev" -p "$pub"
 [ "$(sha256sum <"$TMP/fs.img")" = "$sum_before" ] || fail "the mounted device was changed"
+# ... nor through the file behind it.
+expect_fail 3 "backs /dev/loop" "$LETHE" write "$out" "$TMP/fs.img" -p "$pub"
+[ "$(sha256sum <"$TMP/fs.img")" = "$sum_before" ] || fail "the backing file of a mounted loop device was changed"
 echo "media: file and loop device written and verified; tampering, wrong key and a mounted device refused"

@@ -131,6 +131,46 @@ static void test_refusals(void **state)
 	free(dir);
 }
 
+/* issue 10.4: a directory with a SHA256SUMS among other files is no build, and is
+ * refused untouched; an existing empty directory survives a build that fails. */
+static void test_outdir_kept(void **state)
+{
+	static const char spec_text[] = "name: t\nversion: \"1\"\npackages: [busybox-static]\n";
+	char *dir = tmpdir(), *spec = lethe_path_join(dir, "t.yaml");
+	char *dl = lethe_path_join(dir, "downloads"), *empty = lethe_path_join(dir, "empty");
+	char *p = lethe_path_join(dl, "SHA256SUMS"), *q = lethe_path_join(dl, "debian.iso");
+	struct lethe_build_options o = { .spec_path = spec, .outdir = dl,
+					 .image_tool = "/bin/true" };
+	struct lethe_build_result res = { 0 };
+
+	assert_int_equal(lethe_file_write_atomic(spec, spec_text, strlen(spec_text), 0644), 0);
+	assert_int_equal(mkdir(dl, 0755), 0);
+	assert_int_equal(lethe_file_write_atomic(q, "iso", 3, 0644), 0);
+	assert_int_equal(lethe_file_write_atomic(p, "x", 1, 0644), 0);
+	assert_int_equal(lethe_build(&o, &res), -EEXIST);
+	assert_non_null(strstr(lethe_error_message(), "does not hold a Lethe build"));
+	assert_non_null(strstr(lethe_error_message(), "debian.iso"));
+	assert_int_equal(count_entries(dl), 2);
+
+	/* a build that fails after the output directory was looked at (no lethe-init) */
+	assert_int_equal(mkdir(empty, 0700), 0);
+	o.outdir = empty;
+	setenv("LETHE_INIT", "/nonexistent/lethe-init", 1);
+	assert_true(lethe_build(&o, &res) < 0);
+	unsetenv("LETHE_INIT");
+	assert_non_null(strstr(lethe_error_message(), "LETHE_INIT"));
+	assert_int_equal(access(empty, F_OK), 0);
+	assert_int_equal(count_entries(dir), 3); /* t.yaml, downloads, empty */
+
+	free(p);
+	free(q);
+	free(spec);
+	free(dl);
+	free(empty);
+	assert_int_equal(lethe_rm_rf(dir), 0);
+	free(dir);
+}
+
 /* The tools stage: files in place with their modes and the epoch as time; and never
  * written through a symbolic link that a package put in the root. */
 static void test_tools_stage(void **state)
@@ -186,6 +226,7 @@ int main(void)
 		cmocka_unit_test(test_find_tool),
 		cmocka_unit_test(test_dev_key),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_outdir_kept),
 		cmocka_unit_test(test_tools_stage),
 	};
 

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include <lethe/media.h>
+#include <lethe/release.h>
 
 static char tmpdir[] = "/tmp/lethe-test-media.XXXXXX";
 static struct lethe_sign_pubkey pub;
@@ -26,13 +27,22 @@ static char *path(const char *name)
 	return p;
 }
 
-/* A release directory "rel": disk.img of pseudo-random bytes, SHA256SUMS, its
- * signature with a fresh key. */
+static void put(const char *dir, const char *name, const char *text)
+{
+	char *p = lethe_path_join(dir, name);
+
+	assert_int_equal(lethe_file_write_atomic(p, text, strlen(text), 0644), 0);
+	free(p);
+}
+
+/* A release directory "rel": disk.img of pseudo-random bytes, the files every release
+ * lists (their content does not matter here: the verity tree is not checked), SHA256SUMS,
+ * its signature with a fresh key. */
 static int setup(void **state)
 {
 	struct lethe_sign_seckey *key = NULL;
 	char *rel, *img, *sums, *sig, *pubp, *secp;
-	const char *names[] = { "disk.img" };
+	const char *names[] = { "disk.img", "rootfs.erofs", "rootfs.verity", "roothash" };
 	uint8_t *data = malloc(IMAGE_SIZE);
 
 	assert_non_null(mkdtemp(tmpdir));
@@ -46,7 +56,10 @@ static int setup(void **state)
 	for (size_t i = 0; i < IMAGE_SIZE; i++)
 		data[i] = (uint8_t)(i * 2654435761u >> 13);
 	assert_int_equal(lethe_file_write_atomic(img, data, IMAGE_SIZE, 0644), 0);
-	assert_int_equal(lethe_sums_write(sums, rel, names, 1), 0);
+	put(rel, "rootfs.erofs", "erofs");
+	put(rel, "rootfs.verity", "verity");
+	put(rel, "roothash", "0123456789abcdef0123456789abcdef\n");
+	assert_int_equal(lethe_sums_write(sums, rel, names, LETHE_ARRAY_SIZE(names)), 0);
 	assert_int_equal(lethe_sign_keygen(pubp, secp, NULL, NULL, &pub), 0);
 	assert_int_equal(lethe_sign_seckey_load(secp, NULL, &key), 0);
 	assert_int_equal(lethe_sign_file(key, sums, NULL, true, sig), 0);
@@ -84,72 +97,99 @@ static void test_check_target(void **state)
 {
 	char *f = path("plain");
 
-	assert_int_equal(lethe_media_check_target(f), 0); /* does not exist yet */
+	assert_int_equal(lethe_media_check_target(NULL, f), 0); /* does not exist yet */
 	assert_int_equal(lethe_file_write_atomic(f, "x", 1, 0644), 0);
-	assert_int_equal(lethe_media_check_target(f), 0);
-	assert_int_equal(lethe_media_check_target("/dev/null"), -EINVAL); /* a char device */
-	assert_int_equal(lethe_media_check_target(tmpdir), -EINVAL);
+	assert_int_equal(lethe_media_check_target(NULL, f), 0);
+	assert_int_equal(lethe_media_check_target(NULL, "/dev/null"), -EINVAL); /* a char device */
+	assert_int_equal(lethe_media_check_target(NULL, tmpdir), -EINVAL);
+	/* issue 10.7: a mistyped device path never becomes a file in /dev */
+	assert_int_equal(lethe_media_check_target(NULL, "/dev/lethe-no-such-disk"), -ENOENT);
 	free(f);
+}
+
+/* issue 10.7: the release's own disk.img (or a link to it) is no target; the release
+ * is left intact. */
+static void test_own_image(void **state)
+{
+	char *dir = path("rel"), *img = lethe_path_join(dir, "disk.img");
+	char *link = path("link.img");
+	struct lethe_release *rel = NULL;
+
+	assert_int_equal(lethe_release_open(dir, &pub, &rel), 0);
+	assert_int_equal(lethe_media_write(rel, img), -EBUSY);
+	assert_non_null(strstr(lethe_error_message(), "the release's own disk.img"));
+	assert_int_equal(symlink(img, link), 0);
+	assert_int_equal(lethe_media_write(rel, link), -EBUSY);
+	assert_int_equal(lethe_media_write(rel, "/dev/lethe-no-such-disk"), -ENOENT);
+	assert_int_equal(access("/dev/lethe-no-such-disk", F_OK), -1);
+	lethe_release_free(rel);
+	rel = NULL;
+	assert_int_equal(lethe_release_open(dir, &pub, &rel), 0); /* still intact */
+	lethe_release_free(rel);
+	unlink(link);
+	free(link);
+	free(img);
+	free(dir);
 }
 
 static void test_write_and_verify(void **state)
 {
-	char *rel = path("rel"), *medium = path("medium.img");
-	char *img = lethe_path_join(rel, "disk.img");
+	char *dir = path("rel"), *medium = path("medium.img");
 	long offsets[] = { 0, 1048575, 1048576 + 4097, IMAGE_SIZE - 1 };
+	struct lethe_release *rel = NULL;
 
-	assert_int_equal(lethe_media_write(rel, &pub, medium), 0);
-	assert_int_equal(lethe_media_verify_written(rel, &pub, medium), 0);
+	assert_int_equal(lethe_release_open(dir, &pub, &rel), 0);
+	assert_int_equal(lethe_media_write(rel, medium), 0);
+	assert_int_equal(lethe_media_verify_written(rel, medium), 0);
 	for (size_t i = 0; i < LETHE_ARRAY_SIZE(offsets); i++) {
 		char want[64];
 
 		flip(medium, offsets[i]);
-		assert_int_equal(lethe_media_verify_written(rel, &pub, medium), -EBADMSG);
+		assert_int_equal(lethe_media_verify_written(rel, medium), -EBADMSG);
 		snprintf(want, sizeof(want), "first difference at byte offset %ld", offsets[i]);
 		assert_non_null(strstr(lethe_error_message(), want));
 		flip(medium, offsets[i]);
 	}
-	assert_int_equal(lethe_media_verify_written(rel, &pub, medium), 0);
+	assert_int_equal(lethe_media_verify_written(rel, medium), 0);
 	/* without disk.img alongside: the hash still catches it, without an offset */
 	{
 		uint8_t d[32];
-		struct lethe_sums s = { 0 };
+		int img = lethe_release_fd(rel, LETHE_ARTIFACT_DISK);
 
-		assert_int_equal(lethe_media_signed_sums(rel, &pub, &s), 0);
-		assert_int_equal(lethe_media_sums_digest(&s, "disk.img", d), 0);
-		assert_int_equal(lethe_media_sums_digest(&s, "vmlinuz", d), -EBADMSG);
+		assert_true(img >= 0);
+		assert_int_equal(lethe_release_info(rel, LETHE_ARTIFACT_DISK, NULL, d), 0);
+		assert_int_equal(lethe_release_info(rel, LETHE_ARTIFACT_KERNEL, NULL, d), -ENOENT);
 		flip(medium, 77);
-		assert_int_equal(lethe_media_verify_device(medium, NULL, IMAGE_SIZE, d), -EBADMSG);
+		assert_int_equal(lethe_media_verify_device(medium, -1, IMAGE_SIZE, d), -EBADMSG);
 		assert_non_null(strstr(lethe_error_message(), "SHA-256"));
 		flip(medium, 77);
-		assert_int_equal(lethe_media_verify_device(medium, NULL, IMAGE_SIZE, d), 0);
+		assert_int_equal(lethe_media_verify_device(medium, -1, IMAGE_SIZE, d), 0);
 		/* a medium shorter than the image */
 		assert_int_equal(truncate(medium, IMAGE_SIZE - 1), 0);
 		assert_int_equal(lethe_media_verify_device(medium, img, IMAGE_SIZE, d), -EBADMSG);
 		assert_non_null(strstr(lethe_error_message(), "ends at"));
-		lethe_sums_release(&s);
 	}
-	free(img);
-	free(rel);
+	lethe_release_free(rel);
+	free(dir);
 	free(medium);
 }
 
-static void test_tampered_release(void **state)
+/* disk.img changed after the release was opened (the same inode, rewritten): the copy
+ * is hashed as it is written, and the medium is refused. */
+static void test_changed_while_written(void **state)
 {
-	char *rel = path("rel"), *medium = path("never.img");
-	char *img = lethe_path_join(rel, "disk.img");
-	struct lethe_sign_pubkey other = pub;
+	char *dir = path("rel"), *medium = path("changed.img");
+	char *img = lethe_path_join(dir, "disk.img");
+	struct lethe_release *rel = NULL;
 
+	assert_int_equal(lethe_release_open(dir, &pub, &rel), 0);
 	flip(img, 12345);
-	assert_int_equal(lethe_media_write(rel, &pub, medium), -EBADMSG);
-	assert_non_null(strstr(lethe_error_message(), "does not match the signed"));
-	assert_int_equal(access(medium, F_OK), -1);
+	assert_int_equal(lethe_media_write(rel, medium), -EBADMSG);
+	assert_non_null(strstr(lethe_error_message(), "changed while it was written"));
 	flip(img, 12345);
-	other.pk[0] ^= 1; /* another key with the same id */
-	assert_true(lethe_error_is_check(lethe_media_write(rel, &other, medium)));
-	assert_int_equal(access(medium, F_OK), -1);
+	lethe_release_free(rel);
 	free(img);
-	free(rel);
+	free(dir);
 	free(medium);
 }
 
@@ -157,8 +197,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_check_target),
+		cmocka_unit_test(test_own_image),
 		cmocka_unit_test(test_write_and_verify),
-		cmocka_unit_test(test_tampered_release),
+		cmocka_unit_test(test_changed_while_written),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

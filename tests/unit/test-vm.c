@@ -84,11 +84,55 @@ static void test_frame(void **state)
 	assert_int_equal(lethe_vm_parse_frame(con, strlen(con), n, &out, &status), -EBADMSG);
 }
 
+/* issue 10.14: what a guest prints can neither move the host's cursor, retitle its
+ * window nor query its terminal; text, newlines and tabs pass. */
+static void test_console_escape(void **state)
+{
+	static const struct {
+		const char *in;
+		size_t len;
+		const char *out;
+	} cases[] = {
+		{ "login: root\n\tok", 15, "login: root\n\tok" },
+		{ "a\r\nb", 4, "a\nb" },
+		{ "\x1b[2J\x1b[H", 7, "\\x1b[2J\\x1b[H" },         /* CSI: clear, home */
+		{ "\x1b]0;owned\x07", 10, "\\x1b]0;owned\\x07" },  /* OSC: window title */
+		{ "\x1b[6n", 4, "\\x1b[6n" },                     /* a query the terminal answers */
+		{ "\x9b" "31m", 4, "\\x9b31m" },                   /* C1 CSI */
+		{ "\xc2\x9b", 2, "\\xc2\\x9b" },                  /* U+009B in UTF-8 */
+		{ "\0\x7f\x08", 3, "\\x00\\x7f\\x08" },
+	};
+	char out[LETHE_VM_ESCAPE_MAX(64)];
+
+	for (size_t i = 0; i < LETHE_ARRAY_SIZE(cases); i++) {
+		size_t n = lethe_vm_console_escape(cases[i].in, cases[i].len, out);
+
+		assert_int_equal(n, strlen(cases[i].out));
+		assert_memory_equal(out, cases[i].out, n);
+		assert_null(memchr(out, 0x1b, n));
+	}
+	/* the worst case fits the bound */
+	{
+		char all[256];
+
+		for (int c = 0; c < 256; c++)
+			all[c] = (char)c;
+		char big[LETHE_VM_ESCAPE_MAX(256)];
+		size_t n = lethe_vm_console_escape(all, 256, big);
+
+		assert_true(n <= sizeof(big));
+		for (size_t i = 0; i < n; i++)
+			assert_true((big[i] >= 0x20 && big[i] < 0x7f) || big[i] == '\n' ||
+				    big[i] == '\t');
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_argv),
 		cmocka_unit_test(test_frame),
+		cmocka_unit_test(test_console_escape),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
