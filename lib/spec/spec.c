@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <lethe/pkg.h>
+
 #include "spec-internal.h"
 
 static const char *const top_keys[] = {
@@ -132,7 +134,44 @@ static bool is_arch_or_suite(const char *s)
 	return len > 0 && len <= 64 && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-_.") == len;
 }
 
-/* A one-line "deb [opts] URI SUITE [COMPONENT...]" entry, or a .sources file. */
+static bool has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n > m && !strcmp(s + n - m, suffix);
+}
+
+/* A refusal of lethe_pkg_sources_check() as a message about node. */
+static int source_error(struct spec_ctx *c, const struct lethe_node *node, int r)
+{
+	char msg[1024];
+
+	if (r != -EBADMSG || !lethe_error_message())
+		return r;
+	snprintf(msg, sizeof(msg), "%s", lethe_error_message());
+	return lethe_node_error(c->file, node, "%s", msg);
+}
+
+/* The sources file at path: apt's options are checked here already, so that `lethe spec
+ * check` refuses what `lethe lock` would. */
+static int check_source_file(struct spec_ctx *c, const struct lethe_node *node, const char *path)
+{
+	char *text;
+	size_t len;
+	int r = lethe_file_read(path, LETHE_PKG_SOURCES_MAX_SIZE, &text, &len);
+
+	if (r < 0)
+		return lethe_node_error(c->file, node, "apt source file '%s' cannot be read: %s",
+					path, strerror(-r));
+	r = lethe_pkg_sources_check(path, text, len,
+				    has_suffix(path, ".sources") ? LETHE_PKG_SOURCES_DEB822
+								 : LETHE_PKG_SOURCES_LIST);
+	free(text);
+	return source_error(c, node, r);
+}
+
+/* A one-line "deb [OPTIONS] URI SUITE [COMPONENT...]" entry, or a .sources or .list
+ * file (whose name may start with "deb": Debian's own is debian.sources). */
 static int parse_apt_source(struct spec_ctx *c, const struct lethe_node *node)
 {
 	char *value = NULL, *path = NULL;
@@ -141,16 +180,24 @@ static int parse_apt_source(struct spec_ctx *c, const struct lethe_node *node)
 	r = spec_string(c, node, "apt source", &value);
 	if (r < 0)
 		return r;
-	if (strncmp(value, "deb ", 4) == 0) {
-		r = lethe_strv_push(&c->spec->sources, value);
+	if (lethe_pkg_source_is_oneline(value)) {
+		r = lethe_pkg_sources_check(NULL, value, strlen(value), LETHE_PKG_SOURCES_LIST);
+		if (r == -EBADMSG && lethe_error_message()) {
+			char msg[1024];
+
+			snprintf(msg, sizeof(msg), "%s", lethe_error_message());
+			r = lethe_node_error(c->file, node, "apt source '%s': %s", value, msg);
+		}
+		if (r == 0)
+			r = lethe_strv_push(&c->spec->sources, value);
 		free(value);
 		return r;
 	}
-	if (!*value || strncmp(value, "deb", 3) == 0 || strchr(value, ' ')) {
-		r = lethe_node_error(
-		    c->file, node,
-		    "apt source '%s' must be a 'deb URI SUITE COMPONENT' line or a .sources file",
-		    value);
+	if (strchr(value, ' ') || !(has_suffix(value, ".sources") || has_suffix(value, ".list"))) {
+		r = lethe_node_error(c->file, node,
+				     "apt source '%s' must be a 'deb [OPTIONS] URI SUITE "
+				     "[COMPONENT...]' line or a .sources or .list file",
+				     value);
 		free(value);
 		return r;
 	}
@@ -158,13 +205,18 @@ static int parse_apt_source(struct spec_ctx *c, const struct lethe_node *node)
 		path = strdup(value);
 	else
 		path = lethe_path_join(c->dir, value);
+	/* A relative directory such as "deb x" must not read as a one-line entry later. */
+	if (path && lethe_pkg_source_is_oneline(path)) {
+		char *dot = lethe_path_join(".", path);
+
+		free(path);
+		path = dot;
+	}
 	free(value);
 	if (!path)
 		return -ENOMEM;
-	if (c->dir && access(path, R_OK) < 0)
-		r = lethe_node_error(c->file, node, "apt source file '%s' cannot be read: %s", path,
-				     strerror(errno));
-	else
+	r = c->dir ? check_source_file(c, node, path) : 0;
+	if (r == 0)
 		r = lethe_strv_push(&c->spec->sources, path);
 	free(path);
 	return r;

@@ -278,8 +278,31 @@ static const struct bad_spec {
     {HEAD "apt: {architecture: [amd64]}\n",
      "spec 't.yaml' line 4 column 21: apt architecture must be a scalar, not a list"},
     {HEAD "apt: {sources: [debx http://x]}\n",
-     "spec 't.yaml' line 4 column 17: apt source 'debx http://x' must be a 'deb URI SUITE "
-     "COMPONENT' line or a .sources file"},
+     "spec 't.yaml' line 4 column 17: apt source 'debx http://x' must be a 'deb [OPTIONS] URI "
+     "SUITE [COMPONENT...]' line or a .sources or .list file"},
+    {HEAD "apt: {sources: [hello.txt]}\n",
+     "spec 't.yaml' line 4 column 17: apt source 'hello.txt' must be a 'deb [OPTIONS] URI "
+     "SUITE [COMPONENT...]' line or a .sources or .list file"},
+    /* Sources that would switch apt's checks off (issue 10.1). */
+    {HEAD "apt: {sources: [\"deb [ trusted=yes ] file:///srv/r ./\"]}\n",
+     "spec 't.yaml' line 4 column 17: apt source 'deb [ trusted=yes ] file:///srv/r ./': "
+     "'trusted=yes' makes apt trust the repository without a valid signature; Lethe keeps "
+     "apt's signature and freshness checks on"},
+    {HEAD "apt: {sources: [\"deb [allow-insecure=yes] file:///srv/r ./\"]}\n",
+     "spec 't.yaml' line 4 column 17: apt source 'deb [allow-insecure=yes] file:///srv/r ./': "
+     "'allow-insecure=yes' lets apt use a repository without a signed Release file; Lethe "
+     "keeps apt's signature and freshness checks on"},
+    {HEAD "apt: {sources: [\"deb [check-valid-until=no] http://x bookworm main\"]}\n",
+     "spec 't.yaml' line 4 column 17: apt source 'deb [check-valid-until=no] http://x bookworm "
+     "main': 'check-valid-until=no' switches off apt's replay protection (Valid-Until); Lethe "
+     "keeps apt's signature and freshness checks on"},
+    {HEAD "apt: {sources: [trusted.sources]}\n",
+     "spec 't.yaml' line 4 column 17: apt source '" DATA "/trusted.sources' line 5: 'TRUSTED: "
+     "YES' makes apt trust the repository without a valid signature; Lethe keeps apt's "
+     "signature and freshness checks on"},
+    {HEAD "apt: {sources: [missing.sources]}\n",
+     "spec 't.yaml' line 4 column 17: apt source file '" DATA "/missing.sources' cannot be "
+     "read: No such file or directory"},
     {HEAD "files:\n  - {source: hello.txt, destination: /etc/x, mode: \"0999\"}\n",
      "spec 't.yaml' line 5 column 52: mode must be 3 or 4 octal digits such as 0644, not '0999'"},
     {HEAD "files:\n  - {source: hello.txt, destination: etc/x}\n",
@@ -437,7 +460,7 @@ static void test_spec_full(void **state)
 	    HEAD
 	    "description: |\n  all of it\n  \ton two lines\n"
 	    "apt: {suite: bookworm, architecture: arm64,\n"
-	    "      sources: [\"deb http://deb.example/debian bookworm main\", hello.txt]}\n"
+	    "      sources: [\"deb http://deb.example/debian bookworm main\", debian.sources]}\n"
 	    "drop: [adduser]\n"
 	    "exclude: [/usr/share/doc/*]\n"
 	    "include: [/usr/share/doc/tor/copyright]\n"
@@ -475,7 +498,7 @@ static void test_spec_full(void **state)
 	assert_string_equal(spec->architecture, "arm64");
 	assert_int_equal(spec->sources.n, 2);
 	assert_string_equal(spec->sources.v[0], "deb http://deb.example/debian bookworm main");
-	assert_string_equal(spec->sources.v[1], DATA "/hello.txt");
+	assert_string_equal(spec->sources.v[1], DATA "/debian.sources");
 	assert_string_equal(spec->drop.v[0], "adduser");
 	assert_string_equal(spec->exclude.v[0], "/usr/share/doc/*");
 	assert_string_equal(spec->include.v[0], "/usr/share/doc/tor/copyright");
