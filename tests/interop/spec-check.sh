@@ -57,3 +57,11 @@ firewall:
 YAML
 expect_fail 1 "^lethe: spec '$TMP/badfw.yaml' line 7 column [0-9]+: .*70000" \
 	"$LETHE" spec check "$TMP/badfw.yaml"
+
+# Debian's own deb822 file, named as in docs/spec.md, is a file and not a malformed
+# "deb ..." line (issue 10.15).
+printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+	>"$TMP/debian.sources"
+printf 'name: t\nversion: "1"\napt:\n  sources: [debian.sources]\npackages: [busybox-static]\n' \
+	>"$TMP/debsrc.yaml"
+expect_ok "$LETHE" spec check "$TMP/debsrc.yaml"

@@ -454,6 +454,20 @@ static void test_spec_defaults(void **state)
 	assert_null(lethe_spec_free(NULL));
 }
 
+/* A file whose name starts with "deb" (Debian's own debian.sources, as in docs/spec.md)
+ * is a file, not a malformed one-line entry (issue 10.15). */
+static void test_spec_deb_named_source(void **state)
+{
+	struct lethe_spec *spec = spec_ok(HEAD "apt:\n  sources:\n    - debian.sources\n"
+					       "    - \"deb  http://192.0.2.1/d bookworm main\"\n"
+					       "    - \"deb[arch=amd64] http://192.0.2.1/d bookworm\"\n");
+
+	assert_int_equal(spec->sources.n, 3);
+	assert_string_equal(spec->sources.v[0], DATA "/debian.sources");
+	assert_string_equal(spec->sources.v[1], "deb  http://192.0.2.1/d bookworm main");
+	lethe_spec_free(spec);
+}
+
 static void test_spec_full(void **state)
 {
 	struct lethe_spec *spec = spec_ok(
@@ -666,6 +680,7 @@ int main(void)
 	    cmocka_unit_test(test_node_helpers),
 	    cmocka_unit_test(test_spell_suggest),
 	    cmocka_unit_test(test_spec_defaults),
+	    cmocka_unit_test(test_spec_deb_named_source),
 	    cmocka_unit_test(test_spec_full),
 	    cmocka_unit_test(test_spec_errors),
 	    cmocka_unit_test(test_spec_examples),
