@@ -63,9 +63,22 @@ int spec_list(struct spec_ctx *c, const struct lethe_node *node, const char *wha
 
 bool spec_path_is_absolute_clean(const char *path)
 {
+	const char *p = path;
+
 	if (path[0] != '/' || !path[1])
 		return false;
-	return lethe_path_is_safe_relative(path + 1) && path[strlen(path) - 1] != '/';
+	for (const unsigned char *c = (const unsigned char *)path; *c; c++)
+		if (*c < 0x20 || *c == 0x7f)
+			return false;
+	/* Every component: not empty ("//", a trailing '/'), not "." and not "..". */
+	while (*p == '/') {
+		size_t n = strcspn(++p, "/");
+
+		if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+			return false;
+		p += n;
+	}
+	return true;
 }
 
 /* [a-z0-9][a-z0-9-]*, at most 63 characters: usable as a file and host name. */

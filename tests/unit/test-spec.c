@@ -306,11 +306,55 @@ static const struct bad_spec {
     {HEAD "files:\n  - {source: hello.txt, destination: /etc/x, mode: \"0999\"}\n",
      "spec 't.yaml' line 5 column 52: mode must be 3 or 4 octal digits such as 0644, not '0999'"},
     {HEAD "files:\n  - {source: hello.txt, destination: etc/x}\n",
-     "spec 't.yaml' line 5 column 38: destination 'etc/x' must be an absolute path without '.', "
-     "'..' or '//'"},
+     "spec 't.yaml' line 5 column 38: destination 'etc/x' must be an absolute path without "
+     "'.', '..' or empty components"},
     {HEAD "files:\n  - {source: hello.txt, destination: /etc/../x}\n",
      "spec 't.yaml' line 5 column 38: destination '/etc/../x' must be an absolute path without "
-     "'.', '..' or '//'"},
+     "'.', '..' or empty components"},
+    {HEAD "files:\n  - {source: hello.txt, destination: /etc/./x}\n",
+     "spec 't.yaml' line 5 column 38: destination '/etc/./x' must be an absolute path without "
+     "'.', '..' or empty components"},
+    {HEAD "files:\n  - {source: hello.txt, destination: /etc//x}\n",
+     "spec 't.yaml' line 5 column 38: destination '/etc//x' must be an absolute path without "
+     "'.', '..' or empty components"},
+    {HEAD "files:\n  - {source: hello.txt, destination: /etc/x/}\n",
+     "spec 't.yaml' line 5 column 38: destination '/etc/x/' must be an absolute path without "
+     "'.', '..' or empty components"},
+    {HEAD "files:\n  - {source: hello.txt, destination: /./etc/x}\n",
+     "spec 't.yaml' line 5 column 38: destination '/./etc/x' must be an absolute path without "
+     "'.', '..' or empty components"},
+    {HEAD "files:\n  - {source: hello.txt, destination: /etc/.}\n",
+     "spec 't.yaml' line 5 column 38: destination '/etc/.' must be an absolute path without "
+     "'.', '..' or empty components"},
+    {HEAD "files:\n  - {source: hello.txt, destination: //etc/x}\n",
+     "spec 't.yaml' line 5 column 38: destination '//etc/x' must be an absolute path without "
+     "'.', '..' or empty components"},
+    {HEAD "files:\n  - {source: hello.txt, destination: /etc/x/..}\n",
+     "spec 't.yaml' line 5 column 38: destination '/etc/x/..' must be an absolute path without "
+     "'.', '..' or empty components"},
+    /* An unclean destination can no longer dodge the duplicate check (issue 10.11). */
+    {HEAD "files:\n  - {source: hello.txt, destination: /etc/x}\n"
+	  "  - {source: hello.txt, destination: \"/etc//x\"}\n",
+     "spec 't.yaml' line 6 column 38: destination '/etc//x' must be an absolute path without "
+     "'.', '..' or empty components"},
+    /* ':' would make another /etc/passwd field (issue 10.11). */
+    {HEAD "accounts: {users: [{name: u, uid: 5, home: \"/home/u:0:0\"}]}\n",
+     "spec 't.yaml' line 4 column 44: home '/home/u:0:0' must not contain ':' (it separates the "
+     "fields of /etc/passwd)"},
+    {HEAD "accounts: {users: [{name: u, uid: 5, shell: \"/bin/sh:x\"}]}\n",
+     "spec 't.yaml' line 4 column 45: shell '/bin/sh:x' must not contain ':' (it separates the "
+     "fields of /etc/passwd)"},
+    {HEAD "accounts: {users: [{name: u, uid: 5, home: \"/home/u\\n\"}]}\n",
+     "spec 't.yaml' line 4 column 44: home contains a control character"},
+    {HEAD "accounts: {users: [{name: u, uid: 5, home: /home//u}]}\n",
+     "spec 't.yaml' line 4 column 44: home '/home//u' must be an absolute path without '.', "
+     "'..' or empty components"},
+    {HEAD "accounts: {users: [{name: u, uid: 5, shell: /bin/./sh}]}\n",
+     "spec 't.yaml' line 4 column 45: shell '/bin/./sh' must be an absolute path without '.', "
+     "'..' or empty components"},
+    {HEAD "services: [{name: s, command: \"/usr//bin/s\"}]\n",
+     "spec 't.yaml' line 4 column 31: command of service 's' must start with an absolute path"},
+
     {HEAD "files:\n  - {source: nothere.txt, destination: /etc/x}\n",
      "spec 't.yaml' line 5 column 14: file source '" DATA "/nothere.txt' does not exist"},
     {HEAD
