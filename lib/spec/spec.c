@@ -505,11 +505,11 @@ int lethe_spec_load_flags(const char *path, unsigned flags, struct lethe_spec **
 	int r;
 
 	r = lethe_file_read(path, LETHE_SPEC_MAX_SIZE, &text, &len);
-	if (r < 0) {
-		if (r != -EFBIG)
-			return lethe_error(r, "cannot read spec '%s': %s", path, strerror(-r));
-		return r;
-	}
+	if (r == -EFBIG) /* bad input, as the same text given to lethe_spec_parse() */
+		return lethe_error(-EBADMSG, "spec '%s': larger than %u bytes", path,
+				   LETHE_SPEC_MAX_SIZE);
+	if (r < 0)
+		return lethe_error(r, "cannot read spec '%s': %s", path, strerror(-r));
 	copy = strdup(path);
 	if (!copy) {
 		free(text);

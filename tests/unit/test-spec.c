@@ -80,6 +80,35 @@ static void test_yaml_refusals(void **state)
 	yaml_fails("a: [1, 2\n", "'t.yaml' line 2 column 1: did not find expected ',' or ']'");
 }
 
+/* Encoding errors name the line and column of the offending byte, not 1:1 (issue
+ * 10.12). */
+static void test_yaml_encoding_positions(void **state)
+{
+	static const struct {
+		const char *text;
+		size_t len;
+		const char *message;
+	} cases[] = {
+#define T(s) s, sizeof(s) - 1
+	    {T("a: 1\nb:\n  - x\xffy\n"),
+	     "'t' line 3 column 6: invalid leading UTF-8 octet (#xFF at offset 13)"},
+	    {T("a: 1\nd: x\0y\n"),
+	     "'t' line 2 column 5: control characters are not allowed (#x0 at offset 9)"},
+	    {T("a: \xc3\xa9\xc3\xa9\n\nb: \"\xc3\"\n"),
+	     "'t' line 3 column 6: invalid trailing UTF-8 octet (#x22 at offset 14)"},
+	    {T("a: 1\n\xff\xfe"), "'t' line 2 column 1: invalid leading UTF-8 octet (#xFF at offset 5)"},
+#undef T
+	};
+	struct lethe_node *root = NULL;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(lethe_yaml_parse("t", cases[i].text, cases[i].len, &root),
+				 -EBADMSG);
+		assert_string_equal(lethe_error_message(), cases[i].message);
+		assert_null(root);
+	}
+}
+
 static void test_yaml_duplicate_reports_first_in_document(void **state)
 {
 	/* Two duplicated keys: the one whose repetition comes first is reported. */
@@ -680,6 +709,24 @@ static void test_spec_load_errors(void **state)
 	assert_int_equal(lethe_spec_parse("t.yaml", DATA, text, LETHE_SPEC_MAX_SIZE + 1, &spec),
 			 -EBADMSG);
 	assert_string_equal(lethe_error_message(), "spec 't.yaml': larger than 1048576 bytes");
+	/* A file that is too large is bad input as well (-EBADMSG: exit 1), not a runtime
+	 * error (issue 10.12). */
+	{
+		char dir[] = "/tmp/lethe-test-spec.XXXXXX", *path, *big;
+
+		assert_non_null(mkdtemp(dir));
+		path = lethe_path_join(dir, "big.yaml");
+		big = malloc(LETHE_SPEC_MAX_SIZE + 2);
+		assert_non_null(big);
+		memset(big, '#', LETHE_SPEC_MAX_SIZE + 1);
+		assert_int_equal(lethe_file_write_atomic(path, big, LETHE_SPEC_MAX_SIZE + 1, 0644), 0);
+		assert_int_equal(lethe_spec_load(path, &spec), -EBADMSG);
+		assert_non_null(strstr(lethe_error_message(), "big.yaml': larger than 1048576 bytes"));
+		assert_null(spec);
+		assert_int_equal(lethe_rm_rf(dir), 0);
+		free(path);
+		free(big);
+	}
 }
 
 static void test_spec_group_rules(void **state)
@@ -718,6 +765,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_yaml_tree_and_positions),
 	    cmocka_unit_test(test_yaml_refusals),
+	    cmocka_unit_test(test_yaml_encoding_positions),
 	    cmocka_unit_test(test_yaml_duplicate_reports_first_in_document),
 	    cmocka_unit_test(test_yaml_limits),
 	    cmocka_unit_test(test_yaml_many_keys),
