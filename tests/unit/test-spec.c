@@ -699,7 +699,7 @@ static void test_spec_load_errors(void **state)
 		assert_int_equal(lethe_file_write_atomic(path, text, strlen(text), 0644), 0);
 		assert_int_equal(lethe_spec_load(path, &spec), -EBADMSG);
 		assert_non_null(strstr(lethe_error_message(), "gone.txt' does not exist"));
-		assert_int_equal(lethe_spec_load_flags(path, LETHE_SPEC_NO_SOURCES, &spec), 0);
+		assert_int_equal(lethe_spec_load_flags(path, LETHE_SPEC_LOAD_IN_IMAGE, &spec), 0);
 		assert_string_equal(spec->files[0].source, "gone.txt");
 		assert_null(spec->dir);
 		spec = lethe_spec_free(spec);
