@@ -8,7 +8,7 @@
  *     if (locked) r = lethe_lock_load("lethe.lock", &set)            // exact set
  *                 ?: lethe_pkg_check_lock(spec, set);               // spec still matches
  *     else        r = lethe_pkg_resolve(spec, &opts, &set);         // apt, drop:, kernel
- *     r = lethe_pkg_fetch(spec, set, &opts);  // .debs in the cache, SHA-256, control data
+ *     r = lethe_pkg_fetch(spec, &opts, set);  // .debs in the cache, SHA-256, control data
  *     r = lethe_lock_save("out/lethe.lock", set);
  *     ... lethe_rootfs_populate(spec, set, staging, ...) ...
  *     lethe_pkgset_free(set);
@@ -177,8 +177,8 @@ int lethe_pkg_resolve(const struct lethe_spec *spec, const struct lethe_pkg_opti
  * (from the index or the lock), else -EBADMSG "package 'NAME': SHA-256 of 'FILE' is X,
  * the lock says Y". Then the control data is read and must agree with the name,
  * version and architecture. spec gives the sources when apt must run. */
-int lethe_pkg_fetch(const struct lethe_spec *spec, struct lethe_pkgset *set,
-		    const struct lethe_pkg_options *opts);
+int lethe_pkg_fetch(const struct lethe_spec *spec, const struct lethe_pkg_options *opts,
+		    struct lethe_pkgset *set);
 
 /* ---- .deb files (ar archives: debian-binary, control.tar.*, data.tar.*). ---- */
 

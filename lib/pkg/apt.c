@@ -783,8 +783,8 @@ static int parse_inst(char *line, char **name, char **version, char **arch)
 
 /* The closure of names, as apt would install it into an empty system. */
 static int apt_closure(struct apt *apt, const struct lethe_strv *names, const char *what,
-		       struct lethe_pkgset *out, enum lethe_pkg_role role,
-		       bool (*keep)(const char *name, const char *root_name), const char *root_name)
+		       enum lethe_pkg_role role, bool (*keep)(const char *name, const char *root_name),
+		       const char *root_name, struct lethe_pkgset *out)
 {
 	struct lethe_strv argv = {0};
 	struct lethe_buf o = {0};
@@ -961,8 +961,8 @@ int lethe_pkg_resolve(const struct lethe_spec *spec, const struct lethe_pkg_opti
 	if ((r = apt_update(&apt, opts)) < 0)
 		goto out;
 	lethe_log(LETHE_LOG_INFO, "apt: resolving %zu packages", spec->packages.n);
-	if (spec->packages.n && (r = apt_closure(&apt, &spec->packages, "packages", set,
-						 LETHE_PKG_ROOT, NULL, NULL)) < 0)
+	if (spec->packages.n && (r = apt_closure(&apt, &spec->packages, "packages",
+						 LETHE_PKG_ROOT, NULL, NULL, set)) < 0)
 		goto out;
 	if ((r = apply_drop(spec, set)) < 0)
 		goto out;
@@ -975,8 +975,8 @@ int lethe_pkg_resolve(const struct lethe_spec *spec, const struct lethe_pkg_opti
 			r = -ENOMEM;
 			goto out;
 		}
-		r = apt_closure(&apt, &k, "kernel.package", kernel, LETHE_PKG_KERNEL,
-				is_kernel_part, spec->kernel.package);
+		r = apt_closure(&apt, &k, "kernel.package", LETHE_PKG_KERNEL, is_kernel_part,
+				spec->kernel.package, kernel);
 		lethe_strv_release(&k);
 		if (r < 0)
 			goto out;
@@ -1110,8 +1110,8 @@ static int adopt_download(struct lethe_pkg *p, const char *tmp, const char *dest
 	return r;
 }
 
-int lethe_pkg_fetch(const struct lethe_spec *spec, struct lethe_pkgset *set,
-		    const struct lethe_pkg_options *opts)
+int lethe_pkg_fetch(const struct lethe_spec *spec, const struct lethe_pkg_options *opts,
+		    struct lethe_pkgset *set)
 {
 	struct apt apt = {.lock_fd = -1};
 	char *cache = NULL, *debs = NULL, *tmp = NULL;

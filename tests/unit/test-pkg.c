@@ -498,7 +498,7 @@ static void test_apt_strict_options(void **state)
 	if (lethe_pkg_resolve(&spec, &o, &set) < 0)
 		fail_msg("%s", lethe_error_message());
 	assert_int_equal(set->n, 1);
-	assert_int_equal(lethe_pkg_fetch(&spec, set, &o), -EIO); /* download fails */
+	assert_int_equal(lethe_pkg_fetch(&spec, &o, set), -EIO); /* download fails */
 	lethe_pkgset_free(set);
 
 	p = lethe_path_join(dir, "log");
