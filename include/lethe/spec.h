@@ -165,14 +165,14 @@ struct lethe_spec {
 };
 
 /* Read, parse and validate a spec. The caller frees *ret with lethe_spec_free().
- * File and apt sources are looked up relative to the spec's directory, except in the
- * copy a built image carries (LETHE_SPEC_IMAGE_PATH): there they were consumed at build
- * time and are not looked up (as with LETHE_SPEC_NO_SOURCES). */
+ * File and apt sources are resolved against the spec's directory and must exist. */
 #define LETHE_SPEC_MAX_SIZE (1u << 20)
-#define LETHE_SPEC_IMAGE_PATH LETHE_PATH_SPEC
 int lethe_spec_load(const char *path, struct lethe_spec **ret);
-/* The same with flags: LETHE_SPEC_NO_SOURCES does not look up or resolve sources. */
-#define LETHE_SPEC_NO_SOURCES (1u << 0)
+/* The same with flags. LETHE_SPEC_LOAD_IN_IMAGE: the copy of the spec that a built
+ * image carries (lethe-init reads it, the audit judges the image by it), whose file
+ * and apt sources were consumed at build time: they are neither resolved nor looked
+ * up. Whatever the path, only this flag says so. */
+#define LETHE_SPEC_LOAD_IN_IMAGE (1u << 0)
 int lethe_spec_load_flags(const char *path, unsigned flags, struct lethe_spec **ret);
 /* The same from text in memory; name is used in messages, dir for relative sources
  * (NULL: sources are neither resolved nor looked up). */

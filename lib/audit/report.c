@@ -117,7 +117,7 @@ static int load_spec(struct audit_ctx *ctx, const char *spec_path)
 		}
 		spec_path = path;
 	}
-	r = lethe_spec_load(spec_path, &ctx->spec);
+	r = lethe_spec_load_flags(spec_path, LETHE_SPEC_LOAD_IN_IMAGE, &ctx->spec);
 	free(path);
 	return r;
 }

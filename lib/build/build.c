@@ -91,7 +91,7 @@ static int stage_fetch(struct lethe_build_ctx *ctx)
 	char size[32];
 	int r;
 
-	r = lethe_pkg_fetch(ctx->spec, ctx->set, ctx->opts->pkg);
+	r = lethe_pkg_fetch(ctx->spec, ctx->opts->pkg, ctx->set);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < ctx->set->n; i++) {

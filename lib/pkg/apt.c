@@ -37,6 +37,38 @@ struct apt {
 	int lock_fd;
 };
 
+/* Given to every apt call, right after its verb: the private apt.conf says the same,
+ * but the command line is read last, so nothing apt reads can override these. Each is
+ * a way apt(8) has to weaken its signature or freshness checks (apt.conf(5),
+ * configure-index); the options of sources that do the same are refused in sources.c. */
+static const char *const apt_strict[] = {
+    "APT::Get::AllowUnauthenticated=false",
+    "Acquire::AllowInsecureRepositories=false",
+    "Acquire::AllowWeakRepositories=false",
+    "Acquire::AllowDowngradeToInsecureRepositories=false",
+    "Acquire::AllowUnsizedPackages=false",
+    "Acquire::Check-Valid-Until=true",
+    "Acquire::Check-Date=true",
+    "APT::Authentication::TrustCDROM=false",
+    "APT::Hashes::MD5::Untrusted=true",
+    "APT::Hashes::SHA1::Untrusted=true",
+};
+
+/* argv for one apt call: program, verb, then "-o" and each of apt_strict. */
+static int apt_argv(const char *program, const char *verb, struct lethe_strv *argv)
+{
+	int r = lethe_strv_push(argv, program);
+
+	if (r == 0)
+		r = lethe_strv_push(argv, verb);
+	for (size_t i = 0; r == 0 && i < LETHE_ARRAY_SIZE(apt_strict); i++) {
+		r = lethe_strv_push(argv, "-o");
+		if (r == 0)
+			r = lethe_strv_push(argv, apt_strict[i]);
+	}
+	return r;
+}
+
 /* ---- configuration files of the private root ---- */
 
 struct conf_file {
@@ -85,19 +117,13 @@ static int conf_add(struct conf *c, const char *rel, char *data, size_t len)
 	return 0;
 }
 
-/* Options in sources that would switch off apt's signature checks are refused. */
-static int check_source_text(const char *name, const char *text, size_t len)
+/* A sources file's format, from the name apt will see (its extension rule). */
+static enum lethe_pkg_sources_format format_of(const char *base)
 {
-	static const char *const bad[] = {"trusted", "allow-insecure", "allow-weak",
-					  "allow-downgrade-to-insecure"};
+	size_t n = strlen(base);
 
-	for (size_t i = 0; i < LETHE_ARRAY_SIZE(bad); i++)
-		if (memmem(text, len, bad[i], strlen(bad[i])))
-			return lethe_error(-EBADMSG,
-					   "apt source '%s' uses '%s': Lethe keeps apt's "
-					   "signature checks on",
-					   name, bad[i]);
-	return 0;
+	return n > 8 && !strcmp(base + n - 8, ".sources") ? LETHE_PKG_SOURCES_DEB822
+							   : LETHE_PKG_SOURCES_LIST;
 }
 
 static int conf_add_file(struct conf *c, const char *src, const char *rel_dir, const char *base,
@@ -109,7 +135,7 @@ static int conf_add_file(struct conf *c, const char *src, const char *rel_dir, c
 
 	if (r < 0)
 		return r == -EFBIG ? r : lethe_error(r, "cannot read '%s': %s", src, strerror(-r));
-	if (is_source && (r = check_source_text(src, data, len)) < 0) {
+	if (is_source && (r = lethe_pkg_sources_check(src, data, len, format_of(base))) < 0) {
 		free(data);
 		return r;
 	}
@@ -178,16 +204,17 @@ static int sources_from_spec(const struct lethe_spec *spec, struct conf *c)
 	for (size_t i = 0; i < spec->sources.n && r == 0; i++) {
 		const char *s = spec->sources.v[i];
 
-		if (!strncmp(s, "deb ", 4) || !strncmp(s, "deb-src ", 8)) {
+		if (lethe_pkg_source_is_oneline(s)) {
 			if (strchr(s, '\n'))
 				r = lethe_error(-EBADMSG, "apt source '%s' spans lines", s);
-			else if ((r = check_source_text(s, s, strlen(s))) == 0)
+			else if ((r = lethe_pkg_sources_check(s, s, strlen(s),
+							      LETHE_PKG_SOURCES_LIST)) == 0)
 				r = lethe_buf_printf(&list, "%s\n", s);
 			continue;
 		}
 		/* A file: NN-NAME keeps the spec's order and apt's extension rule. */
-		char *path =
-		    s[0] == '/' ? strdup(s) : lethe_path_join(spec->dir ? spec->dir : ".", s);
+		/* lethe_spec_load() resolved the path against the spec's directory. */
+		char *path = strdup(s);
 		const char *base = strrchr(s, '/') ? strrchr(s, '/') + 1 : s;
 		size_t bl = strlen(base);
 		char rel[64];
@@ -385,7 +412,8 @@ static bool drain(int outfd, int errfd, struct lethe_buf *out, struct lethe_buf 
 }
 
 /* A failed apt run, in one line: apt's last "E: " line, else its last line. A package
- * the repository cannot give is the spec's fault (-EBADMSG), anything else -EIO. */
+ * the repository cannot give, or a repository that does not authenticate (unsigned, no
+ * key, expired, weak), is a check that failed (-EBADMSG); anything else -EIO. */
 static int apt_failure(char *const *argv, struct lethe_buf *err, bool too_much)
 {
 	const char *why = NULL, *last = NULL;
@@ -406,7 +434,12 @@ static int apt_failure(char *const *argv, struct lethe_buf *err, bool too_much)
 		why = last;
 	if (why && (strstr(why, "Unable to locate package") ||
 		    strstr(why, "has no installation candidate") ||
-		    strstr(why, "Unable to correct problems") || strstr(why, "Version '")))
+		    strstr(why, "Unable to correct problems") || strstr(why, "Version '") ||
+		    strstr(why, "does not have a Release file") || strstr(why, "is not signed") ||
+		    strstr(why, "NO_PUBKEY") || strstr(why, "could not be verified") ||
+		    strstr(why, "couldn't be verified") || strstr(why, "authenticated") ||
+		    strstr(why, "is expired") || strstr(why, "is not valid yet") ||
+		    strstr(why, "weak")))
 		r = -EBADMSG;
 	return lethe_error(r, "apt: %s %s failed: %s", argv[0], argv[1],
 			   too_much ? "too much output"
@@ -628,7 +661,10 @@ static int apt_open(const struct lethe_spec *spec, const struct lethe_pkg_option
 			     "APT::Install-Suggests \"false\";\n"
 			     "APT::Get::AllowUnauthenticated \"false\";\n"
 			     "Acquire::AllowInsecureRepositories \"false\";\n"
+			     "Acquire::AllowWeakRepositories \"false\";\n"
 			     "Acquire::AllowDowngradeToInsecureRepositories \"false\";\n"
+			     "Acquire::Check-Valid-Until \"true\";\n"
+			     "Acquire::Check-Date \"true\";\n"
 			     "Acquire::Languages \"none\";\n"
 			     "%s",
 			     apt->root, apt->root, arch, arch,
@@ -664,14 +700,21 @@ static bool lists_fresh(const struct apt *apt, const struct lethe_pkg_options *o
 
 static int apt_update(struct apt *apt, const struct lethe_pkg_options *opts)
 {
-	char *argv[] = {(char *)apt->apt_get, "update", "-q", "--error-on=any", NULL};
+	struct lethe_strv argv = {0};
 	char *stamp;
 	int r;
 
 	if (lists_fresh(apt, opts))
 		return 0;
 	lethe_log(LETHE_LOG_INFO, "apt: updating package lists");
-	r = run_apt(apt, argv, NULL, NULL);
+	r = apt_argv(apt->apt_get, "update", &argv);
+	if (r == 0)
+		r = lethe_strv_push(&argv, "-q");
+	if (r == 0)
+		r = lethe_strv_push(&argv, "--error-on=any");
+	if (r == 0)
+		r = run_apt(apt, argv.v, NULL, NULL);
+	lethe_strv_release(&argv);
 	if (r < 0)
 		return r;
 	stamp = lethe_path_join(apt->root, "lists.stamp");
@@ -740,16 +783,15 @@ static int parse_inst(char *line, char **name, char **version, char **arch)
 
 /* The closure of names, as apt would install it into an empty system. */
 static int apt_closure(struct apt *apt, const struct lethe_strv *names, const char *what,
-		       struct lethe_pkgset *out, enum lethe_pkg_role role,
-		       bool (*keep)(const char *name, const char *root_name), const char *root_name)
+		       enum lethe_pkg_role role, bool (*keep)(const char *name, const char *root_name),
+		       const char *root_name, struct lethe_pkgset *out)
 {
 	struct lethe_strv argv = {0};
 	struct lethe_buf o = {0};
 	int r;
 
-	if (lethe_strv_push(&argv, apt->apt_get) < 0 || lethe_strv_push(&argv, "install") < 0 ||
-	    lethe_strv_push(&argv, "-s") < 0 || lethe_strv_push(&argv, "-q") < 0 ||
-	    lethe_strv_push(&argv, "-y") < 0 ||
+	if (apt_argv(apt->apt_get, "install", &argv) < 0 || lethe_strv_push(&argv, "-s") < 0 ||
+	    lethe_strv_push(&argv, "-q") < 0 || lethe_strv_push(&argv, "-y") < 0 ||
 	    lethe_strv_push(&argv, "--no-install-recommends") < 0) {
 		r = -ENOMEM;
 		goto out;
@@ -808,7 +850,7 @@ static int index_hashes(struct apt *apt, struct lethe_pkgset *set)
 
 	if (set->n == 0)
 		return 0;
-	if (lethe_strv_push(&argv, apt->apt_cache) < 0 || lethe_strv_push(&argv, "show") < 0 ||
+	if (apt_argv(apt->apt_cache, "show", &argv) < 0 ||
 	    lethe_strv_push(&argv, "--no-all-versions") < 0) {
 		r = -ENOMEM;
 		goto out;
@@ -919,8 +961,8 @@ int lethe_pkg_resolve(const struct lethe_spec *spec, const struct lethe_pkg_opti
 	if ((r = apt_update(&apt, opts)) < 0)
 		goto out;
 	lethe_log(LETHE_LOG_INFO, "apt: resolving %zu packages", spec->packages.n);
-	if (spec->packages.n && (r = apt_closure(&apt, &spec->packages, "packages", set,
-						 LETHE_PKG_ROOT, NULL, NULL)) < 0)
+	if (spec->packages.n && (r = apt_closure(&apt, &spec->packages, "packages",
+						 LETHE_PKG_ROOT, NULL, NULL, set)) < 0)
 		goto out;
 	if ((r = apply_drop(spec, set)) < 0)
 		goto out;
@@ -933,8 +975,8 @@ int lethe_pkg_resolve(const struct lethe_spec *spec, const struct lethe_pkg_opti
 			r = -ENOMEM;
 			goto out;
 		}
-		r = apt_closure(&apt, &k, "kernel.package", kernel, LETHE_PKG_KERNEL,
-				is_kernel_part, spec->kernel.package);
+		r = apt_closure(&apt, &k, "kernel.package", LETHE_PKG_KERNEL, is_kernel_part,
+				spec->kernel.package, kernel);
 		lethe_strv_release(&k);
 		if (r < 0)
 			goto out;
@@ -1016,8 +1058,7 @@ static int apt_download(struct apt *apt, struct lethe_pkgset *set, const bool *n
 	struct lethe_buf b = {0};
 	int r = 0;
 
-	if (lethe_strv_push(&argv, apt->apt_get) < 0 || lethe_strv_push(&argv, "download") < 0 ||
-	    lethe_strv_push(&argv, "-q") < 0) {
+	if (apt_argv(apt->apt_get, "download", &argv) < 0 || lethe_strv_push(&argv, "-q") < 0) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -1069,8 +1110,8 @@ static int adopt_download(struct lethe_pkg *p, const char *tmp, const char *dest
 	return r;
 }
 
-int lethe_pkg_fetch(const struct lethe_spec *spec, struct lethe_pkgset *set,
-		    const struct lethe_pkg_options *opts)
+int lethe_pkg_fetch(const struct lethe_spec *spec, const struct lethe_pkg_options *opts,
+		    struct lethe_pkgset *set)
 {
 	struct apt apt = {.lock_fd = -1};
 	char *cache = NULL, *debs = NULL, *tmp = NULL;

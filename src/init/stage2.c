@@ -257,7 +257,7 @@ void init_stage2(void)
 	write_pid1_marker();
 	if (access(SPEC_PATH, R_OK) == 0) {
 		/* The files' sources stayed on the build host: do not look for them. */
-		r = lethe_spec_load_flags(SPEC_PATH, LETHE_SPEC_NO_SOURCES, &spec);
+		r = lethe_spec_load_flags(SPEC_PATH, LETHE_SPEC_LOAD_IN_IMAGE, &spec);
 		if (r < 0) {
 			init_msg("cannot use %s: %s", SPEC_PATH,
 				 lethe_error_message() ? lethe_error_message() : strerror(-r));
