@@ -79,11 +79,20 @@ int lethe_boot_cmdline_split(const char *cmdline, struct lethe_strv *ret);
 /* The key of a parameter word: "lockdown=integrity" -> "lockdown" (length returned). */
 size_t lethe_boot_cmdline_key_len(const char *word);
 
-/* The image's cmdline, one line without newline: the hardening defaults
- * (lethe/hardening.h), console=ttyS0, lethe.roothash=HEX, then the spec's
- * kernel.cmdline; an entry of kernel.unsafe removes every parameter it names ("key"
- * removes every key=..., "key=value" only that one). roothash_hex: lowercase hex.
- * The caller frees *ret. */
+/* Can the spec put word on the cmdline? 0 if so; -LETHE_E_INVALID for "--" (the rest
+ * would go to init, defaults included), lethe.roothash (the build sets it) and a
+ * parameter that undoes a hardening default not waived by an entry of unsafe (NULL:
+ * none): then *ret_default (if not NULL) is that default's word (lethe_hardening_id()).
+ * Names compare as the kernel compares them ('-' == '_'); see <lethe/hardening.h>. */
+int lethe_boot_cmdline_check(const char *word, const struct lethe_strv *unsafe,
+			     const char **ret_default);
+
+/* The image's cmdline, one line without newline: console=ttyS0, the spec's
+ * kernel.cmdline, then the hardening defaults (lethe/hardening.h) where the kernel gives
+ * them the last word, and lethe.roothash=HEX. An entry of kernel.unsafe waives the
+ * default it names (lethe_hardening_find()): its word is left out and the spec's words
+ * may undo it. A spec word that lethe_boot_cmdline_check() refuses is an error.
+ * roothash_hex: lowercase hex. The caller frees *ret. */
 int lethe_boot_cmdline_make(const struct lethe_spec_kernel *kernel, const char *roothash_hex,
 			    char **ret);
 

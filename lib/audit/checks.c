@@ -542,10 +542,10 @@ static int check_cmdline(struct audit_ctx *ctx, struct lethe_audit_result *r)
 	struct lethe_buf missing = { 0 }, waived = { 0 };
 	int q = 0;
 
-	for (size_t i = 0; i < LETHE_HARDENING_N_CMDLINE && q >= 0; i++) {
-		const char *flag = lethe_hardening_cmdline[i];
+	for (size_t i = 0; i < LETHE_HARDENING_N_PARAMS && q >= 0; i++) {
+		const char *flag = lethe_hardening_params[i].word;
 
-		if (audit_cmdline_has(ctx, flag))
+		if (!flag || audit_cmdline_has(ctx, flag))
 			continue;
 		if (spec_marks_unsafe(ctx, flag))
 			q = lethe_buf_printf(&waived, "%s%s", waived.len ? " " : "", flag);
@@ -559,8 +559,7 @@ static int check_cmdline(struct audit_ctx *ctx, struct lethe_audit_result *r)
 			q = audit_set(r, LETHE_AUDIT_PASS, "all hardening flags present but %s, "
 				      "removed by the spec's kernel.unsafe", waived.data);
 		else
-			q = audit_set(r, LETHE_AUDIT_PASS, "all %zu hardening flags on the cmdline",
-				      (size_t)LETHE_HARDENING_N_CMDLINE);
+			q = audit_set(r, LETHE_AUDIT_PASS, "all hardening flags on the cmdline");
 	}
 	lethe_buf_release(&missing);
 	lethe_buf_release(&waived);

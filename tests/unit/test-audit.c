@@ -94,8 +94,9 @@ static int make_good_tree(void **state)
 
 	snprintf(root, sizeof(root), "/tmp/lethe-test-audit.XXXXXX");
 	assert_non_null(mkdtemp(root));
-	for (size_t i = 0; i < LETHE_HARDENING_N_CMDLINE; i++)
-		lethe_buf_printf(&cmdline, "%s ", lethe_hardening_cmdline[i]);
+	for (size_t i = 0; i < LETHE_HARDENING_N_PARAMS; i++)
+		if (lethe_hardening_params[i].word)
+			lethe_buf_printf(&cmdline, "%s ", lethe_hardening_params[i].word);
 	lethe_buf_printf(&cmdline, "console=ttyS0 lethe.roothash=%s\n", ROOTHASH);
 	put("proc/cmdline", cmdline.data);
 	lethe_buf_release(&cmdline);

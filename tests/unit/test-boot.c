@@ -14,6 +14,7 @@
 #include <archive_entry.h>
 
 #include <lethe/boot.h>
+#include <lethe/hardening.h>
 
 static char tmpdir[] = "/tmp/lethe-test-boot.XXXXXX";
 
@@ -229,11 +230,11 @@ static void test_cmdline_make(void **state)
 	lethe_strv_push(&k.unsafe, "lockdown=integrity");
 	lethe_strv_push(&k.unsafe, "vsyscall=emulate"); /* names nothing on the line */
 	assert_int_equal(lethe_boot_cmdline_make(&k, rh, &c), 0);
-	assert_string_equal(c, "init_on_alloc=1 slab_nomerge page_alloc.shuffle=1 "
-			       "randomize_kstack_offset=on vsyscall=none debugfs=off "
-			       "module.sig_enforce=1 console=ttyS0 lethe.roothash=00112233445566778899"
-			       "aabbccddeeff00112233445566778899aabbccddeeff quiet "
-			       "lethe.motd=\"hello world\"");
+	assert_string_equal(c, "console=ttyS0 quiet lethe.motd=\"hello world\" init_on_alloc=1 "
+			       "slab_nomerge page_alloc.shuffle=1 randomize_kstack_offset=on "
+			       "vsyscall=none debugfs=off module.sig_enforce=1 "
+			       "lethe.roothash=00112233445566778899"
+			       "aabbccddeeff00112233445566778899aabbccddeeff");
 	free(c);
 	assert_int_equal(lethe_boot_cmdline_make(NULL, "ABCD", &c), -EBADMSG);
 	lethe_strv_push(&k.cmdline, "lethe.roothash=00");
@@ -242,8 +243,150 @@ static void test_cmdline_make(void **state)
 	lethe_strv_release(&k.unsafe);
 	assert_int_equal(lethe_boot_cmdline_make(NULL, rh, &c), 0);
 	assert_non_null(strstr(c, "init_on_free=1 init_on_alloc=1 "));
-	assert_non_null(strstr(c, " lockdown=integrity module.sig_enforce=1 console=ttyS0 "));
+	assert_non_null(strstr(c, " lockdown=integrity module.sig_enforce=1 lethe.roothash="));
 	free(c);
+}
+
+/* Every spelling that undoes a default, and what it undoes. */
+static const struct {
+	const char *word, *undoes;
+} weakening[] = {
+	{ "init_on_free=0", "init_on_free=1" },
+	{ "init-on-free=0", "init_on_free=1" },
+	{ "init_on-free=off", "init_on_free=1" },
+	{ "init_on_free", "init_on_free=1" },
+	{ "page_poison=1", "init_on_free=1" },
+	{ "slub_debug=P", "init_on_free=1" },
+	{ "slab_debug", "init_on_free=1" },
+	{ "init_on_alloc=0", "init_on_alloc=1" },
+	{ "init-on-alloc=n", "init_on_alloc=1" },
+	{ "slab_merge", "slab_nomerge" },
+	{ "slab-merge", "slab_nomerge" },
+	{ "slub_merge", "slab_nomerge" },
+	{ "slab_merge_now", "slab_nomerge" }, /* __setup() matches by prefix */
+	{ "slab_nomerge=0", "slab_nomerge" },
+	{ "page_alloc.shuffle=0", "page_alloc.shuffle=1" },
+	{ "page-alloc.shuffle=0", "page_alloc.shuffle=1" },
+	{ "randomize_kstack_offset=off", "randomize_kstack_offset=on" },
+	{ "randomize-kstack-offset=0", "randomize_kstack_offset=on" },
+	{ "vsyscall=emulate", "vsyscall=none" },
+	{ "vsyscall=xonly", "vsyscall=none" },
+	{ "debugfs=on", "debugfs=off" },
+	{ "debugfs=no-mount", "debugfs=off" },
+	{ "lockdown=none", "lockdown=integrity" },
+	{ "lsm=yama,apparmor", "lockdown=integrity" },
+	{ "lsm=", "lockdown=integrity" },
+	{ "security=apparmor", "lockdown=integrity" },
+	{ "module.sig_enforce=0", "module.sig_enforce=1" },
+	{ "module.sig-enforce=0", "module.sig_enforce=1" },
+	{ "nokaslr", "kaslr" },
+	{ "mitigations=off", "mitigations" },
+	{ "nopti", "mitigations" },
+	{ "spectre_v2=off", "mitigations" },
+	{ "nospectre-v2", "mitigations" },
+};
+
+/* Harmless words, and those that keep a default or make it stronger. */
+static const char *const harmless[] = {
+	"quiet", "loglevel=3", "init_on_free=1", "init-on-free=1", "slab_nomerge",
+	"slab-nomerge", "lockdown=confidentiality", "lsm=lockdown,yama,apparmor",
+	"mitigations=auto,nosmt", "spectre_v2=on", "module_blacklist=floppy",
+	"page_alloc.shuffle=1", "debugfs=off", "pti=on",
+};
+
+static void test_cmdline_weakening(void **state)
+{
+	const char *rh = "00112233445566778899aabbccddeeff";
+
+	for (size_t i = 0; i < LETHE_ARRAY_SIZE(weakening); i++) {
+		struct lethe_spec_kernel k = { 0 };
+		const char *def = NULL;
+		char *c = NULL;
+
+		print_message("%s\n", weakening[i].word);
+		assert_int_equal(lethe_boot_cmdline_check(weakening[i].word, NULL, &def),
+				 -LETHE_E_INVALID);
+		assert_non_null(def);
+		assert_string_equal(def, weakening[i].undoes);
+		lethe_strv_push(&k.cmdline, weakening[i].word);
+		assert_int_equal(lethe_boot_cmdline_make(&k, rh, &c), -LETHE_E_INVALID);
+		assert_non_null(strstr(lethe_error_message(), "overrides the hardening default"));
+		/* Named in kernel.unsafe (every default it undoes), it is allowed. */
+		for (size_t j = 0; j < LETHE_HARDENING_N_PARAMS; j++)
+			if (lethe_hardening_undoes(&lethe_hardening_params[j], weakening[i].word))
+				lethe_strv_push(&k.unsafe, lethe_hardening_id(&lethe_hardening_params[j]));
+		assert_int_equal(lethe_boot_cmdline_make(&k, rh, &c), 0);
+		assert_non_null(strstr(c, weakening[i].word));
+		/* The waived default is not written after the spec's word. */
+		if (strcmp(weakening[i].undoes, "kaslr") && strcmp(weakening[i].undoes, "mitigations"))
+			assert_null(strstr(strstr(c, weakening[i].word) + strlen(weakening[i].word),
+					   weakening[i].undoes));
+		free(c);
+		lethe_strv_release(&k.cmdline);
+		lethe_strv_release(&k.unsafe);
+	}
+	for (size_t i = 0; i < LETHE_ARRAY_SIZE(harmless); i++) {
+		print_message("%s\n", harmless[i]);
+		assert_int_equal(lethe_boot_cmdline_check(harmless[i], NULL, NULL), 0);
+	}
+	assert_int_equal(lethe_boot_cmdline_check("--", NULL, NULL), -LETHE_E_INVALID);
+	assert_int_equal(lethe_boot_cmdline_check("lethe.roothash=00", NULL, NULL), -LETHE_E_INVALID);
+}
+
+/* The defaults come after the spec's words: the kernel takes the last occurrence. */
+static void test_cmdline_defaults_last(void **state)
+{
+	struct lethe_spec_kernel k = { 0 };
+	struct lethe_strv w = { 0 };
+	char *c = NULL;
+
+	lethe_strv_push(&k.cmdline, "quiet");
+	assert_int_equal(lethe_boot_cmdline_make(&k, "00112233445566778899aabbccddeeff", &c), 0);
+	assert_int_equal(lethe_boot_cmdline_split(c, &w), 0);
+	assert_string_equal(w.v[1], "quiet");
+	for (size_t i = 0, j = 2; i < LETHE_HARDENING_N_PARAMS; i++)
+		if (lethe_hardening_params[i].word)
+			assert_string_equal(w.v[j++], lethe_hardening_params[i].word);
+	free(c);
+	lethe_strv_release(&w);
+	lethe_strv_release(&k.cmdline);
+}
+
+/* The spec check refuses the same words, naming the spec file and line. */
+static void test_cmdline_spec_check(void **state)
+{
+	for (size_t i = 0; i < LETHE_ARRAY_SIZE(weakening); i++) {
+		struct lethe_spec *spec = NULL;
+		char text[512], want[256];
+
+		snprintf(text, sizeof(text),
+			 "name: t\nversion: \"1\"\npackages: [busybox-static]\nkernel:\n"
+			 "  cmdline: [quiet, \"%s\"]\n",
+			 weakening[i].word);
+		snprintf(want, sizeof(want),
+			 "spec 'w.yaml' line 5 column 12: kernel.cmdline '%s' overrides the "
+			 "hardening default '%s'; name it in kernel.unsafe instead",
+			 weakening[i].word, weakening[i].undoes);
+		lethe_error_clear();
+		assert_int_equal(lethe_spec_parse("w.yaml", NULL, text, strlen(text), &spec),
+				 -LETHE_E_INVALID);
+		assert_non_null(lethe_error_message());
+		assert_string_equal(lethe_error_message(), want);
+		/* Waived by kernel.unsafe (by name), the same word is accepted. */
+		struct lethe_buf names = { 0 };
+
+		for (size_t j = 0; j < LETHE_HARDENING_N_PARAMS; j++)
+			if (lethe_hardening_undoes(&lethe_hardening_params[j], weakening[i].word))
+				lethe_buf_printf(&names, "%s%s", names.len ? ", " : "",
+						 lethe_hardening_params[j].name);
+		snprintf(text, sizeof(text),
+			 "name: t\nversion: \"1\"\npackages: [busybox-static]\nkernel:\n"
+			 "  unsafe: [%s]\n  cmdline: [quiet, \"%s\"]\n",
+			 names.data, weakening[i].word);
+		lethe_buf_release(&names);
+		assert_int_equal(lethe_spec_parse("w.yaml", NULL, text, strlen(text), &spec), 0);
+		spec = lethe_spec_free(spec);
+	}
 }
 
 static void test_make_artifacts(void **state)
@@ -291,6 +434,9 @@ int main(void)
 		cmocka_unit_test(test_initramfs_reproducible),
 		cmocka_unit_test(test_cmdline_split),
 		cmocka_unit_test(test_cmdline_make),
+		cmocka_unit_test(test_cmdline_weakening),
+		cmocka_unit_test(test_cmdline_defaults_last),
+		cmocka_unit_test(test_cmdline_spec_check),
 		cmocka_unit_test(test_make_artifacts),
 	};
 
