@@ -33,9 +33,12 @@ struct lethe_boot_modules {
  * the VERSION of its only boot/vmlinuz-VERSION. The caller frees *ret_version. */
 int lethe_boot_kernel_version(const char *kernel_dir, char **ret_version);
 
-/* Make lib/modules/VERSION/modules.dep in kernel_dir if it is missing, with Debian's
- * `depmod -b kernel_dir VERSION` (the package ships none: its maintainer script, which
- * Lethe never runs, makes it). */
+/* Make lib/modules/VERSION/modules.dep (and modules.softdep) in kernel_dir with Debian's
+ * `depmod -b kernel_dir VERSION`, always: what the package ships in their place is
+ * removed first, so the package does not decide what counts as a module. The kernel
+ * package is untrusted like the root tree: lib/modules/VERSION must be its own
+ * directory and depmod's inputs regular files, and no read of lib/boot follows a
+ * symbolic link (a link out of the package is an error naming the path). */
 int lethe_boot_depmod(const char *kernel_dir, const char *version);
 
 /* Resolve the requested module names (either spelling, '-' or '_') to files with all

@@ -10,23 +10,25 @@
 
 #include <lethe/boot.h>
 
+#include "boot-internal.h"
+
 extern char **environ;
 
 int lethe_boot_kernel_version(const char *kernel_dir, char **ret_version)
 {
-	char *boot = lethe_path_join(kernel_dir, "boot");
 	char *found = NULL;
 	struct dirent *de;
 	DIR *d;
-	int r = 0;
+	int r, fd;
 
-	if (!boot)
-		return -ENOMEM;
-	d = opendir(boot);
+	/* boot/ must be the package's own: a link to the host's /boot is not followed. */
+	r = boot_kernel_open(kernel_dir, "boot", O_RDONLY | O_DIRECTORY, &fd);
+	if (r < 0)
+		return r;
+	d = fdopendir(fd);
 	if (!d) {
-		r = lethe_error(-errno, "kernel package '%s': no boot/ directory: %s", kernel_dir,
-				strerror(errno));
-		free(boot);
+		r = -errno;
+		close(fd);
 		return r;
 	}
 	while ((de = readdir(d))) {
@@ -58,15 +60,15 @@ int lethe_boot_kernel_version(const char *kernel_dir, char **ret_version)
 out:
 	free(found);
 	closedir(d);
-	free(boot);
 	return r;
 }
 
-static char *moddir(const char *kernel_dir, const char *version, const char *file)
+/* "lib/modules/VERSION/file", relative to the kernel package. */
+static char *moddir(const char *version, const char *file)
 {
 	struct lethe_buf b = { 0 };
 
-	if (lethe_buf_printf(&b, "%s/lib/modules/%s%s%s", kernel_dir, version, file ? "/" : "",
+	if (lethe_buf_printf(&b, "lib/modules/%s%s%s", version, file ? "/" : "",
 			     file ? file : "") < 0)
 		return NULL;
 	return b.data;
@@ -130,25 +132,59 @@ static int run_depmod(const char *prog, char **argv, const char *kernel_dir,
 	return 0;
 }
 
+/* What depmod reads besides the modules, and what it writes. */
+static const char *const depmod_inputs[] = { "modules.order", "modules.builtin",
+					     "modules.builtin.modinfo" };
+static const char *const depmod_outputs[] = {
+	"modules.dep",	   "modules.dep.bin",	  "modules.alias",	"modules.alias.bin",
+	"modules.softdep", "modules.weakdep",	  "modules.symbols",	"modules.symbols.bin",
+	"modules.devname", "modules.builtin.bin", "modules.builtin.alias.bin",
+};
+
+/* Before depmod runs: lib/modules/VERSION is the package's own directory (depmod writes
+ * into it), its inputs are regular files, and what it writes is not shipped: the
+ * package does not decide what counts as a module. */
+static int depmod_prepare(const char *kernel_dir, const char *version)
+{
+	char *dir = moddir(version, NULL);
+	struct stat st;
+	int fd = -1, r;
+
+	if (!dir)
+		return -ENOMEM;
+	r = boot_kernel_open(kernel_dir, dir, O_RDONLY | O_DIRECTORY, &fd);
+	for (size_t i = 0; r >= 0 && i < LETHE_ARRAY_SIZE(depmod_inputs); i++)
+		if (fstatat(fd, depmod_inputs[i], &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    !S_ISREG(st.st_mode))
+			r = lethe_error(-LETHE_E_INVALID,
+					"kernel package '%s': '%s/%s' is not a regular file",
+					kernel_dir, dir, depmod_inputs[i]);
+	for (size_t i = 0; r >= 0 && i < LETHE_ARRAY_SIZE(depmod_outputs); i++) {
+		if (fstatat(fd, depmod_outputs[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode) || unlinkat(fd, depmod_outputs[i], 0) < 0)
+			r = lethe_error(S_ISDIR(st.st_mode) ? -EISDIR : -errno,
+					"kernel package '%s': cannot remove the shipped '%s/%s'",
+					kernel_dir, dir, depmod_outputs[i]);
+	}
+	if (fd >= 0)
+		close(fd);
+	free(dir);
+	return r;
+}
+
 int lethe_boot_depmod(const char *kernel_dir, const char *version)
 {
-	char *dep = moddir(kernel_dir, version, "modules.dep");
 	const char *prog = depmod_path();
 	char *argv[] = { (char *)"depmod", (char *)"-b", (char *)kernel_dir, (char *)version, NULL };
+	int r;
 
-	if (!dep)
-		return -ENOMEM;
-	if (strchr(version, '/') || version[0] == '.' || version[0] == '-') {
-		free(dep);
+	if (strchr(version, '/') || version[0] == '.' || version[0] == '-')
 		return lethe_error(-LETHE_E_INVALID, "kernel version '%s' is not a plain name", version);
-	}
-	if (access(dep, F_OK) == 0) {
-		free(dep);
-		return 0;
-	}
-	free(dep);
+	r = depmod_prepare(kernel_dir, version);
+	if (r < 0)
+		return r;
 	return run_depmod(prog, argv, kernel_dir, version);
-	return 0;
 }
 
 /* One line of modules.dep, split in place. */
@@ -196,15 +232,15 @@ static void dep_table_release(struct dep_table *t)
 	memset(t, 0, sizeof(*t));
 }
 
-static int dep_table_load(const char *file, struct dep_table *t)
+static int dep_table_load(const char *kernel_dir, const char *file, struct dep_table *t)
 {
 	size_t len, cap = 0, lineno = 0;
 	char *line, *next;
 	int r;
 
-	r = lethe_file_read(file, LETHE_BOOT_MAX_DEP_FILE, &t->text, &len);
+	r = boot_kernel_read(kernel_dir, file, LETHE_BOOT_MAX_DEP_FILE, &t->text, &len);
 	if (r < 0)
-		return lethe_error(r, "cannot read '%s': %s", file, strerror(-r));
+		return r;
 	for (line = t->text; line; line = next) {
 		char *colon;
 
@@ -317,7 +353,7 @@ static int visit(struct dep_table *t, struct dep_entry *e, struct lethe_boot_mod
 static int is_builtin(const char *kernel_dir, const char *version, const char *name,
 		      bool *ret)
 {
-	char *file = moddir(kernel_dir, version, "modules.builtin");
+	char *file = moddir(version, "modules.builtin");
 	char *text = NULL, *line, *next;
 	size_t len;
 	int r;
@@ -325,15 +361,14 @@ static int is_builtin(const char *kernel_dir, const char *version, const char *n
 	if (!file)
 		return -ENOMEM;
 	*ret = false;
-	r = lethe_file_read(file, LETHE_BOOT_MAX_DEP_FILE, &text, &len);
+	r = boot_kernel_read(kernel_dir, file, LETHE_BOOT_MAX_DEP_FILE, &text, &len);
 	if (r == -ENOENT) {
+		lethe_error_clear();
 		r = 0;
 		goto out;
 	}
-	if (r < 0) {
-		r = lethe_error(r, "cannot read '%s': %s", file, strerror(-r));
+	if (r < 0)
 		goto out;
-	}
 	for (line = text; line && !*ret; line = next) {
 		char *n;
 
@@ -374,12 +409,12 @@ int lethe_boot_modules_resolve(const char *kernel_dir, const char *version,
 {
 	struct lethe_boot_modules m = { 0 };
 	struct dep_table t = { 0 };
-	char *file = moddir(kernel_dir, version, "modules.dep");
+	char *file = moddir(version, "modules.dep");
 	int r;
 
 	if (!file)
 		return -ENOMEM;
-	r = dep_table_load(file, &t);
+	r = dep_table_load(kernel_dir, file, &t);
 	if (r < 0)
 		goto out;
 	for (size_t i = 0; i < wanted->n; i++) {

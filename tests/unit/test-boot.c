@@ -425,6 +425,94 @@ static void test_make_artifacts(void **state)
 	free(kd);
 }
 
+/* A package h whose files are links to a host file: nothing of it may be read. */
+static void test_kernel_links(void **state)
+{
+	char *kd = lethe_path_join(tmpdir, "h"), *host = lethe_path_join(tmpdir, "host-secret");
+	char *out = lethe_path_join(tmpdir, "hout"), *init = lethe_path_join(tmpdir, "init");
+	char *vmlinuz = lethe_path_join(kd, "boot/vmlinuz-1.0");
+	char *mod = lethe_path_join(kd, "lib/modules/1.0/kernel/m.ko");
+	char *v = NULL, *data = NULL;
+	struct lethe_spec_kernel k = { 0 };
+	struct lethe_boot_modules m = { 0 };
+	struct lethe_strv want = { 0 };
+	size_t len;
+
+	put("host-secret", "HOSTSECRET");
+	put("h/lib/modules/1.0/kernel/payload.txt", "PAYLOAD");
+	put("h/lib/modules/1.0/modules.builtin", "kernel/drivers/block/loop.ko\n");
+	/* A shipped modules.dep that makes a text file a module: depmod replaces it. */
+	put("h/lib/modules/1.0/modules.dep", "kernel/m.ko: kernel/payload.txt\nkernel/payload.txt:\n");
+	assert_int_equal(lethe_mkdir_p(out, 0755), 0);
+	assert_int_equal(lethe_mkdir_p(strrchr(vmlinuz, '/') ? kd : kd, 0755), 0);
+	put("h/boot/.keep", "");
+	assert_int_equal(symlink(host, vmlinuz), 0);
+	put("h/lib/modules/1.0/kernel/m.ko", "MODULE");
+	lethe_strv_push(&k.modules, "m");
+	struct lethe_boot_artifacts a = { .outdir = out, .kernel = &k, .kernel_dir = kd,
+					  .init = init, .roothash_hex = "0123456789abcdef0123456789abcdef",
+					  .mtime = 1 };
+
+	/* boot/vmlinuz-1.0 -> the host file. */
+	assert_int_equal(lethe_boot_make_artifacts(&a), -LETHE_E_INVALID);
+	assert_non_null(strstr(lethe_error_message(), "'boot/vmlinuz-1.0' is a symbolic link"));
+	/* The shipped modules.dep is gone: depmod made a new one without payload.txt. */
+	lethe_strv_push(&want, "payload");
+	assert_int_equal(lethe_boot_modules_resolve(kd, "1.0", &want, &m), -LETHE_E_INVALID);
+	lethe_strv_release(&want);
+	assert_int_equal(lethe_file_read(mod, 100, &data, &len), 0);
+	free(data);
+	/* A real vmlinuz, and the module a link to the host file. */
+	assert_int_equal(unlink(vmlinuz), 0);
+	put("h/boot/vmlinuz-1.0", "KERNEL");
+	assert_int_equal(unlink(mod), 0);
+	assert_int_equal(symlink(host, mod), 0);
+	assert_int_equal(lethe_boot_make_artifacts(&a), -LETHE_E_INVALID);
+	assert_non_null(strstr(lethe_error_message(), "'lib/modules/1.0/kernel/m.ko' is a symbolic link"));
+	/* A relative link that stays in the package is refused as well: only regular files. */
+	assert_int_equal(unlink(mod), 0);
+	assert_int_equal(symlink("payload.txt", mod), 0);
+	assert_int_equal(lethe_boot_make_artifacts(&a), -LETHE_E_INVALID);
+	/* A directory link: lib/modules/1.0/kernel -> the host's directory. */
+	assert_int_equal(unlink(mod), 0);
+	/* boot/ itself a link to the host's /boot. */
+	char *boot = lethe_path_join(kd, "boot");
+	assert_int_equal(lethe_rm_rf(boot), 0);
+	assert_int_equal(symlink(tmpdir, boot), 0);
+	assert_int_equal(lethe_boot_kernel_version(kd, &v), -LETHE_E_INVALID);
+	assert_null(v);
+	/* lib/modules/VERSION a link: depmod would write into the host's directory. */
+	assert_int_equal(unlink(boot), 0);
+	put("h/boot/vmlinuz-1.0", "KERNEL");
+	char *mdir = lethe_path_join(kd, "lib/modules/1.0"), *mdir2 = lethe_path_join(kd, "lib/modules/elsewhere");
+	assert_int_equal(rename(mdir, mdir2), 0);
+	assert_int_equal(symlink(mdir2, mdir), 0);
+	assert_int_equal(lethe_boot_depmod(kd, "1.0"), -LETHE_E_INVALID);
+	assert_non_null(strstr(lethe_error_message(), "'lib/modules/1.0' is a symbolic link"));
+	/* Nothing written holds the host file's bytes. */
+	for (size_t i = 0; lethe_boot_artifact_names[i]; i++) {
+		char *p = lethe_path_join(out, lethe_boot_artifact_names[i]);
+
+		if (lethe_file_read(p, 1 << 24, &data, &len) == 0) {
+			assert_null(memmem(data, len, "HOSTSECRET", 10));
+			free(data);
+		}
+		free(p);
+	}
+	lethe_error_clear();
+	lethe_boot_modules_release(&m);
+	lethe_strv_release(&k.modules);
+	free(mdir);
+	free(mdir2);
+	free(boot);
+	free(vmlinuz);
+	free(mod);
+	free(kd);
+	free(host);
+	free(out);
+	free(init);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -438,6 +526,7 @@ int main(void)
 		cmocka_unit_test(test_cmdline_defaults_last),
 		cmocka_unit_test(test_cmdline_spec_check),
 		cmocka_unit_test(test_make_artifacts),
+		cmocka_unit_test(test_kernel_links),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
