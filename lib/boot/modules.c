@@ -195,10 +195,18 @@ struct dep_entry {
 	int state;    /* 0 unseen, 1 visiting, 2 emitted */
 };
 
+/* One line of modules.softdep: "softdep NAME pre: A B post: C", split in place. */
+struct softdep {
+	char *name;           /* canonical (allocated) */
+	struct lethe_strv pre, post; /* canonical names */
+};
+
 struct dep_table {
 	char *text;
 	struct dep_entry *e;
 	size_t n;
+	struct softdep *soft;
+	size_t n_soft;
 };
 
 /* "kernel/drivers/virtio/virtio-ring.ko.xz" -> "virtio_ring". NULL on ENOMEM. */
@@ -225,6 +233,12 @@ static char *module_name(const char *path, size_t len)
 
 static void dep_table_release(struct dep_table *t)
 {
+	for (size_t i = 0; i < t->n_soft; i++) {
+		free(t->soft[i].name);
+		lethe_strv_release(&t->soft[i].pre);
+		lethe_strv_release(&t->soft[i].post);
+	}
+	free(t->soft);
 	for (size_t i = 0; i < t->n; i++)
 		free(t->e[i].name);
 	free(t->e);
@@ -277,6 +291,90 @@ static int dep_table_load(const char *kernel_dir, const char *file, struct dep_t
 	return 0;
 }
 
+/* modules.softdep, which depmod makes from the modules' softdep= modinfo: the modules
+ * to load before (pre:) and after (post:) one. xts needs ecb this way, not through a
+ * symbol. A missing file means none. */
+static int softdep_load(const char *kernel_dir, const char *file, struct dep_table *t)
+{
+	char *text = NULL, *line, *next;
+	size_t len, lineno = 0;
+	int r;
+
+	r = boot_kernel_read(kernel_dir, file, LETHE_BOOT_MAX_DEP_FILE, &text, &len);
+	if (r == -ENOENT) {
+		lethe_error_clear();
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	for (line = text; line && r >= 0; line = next) {
+		struct lethe_strv *list = NULL;
+		struct softdep *v, *sd;
+		char *save = NULL, *tok;
+
+		lineno++;
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		tok = strtok_r(line, " \t", &save);
+		if (!tok || tok[0] == '#')
+			continue;
+		if (strcmp(tok, "softdep") || !(tok = strtok_r(NULL, " \t", &save))) {
+			r = lethe_error(-LETHE_E_INVALID, "'%s' line %zu: not 'softdep NAME ...'",
+					file, lineno);
+			break;
+		}
+		if (t->n_soft >= 65536) {
+			r = -E2BIG;
+			break;
+		}
+		v = realloc(t->soft, (t->n_soft + 1) * sizeof(*v));
+		if (!v) {
+			r = -ENOMEM;
+			break;
+		}
+		t->soft = v;
+		sd = &v[t->n_soft];
+		*sd = (struct softdep){ .name = module_name(tok, strlen(tok)) };
+		t->n_soft++;
+		if (!sd->name) {
+			r = -ENOMEM;
+			break;
+		}
+		while (r >= 0 && (tok = strtok_r(NULL, " \t", &save))) {
+			char *n;
+
+			if (!strcmp(tok, "pre:")) {
+				list = &sd->pre;
+				continue;
+			}
+			if (!strcmp(tok, "post:")) {
+				list = &sd->post;
+				continue;
+			}
+			if (!list) {
+				r = lethe_error(-LETHE_E_INVALID,
+						"'%s' line %zu: '%s' before 'pre:' or 'post:'", file,
+						lineno, tok);
+				break;
+			}
+			n = module_name(tok, strlen(tok));
+			r = n ? lethe_strv_push(list, n) : -ENOMEM;
+			free(n);
+		}
+	}
+	free(text);
+	return r;
+}
+
+static const struct softdep *softdep_find(const struct dep_table *t, const char *name)
+{
+	for (size_t i = 0; i < t->n_soft; i++)
+		if (!strcmp(t->soft[i].name, name))
+			return &t->soft[i];
+	return NULL;
+}
+
 static struct dep_entry *dep_find_name(struct dep_table *t, const char *name)
 {
 	for (size_t i = 0; i < t->n; i++)
@@ -315,10 +413,34 @@ static int emit(struct lethe_boot_modules *m, const struct dep_entry *e)
 	return 0;
 }
 
-/* Depth-first: every dependency is emitted before the module that needs it. */
+static int visit(struct dep_table *t, struct dep_entry *e, struct lethe_boot_modules *m,
+		 unsigned depth);
+
+/* The soft dependencies in list: each a module to load too, if the kernel has it as a
+ * module (one built in, or absent, is nothing to load: they are soft). A soft
+ * dependency already on the way is not a cycle to refuse, only nothing more to do. */
+static int visit_soft(struct dep_table *t, const struct lethe_strv *list,
+		      struct lethe_boot_modules *m, unsigned depth)
+{
+	for (size_t i = 0; i < list->n; i++) {
+		struct dep_entry *d = dep_find_name(t, list->v[i]);
+		int r;
+
+		if (!d || d->state == 1)
+			continue;
+		r = visit(t, d, m, depth + 1);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Depth-first: every dependency (and soft pre: dependency) is emitted before the
+ * module that needs it, its soft post: dependencies after it. */
 static int visit(struct dep_table *t, struct dep_entry *e, struct lethe_boot_modules *m,
 		 unsigned depth)
 {
+	const struct softdep *soft = softdep_find(t, e->name);
 	const char *p;
 	int r;
 
@@ -328,6 +450,8 @@ static int visit(struct dep_table *t, struct dep_entry *e, struct lethe_boot_mod
 		return lethe_error(-LETHE_E_INVALID, "modules.dep: dependency cycle through '%s'",
 				   e->name);
 	e->state = 1;
+	if (soft && (r = visit_soft(t, &soft->pre, m, depth)) < 0)
+		return r;
 	for (p = e->deps; *p;) {
 		size_t len;
 		struct dep_entry *d;
@@ -346,7 +470,10 @@ static int visit(struct dep_table *t, struct dep_entry *e, struct lethe_boot_mod
 		p += len;
 	}
 	e->state = 2;
-	return emit(m, e);
+	r = emit(m, e);
+	if (r >= 0 && soft)
+		r = visit_soft(t, &soft->post, m, depth);
+	return r;
 }
 
 /* Is name listed in modules.builtin (paths of modules built into the kernel)? */
@@ -415,6 +542,11 @@ int lethe_boot_modules_resolve(const char *kernel_dir, const char *version,
 	if (!file)
 		return -ENOMEM;
 	r = dep_table_load(kernel_dir, file, &t);
+	if (r < 0)
+		goto out;
+	free(file);
+	file = moddir(version, "modules.softdep");
+	r = file ? softdep_load(kernel_dir, file, &t) : -ENOMEM;
 	if (r < 0)
 		goto out;
 	for (size_t i = 0; i < wanted->n; i++) {

@@ -425,6 +425,44 @@ static void test_make_artifacts(void **state)
 	free(kd);
 }
 
+/* Soft dependencies (modules.softdep, from modinfo softdep=) join the closure: pre:
+ * before the module, post: after it; absent ones are soft, soft cycles are no error. */
+static void test_modules_softdep(void **state)
+{
+	char *kd = lethe_path_join(tmpdir, "s");
+	struct lethe_boot_modules m = { 0 };
+	struct lethe_strv want = { 0 };
+
+	put("s/lib/modules/2.0/modules.dep",
+	    "kernel/crypto/xts.ko:\nkernel/crypto/ecb.ko: kernel/crypto/cipher.ko\n"
+	    "kernel/crypto/cipher.ko:\nkernel/drivers/md/dm-crypt.ko: kernel/drivers/md/dm-mod.ko\n"
+	    "kernel/drivers/md/dm-mod.ko:\nkernel/crypto/essiv.ko:\nkernel/x/p.ko:\nkernel/x/q.ko:\n");
+	put("s/lib/modules/2.0/modules.softdep",
+	    "# Soft dependencies extracted from modules themselves.\n"
+	    "softdep xts pre: ecb\n"
+	    "softdep dm_crypt pre: not-here post: essiv\n"
+	    "softdep p pre: q\nsoftdep q pre: p\n");
+	lethe_strv_push(&want, "xts");
+	lethe_strv_push(&want, "dm-crypt");
+	lethe_strv_push(&want, "p");
+	assert_int_equal(lethe_boot_modules_resolve(kd, "2.0", &want, &m), 0);
+	assert_int_equal(m.n, 8);
+	assert_string_equal(m.v[0].name, "cipher");
+	assert_string_equal(m.v[1].name, "ecb");
+	assert_string_equal(m.v[2].name, "xts");
+	assert_string_equal(m.v[3].name, "dm_mod");
+	assert_string_equal(m.v[4].name, "dm_crypt");
+	assert_string_equal(m.v[5].name, "essiv");
+	assert_string_equal(m.v[6].name, "q");
+	assert_string_equal(m.v[7].name, "p");
+	lethe_boot_modules_release(&m);
+	put("s/lib/modules/2.0/modules.softdep", "softdep xts ecb\n");
+	assert_int_equal(lethe_boot_modules_resolve(kd, "2.0", &want, &m), -LETHE_E_INVALID);
+	assert_non_null(strstr(lethe_error_message(), "modules.softdep' line 1"));
+	lethe_strv_release(&want);
+	free(kd);
+}
+
 /* A package h whose files are links to a host file: nothing of it may be read. */
 static void test_kernel_links(void **state)
 {
@@ -527,6 +565,7 @@ int main(void)
 		cmocka_unit_test(test_cmdline_spec_check),
 		cmocka_unit_test(test_make_artifacts),
 		cmocka_unit_test(test_kernel_links),
+		cmocka_unit_test(test_modules_softdep),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
