@@ -1,6 +1,7 @@
 /* The audit's checks. Each reads the system below ctx->root and gives a verdict with the
  * evidence behind it; none can pass without looking. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -532,37 +533,173 @@ static int check_sysctls(struct audit_ctx *ctx, struct lethe_audit_result *r)
 	return q;
 }
 
-static bool spec_marks_unsafe(const struct audit_ctx *ctx, const char *flag)
+static bool spec_waives(const struct audit_ctx *ctx, const struct lethe_hardening_param *p)
 {
-	return ctx->spec && lethe_strv_contains(&ctx->spec->kernel.unsafe, flag);
+	return ctx->spec && lethe_hardening_waived(p, (const char *const *)ctx->spec->kernel.unsafe.v,
+						   ctx->spec->kernel.unsafe.n);
+}
+
+/* What the cmdline puts in force for p, as the kernel reads it: the words before "--"
+ * (the rest is init's), names compared with '-' == '_', the last of p's key winning.
+ * NULL when p is in force; else the word that undoes it, or "" when p's word is absent. */
+static const char *cmdline_undoes(const struct audit_ctx *ctx, const struct lethe_hardening_param *p)
+{
+	const char *last = NULL, *counter = NULL;
+	size_t wk = p->word ? lethe_hardening_key_len(p->word) : 0;
+
+	for (size_t i = 0; i < ctx->cmdline_words.n; i++) {
+		const char *w = ctx->cmdline_words.v[i];
+
+		if (!strcmp(w, "--"))
+			break;
+		if (p->word && lethe_hardening_name_eq(w, lethe_hardening_key_len(w), p->word, wk))
+			last = w;
+		else if (!counter && lethe_hardening_undoes(p, w))
+			counter = w;
+	}
+	if (counter)
+		return counter;
+	if (!p->word)
+		return NULL;
+	if (!last)
+		return "";
+	return lethe_hardening_undoes(p, last) ? last : NULL;
+}
+
+/* The kernel's log: /dev/kmsg (the audit runs as root, so dmesg_restrict does not stop
+ * it), or ROOT/dev/kmsg on a fixture. NULL when it cannot be read. */
+static char *kernel_log(const struct audit_ctx *ctx)
+{
+	struct lethe_buf b = { 0 };
+	char rec[8192], *text = NULL;
+	int fd;
+
+	if (!ctx->live)
+		return audit_read(ctx, "dev/kmsg", &text) < 0 ? NULL : text;
+	fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	for (size_t n = 0; n < 100000; n++) {
+		ssize_t got = read(fd, rec, sizeof(rec) - 1);
+
+		if (got < 0 && errno == EPIPE) /* overwritten while reading: go on */
+			continue;
+		if (got <= 0 || lethe_buf_append(&b, rec, (size_t)got) < 0)
+			break;
+	}
+	close(fd);
+	return b.data;
+}
+
+/* What the kernel reports it applied for p: 1 it agrees, 0 it says nothing, -1 it
+ * disagrees (what it says in what). */
+static int kernel_reports(const struct audit_ctx *ctx, const struct lethe_hardening_param *p,
+			  const char *kmsg, char *what, size_t len)
+{
+	static const struct {
+		const char *name, *file, *want;
+	} files[] = {
+		{ "module.sig_enforce", "sys/module/module/parameters/sig_enforce", "Y" },
+		{ "page_alloc.shuffle", "sys/module/page_alloc/parameters/shuffle", "Y" },
+	};
+	const char *line = NULL, *key = NULL;
+	char *v = NULL;
+	int q = 0;
+
+	for (size_t i = 0; i < LETHE_ARRAY_SIZE(files); i++) {
+		if (strcmp(p->name, files[i].name) || audit_read(ctx, files[i].file, &v) < 0)
+			continue;
+		q = strcmp(v, files[i].want) ? -1 : 1;
+		if (q < 0)
+			snprintf(what, len, "%s = %s", files[i].file, v);
+		free(v);
+		return q;
+	}
+	if (!strcmp(p->name, "lockdown") && audit_read(ctx, "sys/kernel/security/lsm", &v) == 0) {
+		q = lethe_hardening_list_has(v, "lockdown") ? 1 : -1;
+		if (q < 0)
+			snprintf(what, len, "sys/kernel/security/lsm = %s", v);
+		free(v);
+		return q;
+	}
+	if (!strcmp(p->name, "init_on_free"))
+		key = "heap free:";
+	else if (!strcmp(p->name, "init_on_alloc"))
+		key = "heap alloc:";
+	if (!key || !kmsg)
+		return 0;
+	/* Page poisoning, when asked for, takes the zeroing's place (mm/mm_init.c). */
+	if (strstr(kmsg, key[5] == 'f' ? "precedence over init_on_free" : "precedence over init_on_alloc")) {
+		snprintf(what, len, "the kernel logs that page poisoning takes precedence over %s",
+			 p->name);
+		return -1;
+	}
+	/* "mem auto-init: stack:off, heap alloc:on, heap free:on": the last one counts. */
+	for (const char *s = kmsg; (s = strstr(s, "mem auto-init: ")); s++)
+		if (strstr(s, key) && strstr(s, key) < strchrnul(s, '\n'))
+			line = s;
+	if (!line)
+		return 0;
+	line = strstr(line, key) + strlen(key);
+	if (!strncmp(line, "on", 2))
+		return 1;
+	snprintf(what, len, "the kernel logs 'mem auto-init: ... %s%.*s'", key,
+		 (int)strcspn(line, ",\n"), line);
+	return -1;
 }
 
 static int check_cmdline(struct audit_ctx *ctx, struct lethe_audit_result *r)
 {
-	struct lethe_buf missing = { 0 }, waived = { 0 };
+	struct lethe_buf missing = { 0 }, undone = { 0 }, waived = { 0 }, kernel = { 0 };
+	char *kmsg = kernel_log(ctx);
+	size_t reported = 0;
 	int q = 0;
 
 	for (size_t i = 0; i < LETHE_HARDENING_N_PARAMS && q >= 0; i++) {
-		const char *flag = lethe_hardening_params[i].word;
+		const struct lethe_hardening_param *p = &lethe_hardening_params[i];
+		const char *w = cmdline_undoes(ctx, p);
+		char what[256];
+		int k;
 
-		if (!flag || audit_cmdline_has(ctx, flag))
+		if (spec_waives(ctx, p)) {
+			q = lethe_buf_printf(&waived, "%s%s", waived.len ? " " : "",
+					     lethe_hardening_id(p));
 			continue;
-		if (spec_marks_unsafe(ctx, flag))
-			q = lethe_buf_printf(&waived, "%s%s", waived.len ? " " : "", flag);
-		else
-			q = lethe_buf_printf(&missing, "%s%s", missing.len ? " " : "", flag);
+		}
+		if (w && !*w)
+			q = lethe_buf_printf(&missing, "%s%s", missing.len ? " " : "", p->word);
+		else if (w)
+			q = lethe_buf_printf(&undone, "%s'%s' undoes %s", undone.len ? "; " : "", w,
+					     lethe_hardening_id(p));
+		k = kernel_reports(ctx, p, kmsg, what, sizeof(what));
+		if (k > 0)
+			reported++;
+		if (q >= 0 && k < 0)
+			q = lethe_buf_printf(&kernel, "%s%s (for %s)", kernel.len ? "; " : "", what,
+					     lethe_hardening_id(p));
 	}
+	free(kmsg);
 	if (q >= 0) {
-		if (missing.len)
-			q = audit_set(r, LETHE_AUDIT_FAIL, "missing from the cmdline: %s", missing.data);
+		if (missing.len || undone.len || kernel.len)
+			q = audit_set(r, LETHE_AUDIT_FAIL, "%s%s%s%s%s%s%s",
+				      missing.len ? "missing from the cmdline: " : "",
+				      missing.len ? missing.data : "",
+				      missing.len && (undone.len || kernel.len) ? "; " : "",
+				      undone.len ? undone.data : "",
+				      undone.len && kernel.len ? "; " : "",
+				      kernel.len ? "not in force: " : "", kernel.len ? kernel.data : "");
 		else if (waived.len)
-			q = audit_set(r, LETHE_AUDIT_PASS, "all hardening flags present but %s, "
+			q = audit_set(r, LETHE_AUDIT_PASS, "all hardening flags in force but %s, "
 				      "removed by the spec's kernel.unsafe", waived.data);
 		else
-			q = audit_set(r, LETHE_AUDIT_PASS, "all hardening flags on the cmdline");
+			q = audit_set(r, LETHE_AUDIT_PASS,
+				      "all hardening flags on the cmdline and in force (%zu confirmed "
+				      "by the kernel)", reported);
 	}
 	lethe_buf_release(&missing);
+	lethe_buf_release(&undone);
 	lethe_buf_release(&waived);
+	lethe_buf_release(&kernel);
 	return q;
 }
 
@@ -635,7 +772,7 @@ const struct audit_check audit_checks[] = {
 	    "NIST CSF PR.PS-01; CIS 4.1; ISO 27001 A.8.9" }, check_lockdown },
 	{ { "kernel.sysctl", "hardening sysctls are in force",
 	    "NIST CSF PR.PS-01; CIS 4.1; ISO 27001 A.8.9" }, check_sysctls },
-	{ { "kernel.cmdline", "hardening flags are on the kernel cmdline",
+	{ { "kernel.cmdline", "hardening flags are on the kernel cmdline and in force",
 	    "NIST CSF PR.PS-01, PR.DS-10; CIS 4.1; ISO 27001 A.8.9" }, check_cmdline },
 	{ { "persistence.opt-in", "no persistence unless the spec opted in",
 	    "NIST CSF PR.DS-01; CIS 3.5; ISO 27001 A.8.10" }, check_persistence },
