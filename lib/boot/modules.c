@@ -352,12 +352,10 @@ static int softdep_load(const char *kernel_dir, const char *file, struct dep_tab
 				list = &sd->post;
 				continue;
 			}
-			if (!list) {
-				r = lethe_error(-LETHE_E_INVALID,
-						"'%s' line %zu: '%s' before 'pre:' or 'post:'", file,
-						lineno, tok);
-				break;
-			}
+			/* MODULE_SOFTDEP("gcm") without pre: or post: (cifs): modprobe
+			 * ignores such a name, and so does the closure. */
+			if (!list)
+				continue;
 			n = module_name(tok, strlen(tok));
 			r = n ? lethe_strv_push(list, n) : -ENOMEM;
 			free(n);
@@ -367,13 +365,6 @@ static int softdep_load(const char *kernel_dir, const char *file, struct dep_tab
 	return r;
 }
 
-static const struct softdep *softdep_find(const struct dep_table *t, const char *name)
-{
-	for (size_t i = 0; i < t->n_soft; i++)
-		if (!strcmp(t->soft[i].name, name))
-			return &t->soft[i];
-	return NULL;
-}
 
 static struct dep_entry *dep_find_name(struct dep_table *t, const char *name)
 {
@@ -419,7 +410,7 @@ static int visit(struct dep_table *t, struct dep_entry *e, struct lethe_boot_mod
 /* The soft dependencies in list: each a module to load too, if the kernel has it as a
  * module (one built in, or absent, is nothing to load: they are soft). A soft
  * dependency already on the way is not a cycle to refuse, only nothing more to do. */
-static int visit_soft(struct dep_table *t, const struct lethe_strv *list,
+static int visit_list(struct dep_table *t, const struct lethe_strv *list,
 		      struct lethe_boot_modules *m, unsigned depth)
 {
 	for (size_t i = 0; i < list->n; i++) {
@@ -435,12 +426,28 @@ static int visit_soft(struct dep_table *t, const struct lethe_strv *list,
 	return 0;
 }
 
+/* Every softdep line of name counts: depmod writes one per MODULE_SOFTDEP (cifs has
+ * eleven). */
+static int visit_soft(struct dep_table *t, const char *name, bool post,
+		      struct lethe_boot_modules *m, unsigned depth)
+{
+	for (size_t i = 0; i < t->n_soft; i++) {
+		int r;
+
+		if (strcmp(t->soft[i].name, name))
+			continue;
+		r = visit_list(t, post ? &t->soft[i].post : &t->soft[i].pre, m, depth);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 /* Depth-first: every dependency (and soft pre: dependency) is emitted before the
  * module that needs it, its soft post: dependencies after it. */
 static int visit(struct dep_table *t, struct dep_entry *e, struct lethe_boot_modules *m,
 		 unsigned depth)
 {
-	const struct softdep *soft = softdep_find(t, e->name);
 	const char *p;
 	int r;
 
@@ -450,7 +457,7 @@ static int visit(struct dep_table *t, struct dep_entry *e, struct lethe_boot_mod
 		return lethe_error(-LETHE_E_INVALID, "modules.dep: dependency cycle through '%s'",
 				   e->name);
 	e->state = 1;
-	if (soft && (r = visit_soft(t, &soft->pre, m, depth)) < 0)
+	if ((r = visit_soft(t, e->name, false, m, depth)) < 0)
 		return r;
 	for (p = e->deps; *p;) {
 		size_t len;
@@ -471,8 +478,8 @@ static int visit(struct dep_table *t, struct dep_entry *e, struct lethe_boot_mod
 	}
 	e->state = 2;
 	r = emit(m, e);
-	if (r >= 0 && soft)
-		r = visit_soft(t, &soft->post, m, depth);
+	if (r >= 0)
+		r = visit_soft(t, e->name, true, m, depth);
 	return r;
 }
 
