@@ -5,9 +5,6 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include <json-c/json.h>
-#include <nftables/libnftables.h>
-
 #include <lethe/firewall.h>
 #include <lethe/hardening.h>
 
@@ -312,81 +309,67 @@ static int check_swap(struct audit_ctx *ctx, struct lethe_audit_result *r)
 	return q;
 }
 
-/* `nft -j list ruleset`: live from the kernel, or ROOT/nft/ruleset.json for a fixture. */
-static int nft_ruleset_json(const struct audit_ctx *ctx, struct json_object **ret)
+/* The ruleset's base chains through lib/firewall: live from the kernel, or from
+ * ROOT/nft/ruleset.json (`nft -j list ruleset`) for a fixture. */
+static int ruleset_hooks(const struct audit_ctx *ctx, struct lethe_firewall_hooks *ret)
 {
-	struct nft_ctx *nft;
 	char *text = NULL;
-	int q = 0;
+	int q;
 
-	if (!ctx->live) {
-		q = audit_read(ctx, "nft/ruleset.json", &text);
-		if (q < 0)
-			return q;
-	} else {
-		nft = nft_ctx_new(NFT_CTX_DEFAULT);
-		if (!nft)
-			return -ENOMEM;
-		nft_ctx_output_set_flags(nft, NFT_CTX_OUTPUT_JSON);
-		if (nft_ctx_buffer_output(nft) < 0 || nft_ctx_buffer_error(nft) < 0 ||
-		    nft_run_cmd_from_buffer(nft, "list ruleset") != 0)
-			q = -EPERM;
-		else
-			text = strdup(nft_ctx_get_output_buffer(nft));
-		nft_ctx_free(nft);
-		if (q < 0)
-			return q;
-		if (!text)
-			return -ENOMEM;
-	}
-	*ret = json_tokener_parse(text);
+	if (ctx->live)
+		return lethe_firewall_hooks_read(ret);
+	q = audit_read(ctx, "nft/ruleset.json", &text);
+	if (q < 0)
+		return q;
+	q = lethe_firewall_hooks_parse(text, ret);
 	free(text);
-	return *ret ? 0 : -EBADMSG;
+	return q;
 }
 
-/* The policy of the base chain of table inet lethe hooked at hook, or NULL. */
-static const char *lethe_chain_policy(struct json_object *ruleset, const char *hook, bool *table)
+static const char *lethe_policy(const struct lethe_firewall_hooks *h, const char *hook)
 {
-	struct json_object *items, *item, *chain, *v;
-
-	if (!json_object_object_get_ex(ruleset, "nftables", &items))
-		return NULL;
-	for (size_t i = 0; i < json_object_array_length(items); i++) {
-		item = json_object_array_get_idx(items, i);
-		if (json_object_object_get_ex(item, "table", &v) &&
-		    json_object_object_get_ex(v, "name", &v) &&
-		    !strcmp(json_object_get_string(v), "lethe"))
-			*table = true;
-		if (!json_object_object_get_ex(item, "chain", &chain))
-			continue;
-		if (!json_object_object_get_ex(chain, "family", &v) ||
-		    strcmp(json_object_get_string(v), "inet") != 0 ||
-		    !json_object_object_get_ex(chain, "table", &v) ||
-		    strcmp(json_object_get_string(v), "lethe") != 0 ||
-		    !json_object_object_get_ex(chain, "hook", &v) ||
-		    strcmp(json_object_get_string(v), hook) != 0)
-			continue;
-		if (json_object_object_get_ex(chain, "policy", &v))
-			return json_object_get_string(v);
-		return "accept";
-	}
+	for (size_t i = 0; i < h->n; i++)
+		if (lethe_firewall_hook_is_lethe(&h->v[i]) && !strcmp(h->v[i].hook, hook))
+			return h->v[i].policy;
 	return NULL;
+}
+
+/* "ip nat prerouting (nat hook prerouting priority -100)", for every foreign hook. */
+static int describe_foreign(const struct lethe_firewall_hooks *h, struct lethe_buf *out)
+{
+	int q = 0;
+
+	for (size_t i = 0; q >= 0 && i < h->n; i++) {
+		const struct lethe_firewall_hook *x = &h->v[i];
+
+		if (!lethe_firewall_hook_is_lethe(x))
+			q = lethe_buf_printf(out, "%s%s %s %s (%s hook %s priority %d, policy %s)",
+					     out->len ? "; " : "", x->family, x->table, x->chain,
+					     x->type, x->hook, x->prio, x->policy);
+	}
+	return q;
 }
 
 static int check_firewall_policy(struct audit_ctx *ctx, struct lethe_audit_result *r)
 {
-	struct json_object *ruleset;
+	struct lethe_firewall_hooks h = { 0 };
+	struct lethe_buf foreign = { 0 };
 	const char *in, *out;
-	bool table = false;
 	int q;
 
-	q = nft_ruleset_json(ctx, &ruleset);
+	q = ruleset_hooks(ctx, &h);
+	if (q < 0) {
+		q = audit_set(r, LETHE_AUDIT_FAIL, "cannot read the nftables ruleset: %s",
+			      lethe_error_message() ? lethe_error_message() : strerror(-q));
+		lethe_error_clear();
+		return q;
+	}
+	in = lethe_policy(&h, "input");
+	out = lethe_policy(&h, "output");
+	q = describe_foreign(&h, &foreign);
 	if (q < 0)
-		return audit_set(r, LETHE_AUDIT_FAIL, "cannot read the nftables ruleset: %s",
-				 strerror(-q));
-	in = lethe_chain_policy(ruleset, "input", &table);
-	out = lethe_chain_policy(ruleset, "output", &table);
-	if (!table)
+		;
+	else if (!h.lethe_table)
 		q = audit_set(r, LETHE_AUDIT_FAIL, "no table inet lethe is loaded");
 	else if (!in || !out)
 		q = audit_set(r, LETHE_AUDIT_FAIL, "table inet lethe has no %s base chain",
@@ -394,9 +377,15 @@ static int check_firewall_policy(struct audit_ctx *ctx, struct lethe_audit_resul
 	else if (strcmp(in, "drop") != 0 || strcmp(out, "drop") != 0)
 		q = audit_set(r, LETHE_AUDIT_FAIL, "table inet lethe: input policy %s, output policy %s",
 			      in, out);
+	else if (foreign.len)
+		q = audit_set(r, LETHE_AUDIT_FAIL,
+			      "other tables hook into the packet path around table inet lethe: %s",
+			      foreign.data);
 	else
-		q = audit_set(r, LETHE_AUDIT_PASS, "table inet lethe: input policy drop, output policy drop");
-	json_object_put(ruleset);
+		q = audit_set(r, LETHE_AUDIT_PASS, "table inet lethe: input policy drop, output "
+			      "policy drop; no other table hooks into the packet path");
+	lethe_buf_release(&foreign);
+	lethe_firewall_hooks_release(&h);
 	return q;
 }
 
@@ -443,6 +432,13 @@ static int check_firewall_spec(struct audit_ctx *ctx, struct lethe_audit_result 
 			live = NULL;
 		if (q >= 0)
 			q = lethe_firewall_compare(expected, live, &drift);
+		if (q >= 0) {
+			struct lethe_firewall_hooks h = { 0 };
+
+			if (ruleset_hooks(ctx, &h) >= 0)
+				q = lethe_firewall_foreign_hooks(&h, &drift);
+			lethe_firewall_hooks_release(&h);
+		}
 		if (q >= 0 && drift.n)
 			q = -LETHE_E_INVALID;
 	}
@@ -762,7 +758,7 @@ const struct audit_check audit_checks[] = {
 	    "NIST CSF PR.DS-01; CIS 3.5; ISO 27001 A.7.10, A.8.10" }, check_storage },
 	{ { "swap.none", "no swap active or configured",
 	    "NIST CSF PR.DS-01; CIS 3.5; ISO 27001 A.8.10" }, check_swap },
-	{ { "firewall.policy", "firewall loaded, input and output policies drop",
+	{ { "firewall.policy", "firewall loaded, input and output policies drop, no other table hooked",
 	    "NIST CSF PR.IR-01; CIS 4.4, 4.5; ISO 27001 A.8.20" }, check_firewall_policy },
 	{ { "firewall.spec", "live firewall ruleset matches the spec",
 	    "NIST CSF PR.PS-01, PR.IR-01; CIS 4.4; ISO 27001 A.8.9, A.8.20" }, check_firewall_spec },

@@ -260,6 +260,23 @@ static void test_firewall_policy(void **state)
 	free(accepting);
 }
 
+/* Another table's base chain sees the packets before or after Lethe's filter: both
+ * firewall checks fail and name it with its hook and priority (issue 10.13). */
+static void test_firewall_foreign(void **state)
+{
+	char json[2048];
+
+	snprintf(json, sizeof(json), "%.*s,{\"table\": {\"family\": \"ip\", \"name\": \"x\"}},"
+		 "{\"chain\": {\"family\": \"ip\", \"table\": \"x\", \"name\": \"pre\","
+		 " \"type\": \"nat\", \"hook\": \"prerouting\", \"prio\": -100, \"policy\": "
+		 "\"accept\"}}]}", (int)(strlen(good_ruleset) - 2), good_ruleset);
+	put("nft/ruleset.json", json);
+	assert_verdict("firewall.policy", LETHE_AUDIT_FAIL,
+		       "other tables hook into the packet path around table inet lethe: ip x pre "
+		       "(nat hook prerouting priority -100, policy accept)");
+	assert_verdict("firewall.spec", LETHE_AUDIT_FAIL, "foreign hook in ip x pre");
+}
+
 static void test_firewall_spec(void **state)
 {
 	char *path = lethe_path_join(root, "nft/lethe.nft"), *table;
@@ -427,6 +444,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_swap, make_good_tree, remove_tree),
 		cmocka_unit_test_setup_teardown(test_firewall_policy, make_good_tree, remove_tree),
 		cmocka_unit_test_setup_teardown(test_firewall_spec, make_good_tree, remove_tree),
+		cmocka_unit_test_setup_teardown(test_firewall_foreign, make_good_tree, remove_tree),
 		cmocka_unit_test_setup_teardown(test_kernel, make_good_tree, remove_tree),
 		cmocka_unit_test_setup_teardown(test_cmdline_in_force, make_good_tree, remove_tree),
 		cmocka_unit_test_setup_teardown(test_persistence_and_secureboot, make_good_tree, remove_tree),
