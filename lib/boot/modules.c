@@ -10,23 +10,25 @@
 
 #include <lethe/boot.h>
 
+#include "boot-internal.h"
+
 extern char **environ;
 
 int lethe_boot_kernel_version(const char *kernel_dir, char **ret_version)
 {
-	char *boot = lethe_path_join(kernel_dir, "boot");
 	char *found = NULL;
 	struct dirent *de;
 	DIR *d;
-	int r = 0;
+	int r, fd;
 
-	if (!boot)
-		return -ENOMEM;
-	d = opendir(boot);
+	/* boot/ must be the package's own: a link to the host's /boot is not followed. */
+	r = boot_kernel_open(kernel_dir, "boot", O_RDONLY | O_DIRECTORY, &fd);
+	if (r < 0)
+		return r;
+	d = fdopendir(fd);
 	if (!d) {
-		r = lethe_error(-errno, "kernel package '%s': no boot/ directory: %s", kernel_dir,
-				strerror(errno));
-		free(boot);
+		r = -errno;
+		close(fd);
 		return r;
 	}
 	while ((de = readdir(d))) {
@@ -58,15 +60,15 @@ int lethe_boot_kernel_version(const char *kernel_dir, char **ret_version)
 out:
 	free(found);
 	closedir(d);
-	free(boot);
 	return r;
 }
 
-static char *moddir(const char *kernel_dir, const char *version, const char *file)
+/* "lib/modules/VERSION/file", relative to the kernel package. */
+static char *moddir(const char *version, const char *file)
 {
 	struct lethe_buf b = { 0 };
 
-	if (lethe_buf_printf(&b, "%s/lib/modules/%s%s%s", kernel_dir, version, file ? "/" : "",
+	if (lethe_buf_printf(&b, "lib/modules/%s%s%s", version, file ? "/" : "",
 			     file ? file : "") < 0)
 		return NULL;
 	return b.data;
@@ -130,25 +132,59 @@ static int run_depmod(const char *prog, char **argv, const char *kernel_dir,
 	return 0;
 }
 
+/* What depmod reads besides the modules, and what it writes. */
+static const char *const depmod_inputs[] = { "modules.order", "modules.builtin",
+					     "modules.builtin.modinfo" };
+static const char *const depmod_outputs[] = {
+	"modules.dep",	   "modules.dep.bin",	  "modules.alias",	"modules.alias.bin",
+	"modules.softdep", "modules.weakdep",	  "modules.symbols",	"modules.symbols.bin",
+	"modules.devname", "modules.builtin.bin", "modules.builtin.alias.bin",
+};
+
+/* Before depmod runs: lib/modules/VERSION is the package's own directory (depmod writes
+ * into it), its inputs are regular files, and what it writes is not shipped: the
+ * package does not decide what counts as a module. */
+static int depmod_prepare(const char *kernel_dir, const char *version)
+{
+	char *dir = moddir(version, NULL);
+	struct stat st;
+	int fd = -1, r;
+
+	if (!dir)
+		return -ENOMEM;
+	r = boot_kernel_open(kernel_dir, dir, O_RDONLY | O_DIRECTORY, &fd);
+	for (size_t i = 0; r >= 0 && i < LETHE_ARRAY_SIZE(depmod_inputs); i++)
+		if (fstatat(fd, depmod_inputs[i], &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    !S_ISREG(st.st_mode))
+			r = lethe_error(-LETHE_E_INVALID,
+					"kernel package '%s': '%s/%s' is not a regular file",
+					kernel_dir, dir, depmod_inputs[i]);
+	for (size_t i = 0; r >= 0 && i < LETHE_ARRAY_SIZE(depmod_outputs); i++) {
+		if (fstatat(fd, depmod_outputs[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode) || unlinkat(fd, depmod_outputs[i], 0) < 0)
+			r = lethe_error(S_ISDIR(st.st_mode) ? -EISDIR : -errno,
+					"kernel package '%s': cannot remove the shipped '%s/%s'",
+					kernel_dir, dir, depmod_outputs[i]);
+	}
+	if (fd >= 0)
+		close(fd);
+	free(dir);
+	return r;
+}
+
 int lethe_boot_depmod(const char *kernel_dir, const char *version)
 {
-	char *dep = moddir(kernel_dir, version, "modules.dep");
 	const char *prog = depmod_path();
 	char *argv[] = { (char *)"depmod", (char *)"-b", (char *)kernel_dir, (char *)version, NULL };
+	int r;
 
-	if (!dep)
-		return -ENOMEM;
-	if (strchr(version, '/') || version[0] == '.' || version[0] == '-') {
-		free(dep);
+	if (strchr(version, '/') || version[0] == '.' || version[0] == '-')
 		return lethe_error(-LETHE_E_INVALID, "kernel version '%s' is not a plain name", version);
-	}
-	if (access(dep, F_OK) == 0) {
-		free(dep);
-		return 0;
-	}
-	free(dep);
+	r = depmod_prepare(kernel_dir, version);
+	if (r < 0)
+		return r;
 	return run_depmod(prog, argv, kernel_dir, version);
-	return 0;
 }
 
 /* One line of modules.dep, split in place. */
@@ -159,10 +195,18 @@ struct dep_entry {
 	int state;    /* 0 unseen, 1 visiting, 2 emitted */
 };
 
+/* One line of modules.softdep: "softdep NAME pre: A B post: C", split in place. */
+struct softdep {
+	char *name;           /* canonical (allocated) */
+	struct lethe_strv pre, post; /* canonical names */
+};
+
 struct dep_table {
 	char *text;
 	struct dep_entry *e;
 	size_t n;
+	struct softdep *soft;
+	size_t n_soft;
 };
 
 /* "kernel/drivers/virtio/virtio-ring.ko.xz" -> "virtio_ring". NULL on ENOMEM. */
@@ -189,6 +233,12 @@ static char *module_name(const char *path, size_t len)
 
 static void dep_table_release(struct dep_table *t)
 {
+	for (size_t i = 0; i < t->n_soft; i++) {
+		free(t->soft[i].name);
+		lethe_strv_release(&t->soft[i].pre);
+		lethe_strv_release(&t->soft[i].post);
+	}
+	free(t->soft);
 	for (size_t i = 0; i < t->n; i++)
 		free(t->e[i].name);
 	free(t->e);
@@ -196,15 +246,15 @@ static void dep_table_release(struct dep_table *t)
 	memset(t, 0, sizeof(*t));
 }
 
-static int dep_table_load(const char *file, struct dep_table *t)
+static int dep_table_load(const char *kernel_dir, const char *file, struct dep_table *t)
 {
 	size_t len, cap = 0, lineno = 0;
 	char *line, *next;
 	int r;
 
-	r = lethe_file_read(file, LETHE_BOOT_MAX_DEP_FILE, &t->text, &len);
+	r = boot_kernel_read(kernel_dir, file, LETHE_BOOT_MAX_DEP_FILE, &t->text, &len);
 	if (r < 0)
-		return lethe_error(r, "cannot read '%s': %s", file, strerror(-r));
+		return r;
 	for (line = t->text; line; line = next) {
 		char *colon;
 
@@ -240,6 +290,81 @@ static int dep_table_load(const char *file, struct dep_table *t)
 	}
 	return 0;
 }
+
+/* modules.softdep, which depmod makes from the modules' softdep= modinfo: the modules
+ * to load before (pre:) and after (post:) one. xts needs ecb this way, not through a
+ * symbol. A missing file means none. */
+static int softdep_load(const char *kernel_dir, const char *file, struct dep_table *t)
+{
+	char *text = NULL, *line, *next;
+	size_t len, lineno = 0;
+	int r;
+
+	r = boot_kernel_read(kernel_dir, file, LETHE_BOOT_MAX_DEP_FILE, &text, &len);
+	if (r == -ENOENT) {
+		lethe_error_clear();
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	for (line = text; line && r >= 0; line = next) {
+		struct lethe_strv *list = NULL;
+		struct softdep *v, *sd;
+		char *save = NULL, *tok;
+
+		lineno++;
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		tok = strtok_r(line, " \t", &save);
+		if (!tok || tok[0] == '#')
+			continue;
+		if (strcmp(tok, "softdep") || !(tok = strtok_r(NULL, " \t", &save))) {
+			r = lethe_error(-LETHE_E_INVALID, "'%s' line %zu: not 'softdep NAME ...'",
+					file, lineno);
+			break;
+		}
+		if (t->n_soft >= 65536) {
+			r = -E2BIG;
+			break;
+		}
+		v = realloc(t->soft, (t->n_soft + 1) * sizeof(*v));
+		if (!v) {
+			r = -ENOMEM;
+			break;
+		}
+		t->soft = v;
+		sd = &v[t->n_soft];
+		*sd = (struct softdep){ .name = module_name(tok, strlen(tok)) };
+		t->n_soft++;
+		if (!sd->name) {
+			r = -ENOMEM;
+			break;
+		}
+		while (r >= 0 && (tok = strtok_r(NULL, " \t", &save))) {
+			char *n;
+
+			if (!strcmp(tok, "pre:")) {
+				list = &sd->pre;
+				continue;
+			}
+			if (!strcmp(tok, "post:")) {
+				list = &sd->post;
+				continue;
+			}
+			/* MODULE_SOFTDEP("gcm") without pre: or post: (cifs): modprobe
+			 * ignores such a name, and so does the closure. */
+			if (!list)
+				continue;
+			n = module_name(tok, strlen(tok));
+			r = n ? lethe_strv_push(list, n) : -ENOMEM;
+			free(n);
+		}
+	}
+	free(text);
+	return r;
+}
+
 
 static struct dep_entry *dep_find_name(struct dep_table *t, const char *name)
 {
@@ -279,7 +404,47 @@ static int emit(struct lethe_boot_modules *m, const struct dep_entry *e)
 	return 0;
 }
 
-/* Depth-first: every dependency is emitted before the module that needs it. */
+static int visit(struct dep_table *t, struct dep_entry *e, struct lethe_boot_modules *m,
+		 unsigned depth);
+
+/* The soft dependencies in list: each a module to load too, if the kernel has it as a
+ * module (one built in, or absent, is nothing to load: they are soft). A soft
+ * dependency already on the way is not a cycle to refuse, only nothing more to do. */
+static int visit_list(struct dep_table *t, const struct lethe_strv *list,
+		      struct lethe_boot_modules *m, unsigned depth)
+{
+	for (size_t i = 0; i < list->n; i++) {
+		struct dep_entry *d = dep_find_name(t, list->v[i]);
+		int r;
+
+		if (!d || d->state == 1)
+			continue;
+		r = visit(t, d, m, depth + 1);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Every softdep line of name counts: depmod writes one per MODULE_SOFTDEP (cifs has
+ * eleven). */
+static int visit_soft(struct dep_table *t, const char *name, bool post,
+		      struct lethe_boot_modules *m, unsigned depth)
+{
+	for (size_t i = 0; i < t->n_soft; i++) {
+		int r;
+
+		if (strcmp(t->soft[i].name, name))
+			continue;
+		r = visit_list(t, post ? &t->soft[i].post : &t->soft[i].pre, m, depth);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Depth-first: every dependency (and soft pre: dependency) is emitted before the
+ * module that needs it, its soft post: dependencies after it. */
 static int visit(struct dep_table *t, struct dep_entry *e, struct lethe_boot_modules *m,
 		 unsigned depth)
 {
@@ -292,6 +457,8 @@ static int visit(struct dep_table *t, struct dep_entry *e, struct lethe_boot_mod
 		return lethe_error(-LETHE_E_INVALID, "modules.dep: dependency cycle through '%s'",
 				   e->name);
 	e->state = 1;
+	if ((r = visit_soft(t, e->name, false, m, depth)) < 0)
+		return r;
 	for (p = e->deps; *p;) {
 		size_t len;
 		struct dep_entry *d;
@@ -310,14 +477,17 @@ static int visit(struct dep_table *t, struct dep_entry *e, struct lethe_boot_mod
 		p += len;
 	}
 	e->state = 2;
-	return emit(m, e);
+	r = emit(m, e);
+	if (r >= 0)
+		r = visit_soft(t, e->name, true, m, depth);
+	return r;
 }
 
 /* Is name listed in modules.builtin (paths of modules built into the kernel)? */
 static int is_builtin(const char *kernel_dir, const char *version, const char *name,
 		      bool *ret)
 {
-	char *file = moddir(kernel_dir, version, "modules.builtin");
+	char *file = moddir(version, "modules.builtin");
 	char *text = NULL, *line, *next;
 	size_t len;
 	int r;
@@ -325,15 +495,14 @@ static int is_builtin(const char *kernel_dir, const char *version, const char *n
 	if (!file)
 		return -ENOMEM;
 	*ret = false;
-	r = lethe_file_read(file, LETHE_BOOT_MAX_DEP_FILE, &text, &len);
+	r = boot_kernel_read(kernel_dir, file, LETHE_BOOT_MAX_DEP_FILE, &text, &len);
 	if (r == -ENOENT) {
+		lethe_error_clear();
 		r = 0;
 		goto out;
 	}
-	if (r < 0) {
-		r = lethe_error(r, "cannot read '%s': %s", file, strerror(-r));
+	if (r < 0)
 		goto out;
-	}
 	for (line = text; line && !*ret; line = next) {
 		char *n;
 
@@ -374,12 +543,17 @@ int lethe_boot_modules_resolve(const char *kernel_dir, const char *version,
 {
 	struct lethe_boot_modules m = { 0 };
 	struct dep_table t = { 0 };
-	char *file = moddir(kernel_dir, version, "modules.dep");
+	char *file = moddir(version, "modules.dep");
 	int r;
 
 	if (!file)
 		return -ENOMEM;
-	r = dep_table_load(file, &t);
+	r = dep_table_load(kernel_dir, file, &t);
+	if (r < 0)
+		goto out;
+	free(file);
+	file = moddir(version, "modules.softdep");
+	r = file ? softdep_load(kernel_dir, file, &t) : -ENOMEM;
 	if (r < 0)
 		goto out;
 	for (size_t i = 0; i < wanted->n; i++) {

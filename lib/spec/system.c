@@ -18,29 +18,6 @@ static const char *const service_keys[] = {"name", "command", "user", "group", "
 static const char *const network_keys[] = {"hostname", "interfaces", NULL};
 static const char *const interface_keys[] = {"name", "addresses", "gateway4", "gateway6", NULL};
 
-/* The key of a kernel parameter: "init_on_free" of "init_on_free=1". */
-static size_t param_key_len(const char *param)
-{
-	return strcspn(param, "=");
-}
-
-static bool same_param_key(const char *a, const char *b)
-{
-	size_t la = param_key_len(a);
-
-	return la == param_key_len(b) && !strncmp(a, b, la);
-}
-
-/* A kernel.unsafe entry names a default whole ("init_on_free=1") or by its key. */
-static const char *hardening_default(const char *s)
-{
-	for (size_t i = 0; i < LETHE_HARDENING_N_CMDLINE; i++)
-		if (!strcmp(s, lethe_hardening_cmdline[i]) ||
-		    (!strchr(s, '=') && same_param_key(s, lethe_hardening_cmdline[i])))
-			return lethe_hardening_cmdline[i];
-	return NULL;
-}
-
 static int parse_unsafe(struct spec_ctx *c, const struct lethe_node *node)
 {
 	struct lethe_strv *unsafe = &c->spec->kernel.unsafe;
@@ -48,17 +25,19 @@ static int parse_unsafe(struct spec_ctx *c, const struct lethe_node *node)
 
 	for (size_t i = 0; r == 0 && i < node->n; i++) {
 		const struct lethe_node *item = node->items[i];
+		const struct lethe_hardening_param *p;
 		const char *def, *hint;
 
 		r = lethe_node_expect(c->file, item, LETHE_NODE_SCALAR, "kernel.unsafe entry");
 		if (r < 0)
 			break;
-		def = hardening_default(item->value);
-		if (!def) {
-			const char *cands[LETHE_HARDENING_N_CMDLINE + 1] = {NULL};
+		p = lethe_hardening_find(item->value);
+		if (!p) {
+			const char *cands[LETHE_HARDENING_N_PARAMS + 1] = {NULL};
 
-			for (size_t j = 0; j < LETHE_HARDENING_N_CMDLINE; j++)
-				cands[j] = lethe_hardening_cmdline[j];
+			for (size_t j = 0, n = 0; j < LETHE_HARDENING_N_PARAMS; j++)
+				if (lethe_hardening_params[j].word)
+					cands[n++] = lethe_hardening_params[j].word;
 			hint = lethe_spell_suggest(item->value, cands);
 			if (hint)
 				return lethe_node_error(c->file, item,
@@ -70,6 +49,7 @@ static int parse_unsafe(struct spec_ctx *c, const struct lethe_node *node)
 			    "kernel.unsafe '%s' is not a hardening default (see docs/spec.md)",
 			    item->value);
 		}
+		def = lethe_hardening_id(p);
 		if (lethe_strv_contains(unsafe, def))
 			return lethe_node_error(c->file, item, "kernel.unsafe names '%s' twice",
 						def);
@@ -82,6 +62,8 @@ static int parse_unsafe(struct spec_ctx *c, const struct lethe_node *node)
 static int parse_cmdline(struct spec_ctx *c, const struct lethe_node *node)
 {
 	struct lethe_strv *cmdline = &c->spec->kernel.cmdline;
+	const struct lethe_strv *unsafe = &c->spec->kernel.unsafe;
+	const struct lethe_hardening_param *p;
 	struct lethe_strv words = {0};
 	int r;
 
@@ -109,13 +91,18 @@ static int parse_cmdline(struct spec_ctx *c, const struct lethe_node *node)
 			r = lethe_node_error(
 			    c->file, node,
 			    "kernel.cmdline may not set " LETHE_CMDLINE_ROOTHASH ": the build does");
-		for (size_t j = 0; r == 0 && j < LETHE_HARDENING_N_CMDLINE; j++)
-			if (same_param_key(w, lethe_hardening_cmdline[j]))
-				r = lethe_node_error(
-				    c->file, node,
-				    "kernel.cmdline '%s' overrides the hardening default '%s'; "
-				    "name it in kernel.unsafe instead",
-				    w, lethe_hardening_cmdline[j]);
+		else if (!strcmp(w, "--"))
+			r = lethe_node_error(c->file, node,
+					     "kernel.cmdline may not hold '--': what follows it is "
+					     "not for the kernel");
+		/* Names compare as the kernel's do; the table lists every counter-parameter. */
+		else if ((p = lethe_hardening_undone_by(w, (const char *const *)unsafe->v,
+							unsafe->n)))
+			r = lethe_node_error(
+			    c->file, node,
+			    "kernel.cmdline '%s' overrides the hardening default '%s'; "
+			    "name it in kernel.unsafe instead",
+			    w, lethe_hardening_id(p));
 		if (r == 0)
 			r = lethe_strv_push(cmdline, w);
 	}
