@@ -25,10 +25,22 @@
 
 /* Record a one-line message for the current thread and return err (a negative errno),
  * so that callers write: return lethe_error(-EBADMSG, "'%s' offset %llu: ...", ...).
- * A later call replaces the message; lethe_error_clear() forgets it. */
+ * The message is paired with err: it explains that errno value and no other. A later
+ * call replaces it; an err >= 0 records nothing and forgets the message.
+ *
+ * The rule that keeps messages from going stale: a caller that handles a failure and
+ * goes on (a retry, a fallback, an ignored error) calls lethe_error_clear(), and a
+ * public function that callers retry clears on entry (lethe_sign_seckey_load() does),
+ * so that its success leaves no message behind. */
 int lethe_error(int err, const char *fmt, ...) LETHE_PRINTF(2, 3);
 int lethe_errorv(int err, const char *fmt, va_list ap) LETHE_PRINTF(2, 0);
-/* The message of the last lethe_error() in this thread, or NULL. */
+/* The message recorded for exactly err (the negative errno a call returned), or NULL
+ * when there is none or it was recorded for another errno. Report failures with this:
+ * a bare -errno (no message) must be reported with strerror(), never with a message
+ * that explains some earlier failure. */
+const char *lethe_error_message_for(int err);
+/* The last recorded message whatever errno it explains, or NULL: for tests that have
+ * just seen a call fail. Code that reports a failure uses lethe_error_message_for(). */
 const char *lethe_error_message(void);
 void lethe_error_clear(void);
 /* True when err means "the input failed a check" (LETHE_E_INVALID, LETHE_E_REJECTED). */

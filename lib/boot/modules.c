@@ -327,6 +327,7 @@ static int is_builtin(const char *kernel_dir, const char *version, const char *n
 	*ret = false;
 	r = lethe_file_read(file, LETHE_BOOT_MAX_DEP_FILE, &text, &len);
 	if (r == -ENOENT) {
+		lethe_error_clear(); /* handled: no stale message */
 		r = 0;
 		goto out;
 	}

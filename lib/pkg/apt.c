@@ -983,8 +983,10 @@ static int file_matches(const char *path, const struct lethe_pkg *p, uint8_t got
 	uint64_t size;
 	int r = sha256_file(path, got, &size);
 
-	if (r == -ENOENT)
+	if (r == -ENOENT) {
+		lethe_error_clear(); /* handled: absent means "not cached" */
 		return 0;
+	}
 	if (r < 0)
 		return lethe_error(r, "cannot read '%s': %s", path, strerror(-r));
 	return lethe_memeq_consttime(got, p->sha256, 32) ? 1 : 0;

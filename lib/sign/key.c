@@ -290,6 +290,9 @@ int lethe_sign_seckey_load(const char *path, const char *password,
 	size_t len = 0;
 	int r;
 
+	/* Callers retry this (without, then with a password): a success must leave no
+	 * message of an earlier attempt behind. */
+	lethe_error_clear();
 	if (sign_sodium_init() < 0)
 		return -EIO;
 	r = read_secret_file(path, &text, &len);

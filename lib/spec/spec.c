@@ -408,11 +408,11 @@ int lethe_spec_parse(const char *name, const char *dir, const char *text, size_t
 		goto fail;
 	}
 	r = lethe_yaml_parse(name, text, len, &spec->root);
-	if (r == -EBADMSG && lethe_error_message()) {
+	if (r == -EBADMSG && lethe_error_message_for(r)) {
 		/* The YAML layer names the input; a spec's messages all start alike. */
 		char msg[1024];
 
-		snprintf(msg, sizeof(msg), "%s", lethe_error_message());
+		snprintf(msg, sizeof(msg), "%s", lethe_error_message_for(r));
 		r = lethe_error(r, "spec %s", msg);
 	}
 	if (r < 0)

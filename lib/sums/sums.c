@@ -331,8 +331,8 @@ int lethe_sums_check(const struct lethe_sums *s, const char *sums_name, const ch
 			fn(&s->v[i], r, userdata);
 		if (r == 0)
 			continue;
-		if (failed++ == 0 && lethe_error_message())
-			first = strdup(lethe_error_message());
+		if (failed++ == 0 && lethe_error_message_for(r))
+			first = strdup(lethe_error_message_for(r));
 	}
 	if (dirfd >= 0)
 		close(dirfd);

@@ -333,7 +333,8 @@ int verity_error_prefix(int r, const char *path, uint64_t offset)
 {
 	char msg[512];
 
-	snprintf(msg, sizeof(msg), "%s", lethe_error_message() ? lethe_error_message() : "");
+	snprintf(msg, sizeof(msg), "%s",
+		 lethe_error_message_for(r) ? lethe_error_message_for(r) : "");
 	return lethe_error(r, "'%s' at offset %llu: %s", path, (unsigned long long)offset,
 			   msg);
 }

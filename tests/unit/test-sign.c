@@ -185,10 +185,16 @@ static void test_encrypted_key(void **state)
 
 	assert_int_equal(lethe_sign_keygen(p, s, "secret", &o, &pub), 0);
 	assert_int_equal(lethe_sign_seckey_load(s, NULL, &sec), -ENOKEY);
+	assert_non_null(strstr(lethe_error_message_for(-ENOKEY), "is encrypted"));
 	assert_int_equal(lethe_sign_seckey_load(s, "Secret", &sec), -EKEYREJECTED);
 	assert_non_null(strstr(lethe_error_message(), "wrong password"));
 	assert_null(sec);
+	assert_int_equal(lethe_sign_seckey_load(s, NULL, &sec), -ENOKEY);
 	assert_int_equal(lethe_sign_seckey_load(s, "secret", &sec), 0);
+	/* The success leaves no message: "is encrypted" must not label a later failure
+	 * (issue 9.5). */
+	assert_null(lethe_error_message());
+	assert_null(lethe_error_message_for(-ENOKEY));
 	lethe_sign_seckey_pubkey(sec, &pub2);
 	assert_memory_equal(&pub, &pub2, sizeof(pub));
 	lethe_sign_seckey_free(sec);

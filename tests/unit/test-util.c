@@ -39,6 +39,25 @@ static void test_error_message(void **state)
 	assert_false(lethe_error_is_check(-ENOENT));
 }
 
+/* A message explains the errno it was recorded for and no other (issue 9.5). */
+static void test_error_paired_with_errno(void **state)
+{
+	lethe_error_clear();
+	assert_null(lethe_error_message_for(-ENOKEY));
+	assert_int_equal(lethe_error(-ENOKEY, "'k' is encrypted"), -ENOKEY);
+	assert_string_equal(lethe_error_message_for(-ENOKEY), "'k' is encrypted");
+	/* A later bare failure with another errno is not labelled with it. */
+	assert_null(lethe_error_message_for(-EIO));
+	assert_null(lethe_error_message_for(0));
+	/* A "success" recorded through lethe_error() forgets it. */
+	assert_int_equal(lethe_error(0, "not an error"), 0);
+	assert_null(lethe_error_message_for(-ENOKEY));
+	assert_null(lethe_error_message());
+	lethe_error(-ENOENT, "gone");
+	lethe_error_clear();
+	assert_null(lethe_error_message_for(-ENOENT));
+}
+
 static void test_safe_relative(void **state)
 {
 	assert_true(lethe_path_is_safe_relative("usr/bin/busybox"));
@@ -189,6 +208,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hex_roundtrip),
 		cmocka_unit_test(test_error_message),
+		cmocka_unit_test(test_error_paired_with_errno),
 		cmocka_unit_test(test_safe_relative),
 		cmocka_unit_test(test_path_join),
 		cmocka_unit_test(test_buf_and_strv),
