@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #define LETHE_PRINTF(a, b) __attribute__((format(printf, a, b)))
@@ -72,6 +73,17 @@ struct lethe_atomic_file {
 int lethe_atomic_open(struct lethe_atomic_file *f, const char *path, mode_t mode);
 int lethe_atomic_commit(struct lethe_atomic_file *f);
 void lethe_atomic_abort(struct lethe_atomic_file *f); /* safe after commit, or twice */
+
+/* Open a path the user gave (a spec, a key, a signature, an image) for reading: the
+ * open itself never blocks (O_NONBLOCK, cleared again once open, and O_NOCTTY), and
+ * anything but a regular file - or a block device, with allow_blockdev - is refused
+ * with -EINVAL and a message naming it, so that a FIFO, a terminal or a socket cannot
+ * hang the caller. Files of /proc and /sys are regular. dirfd and path as for
+ * openat() (AT_FDCWD for a plain path); flags may add O_RDWR or O_NOFOLLOW to
+ * O_RDONLY|O_CLOEXEC. ret_st (may be NULL) receives the file's stat. Returns the
+ * descriptor, which the caller closes, or a negative errno. */
+int lethe_open_input(int dirfd, const char *path, int flags, bool allow_blockdev,
+		     struct stat *ret_st);
 
 /* Read a whole regular file of at most max_size bytes into a NUL-terminated buffer
  * (the NUL is not counted in *ret_len). The caller frees *ret_data with free(). A

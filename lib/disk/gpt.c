@@ -184,12 +184,11 @@ out:
 static int copy_in(int fd, const char *source, uint64_t offset)
 {
 	char *buf = malloc(COPY_CHUNK);
-	int in = open(source, O_RDONLY | O_CLOEXEC);
+	int in = lethe_open_input(AT_FDCWD, source, O_RDONLY, true, NULL);
 	int r = 0;
 
 	if (!buf || in < 0) {
-		r = in < 0 ? lethe_error(-errno, "cannot open '%s': %s", source, strerror(errno))
-			   : -ENOMEM;
+		r = in < 0 ? in : -ENOMEM;
 		goto out;
 	}
 	for (;;) {

@@ -49,9 +49,11 @@ static int hash_file(struct walk *w, int dirfd, const char *name, char hex[65])
 	EVP_MD_CTX *ctx;
 	int fd, r = 0;
 
-	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	/* The walk saw a regular file; refuse whatever may have replaced it since. */
+	fd = lethe_open_input(dirfd, name, O_RDONLY | O_NOFOLLOW, false, NULL);
 	if (fd < 0)
-		return lethe_error(-errno, "cannot open '%s/%s': %m", w->root, w->path.data + 2);
+		return lethe_error(fd, "cannot open '%s/%s': %s", w->root, w->path.data + 2,
+				   fd == -EINVAL ? "not a regular file" : strerror(-fd));
 	ctx = EVP_MD_CTX_new();
 	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
 		r = -ENOMEM;

@@ -442,7 +442,8 @@ int lethe_spec_load_flags(const char *path, unsigned flags, struct lethe_spec **
 	r = lethe_file_read(path, LETHE_SPEC_MAX_SIZE, &text, &len);
 	if (r < 0) {
 		if (r != -EFBIG)
-			return lethe_error(r, "cannot read spec '%s': %s", path, strerror(-r));
+			return lethe_error(r, "cannot read spec '%s': %s", path,
+					   r == -EINVAL ? "not a regular file" : strerror(-r));
 		return r;
 	}
 	copy = strdup(path);

@@ -373,9 +373,9 @@ int lethe_verity_dump(const char *hash_path, uint64_t hash_offset,
 	if (hash_offset > (uint64_t)INT64_MAX - sizeof(buf))
 		return lethe_error(-EINVAL, "hash offset %llu is too large",
 				   (unsigned long long)hash_offset);
-	fd = open(hash_path, O_RDONLY | O_CLOEXEC);
+	fd = lethe_open_input(AT_FDCWD, hash_path, O_RDONLY, true, NULL);
 	if (fd < 0)
-		return lethe_error(-errno, "cannot open '%s': %s", hash_path, strerror(errno));
+		return fd;
 	n = lethe_pread_full(fd, buf, sizeof(buf), (off_t)hash_offset);
 	close(fd);
 	if (n < 0)

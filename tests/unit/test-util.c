@@ -104,6 +104,40 @@ static void test_buf_and_strv(void **state)
 	lethe_strv_release(NULL);
 }
 
+/* A FIFO is refused at once, not waited on (issue 10.8); /proc files still read. */
+static void test_read_fifo_refused(void **state)
+{
+	char dir[] = "/tmp/lethe-test-util.XXXXXX";
+	char *fifo, *data = NULL;
+	size_t len;
+	int fd;
+
+	assert_non_null(mkdtemp(dir));
+	fifo = lethe_path_join(dir, "fifo");
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	alarm(10); /* a hang is a failure, not a stuck test */
+	assert_int_equal(lethe_file_read(fifo, 100, &data, &len), -EINVAL);
+	assert_non_null(strstr(lethe_error_message_for(-EINVAL), "is a FIFO"));
+	assert_non_null(strstr(lethe_error_message_for(-EINVAL), fifo));
+	assert_null(data);
+	fd = lethe_open_input(AT_FDCWD, fifo, O_RDONLY, true, NULL);
+	assert_int_equal(fd, -EINVAL);
+	alarm(0);
+	assert_int_equal(lethe_open_input(AT_FDCWD, "/dev/null", O_RDONLY, true, NULL), -EINVAL);
+	assert_non_null(strstr(lethe_error_message(), "a character device"));
+	assert_int_equal(lethe_file_read("/proc/self/status", 1 << 20, &data, &len), 0);
+	assert_non_null(strstr(data, "Name:"));
+	free(data);
+	/* The descriptor it returns blocks again, as a regular file's does. */
+	fd = lethe_open_input(AT_FDCWD, "/proc/self/status", O_RDONLY, false, NULL);
+	assert_true(fd >= 0);
+	assert_false(fcntl(fd, F_GETFL) & O_NONBLOCK);
+	close(fd);
+	unlink(fifo);
+	rmdir(dir);
+	free(fifo);
+}
+
 static void test_atomic_write_and_read(void **state)
 {
 	char dir[] = "/tmp/lethe-test-util.XXXXXX";
@@ -213,6 +247,7 @@ int main(void)
 		cmocka_unit_test(test_path_join),
 		cmocka_unit_test(test_buf_and_strv),
 		cmocka_unit_test(test_atomic_write_and_read),
+		cmocka_unit_test(test_read_fifo_refused),
 		cmocka_unit_test(test_mkdir_p),
 		cmocka_unit_test(test_opendir_fd),
 		cmocka_unit_test(test_source_date_epoch),
