@@ -97,6 +97,26 @@ int lethe_write_full(int fd, const void *buf, size_t len);
 ssize_t lethe_pread_full(int fd, void *buf, size_t len, off_t off);
 int lethe_pwrite_full(int fd, const void *buf, size_t len, off_t off);
 
+/* SHA-256, the one implementation every module uses (OpenSSL's, with its CPU
+ * extensions). Incremental: init, update as often as needed, then final (which
+ * releases the state) or release (to give up; NULL-safe, safe after final). An
+ * update that fails is reported by final. 0 or -errno (-ENOMEM, -EIO). */
+#define LETHE_SHA256_BYTES 32
+struct lethe_sha256 {
+	void *ctx; /* OpenSSL's EVP_MD_CTX */
+	bool failed;
+};
+int lethe_sha256_init(struct lethe_sha256 *h);
+void lethe_sha256_update(struct lethe_sha256 *h, const void *data, size_t len);
+int lethe_sha256_final(struct lethe_sha256 *h, uint8_t out[LETHE_SHA256_BYTES]);
+void lethe_sha256_release(struct lethe_sha256 *h);
+/* The digest of one buffer. */
+int lethe_sha256(const void *data, size_t len, uint8_t out[LETHE_SHA256_BYTES]);
+/* The digest of what fd holds from its position to the end, and its size (ret_size may
+ * be NULL). More than max bytes (0: no limit) is -EFBIG; a read error is returned as
+ * its -errno. No message is recorded: the caller knows what fd is. */
+int lethe_sha256_fd(int fd, uint64_t max, uint8_t out[LETHE_SHA256_BYTES], uint64_t *ret_size);
+
 /* Lowercase hex. hex_encode writes 2*len+1 bytes (NUL included) to out.
  * hex_decode requires exactly 2*out_len hex digits; -EINVAL otherwise. */
 void lethe_hex_encode(const uint8_t *in, size_t len, char *out);

@@ -458,18 +458,15 @@ static int settle_data_blocks(struct lethe_verity_params *p, const char *data_pa
 static int derive_uuid(struct lethe_verity_params *p, const uint8_t *root, size_t len)
 {
 	static const char label[] = "lethe-verity-uuid-v1";
-	uint8_t d[32];
-	unsigned dlen = 0;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	int ok;
+	uint8_t d[LETHE_SHA256_BYTES];
+	struct lethe_sha256 h;
+	int r = lethe_sha256_init(&h);
 
-	if (!ctx)
-		return -ENOMEM;
-	ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
-	     EVP_DigestUpdate(ctx, label, sizeof(label)) && EVP_DigestUpdate(ctx, root, len) &&
-	     EVP_DigestFinal_ex(ctx, d, &dlen);
-	EVP_MD_CTX_free(ctx);
-	if (!ok)
+	if (r < 0)
+		return r;
+	lethe_sha256_update(&h, label, sizeof(label));
+	lethe_sha256_update(&h, root, len);
+	if (lethe_sha256_final(&h, d) < 0)
 		return lethe_error(-EIO, "hashing failed in OpenSSL");
 	memcpy(p->uuid, d, 16);
 	p->uuid[6] = (uint8_t)((p->uuid[6] & 0x0f) | 0x40);

@@ -7,7 +7,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 
 #include <lethe/util.h>
 #include <lethe/verity.h>
@@ -55,18 +54,15 @@ size_t lethe_verity_digest_size(const char *hash_name)
 int lethe_verity_salt_from_seed(struct lethe_verity_params *p, const char *seed)
 {
 	static const char label[] = "lethe-verity-salt-v1"; /* hashed with its NUL */
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned len = 0;
-	int ok;
+	struct lethe_sha256 h;
+	int r = lethe_sha256_init(&h);
 
-	if (!ctx)
-		return -ENOMEM;
-	ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
-	     EVP_DigestUpdate(ctx, label, sizeof(label)) &&
-	     EVP_DigestUpdate(ctx, seed, strlen(seed)) &&
-	     EVP_DigestFinal_ex(ctx, p->salt, &len);
-	EVP_MD_CTX_free(ctx);
-	if (!ok || len != LETHE_VERITY_SEED_SALT_SIZE)
+	_Static_assert(LETHE_VERITY_SEED_SALT_SIZE == LETHE_SHA256_BYTES, "salt is a digest");
+	if (r < 0)
+		return r;
+	lethe_sha256_update(&h, label, sizeof(label));
+	lethe_sha256_update(&h, seed, strlen(seed));
+	if (lethe_sha256_final(&h, p->salt) < 0)
 		return lethe_error(-EIO, "cannot derive a salt: SHA-256 failed");
 	p->salt_size = LETHE_VERITY_SEED_SALT_SIZE;
 	return 0;
