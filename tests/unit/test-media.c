@@ -13,6 +13,8 @@
 
 #include <lethe/media.h>
 
+#include "helpers.h"
+
 static char tmpdir[] = "/tmp/lethe-test-media.XXXXXX";
 static struct lethe_sign_pubkey pub;
 
@@ -20,10 +22,7 @@ static struct lethe_sign_pubkey pub;
 
 static char *path(const char *name)
 {
-	char *p = lethe_path_join(tmpdir, name);
-
-	assert_non_null(p);
-	return p;
+	return ut_path(tmpdir, name);
 }
 
 /* A release directory "rel": disk.img of pseudo-random bytes, SHA256SUMS, its
