@@ -426,7 +426,8 @@ static int check_firewall_spec(struct audit_ctx *ctx, struct lethe_audit_result 
 	q = lethe_firewall_from_spec(ctx->spec, &fw);
 	if (q < 0)
 		return audit_set(r, LETHE_AUDIT_FAIL, "the spec's firewall section is invalid: %s",
-				 lethe_error_message() ? lethe_error_message() : strerror(-q));
+				 lethe_error_message_for(q) ? lethe_error_message_for(q)
+							    : strerror(-q));
 	if (ctx->live) {
 		q = lethe_firewall_check(fw, &drift);
 	} else {
@@ -454,7 +455,8 @@ static int check_firewall_spec(struct audit_ctx *ctx, struct lethe_audit_result 
 			q = audit_set(r, LETHE_AUDIT_FAIL, "%s", ev.data);
 	} else if (q < 0) {
 		q = audit_set(r, LETHE_AUDIT_FAIL, "cannot compare with the live ruleset: %s",
-			      lethe_error_message() ? lethe_error_message() : strerror(-q));
+			      lethe_error_message_for(q) ? lethe_error_message_for(q)
+							 : strerror(-q));
 	} else {
 		q = audit_set(r, LETHE_AUDIT_PASS, "table inet lethe matches the spec's firewall section");
 	}

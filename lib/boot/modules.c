@@ -3,16 +3,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <spawn.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <lethe/boot.h>
+#include <lethe/run.h>
 
 #include "boot-internal.h"
-
-extern char **environ;
 
 int lethe_boot_kernel_version(const char *kernel_dir, char **ret_version)
 {
@@ -74,62 +71,19 @@ static char *moddir(const char *version, const char *file)
 	return b.data;
 }
 
-/* The depmod program: Debian keeps it in /usr/sbin, which a user's PATH may lack. */
-static const char *depmod_path(void)
+/* Run depmod through the one runner: its clean environment (nothing of the host's
+ * reaches depmod), its output captured, its failure in one line. */
+static int run_depmod(char **argv, const char *kernel_dir, const char *version)
 {
-	static const char *const candidates[] = { "/usr/sbin/depmod", "/sbin/depmod" };
+	char msg[1024];
+	int r = lethe_run(argv, NULL, NULL);
 
-	for (size_t i = 0; i < LETHE_ARRAY_SIZE(candidates); i++)
-		if (access(candidates[i], X_OK) == 0)
-			return candidates[i];
-	return "depmod";
-}
-
-/* Run depmod with its output captured, not printed (the library never prints); the
- * first line of what it said goes into the error message when it fails. */
-static int run_depmod(const char *prog, char **argv, const char *kernel_dir,
-		      const char *version)
-{
-	posix_spawn_file_actions_t fa;
-	char said[512] = "";
-	size_t got = 0;
-	int pipefd[2], status, r;
-	pid_t pid;
-
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return -errno;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
-	posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDERR_FILENO);
-	r = posix_spawnp(&pid, prog, &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	close(pipefd[1]);
-	if (r) {
-		close(pipefd[0]);
-		return lethe_error(-r, "cannot run '%s': %s (install kmod)", prog, strerror(r));
-	}
-	for (;;) { /* read it all, so that depmod never blocks on a full pipe */
-		char buf[512];
-		ssize_t n = read(pipefd[0], buf, sizeof(buf));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		for (ssize_t i = 0; i < n && got + 1 < sizeof(said); i++)
-			said[got++] = buf[i];
-	}
-	close(pipefd[0]);
-	said[got] = '\0';
-	said[strcspn(said, "\n")] = '\0';
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return lethe_error(-EIO, "'depmod -b %s %s' failed (status %d): %s", kernel_dir,
-				   version, status, said[0] ? said : "no message");
-	return 0;
+	if (r >= 0)
+		return 0;
+	snprintf(msg, sizeof(msg), "%s",
+		 lethe_error_message_for(r) ? lethe_error_message_for(r) : strerror(-r));
+	return lethe_error(r, "'depmod -b %s %s': %s%s", kernel_dir, version, msg,
+			   r == -ENOENT ? " (install kmod)" : "");
 }
 
 /* What depmod reads besides the modules, and what it writes. */
@@ -175,7 +129,6 @@ static int depmod_prepare(const char *kernel_dir, const char *version)
 
 int lethe_boot_depmod(const char *kernel_dir, const char *version)
 {
-	const char *prog = depmod_path();
 	char *argv[] = { (char *)"depmod", (char *)"-b", (char *)kernel_dir, (char *)version, NULL };
 	int r;
 
@@ -184,7 +137,7 @@ int lethe_boot_depmod(const char *kernel_dir, const char *version)
 	r = depmod_prepare(kernel_dir, version);
 	if (r < 0)
 		return r;
-	return run_depmod(prog, argv, kernel_dir, version);
+	return run_depmod(argv, kernel_dir, version);
 }
 
 /* One line of modules.dep, split in place. */
@@ -497,7 +450,7 @@ static int is_builtin(const char *kernel_dir, const char *version, const char *n
 	*ret = false;
 	r = boot_kernel_read(kernel_dir, file, LETHE_BOOT_MAX_DEP_FILE, &text, &len);
 	if (r == -ENOENT) {
-		lethe_error_clear();
+		lethe_error_clear(); /* handled: no stale message */
 		r = 0;
 		goto out;
 	}

@@ -348,7 +348,7 @@ static int run_stage(struct lethe_build_ctx *ctx, struct lethe_build_result *res
 		res->n_stages++;
 	}
 	if (r < 0) {
-		if (!lethe_error_message())
+		if (!lethe_error_message_for(r))
 			lethe_error(r, "stage '%s' failed: %s", s->name, strerror(-r));
 		return r;
 	}

@@ -6,25 +6,18 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
-#include <poll.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include <lethe/pkg.h>
-
-extern char **environ;
+#include <lethe/run.h>
 
 #define SOURCE_MAX_SIZE	 (256u << 10)
 #define APT_OUT_MAX	 (64u << 20)
-#define APT_ERR_KEEP	 4096
 #define DEFAULT_LIST_AGE 86400
 #define DEBIAN_KEYRING	 "/usr/share/keyrings/debian-archive-keyring.gpg"
 
@@ -293,122 +286,42 @@ static int build_conf(const struct lethe_spec *spec, struct conf *c)
 
 /* ---- hashing ---- */
 
-static int sha256_fd(int fd, uint8_t out[32], uint64_t *ret_size)
-{
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	static __thread char buf[1 << 16];
-	uint64_t total = 0;
-	int r = 0;
-
-	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
-		r = -ENOMEM;
-		goto out;
-	}
-	for (;;) {
-		ssize_t n = lethe_read_full(fd, buf, sizeof(buf));
-
-		if (n < 0) {
-			r = (int)n;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		total += (uint64_t)n;
-		if (total > LETHE_PKG_MAX_DEB_SIZE) {
-			r = -EFBIG;
-			goto out;
-		}
-		EVP_DigestUpdate(ctx, buf, (size_t)n);
-		if ((size_t)n < sizeof(buf))
-			break;
-	}
-	if (!EVP_DigestFinal_ex(ctx, out, NULL))
-		r = -EIO;
-	if (ret_size)
-		*ret_size = total;
-out:
-	EVP_MD_CTX_free(ctx);
-	return r;
-}
-
 static int sha256_file(const char *path, uint8_t out[32], uint64_t *ret_size)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), r;
 
 	if (fd < 0)
 		return -errno;
-	r = sha256_fd(fd, out, ret_size);
+	r = lethe_sha256_fd(fd, LETHE_PKG_MAX_DEB_SIZE, out, ret_size);
 	close(fd);
 	return r;
 }
 
 /* ---- running apt ---- */
 
-/* apt's environment: APT_CONFIG, the C locale, no questions, and only the proxy and
- * PATH variables of ours (nothing else of the caller's environment reaches apt). */
+/* What apt adds to the runner's environment (lethe/run.h): APT_CONFIG, no questions,
+ * and the proxy settings of ours, which apt needs to reach a repository. */
 static int apt_env(const struct apt *apt, struct lethe_strv *env)
 {
-	static const char *const pass[] = {
-	    "PATH=", "http_proxy=", "https_proxy=", "no_proxy=", "HTTP_PROXY=", "HTTPS_PROXY="};
-	struct lethe_buf conf = {0};
+	static const char *const pass[] = {"http_proxy", "https_proxy", "no_proxy",
+					   "HTTP_PROXY", "HTTPS_PROXY"};
+	struct lethe_buf b = {0};
 	int r = 0;
 
-	for (char **e = environ; r == 0 && e && *e; e++)
-		for (size_t i = 0; r == 0 && i < LETHE_ARRAY_SIZE(pass); i++)
-			if (!strncmp(*e, pass[i], strlen(pass[i])))
-				r = lethe_strv_push(env, *e);
-	if (r == 0)
-		r = lethe_buf_printf(&conf, "APT_CONFIG=%s", apt->conf);
-	if (r == 0)
-		r = lethe_strv_push(env, conf.data);
-	if (r == 0)
-		r = lethe_strv_push(env, "LC_ALL=C");
+	for (size_t i = 0; r == 0 && i < LETHE_ARRAY_SIZE(pass); i++) {
+		const char *v = getenv(pass[i]);
+
+		b.len = 0;
+		if (v && (r = lethe_buf_printf(&b, "%s=%s", pass[i], v)) == 0)
+			r = lethe_strv_push(env, b.data);
+	}
+	b.len = 0;
+	if (r == 0 && (r = lethe_buf_printf(&b, "APT_CONFIG=%s", apt->conf)) == 0)
+		r = lethe_strv_push(env, b.data);
 	if (r == 0)
 		r = lethe_strv_push(env, "DEBIAN_FRONTEND=noninteractive");
-	lethe_buf_release(&conf);
+	lethe_buf_release(&b);
 	return r;
-}
-
-/* Read both pipes until both close: stdout into out (capped; NULL drops it), the tail
- * of stderr into err. Returns true when stdout was over the cap. */
-static bool drain(int outfd, int errfd, struct lethe_buf *out, struct lethe_buf *err)
-{
-	struct pollfd pfd[2] = {{outfd, POLLIN, 0}, {errfd, POLLIN, 0}};
-	int open_fds = 2;
-	bool too_much = false;
-
-	while (open_fds > 0) {
-		char buf[8192];
-
-		if (poll(pfd, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		for (int i = 0; i < 2; i++) {
-			ssize_t n;
-
-			if (pfd[i].fd < 0 || !pfd[i].revents)
-				continue;
-			n = read(pfd[i].fd, buf, sizeof(buf));
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0) {
-				pfd[i].fd = -1;
-				open_fds--;
-			} else if (i == 0 && out && !too_much) {
-				too_much = out->len + (size_t)n > APT_OUT_MAX ||
-					   lethe_buf_append(out, buf, (size_t)n) < 0;
-			} else if (i == 1 && lethe_buf_append(err, buf, (size_t)n) == 0 &&
-				   err->len > 2 * APT_ERR_KEEP) {
-				memmove(err->data, err->data + err->len - APT_ERR_KEEP,
-					APT_ERR_KEEP);
-				err->len = APT_ERR_KEEP;
-				err->data[err->len] = '\0';
-			}
-		}
-	}
-	return too_much;
 }
 
 /* A failed apt run, in one line: apt's last "E: " line, else its last line. A package
@@ -447,51 +360,27 @@ static int apt_failure(char *const *argv, struct lethe_buf *err, bool too_much)
 				    : "no message");
 }
 
-/* Run argv with APT_CONFIG set, no shell, stdin from /dev/null, in cwd (NULL: ours);
+/* Run argv through the one runner with apt's environment, in cwd (NULL: ours);
  * stdout is collected into out (may be NULL). */
 static int run_apt(const struct apt *apt, char *const *argv, const char *cwd, struct lethe_buf *out)
 {
 	struct lethe_strv env = {0};
-	struct lethe_buf err = {0};
-	posix_spawn_file_actions_t fa;
-	int outp[2] = {-1, -1}, errp[2] = {-1, -1}, r, status;
-	bool too_much;
-	pid_t pid;
+	struct lethe_run_result res;
+	int r;
 
-	if ((r = apt_env(apt, &env)) < 0)
-		goto out;
-	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
-		r = -errno;
-		goto out;
+	if ((r = apt_env(apt, &env)) < 0) {
+		lethe_strv_release(&env);
+		return r;
 	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, outp[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, errp[1], 2);
-	if (cwd)
-		posix_spawn_file_actions_addchdir_np(&fa, cwd);
-	r = -posix_spawnp(&pid, argv[0], &fa, NULL, argv, env.v);
-	posix_spawn_file_actions_destroy(&fa);
-	close(outp[1]);
-	close(errp[1]);
-	outp[1] = errp[1] = -1;
-	if (r < 0) {
-		r = lethe_error(r, "cannot run '%s': %s", argv[0], strerror(-r));
-		goto out;
-	}
-	too_much = drain(outp[0], errp[0], out, &err);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || too_much)
-		r = apt_failure(argv, &err, too_much);
-out:
-	for (int i = 0; i < 2; i++) {
-		if (outp[i] >= 0)
-			close(outp[i]);
-		if (errp[i] >= 0)
-			close(errp[i]);
-	}
-	lethe_buf_release(&err);
+	r = lethe_run(argv,
+		      &(struct lethe_run_options){
+			  .env = (const char *const *)env.v, .cwd = cwd, .out = out,
+			  .out_max = APT_OUT_MAX},
+		      &res);
+	/* A run that did not start keeps the runner's message; a failed one is apt's. */
+	if (r < 0 && res.status >= 0)
+		r = apt_failure(argv, &res.err, res.out_truncated);
+	lethe_run_result_release(&res);
 	lethe_strv_release(&env);
 	return r;
 }
@@ -579,7 +468,7 @@ static int apt_open(const struct lethe_spec *spec, const struct lethe_pkg_option
 	struct lethe_buf b = {0};
 	char *cache = NULL, key[65];
 	uint8_t digest[32];
-	EVP_MD_CTX *ctx = NULL;
+	struct lethe_sha256 h = {0};
 	const char *arch = arch_of(spec);
 	int r;
 
@@ -589,17 +478,15 @@ static int apt_open(const struct lethe_spec *spec, const struct lethe_pkg_option
 		return lethe_error(-EBADMSG, "architecture '%s' is invalid", arch);
 	if ((r = build_conf(spec, &c)) < 0 || (r = lethe_pkg_cache_dir(opts, &cache)) < 0)
 		goto out;
-	ctx = EVP_MD_CTX_new();
-	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
-		r = -ENOMEM;
+	if ((r = lethe_sha256_init(&h)) < 0)
 		goto out;
-	}
-	EVP_DigestUpdate(ctx, arch, strlen(arch) + 1);
+	lethe_sha256_update(&h, arch, strlen(arch) + 1);
 	for (size_t i = 0; i < c.n; i++) {
-		EVP_DigestUpdate(ctx, c.files[i].rel, strlen(c.files[i].rel) + 1);
-		EVP_DigestUpdate(ctx, c.files[i].data, c.files[i].len);
+		lethe_sha256_update(&h, c.files[i].rel, strlen(c.files[i].rel) + 1);
+		lethe_sha256_update(&h, c.files[i].data, c.files[i].len);
 	}
-	EVP_DigestFinal_ex(ctx, digest, NULL);
+	if ((r = lethe_sha256_final(&h, digest)) < 0)
+		goto out;
 	lethe_hex_encode(digest, 8, key);
 	if (lethe_buf_printf(&b, "%s/apt/%s", cache, key) < 0) {
 		r = -ENOMEM;
@@ -672,7 +559,7 @@ static int apt_open(const struct lethe_spec *spec, const struct lethe_pkg_option
 	if (r == 0)
 		r = write_if_changed(apt->conf, b.data, b.len);
 out:
-	EVP_MD_CTX_free(ctx);
+	lethe_sha256_release(&h);
 	conf_release(&c);
 	lethe_buf_release(&b);
 	free(cache);
@@ -1025,8 +912,10 @@ static int file_matches(const char *path, const struct lethe_pkg *p, uint8_t got
 	uint64_t size;
 	int r = sha256_file(path, got, &size);
 
-	if (r == -ENOENT)
+	if (r == -ENOENT) {
+		lethe_error_clear(); /* handled: absent means "not cached" */
 		return 0;
+	}
 	if (r < 0)
 		return lethe_error(r, "cannot read '%s': %s", path, strerror(-r));
 	return lethe_memeq_consttime(got, p->sha256, 32) ? 1 : 0;

@@ -527,11 +527,11 @@ int lethe_spec_parse(const char *name, const char *dir, const char *text, size_t
 		goto fail;
 	}
 	r = lethe_yaml_parse(name, text, len, &spec->root);
-	if (r == -EBADMSG && lethe_error_message()) {
+	if (r == -EBADMSG && lethe_error_message_for(r)) {
 		/* The YAML layer names the input; a spec's messages all start alike. */
 		char msg[1024];
 
-		snprintf(msg, sizeof(msg), "%s", lethe_error_message());
+		snprintf(msg, sizeof(msg), "%s", lethe_error_message_for(r));
 		r = lethe_error(r, "spec %s", msg);
 	}
 	if (r < 0)
@@ -562,7 +562,8 @@ int lethe_spec_load_flags(const char *path, unsigned flags, struct lethe_spec **
 		return lethe_error(-EBADMSG, "spec '%s': larger than %u bytes", path,
 				   LETHE_SPEC_MAX_SIZE);
 	if (r < 0)
-		return lethe_error(r, "cannot read spec '%s': %s", path, strerror(-r));
+		return lethe_error(r, "cannot read spec '%s': %s", path,
+				   r == -EINVAL ? "not a regular file" : strerror(-r));
 	copy = strdup(path);
 	if (!copy) {
 		free(text);

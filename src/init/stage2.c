@@ -260,7 +260,8 @@ void init_stage2(void)
 		r = lethe_spec_load_flags(SPEC_PATH, LETHE_SPEC_LOAD_IN_IMAGE, &spec);
 		if (r < 0) {
 			init_msg("cannot use %s: %s", SPEC_PATH,
-				 lethe_error_message() ? lethe_error_message() : strerror(-r));
+				 lethe_error_message_for(r) ? lethe_error_message_for(r)
+							    : strerror(-r));
 			spec = NULL;
 		}
 	}

@@ -42,7 +42,8 @@ static int load_firewall(const char *path, struct lethe_firewall **ret)
 	r = lethe_file_read(path, LETHE_SPEC_MAX_SIZE, &text, &len);
 	if (r < 0) {
 		if (r != -EFBIG)
-			lethe_error(r, "cannot read spec '%s': %s", path, strerror(-r));
+			lethe_error(r, "cannot read spec '%s': %s", path,
+				    r == -EINVAL ? "not a regular file" : strerror(-r));
 		return r;
 	}
 	r = lethe_spec_parse(path, NULL, text, len, &spec);

@@ -136,7 +136,9 @@ static int parse_option(int c, const char *verb, struct verity_args *a)
 		r = c == OPT_SALT ? lethe_verity_salt_from_hex(&a->p, optarg)
 				  : lethe_verity_salt_from_seed(&a->p, optarg);
 		if (r < 0)
-			return cli_usage_error(verb, "%s", lethe_error_message());
+			return cli_usage_error(verb, "%s", lethe_error_message_for(r)
+							       ? lethe_error_message_for(r)
+							       : strerror(-r));
 		return 0;
 	case OPT_HASH_OFFSET:
 		if ((r = parse_size(verb, "hash offset", optarg, INT64_MAX / 2, &v)))

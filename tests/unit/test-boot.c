@@ -16,20 +16,13 @@
 #include <lethe/boot.h>
 #include <lethe/hardening.h>
 
+#include "helpers.h"
+
 static char tmpdir[] = "/tmp/lethe-test-boot.XXXXXX";
 
 static void put(const char *rel, const char *text)
 {
-	char *p = lethe_path_join(tmpdir, rel);
-	char *slash;
-
-	assert_non_null(p);
-	slash = strrchr(p, '/');
-	*slash = '\0';
-	assert_int_equal(lethe_mkdir_p(p, 0755), 0);
-	*slash = '/';
-	assert_int_equal(lethe_file_write_atomic(p, text, strlen(text), 0644), 0);
-	free(p);
+	ut_put(tmpdir, rel, text, 0644);
 }
 
 /* A fake kernel package: virtio_blk needs virtio and virtio_ring, virtio needs
