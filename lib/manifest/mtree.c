@@ -217,7 +217,7 @@ out:
 }
 
 int lethe_manifest_generate(const char *root, char **ret_text, size_t *ret_len,
-			    struct lethe_manifest_stats *stats)
+			    struct lethe_manifest_stats *ret_stats)
 {
 	struct walk w = { .root = root };
 	struct stat st;
@@ -247,8 +247,8 @@ out:
 	*ret_text = w.out.data;
 	if (ret_len)
 		*ret_len = w.out.len;
-	if (stats)
-		*stats = w.stats;
+	if (ret_stats)
+		*ret_stats = w.stats;
 	return 0;
 }
 
