@@ -12,7 +12,7 @@
 static const char *const top_keys[] = {
     "name",	"version", "description",   "apt",	   "packages", "drop",	   "exclude",
     "include",	"profile", "allow_devices", "compression", "files",    "accounts", "kernel",
-    "services", "network", "firewall",	    "persistence", NULL,
+    "services", "network", "firewall",	    "persistence", "tmpfs", NULL,
 };
 
 int spec_string(struct spec_ctx *c, const struct lethe_node *node, const char *what, char **ret)
@@ -380,6 +380,8 @@ static int parse_root(struct spec_ctx *c, const struct lethe_node *root)
 		r = spec_parse_services(c, lethe_node_get(root, "services"));
 	if (r == 0)
 		r = spec_parse_network(c, lethe_node_get(root, "network"));
+	if (r == 0)
+		r = spec_parse_tmpfs(c, lethe_node_get(root, "tmpfs"));
 	if (r < 0)
 		return r;
 	spec->firewall = lethe_node_get(root, "firewall");
