@@ -115,6 +115,19 @@ struct lethe_spec_service {
 	unsigned line;
 };
 
+/* tmpfs: the bounds of the RAM file systems lethe-init mounts (<lethe/contract.h>). */
+enum lethe_spec_tmpfs_mount {
+	LETHE_SPEC_TMPFS_ROOT, /* the writable layer over the image */
+	LETHE_SPEC_TMPFS_TMP,  /* /tmp */
+	LETHE_SPEC_TMPFS_SHM,  /* /dev/shm */
+	LETHE_SPEC_TMPFS_RUN,  /* /run */
+	LETHE_SPEC_TMPFS_N,
+};
+struct lethe_spec_tmpfs {
+	char size[24];   /* tmpfs's size=: "25%" or "512m"; the default when not given */
+	char inodes[24]; /* tmpfs's nr_inodes=, decimal */
+};
+
 struct lethe_spec_interface {
 	char *name;                  /* e.g. eth0 */
 	struct lethe_strv addresses; /* CIDR, IPv4 or IPv6 */
@@ -156,6 +169,8 @@ struct lethe_spec {
 	struct lethe_spec_interface *interfaces;
 	size_t n_interfaces;
 	char *hostname;              /* default: the image name */
+
+	struct lethe_spec_tmpfs tmpfs[LETHE_SPEC_TMPFS_N]; /* always filled: spec or default */
 
 	/* Kept for the modules that interpret them; NULL when the spec has none. */
 	const struct lethe_node *firewall;

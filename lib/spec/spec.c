@@ -482,6 +482,7 @@ static const struct section {
     {"network", spec_parse_network, false},
     {"firewall", keep_firewall, false},
     {"persistence", keep_persistence, false},
+    {"tmpfs", spec_parse_tmpfs, false},
 };
 
 static int parse_root(struct spec_ctx *c, const struct lethe_node *root)

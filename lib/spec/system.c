@@ -465,3 +465,133 @@ int spec_parse_network(struct spec_ctx *c, const struct lethe_node *node)
 	}
 	return 0;
 }
+
+/* tmpfs: the bounds of the RAM file systems lethe-init mounts; defaults from the
+ * contract. */
+static const struct {
+	const char *key, *size, *inodes;
+} tmpfs_mounts[LETHE_SPEC_TMPFS_N] = {
+	[LETHE_SPEC_TMPFS_ROOT] = {"root", LETHE_TMPFS_ROOT_SIZE, LETHE_TMPFS_ROOT_INODES},
+	[LETHE_SPEC_TMPFS_TMP] = {"tmp", LETHE_TMPFS_TMP_SIZE, LETHE_TMPFS_TMP_INODES},
+	[LETHE_SPEC_TMPFS_SHM] = {"shm", LETHE_TMPFS_SHM_SIZE, LETHE_TMPFS_SHM_INODES},
+	[LETHE_SPEC_TMPFS_RUN] = {"run", LETHE_TMPFS_RUN_SIZE, LETHE_TMPFS_RUN_INODES},
+};
+static const char *const tmpfs_keys[] = {"root", "tmp", "shm", "run", NULL};
+static const char *const tmpfs_bound_keys[] = {"size", "inodes", NULL};
+#define TMPFS_MIN_BYTES	 (1ull << 20)
+#define TMPFS_MAX_BYTES	 (1ull << 50)
+#define TMPFS_MIN_INODES 64
+#define TMPFS_MAX_INODES (1ull << 24)
+
+/* "N%" (1-LETHE_TMPFS_MAX_PERCENT; its percentage in *percent) or "N", "Nk", "Nm", "Ng"
+ * of at least 1 MiB (*percent 0). */
+static bool tmpfs_size(const char *s, unsigned *percent)
+{
+	size_t digits = strspn(s, "0123456789");
+	unsigned long long n = 0, unit = 1;
+
+	if (digits == 0 || digits > 15 || (s[0] == '0' && digits > 1))
+		return false;
+	for (size_t i = 0; i < digits; i++)
+		n = n * 10 + (unsigned)(s[i] - '0');
+	*percent = 0;
+	if (s[digits] == '%' && !s[digits + 1]) {
+		*percent = (unsigned)n;
+		return n >= 1 && n <= LETHE_TMPFS_MAX_PERCENT;
+	}
+	if (s[digits] && s[digits + 1])
+		return false;
+	switch (s[digits]) {
+	case '\0':
+		break;
+	case 'k':
+	case 'K':
+		unit = 1ull << 10;
+		break;
+	case 'm':
+	case 'M':
+		unit = 1ull << 20;
+		break;
+	case 'g':
+	case 'G':
+		unit = 1ull << 30;
+		break;
+	default:
+		return false;
+	}
+	return n <= TMPFS_MAX_BYTES / unit && n * unit >= TMPFS_MIN_BYTES;
+}
+
+static int parse_tmpfs_bound(struct spec_ctx *c, const struct lethe_node *map, size_t i,
+			     unsigned *percent)
+{
+	struct lethe_spec_tmpfs *t = &c->spec->tmpfs[i];
+	const struct lethe_node *node;
+	char what[32];
+	uint64_t inodes;
+	int r;
+
+	r = lethe_node_expect(c->file, map, LETHE_NODE_MAPPING, "a tmpfs bound");
+	if (r == 0)
+		r = lethe_node_check_keys(c->file, map, tmpfs_bound_keys);
+	if (r < 0)
+		return r;
+	node = lethe_node_get(map, "size");
+	if (node) {
+		snprintf(what, sizeof(what), "tmpfs.%s.size", tmpfs_mounts[i].key);
+		r = lethe_node_expect(c->file, node, LETHE_NODE_SCALAR, what);
+		if (r < 0)
+			return r;
+		if (strlen(node->value) >= sizeof(t->size) || !tmpfs_size(node->value, percent))
+			return lethe_node_error(c->file, node,
+						"%s must be 1%%-%d%% of RAM or at least 1m "
+						"(bytes with k, m or g), not '%s'",
+						what, LETHE_TMPFS_MAX_PERCENT, node->value);
+		snprintf(t->size, sizeof(t->size), "%s", node->value);
+	}
+	node = lethe_node_get(map, "inodes");
+	if (node) {
+		snprintf(what, sizeof(what), "tmpfs.%s.inodes", tmpfs_mounts[i].key);
+		r = lethe_node_uint(c->file, node, what, TMPFS_MIN_INODES, TMPFS_MAX_INODES,
+				    &inodes);
+		if (r < 0)
+			return r;
+		snprintf(t->inodes, sizeof(t->inodes), "%llu", (unsigned long long)inodes);
+	}
+	return 0;
+}
+
+int spec_parse_tmpfs(struct spec_ctx *c, const struct lethe_node *node)
+{
+	unsigned total = 0, percent;
+	int r;
+
+	for (size_t i = 0; i < LETHE_SPEC_TMPFS_N; i++) {
+		snprintf(c->spec->tmpfs[i].size, sizeof(c->spec->tmpfs[i].size), "%s",
+			 tmpfs_mounts[i].size);
+		snprintf(c->spec->tmpfs[i].inodes, sizeof(c->spec->tmpfs[i].inodes), "%s",
+			 tmpfs_mounts[i].inodes);
+	}
+	if (node) {
+		r = lethe_node_expect(c->file, node, LETHE_NODE_MAPPING, "tmpfs");
+		if (r == 0)
+			r = lethe_node_check_keys(c->file, node, tmpfs_keys);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < LETHE_SPEC_TMPFS_N; i++) {
+		const struct lethe_node *map = lethe_node_get(node, tmpfs_mounts[i].key);
+
+		if (map && (r = parse_tmpfs_bound(c, map, i, &percent)) < 0)
+			return r;
+		if (!tmpfs_size(c->spec->tmpfs[i].size, &percent))
+			return -EINVAL; /* a default the contract got wrong */
+		total += percent;
+	}
+	if (total > LETHE_TMPFS_MAX_PERCENT)
+		return lethe_node_error(c->file, node,
+					"the tmpfs sizes add up to %u%% of RAM, at most %d%% (the "
+					"rest is for the kernel and PID 1)",
+					total, LETHE_TMPFS_MAX_PERCENT);
+	return 0;
+}

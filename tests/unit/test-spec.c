@@ -786,6 +786,69 @@ static void test_spec_service_cap(void **state)
 	free(text);
 }
 
+/* tmpfs: every RAM file system lethe-init mounts has a bound (issue 10.5): the
+ * contract's defaults, or the spec's, checked. */
+static void test_spec_tmpfs(void **state)
+{
+	static const struct {
+		const char *text, *message;
+	} bad[] = {
+	    {"tmpfs:\n  tmp: {size: 50%}\n  root: {size: 40%}\n",
+	     "spec 't.yaml' line 5 column 3: the tmpfs sizes add up to 105% of RAM, at most 90% "
+	     "(the rest is for the kernel and PID 1)"},
+	    {"tmpfs:\n  tmp: {size: 95%}\n",
+	     "spec 't.yaml' line 5 column 15: tmpfs.tmp.size must be 1%-90% of RAM or at least 1m "
+	     "(bytes with k, m or g), not '95%'"},
+	    {"tmpfs:\n  shm: {size: 512k}\n",
+	     "spec 't.yaml' line 5 column 15: tmpfs.shm.size must be 1%-90% of RAM or at least 1m "
+	     "(bytes with k, m or g), not '512k'"},
+	    {"tmpfs:\n  shm: {size: 0%}\n",
+	     "spec 't.yaml' line 5 column 15: tmpfs.shm.size must be 1%-90% of RAM or at least 1m "
+	     "(bytes with k, m or g), not '0%'"},
+	    {"tmpfs:\n  run: {size: 10mb}\n",
+	     "spec 't.yaml' line 5 column 15: tmpfs.run.size must be 1%-90% of RAM or at least 1m "
+	     "(bytes with k, m or g), not '10mb'"},
+	    {"tmpfs:\n  tmp: {inodes: 10}\n", NULL},
+	    {"tmpfs:\n  tmp: {inodes: 100000000}\n", NULL},
+	    {"tmpfs:\n  temp: {size: 1%}\n",
+	     "spec 't.yaml' line 5 column 3: unknown key 'temp' (did you mean 'tmp'?)"},
+	    {"tmpfs:\n  tmp: {sise: 1%}\n", NULL},
+	    {"tmpfs: 20%\n", NULL},
+	};
+	struct lethe_spec *spec = spec_ok(HEAD);
+	char text[512];
+
+	(void)state;
+	assert_string_equal(spec->tmpfs[LETHE_SPEC_TMPFS_ROOT].size, LETHE_TMPFS_ROOT_SIZE);
+	assert_string_equal(spec->tmpfs[LETHE_SPEC_TMPFS_ROOT].inodes, LETHE_TMPFS_ROOT_INODES);
+	assert_string_equal(spec->tmpfs[LETHE_SPEC_TMPFS_TMP].size, LETHE_TMPFS_TMP_SIZE);
+	assert_string_equal(spec->tmpfs[LETHE_SPEC_TMPFS_SHM].size, LETHE_TMPFS_SHM_SIZE);
+	assert_string_equal(spec->tmpfs[LETHE_SPEC_TMPFS_RUN].inodes, LETHE_TMPFS_RUN_INODES);
+	spec = lethe_spec_free(spec);
+
+	spec = spec_ok(HEAD "tmpfs:\n  tmp: {size: 64m, inodes: 1000}\n  shm: {size: 1%}\n"
+			    "  root: {inodes: 200000}\n");
+	assert_string_equal(spec->tmpfs[LETHE_SPEC_TMPFS_TMP].size, "64m");
+	assert_string_equal(spec->tmpfs[LETHE_SPEC_TMPFS_TMP].inodes, "1000");
+	assert_string_equal(spec->tmpfs[LETHE_SPEC_TMPFS_SHM].size, "1%");
+	assert_string_equal(spec->tmpfs[LETHE_SPEC_TMPFS_SHM].inodes, LETHE_TMPFS_SHM_INODES);
+	assert_string_equal(spec->tmpfs[LETHE_SPEC_TMPFS_ROOT].size, LETHE_TMPFS_ROOT_SIZE);
+	assert_string_equal(spec->tmpfs[LETHE_SPEC_TMPFS_ROOT].inodes, "200000");
+	spec = lethe_spec_free(spec);
+
+	for (size_t i = 0; i < LETHE_ARRAY_SIZE(bad); i++) {
+		snprintf(text, sizeof(text), "%s%s", HEAD, bad[i].text);
+		lethe_error_clear();
+		if (lethe_spec_parse("t.yaml", DATA, text, strlen(text), &spec) != -EBADMSG)
+			fail_msg("row %zu accepted", i);
+		assert_null(spec);
+		if (bad[i].message)
+			assert_string_equal(lethe_error_message(), bad[i].message);
+		else
+			assert_non_null(strstr(lethe_error_message(), "spec 't.yaml' line "));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -805,6 +868,7 @@ int main(void)
 	    cmocka_unit_test(test_spec_load_errors),
 	    cmocka_unit_test(test_spec_group_rules),
 	    cmocka_unit_test(test_spec_service_cap),
+	    cmocka_unit_test(test_spec_tmpfs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
