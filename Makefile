@@ -5,7 +5,7 @@ BUILD_FUZZ ?= build-fuzz
 FUZZ_SECONDS ?= 60
 MESON_TEST = meson test --print-errorlogs --num-processes 2
 
-.PHONY: all deps build check check-asan demo bench fuzz clean
+.PHONY: all deps build check check-asan demo bench fuzz clean install uninstall deb check-fresh
 
 all: build
 
@@ -44,6 +44,18 @@ fuzz: deps
 		-Db_sanitize=address,undefined -Db_lundef=false >/dev/null
 	ninja -C $(BUILD_FUZZ)
 	@scripts/fuzz-all $(BUILD_FUZZ) $(FUZZ_SECONDS)
+
+# Install into PREFIX (default /usr/local) below DESTDIR: lethe, lethe-image and
+# lethe-init (in libexec/lethe), liblethe with its headers and pkg-config file, the man
+# pages and the bash completion. `make uninstall` removes what the last install put.
+PREFIX ?= /usr/local
+install: $(BUILD)/build.ninja
+	meson configure $(BUILD) -Dprefix=$(PREFIX) >/dev/null
+	ninja -C $(BUILD)
+	meson install -C $(BUILD) --no-rebuild $(if $(DESTDIR),--destdir "$(DESTDIR)")
+
+uninstall:
+	ninja -C $(BUILD) uninstall
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)
