@@ -5,7 +5,7 @@ BUILD_FUZZ ?= build-fuzz
 FUZZ_SECONDS ?= 60
 MESON_TEST = meson test --print-errorlogs --num-processes 2
 
-.PHONY: all deps build check check-asan demo bench fuzz clean install uninstall deb check-fresh
+.PHONY: all deps build check check-asan demo bench fuzz clean install uninstall deb check-deb check-fresh
 
 all: build
 
@@ -56,6 +56,20 @@ install: $(BUILD)/build.ninja
 
 uninstall:
 	ninja -C $(BUILD) uninstall
+
+# The Debian packages (lethe, liblethe0, liblethe-dev) into $(BUILD)/deb, and lintian.
+# Slow, so not part of `make check`.
+deb:
+	@scripts/build-deb $(BUILD)/deb
+
+# Install those packages into a fresh Debian 12 root and use them there (slow).
+check-deb: deb
+	@scripts/deb-install-check $(BUILD)/deb
+
+# A fresh Debian 12 root (mmdebstrap), a clone of HEAD, scripts/deps.sh and make check
+# in it: what a new user gets (slow; not part of make check).
+check-fresh:
+	@scripts/check-fresh check
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)
