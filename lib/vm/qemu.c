@@ -106,7 +106,7 @@ int lethe_vm_config_from_release(struct lethe_vm_config *c, struct lethe_vm_owne
 	c->cmdline = own(o, b.data);
 	if (!c->cmdline)
 		return -ENOMEM;
-	c->n_keep_fds = lethe_release_fds(rel, c->keep_fds, LETHE_ARRAY_SIZE(c->keep_fds));
+	c->n_keep_fds = lethe_release_fds(rel, LETHE_ARRAY_SIZE(c->keep_fds), c->keep_fds);
 	return 0;
 }
 
