@@ -5,7 +5,7 @@ BUILD_FUZZ ?= build-fuzz
 FUZZ_SECONDS ?= 60
 MESON_TEST = meson test --print-errorlogs --num-processes 2
 
-.PHONY: all deps build check check-asan demo bench fuzz clean
+.PHONY: all deps build check check-asan demo bench fuzz clean install uninstall deb check-deb check-fresh
 
 all: build
 
@@ -44,6 +44,32 @@ fuzz: deps
 		-Db_sanitize=address,undefined -Db_lundef=false >/dev/null
 	ninja -C $(BUILD_FUZZ)
 	@scripts/fuzz-all $(BUILD_FUZZ) $(FUZZ_SECONDS)
+
+# Install into PREFIX (default /usr/local) below DESTDIR: lethe, lethe-image and
+# lethe-init (in libexec/lethe), liblethe with its headers and pkg-config file, the man
+# pages and the bash completion. `make uninstall` removes what the last install put.
+PREFIX ?= /usr/local
+install: $(BUILD)/build.ninja
+	meson configure $(BUILD) -Dprefix=$(PREFIX) >/dev/null
+	ninja -C $(BUILD)
+	meson install -C $(BUILD) --no-rebuild $(if $(DESTDIR),--destdir "$(DESTDIR)")
+
+uninstall:
+	ninja -C $(BUILD) uninstall
+
+# The Debian packages (lethe, liblethe0, liblethe-dev) into $(BUILD)/deb, and lintian.
+# Slow, so not part of `make check`.
+deb:
+	@scripts/build-deb $(BUILD)/deb
+
+# Install those packages into a fresh Debian 12 root and use them there (slow).
+check-deb: deb
+	@scripts/deb-install-check $(BUILD)/deb
+
+# A fresh Debian 12 root (mmdebstrap), a clone of HEAD, scripts/deps.sh and make check
+# in it: what a new user gets (slow; not part of make check).
+check-fresh:
+	@scripts/check-fresh check
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)

@@ -22,6 +22,10 @@ packages=(
 	iproute2 iputils-ping netcat-openbsd procps util-linux
 	# benchmarks
 	openssl hyperfine time
+	# tests that need them: file(1) reads ELF headers, mkfs.ext4, /etc/protocols for nft
+	file e2fsprogs netbase
+	# man pages, completion, the Debian package (issue 20)
+	scdoc groff-base man-db bash-completion debhelper dpkg-dev fakeroot lintian
 )
 
 # Node.js may come with the machine; take Debian's only where there is none.

@@ -58,13 +58,22 @@ else
 	note "not root: manifest not checked against an extracted tree"
 fi
 
-# The SBOMs against their schemas.
-python3 - "$LETHE_SHARED/schemas/spdx-2.3.schema.json" "$out/sbom.spdx.json" <<'PY' ||
+# The SBOMs against their schemas. The SPDX schema is the shared one (../shared beside
+# the clone): without it every other check still runs, and the test then skips.
+spdx_schema=$LETHE_SHARED/schemas/spdx-2.3.schema.json
+spdx_skip=
+if [ ! -f "$spdx_schema" ]; then
+	spdx_skip="no SPDX schema at $spdx_schema: sbom.spdx.json not validated"
+elif ! python3 -c 'import jsonschema' 2>/dev/null; then
+	spdx_skip="python3 jsonschema is not installed: sbom.spdx.json not validated"
+else
+	python3 - "$spdx_schema" "$out/sbom.spdx.json" <<'PY' ||
 import json, sys, jsonschema
 jsonschema.Draft7Validator(json.load(open(sys.argv[1])),
     format_checker=jsonschema.FormatChecker()).validate(json.load(open(sys.argv[2])))
 PY
-	fail "sbom.spdx.json does not match the SPDX 2.3 schema"
+		fail "sbom.spdx.json does not match the SPDX 2.3 schema"
+fi
 rc=0
 node "$LETHE_SRC/tests/interop/cdx-validate.js" "$out/sbom.cdx.json" >/dev/null || rc=$?
 case $rc in
@@ -88,4 +97,5 @@ sed -i '1s/^./0/;1s/^0/1/' "$TMP/SHA256SUMS"
 if minisign -Vm "$TMP/SHA256SUMS" -p "$(test_pub)" >/dev/null 2>&1; then
 	fail "minisign accepted a changed SHA256SUMS"
 fi
+[ -z "$spdx_skip" ] || skip "$spdx_skip (every other check passed)"
 note "fsck.erofs, veritysetup, mtree, minisign, sha256sum, SPDX and CycloneDX schemas agree"
