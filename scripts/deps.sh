@@ -15,7 +15,7 @@ packages=(
 	cryptsetup-bin minisign mtree-netbsd libarchive-tools nftables systemd-container
 	python3-jsonschema mmdebstrap
 	# booting images
-	qemu-system-x86 qemu-utils ovmf
+	qemu-system-x86 qemu-utils ovmf systemd-boot systemd-boot-efi binutils mtools
 	# network tests
 	iproute2 iputils-ping netcat-openbsd procps util-linux
 	# benchmarks
