@@ -14,6 +14,8 @@ packages=(
 	# peers the tests check against
 	cryptsetup-bin minisign mtree-netbsd libarchive-tools nftables systemd-container
 	python3-jsonschema mmdebstrap
+	# checks of our own binaries (RELRO, PIE, canary, FORTIFY)
+	checksec
 	# booting images
 	qemu-system-x86 qemu-utils ovmf systemd-boot systemd-boot-efi binutils mtools
 	# network tests

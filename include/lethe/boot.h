@@ -34,9 +34,12 @@ struct lethe_boot_modules {
  * the VERSION of its only boot/vmlinuz-VERSION. The caller frees *ret_version. */
 int lethe_boot_kernel_version(const char *kernel_dir, char **ret_version);
 
-/* Make lib/modules/VERSION/modules.dep in kernel_dir if it is missing, with Debian's
- * `depmod -b kernel_dir VERSION` (the package ships none: its maintainer script, which
- * Lethe never runs, makes it). */
+/* Make lib/modules/VERSION/modules.dep (and modules.softdep) in kernel_dir with Debian's
+ * `depmod -b kernel_dir VERSION`, always: what the package ships in their place is
+ * removed first, so the package does not decide what counts as a module. The kernel
+ * package is untrusted like the root tree: lib/modules/VERSION must be its own
+ * directory and depmod's inputs regular files, and no read of lib/boot follows a
+ * symbolic link (a link out of the package is an error naming the path). */
 int lethe_boot_depmod(const char *kernel_dir, const char *version);
 
 /* Resolve the requested module names (either spelling, '-' or '_') to files with all
@@ -80,11 +83,20 @@ int lethe_boot_cmdline_split(const char *cmdline, struct lethe_strv *ret);
 /* The key of a parameter word: "lockdown=integrity" -> "lockdown" (length returned). */
 size_t lethe_boot_cmdline_key_len(const char *word);
 
-/* The image's cmdline, one line without newline: the hardening defaults
- * (lethe/hardening.h), console=ttyS0, lethe.roothash=HEX, then the spec's
- * kernel.cmdline; an entry of kernel.unsafe removes every parameter it names ("key"
- * removes every key=..., "key=value" only that one). roothash_hex: lowercase hex.
- * The caller frees *ret. */
+/* Can the spec put word on the cmdline? 0 if so; -LETHE_E_INVALID for "--" (the rest
+ * would go to init, defaults included), lethe.roothash (the build sets it) and a
+ * parameter that undoes a hardening default not waived by an entry of unsafe (NULL:
+ * none): then *ret_default (if not NULL) is that default's word (lethe_hardening_id()).
+ * Names compare as the kernel compares them ('-' == '_'); see <lethe/hardening.h>. */
+int lethe_boot_cmdline_check(const char *word, const struct lethe_strv *unsafe,
+			     const char **ret_default);
+
+/* The image's cmdline, one line without newline: console=ttyS0, the spec's
+ * kernel.cmdline, then the hardening defaults (lethe/hardening.h) where the kernel gives
+ * them the last word, and lethe.roothash=HEX. An entry of kernel.unsafe waives the
+ * default it names (lethe_hardening_find()): its word is left out and the spec's words
+ * may undo it. A spec word that lethe_boot_cmdline_check() refuses is an error.
+ * roothash_hex: lowercase hex. The caller frees *ret. */
 int lethe_boot_cmdline_make(const struct lethe_spec_kernel *kernel, const char *roothash_hex,
 			    char **ret);
 

@@ -37,6 +37,8 @@
 #define LETHE_PATH_MODULES_DIR "/lib/modules"         /* initramfs: the modules themselves */
 #define LETHE_PATH_RUN "/run/lethe"                   /* lethe-init's run-time state */
 #define LETHE_PATH_AUDIT_REPORT LETHE_PATH_RUN "/audit.json" /* stage 2's audit, as JSON */
+#define LETHE_PATH_OVERLAY LETHE_PATH_RUN "/overlay"           /* stage 1: the tmpfs of the overlay's
+						       * upper layer, remounted by stage 2 */
 #define LETHE_DM_ROOT_NAME "lethe-root"               /* the dm-verity device of the root */
 #define LETHE_PATH_PID1_MARKER LETHE_PATH_RUN "/pid1-boot-id" /* lethe-init writes the boot id */
 
@@ -46,6 +48,31 @@
  * LETHE_MAX_SERVICES + 1 slots: the last is the console shell of an image that carries
  * one. The spec parser refuses a spec with more, so PID 1 never sees one. */
 #define LETHE_MAX_SERVICES 64
+
+/* The RAM file systems lethe-init mounts, each bounded (spec tmpfs:, docs/spec.md) so
+ * that a full one is ENOSPC for the writer, never a system out of memory: size as tmpfs
+ * takes it (a percentage of RAM, or bytes with k, m or g), and inodes (each costs about
+ * 1 KiB of kernel memory that size= does not count). The defaults add up to 60% of RAM,
+ * which leaves the kernel, PID 1 and the services the rest. Stage 1 mounts /run and the
+ * root's writable layer with the defaults (the spec is not readable yet); stage 2
+ * remounts them with the spec's bounds. */
+#define LETHE_TMPFS_ROOT_SIZE	"25%" /* the writable layer over the image: /, /home, /var */
+#define LETHE_TMPFS_ROOT_INODES "65536"
+#define LETHE_TMPFS_TMP_SIZE	"20%" /* /tmp */
+#define LETHE_TMPFS_TMP_INODES	"16384"
+#define LETHE_TMPFS_SHM_SIZE	"10%" /* /dev/shm */
+#define LETHE_TMPFS_SHM_INODES	"4096"
+#define LETHE_TMPFS_RUN_SIZE	"5%" /* /run: logs, the audit's report */
+#define LETHE_TMPFS_RUN_INODES	"4096"
+/* The percentages of one spec together, at most (the rest is for the kernel and PID 1). */
+#define LETHE_TMPFS_MAX_PERCENT 90
+/* lethe.toram's copy of the image: it must fit, and nothing but lethe-init writes it. */
+#define LETHE_TMPFS_TORAM_OPTIONS "size=90%,nr_inodes=16"
+
+/* The mount options for the defaults, e.g. "size=5%,nr_inodes=4096". */
+#define LETHE_TMPFS_OPTIONS(size, inodes) "size=" size ",nr_inodes=" inodes
+#define LETHE_TMPFS_ROOT_OPTIONS LETHE_TMPFS_OPTIONS(LETHE_TMPFS_ROOT_SIZE, LETHE_TMPFS_ROOT_INODES)
+#define LETHE_TMPFS_RUN_OPTIONS	 LETHE_TMPFS_OPTIONS(LETHE_TMPFS_RUN_SIZE, LETHE_TMPFS_RUN_INODES)
 
 /* ---- signals to PID 1 ---- */
 

@@ -50,6 +50,8 @@ enum lethe_firewall_diff_kind {
 	LETHE_FIREWALL_CHAIN_CHANGED, /* its type, hook or priority differ */
 	LETHE_FIREWALL_RULE_MISSING,  /* an expected rule is not there */
 	LETHE_FIREWALL_RULE_ADDED,    /* a rule that was not expected */
+	LETHE_FIREWALL_FOREIGN_HOOK,  /* a base chain of another table (chain: "FAMILY TABLE
+				       * CHAIN", live: its type, hook, priority, policy) */
 };
 
 struct lethe_firewall_diff {
@@ -75,7 +77,41 @@ void lethe_firewall_drift_release(struct lethe_firewall_drift *drift);
 int lethe_firewall_compare(const char *expected, const char *live,
 			   struct lethe_firewall_drift *ret);
 
-/* Read the live table through libnftables and compare it with fw's. Returns 0 when it
+/* ---- The whole ruleset ---- */
+
+/* A base chain: one hooked into the kernel's packet path. */
+struct lethe_firewall_hook {
+	char *family, *table, *chain;
+	char *type;   /* filter, nat, route */
+	char *hook;   /* prerouting, input, forward, output, postrouting, ingress, egress */
+	char *device; /* netdev chains, else NULL */
+	char *policy;
+	int prio;
+};
+
+struct lethe_firewall_hooks {
+	struct lethe_firewall_hook *v;
+	size_t n;
+	bool lethe_table; /* the ruleset has a table inet lethe */
+};
+
+/* `nft -j list ruleset` through libnftables. The caller frees *ret. */
+int lethe_firewall_ruleset_json(char **ret);
+/* The base chains of such a listing, or of the live ruleset. Release *ret with
+ * lethe_firewall_hooks_release(). */
+int lethe_firewall_hooks_parse(const char *json, struct lethe_firewall_hooks *ret);
+int lethe_firewall_hooks_read(struct lethe_firewall_hooks *ret);
+void lethe_firewall_hooks_release(struct lethe_firewall_hooks *h);
+bool lethe_firewall_hook_is_lethe(const struct lethe_firewall_hook *h);
+/* A LETHE_FIREWALL_FOREIGN_HOOK difference in drift for every base chain of h outside
+ * table inet lethe: each sees Lethe's packets before or after its filter (a nat chain
+ * rewrites them, an accept in another input chain does not override Lethe's drop but a
+ * drop there, a reroute or a mark does act), so a Lethe system has none. */
+int lethe_firewall_foreign_hooks(const struct lethe_firewall_hooks *h,
+				 struct lethe_firewall_drift *drift);
+
+/* Read the live table through libnftables and compare it with fw's, and list every
+ * base chain of another table (lethe_firewall_foreign_hooks()). Returns 0 when it
  * matches, LETHE_E_INVALID with a message counting the differences when it drifted
  * (*ret lists them), another negative errno when the kernel could not be read. */
 int lethe_firewall_check(const struct lethe_firewall *fw, struct lethe_firewall_drift *ret);

@@ -27,9 +27,9 @@ struct lethe_manifest_stats {
  * encoded with octal escapes (\ooo) for every byte that is not a printable ASCII
  * character and for space, '#', '\\' and glob characters. No time, host name, user or
  * directory order leaks into it: the same tree always gives the same bytes.
- * The caller frees *ret_text with free(); stats may be NULL. 0 or a negative errno. */
+ * The caller frees *ret_text with free(); ret_stats may be NULL. 0 or a negative errno. */
 int lethe_manifest_generate(const char *root, char **ret_text, size_t *ret_len,
-			    struct lethe_manifest_stats *stats);
+			    struct lethe_manifest_stats *ret_stats);
 
 /* lethe_manifest_generate() into path (written atomically, mode 0644). */
 int lethe_manifest_write(const char *root, const char *path,

@@ -8,14 +8,16 @@
  *     if (locked) r = lethe_lock_load("lethe.lock", &set)            // exact set
  *                 ?: lethe_pkg_check_lock(spec, set);               // spec still matches
  *     else        r = lethe_pkg_resolve(spec, &opts, &set);         // apt, drop:, kernel
- *     r = lethe_pkg_fetch(spec, set, &opts);  // .debs in the cache, SHA-256, control data
+ *     r = lethe_pkg_fetch(spec, &opts, set);  // .debs in the cache, SHA-256, control data
  *     r = lethe_lock_save("out/lethe.lock", set);
  *     ... lethe_rootfs_populate(spec, set, staging, ...) ...
  *     lethe_pkgset_free(set);
  *
  * apt runs as a subprocess (no shell) with APT_CONFIG pointing at a private root under
  * the cache (its own empty dpkg status, a copy of the sources and trusted keyrings), so
- * the host's package state is never read or written, and apt's signature checks stay on.
+ * the host's package state is never read or written, and apt's signature checks stay on:
+ * sources that would weaken them are refused (lethe_pkg_sources_check()), and every apt
+ * call gets -o options that forbid unsigned, weakly signed and stale repositories.
  */
 #ifndef LETHE_PKG_H
 #define LETHE_PKG_H
@@ -110,6 +112,31 @@ int lethe_lock_save(const char *path, const struct lethe_pkgset *set);
  * package otherwise ("run 'lethe lock' again"). */
 int lethe_pkg_check_lock(const struct lethe_spec *spec, const struct lethe_pkgset *set);
 
+/* ---- apt sources (sources.list(5)). ---- */
+
+#define LETHE_PKG_SOURCES_MAX_SIZE (256u << 10) /* one sources file */
+
+enum lethe_pkg_sources_format {
+	LETHE_PKG_SOURCES_LIST,	  /* one-line "deb [OPTIONS] URI SUITE [COMPONENT...]" */
+	LETHE_PKG_SOURCES_DEB822, /* a .sources file: stanzas of "Field: value" */
+};
+
+/* Is entry a one-line source ("deb" or "deb-src", then a blank or '[')? Anything else
+ * a spec lists under apt.sources is a file name (such as "debian.sources"). */
+bool lethe_pkg_source_is_oneline(const char *entry);
+
+/* Check apt sources text (len bytes, need not be NUL-terminated) for what would weaken
+ * apt's signature or freshness checks. Field and option names are compared without
+ * case, as apt does; every option must be one of sources.list(5) that Lethe knows:
+ * trusted, allow-insecure, allow-weak and allow-downgrade-to-insecure may only be
+ * "no", check-valid-until and check-date only "yes"; valid-until-min/-max,
+ * date-max-future, inrelease-path and unknown options (deb822 X- fields aside) are
+ * refused. -EBADMSG with "apt source 'NAME' line N: WHY" on the first refused or
+ * malformed line (name NULL: the message is WHY alone, for a caller that says where);
+ * -EFBIG above LETHE_PKG_SOURCES_MAX_SIZE. */
+int lethe_pkg_sources_check(const char *name, const char *text, size_t len,
+			    enum lethe_pkg_sources_format format);
+
 /* ---- apt and the cache. ---- */
 
 struct lethe_pkg_options {
@@ -150,8 +177,8 @@ int lethe_pkg_resolve(const struct lethe_spec *spec, const struct lethe_pkg_opti
  * (from the index or the lock), else -EBADMSG "package 'NAME': SHA-256 of 'FILE' is X,
  * the lock says Y". Then the control data is read and must agree with the name,
  * version and architecture. spec gives the sources when apt must run. */
-int lethe_pkg_fetch(const struct lethe_spec *spec, struct lethe_pkgset *set,
-		    const struct lethe_pkg_options *opts);
+int lethe_pkg_fetch(const struct lethe_spec *spec, const struct lethe_pkg_options *opts,
+		    struct lethe_pkgset *set);
 
 /* ---- .deb files (ar archives: debian-binary, control.tar.*, data.tar.*). ---- */
 

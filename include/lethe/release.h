@@ -112,7 +112,7 @@ int lethe_release_fd_path(const struct lethe_release *rel, enum lethe_release_ar
 			  char ret[32]);
 /* The descriptors of the handle, for a child that must keep them across exec. Fills
  * up to max, returns how many. */
-size_t lethe_release_fds(const struct lethe_release *rel, int *ret, size_t max);
+size_t lethe_release_fds(const struct lethe_release *rel, size_t max, int *ret);
 
 /* The signed kernel cmdline (its one line, no newline), or NULL when the release has
  * none. Owned by the handle. */

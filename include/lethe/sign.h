@@ -85,7 +85,8 @@ int lethe_sign_pubkey_load(const char *path, struct lethe_sign_pubkey *ret);
 /* Parse or load a secret key, decrypting it with password if it is encrypted. An
  * encrypted key with password NULL fails with -ENOKEY (ask for one and call again);
  * a wrong password with -EKEYREJECTED. The caller frees *ret with
- * lethe_sign_seckey_free(). */
+ * lethe_sign_seckey_free(). lethe_sign_seckey_load() forgets the thread's error
+ * message on entry, so that its success after a failed attempt leaves none behind. */
 int lethe_sign_seckey_parse(const char *text, size_t len, const char *name,
 			    const char *password, struct lethe_sign_seckey **ret);
 int lethe_sign_seckey_load(const char *path, const char *password,

@@ -115,6 +115,19 @@ struct lethe_spec_service {
 	unsigned line;
 };
 
+/* tmpfs: the bounds of the RAM file systems lethe-init mounts (<lethe/contract.h>). */
+enum lethe_spec_tmpfs_mount {
+	LETHE_SPEC_TMPFS_ROOT, /* the writable layer over the image */
+	LETHE_SPEC_TMPFS_TMP,  /* /tmp */
+	LETHE_SPEC_TMPFS_SHM,  /* /dev/shm */
+	LETHE_SPEC_TMPFS_RUN,  /* /run */
+	LETHE_SPEC_TMPFS_N,
+};
+struct lethe_spec_tmpfs {
+	char size[24];   /* tmpfs's size=: "25%" or "512m"; the default when not given */
+	char inodes[24]; /* tmpfs's nr_inodes=, decimal */
+};
+
 struct lethe_spec_interface {
 	char *name;                  /* e.g. eth0 */
 	struct lethe_strv addresses; /* CIDR, IPv4 or IPv6 */
@@ -157,6 +170,8 @@ struct lethe_spec {
 	size_t n_interfaces;
 	char *hostname;              /* default: the image name */
 
+	struct lethe_spec_tmpfs tmpfs[LETHE_SPEC_TMPFS_N]; /* always filled: spec or default */
+
 	/* Kept for the modules that interpret them; NULL when the spec has none. */
 	const struct lethe_node *firewall;
 	const struct lethe_node *persistence;
@@ -165,14 +180,14 @@ struct lethe_spec {
 };
 
 /* Read, parse and validate a spec. The caller frees *ret with lethe_spec_free().
- * File and apt sources are looked up relative to the spec's directory, except in the
- * copy a built image carries (LETHE_SPEC_IMAGE_PATH): there they were consumed at build
- * time and are not looked up (as with LETHE_SPEC_NO_SOURCES). */
+ * File and apt sources are resolved against the spec's directory and must exist. */
 #define LETHE_SPEC_MAX_SIZE (1u << 20)
-#define LETHE_SPEC_IMAGE_PATH LETHE_PATH_SPEC
 int lethe_spec_load(const char *path, struct lethe_spec **ret);
-/* The same with flags: LETHE_SPEC_NO_SOURCES does not look up or resolve sources. */
-#define LETHE_SPEC_NO_SOURCES (1u << 0)
+/* The same with flags. LETHE_SPEC_LOAD_IN_IMAGE: the copy of the spec that a built
+ * image carries (lethe-init reads it, the audit judges the image by it), whose file
+ * and apt sources were consumed at build time: they are neither resolved nor looked
+ * up. Whatever the path, only this flag says so. */
+#define LETHE_SPEC_LOAD_IN_IMAGE (1u << 0)
 int lethe_spec_load_flags(const char *path, unsigned flags, struct lethe_spec **ret);
 /* The same from text in memory; name is used in messages, dir for relative sources
  * (NULL: sources are neither resolved nor looked up). */

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #define LETHE_PRINTF(a, b) __attribute__((format(printf, a, b)))
@@ -25,10 +26,22 @@
 
 /* Record a one-line message for the current thread and return err (a negative errno),
  * so that callers write: return lethe_error(-EBADMSG, "'%s' offset %llu: ...", ...).
- * A later call replaces the message; lethe_error_clear() forgets it. */
+ * The message is paired with err: it explains that errno value and no other. A later
+ * call replaces it; an err >= 0 records nothing and forgets the message.
+ *
+ * The rule that keeps messages from going stale: a caller that handles a failure and
+ * goes on (a retry, a fallback, an ignored error) calls lethe_error_clear(), and a
+ * public function that callers retry clears on entry (lethe_sign_seckey_load() does),
+ * so that its success leaves no message behind. */
 int lethe_error(int err, const char *fmt, ...) LETHE_PRINTF(2, 3);
 int lethe_errorv(int err, const char *fmt, va_list ap) LETHE_PRINTF(2, 0);
-/* The message of the last lethe_error() in this thread, or NULL. */
+/* The message recorded for exactly err (the negative errno a call returned), or NULL
+ * when there is none or it was recorded for another errno. Report failures with this:
+ * a bare -errno (no message) must be reported with strerror(), never with a message
+ * that explains some earlier failure. */
+const char *lethe_error_message_for(int err);
+/* The last recorded message whatever errno it explains, or NULL: for tests that have
+ * just seen a call fail. Code that reports a failure uses lethe_error_message_for(). */
 const char *lethe_error_message(void);
 void lethe_error_clear(void);
 /* True when err means "the input failed a check" (LETHE_E_INVALID, LETHE_E_REJECTED). */
@@ -61,6 +74,17 @@ int lethe_atomic_open(struct lethe_atomic_file *f, const char *path, mode_t mode
 int lethe_atomic_commit(struct lethe_atomic_file *f);
 void lethe_atomic_abort(struct lethe_atomic_file *f); /* safe after commit, or twice */
 
+/* Open a path the user gave (a spec, a key, a signature, an image) for reading: the
+ * open itself never blocks (O_NONBLOCK, cleared again once open, and O_NOCTTY), and
+ * anything but a regular file - or a block device, with allow_blockdev - is refused
+ * with -EINVAL and a message naming it, so that a FIFO, a terminal or a socket cannot
+ * hang the caller. Files of /proc and /sys are regular. dirfd and path as for
+ * openat() (AT_FDCWD for a plain path); flags may add O_RDWR or O_NOFOLLOW to
+ * O_RDONLY|O_CLOEXEC. ret_st (may be NULL) receives the file's stat. Returns the
+ * descriptor, which the caller closes, or a negative errno. */
+int lethe_open_input(int dirfd, const char *path, int flags, bool allow_blockdev,
+		     struct stat *ret_st);
+
 /* Read a whole regular file of at most max_size bytes into a NUL-terminated buffer
  * (the NUL is not counted in *ret_len). The caller frees *ret_data with free(). A
  * larger file fails with -EFBIG and a message naming it. */
@@ -72,6 +96,26 @@ ssize_t lethe_read_full(int fd, void *buf, size_t len);
 int lethe_write_full(int fd, const void *buf, size_t len);
 ssize_t lethe_pread_full(int fd, void *buf, size_t len, off_t off);
 int lethe_pwrite_full(int fd, const void *buf, size_t len, off_t off);
+
+/* SHA-256, the one implementation every module uses (OpenSSL's, with its CPU
+ * extensions). Incremental: init, update as often as needed, then final (which
+ * releases the state) or release (to give up; NULL-safe, safe after final). An
+ * update that fails is reported by final. 0 or -errno (-ENOMEM, -EIO). */
+#define LETHE_SHA256_BYTES 32
+struct lethe_sha256 {
+	void *ctx; /* OpenSSL's EVP_MD_CTX */
+	bool failed;
+};
+int lethe_sha256_init(struct lethe_sha256 *h);
+void lethe_sha256_update(struct lethe_sha256 *h, const void *data, size_t len);
+int lethe_sha256_final(struct lethe_sha256 *h, uint8_t out[LETHE_SHA256_BYTES]);
+void lethe_sha256_release(struct lethe_sha256 *h);
+/* The digest of one buffer. */
+int lethe_sha256(const void *data, size_t len, uint8_t out[LETHE_SHA256_BYTES]);
+/* The digest of what fd holds from its position to the end, and its size (ret_size may
+ * be NULL). More than max bytes (0: no limit) is -EFBIG; a read error is returned as
+ * its -errno. No message is recorded: the caller knows what fd is. */
+int lethe_sha256_fd(int fd, uint64_t max, uint8_t out[LETHE_SHA256_BYTES], uint64_t *ret_size);
 
 /* Lowercase hex. hex_encode writes 2*len+1 bytes (NUL included) to out.
  * hex_decode requires exactly 2*out_len hex digits; -EINVAL otherwise. */

@@ -1,11 +1,9 @@
 /* The audit's checks. Each reads the system below ctx->root and gives a verdict with the
  * evidence behind it; none can pass without looking. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <unistd.h>
-
-#include <json-c/json.h>
-#include <nftables/libnftables.h>
 
 #include <lethe/contract.h>
 #include <lethe/firewall.h>
@@ -314,81 +312,67 @@ static int check_swap(struct audit_ctx *ctx, struct lethe_audit_result *r)
 	return q;
 }
 
-/* `nft -j list ruleset`: live from the kernel, or ROOT/nft/ruleset.json for a fixture. */
-static int nft_ruleset_json(const struct audit_ctx *ctx, struct json_object **ret)
+/* The ruleset's base chains through lib/firewall: live from the kernel, or from
+ * ROOT/nft/ruleset.json (`nft -j list ruleset`) for a fixture. */
+static int ruleset_hooks(const struct audit_ctx *ctx, struct lethe_firewall_hooks *ret)
 {
-	struct nft_ctx *nft;
 	char *text = NULL;
-	int q = 0;
+	int q;
 
-	if (!ctx->live) {
-		q = audit_read(ctx, "nft/ruleset.json", &text);
-		if (q < 0)
-			return q;
-	} else {
-		nft = nft_ctx_new(NFT_CTX_DEFAULT);
-		if (!nft)
-			return -ENOMEM;
-		nft_ctx_output_set_flags(nft, NFT_CTX_OUTPUT_JSON);
-		if (nft_ctx_buffer_output(nft) < 0 || nft_ctx_buffer_error(nft) < 0 ||
-		    nft_run_cmd_from_buffer(nft, "list ruleset") != 0)
-			q = -EPERM;
-		else
-			text = strdup(nft_ctx_get_output_buffer(nft));
-		nft_ctx_free(nft);
-		if (q < 0)
-			return q;
-		if (!text)
-			return -ENOMEM;
-	}
-	*ret = json_tokener_parse(text);
+	if (ctx->live)
+		return lethe_firewall_hooks_read(ret);
+	q = audit_read(ctx, "nft/ruleset.json", &text);
+	if (q < 0)
+		return q;
+	q = lethe_firewall_hooks_parse(text, ret);
 	free(text);
-	return *ret ? 0 : -EBADMSG;
+	return q;
 }
 
-/* The policy of the base chain of table inet lethe hooked at hook, or NULL. */
-static const char *lethe_chain_policy(struct json_object *ruleset, const char *hook, bool *table)
+static const char *lethe_policy(const struct lethe_firewall_hooks *h, const char *hook)
 {
-	struct json_object *items, *item, *chain, *v;
-
-	if (!json_object_object_get_ex(ruleset, "nftables", &items))
-		return NULL;
-	for (size_t i = 0; i < json_object_array_length(items); i++) {
-		item = json_object_array_get_idx(items, i);
-		if (json_object_object_get_ex(item, "table", &v) &&
-		    json_object_object_get_ex(v, "name", &v) &&
-		    !strcmp(json_object_get_string(v), "lethe"))
-			*table = true;
-		if (!json_object_object_get_ex(item, "chain", &chain))
-			continue;
-		if (!json_object_object_get_ex(chain, "family", &v) ||
-		    strcmp(json_object_get_string(v), "inet") != 0 ||
-		    !json_object_object_get_ex(chain, "table", &v) ||
-		    strcmp(json_object_get_string(v), "lethe") != 0 ||
-		    !json_object_object_get_ex(chain, "hook", &v) ||
-		    strcmp(json_object_get_string(v), hook) != 0)
-			continue;
-		if (json_object_object_get_ex(chain, "policy", &v))
-			return json_object_get_string(v);
-		return "accept";
-	}
+	for (size_t i = 0; i < h->n; i++)
+		if (lethe_firewall_hook_is_lethe(&h->v[i]) && !strcmp(h->v[i].hook, hook))
+			return h->v[i].policy;
 	return NULL;
+}
+
+/* "ip nat prerouting (nat hook prerouting priority -100)", for every foreign hook. */
+static int describe_foreign(const struct lethe_firewall_hooks *h, struct lethe_buf *out)
+{
+	int q = 0;
+
+	for (size_t i = 0; q >= 0 && i < h->n; i++) {
+		const struct lethe_firewall_hook *x = &h->v[i];
+
+		if (!lethe_firewall_hook_is_lethe(x))
+			q = lethe_buf_printf(out, "%s%s %s %s (%s hook %s priority %d, policy %s)",
+					     out->len ? "; " : "", x->family, x->table, x->chain,
+					     x->type, x->hook, x->prio, x->policy);
+	}
+	return q;
 }
 
 static int check_firewall_policy(struct audit_ctx *ctx, struct lethe_audit_result *r)
 {
-	struct json_object *ruleset;
+	struct lethe_firewall_hooks h = { 0 };
+	struct lethe_buf foreign = { 0 };
 	const char *in, *out;
-	bool table = false;
 	int q;
 
-	q = nft_ruleset_json(ctx, &ruleset);
+	q = ruleset_hooks(ctx, &h);
+	if (q < 0) {
+		q = audit_set(r, LETHE_AUDIT_FAIL, "cannot read the nftables ruleset: %s",
+			      lethe_error_message() ? lethe_error_message() : strerror(-q));
+		lethe_error_clear();
+		return q;
+	}
+	in = lethe_policy(&h, "input");
+	out = lethe_policy(&h, "output");
+	q = describe_foreign(&h, &foreign);
 	if (q < 0)
-		return audit_set(r, LETHE_AUDIT_FAIL, "cannot read the nftables ruleset: %s",
-				 strerror(-q));
-	in = lethe_chain_policy(ruleset, "input", &table);
-	out = lethe_chain_policy(ruleset, "output", &table);
-	if (!table)
+		;
+	else if (!h.lethe_table)
 		q = audit_set(r, LETHE_AUDIT_FAIL, "no table inet lethe is loaded");
 	else if (!in || !out)
 		q = audit_set(r, LETHE_AUDIT_FAIL, "table inet lethe has no %s base chain",
@@ -396,9 +380,15 @@ static int check_firewall_policy(struct audit_ctx *ctx, struct lethe_audit_resul
 	else if (strcmp(in, "drop") != 0 || strcmp(out, "drop") != 0)
 		q = audit_set(r, LETHE_AUDIT_FAIL, "table inet lethe: input policy %s, output policy %s",
 			      in, out);
+	else if (foreign.len)
+		q = audit_set(r, LETHE_AUDIT_FAIL,
+			      "other tables hook into the packet path around table inet lethe: %s",
+			      foreign.data);
 	else
-		q = audit_set(r, LETHE_AUDIT_PASS, "table inet lethe: input policy drop, output policy drop");
-	json_object_put(ruleset);
+		q = audit_set(r, LETHE_AUDIT_PASS, "table inet lethe: input policy drop, output "
+			      "policy drop; no other table hooks into the packet path");
+	lethe_buf_release(&foreign);
+	lethe_firewall_hooks_release(&h);
 	return q;
 }
 
@@ -436,7 +426,8 @@ static int check_firewall_spec(struct audit_ctx *ctx, struct lethe_audit_result 
 	q = lethe_firewall_from_spec(ctx->spec, &fw);
 	if (q < 0)
 		return audit_set(r, LETHE_AUDIT_FAIL, "the spec's firewall section is invalid: %s",
-				 lethe_error_message() ? lethe_error_message() : strerror(-q));
+				 lethe_error_message_for(q) ? lethe_error_message_for(q)
+							    : strerror(-q));
 	if (ctx->live) {
 		q = lethe_firewall_check(fw, &drift);
 	} else {
@@ -445,6 +436,13 @@ static int check_firewall_spec(struct audit_ctx *ctx, struct lethe_audit_result 
 			live = NULL;
 		if (q >= 0)
 			q = lethe_firewall_compare(expected, live, &drift);
+		if (q >= 0) {
+			struct lethe_firewall_hooks h = { 0 };
+
+			if (ruleset_hooks(ctx, &h) >= 0)
+				q = lethe_firewall_foreign_hooks(&h, &drift);
+			lethe_firewall_hooks_release(&h);
+		}
 		if (q >= 0 && drift.n)
 			q = -LETHE_E_INVALID;
 	}
@@ -457,7 +455,8 @@ static int check_firewall_spec(struct audit_ctx *ctx, struct lethe_audit_result 
 			q = audit_set(r, LETHE_AUDIT_FAIL, "%s", ev.data);
 	} else if (q < 0) {
 		q = audit_set(r, LETHE_AUDIT_FAIL, "cannot compare with the live ruleset: %s",
-			      lethe_error_message() ? lethe_error_message() : strerror(-q));
+			      lethe_error_message_for(q) ? lethe_error_message_for(q)
+							 : strerror(-q));
 	} else {
 		q = audit_set(r, LETHE_AUDIT_PASS, "table inet lethe matches the spec's firewall section");
 	}
@@ -535,38 +534,173 @@ static int check_sysctls(struct audit_ctx *ctx, struct lethe_audit_result *r)
 	return q;
 }
 
-static bool spec_marks_unsafe(const struct audit_ctx *ctx, const char *flag)
+static bool spec_waives(const struct audit_ctx *ctx, const struct lethe_hardening_param *p)
 {
-	return ctx->spec && lethe_strv_contains(&ctx->spec->kernel.unsafe, flag);
+	return ctx->spec && lethe_hardening_waived(p, (const char *const *)ctx->spec->kernel.unsafe.v,
+						   ctx->spec->kernel.unsafe.n);
+}
+
+/* What the cmdline puts in force for p, as the kernel reads it: the words before "--"
+ * (the rest is init's), names compared with '-' == '_', the last of p's key winning.
+ * NULL when p is in force; else the word that undoes it, or "" when p's word is absent. */
+static const char *cmdline_undoes(const struct audit_ctx *ctx, const struct lethe_hardening_param *p)
+{
+	const char *last = NULL, *counter = NULL;
+	size_t wk = p->word ? lethe_hardening_key_len(p->word) : 0;
+
+	for (size_t i = 0; i < ctx->cmdline_words.n; i++) {
+		const char *w = ctx->cmdline_words.v[i];
+
+		if (!strcmp(w, "--"))
+			break;
+		if (p->word && lethe_hardening_name_eq(w, lethe_hardening_key_len(w), p->word, wk))
+			last = w;
+		else if (!counter && lethe_hardening_undoes(p, w))
+			counter = w;
+	}
+	if (counter)
+		return counter;
+	if (!p->word)
+		return NULL;
+	if (!last)
+		return "";
+	return lethe_hardening_undoes(p, last) ? last : NULL;
+}
+
+/* The kernel's log: /dev/kmsg (the audit runs as root, so dmesg_restrict does not stop
+ * it), or ROOT/dev/kmsg on a fixture. NULL when it cannot be read. */
+static char *kernel_log(const struct audit_ctx *ctx)
+{
+	struct lethe_buf b = { 0 };
+	char rec[8192], *text = NULL;
+	int fd;
+
+	if (!ctx->live)
+		return audit_read(ctx, "dev/kmsg", &text) < 0 ? NULL : text;
+	fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	for (size_t n = 0; n < 100000; n++) {
+		ssize_t got = read(fd, rec, sizeof(rec) - 1);
+
+		if (got < 0 && errno == EPIPE) /* overwritten while reading: go on */
+			continue;
+		if (got <= 0 || lethe_buf_append(&b, rec, (size_t)got) < 0)
+			break;
+	}
+	close(fd);
+	return b.data;
+}
+
+/* What the kernel reports it applied for p: 1 it agrees, 0 it says nothing, -1 it
+ * disagrees (what it says in what). */
+static int kernel_reports(const struct audit_ctx *ctx, const struct lethe_hardening_param *p,
+			  const char *kmsg, char *what, size_t len)
+{
+	static const struct {
+		const char *name, *file, *want;
+	} files[] = {
+		{ "module.sig_enforce", "sys/module/module/parameters/sig_enforce", "Y" },
+		{ "page_alloc.shuffle", "sys/module/page_alloc/parameters/shuffle", "Y" },
+	};
+	const char *line = NULL, *key = NULL;
+	char *v = NULL;
+	int q = 0;
+
+	for (size_t i = 0; i < LETHE_ARRAY_SIZE(files); i++) {
+		if (strcmp(p->name, files[i].name) || audit_read(ctx, files[i].file, &v) < 0)
+			continue;
+		q = strcmp(v, files[i].want) ? -1 : 1;
+		if (q < 0)
+			snprintf(what, len, "%s = %s", files[i].file, v);
+		free(v);
+		return q;
+	}
+	if (!strcmp(p->name, "lockdown") && audit_read(ctx, "sys/kernel/security/lsm", &v) == 0) {
+		q = lethe_hardening_list_has(v, "lockdown") ? 1 : -1;
+		if (q < 0)
+			snprintf(what, len, "sys/kernel/security/lsm = %s", v);
+		free(v);
+		return q;
+	}
+	if (!strcmp(p->name, "init_on_free"))
+		key = "heap free:";
+	else if (!strcmp(p->name, "init_on_alloc"))
+		key = "heap alloc:";
+	if (!key || !kmsg)
+		return 0;
+	/* Page poisoning, when asked for, takes the zeroing's place (mm/mm_init.c). */
+	if (strstr(kmsg, key[5] == 'f' ? "precedence over init_on_free" : "precedence over init_on_alloc")) {
+		snprintf(what, len, "the kernel logs that page poisoning takes precedence over %s",
+			 p->name);
+		return -1;
+	}
+	/* "mem auto-init: stack:off, heap alloc:on, heap free:on": the last one counts. */
+	for (const char *s = kmsg; (s = strstr(s, "mem auto-init: ")); s++)
+		if (strstr(s, key) && strstr(s, key) < strchrnul(s, '\n'))
+			line = s;
+	if (!line)
+		return 0;
+	line = strstr(line, key) + strlen(key);
+	if (!strncmp(line, "on", 2))
+		return 1;
+	snprintf(what, len, "the kernel logs 'mem auto-init: ... %s%.*s'", key,
+		 (int)strcspn(line, ",\n"), line);
+	return -1;
 }
 
 static int check_cmdline(struct audit_ctx *ctx, struct lethe_audit_result *r)
 {
-	struct lethe_buf missing = { 0 }, waived = { 0 };
+	struct lethe_buf missing = { 0 }, undone = { 0 }, waived = { 0 }, kernel = { 0 };
+	char *kmsg = kernel_log(ctx);
+	size_t reported = 0;
 	int q = 0;
 
-	for (size_t i = 0; i < LETHE_HARDENING_N_CMDLINE && q >= 0; i++) {
-		const char *flag = lethe_hardening_cmdline[i];
+	for (size_t i = 0; i < LETHE_HARDENING_N_PARAMS && q >= 0; i++) {
+		const struct lethe_hardening_param *p = &lethe_hardening_params[i];
+		const char *w = cmdline_undoes(ctx, p);
+		char what[256];
+		int k;
 
-		if (audit_cmdline_has(ctx, flag))
+		if (spec_waives(ctx, p)) {
+			q = lethe_buf_printf(&waived, "%s%s", waived.len ? " " : "",
+					     lethe_hardening_id(p));
 			continue;
-		if (spec_marks_unsafe(ctx, flag))
-			q = lethe_buf_printf(&waived, "%s%s", waived.len ? " " : "", flag);
-		else
-			q = lethe_buf_printf(&missing, "%s%s", missing.len ? " " : "", flag);
+		}
+		if (w && !*w)
+			q = lethe_buf_printf(&missing, "%s%s", missing.len ? " " : "", p->word);
+		else if (w)
+			q = lethe_buf_printf(&undone, "%s'%s' undoes %s", undone.len ? "; " : "", w,
+					     lethe_hardening_id(p));
+		k = kernel_reports(ctx, p, kmsg, what, sizeof(what));
+		if (k > 0)
+			reported++;
+		if (q >= 0 && k < 0)
+			q = lethe_buf_printf(&kernel, "%s%s (for %s)", kernel.len ? "; " : "", what,
+					     lethe_hardening_id(p));
 	}
+	free(kmsg);
 	if (q >= 0) {
-		if (missing.len)
-			q = audit_set(r, LETHE_AUDIT_FAIL, "missing from the cmdline: %s", missing.data);
+		if (missing.len || undone.len || kernel.len)
+			q = audit_set(r, LETHE_AUDIT_FAIL, "%s%s%s%s%s%s%s",
+				      missing.len ? "missing from the cmdline: " : "",
+				      missing.len ? missing.data : "",
+				      missing.len && (undone.len || kernel.len) ? "; " : "",
+				      undone.len ? undone.data : "",
+				      undone.len && kernel.len ? "; " : "",
+				      kernel.len ? "not in force: " : "", kernel.len ? kernel.data : "");
 		else if (waived.len)
-			q = audit_set(r, LETHE_AUDIT_PASS, "all hardening flags present but %s, "
+			q = audit_set(r, LETHE_AUDIT_PASS, "all hardening flags in force but %s, "
 				      "removed by the spec's kernel.unsafe", waived.data);
 		else
-			q = audit_set(r, LETHE_AUDIT_PASS, "all %zu hardening flags on the cmdline",
-				      (size_t)LETHE_HARDENING_N_CMDLINE);
+			q = audit_set(r, LETHE_AUDIT_PASS,
+				      "all hardening flags on the cmdline and in force (%zu confirmed "
+				      "by the kernel)", reported);
 	}
 	lethe_buf_release(&missing);
+	lethe_buf_release(&undone);
 	lethe_buf_release(&waived);
+	lethe_buf_release(&kernel);
 	return q;
 }
 
@@ -629,7 +763,7 @@ const struct audit_check audit_checks[] = {
 	    "NIST CSF PR.DS-01; CIS 3.5; ISO 27001 A.7.10, A.8.10" }, check_storage },
 	{ { "swap.none", "no swap active or configured",
 	    "NIST CSF PR.DS-01; CIS 3.5; ISO 27001 A.8.10" }, check_swap },
-	{ { "firewall.policy", "firewall loaded, input and output policies drop",
+	{ { "firewall.policy", "firewall loaded, input and output policies drop, no other table hooked",
 	    "NIST CSF PR.IR-01; CIS 4.4, 4.5; ISO 27001 A.8.20" }, check_firewall_policy },
 	{ { "firewall.spec", "live firewall ruleset matches the spec",
 	    "NIST CSF PR.PS-01, PR.IR-01; CIS 4.4; ISO 27001 A.8.9, A.8.20" }, check_firewall_spec },
@@ -639,7 +773,7 @@ const struct audit_check audit_checks[] = {
 	    "NIST CSF PR.PS-01; CIS 4.1; ISO 27001 A.8.9" }, check_lockdown },
 	{ { "kernel.sysctl", "hardening sysctls are in force",
 	    "NIST CSF PR.PS-01; CIS 4.1; ISO 27001 A.8.9" }, check_sysctls },
-	{ { "kernel.cmdline", "hardening flags are on the kernel cmdline",
+	{ { "kernel.cmdline", "hardening flags are on the kernel cmdline and in force",
 	    "NIST CSF PR.PS-01, PR.DS-10; CIS 4.1; ISO 27001 A.8.9" }, check_cmdline },
 	{ { "persistence.opt-in", "no persistence unless the spec opted in",
 	    "NIST CSF PR.DS-01; CIS 3.5; ISO 27001 A.8.10" }, check_persistence },

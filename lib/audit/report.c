@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <lethe/contract.h>
+#include <lethe/boot.h>
 
 #include "audit-internal.h"
 
@@ -87,11 +88,18 @@ static int validate_ids(const char *const *list, const char *what)
 	return 0;
 }
 
+/* As the kernel splits it (quotes group and are removed); strtok where it cannot. */
 static int split_cmdline(struct audit_ctx *ctx)
 {
-	char *copy = strdup(ctx->cmdline), *save = NULL;
-	int r = 0;
+	char *copy, *save = NULL;
+	int r;
 
+	if (lethe_boot_cmdline_split(ctx->cmdline, &ctx->cmdline_words) == 0)
+		return 0;
+	lethe_error_clear();
+	lethe_strv_release(&ctx->cmdline_words);
+	copy = strdup(ctx->cmdline);
+	r = 0;
 	if (!copy)
 		return -ENOMEM;
 	for (char *w = strtok_r(copy, " \t\n", &save); w && r >= 0; w = strtok_r(NULL, " \t\n", &save))
@@ -117,7 +125,7 @@ static int load_spec(struct audit_ctx *ctx, const char *spec_path)
 		}
 		spec_path = path;
 	}
-	r = lethe_spec_load(spec_path, &ctx->spec);
+	r = lethe_spec_load_flags(spec_path, LETHE_SPEC_LOAD_IN_IMAGE, &ctx->spec);
 	free(path);
 	return r;
 }

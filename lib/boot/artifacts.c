@@ -3,6 +3,8 @@
 
 #include <lethe/boot.h>
 
+#include "boot-internal.h"
+
 #define MAX_KERNEL_SIZE (128u << 20)
 
 const char *const lethe_boot_artifact_names[] = { "vmlinuz", "initramfs.img", "cmdline", NULL };
@@ -14,13 +16,12 @@ static int copy_kernel(const char *kernel_dir, const char *version, const char *
 	size_t len;
 	int r;
 
-	r = lethe_buf_printf(&src, "%s/boot/vmlinuz-%s", kernel_dir, version);
+	r = lethe_buf_printf(&src, "boot/vmlinuz-%s", version);
 	if (r < 0)
 		return r;
-	r = lethe_file_read(src.data, MAX_KERNEL_SIZE, &data, &len);
-	if (r < 0)
-		r = lethe_error(r, "cannot read '%s': %s", src.data, strerror(-r));
-	else
+	/* Never through a link: the package's vmlinuz must be its own regular file. */
+	r = boot_kernel_read(kernel_dir, src.data, MAX_KERNEL_SIZE, &data, &len);
+	if (r >= 0)
 		r = lethe_file_write_atomic(dest, data, len, 0644);
 	free(data);
 	lethe_buf_release(&src);

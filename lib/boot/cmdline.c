@@ -1,5 +1,5 @@
-/* The kernel cmdline of an image: hardening defaults, the console, the verity root hash
- * and the spec's own parameters, less what the spec declares unsafe on purpose. */
+/* The kernel cmdline of an image: the console, the spec's own parameters, the hardening
+ * defaults (less what the spec declares unsafe on purpose) and the verity root hash. */
 #include <errno.h>
 
 #include <lethe/boot.h>
@@ -55,24 +55,26 @@ int lethe_boot_cmdline_split(const char *cmdline, struct lethe_strv *ret)
 
 size_t lethe_boot_cmdline_key_len(const char *word)
 {
-	return strcspn(word, "=");
+	return lethe_hardening_key_len(word);
 }
 
-/* Does the unsafe entry u name the parameter word? */
-static bool unsafe_matches(const char *u, const char *word)
+int lethe_boot_cmdline_check(const char *word, const struct lethe_strv *unsafe,
+			     const char **ret_default)
 {
-	if (strchr(u, '='))
-		return !strcmp(u, word);
-	return lethe_boot_cmdline_key_len(word) == strlen(u) &&
-	       !strncmp(u, word, strlen(u));
-}
+	const struct lethe_hardening_param *p;
 
-static bool is_unsafe(const struct lethe_spec_kernel *k, const char *word)
-{
-	for (size_t i = 0; k && i < k->unsafe.n; i++)
-		if (unsafe_matches(k->unsafe.v[i], word))
-			return true;
-	return false;
+	if (!strcmp(word, "--"))
+		return -LETHE_E_INVALID;
+	if (lethe_hardening_name_eq(word, lethe_hardening_key_len(word), LETHE_CMDLINE_ROOTHASH,
+				    sizeof(LETHE_CMDLINE_ROOTHASH) - 1))
+		return -LETHE_E_INVALID;
+	p = lethe_hardening_undone_by(word, unsafe ? (const char *const *)unsafe->v : NULL,
+				      unsafe ? unsafe->n : 0);
+	if (!p)
+		return 0;
+	if (ret_default)
+		*ret_default = lethe_hardening_id(p);
+	return -LETHE_E_INVALID;
 }
 
 /* Write one parameter, quoting a value that holds a space. */
@@ -99,9 +101,13 @@ static int put(struct lethe_buf *b, const char *word)
 	return lethe_buf_printf(b, "%.*s=\"%s\"", (int)key, word, word + key + 1);
 }
 
+/* The spec's words come first: the kernel takes the last occurrence of a parameter, so
+ * the defaults after them have the last word even if a check upstream missed one. */
 int lethe_boot_cmdline_make(const struct lethe_spec_kernel *k, const char *roothash_hex,
 			    char **ret)
 {
+	const char *const *uv = k ? (const char *const *)k->unsafe.v : NULL;
+	size_t un = k ? k->unsafe.n : 0;
 	struct lethe_buf b = { 0 }, rh = { 0 };
 	size_t hlen = strlen(roothash_hex);
 	int r = 0;
@@ -113,24 +119,35 @@ int lethe_boot_cmdline_make(const struct lethe_spec_kernel *k, const char *rooth
 		if (!strchr("0123456789abcdef", roothash_hex[i]))
 			return lethe_error(-LETHE_E_INVALID, "root hash '%s' is not lowercase hex",
 					   roothash_hex);
-	for (size_t i = 0; r >= 0 && i < LETHE_HARDENING_N_CMDLINE; i++)
-		if (!is_unsafe(k, lethe_hardening_cmdline[i]))
-			r = put(&b, lethe_hardening_cmdline[i]);
-	if (r >= 0 && !is_unsafe(k, "console=ttyS0"))
-		r = put(&b, "console=ttyS0");
+	r = put(&b, "console=ttyS0");
+	for (size_t i = 0; r >= 0 && k && i < k->cmdline.n; i++) {
+		const char *w = k->cmdline.v[i], *def = NULL;
+
+		if (lethe_boot_cmdline_check(w, &k->unsafe, &def) < 0) {
+			if (def)
+				r = lethe_error(-LETHE_E_INVALID,
+						"kernel.cmdline '%s' overrides the hardening default "
+						"'%s'; name it in kernel.unsafe instead",
+						w, def);
+			else
+				r = lethe_error(-LETHE_E_INVALID,
+						"kernel.cmdline may not hold '%s': %s", w,
+						strcmp(w, "--") ? "the build sets " LETHE_CMDLINE_ROOTHASH
+								: "what follows it is not for the kernel");
+			break;
+		}
+		r = put(&b, w);
+	}
+	for (size_t i = 0; r >= 0 && i < LETHE_HARDENING_N_PARAMS; i++) {
+		const struct lethe_hardening_param *p = &lethe_hardening_params[i];
+
+		if (p->word && !lethe_hardening_waived(p, uv, un))
+			r = put(&b, p->word);
+	}
 	if (r >= 0)
 		r = lethe_buf_printf(&rh, LETHE_CMDLINE_ROOTHASH "=%s", roothash_hex);
 	if (r >= 0)
 		r = put(&b, rh.data);
-	for (size_t i = 0; r >= 0 && k && i < k->cmdline.n; i++) {
-		if (lethe_cmdline_word_is(k->cmdline.v[i], LETHE_CMDLINE_ROOTHASH)) {
-			r = lethe_error(-LETHE_E_INVALID,
-					"kernel.cmdline: '" LETHE_CMDLINE_ROOTHASH "' is set by the build");
-			break;
-		}
-		if (!is_unsafe(k, k->cmdline.v[i]))
-			r = put(&b, k->cmdline.v[i]);
-	}
 	lethe_buf_release(&rh);
 	if (r >= 0 && b.len > LETHE_BOOT_CMDLINE_MAX)
 		r = lethe_error(-LETHE_E_INVALID, "kernel cmdline longer than %d bytes",

@@ -9,6 +9,8 @@
 
 #include <lethe/boot.h>
 
+#include "boot-internal.h"
+
 #define MAX_MEMBER_SIZE (64u << 20) /* lethe-init or one module */
 
 struct member {
@@ -16,6 +18,7 @@ struct member {
 	mode_t mode;       /* type and permissions */
 	dev_t rdev;        /* character devices */
 	char *source;      /* a file to copy, or NULL */
+	bool in_kernel;    /* source is relative to the (untrusted) kernel package */
 	char *data;        /* or data in memory (owned), or NULL */
 	size_t len;
 };
@@ -141,12 +144,13 @@ static int collect(const struct lethe_boot_initramfs *o, struct members *ms)
 		if (r >= 0) {
 			struct lethe_buf s = { 0 };
 
-			r = lethe_buf_printf(&s, "%s/lib/modules/%s/%s", o->kernel_dir, o->version,
-					     m->path);
+			r = lethe_buf_printf(&s, "lib/modules/%s/%s", o->version, m->path);
 			src = s.data;
 		}
 		if (r >= 0)
 			r = add(ms, name.data, S_IFREG | 0644, 0, src, NULL, 0);
+		if (r >= 0)
+			ms->v[ms->n - 1].in_kernel = true;
 		free(src);
 		lethe_buf_release(&name);
 	}
@@ -177,13 +181,18 @@ static int archive_fail(struct archive *a, const char *path)
 }
 
 static int write_member(struct archive *a, struct archive_entry *e, const struct member *m,
-			unsigned ino, int64_t mtime, const char *path)
+			unsigned ino, const struct lethe_boot_initramfs *o, const char *path)
 {
+	int64_t mtime = o->mtime;
 	char *content = m->data;
 	size_t len = m->len;
 	int r = 0;
 
-	if (m->source) {
+	if (m->source && m->in_kernel) {
+		r = boot_kernel_read(o->kernel_dir, m->source, MAX_MEMBER_SIZE, &content, &len);
+		if (r < 0)
+			return r;
+	} else if (m->source) {
 		r = lethe_file_read(m->source, MAX_MEMBER_SIZE, &content, &len);
 		if (r < 0)
 			return lethe_error(r, "cannot read '%s': %s", m->source, strerror(-r));
@@ -243,7 +252,7 @@ int lethe_boot_initramfs_write(const char *path, const struct lethe_boot_initram
 		goto out;
 	}
 	for (size_t i = 0; i < ms.n; i++) {
-		r = write_member(a, e, &ms.v[i], (unsigned)i + 1, o->mtime, path);
+		r = write_member(a, e, &ms.v[i], (unsigned)i + 1, o, path);
 		if (r < 0)
 			goto out;
 	}

@@ -3,30 +3,29 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <spawn.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <lethe/boot.h>
+#include <lethe/run.h>
 
-extern char **environ;
+#include "boot-internal.h"
 
 int lethe_boot_kernel_version(const char *kernel_dir, char **ret_version)
 {
-	char *boot = lethe_path_join(kernel_dir, "boot");
 	char *found = NULL;
 	struct dirent *de;
 	DIR *d;
-	int r = 0;
+	int r, fd;
 
-	if (!boot)
-		return -ENOMEM;
-	d = opendir(boot);
+	/* boot/ must be the package's own: a link to the host's /boot is not followed. */
+	r = boot_kernel_open(kernel_dir, "boot", O_RDONLY | O_DIRECTORY, &fd);
+	if (r < 0)
+		return r;
+	d = fdopendir(fd);
 	if (!d) {
-		r = lethe_error(-errno, "kernel package '%s': no boot/ directory: %s", kernel_dir,
-				strerror(errno));
-		free(boot);
+		r = -errno;
+		close(fd);
 		return r;
 	}
 	while ((de = readdir(d))) {
@@ -58,97 +57,87 @@ int lethe_boot_kernel_version(const char *kernel_dir, char **ret_version)
 out:
 	free(found);
 	closedir(d);
-	free(boot);
 	return r;
 }
 
-static char *moddir(const char *kernel_dir, const char *version, const char *file)
+/* "lib/modules/VERSION/file", relative to the kernel package. */
+static char *moddir(const char *version, const char *file)
 {
 	struct lethe_buf b = { 0 };
 
-	if (lethe_buf_printf(&b, "%s/lib/modules/%s%s%s", kernel_dir, version, file ? "/" : "",
+	if (lethe_buf_printf(&b, "lib/modules/%s%s%s", version, file ? "/" : "",
 			     file ? file : "") < 0)
 		return NULL;
 	return b.data;
 }
 
-/* The depmod program: Debian keeps it in /usr/sbin, which a user's PATH may lack. */
-static const char *depmod_path(void)
+/* Run depmod through the one runner: its clean environment (nothing of the host's
+ * reaches depmod), its output captured, its failure in one line. */
+static int run_depmod(char **argv, const char *kernel_dir, const char *version)
 {
-	static const char *const candidates[] = { "/usr/sbin/depmod", "/sbin/depmod" };
+	char msg[1024];
+	int r = lethe_run(argv, NULL, NULL);
 
-	for (size_t i = 0; i < LETHE_ARRAY_SIZE(candidates); i++)
-		if (access(candidates[i], X_OK) == 0)
-			return candidates[i];
-	return "depmod";
+	if (r >= 0)
+		return 0;
+	snprintf(msg, sizeof(msg), "%s",
+		 lethe_error_message_for(r) ? lethe_error_message_for(r) : strerror(-r));
+	return lethe_error(r, "'depmod -b %s %s': %s%s", kernel_dir, version, msg,
+			   r == -ENOENT ? " (install kmod)" : "");
 }
 
-/* Run depmod with its output captured, not printed (the library never prints); the
- * first line of what it said goes into the error message when it fails. */
-static int run_depmod(const char *prog, char **argv, const char *kernel_dir,
-		      const char *version)
+/* What depmod reads besides the modules, and what it writes. */
+static const char *const depmod_inputs[] = { "modules.order", "modules.builtin",
+					     "modules.builtin.modinfo" };
+static const char *const depmod_outputs[] = {
+	"modules.dep",	   "modules.dep.bin",	  "modules.alias",	"modules.alias.bin",
+	"modules.softdep", "modules.weakdep",	  "modules.symbols",	"modules.symbols.bin",
+	"modules.devname", "modules.builtin.bin", "modules.builtin.alias.bin",
+};
+
+/* Before depmod runs: lib/modules/VERSION is the package's own directory (depmod writes
+ * into it), its inputs are regular files, and what it writes is not shipped: the
+ * package does not decide what counts as a module. */
+static int depmod_prepare(const char *kernel_dir, const char *version)
 {
-	posix_spawn_file_actions_t fa;
-	char said[512] = "";
-	size_t got = 0;
-	int pipefd[2], status, r;
-	pid_t pid;
+	char *dir = moddir(version, NULL);
+	struct stat st;
+	int fd = -1, r;
 
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return -errno;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
-	posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDERR_FILENO);
-	r = posix_spawnp(&pid, prog, &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	close(pipefd[1]);
-	if (r) {
-		close(pipefd[0]);
-		return lethe_error(-r, "cannot run '%s': %s (install kmod)", prog, strerror(r));
-	}
-	for (;;) { /* read it all, so that depmod never blocks on a full pipe */
-		char buf[512];
-		ssize_t n = read(pipefd[0], buf, sizeof(buf));
-
-		if (n < 0 && errno == EINTR)
+	if (!dir)
+		return -ENOMEM;
+	r = boot_kernel_open(kernel_dir, dir, O_RDONLY | O_DIRECTORY, &fd);
+	for (size_t i = 0; r >= 0 && i < LETHE_ARRAY_SIZE(depmod_inputs); i++)
+		if (fstatat(fd, depmod_inputs[i], &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    !S_ISREG(st.st_mode))
+			r = lethe_error(-LETHE_E_INVALID,
+					"kernel package '%s': '%s/%s' is not a regular file",
+					kernel_dir, dir, depmod_inputs[i]);
+	for (size_t i = 0; r >= 0 && i < LETHE_ARRAY_SIZE(depmod_outputs); i++) {
+		if (fstatat(fd, depmod_outputs[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
-		if (n <= 0)
-			break;
-		for (ssize_t i = 0; i < n && got + 1 < sizeof(said); i++)
-			said[got++] = buf[i];
+		if (S_ISDIR(st.st_mode) || unlinkat(fd, depmod_outputs[i], 0) < 0)
+			r = lethe_error(S_ISDIR(st.st_mode) ? -EISDIR : -errno,
+					"kernel package '%s': cannot remove the shipped '%s/%s'",
+					kernel_dir, dir, depmod_outputs[i]);
 	}
-	close(pipefd[0]);
-	said[got] = '\0';
-	said[strcspn(said, "\n")] = '\0';
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return lethe_error(-EIO, "'depmod -b %s %s' failed (status %d): %s", kernel_dir,
-				   version, status, said[0] ? said : "no message");
-	return 0;
+	if (fd >= 0)
+		close(fd);
+	free(dir);
+	return r;
 }
 
 int lethe_boot_depmod(const char *kernel_dir, const char *version)
 {
-	char *dep = moddir(kernel_dir, version, "modules.dep");
-	const char *prog = depmod_path();
 	char *argv[] = { (char *)"depmod", (char *)"-b", (char *)kernel_dir, (char *)version, NULL };
+	int r;
 
-	if (!dep)
-		return -ENOMEM;
-	if (strchr(version, '/') || version[0] == '.' || version[0] == '-') {
-		free(dep);
+	if (strchr(version, '/') || version[0] == '.' || version[0] == '-')
 		return lethe_error(-LETHE_E_INVALID, "kernel version '%s' is not a plain name", version);
-	}
-	if (access(dep, F_OK) == 0) {
-		free(dep);
-		return 0;
-	}
-	free(dep);
-	return run_depmod(prog, argv, kernel_dir, version);
-	return 0;
+	r = depmod_prepare(kernel_dir, version);
+	if (r < 0)
+		return r;
+	return run_depmod(argv, kernel_dir, version);
 }
 
 /* One line of modules.dep, split in place. */
@@ -159,10 +148,18 @@ struct dep_entry {
 	int state;    /* 0 unseen, 1 visiting, 2 emitted */
 };
 
+/* One line of modules.softdep: "softdep NAME pre: A B post: C", split in place. */
+struct softdep {
+	char *name;           /* canonical (allocated) */
+	struct lethe_strv pre, post; /* canonical names */
+};
+
 struct dep_table {
 	char *text;
 	struct dep_entry *e;
 	size_t n;
+	struct softdep *soft;
+	size_t n_soft;
 };
 
 /* "kernel/drivers/virtio/virtio-ring.ko.xz" -> "virtio_ring". NULL on ENOMEM. */
@@ -189,6 +186,12 @@ static char *module_name(const char *path, size_t len)
 
 static void dep_table_release(struct dep_table *t)
 {
+	for (size_t i = 0; i < t->n_soft; i++) {
+		free(t->soft[i].name);
+		lethe_strv_release(&t->soft[i].pre);
+		lethe_strv_release(&t->soft[i].post);
+	}
+	free(t->soft);
 	for (size_t i = 0; i < t->n; i++)
 		free(t->e[i].name);
 	free(t->e);
@@ -196,15 +199,15 @@ static void dep_table_release(struct dep_table *t)
 	memset(t, 0, sizeof(*t));
 }
 
-static int dep_table_load(const char *file, struct dep_table *t)
+static int dep_table_load(const char *kernel_dir, const char *file, struct dep_table *t)
 {
 	size_t len, cap = 0, lineno = 0;
 	char *line, *next;
 	int r;
 
-	r = lethe_file_read(file, LETHE_BOOT_MAX_DEP_FILE, &t->text, &len);
+	r = boot_kernel_read(kernel_dir, file, LETHE_BOOT_MAX_DEP_FILE, &t->text, &len);
 	if (r < 0)
-		return lethe_error(r, "cannot read '%s': %s", file, strerror(-r));
+		return r;
 	for (line = t->text; line; line = next) {
 		char *colon;
 
@@ -240,6 +243,81 @@ static int dep_table_load(const char *file, struct dep_table *t)
 	}
 	return 0;
 }
+
+/* modules.softdep, which depmod makes from the modules' softdep= modinfo: the modules
+ * to load before (pre:) and after (post:) one. xts needs ecb this way, not through a
+ * symbol. A missing file means none. */
+static int softdep_load(const char *kernel_dir, const char *file, struct dep_table *t)
+{
+	char *text = NULL, *line, *next;
+	size_t len, lineno = 0;
+	int r;
+
+	r = boot_kernel_read(kernel_dir, file, LETHE_BOOT_MAX_DEP_FILE, &text, &len);
+	if (r == -ENOENT) {
+		lethe_error_clear();
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	for (line = text; line && r >= 0; line = next) {
+		struct lethe_strv *list = NULL;
+		struct softdep *v, *sd;
+		char *save = NULL, *tok;
+
+		lineno++;
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		tok = strtok_r(line, " \t", &save);
+		if (!tok || tok[0] == '#')
+			continue;
+		if (strcmp(tok, "softdep") || !(tok = strtok_r(NULL, " \t", &save))) {
+			r = lethe_error(-LETHE_E_INVALID, "'%s' line %zu: not 'softdep NAME ...'",
+					file, lineno);
+			break;
+		}
+		if (t->n_soft >= 65536) {
+			r = -E2BIG;
+			break;
+		}
+		v = realloc(t->soft, (t->n_soft + 1) * sizeof(*v));
+		if (!v) {
+			r = -ENOMEM;
+			break;
+		}
+		t->soft = v;
+		sd = &v[t->n_soft];
+		*sd = (struct softdep){ .name = module_name(tok, strlen(tok)) };
+		t->n_soft++;
+		if (!sd->name) {
+			r = -ENOMEM;
+			break;
+		}
+		while (r >= 0 && (tok = strtok_r(NULL, " \t", &save))) {
+			char *n;
+
+			if (!strcmp(tok, "pre:")) {
+				list = &sd->pre;
+				continue;
+			}
+			if (!strcmp(tok, "post:")) {
+				list = &sd->post;
+				continue;
+			}
+			/* MODULE_SOFTDEP("gcm") without pre: or post: (cifs): modprobe
+			 * ignores such a name, and so does the closure. */
+			if (!list)
+				continue;
+			n = module_name(tok, strlen(tok));
+			r = n ? lethe_strv_push(list, n) : -ENOMEM;
+			free(n);
+		}
+	}
+	free(text);
+	return r;
+}
+
 
 static struct dep_entry *dep_find_name(struct dep_table *t, const char *name)
 {
@@ -279,7 +357,47 @@ static int emit(struct lethe_boot_modules *m, const struct dep_entry *e)
 	return 0;
 }
 
-/* Depth-first: every dependency is emitted before the module that needs it. */
+static int visit(struct dep_table *t, struct dep_entry *e, struct lethe_boot_modules *m,
+		 unsigned depth);
+
+/* The soft dependencies in list: each a module to load too, if the kernel has it as a
+ * module (one built in, or absent, is nothing to load: they are soft). A soft
+ * dependency already on the way is not a cycle to refuse, only nothing more to do. */
+static int visit_list(struct dep_table *t, const struct lethe_strv *list,
+		      struct lethe_boot_modules *m, unsigned depth)
+{
+	for (size_t i = 0; i < list->n; i++) {
+		struct dep_entry *d = dep_find_name(t, list->v[i]);
+		int r;
+
+		if (!d || d->state == 1)
+			continue;
+		r = visit(t, d, m, depth + 1);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Every softdep line of name counts: depmod writes one per MODULE_SOFTDEP (cifs has
+ * eleven). */
+static int visit_soft(struct dep_table *t, const char *name, bool post,
+		      struct lethe_boot_modules *m, unsigned depth)
+{
+	for (size_t i = 0; i < t->n_soft; i++) {
+		int r;
+
+		if (strcmp(t->soft[i].name, name))
+			continue;
+		r = visit_list(t, post ? &t->soft[i].post : &t->soft[i].pre, m, depth);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Depth-first: every dependency (and soft pre: dependency) is emitted before the
+ * module that needs it, its soft post: dependencies after it. */
 static int visit(struct dep_table *t, struct dep_entry *e, struct lethe_boot_modules *m,
 		 unsigned depth)
 {
@@ -292,6 +410,8 @@ static int visit(struct dep_table *t, struct dep_entry *e, struct lethe_boot_mod
 		return lethe_error(-LETHE_E_INVALID, "modules.dep: dependency cycle through '%s'",
 				   e->name);
 	e->state = 1;
+	if ((r = visit_soft(t, e->name, false, m, depth)) < 0)
+		return r;
 	for (p = e->deps; *p;) {
 		size_t len;
 		struct dep_entry *d;
@@ -310,14 +430,17 @@ static int visit(struct dep_table *t, struct dep_entry *e, struct lethe_boot_mod
 		p += len;
 	}
 	e->state = 2;
-	return emit(m, e);
+	r = emit(m, e);
+	if (r >= 0)
+		r = visit_soft(t, e->name, true, m, depth);
+	return r;
 }
 
 /* Is name listed in modules.builtin (paths of modules built into the kernel)? */
 static int is_builtin(const char *kernel_dir, const char *version, const char *name,
 		      bool *ret)
 {
-	char *file = moddir(kernel_dir, version, "modules.builtin");
+	char *file = moddir(version, "modules.builtin");
 	char *text = NULL, *line, *next;
 	size_t len;
 	int r;
@@ -325,15 +448,14 @@ static int is_builtin(const char *kernel_dir, const char *version, const char *n
 	if (!file)
 		return -ENOMEM;
 	*ret = false;
-	r = lethe_file_read(file, LETHE_BOOT_MAX_DEP_FILE, &text, &len);
+	r = boot_kernel_read(kernel_dir, file, LETHE_BOOT_MAX_DEP_FILE, &text, &len);
 	if (r == -ENOENT) {
+		lethe_error_clear(); /* handled: no stale message */
 		r = 0;
 		goto out;
 	}
-	if (r < 0) {
-		r = lethe_error(r, "cannot read '%s': %s", file, strerror(-r));
+	if (r < 0)
 		goto out;
-	}
 	for (line = text; line && !*ret; line = next) {
 		char *n;
 
@@ -374,12 +496,17 @@ int lethe_boot_modules_resolve(const char *kernel_dir, const char *version,
 {
 	struct lethe_boot_modules m = { 0 };
 	struct dep_table t = { 0 };
-	char *file = moddir(kernel_dir, version, "modules.dep");
+	char *file = moddir(version, "modules.dep");
 	int r;
 
 	if (!file)
 		return -ENOMEM;
-	r = dep_table_load(file, &t);
+	r = dep_table_load(kernel_dir, file, &t);
+	if (r < 0)
+		goto out;
+	free(file);
+	file = moddir(version, "modules.softdep");
+	r = file ? softdep_load(kernel_dir, file, &t) : -ENOMEM;
 	if (r < 0)
 		goto out;
 	for (size_t i = 0; i < wanted->n; i++) {

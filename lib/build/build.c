@@ -92,7 +92,7 @@ static int stage_fetch(struct lethe_build_ctx *ctx)
 	char size[32];
 	int r;
 
-	r = lethe_pkg_fetch(ctx->spec, ctx->set, ctx->opts->pkg);
+	r = lethe_pkg_fetch(ctx->spec, ctx->opts->pkg, ctx->set);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < ctx->set->n; i++) {
@@ -349,7 +349,7 @@ static int run_stage(struct lethe_build_ctx *ctx, struct lethe_build_result *res
 		res->n_stages++;
 	}
 	if (r < 0) {
-		if (!lethe_error_message())
+		if (!lethe_error_message_for(r))
 			lethe_error(r, "stage '%s' failed: %s", s->name, strerror(-r));
 		return r;
 	}

@@ -72,7 +72,7 @@ static void *extract_kernel(void *arg)
 	job->r = r;
 	if (r < 0)
 		snprintf(job->message, sizeof(job->message), "%s",
-			 lethe_error_message() ? lethe_error_message() : strerror(-r));
+			 lethe_error_message_for(r) ? lethe_error_message_for(r) : strerror(-r));
 	build_format_size(total, size);
 	snprintf(job->detail, sizeof(job->detail), "%u package%s, %s", count,
 		 count == 1 ? "" : "s", size);

@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <libfdisk/libfdisk.h>
-#include <openssl/evp.h>
 
 #include <lethe/core.h>
 #include <lethe/disk.h>
@@ -17,18 +16,15 @@
 int lethe_disk_guid(const uint8_t *roothash, size_t len, char guid[LETHE_DISK_UUID_STR])
 {
 	static const char tag[] = "lethe disk guid\n";
-	uint8_t md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	int ok;
+	uint8_t md[LETHE_SHA256_BYTES];
+	struct lethe_sha256 h;
+	int r = lethe_sha256_init(&h);
 
-	if (!ctx)
-		return -ENOMEM;
-	ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
-	     EVP_DigestUpdate(ctx, tag, sizeof(tag) - 1) &&
-	     EVP_DigestUpdate(ctx, roothash, len) && EVP_DigestFinal_ex(ctx, md, &mdlen);
-	EVP_MD_CTX_free(ctx);
-	if (!ok || mdlen < 16)
+	if (r < 0)
+		return r;
+	lethe_sha256_update(&h, tag, sizeof(tag) - 1);
+	lethe_sha256_update(&h, roothash, len);
+	if (lethe_sha256_final(&h, md) < 0)
 		return -EIO;
 	md[6] = (md[6] & 0x0f) | 0x40; /* version 4 */
 	md[8] = (md[8] & 0x3f) | 0x80; /* RFC 4122 variant */
@@ -155,12 +151,11 @@ out:
 static int copy_in(int fd, const char *source, uint64_t offset)
 {
 	char *buf = malloc(COPY_CHUNK);
-	int in = open(source, O_RDONLY | O_CLOEXEC);
+	int in = lethe_open_input(AT_FDCWD, source, O_RDONLY, true, NULL);
 	int r = 0;
 
 	if (!buf || in < 0) {
-		r = in < 0 ? lethe_error(-errno, "cannot open '%s': %s", source, strerror(errno))
-			   : -ENOMEM;
+		r = in < 0 ? in : -ENOMEM;
 		goto out;
 	}
 	for (;;) {

@@ -200,7 +200,8 @@ static int check_file(struct walk *w, int dfd, const char *name, const char *pat
 	if (r < 0 || !info.relevant) {
 		lethe_elf_info_release(&info);
 		if (r == -EBADMSG) {
-			char *msg = strdup(lethe_error_message() ? lethe_error_message() : path);
+			const char *m = lethe_error_message_for(r);
+			char *msg = strdup(m ? m : path);
 
 			r = lethe_error(r, "ELF closure: %s", msg ? msg : path);
 			free(msg);

@@ -141,8 +141,8 @@ static int listing_parse(const char *text, struct listing *l)
 	return 0;
 }
 
-static int push_diff(struct lethe_firewall_drift *d, enum lethe_firewall_diff_kind kind,
-		     const char *chain, const char *expected, const char *live)
+int fw_push_diff(struct lethe_firewall_drift *d, enum lethe_firewall_diff_kind kind,
+		 const char *chain, const char *expected, const char *live)
 {
 	struct lethe_firewall_diff *v, *x;
 
@@ -182,9 +182,9 @@ static int diff_rules_lcs(const struct listed_chain *e, const struct listed_chai
 		if (i < n && j < m && !strcmp(e->rules[i], l->rules[j])) {
 			i++, j++;
 		} else if (j < m && (i == n || T(i, j + 1) >= T(i + 1, j))) {
-			r = push_diff(d, LETHE_FIREWALL_RULE_ADDED, e->name, NULL, l->rules[j++]);
+			r = fw_push_diff(d, LETHE_FIREWALL_RULE_ADDED, e->name, NULL, l->rules[j++]);
 		} else {
-			r = push_diff(d, LETHE_FIREWALL_RULE_MISSING, e->name, e->rules[i++], NULL);
+			r = fw_push_diff(d, LETHE_FIREWALL_RULE_MISSING, e->name, e->rules[i++], NULL);
 		}
 	}
 #undef T
@@ -205,9 +205,9 @@ static int diff_rules(const struct listed_chain *e, const struct listed_chain *l
 		if (i < n && i < m && !strcmp(e->rules[i], l->rules[i]))
 			continue;
 		if (i < n)
-			r = push_diff(d, LETHE_FIREWALL_RULE_MISSING, e->name, e->rules[i], NULL);
+			r = fw_push_diff(d, LETHE_FIREWALL_RULE_MISSING, e->name, e->rules[i], NULL);
 		if (r >= 0 && i < m)
-			r = push_diff(d, LETHE_FIREWALL_RULE_ADDED, e->name, NULL, l->rules[i]);
+			r = fw_push_diff(d, LETHE_FIREWALL_RULE_ADDED, e->name, NULL, l->rules[i]);
 	}
 	return r;
 }
@@ -240,12 +240,12 @@ static int compare_listings(const struct listing *exp, const struct listing *liv
 		const struct listed_chain *e = &exp->chains[i], *l = find_chain(live, e);
 
 		if (!l) {
-			r = push_diff(d, LETHE_FIREWALL_CHAIN_MISSING, e->name, e->header, NULL);
+			r = fw_push_diff(d, LETHE_FIREWALL_CHAIN_MISSING, e->name, e->header, NULL);
 			continue;
 		}
 		if ((e->header || l->header) &&
 		    (!e->header || !l->header || strcmp(e->header, l->header)))
-			r = push_diff(d, header_change(e->header, l->header), e->name, e->header,
+			r = fw_push_diff(d, header_change(e->header, l->header), e->name, e->header,
 				      l->header);
 		if (r >= 0)
 			r = diff_rules(e, l, d);
@@ -254,7 +254,7 @@ static int compare_listings(const struct listing *exp, const struct listing *liv
 		const struct listed_chain *l = &live->chains[i];
 
 		if (!find_chain(exp, l))
-			r = push_diff(d, LETHE_FIREWALL_CHAIN_ADDED, l->name, NULL, l->header);
+			r = fw_push_diff(d, LETHE_FIREWALL_CHAIN_ADDED, l->name, NULL, l->header);
 	}
 	return r;
 }
@@ -268,7 +268,7 @@ int lethe_firewall_compare(const char *expected, const char *live,
 
 	r = listing_parse(expected, &e);
 	if (r >= 0 && !live)
-		r = push_diff(&d, LETHE_FIREWALL_TABLE_MISSING, NULL, NULL, NULL);
+		r = fw_push_diff(&d, LETHE_FIREWALL_TABLE_MISSING, NULL, NULL, NULL);
 	else if (r >= 0)
 		r = listing_parse(live, &l);
 	if (r >= 0 && live)
@@ -298,6 +298,8 @@ const char *lethe_firewall_diff_kind_name(enum lethe_firewall_diff_kind kind)
 		return "chain changed";
 	case LETHE_FIREWALL_RULE_MISSING:
 		return "rule missing";
+	case LETHE_FIREWALL_FOREIGN_HOOK:
+		return "foreign hook";
 	case LETHE_FIREWALL_RULE_ADDED:
 		return "rule added";
 	}

@@ -63,4 +63,8 @@ struct lethe_firewall {
 	struct fw_chain chains[FW_CHAIN_COUNT];
 };
 
+/* Append a difference to d (copies the strings). */
+int fw_push_diff(struct lethe_firewall_drift *d, enum lethe_firewall_diff_kind kind,
+		 const char *chain, const char *expected, const char *live);
+
 #endif

@@ -112,12 +112,22 @@ int lethe_firewall_check(const struct lethe_firewall *fw, struct lethe_firewall_
 		r = lethe_firewall_compare(expected, live, &d);
 	free(expected);
 	free(live);
-	if (r < 0)
+	if (r >= 0) {
+		struct lethe_firewall_hooks h = { 0 };
+
+		r = lethe_firewall_hooks_read(&h);
+		if (r >= 0)
+			r = lethe_firewall_foreign_hooks(&h, &d);
+		lethe_firewall_hooks_release(&h);
+	}
+	if (r < 0) {
+		lethe_firewall_drift_release(&d);
 		return r;
+	}
 	*ret = d;
 	if (d.n)
 		return lethe_error(-LETHE_E_INVALID,
-				   "table inet lethe has drifted from the spec: %zu difference%s",
+				   "the ruleset has drifted from the spec: %zu difference%s",
 				   d.n, d.n == 1 ? "" : "s");
 	return 0;
 }

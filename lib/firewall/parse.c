@@ -181,6 +181,10 @@ static int parse_ports(const char *file, const struct lethe_node *node, struct f
 			return fw_error(file, node, "ports %u-%u and %u-%u are adjacent: write "
 					"\"%u-%u\"", a->lo, a->hi, b->lo, b->hi, a->lo, b->hi);
 	}
+	/* A match on every port restricts nothing but looks as if it did. */
+	if (n == 1 && rule->ports[0].lo == 1 && rule->ports[0].hi == 65535)
+		return fw_error(file, node, "port \"1-65535\" matches every port; to allow every "
+					    "port, leave port out");
 	return 0;
 }
 
@@ -293,6 +297,18 @@ static int parse_addrs(const char *file, const struct lethe_node *node, const ch
 		    !memcmp(addrs[i].bytes, hi, addr_len(&addrs[i])))
 			return fw_error(file, node, "%s lists adjacent prefixes that nft would merge; "
 					"write the prefix that covers both", what);
+	}
+	/* Both whole address spaces: a match that restricts nothing but looks as if it did.
+	 * (One of them alone restricts the family, which is a real choice.) */
+	{
+		unsigned whole = 0;
+
+		for (size_t i = 0; i < n; i++)
+			if (addrs[i].prefix == 0)
+				whole |= addrs[i].family;
+		if (whole == (FW_FAMILY_V4 | FW_FAMILY_V6))
+			return fw_error(file, node, "%s [0.0.0.0/0, ::/0] matches every address; to "
+						    "allow every address, leave %s out", what, what);
 	}
 	return 0;
 }
@@ -459,6 +475,12 @@ static int parse_rule(const char *file, const struct lethe_node *node, enum fw_c
 			return r;
 		rule->has_gid = true;
 	}
+	/* Every protocol Lethe knows and nothing else: the rule matches every packet. */
+	if ((rule->protos == 0 || rule->protos == (1u << FW_PROTO_COUNT) - 1) && !rule->n_ports &&
+	    !rule->n_from && !rule->n_to && !rule->interface && !rule->has_uid && !rule->has_gid)
+		return fw_error(file, node, "rule matches every packet (every protocol, port and "
+					    "address) and would allow everything; use 'default: "
+					    "accept' to mean that");
 	return 0;
 }
 

@@ -3,17 +3,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <poll.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <lethe/image.h>
-
-#define MKFS_OUTPUT_MAX (64u * 1024)
+#include <lethe/run.h>
 
 /* Compression values go on a command line: accept only what mkfs.erofs could mean. */
 static bool compression_is_valid(const char *c)
@@ -39,73 +35,6 @@ static bool uuid_is_valid(const char *u)
 	return true;
 }
 
-/* The last non-empty line of a program's output, for the error message. */
-static const char *last_line(struct lethe_buf *b)
-{
-	char *end, *start;
-
-	if (!b->data)
-		return "(no output)";
-	end = b->data + b->len;
-	while (end > b->data && (end[-1] == '\n' || end[-1] == '\r'))
-		*--end = '\0';
-	start = end;
-	while (start > b->data && start[-1] != '\n')
-		start--;
-	return *start ? start : "(no output)";
-}
-
-/* Run argv (no shell), keeping at most MKFS_OUTPUT_MAX bytes of its stdout+stderr.
- * Returns its exit status (>= 0), 128+signal, or a negative errno. */
-static int run_program(char *const argv[], struct lethe_buf *output)
-{
-	/* A minimal environment: mkfs.erofs 1.5 switches to extended inodes when it sees
-	 * SOURCE_DATE_EPOCH (the -T option already fixes every time), and its messages
-	 * should not depend on the locale. */
-	const char *path = getenv("PATH");
-	char path_var[4096];
-	char *envp[] = { path_var, (char *)"LC_ALL=C", NULL };
-	posix_spawn_file_actions_t fa;
-	int pipefd[2], status, r;
-	pid_t pid;
-	char chunk[4096];
-
-	snprintf(path_var, sizeof(path_var), "PATH=%s",
-		 path && strlen(path) < sizeof(path_var) - 5 ? path
-							     : "/usr/sbin:/usr/bin:/sbin:/bin");
-
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return -errno;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
-	posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDERR_FILENO);
-	r = posix_spawnp(&pid, argv[0], &fa, NULL, argv, envp);
-	posix_spawn_file_actions_destroy(&fa);
-	close(pipefd[1]);
-	if (r != 0) {
-		close(pipefd[0]);
-		return -r;
-	}
-	for (;;) {
-		ssize_t n = read(pipefd[0], chunk, sizeof(chunk));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (output->len + (size_t)n <= MKFS_OUTPUT_MAX)
-			lethe_buf_append(output, chunk, (size_t)n);
-	}
-	close(pipefd[0]);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	return 128 + WTERMSIG(status);
-}
-
 int lethe_image_erofs(const char *root, const char *output,
 		      const struct lethe_image_options *opts)
 {
@@ -114,7 +43,6 @@ int lethe_image_erofs(const char *root, const char *output,
 	const char *mkfs = opts->mkfs ? opts->mkfs : getenv("LETHE_MKFS_EROFS");
 	uint32_t pcluster = opts->pcluster ? opts->pcluster : LETHE_IMAGE_DEFAULT_PCLUSTER;
 	char zopt[40], copt[24], topt[32], uopt[40], *tmp = NULL;
-	struct lethe_buf out = { 0 };
 	struct stat st;
 	int fd, r, argc = 0;
 	char *argv[12];
@@ -165,14 +93,15 @@ int lethe_image_erofs(const char *root, const char *output,
 	argv[argc++] = (char *)root;
 	argv[argc] = NULL;
 
-	r = run_program(argv, &out);
+	/* The runner's environment has no SOURCE_DATE_EPOCH: mkfs.erofs 1.5 switches to
+	 * extended inodes when it sees one (-T already fixes every time). */
+	r = lethe_run(argv, NULL, NULL);
 	if (r < 0) {
-		r = lethe_error(r, "cannot run '%s': %s", mkfs, strerror(-r));
-		goto fail;
-	}
-	if (r != 0) {
-		r = lethe_error(-EIO, "'%s' failed (status %d) on '%s': %s", mkfs, r, root,
-				last_line(&out));
+		char msg[1024];
+
+		snprintf(msg, sizeof(msg), "%s",
+			 lethe_error_message_for(r) ? lethe_error_message_for(r) : strerror(-r));
+		r = lethe_error(r, "cannot make an EROFS image of '%s': %s", root, msg);
 		goto fail;
 	}
 	fd = open(tmp, O_RDONLY | O_CLOEXEC);
@@ -187,12 +116,10 @@ int lethe_image_erofs(const char *root, const char *output,
 		r = lethe_error(-errno, "cannot rename '%s' to '%s': %m", tmp, output);
 		goto fail;
 	}
-	lethe_buf_release(&out);
 	free(tmp);
 	return 0;
 fail:
 	unlink(tmp);
-	lethe_buf_release(&out);
 	free(tmp);
 	return r;
 }

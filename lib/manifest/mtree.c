@@ -10,8 +10,6 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include <lethe/manifest.h>
 
 struct walk {
@@ -44,39 +42,21 @@ int lethe_manifest_encode(struct lethe_buf *b, const char *name)
 
 static int hash_file(struct walk *w, int dirfd, const char *name, char hex[65])
 {
-	unsigned char buf[65536], md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	EVP_MD_CTX *ctx;
-	int fd, r = 0;
+	uint8_t md[LETHE_SHA256_BYTES];
+	int fd, r;
 
-	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	/* The walk saw a regular file; refuse whatever may have replaced it since. */
+	fd = lethe_open_input(dirfd, name, O_RDONLY | O_NOFOLLOW, false, NULL);
 	if (fd < 0)
-		return lethe_error(-errno, "cannot open '%s/%s': %m", w->root, w->path.data + 2);
-	ctx = EVP_MD_CTX_new();
-	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
-		r = -ENOMEM;
-		goto out;
-	}
-	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = lethe_error(-errno, "cannot read '%s/%s': %m", w->root,
-					w->path.data + 2);
-			goto out;
-		}
-		if (n == 0)
-			break;
-		EVP_DigestUpdate(ctx, buf, (size_t)n);
-	}
-	EVP_DigestFinal_ex(ctx, md, &mdlen);
-	lethe_hex_encode(md, 32, hex);
-out:
-	EVP_MD_CTX_free(ctx);
+		return lethe_error(fd, "cannot open '%s/%s': %s", w->root, w->path.data + 2,
+				   fd == -EINVAL ? "not a regular file" : strerror(-fd));
+	r = lethe_sha256_fd(fd, 0, md, NULL);
 	close(fd);
-	return r;
+	if (r < 0)
+		return lethe_error(r, "cannot read '%s/%s': %s", w->root, w->path.data + 2,
+				   strerror(-r));
+	lethe_hex_encode(md, sizeof(md), hex);
+	return 0;
 }
 
 static const char *type_name(mode_t mode)
@@ -237,7 +217,7 @@ out:
 }
 
 int lethe_manifest_generate(const char *root, char **ret_text, size_t *ret_len,
-			    struct lethe_manifest_stats *stats)
+			    struct lethe_manifest_stats *ret_stats)
 {
 	struct walk w = { .root = root };
 	struct stat st;
@@ -267,8 +247,8 @@ out:
 	*ret_text = w.out.data;
 	if (ret_len)
 		*ret_len = w.out.len;
-	if (stats)
-		*stats = w.stats;
+	if (ret_stats)
+		*ret_stats = w.stats;
 	return 0;
 }
 

@@ -9,8 +9,6 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include <lethe/audit.h>
 #include <lethe/media.h>
 #include <lethe/release.h>
@@ -281,13 +279,12 @@ static int open_uncached(const char *path)
 int lethe_media_verify_device(const char *device, int image_fd, uint64_t len,
 			      const uint8_t digest[32])
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	uint8_t *buf = NULL, *ibuf = NULL, md[EVP_MAX_MD_SIZE];
+	struct lethe_sha256 h = { 0 };
+	uint8_t *buf = NULL, *ibuf = NULL, md[LETHE_SHA256_BYTES];
 	uint64_t off = 0, first_diff = UINT64_MAX;
 	int fd = -1, ifd = image_fd, r = 0;
-	unsigned mdlen = 0;
 
-	if (!ctx || posix_memalign((void **)&buf, ALIGN, LETHE_MEDIA_CHUNK) ||
+	if (lethe_sha256_init(&h) < 0 || posix_memalign((void **)&buf, ALIGN, LETHE_MEDIA_CHUNK) ||
 	    !(ibuf = malloc(LETHE_MEDIA_CHUNK))) {
 		r = -ENOMEM;
 		goto out;
@@ -295,10 +292,6 @@ int lethe_media_verify_device(const char *device, int image_fd, uint64_t len,
 	fd = open_uncached(device);
 	if (fd < 0) {
 		r = lethe_error(-errno, "cannot open '%s': %s", device, strerror(errno));
-		goto out;
-	}
-	if (!EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
-		r = -EIO;
 		goto out;
 	}
 	while (off < len) {
@@ -318,7 +311,7 @@ int lethe_media_verify_device(const char *device, int image_fd, uint64_t len,
 					(unsigned long long)len);
 			goto out;
 		}
-		EVP_DigestUpdate(ctx, buf, want);
+		lethe_sha256_update(&h, buf, want);
 		if (ifd >= 0 && first_diff == UINT64_MAX &&
 		    lethe_pread_full(ifd, ibuf, want, (off_t)off) == (ssize_t)want &&
 		    memcmp(buf, ibuf, want))
@@ -331,7 +324,7 @@ int lethe_media_verify_device(const char *device, int image_fd, uint64_t len,
 		lethe_log(LETHE_LOG_PROGRESS, "verifying '%s': %llu of %llu MiB", device,
 			  (unsigned long long)(off >> 20), (unsigned long long)(len >> 20));
 	}
-	if (!EVP_DigestFinal_ex(ctx, md, &mdlen) || mdlen != 32) {
+	if (lethe_sha256_final(&h, md) < 0) {
 		r = -EIO;
 		goto out;
 	}
@@ -349,7 +342,7 @@ out:
 		close(fd);
 	free(buf);
 	free(ibuf);
-	EVP_MD_CTX_free(ctx);
+	lethe_sha256_release(&h);
 	return r;
 }
 
@@ -424,13 +417,13 @@ static int open_target(const struct lethe_release *rel, const char *device, uint
 static int copy_image(int out, const char *device, int in, const char *image, uint64_t len,
 		      const uint8_t digest[32])
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	uint8_t *buf = malloc(LETHE_MEDIA_CHUNK), md[EVP_MAX_MD_SIZE];
+	struct lethe_sha256 h;
+	uint8_t *buf = malloc(LETHE_MEDIA_CHUNK), md[LETHE_SHA256_BYTES];
+	int hr = lethe_sha256_init(&h);
 	uint64_t off = 0;
-	unsigned mdlen = 0;
 	int r = 0;
 
-	if (!ctx || !buf || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
+	if (hr < 0 || !buf) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -443,7 +436,7 @@ static int copy_image(int out, const char *device, int in, const char *image, ui
 					"written (short read at %llu)", image, (unsigned long long)off);
 			goto out;
 		}
-		EVP_DigestUpdate(ctx, buf, want);
+		lethe_sha256_update(&h, buf, want);
 		r = lethe_write_full(out, buf, want);
 		if (r < 0) {
 			r = lethe_error(r, "cannot write '%s' at offset %llu: %s", device,
@@ -455,12 +448,12 @@ static int copy_image(int out, const char *device, int in, const char *image, ui
 			  (unsigned long long)(off >> 20), (unsigned long long)(len >> 20));
 	}
 	/* What was written must be what was signed, even if disk.img changed meanwhile. */
-	if (!EVP_DigestFinal_ex(ctx, md, &mdlen) || !lethe_memeq_consttime(md, digest, 32))
+	if (lethe_sha256_final(&h, md) < 0 || !lethe_memeq_consttime(md, digest, 32))
 		r = lethe_error(-LETHE_E_INVALID, "'%s' changed while it was written; '%s' does "
 				"not hold the signed image", image, device);
 out:
 	free(buf);
-	EVP_MD_CTX_free(ctx);
+	lethe_sha256_release(&h);
 	return r;
 }
 

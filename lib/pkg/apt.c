@@ -6,25 +6,18 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
-#include <poll.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include <lethe/pkg.h>
-
-extern char **environ;
+#include <lethe/run.h>
 
 #define SOURCE_MAX_SIZE	 (256u << 10)
 #define APT_OUT_MAX	 (64u << 20)
-#define APT_ERR_KEEP	 4096
 #define DEFAULT_LIST_AGE 86400
 #define DEBIAN_KEYRING	 "/usr/share/keyrings/debian-archive-keyring.gpg"
 
@@ -36,6 +29,38 @@ struct apt {
 	char *apt_cache;
 	int lock_fd;
 };
+
+/* Given to every apt call, right after its verb: the private apt.conf says the same,
+ * but the command line is read last, so nothing apt reads can override these. Each is
+ * a way apt(8) has to weaken its signature or freshness checks (apt.conf(5),
+ * configure-index); the options of sources that do the same are refused in sources.c. */
+static const char *const apt_strict[] = {
+    "APT::Get::AllowUnauthenticated=false",
+    "Acquire::AllowInsecureRepositories=false",
+    "Acquire::AllowWeakRepositories=false",
+    "Acquire::AllowDowngradeToInsecureRepositories=false",
+    "Acquire::AllowUnsizedPackages=false",
+    "Acquire::Check-Valid-Until=true",
+    "Acquire::Check-Date=true",
+    "APT::Authentication::TrustCDROM=false",
+    "APT::Hashes::MD5::Untrusted=true",
+    "APT::Hashes::SHA1::Untrusted=true",
+};
+
+/* argv for one apt call: program, verb, then "-o" and each of apt_strict. */
+static int apt_argv(const char *program, const char *verb, struct lethe_strv *argv)
+{
+	int r = lethe_strv_push(argv, program);
+
+	if (r == 0)
+		r = lethe_strv_push(argv, verb);
+	for (size_t i = 0; r == 0 && i < LETHE_ARRAY_SIZE(apt_strict); i++) {
+		r = lethe_strv_push(argv, "-o");
+		if (r == 0)
+			r = lethe_strv_push(argv, apt_strict[i]);
+	}
+	return r;
+}
 
 /* ---- configuration files of the private root ---- */
 
@@ -85,19 +110,13 @@ static int conf_add(struct conf *c, const char *rel, char *data, size_t len)
 	return 0;
 }
 
-/* Options in sources that would switch off apt's signature checks are refused. */
-static int check_source_text(const char *name, const char *text, size_t len)
+/* A sources file's format, from the name apt will see (its extension rule). */
+static enum lethe_pkg_sources_format format_of(const char *base)
 {
-	static const char *const bad[] = {"trusted", "allow-insecure", "allow-weak",
-					  "allow-downgrade-to-insecure"};
+	size_t n = strlen(base);
 
-	for (size_t i = 0; i < LETHE_ARRAY_SIZE(bad); i++)
-		if (memmem(text, len, bad[i], strlen(bad[i])))
-			return lethe_error(-EBADMSG,
-					   "apt source '%s' uses '%s': Lethe keeps apt's "
-					   "signature checks on",
-					   name, bad[i]);
-	return 0;
+	return n > 8 && !strcmp(base + n - 8, ".sources") ? LETHE_PKG_SOURCES_DEB822
+							   : LETHE_PKG_SOURCES_LIST;
 }
 
 static int conf_add_file(struct conf *c, const char *src, const char *rel_dir, const char *base,
@@ -109,7 +128,7 @@ static int conf_add_file(struct conf *c, const char *src, const char *rel_dir, c
 
 	if (r < 0)
 		return r == -EFBIG ? r : lethe_error(r, "cannot read '%s': %s", src, strerror(-r));
-	if (is_source && (r = check_source_text(src, data, len)) < 0) {
+	if (is_source && (r = lethe_pkg_sources_check(src, data, len, format_of(base))) < 0) {
 		free(data);
 		return r;
 	}
@@ -178,16 +197,17 @@ static int sources_from_spec(const struct lethe_spec *spec, struct conf *c)
 	for (size_t i = 0; i < spec->sources.n && r == 0; i++) {
 		const char *s = spec->sources.v[i];
 
-		if (!strncmp(s, "deb ", 4) || !strncmp(s, "deb-src ", 8)) {
+		if (lethe_pkg_source_is_oneline(s)) {
 			if (strchr(s, '\n'))
 				r = lethe_error(-EBADMSG, "apt source '%s' spans lines", s);
-			else if ((r = check_source_text(s, s, strlen(s))) == 0)
+			else if ((r = lethe_pkg_sources_check(s, s, strlen(s),
+							      LETHE_PKG_SOURCES_LIST)) == 0)
 				r = lethe_buf_printf(&list, "%s\n", s);
 			continue;
 		}
 		/* A file: NN-NAME keeps the spec's order and apt's extension rule. */
-		char *path =
-		    s[0] == '/' ? strdup(s) : lethe_path_join(spec->dir ? spec->dir : ".", s);
+		/* lethe_spec_load() resolved the path against the spec's directory. */
+		char *path = strdup(s);
 		const char *base = strrchr(s, '/') ? strrchr(s, '/') + 1 : s;
 		size_t bl = strlen(base);
 		char rel[64];
@@ -266,126 +286,47 @@ static int build_conf(const struct lethe_spec *spec, struct conf *c)
 
 /* ---- hashing ---- */
 
-static int sha256_fd(int fd, uint8_t out[32], uint64_t *ret_size)
-{
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	static __thread char buf[1 << 16];
-	uint64_t total = 0;
-	int r = 0;
-
-	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
-		r = -ENOMEM;
-		goto out;
-	}
-	for (;;) {
-		ssize_t n = lethe_read_full(fd, buf, sizeof(buf));
-
-		if (n < 0) {
-			r = (int)n;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		total += (uint64_t)n;
-		if (total > LETHE_PKG_MAX_DEB_SIZE) {
-			r = -EFBIG;
-			goto out;
-		}
-		EVP_DigestUpdate(ctx, buf, (size_t)n);
-		if ((size_t)n < sizeof(buf))
-			break;
-	}
-	if (!EVP_DigestFinal_ex(ctx, out, NULL))
-		r = -EIO;
-	if (ret_size)
-		*ret_size = total;
-out:
-	EVP_MD_CTX_free(ctx);
-	return r;
-}
-
 static int sha256_file(const char *path, uint8_t out[32], uint64_t *ret_size)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), r;
 
 	if (fd < 0)
 		return -errno;
-	r = sha256_fd(fd, out, ret_size);
+	r = lethe_sha256_fd(fd, LETHE_PKG_MAX_DEB_SIZE, out, ret_size);
 	close(fd);
 	return r;
 }
 
 /* ---- running apt ---- */
 
-/* apt's environment: APT_CONFIG, the C locale, no questions, and only the proxy and
- * PATH variables of ours (nothing else of the caller's environment reaches apt). */
+/* What apt adds to the runner's environment (lethe/run.h): APT_CONFIG, no questions,
+ * and the proxy settings of ours, which apt needs to reach a repository. */
 static int apt_env(const struct apt *apt, struct lethe_strv *env)
 {
-	static const char *const pass[] = {
-	    "PATH=", "http_proxy=", "https_proxy=", "no_proxy=", "HTTP_PROXY=", "HTTPS_PROXY="};
-	struct lethe_buf conf = {0};
+	static const char *const pass[] = {"http_proxy", "https_proxy", "no_proxy",
+					   "HTTP_PROXY", "HTTPS_PROXY"};
+	struct lethe_buf b = {0};
 	int r = 0;
 
-	for (char **e = environ; r == 0 && e && *e; e++)
-		for (size_t i = 0; r == 0 && i < LETHE_ARRAY_SIZE(pass); i++)
-			if (!strncmp(*e, pass[i], strlen(pass[i])))
-				r = lethe_strv_push(env, *e);
-	if (r == 0)
-		r = lethe_buf_printf(&conf, "APT_CONFIG=%s", apt->conf);
-	if (r == 0)
-		r = lethe_strv_push(env, conf.data);
-	if (r == 0)
-		r = lethe_strv_push(env, "LC_ALL=C");
+	for (size_t i = 0; r == 0 && i < LETHE_ARRAY_SIZE(pass); i++) {
+		const char *v = getenv(pass[i]);
+
+		b.len = 0;
+		if (v && (r = lethe_buf_printf(&b, "%s=%s", pass[i], v)) == 0)
+			r = lethe_strv_push(env, b.data);
+	}
+	b.len = 0;
+	if (r == 0 && (r = lethe_buf_printf(&b, "APT_CONFIG=%s", apt->conf)) == 0)
+		r = lethe_strv_push(env, b.data);
 	if (r == 0)
 		r = lethe_strv_push(env, "DEBIAN_FRONTEND=noninteractive");
-	lethe_buf_release(&conf);
+	lethe_buf_release(&b);
 	return r;
 }
 
-/* Read both pipes until both close: stdout into out (capped; NULL drops it), the tail
- * of stderr into err. Returns true when stdout was over the cap. */
-static bool drain(int outfd, int errfd, struct lethe_buf *out, struct lethe_buf *err)
-{
-	struct pollfd pfd[2] = {{outfd, POLLIN, 0}, {errfd, POLLIN, 0}};
-	int open_fds = 2;
-	bool too_much = false;
-
-	while (open_fds > 0) {
-		char buf[8192];
-
-		if (poll(pfd, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		for (int i = 0; i < 2; i++) {
-			ssize_t n;
-
-			if (pfd[i].fd < 0 || !pfd[i].revents)
-				continue;
-			n = read(pfd[i].fd, buf, sizeof(buf));
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0) {
-				pfd[i].fd = -1;
-				open_fds--;
-			} else if (i == 0 && out && !too_much) {
-				too_much = out->len + (size_t)n > APT_OUT_MAX ||
-					   lethe_buf_append(out, buf, (size_t)n) < 0;
-			} else if (i == 1 && lethe_buf_append(err, buf, (size_t)n) == 0 &&
-				   err->len > 2 * APT_ERR_KEEP) {
-				memmove(err->data, err->data + err->len - APT_ERR_KEEP,
-					APT_ERR_KEEP);
-				err->len = APT_ERR_KEEP;
-				err->data[err->len] = '\0';
-			}
-		}
-	}
-	return too_much;
-}
-
 /* A failed apt run, in one line: apt's last "E: " line, else its last line. A package
- * the repository cannot give is the spec's fault (-EBADMSG), anything else -EIO. */
+ * the repository cannot give, or a repository that does not authenticate (unsigned, no
+ * key, expired, weak), is a check that failed (-EBADMSG); anything else -EIO. */
 static int apt_failure(char *const *argv, struct lethe_buf *err, bool too_much)
 {
 	const char *why = NULL, *last = NULL;
@@ -406,7 +347,12 @@ static int apt_failure(char *const *argv, struct lethe_buf *err, bool too_much)
 		why = last;
 	if (why && (strstr(why, "Unable to locate package") ||
 		    strstr(why, "has no installation candidate") ||
-		    strstr(why, "Unable to correct problems") || strstr(why, "Version '")))
+		    strstr(why, "Unable to correct problems") || strstr(why, "Version '") ||
+		    strstr(why, "does not have a Release file") || strstr(why, "is not signed") ||
+		    strstr(why, "NO_PUBKEY") || strstr(why, "could not be verified") ||
+		    strstr(why, "couldn't be verified") || strstr(why, "authenticated") ||
+		    strstr(why, "is expired") || strstr(why, "is not valid yet") ||
+		    strstr(why, "weak")))
 		r = -EBADMSG;
 	return lethe_error(r, "apt: %s %s failed: %s", argv[0], argv[1],
 			   too_much ? "too much output"
@@ -414,51 +360,27 @@ static int apt_failure(char *const *argv, struct lethe_buf *err, bool too_much)
 				    : "no message");
 }
 
-/* Run argv with APT_CONFIG set, no shell, stdin from /dev/null, in cwd (NULL: ours);
+/* Run argv through the one runner with apt's environment, in cwd (NULL: ours);
  * stdout is collected into out (may be NULL). */
 static int run_apt(const struct apt *apt, char *const *argv, const char *cwd, struct lethe_buf *out)
 {
 	struct lethe_strv env = {0};
-	struct lethe_buf err = {0};
-	posix_spawn_file_actions_t fa;
-	int outp[2] = {-1, -1}, errp[2] = {-1, -1}, r, status;
-	bool too_much;
-	pid_t pid;
+	struct lethe_run_result res;
+	int r;
 
-	if ((r = apt_env(apt, &env)) < 0)
-		goto out;
-	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
-		r = -errno;
-		goto out;
+	if ((r = apt_env(apt, &env)) < 0) {
+		lethe_strv_release(&env);
+		return r;
 	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, outp[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, errp[1], 2);
-	if (cwd)
-		posix_spawn_file_actions_addchdir_np(&fa, cwd);
-	r = -posix_spawnp(&pid, argv[0], &fa, NULL, argv, env.v);
-	posix_spawn_file_actions_destroy(&fa);
-	close(outp[1]);
-	close(errp[1]);
-	outp[1] = errp[1] = -1;
-	if (r < 0) {
-		r = lethe_error(r, "cannot run '%s': %s", argv[0], strerror(-r));
-		goto out;
-	}
-	too_much = drain(outp[0], errp[0], out, &err);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || too_much)
-		r = apt_failure(argv, &err, too_much);
-out:
-	for (int i = 0; i < 2; i++) {
-		if (outp[i] >= 0)
-			close(outp[i]);
-		if (errp[i] >= 0)
-			close(errp[i]);
-	}
-	lethe_buf_release(&err);
+	r = lethe_run(argv,
+		      &(struct lethe_run_options){
+			  .env = (const char *const *)env.v, .cwd = cwd, .out = out,
+			  .out_max = APT_OUT_MAX},
+		      &res);
+	/* A run that did not start keeps the runner's message; a failed one is apt's. */
+	if (r < 0 && res.status >= 0)
+		r = apt_failure(argv, &res.err, res.out_truncated);
+	lethe_run_result_release(&res);
 	lethe_strv_release(&env);
 	return r;
 }
@@ -546,7 +468,7 @@ static int apt_open(const struct lethe_spec *spec, const struct lethe_pkg_option
 	struct lethe_buf b = {0};
 	char *cache = NULL, key[65];
 	uint8_t digest[32];
-	EVP_MD_CTX *ctx = NULL;
+	struct lethe_sha256 h = {0};
 	const char *arch = arch_of(spec);
 	int r;
 
@@ -556,17 +478,15 @@ static int apt_open(const struct lethe_spec *spec, const struct lethe_pkg_option
 		return lethe_error(-EBADMSG, "architecture '%s' is invalid", arch);
 	if ((r = build_conf(spec, &c)) < 0 || (r = lethe_pkg_cache_dir(opts, &cache)) < 0)
 		goto out;
-	ctx = EVP_MD_CTX_new();
-	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
-		r = -ENOMEM;
+	if ((r = lethe_sha256_init(&h)) < 0)
 		goto out;
-	}
-	EVP_DigestUpdate(ctx, arch, strlen(arch) + 1);
+	lethe_sha256_update(&h, arch, strlen(arch) + 1);
 	for (size_t i = 0; i < c.n; i++) {
-		EVP_DigestUpdate(ctx, c.files[i].rel, strlen(c.files[i].rel) + 1);
-		EVP_DigestUpdate(ctx, c.files[i].data, c.files[i].len);
+		lethe_sha256_update(&h, c.files[i].rel, strlen(c.files[i].rel) + 1);
+		lethe_sha256_update(&h, c.files[i].data, c.files[i].len);
 	}
-	EVP_DigestFinal_ex(ctx, digest, NULL);
+	if ((r = lethe_sha256_final(&h, digest)) < 0)
+		goto out;
 	lethe_hex_encode(digest, 8, key);
 	if (lethe_buf_printf(&b, "%s/apt/%s", cache, key) < 0) {
 		r = -ENOMEM;
@@ -628,7 +548,10 @@ static int apt_open(const struct lethe_spec *spec, const struct lethe_pkg_option
 			     "APT::Install-Suggests \"false\";\n"
 			     "APT::Get::AllowUnauthenticated \"false\";\n"
 			     "Acquire::AllowInsecureRepositories \"false\";\n"
+			     "Acquire::AllowWeakRepositories \"false\";\n"
 			     "Acquire::AllowDowngradeToInsecureRepositories \"false\";\n"
+			     "Acquire::Check-Valid-Until \"true\";\n"
+			     "Acquire::Check-Date \"true\";\n"
 			     "Acquire::Languages \"none\";\n"
 			     "%s",
 			     apt->root, apt->root, arch, arch,
@@ -636,7 +559,7 @@ static int apt_open(const struct lethe_spec *spec, const struct lethe_pkg_option
 	if (r == 0)
 		r = write_if_changed(apt->conf, b.data, b.len);
 out:
-	EVP_MD_CTX_free(ctx);
+	lethe_sha256_release(&h);
 	conf_release(&c);
 	lethe_buf_release(&b);
 	free(cache);
@@ -664,14 +587,21 @@ static bool lists_fresh(const struct apt *apt, const struct lethe_pkg_options *o
 
 static int apt_update(struct apt *apt, const struct lethe_pkg_options *opts)
 {
-	char *argv[] = {(char *)apt->apt_get, "update", "-q", "--error-on=any", NULL};
+	struct lethe_strv argv = {0};
 	char *stamp;
 	int r;
 
 	if (lists_fresh(apt, opts))
 		return 0;
 	lethe_log(LETHE_LOG_INFO, "apt: updating package lists");
-	r = run_apt(apt, argv, NULL, NULL);
+	r = apt_argv(apt->apt_get, "update", &argv);
+	if (r == 0)
+		r = lethe_strv_push(&argv, "-q");
+	if (r == 0)
+		r = lethe_strv_push(&argv, "--error-on=any");
+	if (r == 0)
+		r = run_apt(apt, argv.v, NULL, NULL);
+	lethe_strv_release(&argv);
 	if (r < 0)
 		return r;
 	stamp = lethe_path_join(apt->root, "lists.stamp");
@@ -740,16 +670,15 @@ static int parse_inst(char *line, char **name, char **version, char **arch)
 
 /* The closure of names, as apt would install it into an empty system. */
 static int apt_closure(struct apt *apt, const struct lethe_strv *names, const char *what,
-		       struct lethe_pkgset *out, enum lethe_pkg_role role,
-		       bool (*keep)(const char *name, const char *root_name), const char *root_name)
+		       enum lethe_pkg_role role, bool (*keep)(const char *name, const char *root_name),
+		       const char *root_name, struct lethe_pkgset *out)
 {
 	struct lethe_strv argv = {0};
 	struct lethe_buf o = {0};
 	int r;
 
-	if (lethe_strv_push(&argv, apt->apt_get) < 0 || lethe_strv_push(&argv, "install") < 0 ||
-	    lethe_strv_push(&argv, "-s") < 0 || lethe_strv_push(&argv, "-q") < 0 ||
-	    lethe_strv_push(&argv, "-y") < 0 ||
+	if (apt_argv(apt->apt_get, "install", &argv) < 0 || lethe_strv_push(&argv, "-s") < 0 ||
+	    lethe_strv_push(&argv, "-q") < 0 || lethe_strv_push(&argv, "-y") < 0 ||
 	    lethe_strv_push(&argv, "--no-install-recommends") < 0) {
 		r = -ENOMEM;
 		goto out;
@@ -808,7 +737,7 @@ static int index_hashes(struct apt *apt, struct lethe_pkgset *set)
 
 	if (set->n == 0)
 		return 0;
-	if (lethe_strv_push(&argv, apt->apt_cache) < 0 || lethe_strv_push(&argv, "show") < 0 ||
+	if (apt_argv(apt->apt_cache, "show", &argv) < 0 ||
 	    lethe_strv_push(&argv, "--no-all-versions") < 0) {
 		r = -ENOMEM;
 		goto out;
@@ -919,8 +848,8 @@ int lethe_pkg_resolve(const struct lethe_spec *spec, const struct lethe_pkg_opti
 	if ((r = apt_update(&apt, opts)) < 0)
 		goto out;
 	lethe_log(LETHE_LOG_INFO, "apt: resolving %zu packages", spec->packages.n);
-	if (spec->packages.n && (r = apt_closure(&apt, &spec->packages, "packages", set,
-						 LETHE_PKG_ROOT, NULL, NULL)) < 0)
+	if (spec->packages.n && (r = apt_closure(&apt, &spec->packages, "packages",
+						 LETHE_PKG_ROOT, NULL, NULL, set)) < 0)
 		goto out;
 	if ((r = apply_drop(spec, set)) < 0)
 		goto out;
@@ -933,8 +862,8 @@ int lethe_pkg_resolve(const struct lethe_spec *spec, const struct lethe_pkg_opti
 			r = -ENOMEM;
 			goto out;
 		}
-		r = apt_closure(&apt, &k, "kernel.package", kernel, LETHE_PKG_KERNEL,
-				is_kernel_part, spec->kernel.package);
+		r = apt_closure(&apt, &k, "kernel.package", LETHE_PKG_KERNEL, is_kernel_part,
+				spec->kernel.package, kernel);
 		lethe_strv_release(&k);
 		if (r < 0)
 			goto out;
@@ -983,8 +912,10 @@ static int file_matches(const char *path, const struct lethe_pkg *p, uint8_t got
 	uint64_t size;
 	int r = sha256_file(path, got, &size);
 
-	if (r == -ENOENT)
+	if (r == -ENOENT) {
+		lethe_error_clear(); /* handled: absent means "not cached" */
 		return 0;
+	}
 	if (r < 0)
 		return lethe_error(r, "cannot read '%s': %s", path, strerror(-r));
 	return lethe_memeq_consttime(got, p->sha256, 32) ? 1 : 0;
@@ -1016,8 +947,7 @@ static int apt_download(struct apt *apt, struct lethe_pkgset *set, const bool *n
 	struct lethe_buf b = {0};
 	int r = 0;
 
-	if (lethe_strv_push(&argv, apt->apt_get) < 0 || lethe_strv_push(&argv, "download") < 0 ||
-	    lethe_strv_push(&argv, "-q") < 0) {
+	if (apt_argv(apt->apt_get, "download", &argv) < 0 || lethe_strv_push(&argv, "-q") < 0) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -1069,8 +999,8 @@ static int adopt_download(struct lethe_pkg *p, const char *tmp, const char *dest
 	return r;
 }
 
-int lethe_pkg_fetch(const struct lethe_spec *spec, struct lethe_pkgset *set,
-		    const struct lethe_pkg_options *opts)
+int lethe_pkg_fetch(const struct lethe_spec *spec, const struct lethe_pkg_options *opts,
+		    struct lethe_pkgset *set)
 {
 	struct apt apt = {.lock_fd = -1};
 	char *cache = NULL, *debs = NULL, *tmp = NULL;

@@ -44,8 +44,8 @@ static char *first_line_value(const char *val, size_t len)
 	return strndup(val, l);
 }
 
-static int take_field(struct lethe_pkg_control *c, const char *name, size_t nlen, const char *val,
-		      size_t vlen)
+static int take_field(const char *name, size_t nlen, const char *val, size_t vlen,
+		      struct lethe_pkg_control *c)
 {
 	static const struct {
 		const char *name;
@@ -152,8 +152,8 @@ int lethe_pkg_control_parse(const char *name, const char *text, size_t len,
 
 			vend = nl ? (size_t)(nl - text) : len;
 		}
-		r = take_field(&c, line, (size_t)(colon - line), colon + 1,
-			       vend - (size_t)(colon + 1 - text));
+		r = take_field(line, (size_t)(colon - line), colon + 1,
+			       vend - (size_t)(colon + 1 - text), &c);
 		if (r == -EBADMSG)
 			FAILWITH(-EBADMSG, "%s: control line %u: invalid '%.*s'", name, lineno,
 				 (int)(colon - line), line);

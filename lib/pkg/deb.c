@@ -276,7 +276,7 @@ int lethe_deb_read_control_member(const char *path, const char *label, const cha
 	lethe_error_clear();
 	r = lethe_deb_walk(fd, label, LETHE_DEB_CONTROL, member_entry, &ctx);
 	close(fd);
-	if (r == -EBADMSG && !lethe_error_message())
+	if (r == -EBADMSG && !lethe_error_message_for(r))
 		r = lethe_error(r, "%s: control member '%s' is truncated or too large", label,
 				member);
 	if (r < 0) {

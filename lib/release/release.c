@@ -434,7 +434,7 @@ int lethe_release_fd_path(const struct lethe_release *rel, enum lethe_release_ar
 	return 0;
 }
 
-size_t lethe_release_fds(const struct lethe_release *rel, int *ret, size_t max)
+size_t lethe_release_fds(const struct lethe_release *rel, size_t max, int *ret)
 {
 	size_t n = 0;
 

@@ -103,8 +103,10 @@ static bool symlink_stays_inside(const char *rel, const char *target)
 	return true;
 }
 
-static void set_times_owner(const struct extract *x, int dfd, const char *base,
-			    struct archive_entry *e, bool is_link)
+/* The entry's owner (as root), mode and time; a failure is the build's, never ignored:
+ * a file whose mode was not applied would carry the wrong one into the image. */
+static int set_times_owner(struct extract *x, int dfd, const char *base, const char *rel,
+			   struct archive_entry *e, bool is_link)
 {
 	int64_t mt = archive_entry_mtime(e);
 	struct timespec ts[2];
@@ -113,12 +115,15 @@ static void set_times_owner(const struct extract *x, int dfd, const char *base,
 		mt = x->opts->epoch;
 	ts[0].tv_sec = ts[1].tv_sec = mt;
 	ts[0].tv_nsec = ts[1].tv_nsec = 0;
-	if (geteuid() == 0)
-		fchownat(dfd, base, (uid_t)archive_entry_uid(e), (gid_t)archive_entry_gid(e),
-			 AT_SYMLINK_NOFOLLOW);
-	if (!is_link)
-		fchmodat(dfd, base, archive_entry_perm(e) & 07777, 0);
-	utimensat(dfd, base, ts, AT_SYMLINK_NOFOLLOW);
+	if (geteuid() == 0 &&
+	    fchownat(dfd, base, (uid_t)archive_entry_uid(e), (gid_t)archive_entry_gid(e),
+		     AT_SYMLINK_NOFOLLOW) < 0)
+		return refuse(x, rel, "cannot set the owner: %s", strerror(errno));
+	if (!is_link && fchmodat(dfd, base, archive_entry_perm(e) & 07777, 0) < 0)
+		return refuse(x, rel, "cannot set the mode: %s", strerror(errno));
+	if (utimensat(dfd, base, ts, AT_SYMLINK_NOFOLLOW) < 0)
+		return refuse(x, rel, "cannot set the time: %s", strerror(errno));
+	return 0;
 }
 
 static int write_regular(struct extract *x, struct archive *a, struct archive_entry *e, int dfd,
@@ -170,7 +175,7 @@ out:
 	close(fd);
 	lethe_buf_release(&text);
 	if (r == 0)
-		set_times_owner(x, dfd, base, e, false);
+		r = set_times_owner(x, dfd, base, rel, e, false);
 	return r;
 }
 
@@ -183,8 +188,7 @@ static int make_dir(struct extract *x, struct archive_entry *e, int dfd, const c
 		return refuse(x, rel, "cannot create directory: %s", strerror(errno));
 	if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
 		return refuse(x, rel, "a directory where another package put a non-directory");
-	set_times_owner(x, dfd, base, e, false);
-	return 0;
+	return set_times_owner(x, dfd, base, rel, e, false);
 }
 
 static int make_hardlink(struct extract *x, const char *target_raw, int dfd, const char *base,
@@ -305,7 +309,7 @@ static int extract_entry(struct archive *a, struct archive_entry *e, void *userd
 			? refuse(x, rel, "cannot create symbolic link: %s", strerror(errno))
 			: 0;
 		if (r == 0)
-			set_times_owner(x, dfd, base, e, true);
+			r = set_times_owner(x, dfd, base, rel, e, true);
 	} else if (type == AE_IFCHR || type == AE_IFBLK || type == AE_IFIFO) {
 		dev_t dev = makedev(archive_entry_rdevmajor(e), archive_entry_rdevminor(e));
 
@@ -313,7 +317,7 @@ static int extract_entry(struct archive *a, struct archive_entry *e, void *userd
 			? refuse(x, rel, "cannot create node: %s", strerror(errno))
 			: 0;
 		if (r == 0)
-			set_times_owner(x, dfd, base, e, false);
+			r = set_times_owner(x, dfd, base, rel, e, false);
 	} else {
 		r = refuse(x, rel, "unknown entry type 0%o", (unsigned)type);
 	}

@@ -421,6 +421,7 @@ static int write_dpkg_info(const struct lethe_pkg *p, const struct lethe_strv *f
 		r = lethe_deb_read_control_member(p->path, label.data, "md5sums", 16u << 20, &sums,
 						  &len);
 		if (r == -ENOENT) {
+			lethe_error_clear();
 			r = 0; /* a package without md5sums: dpkg accepts that */
 			goto out;
 		}

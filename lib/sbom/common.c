@@ -5,8 +5,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/evp.h>
-
 #include <lethe/image.h>
 
 #include "sbom-internal.h"
@@ -69,43 +67,41 @@ const struct lethe_sbom_package *sbom_find(const struct lethe_sbom_package *cons
 	return NULL;
 }
 
-static void digest_str(EVP_MD_CTX *ctx, const char *s)
+static void digest_str(struct lethe_sha256 *h, const char *s)
 {
 	/* Length-prefixed, so that no two field sequences hash alike. */
 	uint64_t len = s ? strlen(s) : UINT64_MAX;
 
-	EVP_DigestUpdate(ctx, &len, sizeof(len));
+	lethe_sha256_update(h, &len, sizeof(len));
 	if (s)
-		EVP_DigestUpdate(ctx, s, strlen(s));
+		lethe_sha256_update(h, s, strlen(s));
 }
 
 void sbom_content_digest(const struct lethe_sbom_image *img,
 			 const struct lethe_sbom_package *const *pkgs, size_t n,
 			 const char *kind, uint8_t out[32])
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned int len = 0;
+	struct lethe_sha256 h;
 	uint8_t zero[32] = { 0 };
 
-	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
-		EVP_MD_CTX_free(ctx);
+	if (lethe_sha256_init(&h) < 0) {
 		memset(out, 0, 32); /* allocation failure: still deterministic */
 		return;
 	}
-	digest_str(ctx, "lethe-sbom-v1");
-	digest_str(ctx, kind);
-	digest_str(ctx, img->name);
-	digest_str(ctx, img->version);
-	EVP_DigestUpdate(ctx, img->rootfs_sha256 ? img->rootfs_sha256 : zero, 32);
-	EVP_DigestUpdate(ctx, &img->epoch, sizeof(img->epoch));
+	digest_str(&h, "lethe-sbom-v1");
+	digest_str(&h, kind);
+	digest_str(&h, img->name);
+	digest_str(&h, img->version);
+	lethe_sha256_update(&h, img->rootfs_sha256 ? img->rootfs_sha256 : zero, 32);
+	lethe_sha256_update(&h, &img->epoch, sizeof(img->epoch));
 	for (size_t i = 0; i < n; i++) {
-		digest_str(ctx, pkgs[i]->name);
-		digest_str(ctx, pkgs[i]->version);
-		digest_str(ctx, pkgs[i]->arch);
-		EVP_DigestUpdate(ctx, pkgs[i]->sha256, 32);
+		digest_str(&h, pkgs[i]->name);
+		digest_str(&h, pkgs[i]->version);
+		digest_str(&h, pkgs[i]->arch);
+		lethe_sha256_update(&h, pkgs[i]->sha256, 32);
 	}
-	EVP_DigestFinal_ex(ctx, out, &len);
-	EVP_MD_CTX_free(ctx);
+	if (lethe_sha256_final(&h, out) < 0)
+		memset(out, 0, 32);
 }
 
 int sbom_iso8601(int64_t epoch, char out[32])

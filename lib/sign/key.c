@@ -251,15 +251,9 @@ static int read_secret_file(const char *path, char **ret, size_t *ret_len)
 	char *buf;
 	int fd, r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		r = -errno;
-		return lethe_error(r, "cannot open '%s': %s", path, strerror(-r));
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return lethe_error(-EINVAL, "'%s' is not a regular file", path);
-	}
+	fd = lethe_open_input(AT_FDCWD, path, O_RDONLY, false, &st);
+	if (fd < 0)
+		return fd;
 	if (st.st_size > LETHE_SIGN_FILE_MAX) {
 		close(fd);
 		return lethe_error(-EBADMSG, "'%s' is too large for a secret key (%jd bytes)",
@@ -290,6 +284,9 @@ int lethe_sign_seckey_load(const char *path, const char *password,
 	size_t len = 0;
 	int r;
 
+	/* Callers retry this (without, then with a password): a success must leave no
+	 * message of an earlier attempt behind. */
+	lethe_error_clear();
 	if (sign_sodium_init() < 0)
 		return -EIO;
 	r = read_secret_file(path, &text, &len);

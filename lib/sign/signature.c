@@ -19,22 +19,11 @@
 
 static int open_input(const char *path, int *ret_fd, struct stat *st)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	int r;
+	/* A disk may be signed and verified; a FIFO or a terminal must not hang us. */
+	int fd = lethe_open_input(AT_FDCWD, path, O_RDONLY, true, st);
 
-	if (fd < 0) {
-		r = -errno;
-		return lethe_error(r, "cannot open '%s': %s", path, strerror(-r));
-	}
-	if (fstat(fd, st) < 0) {
-		r = -errno;
-		close(fd);
-		return lethe_error(r, "cannot stat '%s': %s", path, strerror(-r));
-	}
-	if (S_ISDIR(st->st_mode)) {
-		close(fd);
-		return lethe_error(-EISDIR, "'%s' is a directory", path);
-	}
+	if (fd < 0)
+		return fd;
 	*ret_fd = fd;
 	return 0;
 }

@@ -191,8 +191,17 @@ static int user_path(struct spec_ctx *c, const struct lethe_node *map, const cha
 	}
 	r = spec_string(c, node, key, ret);
 	if (r == 0 && !spec_path_is_absolute_clean(*ret))
-		return lethe_node_error(c->file, node, "%s '%s' must be an absolute path", key,
-					*ret);
+		return lethe_node_error(c->file, node,
+					"%s '%s' must be an absolute path without '.', '..' or "
+					"empty components",
+					key, *ret);
+	/* ':' separates the fields of /etc/passwd (newlines are control characters, which
+	 * spec_string() refuses). */
+	if (r == 0 && strchr(*ret, ':'))
+		return lethe_node_error(c->file, node,
+					"%s '%s' must not contain ':' (it separates the fields "
+					"of /etc/passwd)",
+					key, *ret);
 	return r;
 }
 
@@ -491,7 +500,8 @@ static int parse_file(struct spec_ctx *c, const struct lethe_node *map, struct l
 	if (!spec_path_is_absolute_clean(f->destination))
 		return lethe_node_error(
 		    c->file, node,
-		    "destination '%s' must be an absolute path without '.', '..' or '//'",
+		    "destination '%s' must be an absolute path without '.', '..' or empty "
+		    "components",
 		    f->destination);
 	for (const struct lethe_spec_file *o = c->spec->files; o < f; o++)
 		if (!strcmp(o->destination, f->destination))

@@ -7,13 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "spec-internal.h"
+#include <lethe/pkg.h>
 
-static const char *const top_keys[] = {
-    "name",	"version", "description",   "apt",	   "packages", "drop",	   "exclude",
-    "include",	"profile", "allow_devices", "compression", "files",    "accounts", "kernel",
-    "services", "network", "firewall",	    "persistence", NULL,
-};
+#include "spec-internal.h"
 
 int spec_string(struct spec_ctx *c, const struct lethe_node *node, const char *what, char **ret)
 {
@@ -61,9 +57,22 @@ int spec_list(struct spec_ctx *c, const struct lethe_node *node, const char *wha
 
 bool spec_path_is_absolute_clean(const char *path)
 {
+	const char *p = path;
+
 	if (path[0] != '/' || !path[1])
 		return false;
-	return lethe_path_is_safe_relative(path + 1) && path[strlen(path) - 1] != '/';
+	for (const unsigned char *c = (const unsigned char *)path; *c; c++)
+		if (*c < 0x20 || *c == 0x7f)
+			return false;
+	/* Every component: not empty ("//", a trailing '/'), not "." and not "..". */
+	while (*p == '/') {
+		size_t n = strcspn(++p, "/");
+
+		if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+			return false;
+		p += n;
+	}
+	return true;
 }
 
 /* [a-z0-9][a-z0-9-]*, at most 63 characters: usable as a file and host name. */
@@ -86,28 +95,48 @@ static bool is_package_name(const char *s)
 	return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789+.-") == len;
 }
 
-static int parse_name_version(struct spec_ctx *c, const struct lethe_node *root)
+/* A required string section: present (the table says so) and not empty. */
+static int nonempty_string(struct spec_ctx *c, const struct lethe_node *node, const char *key,
+			   char **ret)
+{
+	int r = spec_string(c, node, key, ret);
+
+	if (r == 0 && !**ret) {
+		free(*ret);
+		*ret = NULL;
+		return lethe_node_error(c->file, node, "%s must not be empty", key);
+	}
+	return r;
+}
+
+static int parse_name(struct spec_ctx *c, const struct lethe_node *node)
 {
 	struct lethe_spec *spec = c->spec;
-	const struct lethe_node *node;
+	int r = nonempty_string(c, node, "name", &spec->name);
+
+	if (r == 0 && !is_image_name(spec->name))
+		return lethe_node_error(
+		    c->file, node, "name '%s' must match [a-z0-9][a-z0-9-]* (at most 63 characters)",
+		    spec->name);
+	return r;
+}
+
+static int parse_version(struct spec_ctx *c, const struct lethe_node *node)
+{
+	struct lethe_spec *spec = c->spec;
+	int r = nonempty_string(c, node, "version", &spec->version);
+
+	if (r == 0 && (strlen(spec->version) > 64 || strpbrk(spec->version, " \t/")))
+		return lethe_node_error(
+		    c->file, node, "version '%s' must be at most 64 characters without spaces or '/'",
+		    spec->version);
+	return r;
+}
+
+static int parse_description(struct spec_ctx *c, const struct lethe_node *node)
+{
 	int r;
 
-	r = spec_required_string(c, root, "name", &spec->name);
-	if (r < 0)
-		return r;
-	if (!is_image_name(spec->name))
-		return lethe_node_error(
-		    c->file, lethe_node_get(root, "name"),
-		    "name '%s' must match [a-z0-9][a-z0-9-]* (at most 63 characters)", spec->name);
-	r = spec_required_string(c, root, "version", &spec->version);
-	if (r < 0)
-		return r;
-	if (strlen(spec->version) > 64 || strpbrk(spec->version, " \t/"))
-		return lethe_node_error(
-		    c->file, lethe_node_get(root, "version"),
-		    "version '%s' must be at most 64 characters without spaces or '/'",
-		    spec->version);
-	node = lethe_node_get(root, "description");
 	if (!node)
 		return 0;
 	/* Free text: the one value where newlines and tabs (a YAML block) make sense. */
@@ -121,8 +150,8 @@ static int parse_name_version(struct spec_ctx *c, const struct lethe_node *root)
 		if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f)
 			return lethe_node_error(c->file, node,
 						"description contains a control character");
-	spec->description = strdup(node->value);
-	return spec->description ? 0 : -ENOMEM;
+	c->spec->description = strdup(node->value);
+	return c->spec->description ? 0 : -ENOMEM;
 }
 
 static bool is_arch_or_suite(const char *s)
@@ -132,7 +161,44 @@ static bool is_arch_or_suite(const char *s)
 	return len > 0 && len <= 64 && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-_.") == len;
 }
 
-/* A one-line "deb [opts] URI SUITE [COMPONENT...]" entry, or a .sources file. */
+static bool has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n > m && !strcmp(s + n - m, suffix);
+}
+
+/* A refusal of lethe_pkg_sources_check() as a message about node. */
+static int source_error(struct spec_ctx *c, const struct lethe_node *node, int r)
+{
+	char msg[1024];
+
+	if (r != -EBADMSG || !lethe_error_message())
+		return r;
+	snprintf(msg, sizeof(msg), "%s", lethe_error_message());
+	return lethe_node_error(c->file, node, "%s", msg);
+}
+
+/* The sources file at path: apt's options are checked here already, so that `lethe spec
+ * check` refuses what `lethe lock` would. */
+static int check_source_file(struct spec_ctx *c, const struct lethe_node *node, const char *path)
+{
+	char *text;
+	size_t len;
+	int r = lethe_file_read(path, LETHE_PKG_SOURCES_MAX_SIZE, &text, &len);
+
+	if (r < 0)
+		return lethe_node_error(c->file, node, "apt source file '%s' cannot be read: %s",
+					path, strerror(-r));
+	r = lethe_pkg_sources_check(path, text, len,
+				    has_suffix(path, ".sources") ? LETHE_PKG_SOURCES_DEB822
+								 : LETHE_PKG_SOURCES_LIST);
+	free(text);
+	return source_error(c, node, r);
+}
+
+/* A one-line "deb [OPTIONS] URI SUITE [COMPONENT...]" entry, or a .sources or .list
+ * file (whose name may start with "deb": Debian's own is debian.sources). */
 static int parse_apt_source(struct spec_ctx *c, const struct lethe_node *node)
 {
 	char *value = NULL, *path = NULL;
@@ -141,16 +207,24 @@ static int parse_apt_source(struct spec_ctx *c, const struct lethe_node *node)
 	r = spec_string(c, node, "apt source", &value);
 	if (r < 0)
 		return r;
-	if (strncmp(value, "deb ", 4) == 0) {
-		r = lethe_strv_push(&c->spec->sources, value);
+	if (lethe_pkg_source_is_oneline(value)) {
+		r = lethe_pkg_sources_check(NULL, value, strlen(value), LETHE_PKG_SOURCES_LIST);
+		if (r == -EBADMSG && lethe_error_message()) {
+			char msg[1024];
+
+			snprintf(msg, sizeof(msg), "%s", lethe_error_message());
+			r = lethe_node_error(c->file, node, "apt source '%s': %s", value, msg);
+		}
+		if (r == 0)
+			r = lethe_strv_push(&c->spec->sources, value);
 		free(value);
 		return r;
 	}
-	if (!*value || strncmp(value, "deb", 3) == 0 || strchr(value, ' ')) {
-		r = lethe_node_error(
-		    c->file, node,
-		    "apt source '%s' must be a 'deb URI SUITE COMPONENT' line or a .sources file",
-		    value);
+	if (strchr(value, ' ') || !(has_suffix(value, ".sources") || has_suffix(value, ".list"))) {
+		r = lethe_node_error(c->file, node,
+				     "apt source '%s' must be a 'deb [OPTIONS] URI SUITE "
+				     "[COMPONENT...]' line or a .sources or .list file",
+				     value);
 		free(value);
 		return r;
 	}
@@ -158,13 +232,18 @@ static int parse_apt_source(struct spec_ctx *c, const struct lethe_node *node)
 		path = strdup(value);
 	else
 		path = lethe_path_join(c->dir, value);
+	/* A relative directory such as "deb x" must not read as a one-line entry later. */
+	if (path && lethe_pkg_source_is_oneline(path)) {
+		char *dot = lethe_path_join(".", path);
+
+		free(path);
+		path = dot;
+	}
 	free(value);
 	if (!path)
 		return -ENOMEM;
-	if (c->dir && access(path, R_OK) < 0)
-		r = lethe_node_error(c->file, node, "apt source file '%s' cannot be read: %s", path,
-				     strerror(errno));
-	else
+	r = c->dir ? check_source_file(c, node, path) : 0;
+	if (r == 0)
 		r = lethe_strv_push(&c->spec->sources, path);
 	free(path);
 	return r;
@@ -245,27 +324,28 @@ static int parse_package_list(struct spec_ctx *c, const struct lethe_node *node,
 	return r;
 }
 
-static int parse_packages(struct spec_ctx *c, const struct lethe_node *root)
+static int parse_packages(struct spec_ctx *c, const struct lethe_node *node)
 {
-	const struct lethe_node *packages = lethe_node_get(root, "packages");
-	const struct lethe_node *drop = lethe_node_get(root, "drop");
+	int r = parse_package_list(c, node, "packages", &c->spec->packages);
+
+	if (r == 0 && node->n == 0)
+		return lethe_node_error(c->file, node, "packages must not be empty");
+	return r;
+}
+
+/* After packages (the table's order): a name may not be in both. */
+static int parse_drop(struct spec_ctx *c, const struct lethe_node *node)
+{
 	int r;
 
-	if (!packages)
-		return lethe_node_error(c->file, root, "missing required key 'packages'");
-	r = parse_package_list(c, packages, "packages", &c->spec->packages);
-	if (r < 0)
-		return r;
-	if (packages->n == 0)
-		return lethe_node_error(c->file, packages, "packages must not be empty");
-	if (!drop)
+	if (!node)
 		return 0;
-	r = parse_package_list(c, drop, "drop", &c->spec->drop);
-	for (size_t i = 0; r == 0 && i < drop->n; i++)
-		if (lethe_strv_contains(&c->spec->packages, drop->items[i]->value))
-			return lethe_node_error(c->file, drop->items[i],
+	r = parse_package_list(c, node, "drop", &c->spec->drop);
+	for (size_t i = 0; r == 0 && i < node->n; i++)
+		if (lethe_strv_contains(&c->spec->packages, node->items[i]->value))
+			return lethe_node_error(c->file, node->items[i],
 						"package '%s' is both in packages and in drop",
-						drop->items[i]->value);
+						node->items[i]->value);
 	return r;
 }
 
@@ -311,36 +391,44 @@ static bool is_compression(const char *s)
 	return !errno && !*end && level >= 0 && level <= 12;
 }
 
-static int parse_tree_options(struct spec_ctx *c, const struct lethe_node *root)
+static int parse_exclude(struct spec_ctx *c, const struct lethe_node *node)
 {
-	struct lethe_spec *spec = c->spec;
-	const struct lethe_node *node;
+	return parse_globs(c, node, "exclude", &c->spec->exclude);
+}
+
+static int parse_include(struct spec_ctx *c, const struct lethe_node *node)
+{
+	return parse_globs(c, node, "include", &c->spec->include);
+}
+
+static int parse_profile(struct spec_ctx *c, const struct lethe_node *node)
+{
 	int r;
 
-	r = parse_globs(c, lethe_node_get(root, "exclude"), "exclude", &spec->exclude);
-	if (r == 0)
-		r = parse_globs(c, lethe_node_get(root, "include"), "include", &spec->include);
+	c->spec->minimal = true;
+	if (!node)
+		return 0;
+	r = lethe_node_expect(c->file, node, LETHE_NODE_SCALAR, "profile");
 	if (r < 0)
 		return r;
-	spec->minimal = true;
-	node = lethe_node_get(root, "profile");
-	if (node) {
-		r = lethe_node_expect(c->file, node, LETHE_NODE_SCALAR, "profile");
-		if (r < 0)
-			return r;
-		if (strcmp(node->value, "minimal") && strcmp(node->value, "full"))
-			return lethe_node_error(c->file, node,
-						"profile must be 'minimal' or 'full', not '%s'",
-						node->value);
-		spec->minimal = !strcmp(node->value, "minimal");
-	}
-	node = lethe_node_get(root, "allow_devices");
-	if (node) {
-		r = lethe_node_bool(c->file, node, "allow_devices", &spec->allow_devices);
-		if (r < 0)
-			return r;
-	}
-	node = lethe_node_get(root, "compression");
+	if (strcmp(node->value, "minimal") && strcmp(node->value, "full"))
+		return lethe_node_error(c->file, node,
+					"profile must be 'minimal' or 'full', not '%s'",
+					node->value);
+	c->spec->minimal = !strcmp(node->value, "minimal");
+	return 0;
+}
+
+static int parse_allow_devices(struct spec_ctx *c, const struct lethe_node *node)
+{
+	return node ? lethe_node_bool(c->file, node, "allow_devices", &c->spec->allow_devices) : 0;
+}
+
+static int parse_compression(struct spec_ctx *c, const struct lethe_node *node)
+{
+	struct lethe_spec *spec = c->spec;
+	int r;
+
 	if (!node) {
 		spec->compression = strdup("lz4hc");
 		return spec->compression ? 0 : -ENOMEM;
@@ -354,37 +442,69 @@ static int parse_tree_options(struct spec_ctx *c, const struct lethe_node *root)
 	return r;
 }
 
+/* Sections that other modules interpret keep their nodes (with positions). */
+static int keep_firewall(struct spec_ctx *c, const struct lethe_node *node)
+{
+	c->spec->firewall = node;
+	return 0;
+}
+
+static int keep_persistence(struct spec_ctx *c, const struct lethe_node *node)
+{
+	c->spec->persistence = node;
+	return 0;
+}
+
+/* The top level, in the order the sections are parsed: a section may use what an
+ * earlier one filled in (files and services name accounts; drop names packages). Each
+ * parser is called with its node, or NULL when the spec leaves the section out (it then
+ * sets the defaults); a required section that is absent is an error about the root. */
+static const struct section {
+	const char *key;
+	int (*parse)(struct spec_ctx *c, const struct lethe_node *node);
+	bool required;
+} sections[] = {
+    {"name", parse_name, true},
+    {"version", parse_version, true},
+    {"description", parse_description, false},
+    {"apt", parse_apt, false},
+    {"packages", parse_packages, true},
+    {"drop", parse_drop, false},
+    {"exclude", parse_exclude, false},
+    {"include", parse_include, false},
+    {"profile", parse_profile, false},
+    {"allow_devices", parse_allow_devices, false},
+    {"compression", parse_compression, false},
+    {"accounts", spec_parse_accounts, false},
+    {"files", spec_parse_files, false},
+    {"kernel", spec_parse_kernel, false},
+    {"services", spec_parse_services, false},
+    {"network", spec_parse_network, false},
+    {"firewall", keep_firewall, false},
+    {"persistence", keep_persistence, false},
+    {"tmpfs", spec_parse_tmpfs, false},
+};
+
 static int parse_root(struct spec_ctx *c, const struct lethe_node *root)
 {
-	struct lethe_spec *spec = c->spec;
+	const char *keys[LETHE_ARRAY_SIZE(sections) + 1];
 	int r;
 
 	if (root->type != LETHE_NODE_MAPPING)
 		return lethe_node_expect(c->file, root, LETHE_NODE_MAPPING, "the spec");
-	r = lethe_node_check_keys(c->file, root, top_keys);
-	if (r == 0)
-		r = parse_name_version(c, root);
-	if (r == 0)
-		r = parse_apt(c, lethe_node_get(root, "apt"));
-	if (r == 0)
-		r = parse_packages(c, root);
-	if (r == 0)
-		r = parse_tree_options(c, root);
-	if (r == 0)
-		r = spec_parse_accounts(c, lethe_node_get(root, "accounts"));
-	if (r == 0)
-		r = spec_parse_files(c, lethe_node_get(root, "files"));
-	if (r == 0)
-		r = spec_parse_kernel(c, lethe_node_get(root, "kernel"));
-	if (r == 0)
-		r = spec_parse_services(c, lethe_node_get(root, "services"));
-	if (r == 0)
-		r = spec_parse_network(c, lethe_node_get(root, "network"));
-	if (r < 0)
-		return r;
-	spec->firewall = lethe_node_get(root, "firewall");
-	spec->persistence = lethe_node_get(root, "persistence");
-	return 0;
+	for (size_t i = 0; i < LETHE_ARRAY_SIZE(sections); i++)
+		keys[i] = sections[i].key;
+	keys[LETHE_ARRAY_SIZE(sections)] = NULL;
+	r = lethe_node_check_keys(c->file, root, keys);
+	for (size_t i = 0; r == 0 && i < LETHE_ARRAY_SIZE(sections); i++) {
+		const struct lethe_node *node = lethe_node_get(root, sections[i].key);
+
+		if (!node && sections[i].required)
+			return lethe_node_error(c->file, root, "missing required key '%s'",
+						sections[i].key);
+		r = sections[i].parse(c, node);
+	}
+	return r;
 }
 
 int lethe_spec_parse(const char *name, const char *dir, const char *text, size_t len,
@@ -408,11 +528,11 @@ int lethe_spec_parse(const char *name, const char *dir, const char *text, size_t
 		goto fail;
 	}
 	r = lethe_yaml_parse(name, text, len, &spec->root);
-	if (r == -EBADMSG && lethe_error_message()) {
+	if (r == -EBADMSG && lethe_error_message_for(r)) {
 		/* The YAML layer names the input; a spec's messages all start alike. */
 		char msg[1024];
 
-		snprintf(msg, sizeof(msg), "%s", lethe_error_message());
+		snprintf(msg, sizeof(msg), "%s", lethe_error_message_for(r));
 		r = lethe_error(r, "spec %s", msg);
 	}
 	if (r < 0)
@@ -429,8 +549,7 @@ fail:
 
 int lethe_spec_load(const char *path, struct lethe_spec **ret)
 {
-	return lethe_spec_load_flags(
-	    path, strcmp(path, LETHE_SPEC_IMAGE_PATH) ? 0 : LETHE_SPEC_NO_SOURCES, ret);
+	return lethe_spec_load_flags(path, 0, ret);
 }
 
 int lethe_spec_load_flags(const char *path, unsigned flags, struct lethe_spec **ret)
@@ -440,17 +559,18 @@ int lethe_spec_load_flags(const char *path, unsigned flags, struct lethe_spec **
 	int r;
 
 	r = lethe_file_read(path, LETHE_SPEC_MAX_SIZE, &text, &len);
-	if (r < 0) {
-		if (r != -EFBIG)
-			return lethe_error(r, "cannot read spec '%s': %s", path, strerror(-r));
-		return r;
-	}
+	if (r == -EFBIG) /* bad input, as the same text given to lethe_spec_parse() */
+		return lethe_error(-EBADMSG, "spec '%s': larger than %u bytes", path,
+				   LETHE_SPEC_MAX_SIZE);
+	if (r < 0)
+		return lethe_error(r, "cannot read spec '%s': %s", path,
+				   r == -EINVAL ? "not a regular file" : strerror(-r));
 	copy = strdup(path);
 	if (!copy) {
 		free(text);
 		return -ENOMEM;
 	}
-	r = lethe_spec_parse(path, flags & LETHE_SPEC_NO_SOURCES ? NULL : dirname(copy), text, len,
+	r = lethe_spec_parse(path, flags & LETHE_SPEC_LOAD_IN_IMAGE ? NULL : dirname(copy), text, len,
 			     ret);
 	free(copy);
 	free(text);

@@ -18,29 +18,6 @@ static const char *const service_keys[] = {"name", "command", "user", "group", "
 static const char *const network_keys[] = {"hostname", "interfaces", NULL};
 static const char *const interface_keys[] = {"name", "addresses", "gateway4", "gateway6", NULL};
 
-/* The key of a kernel parameter: "init_on_free" of "init_on_free=1". */
-static size_t param_key_len(const char *param)
-{
-	return strcspn(param, "=");
-}
-
-static bool same_param_key(const char *a, const char *b)
-{
-	size_t la = param_key_len(a);
-
-	return la == param_key_len(b) && !strncmp(a, b, la);
-}
-
-/* A kernel.unsafe entry names a default whole ("init_on_free=1") or by its key. */
-static const char *hardening_default(const char *s)
-{
-	for (size_t i = 0; i < LETHE_HARDENING_N_CMDLINE; i++)
-		if (!strcmp(s, lethe_hardening_cmdline[i]) ||
-		    (!strchr(s, '=') && same_param_key(s, lethe_hardening_cmdline[i])))
-			return lethe_hardening_cmdline[i];
-	return NULL;
-}
-
 static int parse_unsafe(struct spec_ctx *c, const struct lethe_node *node)
 {
 	struct lethe_strv *unsafe = &c->spec->kernel.unsafe;
@@ -48,17 +25,19 @@ static int parse_unsafe(struct spec_ctx *c, const struct lethe_node *node)
 
 	for (size_t i = 0; r == 0 && i < node->n; i++) {
 		const struct lethe_node *item = node->items[i];
+		const struct lethe_hardening_param *p;
 		const char *def, *hint;
 
 		r = lethe_node_expect(c->file, item, LETHE_NODE_SCALAR, "kernel.unsafe entry");
 		if (r < 0)
 			break;
-		def = hardening_default(item->value);
-		if (!def) {
-			const char *cands[LETHE_HARDENING_N_CMDLINE + 1] = {NULL};
+		p = lethe_hardening_find(item->value);
+		if (!p) {
+			const char *cands[LETHE_HARDENING_N_PARAMS + 1] = {NULL};
 
-			for (size_t j = 0; j < LETHE_HARDENING_N_CMDLINE; j++)
-				cands[j] = lethe_hardening_cmdline[j];
+			for (size_t j = 0, n = 0; j < LETHE_HARDENING_N_PARAMS; j++)
+				if (lethe_hardening_params[j].word)
+					cands[n++] = lethe_hardening_params[j].word;
 			hint = lethe_spell_suggest(item->value, cands);
 			if (hint)
 				return lethe_node_error(c->file, item,
@@ -70,6 +49,7 @@ static int parse_unsafe(struct spec_ctx *c, const struct lethe_node *node)
 			    "kernel.unsafe '%s' is not a hardening default (see docs/spec.md)",
 			    item->value);
 		}
+		def = lethe_hardening_id(p);
 		if (lethe_strv_contains(unsafe, def))
 			return lethe_node_error(c->file, item, "kernel.unsafe names '%s' twice",
 						def);
@@ -82,6 +62,8 @@ static int parse_unsafe(struct spec_ctx *c, const struct lethe_node *node)
 static int parse_cmdline(struct spec_ctx *c, const struct lethe_node *node)
 {
 	struct lethe_strv *cmdline = &c->spec->kernel.cmdline;
+	const struct lethe_strv *unsafe = &c->spec->kernel.unsafe;
+	const struct lethe_hardening_param *p;
 	struct lethe_strv words = {0};
 	int r;
 
@@ -109,13 +91,18 @@ static int parse_cmdline(struct spec_ctx *c, const struct lethe_node *node)
 			r = lethe_node_error(
 			    c->file, node,
 			    "kernel.cmdline may not set " LETHE_CMDLINE_ROOTHASH ": the build does");
-		for (size_t j = 0; r == 0 && j < LETHE_HARDENING_N_CMDLINE; j++)
-			if (same_param_key(w, lethe_hardening_cmdline[j]))
-				r = lethe_node_error(
-				    c->file, node,
-				    "kernel.cmdline '%s' overrides the hardening default '%s'; "
-				    "name it in kernel.unsafe instead",
-				    w, lethe_hardening_cmdline[j]);
+		else if (!strcmp(w, "--"))
+			r = lethe_node_error(c->file, node,
+					     "kernel.cmdline may not hold '--': what follows it is "
+					     "not for the kernel");
+		/* Names compare as the kernel's do; the table lists every counter-parameter. */
+		else if ((p = lethe_hardening_undone_by(w, (const char *const *)unsafe->v,
+							unsafe->n)))
+			r = lethe_node_error(
+			    c->file, node,
+			    "kernel.cmdline '%s' overrides the hardening default '%s'; "
+			    "name it in kernel.unsafe instead",
+			    w, lethe_hardening_id(p));
 		if (r == 0)
 			r = lethe_strv_push(cmdline, w);
 	}
@@ -476,5 +463,135 @@ int spec_parse_network(struct spec_ctx *c, const struct lethe_node *node)
 		if (r < 0)
 			return r;
 	}
+	return 0;
+}
+
+/* tmpfs: the bounds of the RAM file systems lethe-init mounts; defaults from the
+ * contract. */
+static const struct {
+	const char *key, *size, *inodes;
+} tmpfs_mounts[LETHE_SPEC_TMPFS_N] = {
+	[LETHE_SPEC_TMPFS_ROOT] = {"root", LETHE_TMPFS_ROOT_SIZE, LETHE_TMPFS_ROOT_INODES},
+	[LETHE_SPEC_TMPFS_TMP] = {"tmp", LETHE_TMPFS_TMP_SIZE, LETHE_TMPFS_TMP_INODES},
+	[LETHE_SPEC_TMPFS_SHM] = {"shm", LETHE_TMPFS_SHM_SIZE, LETHE_TMPFS_SHM_INODES},
+	[LETHE_SPEC_TMPFS_RUN] = {"run", LETHE_TMPFS_RUN_SIZE, LETHE_TMPFS_RUN_INODES},
+};
+static const char *const tmpfs_keys[] = {"root", "tmp", "shm", "run", NULL};
+static const char *const tmpfs_bound_keys[] = {"size", "inodes", NULL};
+#define TMPFS_MIN_BYTES	 (1ull << 20)
+#define TMPFS_MAX_BYTES	 (1ull << 50)
+#define TMPFS_MIN_INODES 64
+#define TMPFS_MAX_INODES (1ull << 24)
+
+/* "N%" (1-LETHE_TMPFS_MAX_PERCENT; its percentage in *percent) or "N", "Nk", "Nm", "Ng"
+ * of at least 1 MiB (*percent 0). */
+static bool tmpfs_size(const char *s, unsigned *percent)
+{
+	size_t digits = strspn(s, "0123456789");
+	unsigned long long n = 0, unit = 1;
+
+	if (digits == 0 || digits > 15 || (s[0] == '0' && digits > 1))
+		return false;
+	for (size_t i = 0; i < digits; i++)
+		n = n * 10 + (unsigned)(s[i] - '0');
+	*percent = 0;
+	if (s[digits] == '%' && !s[digits + 1]) {
+		*percent = (unsigned)n;
+		return n >= 1 && n <= LETHE_TMPFS_MAX_PERCENT;
+	}
+	if (s[digits] && s[digits + 1])
+		return false;
+	switch (s[digits]) {
+	case '\0':
+		break;
+	case 'k':
+	case 'K':
+		unit = 1ull << 10;
+		break;
+	case 'm':
+	case 'M':
+		unit = 1ull << 20;
+		break;
+	case 'g':
+	case 'G':
+		unit = 1ull << 30;
+		break;
+	default:
+		return false;
+	}
+	return n <= TMPFS_MAX_BYTES / unit && n * unit >= TMPFS_MIN_BYTES;
+}
+
+static int parse_tmpfs_bound(struct spec_ctx *c, const struct lethe_node *map, size_t i,
+			     unsigned *percent)
+{
+	struct lethe_spec_tmpfs *t = &c->spec->tmpfs[i];
+	const struct lethe_node *node;
+	char what[32];
+	uint64_t inodes;
+	int r;
+
+	r = lethe_node_expect(c->file, map, LETHE_NODE_MAPPING, "a tmpfs bound");
+	if (r == 0)
+		r = lethe_node_check_keys(c->file, map, tmpfs_bound_keys);
+	if (r < 0)
+		return r;
+	node = lethe_node_get(map, "size");
+	if (node) {
+		snprintf(what, sizeof(what), "tmpfs.%s.size", tmpfs_mounts[i].key);
+		r = lethe_node_expect(c->file, node, LETHE_NODE_SCALAR, what);
+		if (r < 0)
+			return r;
+		if (strlen(node->value) >= sizeof(t->size) || !tmpfs_size(node->value, percent))
+			return lethe_node_error(c->file, node,
+						"%s must be 1%%-%d%% of RAM or at least 1m "
+						"(bytes with k, m or g), not '%s'",
+						what, LETHE_TMPFS_MAX_PERCENT, node->value);
+		snprintf(t->size, sizeof(t->size), "%s", node->value);
+	}
+	node = lethe_node_get(map, "inodes");
+	if (node) {
+		snprintf(what, sizeof(what), "tmpfs.%s.inodes", tmpfs_mounts[i].key);
+		r = lethe_node_uint(c->file, node, what, TMPFS_MIN_INODES, TMPFS_MAX_INODES,
+				    &inodes);
+		if (r < 0)
+			return r;
+		snprintf(t->inodes, sizeof(t->inodes), "%llu", (unsigned long long)inodes);
+	}
+	return 0;
+}
+
+int spec_parse_tmpfs(struct spec_ctx *c, const struct lethe_node *node)
+{
+	unsigned total = 0, percent;
+	int r;
+
+	for (size_t i = 0; i < LETHE_SPEC_TMPFS_N; i++) {
+		snprintf(c->spec->tmpfs[i].size, sizeof(c->spec->tmpfs[i].size), "%s",
+			 tmpfs_mounts[i].size);
+		snprintf(c->spec->tmpfs[i].inodes, sizeof(c->spec->tmpfs[i].inodes), "%s",
+			 tmpfs_mounts[i].inodes);
+	}
+	if (node) {
+		r = lethe_node_expect(c->file, node, LETHE_NODE_MAPPING, "tmpfs");
+		if (r == 0)
+			r = lethe_node_check_keys(c->file, node, tmpfs_keys);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < LETHE_SPEC_TMPFS_N; i++) {
+		const struct lethe_node *map = lethe_node_get(node, tmpfs_mounts[i].key);
+
+		if (map && (r = parse_tmpfs_bound(c, map, i, &percent)) < 0)
+			return r;
+		if (!tmpfs_size(c->spec->tmpfs[i].size, &percent))
+			return -EINVAL; /* a default the contract got wrong */
+		total += percent;
+	}
+	if (total > LETHE_TMPFS_MAX_PERCENT)
+		return lethe_node_error(c->file, node,
+					"the tmpfs sizes add up to %u%% of RAM, at most %d%% (the "
+					"rest is for the kernel and PID 1)",
+					total, LETHE_TMPFS_MAX_PERCENT);
 	return 0;
 }

@@ -275,6 +275,34 @@ static void builder_release(struct builder *b)
 	lethe_node_free(b->root);
 }
 
+/* libyaml's reader (encoding: invalid UTF-8, a control character such as NUL, a bad
+ * BOM) reports a byte offset and leaves problem_mark at 0: count the lines and
+ * characters up to the offset, so that the message says where as the others do. */
+static int parse_error(const char *name, const char *text, size_t len, const yaml_parser_t *parser)
+{
+	const char *what = parser->problem ? parser->problem : "invalid YAML";
+	size_t line = parser->problem_mark.line + 1, column = parser->problem_mark.column + 1;
+
+	if (parser->error != YAML_READER_ERROR)
+		return lethe_error(-EBADMSG, "'%s' line %zu column %zu: %s", name, line, column,
+				   what);
+	line = column = 1;
+	for (size_t i = 0; i < parser->problem_offset && i < len; i++) {
+		if (text[i] == '\n') {
+			line++;
+			column = 1;
+		} else if (((unsigned char)text[i] & 0xc0) != 0x80) {
+			column++; /* a character starts here, not a UTF-8 continuation byte */
+		}
+	}
+	if (parser->problem_value >= 0)
+		return lethe_error(-EBADMSG, "'%s' line %zu column %zu: %s (#x%X at offset %zu)",
+				   name, line, column, what, (unsigned)parser->problem_value,
+				   parser->problem_offset);
+	return lethe_error(-EBADMSG, "'%s' line %zu column %zu: %s (at offset %zu)", name, line,
+			   column, what, parser->problem_offset);
+}
+
 int lethe_yaml_parse(const char *name, const char *text, size_t len, struct lethe_node **ret)
 {
 	struct builder b = {.name = name};
@@ -292,10 +320,7 @@ int lethe_yaml_parse(const char *name, const char *text, size_t len, struct leth
 			if (parser.error == YAML_MEMORY_ERROR)
 				r = -ENOMEM;
 			else
-				r = lethe_error(-EBADMSG, "'%s' line %zu column %zu: %s", name,
-						parser.problem_mark.line + 1,
-						parser.problem_mark.column + 1,
-						parser.problem ? parser.problem : "invalid YAML");
+				r = parse_error(name, text, len, &parser);
 			break;
 		}
 		done = ev.type == YAML_STREAM_END_EVENT;

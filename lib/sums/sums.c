@@ -4,13 +4,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include <lethe/sums.h>
 #include <lethe/util.h>
 
 #define HEX_LEN    (2 * LETHE_SUMS_DIGEST_BYTES)
-#define READ_CHUNK (1u << 20)
 
 void lethe_sums_release(struct lethe_sums *s)
 {
@@ -159,35 +156,6 @@ int lethe_sums_load(const char *path, struct lethe_sums *ret)
 	return r;
 }
 
-static int hash_fd(int fd, uint8_t out[LETHE_SUMS_DIGEST_BYTES])
-{
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	uint8_t *buf = malloc(READ_CHUNK);
-	unsigned int dlen = 0;
-	ssize_t n;
-	int r = -ENOMEM;
-
-	if (!ctx || !buf)
-		goto out;
-	r = -EIO;
-	if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
-		goto out;
-	while ((n = lethe_read_full(fd, buf, READ_CHUNK)) > 0)
-		if (EVP_DigestUpdate(ctx, buf, (size_t)n) != 1)
-			goto out;
-	if (n < 0) {
-		r = (int)n;
-		goto out;
-	}
-	if (EVP_DigestFinal_ex(ctx, out, &dlen) != 1 || dlen != LETHE_SUMS_DIGEST_BYTES)
-		goto out;
-	r = 0;
-out:
-	free(buf);
-	EVP_MD_CTX_free(ctx);
-	return r;
-}
-
 int lethe_sums_sha256_file(int dirfd, const char *path, uint8_t out[LETHE_SUMS_DIGEST_BYTES])
 {
 	struct stat st;
@@ -204,7 +172,7 @@ int lethe_sums_sha256_file(int dirfd, const char *path, uint8_t out[LETHE_SUMS_D
 		return lethe_error(-EINVAL, "'%s' is not a regular file", path);
 	}
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	r = hash_fd(fd, out);
+	r = lethe_sha256_fd(fd, 0, out, NULL);
 	close(fd);
 	if (r < 0)
 		return lethe_error(r, "cannot read '%s': %s", path, strerror(-r));
@@ -331,8 +299,8 @@ int lethe_sums_check(const struct lethe_sums *s, const char *sums_name, const ch
 			fn(&s->v[i], r, userdata);
 		if (r == 0)
 			continue;
-		if (failed++ == 0 && lethe_error_message())
-			first = strdup(lethe_error_message());
+		if (failed++ == 0 && lethe_error_message_for(r))
+			first = strdup(lethe_error_message_for(r));
 	}
 	if (dirfd >= 0)
 		close(dirfd);

@@ -1,20 +1,27 @@
-/* The thread's last error message: the detail behind a negative errno. */
+/* The thread's last error message: the detail behind one negative errno. The message is
+ * stored with the errno it was recorded for, so that it can only label a failure that
+ * returned that same errno; a success of a call that clears on entry forgets it. */
 #include <errno.h>
 #include <stdio.h>
 
 #include <lethe/util.h>
 
 static _Thread_local char last_message[1024];
-static _Thread_local bool have_message;
+static _Thread_local int last_err; /* the errno last_message explains; 0: no message */
 
 int lethe_errorv(int err, const char *fmt, va_list ap)
 {
+	if (err >= 0) {
+		/* Not a failure: there is nothing to explain, and no message may stay. */
+		lethe_error_clear();
+		return err;
+	}
 	vsnprintf(last_message, sizeof(last_message), fmt, ap);
 	/* One line, always: a newline in a file name must not split the message. */
 	for (char *p = last_message; *p; p++)
 		if (*p == '\n' || *p == '\r')
 			*p = ' ';
-	have_message = true;
+	last_err = err;
 	return err;
 }
 
@@ -28,14 +35,19 @@ int lethe_error(int err, const char *fmt, ...)
 	return err;
 }
 
+const char *lethe_error_message_for(int err)
+{
+	return err < 0 && err == last_err ? last_message : NULL;
+}
+
 const char *lethe_error_message(void)
 {
-	return have_message ? last_message : NULL;
+	return last_err ? last_message : NULL;
 }
 
 void lethe_error_clear(void)
 {
-	have_message = false;
+	last_err = 0;
 	last_message[0] = '\0';
 }
 

@@ -158,16 +158,26 @@ int lethe_file_write_atomic(const char *path, const void *data, size_t len, mode
 	return lethe_atomic_commit(&f);
 }
 
-/* Read until end of file rather than trusting st_size: files of /proc and /sys say 0
- * or 4096 whatever they hold. */
-int lethe_file_read(const char *path, size_t max_size, char **ret_data, size_t *ret_len)
+static const char *file_kind(mode_t mode)
 {
-	struct lethe_buf b = { 0 };
-	struct stat st;
-	char chunk[16384];
-	int fd, r = 0;
+	switch (mode & S_IFMT) {
+	case S_IFDIR: return "a directory";
+	case S_IFIFO: return "a FIFO";
+	case S_IFSOCK: return "a socket";
+	case S_IFCHR: return "a character device";
+	case S_IFBLK: return "a block device";
+	default: return "a special file";
+	}
+}
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+int lethe_open_input(int dirfd, const char *path, int flags, bool allow_blockdev,
+		     struct stat *ret_st)
+{
+	struct stat st;
+	int fd, fl, r;
+
+	/* Without O_NONBLOCK, open() of a FIFO waits for a writer for ever. */
+	fd = openat(dirfd, path, flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		r = -errno;
 		return lethe_error(r, "cannot open '%s': %s", path, strerror(-r));
@@ -177,10 +187,35 @@ int lethe_file_read(const char *path, size_t max_size, char **ret_data, size_t *
 		close(fd);
 		return lethe_error(r, "cannot stat '%s': %s", path, strerror(-r));
 	}
-	if (!S_ISREG(st.st_mode)) {
+	if (!S_ISREG(st.st_mode) && !(allow_blockdev && S_ISBLK(st.st_mode))) {
 		close(fd);
-		return lethe_error(-EINVAL, "'%s' is not a regular file", path);
+		return lethe_error(-EINVAL, "'%s' is not a regular file%s (it is %s)", path,
+				   allow_blockdev ? " or a block device" : "",
+				   file_kind(st.st_mode));
 	}
+	/* Reads of a regular file or a disk block anyway; clear the flag all the same. */
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		r = -errno;
+		close(fd);
+		return lethe_error(r, "cannot use '%s': %s", path, strerror(-r));
+	}
+	if (ret_st)
+		*ret_st = st;
+	return fd;
+}
+
+/* Read until end of file rather than trusting st_size: files of /proc and /sys say 0
+ * or 4096 whatever they hold. */
+int lethe_file_read(const char *path, size_t max_size, char **ret_data, size_t *ret_len)
+{
+	struct lethe_buf b = { 0 };
+	char chunk[16384];
+	int fd, r = 0;
+
+	fd = lethe_open_input(AT_FDCWD, path, O_RDONLY, false, NULL);
+	if (fd < 0)
+		return fd;
 	for (;;) {
 		ssize_t n = read(fd, chunk, sizeof(chunk));
 

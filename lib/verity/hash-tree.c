@@ -458,18 +458,15 @@ static int settle_data_blocks(struct lethe_verity_params *p, const char *data_pa
 static int derive_uuid(struct lethe_verity_params *p, const uint8_t *root, size_t len)
 {
 	static const char label[] = "lethe-verity-uuid-v1";
-	uint8_t d[32];
-	unsigned dlen = 0;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	int ok;
+	uint8_t d[LETHE_SHA256_BYTES];
+	struct lethe_sha256 h;
+	int r = lethe_sha256_init(&h);
 
-	if (!ctx)
-		return -ENOMEM;
-	ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
-	     EVP_DigestUpdate(ctx, label, sizeof(label)) && EVP_DigestUpdate(ctx, root, len) &&
-	     EVP_DigestFinal_ex(ctx, d, &dlen);
-	EVP_MD_CTX_free(ctx);
-	if (!ok)
+	if (r < 0)
+		return r;
+	lethe_sha256_update(&h, label, sizeof(label));
+	lethe_sha256_update(&h, root, len);
+	if (lethe_sha256_final(&h, d) < 0)
 		return lethe_error(-EIO, "hashing failed in OpenSSL");
 	memcpy(p->uuid, d, 16);
 	p->uuid[6] = (uint8_t)((p->uuid[6] & 0x0f) | 0x40);
@@ -629,9 +626,9 @@ int lethe_verity_format(const char *data_path, const char *hash_path,
 		hash_path = data_path;
 	if ((r = format_check_params(p, hash_path, append, root_hash_len)) < 0)
 		return r;
-	data_fd = open(data_path, (append ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	data_fd = lethe_open_input(AT_FDCWD, data_path, append ? O_RDWR : O_RDONLY, true, NULL);
 	if (data_fd < 0)
-		return lethe_error(-errno, "cannot open '%s': %s", data_path, strerror(errno));
+		return data_fd;
 	if ((r = file_size(data_fd, data_path, &size)) < 0 ||
 	    (r = settle_data_blocks(&work, data_path, size, append)) < 0 ||
 	    (r = verity_layout_compute(&work, data_path, &l)) < 0 ||
@@ -747,19 +744,19 @@ static int check_levels(const struct tree *t, const struct lethe_verity_params *
 static int verify_open(const char *data_path, const char *hash_path, int *data_fd,
 		       int *hash_fd)
 {
-	*data_fd = open(data_path, O_RDONLY | O_CLOEXEC);
+	*data_fd = lethe_open_input(AT_FDCWD, data_path, O_RDONLY, true, NULL);
 	if (*data_fd < 0)
-		return lethe_error(-errno, "cannot open '%s': %s", data_path, strerror(errno));
+		return *data_fd;
 	if (same_file(data_path, hash_path)) {
 		*hash_fd = *data_fd;
 		return 0;
 	}
-	*hash_fd = open(hash_path, O_RDONLY | O_CLOEXEC);
+	*hash_fd = lethe_open_input(AT_FDCWD, hash_path, O_RDONLY, true, NULL);
 	if (*hash_fd < 0) {
-		int r = -errno;
+		int r = *hash_fd;
 
 		close(*data_fd);
-		return lethe_error(r, "cannot open '%s': %s", hash_path, strerror(-r));
+		return r;
 	}
 	return 0;
 }

@@ -7,7 +7,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 
 #include <lethe/util.h>
 #include <lethe/verity.h>
@@ -26,18 +25,15 @@ void lethe_verity_params_init(struct lethe_verity_params *p)
 int lethe_verity_salt_from_seed(struct lethe_verity_params *p, const char *seed)
 {
 	static const char label[] = "lethe-verity-salt-v1"; /* hashed with its NUL */
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned len = 0;
-	int ok;
+	struct lethe_sha256 h;
+	int r = lethe_sha256_init(&h);
 
-	if (!ctx)
-		return -ENOMEM;
-	ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
-	     EVP_DigestUpdate(ctx, label, sizeof(label)) &&
-	     EVP_DigestUpdate(ctx, seed, strlen(seed)) &&
-	     EVP_DigestFinal_ex(ctx, p->salt, &len);
-	EVP_MD_CTX_free(ctx);
-	if (!ok || len != LETHE_VERITY_SEED_SALT_SIZE)
+	_Static_assert(LETHE_VERITY_SEED_SALT_SIZE == LETHE_SHA256_BYTES, "salt is a digest");
+	if (r < 0)
+		return r;
+	lethe_sha256_update(&h, label, sizeof(label));
+	lethe_sha256_update(&h, seed, strlen(seed));
+	if (lethe_sha256_final(&h, p->salt) < 0)
 		return lethe_error(-EIO, "cannot derive a salt: SHA-256 failed");
 	p->salt_size = LETHE_VERITY_SEED_SALT_SIZE;
 	return 0;
@@ -201,7 +197,8 @@ int verity_error_prefix(int r, const char *path, uint64_t offset)
 {
 	char msg[512];
 
-	snprintf(msg, sizeof(msg), "%s", lethe_error_message() ? lethe_error_message() : "");
+	snprintf(msg, sizeof(msg), "%s",
+		 lethe_error_message_for(r) ? lethe_error_message_for(r) : "");
 	return lethe_error(r, "'%s' at offset %llu: %s", path, (unsigned long long)offset,
 			   msg);
 }
@@ -240,9 +237,9 @@ int lethe_verity_dump(const char *hash_path, uint64_t hash_offset,
 	if (hash_offset > (uint64_t)INT64_MAX - sizeof(buf))
 		return lethe_error(-EINVAL, "hash offset %llu is too large",
 				   (unsigned long long)hash_offset);
-	fd = open(hash_path, O_RDONLY | O_CLOEXEC);
+	fd = lethe_open_input(AT_FDCWD, hash_path, O_RDONLY, true, NULL);
 	if (fd < 0)
-		return lethe_error(-errno, "cannot open '%s': %s", hash_path, strerror(errno));
+		return fd;
 	n = lethe_pread_full(fd, buf, sizeof(buf), (off_t)hash_offset);
 	close(fd);
 	if (n < 0)

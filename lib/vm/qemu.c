@@ -124,7 +124,7 @@ int lethe_vm_config_firmware(struct lethe_vm_config *c, struct lethe_vm_owned *o
 	if (!c->firmware_vars || !c->firmware_code)
 		return -ENOMEM;
 	c->kernel = c->initrd = c->cmdline = NULL;
-	c->n_keep_fds = lethe_release_fds(rel, c->keep_fds, LETHE_ARTIFACT_MAX);
+	c->n_keep_fds = lethe_release_fds(rel, LETHE_ARTIFACT_MAX, c->keep_fds);
 	c->keep_fds[c->n_keep_fds++] = fd;
 	return 0;
 }
@@ -205,7 +205,7 @@ int lethe_vm_config_from_release(struct lethe_vm_config *c, struct lethe_vm_owne
 	c->cmdline = own(o, b.data);
 	if (!c->cmdline)
 		return -ENOMEM;
-	c->n_keep_fds = lethe_release_fds(rel, c->keep_fds, LETHE_ARTIFACT_MAX);
+	c->n_keep_fds = lethe_release_fds(rel, LETHE_ARTIFACT_MAX, c->keep_fds);
 	return 0;
 }
 

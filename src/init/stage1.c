@@ -16,13 +16,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <lethe/contract.h>
+
 #include "init.h"
 
 #define MODULES_LIST LETHE_PATH_MODULES
 #define MODULES_MAX 512
 #define STAGE2 LETHE_PATH_STAGE2
 #define RO_DIR LETHE_PATH_RUN "/ro"
-#define OVERLAY_DIR LETHE_PATH_RUN "/overlay"
+#define OVERLAY_DIR LETHE_PATH_OVERLAY
 #define TORAM_DIR LETHE_PATH_RUN "/toram"
 #define NEWROOT "/newroot"
 #define DM_NAME LETHE_DM_ROOT_NAME
@@ -45,7 +47,7 @@ static void mount_api(void)
 		{ "devtmpfs", "/dev", "devtmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755" },
 		{ "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
 		{ "sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
-		{ "tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755" },
+		{ "tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755," LETHE_TMPFS_RUN_OPTIONS },
 	};
 
 	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
@@ -303,7 +305,7 @@ static void to_ram(struct part *p)
 	if (!mounted) {
 		(void)init_mkdir_p(TORAM_DIR, 0700);
 		if (mount("tmpfs", TORAM_DIR, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-			  "mode=0700") < 0)
+			  "mode=0700," LETHE_TMPFS_TORAM_OPTIONS) < 0)
 			init_halt(LETHE_CMDLINE_TORAM ": cannot mount a tmpfs: %s", strerror(errno));
 		mounted = true;
 	}
@@ -456,7 +458,7 @@ static void mount_root(const char *node)
 		init_halt("cannot mount the root (%s) as erofs: %s", node, strerror(errno));
 	}
 	(void)init_mkdir_p(OVERLAY_DIR, 0755);
-	if (mount("tmpfs", OVERLAY_DIR, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
+	if (mount("tmpfs", OVERLAY_DIR, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755," LETHE_TMPFS_ROOT_OPTIONS) < 0)
 		init_halt("cannot mount the tmpfs for the overlay: %s", strerror(errno));
 	if (init_mkdir_p(OVERLAY_DIR "/upper", 0755) < 0 || init_mkdir_p(OVERLAY_DIR "/work", 0700) < 0)
 		init_halt("cannot make the overlay's directories: %s", strerror(errno));

@@ -44,20 +44,59 @@ static void harden_sysctls(void)
 			 (size_t)LETHE_HARDENING_N_SYSCTLS);
 }
 
-static void mount_extra(void)
+/* The root's writable layer, which stage 1 mounted below /run (src/init/stage1.c). */
+#define OVERLAY_TMPFS LETHE_PATH_OVERLAY
+
+/* tmpfs's options for one of the spec's bounds (the contract's defaults without a
+ * spec), after mode (NULL: none, for a remount). */
+static const char *tmpfs_options(const struct lethe_spec *spec, enum lethe_spec_tmpfs_mount which,
+				 const char *mode, char *buf, size_t size)
 {
+	static const char *const def[LETHE_SPEC_TMPFS_N][2] = {
+		[LETHE_SPEC_TMPFS_ROOT] = { LETHE_TMPFS_ROOT_SIZE, LETHE_TMPFS_ROOT_INODES },
+		[LETHE_SPEC_TMPFS_TMP] = { LETHE_TMPFS_TMP_SIZE, LETHE_TMPFS_TMP_INODES },
+		[LETHE_SPEC_TMPFS_SHM] = { LETHE_TMPFS_SHM_SIZE, LETHE_TMPFS_SHM_INODES },
+		[LETHE_SPEC_TMPFS_RUN] = { LETHE_TMPFS_RUN_SIZE, LETHE_TMPFS_RUN_INODES },
+	};
+
+	snprintf(buf, size, "%s%ssize=%s,nr_inodes=%s", mode ? mode : "", mode ? "," : "",
+		 spec ? spec->tmpfs[which].size : def[which][0],
+		 spec ? spec->tmpfs[which].inodes : def[which][1]);
+	return buf;
+}
+
+/* Every tmpfs is bounded, so that filling one (a user can write /tmp, /dev/shm and
+ * their home on the root's layer) is ENOSPC for the writer, not a frozen system that
+ * only a hard reset, which skips the memory wipe, ends. */
+static void mount_extra(const struct lethe_spec *spec)
+{
+	char opt[128];
+
+	/* Stage 1 mounted these with the defaults, before the spec was readable. */
+	if (spec) {
+		if (mount("tmpfs", "/run", "tmpfs", MS_REMOUNT | MS_NOSUID | MS_NODEV,
+			  tmpfs_options(spec, LETHE_SPEC_TMPFS_RUN, NULL, opt, sizeof(opt))) < 0)
+			init_msg("warning: cannot bound /run to %s: %s", opt, strerror(errno));
+		if (mount("tmpfs", OVERLAY_TMPFS, "tmpfs", MS_REMOUNT | MS_NOSUID | MS_NODEV,
+			  tmpfs_options(spec, LETHE_SPEC_TMPFS_ROOT, NULL, opt, sizeof(opt))) < 0)
+			init_msg("warning: cannot bound the root's writable layer to %s: %s", opt,
+				 strerror(errno));
+	}
 	/* securityfs shows the LSMs' state (lockdown, Yama) to the audit. */
 	(void)mount("securityfs", "/sys/kernel/security", "securityfs",
 		    MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 	(void)mkdir("/dev/pts", 0755);
 	(void)mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "mode=0620,ptmxmode=0666");
 	(void)mkdir("/dev/shm", 01777);
-	(void)mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777");
+	if (mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		  tmpfs_options(spec, LETHE_SPEC_TMPFS_SHM, "mode=1777", opt, sizeof(opt))) < 0)
+		init_msg("warning: cannot mount a tmpfs on /dev/shm: %s", strerror(errno));
 	/* /tmp is RAM like the rest of the session, and there even when the image has no
 	 * /tmp directory (services such as tor expect one). */
 	if (mkdir("/tmp", 01777) < 0 && errno != EEXIST)
 		init_msg("warning: cannot make /tmp: %s", strerror(errno));
-	if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
+	if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
+		  tmpfs_options(spec, LETHE_SPEC_TMPFS_TMP, "mode=1777", opt, sizeof(opt))) < 0)
 		init_msg("warning: cannot mount a tmpfs on /tmp: %s", strerror(errno));
 	(void)init_mkdir_p("/run/log", 0755);
 	(void)init_mkdir_p(LETHE_PATH_RUN, 0755);
@@ -253,17 +292,18 @@ void init_stage2(void)
 			init_debug = c.debug;
 	}
 	harden_sysctls();
-	mount_extra();
-	write_pid1_marker();
 	if (access(SPEC_PATH, R_OK) == 0) {
 		/* The files' sources stayed on the build host: do not look for them. */
-		r = lethe_spec_load_flags(SPEC_PATH, LETHE_SPEC_NO_SOURCES, &spec);
+		r = lethe_spec_load_flags(SPEC_PATH, LETHE_SPEC_LOAD_IN_IMAGE, &spec);
 		if (r < 0) {
 			init_msg("cannot use %s: %s", SPEC_PATH,
-				 lethe_error_message() ? lethe_error_message() : strerror(-r));
+				 lethe_error_message_for(r) ? lethe_error_message_for(r)
+							    : strerror(-r));
 			spec = NULL;
 		}
 	}
+	mount_extra(spec);
+	write_pid1_marker();
 	net_ok = apply_firewall(spec != NULL);
 	/* Everything the firewall needed is loaded now; no module may follow. */
 	lock_modules();

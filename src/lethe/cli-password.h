@@ -167,6 +167,7 @@ static inline int cli_seckey_load(const char *path, const char *password_file,
 
 	if (r != -ENOKEY)
 		return r;
+	lethe_error_clear(); /* handled: "is encrypted" must not label a later failure */
 	if ((r = cli_password_get(password_file, false, &password)) < 0)
 		return lethe_error(r, "no password for '%s'", path);
 	r = lethe_sign_seckey_load(path, password, ret);

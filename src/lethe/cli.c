@@ -49,7 +49,7 @@ int cli_exit_code(int r)
 
 int cli_fail(int r, const char *what)
 {
-	const char *msg = lethe_error_message();
+	const char *msg = lethe_error_message_for(r);
 
 	if (msg)
 		cli_error("%s", msg);
@@ -60,8 +60,8 @@ int cli_fail(int r, const char *what)
 
 int cli_fail_usage(int r, const char *verb)
 {
-	if (r == -EINVAL && lethe_error_message())
-		return cli_usage_error(verb, "%s", lethe_error_message());
+	if (r == -EINVAL && lethe_error_message_for(r))
+		return cli_usage_error(verb, "%s", lethe_error_message_for(r));
 	return cli_fail(r, verb);
 }
 
@@ -147,14 +147,16 @@ void cli_sums_entry_done(const struct lethe_sums_entry *e, int result, void *use
 		json_object_object_add(o, "name", json_object_new_string(e->name));
 		json_object_object_add(o, "line", json_object_new_int((int)e->line));
 		json_object_object_add(o, "status", json_object_new_string(sums_status(result)));
-		if (result < 0 && lethe_error_message())
-			json_object_object_add(o, "message",
-					       json_object_new_string(lethe_error_message()));
+		if (result < 0 && lethe_error_message_for(result))
+			json_object_object_add(
+				o, "message",
+				json_object_new_string(lethe_error_message_for(result)));
 		json_object_array_add(rep->files, o);
 		return;
 	}
 	if (result < 0)
-		cli_error("%s", lethe_error_message() ? lethe_error_message() : e->name);
+		cli_error("%s", lethe_error_message_for(result) ? lethe_error_message_for(result)
+								: e->name);
 	else if (!cli_quiet)
 		printf("%s: OK\n", e->name);
 }
@@ -165,9 +167,9 @@ int cli_sums_report_finish(struct cli_sums_report *rep, struct json_object *repo
 	if (report) {
 		json_object_object_add(report, "ok", json_object_new_boolean(r == 0));
 		json_object_object_add(report, "files", rep->files);
-		if (r < 0 && lethe_error_message())
+		if (r < 0 && lethe_error_message_for(r))
 			json_object_object_add(report, "error",
-					       json_object_new_string(lethe_error_message()));
+					       json_object_new_string(lethe_error_message_for(r)));
 		cli_json_print(report);
 		return cli_exit_code(r);
 	}

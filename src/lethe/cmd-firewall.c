@@ -23,7 +23,8 @@ static void usage(void)
 	       "  show    print the ruleset\n"
 	       "  apply   replace the kernel's table inet lethe with it, in one transaction\n"
 	       "          (needs CAP_NET_ADMIN; other tables are left alone)\n"
-	       "  check   compare the kernel's table with it and list each difference\n\n"
+	       "  check   compare the kernel's table with it and list each difference,\n"
+	       "          and every base chain of another table (a 'foreign hook')\n\n"
 	       "  --json  (check) print the result as JSON\n"
 	       "  -q, --quiet  print nothing when all is well\n\n"
 	       "Exit status: 0 success, 1 invalid spec or drift, 2 usage, 3 error.\n");
@@ -41,7 +42,8 @@ static int load_firewall(const char *path, struct lethe_firewall **ret)
 	r = lethe_file_read(path, LETHE_SPEC_MAX_SIZE, &text, &len);
 	if (r < 0) {
 		if (r != -EFBIG)
-			lethe_error(r, "cannot read spec '%s': %s", path, strerror(-r));
+			lethe_error(r, "cannot read spec '%s': %s", path,
+				    r == -EINVAL ? "not a regular file" : strerror(-r));
 		return r;
 	}
 	r = lethe_spec_parse(path, NULL, text, len, &spec);
@@ -75,6 +77,10 @@ static void print_diff(const struct lethe_firewall_diff *d)
 		break;
 	case LETHE_FIREWALL_RULE_ADDED:
 		printf("chain %s: %s: %s\n", d->chain, kind, d->live);
+		break;
+	case LETHE_FIREWALL_FOREIGN_HOOK:
+		printf("chain %s: %s: another table's chain in the packet path: %s\n", d->chain,
+		       kind, d->live);
 		break;
 	}
 }

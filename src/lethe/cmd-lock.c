@@ -121,7 +121,7 @@ int cmd_lock(int argc, char **argv)
 		goto fail;
 	}
 	if ((r = lethe_pkg_resolve(spec, &opts, &set)) < 0 ||
-	    (r = lethe_pkg_fetch(spec, set, &opts)) < 0 || (r = lethe_lock_save(path, set)) < 0)
+	    (r = lethe_pkg_fetch(spec, &opts, set)) < 0 || (r = lethe_lock_save(path, set)) < 0)
 		goto fail;
 	for (size_t i = 0; i < set->n; i++)
 		kernel += set->pkgs[i].role == LETHE_PKG_KERNEL;

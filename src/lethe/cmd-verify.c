@@ -81,7 +81,7 @@ static int report_json(const struct verify_args *a, const char *mode, const char
 		       const char *tc, struct json_object *files, int r)
 {
 	struct json_object *o = json_object_new_object();
-	const char *msg = lethe_error_message();
+	const char *msg = lethe_error_message_for(r);
 	char id[LETHE_SIGN_KEYID_STRLEN];
 	int rc = r < 0 ? cli_fail(r, "verify") : EXIT_OK;
 

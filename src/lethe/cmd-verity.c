@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <lethe/verity.h>
 
@@ -135,7 +136,9 @@ static int parse_option(int c, const char *verb, struct verity_args *a)
 		r = c == OPT_SALT ? lethe_verity_salt_from_hex(&a->p, optarg)
 				  : lethe_verity_salt_from_seed(&a->p, optarg);
 		if (r < 0)
-			return cli_usage_error(verb, "%s", lethe_error_message());
+			return cli_usage_error(verb, "%s", lethe_error_message_for(r)
+							       ? lethe_error_message_for(r)
+							       : strerror(-r));
 		return 0;
 	case OPT_HASH_OFFSET:
 		if ((r = parse_size(verb, "hash offset", optarg, INT64_MAX / 2, &v)))
@@ -243,6 +246,17 @@ static void info_print(const char *hash_path, const struct lethe_verity_params *
 	printf("Hash device size: \t%llu [bytes]\n", (unsigned long long)info->hash_device_size);
 }
 
+/* Do a and b name one file (as lethe_verity_format() decides it)? */
+static bool same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	if (!strcmp(a, b))
+		return true;
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
 static int do_format(int argc, char **argv)
 {
 	struct verity_args a = { 0 };
@@ -256,6 +270,11 @@ static int do_format(int argc, char **argv)
 		return r;
 	if (argc - optind != 2)
 		return cli_usage_error("verity format", "expected DATA and HASH");
+	/* The tree inside DATA needs to know where the data ends: a missing option is a
+	 * usage error, not a failed check. */
+	if (same_file(argv[optind], argv[optind + 1]) && !a.p.data_blocks && !a.p.hash_offset)
+		return cli_usage_error("verity format",
+				       "HASH is DATA: give --hash-offset (or --data-blocks)");
 	r = lethe_verity_format(argv[optind], argv[optind + 1], &a.p, root, sizeof(root));
 	if (r < 0)
 		return cli_fail(r, "format");

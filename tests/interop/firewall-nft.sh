@@ -94,6 +94,36 @@ expect_ok in_ns "$LETHE" firewall apply "$TMP/spec.yaml"
 in_ns nft list tables >"$TMP/tables"
 grep -q "table ip other" "$TMP/tables" || fail "apply removed another table"
 
+# Another table with a base chain in the packet path (issue 10.13): a nat chain before
+# Lethe's filter and a filter chain that accepts after it. check and the audit name each,
+# with its hook and priority; a table without base chains is no drift.
+expect_ok in_ns "$LETHE" firewall check "$TMP/spec.yaml"
+in_ns nft add chain ip other pre '{ type nat hook prerouting priority -100; policy accept; }'
+in_ns nft add table inet other2
+in_ns nft add chain inet other2 late '{ type filter hook input priority 10; policy accept; }'
+in_ns nft add rule inet other2 late accept
+expect_fail 1 'drifted from the spec: 2 differences' in_ns "$LETHE" firewall check "$TMP/spec.yaml"
+grep -qx "chain ip other pre: foreign hook: another table's chain in the packet path: type nat hook prerouting priority -100; policy accept;" "$TMP/out" ||
+	{ cat "$TMP/out"; fail "check does not name the foreign nat chain with its priority"; }
+grep -q "^chain inet other2 late: foreign hook: .*hook input priority 10;" "$TMP/out" ||
+	{ cat "$TMP/out"; fail "check does not name the foreign input chain"; }
+expect_fail 1 'drifted' in_ns "$LETHE" firewall check --json "$TMP/spec.yaml"
+grep -q '"kind": "foreign hook"' "$TMP/out" || fail "--json does not list the foreign hook"
+rc=0
+in_ns "$LETHE" audit --json --only firewall.policy >"$TMP/audit.json" 2>"$TMP/audit.err" || rc=$?
+[ "$rc" -eq 1 ] || { cat "$TMP/audit.json" "$TMP/audit.err"; fail "the audit exited $rc, not 1"; }
+grep -q 'ip other pre (nat hook prerouting priority -100' "$TMP/audit.json" ||
+	{ cat "$TMP/audit.json"; fail "the audit does not name the foreign nat chain"; }
+grep -q 'inet other2 late (filter hook input priority 10' "$TMP/audit.json" ||
+	{ cat "$TMP/audit.json"; fail "the audit does not name the foreign input chain"; }
+in_ns nft delete table ip other
+in_ns nft delete table inet other2
+rc=0
+in_ns "$LETHE" audit --json --only firewall.policy >"$TMP/audit.json" 2>"$TMP/audit.err" || rc=$?
+[ "$rc" -eq 1 ] || [ "$rc" -eq 0 ] || { cat "$TMP/audit.err"; fail "the audit exited $rc"; }
+! grep -q 'other tables hook' "$TMP/audit.json" || fail "the audit still sees a foreign table"
+expect_ok in_ns "$LETHE" firewall check "$TMP/spec.yaml"
+
 # Without CAP_NET_ADMIN: a runtime error (3) that says why, and the table is unchanged.
 expect_fail 3 'cannot load table inet lethe: .*Operation not permitted' \
 	in_ns setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \

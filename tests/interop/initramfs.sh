@@ -25,7 +25,7 @@ LC_ALL=C sort -c "$TMP/list" || fail "entries are not sorted"
 mkdir "$TMP/x"
 (cd "$TMP/x" && gzip -dc "$img" | cpio -id --quiet) || fail "cpio cannot extract it"
 cmp "$TMP/x/init" "$LETHE_INIT" || fail "/init is not lethe-init"
-file -L "$TMP/x/init" | grep -q 'statically linked' || fail "/init is not static"
+file -L "$TMP/x/init" | grep -qE 'static(-pie|ally) linked' || fail "/init is not static"
 gzip -dc "$img" | cpio -tv --quiet | awk '$3 != "root" || $4 != "root" { bad = 1 } END { exit bad }' ||
 	fail "an entry is not owned by root:root"
 

@@ -8,7 +8,9 @@
 need_root
 need_cmd unshare
 unshare --pid --fork --mount --mount-proc true 2>/dev/null || skip "cannot make PID and mount namespaces"
-marker=$(sed -n 's/^#define LETHE_PATH_PID1_MARKER "\([^"]*\)".*/\1/p' "$LETHE_SRC/include/lethe/contract.h")
+# The marker's path as the compiler sees it (contract.h builds it from LETHE_PATH_RUN).
+marker=$(printf '#include <lethe/contract.h>\nLETHE_PATH_PID1_MARKER\n' |
+	cc -E -P -I"$LETHE_SRC/include" - | tail -n 1 | tr -d '" ')
 [ -n "$marker" ] || fail "no LETHE_PATH_PID1_MARKER in include/lethe/contract.h"
 
 # as_pid1 NAME MARKER [ARGS...]: run `lethe poweroff ARGS` under a PID 1 called NAME,

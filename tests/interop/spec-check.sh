@@ -57,3 +57,28 @@ firewall:
 YAML
 expect_fail 1 "^lethe: spec '$TMP/badfw.yaml' line 7 column [0-9]+: .*70000" \
 	"$LETHE" spec check "$TMP/badfw.yaml"
+
+# Debian's own deb822 file, named as in docs/spec.md, is a file and not a malformed
+# "deb ..." line (issue 10.15).
+printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+	>"$TMP/debian.sources"
+printf 'name: t\nversion: "1"\napt:\n  sources: [debian.sources]\npackages: [busybox-static]\n' \
+	>"$TMP/debsrc.yaml"
+expect_ok "$LETHE" spec check "$TMP/debsrc.yaml"
+
+# Error hygiene (issue 10.12): an encoding error names its real line and column; a spec
+# that is too large is invalid input like any other (1, not 3).
+printf 'name: t\nversion: "1"\npackages:\n  - a\377b\n' >"$TMP/utf8.yaml"
+expect_fail 1 "^lethe: spec '$TMP/utf8.yaml' line 4 column 6: invalid leading UTF-8 octet \(#xFF at offset 36\)$" \
+	"$LETHE" spec check "$TMP/utf8.yaml"
+printf 'name: t\nversion: "1"\npackages: [tor]\ndescription: x\000y\n' >"$TMP/nul.yaml"
+expect_fail 1 "line 4 column 15: control characters are not allowed" \
+	"$LETHE" spec check "$TMP/nul.yaml"
+head -c 1100000 /dev/zero | tr '\0' '#' >"$TMP/big.yaml"
+expect_fail 1 "spec '$TMP/big.yaml': larger than 1048576 bytes" "$LETHE" spec check "$TMP/big.yaml"
+
+# lethe verity format with the tree inside DATA but no offset: a usage error (2).
+head -c 8192 /dev/zero >"$TMP/data.img"
+expect_fail 2 "HASH is DATA: give --hash-offset" \
+	"$LETHE" verity format "$TMP/data.img" "$TMP/data.img"
+expect_ok "$LETHE" verity format "$TMP/data.img" "$TMP/data.img" --hash-offset 4096 --quiet

@@ -94,8 +94,9 @@ static int make_good_tree(void **state)
 
 	snprintf(root, sizeof(root), "/tmp/lethe-test-audit.XXXXXX");
 	assert_non_null(mkdtemp(root));
-	for (size_t i = 0; i < LETHE_HARDENING_N_CMDLINE; i++)
-		lethe_buf_printf(&cmdline, "%s ", lethe_hardening_cmdline[i]);
+	for (size_t i = 0; i < LETHE_HARDENING_N_PARAMS; i++)
+		if (lethe_hardening_params[i].word)
+			lethe_buf_printf(&cmdline, "%s ", lethe_hardening_params[i].word);
 	lethe_buf_printf(&cmdline, "console=ttyS0 lethe.roothash=%s\n", ROOTHASH);
 	put("proc/cmdline", cmdline.data);
 	lethe_buf_release(&cmdline);
@@ -259,6 +260,23 @@ static void test_firewall_policy(void **state)
 	free(accepting);
 }
 
+/* Another table's base chain sees the packets before or after Lethe's filter: both
+ * firewall checks fail and name it with its hook and priority (issue 10.13). */
+static void test_firewall_foreign(void **state)
+{
+	char json[2048];
+
+	snprintf(json, sizeof(json), "%.*s,{\"table\": {\"family\": \"ip\", \"name\": \"x\"}},"
+		 "{\"chain\": {\"family\": \"ip\", \"table\": \"x\", \"name\": \"pre\","
+		 " \"type\": \"nat\", \"hook\": \"prerouting\", \"prio\": -100, \"policy\": "
+		 "\"accept\"}}]}", (int)(strlen(good_ruleset) - 2), good_ruleset);
+	put("nft/ruleset.json", json);
+	assert_verdict("firewall.policy", LETHE_AUDIT_FAIL,
+		       "other tables hook into the packet path around table inet lethe: ip x pre "
+		       "(nat hook prerouting priority -100, policy accept)");
+	assert_verdict("firewall.spec", LETHE_AUDIT_FAIL, "foreign hook in ip x pre");
+}
+
 static void test_firewall_spec(void **state)
 {
 	char *path = lethe_path_join(root, "nft/lethe.nft"), *table;
@@ -306,6 +324,61 @@ static void test_kernel(void **state)
 	assert_verdict("kernel.cmdline", LETHE_AUDIT_PASS, "hardening flags on the cmdline");
 	put("proc/cmdline", "init_on_alloc=1 console=ttyS0\n");
 	assert_verdict("kernel.cmdline", LETHE_AUDIT_FAIL, "missing from the cmdline: init_on_free=1 ");
+}
+
+/* Present is not in force: a later word, another spelling, a counter-parameter, or the
+ * kernel's own report can undo a default whose word is on the cmdline (issue 10.6). */
+static void test_cmdline_in_force(void **state)
+{
+	char *path = lethe_path_join(root, "proc/cmdline"), *good = NULL, line[4096];
+	size_t len;
+
+	assert_int_equal(lethe_file_read(path, 4096, &good, &len), 0);
+	free(path);
+	good[strcspn(good, "\n")] = '\0';
+#define with(extra) (snprintf(line, sizeof(line), "%s %s\n", good, extra), line)
+	put("proc/cmdline", with("init_on_free=0"));
+	assert_verdict("kernel.cmdline", LETHE_AUDIT_FAIL, "'init_on_free=0' undoes init_on_free=1");
+	put("proc/cmdline", with("init-on-free=off"));
+	assert_verdict("kernel.cmdline", LETHE_AUDIT_FAIL, "'init-on-free=off' undoes init_on_free=1");
+	put("proc/cmdline", with("slab_merge"));
+	assert_verdict("kernel.cmdline", LETHE_AUDIT_FAIL, "'slab_merge' undoes slab_nomerge");
+	put("proc/cmdline", with("nokaslr"));
+	assert_verdict("kernel.cmdline", LETHE_AUDIT_FAIL, "'nokaslr' undoes kaslr");
+	put("proc/cmdline", with("\"module.sig_enforce=0\""));
+	assert_verdict("kernel.cmdline", LETHE_AUDIT_FAIL, "'module.sig_enforce=0' undoes");
+	/* After "--" the words are init's, not the kernel's. */
+	put("proc/cmdline", with("-- init_on_free=0"));
+	assert_verdict("kernel.cmdline", LETHE_AUDIT_PASS, "in force");
+	/* A word earlier than the default is overridden by it. */
+	snprintf(line, sizeof(line), "init_on_free=0 %s\n", good);
+	put("proc/cmdline", line);
+	assert_verdict("kernel.cmdline", LETHE_AUDIT_PASS, "in force");
+
+	/* The kernel's report: what it applied, whatever the cmdline says. */
+	put("proc/cmdline", with(""));
+	put("dev/kmsg", "6,1,0,-;Linux version 6.1.0\n"
+			"6,200,0,-;mem auto-init: stack:all(zero), heap alloc:on, heap free:on\n");
+	put("sys/module/module/parameters/sig_enforce", "Y\n");
+	put("sys/module/page_alloc/parameters/shuffle", "Y\n");
+	put("sys/kernel/security/lsm", "lockdown,capability,yama,apparmor\n");
+	assert_verdict("kernel.cmdline", LETHE_AUDIT_PASS, "(5 confirmed by the kernel)");
+	put("dev/kmsg", "6,200,0,-;mem auto-init: stack:all(zero), heap alloc:on, heap free:off\n");
+	assert_verdict("kernel.cmdline", LETHE_AUDIT_FAIL,
+		       "not in force: the kernel logs 'mem auto-init: ... heap free:off' (for "
+		       "init_on_free=1)");
+	put("dev/kmsg", "6,200,0,-;mem auto-init: CONFIG_PAGE_POISONING is on, will take "
+			"precedence over init_on_free\n");
+	assert_verdict("kernel.cmdline", LETHE_AUDIT_FAIL, "page poisoning takes precedence");
+	drop("dev/kmsg");
+	put("sys/module/module/parameters/sig_enforce", "N\n");
+	assert_verdict("kernel.cmdline", LETHE_AUDIT_FAIL,
+		       "sys/module/module/parameters/sig_enforce = N (for module.sig_enforce=1)");
+	put("sys/module/module/parameters/sig_enforce", "Y\n");
+	put("sys/kernel/security/lsm", "capability,yama,apparmor\n");
+	assert_verdict("kernel.cmdline", LETHE_AUDIT_FAIL, "sys/kernel/security/lsm = capability");
+#undef with
+	free(good);
 }
 
 static void test_persistence_and_secureboot(void **state)
@@ -371,7 +444,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_swap, make_good_tree, remove_tree),
 		cmocka_unit_test_setup_teardown(test_firewall_policy, make_good_tree, remove_tree),
 		cmocka_unit_test_setup_teardown(test_firewall_spec, make_good_tree, remove_tree),
+		cmocka_unit_test_setup_teardown(test_firewall_foreign, make_good_tree, remove_tree),
 		cmocka_unit_test_setup_teardown(test_kernel, make_good_tree, remove_tree),
+		cmocka_unit_test_setup_teardown(test_cmdline_in_force, make_good_tree, remove_tree),
 		cmocka_unit_test_setup_teardown(test_persistence_and_secureboot, make_good_tree, remove_tree),
 		cmocka_unit_test_setup_teardown(test_only_skip_unknown, make_good_tree, remove_tree),
 		cmocka_unit_test(test_mountinfo_parser),

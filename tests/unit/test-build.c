@@ -18,27 +18,11 @@
 #include <lethe/build.h>
 
 #include "../../lib/build/build-internal.h" /* the tools stage, tested alone */
+#include "helpers.h"
 
 static char *tmpdir(void)
 {
-	char tmpl[] = "/tmp/lethe-test-build.XXXXXX";
-
-	assert_non_null(mkdtemp(tmpl));
-	return strdup(tmpl);
-}
-
-static unsigned count_entries(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	unsigned n = 0;
-
-	assert_non_null(d);
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			n++;
-	closedir(d);
-	return n;
+	return ut_mkdtemp("build");
 }
 
 static void test_find_tool(void **state)

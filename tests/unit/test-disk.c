@@ -14,6 +14,8 @@
 
 #include <lethe/disk.h>
 
+#include "helpers.h"
+
 static char tmpdir[] = "/tmp/lethe-test-disk.XXXXXX";
 
 /* The example of docs/boot.md. */
@@ -63,11 +65,11 @@ static void test_disk_guid(void **state)
 
 static char *mkfile(const char *name, size_t len, int fill)
 {
-	char *p = lethe_path_join(tmpdir, name);
+	char *p = ut_path(tmpdir, name);
 	char *data = malloc(len);
 
 	memset(data, fill, len);
-	assert_int_equal(lethe_file_write_atomic(p, data, len, 0644), 0);
+	ut_write(p, data, len, 0644);
 	free(data);
 	return p;
 }

@@ -18,6 +18,8 @@
 
 #include <lethe/elf.h>
 
+#include "helpers.h"
+
 #define HOST_TRUE "/bin/true"
 #define HOST_LD	  "/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"
 #define HOST_LIBC "/lib/x86_64-linux-gnu/libc.so.6"
@@ -27,10 +29,7 @@ static char tmp[64];
 
 static char *tpath(const char *rel)
 {
-	char *p = lethe_path_join(tmp, rel);
-
-	assert_non_null(p);
-	return p;
+	return ut_path(tmp, rel);
 }
 
 /* Copy host file src to ROOT/rel (parents made). */
@@ -63,8 +62,7 @@ static void link_in(const char *target, const char *rel)
 
 static int setup(void **state)
 {
-	snprintf(tmp, sizeof(tmp), "/tmp/lethe-test-elf.XXXXXX");
-	assert_non_null(mkdtemp(tmp));
+	ut_mkdtemp_in(tmp, sizeof(tmp), "elf");
 	return 0;
 }
 
@@ -76,7 +74,7 @@ static int teardown(void **state)
 
 static void read_host(const char *path, char **data, size_t *len)
 {
-	assert_int_equal(lethe_file_read(path, 64u << 20, data, len), 0);
+	*data = ut_read(path, len);
 }
 
 static void test_parse_true(void **state)

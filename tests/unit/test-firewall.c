@@ -111,6 +111,22 @@ static const struct bad_case bad_cases[] = {
 	  P "line 4 column 13: to lists adjacent prefixes that nft would merge; write the prefix "
 	    "that covers both" },
 	{ "firewall: [in]\n", P "line 1 column 11: firewall must be a mapping, not a list" },
+	/* Allow-all rules that name keys (issue 10.13). */
+	{ "firewall:\n  in:\n    allow:\n      - from: [0.0.0.0/0, \"::/0\"]\n",
+	  P "line 4 column 15: from [0.0.0.0/0, ::/0] matches every address; to allow every "
+	    "address, leave from out" },
+	{ "firewall:\n  out:\n    allow:\n      - to: [\"::/0\", 0.0.0.0/0]\n        proto: tcp\n",
+	  P "line 4 column 13: to [0.0.0.0/0, ::/0] matches every address; to allow every "
+	    "address, leave to out" },
+	{ "firewall:\n  in:\n    allow:\n      - proto: [tcp, udp]\n        port: \"1-65535\"\n",
+	  P "line 5 column 15: port \"1-65535\" matches every port; to allow every port, leave "
+	    "port out" },
+	{ "firewall:\n  in:\n    allow:\n      - proto: [tcp, udp, icmp, icmpv6]\n",
+	  P "line 4 column 9: rule matches every packet (every protocol, port and address) and "
+	    "would allow everything; use 'default: accept' to mean that" },
+	{ "firewall:\n  out:\n    allow:\n      - proto: [icmpv6, udp, tcp, icmp]\n",
+	  P "line 4 column 9: rule matches every packet (every protocol, port and address) and "
+	    "would allow everything; use 'default: accept' to mean that" },
 };
 
 static void test_bad_sections(void **state)
@@ -330,6 +346,45 @@ static void test_compare(void **state)
 }
 
 /* Names resolve to ids: a numeric id is taken as it is, root is 0. */
+/* The base chains of a ruleset: those of other tables are foreign hooks, named with
+ * their hook and priority. */
+static void test_foreign_hooks(void **state)
+{
+	static const char json[] =
+		"{\"nftables\": [{\"metainfo\": {\"json_schema_version\": 1}},"
+		"{\"table\": {\"family\": \"inet\", \"name\": \"lethe\", \"handle\": 1}},"
+		"{\"chain\": {\"family\": \"inet\", \"table\": \"lethe\", \"name\": \"input\","
+		" \"handle\": 1, \"type\": \"filter\", \"hook\": \"input\", \"prio\": 0,"
+		" \"policy\": \"drop\"}},"
+		"{\"table\": {\"family\": \"ip\", \"name\": \"nat\", \"handle\": 2}},"
+		"{\"chain\": {\"family\": \"ip\", \"table\": \"nat\", \"name\": \"pre\","
+		" \"handle\": 1, \"type\": \"nat\", \"hook\": \"prerouting\", \"prio\": -100,"
+		" \"policy\": \"accept\"}},"
+		"{\"chain\": {\"family\": \"ip\", \"table\": \"nat\", \"name\": \"helper\","
+		" \"handle\": 2}},"
+		"{\"chain\": {\"family\": \"netdev\", \"table\": \"n\", \"name\": \"in\","
+		" \"handle\": 1, \"type\": \"filter\", \"hook\": \"ingress\", \"dev\": \"eth0\","
+		" \"prio\": -500, \"policy\": \"accept\"}}]}";
+	struct lethe_firewall_hooks h = { 0 };
+	struct lethe_firewall_drift d = { 0 };
+
+	assert_int_equal(lethe_firewall_hooks_parse(json, &h), 0);
+	assert_true(h.lethe_table);
+	assert_int_equal(h.n, 3); /* the regular chain "helper" is no hook */
+	assert_true(lethe_firewall_hook_is_lethe(&h.v[0]));
+	assert_int_equal(lethe_firewall_foreign_hooks(&h, &d), 0);
+	assert_int_equal(d.n, 2);
+	assert_int_equal(d.diffs[0].kind, LETHE_FIREWALL_FOREIGN_HOOK);
+	assert_string_equal(d.diffs[0].chain, "ip nat pre");
+	assert_string_equal(d.diffs[0].live, "type nat hook prerouting priority -100; policy accept;");
+	assert_string_equal(d.diffs[1].live,
+			    "type filter hook ingress device eth0 priority -500; policy accept;");
+	assert_string_equal(lethe_firewall_diff_kind_name(d.diffs[0].kind), "foreign hook");
+	lethe_firewall_drift_release(&d);
+	lethe_firewall_hooks_release(&h);
+	assert_int_equal(lethe_firewall_hooks_parse("[1, 2]", &h), -LETHE_E_INVALID);
+}
+
 static void test_accounts(void **state)
 {
 	expect_render("firewall:\n  log: false\n  in: { default: accept }\n"
@@ -372,6 +427,7 @@ int main(void)
 		cmocka_unit_test(test_render_dual_stack),
 		cmocka_unit_test(test_compare),
 		cmocka_unit_test(test_accounts),
+		cmocka_unit_test(test_foreign_hooks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

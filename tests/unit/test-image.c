@@ -17,6 +17,8 @@
 
 #include <lethe/image.h>
 
+#include "helpers.h"
+
 #define UUID "0123abcd-0000-8000-8000-00000000beef"
 
 static bool have_mkfs(void)
@@ -26,11 +28,7 @@ static bool have_mkfs(void)
 
 static void put(const char *dir, const char *name, const char *text, mode_t mode)
 {
-	char *p = lethe_path_join(dir, name);
-
-	assert_int_equal(lethe_file_write_atomic(p, text, strlen(text), mode), 0);
-	assert_int_equal(chmod(p, mode), 0);
-	free(p);
+	ut_put(dir, name, text, mode);
 }
 
 /* The same content, created in opposite orders, with different times and umask. */
@@ -68,24 +66,7 @@ static char *make_tree(bool reverse)
 
 static char *read_all(const char *path, size_t *len)
 {
-	char *data = NULL;
-
-	assert_int_equal(lethe_file_read(path, 64u << 20, &data, len), 0);
-	return data;
-}
-
-static unsigned count_entries(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	unsigned n = 0;
-
-	assert_non_null(d);
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			n++;
-	closedir(d);
-	return n;
+	return ut_read(path, len);
 }
 
 static void test_reproducible(void **state)

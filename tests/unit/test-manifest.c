@@ -15,13 +15,11 @@
 
 #include <lethe/manifest.h>
 
+#include "helpers.h"
+
 static void write_file(const char *dir, const char *name, const char *text, mode_t mode)
 {
-	char *p = lethe_path_join(dir, name);
-
-	assert_int_equal(lethe_file_write_atomic(p, text, strlen(text), mode), 0);
-	assert_int_equal(chmod(p, mode), 0);
-	free(p);
+	ut_put(dir, name, text, mode);
 }
 
 static char *make_tree(void)

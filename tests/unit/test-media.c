@@ -14,6 +14,8 @@
 #include <lethe/media.h>
 #include <lethe/release.h>
 
+#include "helpers.h"
+
 static char tmpdir[] = "/tmp/lethe-test-media.XXXXXX";
 static struct lethe_sign_pubkey pub;
 
@@ -21,10 +23,7 @@ static struct lethe_sign_pubkey pub;
 
 static char *path(const char *name)
 {
-	char *p = lethe_path_join(tmpdir, name);
-
-	assert_non_null(p);
-	return p;
+	return ut_path(tmpdir, name);
 }
 
 static void put(const char *dir, const char *name, const char *text)

@@ -358,15 +358,174 @@ static void test_insecure_source_refused(void **state)
 	struct lethe_pkgset *set = NULL;
 
 	lethe_strv_push(&spec.sources,
-			"deb [trusted=yes] http://deb.debian.org/debian bookworm main");
+			"deb [ TRUSTED=yes ] http://deb.debian.org/debian bookworm main");
 	lethe_strv_push(&spec.packages, "busybox");
 	assert_int_equal(lethe_pkg_resolve(&spec, &o, &set), -EBADMSG);
-	assert_non_null(strstr(lethe_error_message(), "uses 'trusted': Lethe keeps apt's signature "
-						      "checks on"));
+	assert_non_null(strstr(lethe_error_message(),
+			       "line 1: 'TRUSTED=yes' makes apt trust the repository"));
 	assert_null(set);
 	lethe_strv_release(&spec.sources);
 	lethe_strv_release(&spec.packages);
 	lethe_rm_rf("/tmp/lethe-test-pkg-cache");
+}
+
+/* Every option of sources.list(5) that weakens apt's signature or freshness checks is
+ * refused, in both formats and in any case; harmless ones pass (issue 10.1). */
+static void test_sources_check(void **state)
+{
+	static const struct {
+		enum lethe_pkg_sources_format f;
+		const char *text, *error; /* error NULL: accepted */
+	} cases[] = {
+#define D822(fields) "Types: deb\nURIs: http://192.0.2.1/d\nSuites: bookworm\n" fields
+	    {LETHE_PKG_SOURCES_DEB822, D822("Trusted: yes\n"), "line 4: 'Trusted: yes' makes"},
+	    {LETHE_PKG_SOURCES_DEB822, D822("TRUSTED: YES\n"), "line 4: 'TRUSTED: YES'"},
+	    {LETHE_PKG_SOURCES_DEB822, D822("trusted :\tTrue \r\n"), "line 4: 'trusted: True'"},
+	    {LETHE_PKG_SOURCES_DEB822, D822("Trusted: maybe\n"), "line 4: 'Trusted: maybe'"},
+	    {LETHE_PKG_SOURCES_DEB822, D822("Trusted:\n yes\n"), "line 4: 'Trusted: '"},
+	    {LETHE_PKG_SOURCES_DEB822, D822("Trusted: no\n yes\n"), "line 5: the value of"},
+	    {LETHE_PKG_SOURCES_DEB822, D822("Allow-Insecure: yes\n"), "'Allow-Insecure: yes'"},
+	    {LETHE_PKG_SOURCES_DEB822, D822("allow-weak: 1\n"), "'allow-weak: 1'"},
+	    {LETHE_PKG_SOURCES_DEB822, D822("Allow-Downgrade-To-Insecure: on\n"), "Downgrade"},
+	    {LETHE_PKG_SOURCES_DEB822, D822("Check-Valid-Until: no\n"), "replay protection"},
+	    {LETHE_PKG_SOURCES_DEB822, D822("Check-Date: no\n"), "'Check-Date: no'"},
+	    {LETHE_PKG_SOURCES_DEB822, D822("Valid-Until-Min: 1\n"), "'Valid-Until-Min: 1'"},
+	    {LETHE_PKG_SOURCES_DEB822, D822("Valid-Until-Max: 1\n"), "'Valid-Until-Max: 1'"},
+	    {LETHE_PKG_SOURCES_DEB822, D822("Date-Max-Future: 9\n"), "'Date-Max-Future: 9'"},
+	    {LETHE_PKG_SOURCES_DEB822, D822("InRelease-Path: x\n"), "'InRelease-Path: x'"},
+	    {LETHE_PKG_SOURCES_DEB822, D822("Snapshot: now\n"), "unknown option 'Snapshot'"},
+	    /* A continuation line is part of the field above it, for apt as here. */
+	    {LETHE_PKG_SOURCES_DEB822, D822("\nTypes: deb\n Trusted: yes\n"), NULL},
+	    {LETHE_PKG_SOURCES_DEB822, D822("\n Trusted: yes\n"), "line 5: a continuation"},
+	    {LETHE_PKG_SOURCES_DEB822, D822("Enabled: no\nTrusted: yes\n"), "line 5: 'Trusted"},
+	    {LETHE_PKG_SOURCES_DEB822, D822("no colon\n"), "line 4: expected 'Field: value'"},
+	    {LETHE_PKG_SOURCES_DEB822, D822("Tru sted: yes\n"), "is not a field name"},
+	    {LETHE_PKG_SOURCES_DEB822, D822("Trusted: no\nCheck-Valid-Until: yes\n"), NULL},
+	    {LETHE_PKG_SOURCES_DEB822, D822("# Trusted: yes\nX-Repolib-Name: x\n"), NULL},
+	    {LETHE_PKG_SOURCES_DEB822,
+	     D822("Signed-By:\n -----BEGIN PGP PUBLIC KEY BLOCK-----\n .\n x\n"), NULL},
+	    {LETHE_PKG_SOURCES_DEB822, D822("Check-Date: YES\nAllow-Weak: off\n"), NULL},
+	    {LETHE_PKG_SOURCES_LIST, "deb [trusted=yes] http://192.0.2.1/d bookworm main",
+	     "line 1: 'trusted=yes' makes apt trust"},
+	    {LETHE_PKG_SOURCES_LIST, "deb [ trusted=yes ] http://192.0.2.1/d bookworm", "trusted"},
+	    {LETHE_PKG_SOURCES_LIST, "deb[Trusted=Yes] http://192.0.2.1/d bookworm", "Trusted=Yes"},
+	    {LETHE_PKG_SOURCES_LIST, "deb [arch=amd64 allow-insecure=yes] u s", "allow-insecure"},
+	    {LETHE_PKG_SOURCES_LIST, "deb [check-valid-until=no] u s", "check-valid-until=no"},
+	    {LETHE_PKG_SOURCES_LIST, "deb [check-date=no] u s", "check-date=no"},
+	    {LETHE_PKG_SOURCES_LIST, "deb [date-max-future=99] u s", "date-max-future=99"},
+	    {LETHE_PKG_SOURCES_LIST, "deb [trusted+=yes] u s", "takes no '+='"},
+	    {LETHE_PKG_SOURCES_LIST, "deb [trusted=yes,arch=amd64] u s", "trusted=yes,arch"},
+	    {LETHE_PKG_SOURCES_LIST, "deb [bogus=1] u s", "unknown option 'bogus'"},
+	    {LETHE_PKG_SOURCES_LIST, "deb [trusted] u s", "is not NAME=VALUE"},
+	    {LETHE_PKG_SOURCES_LIST, "deb [trusted=yes u s", "'[' without ']'"},
+	    {LETHE_PKG_SOURCES_LIST, "deb u [trusted=yes] s", "must follow the type"},
+	    {LETHE_PKG_SOURCES_LIST, "deb u", "expected 'URI SUITE"},
+	    {LETHE_PKG_SOURCES_LIST, "rpm u s", "is not 'deb' or 'deb-src'"},
+	    {LETHE_PKG_SOURCES_LIST, "# c\n\ndeb u s\ndeb [trusted=yes] u s\n", "line 4:"},
+	    {LETHE_PKG_SOURCES_LIST, "deb [trusted=no] http://192.0.2.1/d bookworm main", NULL},
+	    {LETHE_PKG_SOURCES_LIST, "deb [ arch+=amd64 signed-by=/k.gpg ] u s c # trusted=yes",
+	     NULL},
+	    {LETHE_PKG_SOURCES_LIST, "  deb-src [check-valid-until=yes] u s\n# deb [trusted=yes]\n",
+	     NULL},
+#undef D822
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int r = lethe_pkg_sources_check("t", cases[i].text, strlen(cases[i].text),
+						cases[i].f);
+
+		if (!cases[i].error) {
+			if (r != 0)
+				fail_msg("case %zu: %s", i, lethe_error_message());
+			continue;
+		}
+		if (r != -EBADMSG || !strstr(lethe_error_message(), cases[i].error))
+			fail_msg("case %zu: %d '%s', expected '%s'", i, r,
+				 r ? lethe_error_message() : "", cases[i].error);
+		assert_non_null(strstr(lethe_error_message(), "apt source 't' line "));
+	}
+	/* Not NUL-terminated, a NUL inside; no name: the message is the reason alone. */
+	assert_int_equal(lethe_pkg_sources_check("t", "deb u s\0", 8, LETHE_PKG_SOURCES_LIST),
+			 -EBADMSG);
+	assert_int_equal(lethe_pkg_sources_check(NULL, "deb [trusted=yes] u s", 21,
+						 LETHE_PKG_SOURCES_LIST),
+			 -EBADMSG);
+	assert_true(!strncmp(lethe_error_message(), "'trusted=yes' makes", 19));
+	assert_int_equal(lethe_pkg_sources_check("t", "deb u sXXXX", 7, LETHE_PKG_SOURCES_LIST),
+			 0);
+
+	assert_true(lethe_pkg_source_is_oneline("deb http://x y"));
+	assert_true(lethe_pkg_source_is_oneline("deb[arch=amd64] http://x y"));
+	assert_true(lethe_pkg_source_is_oneline("deb-src\thttp://x y"));
+	assert_false(lethe_pkg_source_is_oneline("debian.sources"));
+	assert_false(lethe_pkg_source_is_oneline("deb.list"));
+	assert_false(lethe_pkg_source_is_oneline("deb"));
+	assert_false(lethe_pkg_source_is_oneline("/etc/deb x.sources"));
+}
+
+/* A stand-in for apt-get and apt-cache: logs its arguments, resolves one package. */
+static const char fake_apt[] =
+    "#!/bin/sh\n"
+    "echo \"$(basename \"$0\") $*\" >>\"$(dirname \"$0\")/log\"\n"
+    "case \"$1\" in\n"
+    "install) echo 'Inst busybox (1:1.0 t [amd64])' ;;\n"
+    "show) printf 'Package: busybox\\nVersion: 1:1.0\\nSize: 9\\nSHA256: %s\\n\\n' " SHA_A " ;;\n"
+    "download) exit 1 ;;\n"
+    "esac\n";
+
+/* apt is given the options that forbid unsigned, weak and stale repositories on every
+ * call, whatever its apt.conf says (issue 10.1). */
+static void test_apt_strict_options(void **state)
+{
+	char dir[] = "/tmp/lethe-test-pkg.XXXXXX";
+	struct lethe_spec spec = {0};
+	struct lethe_pkg_options o = {0};
+	struct lethe_pkgset *set = NULL;
+	char *get, *cache, *p, *log, *line, *save = NULL;
+	size_t len, calls = 0;
+
+	assert_non_null(mkdtemp(dir));
+	get = lethe_path_join(dir, "apt-get");
+	p = lethe_path_join(dir, "apt-cache");
+	cache = lethe_path_join(dir, "cache");
+	assert_int_equal(lethe_file_write_atomic(get, fake_apt, strlen(fake_apt), 0755), 0);
+	assert_int_equal(symlink("apt-get", p), 0);
+	free(p);
+	o.apt_get = get;
+	o.cache_dir = cache;
+	lethe_strv_push(&spec.sources, "deb http://192.0.2.1/debian bookworm main");
+	lethe_strv_push(&spec.packages, "busybox");
+	if (lethe_pkg_resolve(&spec, &o, &set) < 0)
+		fail_msg("%s", lethe_error_message());
+	assert_int_equal(set->n, 1);
+	assert_int_equal(lethe_pkg_fetch(&spec, &o, set), -EIO); /* download fails */
+	lethe_pkgset_free(set);
+
+	p = lethe_path_join(dir, "log");
+	assert_int_equal(lethe_file_read(p, 1 << 20, &log, &len), 0);
+	free(p);
+	/* In this order: update, install -s, show, download. */
+	p = strstr(log, "apt-get update");
+	p = p ? strstr(p, "apt-get install") : NULL;
+	p = p ? strstr(p, "apt-cache show") : NULL;
+	assert_non_null(p ? strstr(p, "apt-get download") : NULL);
+	for (line = strtok_r(log, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		calls++;
+		if (!strstr(line, " -o APT::Get::AllowUnauthenticated=false") ||
+		    !strstr(line, " -o Acquire::AllowInsecureRepositories=false") ||
+		    !strstr(line, " -o Acquire::AllowWeakRepositories=false") ||
+		    !strstr(line, " -o Acquire::AllowDowngradeToInsecureRepositories=false") ||
+		    !strstr(line, " -o Acquire::Check-Valid-Until=true") ||
+		    !strstr(line, " -o Acquire::Check-Date=true"))
+			fail_msg("apt call without the strict options: %s", line);
+	}
+	assert_int_equal(calls, 4);
+	free(log);
+	lethe_strv_release(&spec.sources);
+	lethe_strv_release(&spec.packages);
+	assert_int_equal(lethe_rm_rf(dir), 0);
+	free(get);
+	free(cache);
 }
 
 /* The private apt root: the spec's sources copied in, an empty dpkg status, and an
@@ -391,7 +550,7 @@ static void test_private_root(void **state)
 	assert_int_equal(lethe_file_write_atomic(src, sources, strlen(sources), 0644), 0);
 	spec.dir = dir;
 	spec.path = "t.yaml";
-	lethe_strv_push(&spec.sources, "extra.sources");
+	lethe_strv_push(&spec.sources, src); /* as lethe_spec_load() resolved it */
 	lethe_strv_push(&spec.sources, "deb http://192.0.2.1/debian bookworm contrib");
 	lethe_strv_push(&spec.packages, "busybox");
 	assert_int_equal(lethe_pkg_resolve(&spec, &o, &set), -EIO);
@@ -454,6 +613,8 @@ int main(void)
 	    cmocka_unit_test(test_copyright),
 	    cmocka_unit_test(test_cache_dir),
 	    cmocka_unit_test(test_insecure_source_refused),
+	    cmocka_unit_test(test_sources_check),
+	    cmocka_unit_test(test_apt_strict_options),
 	    cmocka_unit_test(test_private_root),
 	};
 

@@ -184,7 +184,7 @@ static void test_open(void **state)
 	{
 		int fds[LETHE_ARTIFACT_MAX];
 
-		assert_int_equal(lethe_release_fds(rel, fds, LETHE_ARTIFACT_MAX), 7);
+		assert_int_equal(lethe_release_fds(rel, LETHE_ARTIFACT_MAX, fds), 7);
 	}
 	lethe_release_free(rel);
 	assert_null(lethe_release_free(NULL));

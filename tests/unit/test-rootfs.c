@@ -22,6 +22,8 @@
 #include <lethe/pkg.h>
 #include <lethe/rootfs.h>
 
+#include "helpers.h"
+
 #define EPOCH 1700000000
 #define LATER 2000000000
 
@@ -161,10 +163,7 @@ static void make_deb(const char *path, const char *name, const struct ent *e, si
 
 static char *tpath(const char *rel)
 {
-	char *p = lethe_path_join(tmpdir, rel);
-
-	assert_non_null(p);
-	return p;
+	return ut_path(tmpdir, rel);
 }
 
 /* Extract the .deb at path into a fresh root; returns the result. */
@@ -189,8 +188,7 @@ static int extract(const char *deb, const char *root, const struct lethe_rootfs_
 
 static int setup(void **state)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/lethe-test-rootfs.XXXXXX");
-	assert_non_null(mkdtemp(tmpdir));
+	ut_mkdtemp_in(tmpdir, sizeof(tmpdir), "rootfs");
 	return 0;
 }
 

@@ -16,36 +16,30 @@
 #include <lethe/sign.h>
 #include <lethe/util.h>
 
+#include "helpers.h"
+
 #define DATA LETHE_TEST_DATA "/sign/"
 
 static char tmpdir[64];
 
 static char *tmp(const char *name)
 {
-	char *p = lethe_path_join(tmpdir, name);
-
-	assert_non_null(p);
-	return p;
+	return ut_path(tmpdir, name);
 }
 
 static void put(const char *path, const char *text, size_t len)
 {
-	assert_int_equal(lethe_file_write_atomic(path, text, len, 0644), 0);
+	ut_write(path, text, len, 0644);
 }
 
 static char *get(const char *path, size_t *len)
 {
-	char *data = NULL;
-	int r = lethe_file_read(path, 1 << 20, &data, len);
-
-	assert_int_equal(r, 0);
-	return data;
+	return ut_read(path, len);
 }
 
 static int setup(void **state)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test-sign.XXXXXX");
-	assert_non_null(mkdtemp(tmpdir));
+	ut_mkdtemp_in(tmpdir, sizeof(tmpdir), "sign");
 	assert_true(sodium_init() >= 0);
 	return 0;
 }
@@ -185,10 +179,16 @@ static void test_encrypted_key(void **state)
 
 	assert_int_equal(lethe_sign_keygen(p, s, "secret", &o, &pub), 0);
 	assert_int_equal(lethe_sign_seckey_load(s, NULL, &sec), -ENOKEY);
+	assert_non_null(strstr(lethe_error_message_for(-ENOKEY), "is encrypted"));
 	assert_int_equal(lethe_sign_seckey_load(s, "Secret", &sec), -EKEYREJECTED);
 	assert_non_null(strstr(lethe_error_message(), "wrong password"));
 	assert_null(sec);
+	assert_int_equal(lethe_sign_seckey_load(s, NULL, &sec), -ENOKEY);
 	assert_int_equal(lethe_sign_seckey_load(s, "secret", &sec), 0);
+	/* The success leaves no message: "is encrypted" must not label a later failure
+	 * (issue 9.5). */
+	assert_null(lethe_error_message());
+	assert_null(lethe_error_message_for(-ENOKEY));
 	lethe_sign_seckey_pubkey(sec, &pub2);
 	assert_memory_equal(&pub, &pub2, sizeof(pub));
 	lethe_sign_seckey_free(sec);

@@ -81,6 +81,35 @@ static void test_yaml_refusals(void **state)
 	yaml_fails("a: [1, 2\n", "'t.yaml' line 2 column 1: did not find expected ',' or ']'");
 }
 
+/* Encoding errors name the line and column of the offending byte, not 1:1 (issue
+ * 10.12). */
+static void test_yaml_encoding_positions(void **state)
+{
+	static const struct {
+		const char *text;
+		size_t len;
+		const char *message;
+	} cases[] = {
+#define T(s) s, sizeof(s) - 1
+	    {T("a: 1\nb:\n  - x\xffy\n"),
+	     "'t' line 3 column 6: invalid leading UTF-8 octet (#xFF at offset 13)"},
+	    {T("a: 1\nd: x\0y\n"),
+	     "'t' line 2 column 5: control characters are not allowed (#x0 at offset 9)"},
+	    {T("a: \xc3\xa9\xc3\xa9\n\nb: \"\xc3\"\n"),
+	     "'t' line 3 column 6: invalid trailing UTF-8 octet (#x22 at offset 14)"},
+	    {T("a: 1\n\xff\xfe"), "'t' line 2 column 1: invalid leading UTF-8 octet (#xFF at offset 5)"},
+#undef T
+	};
+	struct lethe_node *root = NULL;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(lethe_yaml_parse("t", cases[i].text, cases[i].len, &root),
+				 -EBADMSG);
+		assert_string_equal(lethe_error_message(), cases[i].message);
+		assert_null(root);
+	}
+}
+
 static void test_yaml_duplicate_reports_first_in_document(void **state)
 {
 	/* Two duplicated keys: the one whose repetition comes first is reported. */
@@ -279,16 +308,83 @@ static const struct bad_spec {
     {HEAD "apt: {architecture: [amd64]}\n",
      "spec 't.yaml' line 4 column 21: apt architecture must be a scalar, not a list"},
     {HEAD "apt: {sources: [debx http://x]}\n",
-     "spec 't.yaml' line 4 column 17: apt source 'debx http://x' must be a 'deb URI SUITE "
-     "COMPONENT' line or a .sources file"},
+     "spec 't.yaml' line 4 column 17: apt source 'debx http://x' must be a 'deb [OPTIONS] URI "
+     "SUITE [COMPONENT...]' line or a .sources or .list file"},
+    {HEAD "apt: {sources: [hello.txt]}\n",
+     "spec 't.yaml' line 4 column 17: apt source 'hello.txt' must be a 'deb [OPTIONS] URI "
+     "SUITE [COMPONENT...]' line or a .sources or .list file"},
+    /* Sources that would switch apt's checks off (issue 10.1). */
+    {HEAD "apt: {sources: [\"deb [ trusted=yes ] file:///srv/r ./\"]}\n",
+     "spec 't.yaml' line 4 column 17: apt source 'deb [ trusted=yes ] file:///srv/r ./': "
+     "'trusted=yes' makes apt trust the repository without a valid signature; Lethe keeps "
+     "apt's signature and freshness checks on"},
+    {HEAD "apt: {sources: [\"deb [allow-insecure=yes] file:///srv/r ./\"]}\n",
+     "spec 't.yaml' line 4 column 17: apt source 'deb [allow-insecure=yes] file:///srv/r ./': "
+     "'allow-insecure=yes' lets apt use a repository without a signed Release file; Lethe "
+     "keeps apt's signature and freshness checks on"},
+    {HEAD "apt: {sources: [\"deb [check-valid-until=no] http://x bookworm main\"]}\n",
+     "spec 't.yaml' line 4 column 17: apt source 'deb [check-valid-until=no] http://x bookworm "
+     "main': 'check-valid-until=no' switches off apt's replay protection (Valid-Until); Lethe "
+     "keeps apt's signature and freshness checks on"},
+    {HEAD "apt: {sources: [trusted.sources]}\n",
+     "spec 't.yaml' line 4 column 17: apt source '" DATA "/trusted.sources' line 5: 'TRUSTED: "
+     "YES' makes apt trust the repository without a valid signature; Lethe keeps apt's "
+     "signature and freshness checks on"},
+    {HEAD "apt: {sources: [missing.sources]}\n",
+     "spec 't.yaml' line 4 column 17: apt source file '" DATA "/missing.sources' cannot be "
+     "read: No such file or directory"},
     {HEAD "files:\n  - {source: hello.txt, destination: /etc/x, mode: \"0999\"}\n",
      "spec 't.yaml' line 5 column 52: mode must be 3 or 4 octal digits such as 0644, not '0999'"},
     {HEAD "files:\n  - {source: hello.txt, destination: etc/x}\n",
-     "spec 't.yaml' line 5 column 38: destination 'etc/x' must be an absolute path without '.', "
-     "'..' or '//'"},
+     "spec 't.yaml' line 5 column 38: destination 'etc/x' must be an absolute path without "
+     "'.', '..' or empty components"},
     {HEAD "files:\n  - {source: hello.txt, destination: /etc/../x}\n",
      "spec 't.yaml' line 5 column 38: destination '/etc/../x' must be an absolute path without "
-     "'.', '..' or '//'"},
+     "'.', '..' or empty components"},
+    {HEAD "files:\n  - {source: hello.txt, destination: /etc/./x}\n",
+     "spec 't.yaml' line 5 column 38: destination '/etc/./x' must be an absolute path without "
+     "'.', '..' or empty components"},
+    {HEAD "files:\n  - {source: hello.txt, destination: /etc//x}\n",
+     "spec 't.yaml' line 5 column 38: destination '/etc//x' must be an absolute path without "
+     "'.', '..' or empty components"},
+    {HEAD "files:\n  - {source: hello.txt, destination: /etc/x/}\n",
+     "spec 't.yaml' line 5 column 38: destination '/etc/x/' must be an absolute path without "
+     "'.', '..' or empty components"},
+    {HEAD "files:\n  - {source: hello.txt, destination: /./etc/x}\n",
+     "spec 't.yaml' line 5 column 38: destination '/./etc/x' must be an absolute path without "
+     "'.', '..' or empty components"},
+    {HEAD "files:\n  - {source: hello.txt, destination: /etc/.}\n",
+     "spec 't.yaml' line 5 column 38: destination '/etc/.' must be an absolute path without "
+     "'.', '..' or empty components"},
+    {HEAD "files:\n  - {source: hello.txt, destination: //etc/x}\n",
+     "spec 't.yaml' line 5 column 38: destination '//etc/x' must be an absolute path without "
+     "'.', '..' or empty components"},
+    {HEAD "files:\n  - {source: hello.txt, destination: /etc/x/..}\n",
+     "spec 't.yaml' line 5 column 38: destination '/etc/x/..' must be an absolute path without "
+     "'.', '..' or empty components"},
+    /* An unclean destination can no longer dodge the duplicate check (issue 10.11). */
+    {HEAD "files:\n  - {source: hello.txt, destination: /etc/x}\n"
+	  "  - {source: hello.txt, destination: \"/etc//x\"}\n",
+     "spec 't.yaml' line 6 column 38: destination '/etc//x' must be an absolute path without "
+     "'.', '..' or empty components"},
+    /* ':' would make another /etc/passwd field (issue 10.11). */
+    {HEAD "accounts: {users: [{name: u, uid: 5, home: \"/home/u:0:0\"}]}\n",
+     "spec 't.yaml' line 4 column 44: home '/home/u:0:0' must not contain ':' (it separates the "
+     "fields of /etc/passwd)"},
+    {HEAD "accounts: {users: [{name: u, uid: 5, shell: \"/bin/sh:x\"}]}\n",
+     "spec 't.yaml' line 4 column 45: shell '/bin/sh:x' must not contain ':' (it separates the "
+     "fields of /etc/passwd)"},
+    {HEAD "accounts: {users: [{name: u, uid: 5, home: \"/home/u\\n\"}]}\n",
+     "spec 't.yaml' line 4 column 44: home contains a control character"},
+    {HEAD "accounts: {users: [{name: u, uid: 5, home: /home//u}]}\n",
+     "spec 't.yaml' line 4 column 44: home '/home//u' must be an absolute path without '.', "
+     "'..' or empty components"},
+    {HEAD "accounts: {users: [{name: u, uid: 5, shell: /bin/./sh}]}\n",
+     "spec 't.yaml' line 4 column 45: shell '/bin/./sh' must be an absolute path without '.', "
+     "'..' or empty components"},
+    {HEAD "services: [{name: s, command: \"/usr//bin/s\"}]\n",
+     "spec 't.yaml' line 4 column 31: command of service 's' must start with an absolute path"},
+
     {HEAD "files:\n  - {source: nothere.txt, destination: /etc/x}\n",
      "spec 't.yaml' line 5 column 14: file source '" DATA "/nothere.txt' does not exist"},
     {HEAD
@@ -432,13 +528,27 @@ static void test_spec_defaults(void **state)
 	assert_null(lethe_spec_free(NULL));
 }
 
+/* A file whose name starts with "deb" (Debian's own debian.sources, as in docs/spec.md)
+ * is a file, not a malformed one-line entry (issue 10.15). */
+static void test_spec_deb_named_source(void **state)
+{
+	struct lethe_spec *spec = spec_ok(HEAD "apt:\n  sources:\n    - debian.sources\n"
+					       "    - \"deb  http://192.0.2.1/d bookworm main\"\n"
+					       "    - \"deb[arch=amd64] http://192.0.2.1/d bookworm\"\n");
+
+	assert_int_equal(spec->sources.n, 3);
+	assert_string_equal(spec->sources.v[0], DATA "/debian.sources");
+	assert_string_equal(spec->sources.v[1], "deb  http://192.0.2.1/d bookworm main");
+	lethe_spec_free(spec);
+}
+
 static void test_spec_full(void **state)
 {
 	struct lethe_spec *spec = spec_ok(
 	    HEAD
 	    "description: |\n  all of it\n  \ton two lines\n"
 	    "apt: {suite: bookworm, architecture: arm64,\n"
-	    "      sources: [\"deb http://deb.example/debian bookworm main\", hello.txt]}\n"
+	    "      sources: [\"deb http://deb.example/debian bookworm main\", debian.sources]}\n"
 	    "drop: [adduser]\n"
 	    "exclude: [/usr/share/doc/*]\n"
 	    "include: [/usr/share/doc/tor/copyright]\n"
@@ -476,7 +586,7 @@ static void test_spec_full(void **state)
 	assert_string_equal(spec->architecture, "arm64");
 	assert_int_equal(spec->sources.n, 2);
 	assert_string_equal(spec->sources.v[0], "deb http://deb.example/debian bookworm main");
-	assert_string_equal(spec->sources.v[1], DATA "/hello.txt");
+	assert_string_equal(spec->sources.v[1], DATA "/debian.sources");
 	assert_string_equal(spec->drop.v[0], "adduser");
 	assert_string_equal(spec->exclude.v[0], "/usr/share/doc/*");
 	assert_string_equal(spec->include.v[0], "/usr/share/doc/tor/copyright");
@@ -590,7 +700,7 @@ static void test_spec_load_errors(void **state)
 		assert_int_equal(lethe_file_write_atomic(path, text, strlen(text), 0644), 0);
 		assert_int_equal(lethe_spec_load(path, &spec), -EBADMSG);
 		assert_non_null(strstr(lethe_error_message(), "gone.txt' does not exist"));
-		assert_int_equal(lethe_spec_load_flags(path, LETHE_SPEC_NO_SOURCES, &spec), 0);
+		assert_int_equal(lethe_spec_load_flags(path, LETHE_SPEC_LOAD_IN_IMAGE, &spec), 0);
 		assert_string_equal(spec->files[0].source, "gone.txt");
 		assert_null(spec->dir);
 		spec = lethe_spec_free(spec);
@@ -600,6 +710,24 @@ static void test_spec_load_errors(void **state)
 	assert_int_equal(lethe_spec_parse("t.yaml", DATA, text, LETHE_SPEC_MAX_SIZE + 1, &spec),
 			 -EBADMSG);
 	assert_string_equal(lethe_error_message(), "spec 't.yaml': larger than 1048576 bytes");
+	/* A file that is too large is bad input as well (-EBADMSG: exit 1), not a runtime
+	 * error (issue 10.12). */
+	{
+		char dir[] = "/tmp/lethe-test-spec.XXXXXX", *path, *big;
+
+		assert_non_null(mkdtemp(dir));
+		path = lethe_path_join(dir, "big.yaml");
+		big = malloc(LETHE_SPEC_MAX_SIZE + 2);
+		assert_non_null(big);
+		memset(big, '#', LETHE_SPEC_MAX_SIZE + 1);
+		assert_int_equal(lethe_file_write_atomic(path, big, LETHE_SPEC_MAX_SIZE + 1, 0644), 0);
+		assert_int_equal(lethe_spec_load(path, &spec), -EBADMSG);
+		assert_non_null(strstr(lethe_error_message(), "big.yaml': larger than 1048576 bytes"));
+		assert_null(spec);
+		assert_int_equal(lethe_rm_rf(dir), 0);
+		free(path);
+		free(big);
+	}
 }
 
 static void test_spec_group_rules(void **state)
@@ -658,23 +786,89 @@ static void test_spec_service_cap(void **state)
 	free(text);
 }
 
+/* tmpfs: every RAM file system lethe-init mounts has a bound (issue 10.5): the
+ * contract's defaults, or the spec's, checked. */
+static void test_spec_tmpfs(void **state)
+{
+	static const struct {
+		const char *text, *message;
+	} bad[] = {
+	    {"tmpfs:\n  tmp: {size: 50%}\n  root: {size: 40%}\n",
+	     "spec 't.yaml' line 5 column 3: the tmpfs sizes add up to 105% of RAM, at most 90% "
+	     "(the rest is for the kernel and PID 1)"},
+	    {"tmpfs:\n  tmp: {size: 95%}\n",
+	     "spec 't.yaml' line 5 column 15: tmpfs.tmp.size must be 1%-90% of RAM or at least 1m "
+	     "(bytes with k, m or g), not '95%'"},
+	    {"tmpfs:\n  shm: {size: 512k}\n",
+	     "spec 't.yaml' line 5 column 15: tmpfs.shm.size must be 1%-90% of RAM or at least 1m "
+	     "(bytes with k, m or g), not '512k'"},
+	    {"tmpfs:\n  shm: {size: 0%}\n",
+	     "spec 't.yaml' line 5 column 15: tmpfs.shm.size must be 1%-90% of RAM or at least 1m "
+	     "(bytes with k, m or g), not '0%'"},
+	    {"tmpfs:\n  run: {size: 10mb}\n",
+	     "spec 't.yaml' line 5 column 15: tmpfs.run.size must be 1%-90% of RAM or at least 1m "
+	     "(bytes with k, m or g), not '10mb'"},
+	    {"tmpfs:\n  tmp: {inodes: 10}\n", NULL},
+	    {"tmpfs:\n  tmp: {inodes: 100000000}\n", NULL},
+	    {"tmpfs:\n  temp: {size: 1%}\n",
+	     "spec 't.yaml' line 5 column 3: unknown key 'temp' (did you mean 'tmp'?)"},
+	    {"tmpfs:\n  tmp: {sise: 1%}\n", NULL},
+	    {"tmpfs: 20%\n", NULL},
+	};
+	struct lethe_spec *spec = spec_ok(HEAD);
+	char text[512];
+
+	(void)state;
+	assert_string_equal(spec->tmpfs[LETHE_SPEC_TMPFS_ROOT].size, LETHE_TMPFS_ROOT_SIZE);
+	assert_string_equal(spec->tmpfs[LETHE_SPEC_TMPFS_ROOT].inodes, LETHE_TMPFS_ROOT_INODES);
+	assert_string_equal(spec->tmpfs[LETHE_SPEC_TMPFS_TMP].size, LETHE_TMPFS_TMP_SIZE);
+	assert_string_equal(spec->tmpfs[LETHE_SPEC_TMPFS_SHM].size, LETHE_TMPFS_SHM_SIZE);
+	assert_string_equal(spec->tmpfs[LETHE_SPEC_TMPFS_RUN].inodes, LETHE_TMPFS_RUN_INODES);
+	spec = lethe_spec_free(spec);
+
+	spec = spec_ok(HEAD "tmpfs:\n  tmp: {size: 64m, inodes: 1000}\n  shm: {size: 1%}\n"
+			    "  root: {inodes: 200000}\n");
+	assert_string_equal(spec->tmpfs[LETHE_SPEC_TMPFS_TMP].size, "64m");
+	assert_string_equal(spec->tmpfs[LETHE_SPEC_TMPFS_TMP].inodes, "1000");
+	assert_string_equal(spec->tmpfs[LETHE_SPEC_TMPFS_SHM].size, "1%");
+	assert_string_equal(spec->tmpfs[LETHE_SPEC_TMPFS_SHM].inodes, LETHE_TMPFS_SHM_INODES);
+	assert_string_equal(spec->tmpfs[LETHE_SPEC_TMPFS_ROOT].size, LETHE_TMPFS_ROOT_SIZE);
+	assert_string_equal(spec->tmpfs[LETHE_SPEC_TMPFS_ROOT].inodes, "200000");
+	spec = lethe_spec_free(spec);
+
+	for (size_t i = 0; i < LETHE_ARRAY_SIZE(bad); i++) {
+		snprintf(text, sizeof(text), "%s%s", HEAD, bad[i].text);
+		lethe_error_clear();
+		if (lethe_spec_parse("t.yaml", DATA, text, strlen(text), &spec) != -EBADMSG)
+			fail_msg("row %zu accepted", i);
+		assert_null(spec);
+		if (bad[i].message)
+			assert_string_equal(lethe_error_message(), bad[i].message);
+		else
+			assert_non_null(strstr(lethe_error_message(), "spec 't.yaml' line "));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_yaml_tree_and_positions),
 	    cmocka_unit_test(test_yaml_refusals),
+	    cmocka_unit_test(test_yaml_encoding_positions),
 	    cmocka_unit_test(test_yaml_duplicate_reports_first_in_document),
 	    cmocka_unit_test(test_yaml_limits),
 	    cmocka_unit_test(test_yaml_many_keys),
 	    cmocka_unit_test(test_node_helpers),
 	    cmocka_unit_test(test_spell_suggest),
 	    cmocka_unit_test(test_spec_defaults),
+	    cmocka_unit_test(test_spec_deb_named_source),
 	    cmocka_unit_test(test_spec_full),
 	    cmocka_unit_test(test_spec_errors),
 	    cmocka_unit_test(test_spec_examples),
 	    cmocka_unit_test(test_spec_load_errors),
 	    cmocka_unit_test(test_spec_group_rules),
 	    cmocka_unit_test(test_spec_service_cap),
+	    cmocka_unit_test(test_spec_tmpfs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

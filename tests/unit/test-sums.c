@@ -14,6 +14,8 @@
 #include <lethe/sums.h>
 #include <lethe/util.h>
 
+#include "helpers.h"
+
 #define ABC_SHA256 "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
@@ -30,16 +32,15 @@ static const char *at(const char *name)
 
 static void put(const char *name, const char *text)
 {
-	char *p = lethe_path_join(dir, name);
+	char *p = ut_path(dir, name);
 
-	assert_int_equal(lethe_file_write_atomic(p, text, strlen(text), 0644), 0);
+	ut_write(p, text, strlen(text), 0644);
 	free(p);
 }
 
 static int setup(void **state)
 {
-	snprintf(dir, sizeof(dir), "/tmp/test-sums.XXXXXX");
-	assert_non_null(mkdtemp(dir));
+	ut_mkdtemp_in(dir, sizeof(dir), "sums");
 	return 0;
 }
 

@@ -8,10 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include <lethe/run.h>
 #include <lethe/util.h>
 
 static void test_hex_roundtrip(void **state)
@@ -37,6 +39,228 @@ static void test_error_message(void **state)
 	assert_true(lethe_error_is_check(-EBADMSG));
 	assert_true(lethe_error_is_check(-EKEYREJECTED));
 	assert_false(lethe_error_is_check(-ENOENT));
+}
+
+/* A message explains the errno it was recorded for and no other (issue 9.5). */
+static void test_error_paired_with_errno(void **state)
+{
+	lethe_error_clear();
+	assert_null(lethe_error_message_for(-ENOKEY));
+	assert_int_equal(lethe_error(-ENOKEY, "'k' is encrypted"), -ENOKEY);
+	assert_string_equal(lethe_error_message_for(-ENOKEY), "'k' is encrypted");
+	/* A later bare failure with another errno is not labelled with it. */
+	assert_null(lethe_error_message_for(-EIO));
+	assert_null(lethe_error_message_for(0));
+	/* A "success" recorded through lethe_error() forgets it. */
+	assert_int_equal(lethe_error(0, "not an error"), 0);
+	assert_null(lethe_error_message_for(-ENOKEY));
+	assert_null(lethe_error_message());
+	lethe_error(-ENOENT, "gone");
+	lethe_error_clear();
+	assert_null(lethe_error_message_for(-ENOENT));
+}
+
+/* ---- the subprocess runner (issue 9.4) ---- */
+
+/* The child sees the policy's variables and the caller's extras, nothing of ours. */
+static void test_run_env_is_clean(void **state)
+{
+	const char *extra[] = { "APT_CONFIG=/x/apt.conf", NULL };
+	char *argv[] = { (char *)"env", NULL };
+	struct lethe_buf out = { 0 };
+
+	setenv("LETHE_TEST_LEAK", "host value", 1);
+	setenv("LD_PRELOAD", "", 1);
+	assert_int_equal(lethe_run(argv,
+				   &(struct lethe_run_options){ .env = extra, .out = &out,
+								.epoch_set = true, .epoch = 42 },
+				   NULL),
+			 0);
+	assert_string_equal(out.data, "PATH=" LETHE_RUN_PATH "\nLC_ALL=C\nTZ=UTC\n"
+				      "SOURCE_DATE_EPOCH=42\nAPT_CONFIG=/x/apt.conf\n");
+	lethe_buf_release(&out);
+	/* Without epoch_set there is no SOURCE_DATE_EPOCH, even if ours has one. */
+	setenv("SOURCE_DATE_EPOCH", "7", 1);
+	assert_int_equal(lethe_run(argv, &(struct lethe_run_options){ .out = &out }, NULL), 0);
+	assert_string_equal(out.data, "PATH=" LETHE_RUN_PATH "\nLC_ALL=C\nTZ=UTC\n");
+	lethe_buf_release(&out);
+	unsetenv("SOURCE_DATE_EPOCH");
+	unsetenv("LD_PRELOAD");
+	unsetenv("LETHE_TEST_LEAK");
+	/* The policy is not the caller's to override. */
+	extra[0] = "PATH=/tmp/evil";
+	assert_int_equal(lethe_run(argv, &(struct lethe_run_options){ .env = extra }, NULL),
+			 -EINVAL);
+	assert_non_null(strstr(lethe_error_message_for(-EINVAL), "'PATH' is set by the runner"));
+	extra[0] = "no equals sign";
+	assert_int_equal(lethe_run(argv, &(struct lethe_run_options){ .env = extra }, NULL),
+			 -EINVAL);
+}
+
+static void test_run_status_and_capture(void **state)
+{
+	char *fail[] = { (char *)"sh", (char *)"-c",
+			 (char *)"echo out; echo first >&2; printf 'last \\033 line\\n\\n' >&2; "
+				 "exit 3",
+			 NULL };
+	char *sig[] = { (char *)"sh", (char *)"-c", (char *)"echo bye; kill -TERM $$", NULL };
+	char *ok[] = { (char *)"/bin/sh", (char *)"-c", (char *)"echo hello; echo note >&2",
+		       NULL };
+	char *big[] = { (char *)"head", (char *)"-c", (char *)"100000", (char *)"/dev/zero",
+			NULL };
+	struct lethe_run_result res;
+	struct lethe_buf out = { 0 };
+
+	assert_int_equal(lethe_run(fail, NULL, &res), -EIO);
+	assert_int_equal(res.status, 3);
+	assert_string_equal(res.last_line, "last ? line");
+	assert_non_null(strstr(res.err.data, "first\n"));
+	assert_string_equal(lethe_error_message_for(-EIO),
+			    "'sh' exited with status 3: last ? line");
+	lethe_run_result_release(&res);
+
+	/* No stderr: the last line of stdout explains. */
+	assert_int_equal(lethe_run(sig, NULL, &res), -EIO);
+	assert_int_equal(res.status, 128 + SIGTERM);
+	assert_string_equal(lethe_error_message_for(-EIO),
+			    "'sh' was killed by signal 15 (SIGTERM): bye");
+	lethe_run_result_release(&res);
+
+	assert_int_equal(lethe_run(ok, &(struct lethe_run_options){ .out = &out }, &res), 0);
+	assert_int_equal(res.status, 0);
+	assert_string_equal(out.data, "hello\n");
+	assert_string_equal(res.err.data, "note\n");
+	lethe_run_result_release(&res);
+	lethe_buf_release(&out);
+
+	assert_int_equal(lethe_run(big, &(struct lethe_run_options){ .out = &out, .out_max = 1000 },
+				   &res),
+			 -EFBIG);
+	assert_true(res.out_truncated);
+	assert_true(out.len <= 1000);
+	assert_non_null(strstr(lethe_error_message_for(-EFBIG), "wrote more than 1000 bytes"));
+	lethe_run_result_release(&res);
+	lethe_buf_release(&out);
+}
+
+static void test_run_missing_tool(void **state)
+{
+	char *argv[] = { (char *)"lethe-no-such-tool", (char *)"--help", NULL };
+	char *noexec[] = { (char *)"/etc/passwd", NULL };
+	char *nodir[] = { (char *)"true", NULL };
+	struct lethe_run_result res;
+
+	assert_int_equal(lethe_run(argv, NULL, &res), -ENOENT);
+	assert_int_equal(res.status, -1);
+	assert_string_equal(lethe_error_message_for(-ENOENT),
+			    "cannot run 'lethe-no-such-tool': not found in " LETHE_RUN_PATH);
+	lethe_run_result_release(&res);
+	assert_int_equal(lethe_run(noexec, NULL, &res), -EACCES);
+	assert_int_equal(res.status, -1);
+	assert_string_equal(lethe_error_message_for(-EACCES),
+			    "cannot run '/etc/passwd': Permission denied");
+	assert_int_equal(lethe_run(nodir, &(struct lethe_run_options){ .cwd = "/nonexistent" },
+				   NULL),
+			 -ENOENT);
+}
+
+/* The child has a process group of its own, and leaves ours alone. */
+static void test_run_process_group(void **state)
+{
+	char *argv[] = { (char *)"sh", (char *)"-c",
+			 (char *)"echo $$ $(cut -d' ' -f5 /proc/$$/stat)", NULL };
+	struct lethe_buf out = { 0 };
+	long pid = 0, pgrp = 0;
+
+	assert_int_equal(lethe_run(argv, &(struct lethe_run_options){ .out = &out }, NULL), 0);
+	assert_int_equal(sscanf(out.data, "%ld %ld", &pid, &pgrp), 2);
+	assert_int_equal(pid, pgrp);
+	assert_int_not_equal(pgrp, (long)getpgrp());
+	lethe_buf_release(&out);
+}
+
+static void on_alarm(int sig)
+{
+	lethe_run_kill_all(SIGTERM); /* what a SIGINT handler of lethe build does */
+}
+
+/* lethe_run_kill_all() from a signal handler stops a running child (its whole process
+ * group) and every later run. In a child process: it is a one-way switch. */
+static void test_run_kill_all(void **state)
+{
+	pid_t pid = fork();
+	int status;
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char *sleeper[] = { (char *)"sh", (char *)"-c", (char *)"sleep 30 & wait", NULL };
+		char *t[] = { (char *)"true", NULL };
+		struct sigaction sa = { .sa_handler = on_alarm };
+		int r;
+
+		sigaction(SIGALRM, &sa, NULL);
+		alarm(1);
+		r = lethe_run(sleeper, NULL, NULL);
+		if (r != -EIO || !strstr(lethe_error_message_for(r), "(SIGTERM)"))
+			_exit(1);
+		_exit(lethe_run(t, NULL, NULL) == -ECANCELED ? 0 : 2);
+	}
+	alarm(20);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	alarm(0);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static void test_sha256(void **state)
+{
+	/* FIPS 180-2 test vectors. */
+	static const char abc[] =
+		"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+	static const char empty[] =
+		"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+	char dir[] = "/tmp/lethe-test-util.XXXXXX";
+	uint8_t d[LETHE_SHA256_BYTES], d2[LETHE_SHA256_BYTES];
+	char hex[2 * LETHE_SHA256_BYTES + 1];
+	struct lethe_sha256 h;
+	uint64_t size = 1;
+	char *path;
+	int fd;
+
+	assert_int_equal(lethe_sha256("abc", 3, d), 0);
+	lethe_hex_encode(d, sizeof(d), hex);
+	assert_string_equal(hex, abc);
+	assert_int_equal(lethe_sha256_init(&h), 0);
+	lethe_sha256_update(&h, "a", 1);
+	lethe_sha256_update(&h, "", 0);
+	lethe_sha256_update(&h, "bc", 2);
+	assert_int_equal(lethe_sha256_final(&h, d2), 0);
+	assert_memory_equal(d, d2, sizeof(d));
+	lethe_sha256_release(&h); /* safe after final */
+	lethe_sha256_release(NULL);
+
+	assert_non_null(mkdtemp(dir));
+	path = lethe_path_join(dir, "f");
+	assert_int_equal(lethe_file_write_atomic(path, "", 0, 0644), 0);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	assert_int_equal(lethe_sha256_fd(fd, 0, d, &size), 0);
+	close(fd);
+	assert_int_equal(size, 0);
+	lethe_hex_encode(d, sizeof(d), hex);
+	assert_string_equal(hex, empty);
+	assert_int_equal(lethe_file_write_atomic(path, "abc", 3, 0644), 0);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	assert_int_equal(lethe_sha256_fd(fd, 0, d, &size), 0);
+	close(fd);
+	assert_int_equal(size, 3);
+	assert_memory_equal(d, d2, sizeof(d));
+	assert_int_equal(lseek(fd = open(path, O_RDONLY | O_CLOEXEC), 0, SEEK_SET), 0);
+	assert_int_equal(lethe_sha256_fd(fd, 2, d, &size), -EFBIG);
+	close(fd);
+	assert_int_equal(lethe_sha256_fd(-1, 0, d, NULL), -EBADF);
+	unlink(path);
+	rmdir(dir);
+	free(path);
 }
 
 static void test_safe_relative(void **state)
@@ -83,6 +307,40 @@ static void test_buf_and_strv(void **state)
 	assert_false(lethe_strv_contains(&s, "c"));
 	lethe_strv_release(&s);
 	lethe_strv_release(NULL);
+}
+
+/* A FIFO is refused at once, not waited on (issue 10.8); /proc files still read. */
+static void test_read_fifo_refused(void **state)
+{
+	char dir[] = "/tmp/lethe-test-util.XXXXXX";
+	char *fifo, *data = NULL;
+	size_t len;
+	int fd;
+
+	assert_non_null(mkdtemp(dir));
+	fifo = lethe_path_join(dir, "fifo");
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	alarm(10); /* a hang is a failure, not a stuck test */
+	assert_int_equal(lethe_file_read(fifo, 100, &data, &len), -EINVAL);
+	assert_non_null(strstr(lethe_error_message_for(-EINVAL), "is a FIFO"));
+	assert_non_null(strstr(lethe_error_message_for(-EINVAL), fifo));
+	assert_null(data);
+	fd = lethe_open_input(AT_FDCWD, fifo, O_RDONLY, true, NULL);
+	assert_int_equal(fd, -EINVAL);
+	alarm(0);
+	assert_int_equal(lethe_open_input(AT_FDCWD, "/dev/null", O_RDONLY, true, NULL), -EINVAL);
+	assert_non_null(strstr(lethe_error_message(), "a character device"));
+	assert_int_equal(lethe_file_read("/proc/self/status", 1 << 20, &data, &len), 0);
+	assert_non_null(strstr(data, "Name:"));
+	free(data);
+	/* The descriptor it returns blocks again, as a regular file's does. */
+	fd = lethe_open_input(AT_FDCWD, "/proc/self/status", O_RDONLY, false, NULL);
+	assert_true(fd >= 0);
+	assert_false(fcntl(fd, F_GETFL) & O_NONBLOCK);
+	close(fd);
+	unlink(fifo);
+	rmdir(dir);
+	free(fifo);
 }
 
 static void test_atomic_write_and_read(void **state)
@@ -189,10 +447,18 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hex_roundtrip),
 		cmocka_unit_test(test_error_message),
+		cmocka_unit_test(test_error_paired_with_errno),
 		cmocka_unit_test(test_safe_relative),
 		cmocka_unit_test(test_path_join),
 		cmocka_unit_test(test_buf_and_strv),
 		cmocka_unit_test(test_atomic_write_and_read),
+		cmocka_unit_test(test_read_fifo_refused),
+		cmocka_unit_test(test_run_env_is_clean),
+		cmocka_unit_test(test_run_status_and_capture),
+		cmocka_unit_test(test_run_missing_tool),
+		cmocka_unit_test(test_run_process_group),
+		cmocka_unit_test(test_run_kill_all),
+		cmocka_unit_test(test_sha256),
 		cmocka_unit_test(test_mkdir_p),
 		cmocka_unit_test(test_opendir_fd),
 		cmocka_unit_test(test_source_date_epoch),
