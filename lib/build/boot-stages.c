@@ -98,7 +98,8 @@ static int make_esp(struct lethe_build_ctx *ctx, char **ret)
 		volid[8] = '\0';
 		r = lethe_esp_make(&(struct lethe_esp_options){
 			.output = esp, .uki = uki,
-			.uki_name = lethe_release_name(LETHE_ARTIFACT_UKI), .timeout = 0, .volume_id = volid,
+			.uki_name = lethe_release_name(LETHE_ARTIFACT_UKI),
+			.timeout = ctx->spec->boot_timeout, .volume_id = volid,
 			.workdir = ctx->work, .epoch = ctx->epoch });
 	}
 	free(uki);
