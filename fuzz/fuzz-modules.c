@@ -52,7 +52,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	/* The module of the first line: "kernel/x/NAME.ko:" -> NAME. */
 	{
-		size_t colon = strcspn((const char *)data, ":\n");
+		size_t colon = 0; /* data is not NUL-terminated: stop at dep_len */
+
+		while (colon < dep_len && data[colon] != ':' && data[colon] != '\n')
+			colon++;
 		const char *base = memrchr(data, '/', colon < dep_len ? colon : dep_len);
 		const char *start = base ? base + 1 : (const char *)data;
 		size_t n = (size_t)((const char *)data + (colon < dep_len ? colon : dep_len) - start);

@@ -89,6 +89,8 @@ int lethe_open_input(int dirfd, const char *path, int flags, bool allow_blockdev
  * (the NUL is not counted in *ret_len). The caller frees *ret_data with free(). A
  * larger file fails with -EFBIG and a message naming it. */
 int lethe_file_read(const char *path, size_t max_size, char **ret_data, size_t *ret_len);
+/* The same from an open descriptor, to its end; name labels the messages. */
+int lethe_fd_read(int fd, const char *name, size_t max_size, char **ret_data, size_t *ret_len);
 
 /* Full reads and writes that retry on EINTR and short counts. read_full returns the
  * number of bytes read (less than len only at end of file). */

@@ -103,43 +103,16 @@ int boot_kernel_open(const char *kernel_dir, const char *rel, int flags, int *re
 int boot_kernel_read(const char *kernel_dir, const char *rel, size_t max, char **ret_data,
 		     size_t *ret_len)
 {
-	struct lethe_buf b = { 0 };
-	char chunk[16384];
+	char *name = lethe_path_join(kernel_dir, rel);
 	int fd, r;
 
+	if (!name)
+		return -ENOMEM;
 	r = boot_kernel_open(kernel_dir, rel, O_RDONLY, &fd);
-	if (r < 0)
-		return r;
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			r = lethe_error(r, "kernel package '%s': cannot read '%s': %s", kernel_dir,
-					rel, strerror(-r));
-			break;
-		}
-		if (n == 0)
-			break;
-		if ((size_t)n > max - b.len) {
-			r = lethe_error(-EFBIG, "kernel package '%s': '%s' is larger than %zu bytes",
-					kernel_dir, rel, max);
-			break;
-		}
-		r = lethe_buf_append(&b, chunk, (size_t)n);
-		if (r < 0)
-			break;
+	if (r >= 0) {
+		r = lethe_fd_read(fd, name, max, ret_data, ret_len);
+		close(fd);
 	}
-	close(fd);
-	if (r >= 0 && !b.data)
-		r = lethe_buf_append(&b, "", 0);
-	if (r < 0 || !b.data) {
-		lethe_buf_release(&b);
-		return r < 0 ? r : -ENOMEM;
-	}
-	*ret_data = b.data;
-	*ret_len = b.len;
-	return 0;
+	free(name);
+	return r;
 }

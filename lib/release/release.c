@@ -7,15 +7,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include <lethe/boot.h>
 #include <lethe/contract.h>
 #include <lethe/core.h>
 #include <lethe/release.h>
 #include <lethe/verity.h>
 
-#define READ_CHUNK (1u << 20)
 #define ROOTHASH_FILE_MAX 256
 
 struct release_file {
@@ -32,41 +29,6 @@ struct lethe_release {
 	char *cmdline;  /* the signed cmdline's first line, or NULL */
 	char *roothash; /* lowercase hex */
 };
-
-/* SHA-256 of data, or (data NULL) of the whole file fd, read with pread.
- * TODO(util): one hashing module (issue 9.4) replaces this. */
-static int sha256(int fd, const void *data, size_t len, uint8_t out[32])
-{
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	uint8_t *buf = data ? NULL : malloc(READ_CHUNK);
-	unsigned dlen = 0;
-	off_t off = 0;
-	ssize_t n;
-	int r = -ENOMEM;
-
-	if (!ctx || (!data && !buf))
-		goto out;
-	r = -EIO;
-	if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
-		goto out;
-	if (data && EVP_DigestUpdate(ctx, data, len) != 1)
-		goto out;
-	while (!data && (n = lethe_pread_full(fd, buf, READ_CHUNK, off)) != 0) {
-		if (n < 0) {
-			r = (int)n;
-			goto out;
-		}
-		if (EVP_DigestUpdate(ctx, buf, (size_t)n) != 1)
-			goto out;
-		off += n;
-	}
-	if (EVP_DigestFinal_ex(ctx, out, &dlen) == 1 && dlen == 32)
-		r = 0;
-out:
-	free(buf);
-	EVP_MD_CTX_free(ctx);
-	return r;
-}
 
 /* Open name in the release directory: a regular file, never through a link. */
 static int open_entry(int dfd, const char *name, struct stat *st)
@@ -138,9 +100,9 @@ static int check_entry(struct lethe_release *rel, int dfd, const struct lethe_su
 		r = read_small(fd, a == LETHE_ARTIFACT_CMDLINE ? LETHE_BOOT_CMDLINE_MAX + 2
 							       : ROOTHASH_FILE_MAX, &text, &len);
 		if (r >= 0)
-			r = sha256(-1, text, len, digest);
+			r = lethe_sha256(text, len, digest);
 	} else {
-		r = sha256(fd, NULL, 0, digest);
+		r = lethe_sha256_fd(fd, 0, digest, NULL);
 	}
 	if (r < 0) {
 		r = lethe_error(r, "'%s' line %u: cannot check '%s': %s", sums_name, e->line,

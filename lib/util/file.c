@@ -206,16 +206,13 @@ int lethe_open_input(int dirfd, const char *path, int flags, bool allow_blockdev
 }
 
 /* Read until end of file rather than trusting st_size: files of /proc and /sys say 0
- * or 4096 whatever they hold. */
-int lethe_file_read(const char *path, size_t max_size, char **ret_data, size_t *ret_len)
+ * or 4096 whatever they hold. name labels the messages. */
+int lethe_fd_read(int fd, const char *name, size_t max_size, char **ret_data, size_t *ret_len)
 {
 	struct lethe_buf b = { 0 };
 	char chunk[16384];
-	int fd, r = 0;
+	int r = 0;
 
-	fd = lethe_open_input(AT_FDCWD, path, O_RDONLY, false, NULL);
-	if (fd < 0)
-		return fd;
 	for (;;) {
 		ssize_t n = read(fd, chunk, sizeof(chunk));
 
@@ -223,20 +220,19 @@ int lethe_file_read(const char *path, size_t max_size, char **ret_data, size_t *
 			continue;
 		if (n < 0) {
 			r = -errno;
-			lethe_error(r, "cannot read '%s': %s", path, strerror(-r));
+			lethe_error(r, "cannot read '%s': %s", name, strerror(-r));
 			break;
 		}
 		if (n == 0)
 			break;
 		if ((size_t)n > max_size - b.len || b.len > max_size) {
-			r = lethe_error(-EFBIG, "'%s' is too large: more than %zu bytes", path, max_size);
+			r = lethe_error(-EFBIG, "'%s' is too large: more than %zu bytes", name, max_size);
 			break;
 		}
 		r = lethe_buf_append(&b, chunk, (size_t)n);
 		if (r < 0)
 			break;
 	}
-	close(fd);
 	if (r < 0) {
 		lethe_buf_release(&b);
 		return r;
@@ -247,6 +243,17 @@ int lethe_file_read(const char *path, size_t max_size, char **ret_data, size_t *
 	if (ret_len)
 		*ret_len = b.len;
 	return 0;
+}
+
+int lethe_file_read(const char *path, size_t max_size, char **ret_data, size_t *ret_len)
+{
+	int fd = lethe_open_input(AT_FDCWD, path, O_RDONLY, false, NULL), r;
+
+	if (fd < 0)
+		return fd;
+	r = lethe_fd_read(fd, path, max_size, ret_data, ret_len);
+	close(fd);
+	return r;
 }
 
 int64_t lethe_source_date_epoch(int64_t fallback)

@@ -10,8 +10,8 @@ img=$(init_image)
 hdr="$LETHE_SRC/include/lethe/hardening.h"
 
 # The expectations come from the one table that init applies.
-mapfile -t sysctls < <(sed -n 's/^[[:space:]]*{ "\([a-z0-9_/]*\)", "\([0-9]*\)" },.*/\1=\2/p' "$hdr")
-mapfile -t params < <(sed -n '/lethe_hardening_cmdline\[\]/,/^};/s/^[[:space:]]*"\([^"]*\)",.*/\1/p' "$hdr")
+mapfile -t sysctls < <(sed -n 's/^[[:space:]]*{[[:space:]]*"\([a-z0-9_/]*\)",[[:space:]]*"\([0-9]*\)"[[:space:]]*},.*/\1=\2/p' "$hdr")
+mapfile -t params < <(sed -n '/lethe_hardening_params\[\]/,/^};/s/^[[:space:]]*{[[:space:]]*"[^"]*",[[:space:]]*"\([^"]*\)",.*/\1/p' "$hdr")
 [ ${#sysctls[@]} -ge 10 ] && [ ${#params[@]} -ge 5 ] || fail "cannot read the tables of $hdr"
 
 vm_start "$img" "$img/disk.img" "$(cat "$img/cmdline")"
