@@ -12,7 +12,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct lethe_pe pe, again;
-	struct lethe_buf b = { 0 };
+	struct lethe_buf b = {0};
 
 	if (lethe_pe_parse(data, size, "fuzz", &pe) < 0)
 		return 0;
@@ -32,8 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (lethe_buf_append(&b, data, size) < 0)
 		return 0;
 	if (lethe_pe_normalize(&b, "fuzz") < 0 || b.len % 8 ||
-	    lethe_pe_parse(b.data, b.len, "fuzz", &again) < 0 ||
-	    again.n_sections != pe.n_sections)
+	    lethe_pe_parse(b.data, b.len, "fuzz", &again) < 0 || again.n_sections != pe.n_sections)
 		abort();
 	lethe_buf_release(&b);
 	return 0;

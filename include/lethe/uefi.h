@@ -14,38 +14,38 @@
 
 /* Debian's systemd-boot-efi. A build may name others (struct lethe_uki_options, the
  * environment variables of lethe_uefi_tool_path()). */
-#define LETHE_UEFI_STUB "/usr/lib/systemd/boot/efi/linuxx64.efi.stub"
-#define LETHE_UEFI_SYSTEMD_BOOT "/usr/lib/systemd/boot/efi/systemd-bootx64.efi"
-#define LETHE_UEFI_STUB_ENV "LETHE_UEFI_STUB"
+#define LETHE_UEFI_STUB		    "/usr/lib/systemd/boot/efi/linuxx64.efi.stub"
+#define LETHE_UEFI_SYSTEMD_BOOT	    "/usr/lib/systemd/boot/efi/systemd-bootx64.efi"
+#define LETHE_UEFI_STUB_ENV	    "LETHE_UEFI_STUB"
 #define LETHE_UEFI_SYSTEMD_BOOT_ENV "LETHE_UEFI_SYSTEMD_BOOT"
 
 /* Where things are on the ESP (FAT paths, '/' separated). */
 #define LETHE_ESP_BOOT_DEFAULT "EFI/BOOT/BOOTX64.EFI" /* the removable-media path */
 #define LETHE_ESP_BOOT_SYSTEMD "EFI/systemd/systemd-bootx64.efi"
-#define LETHE_ESP_LOADER_CONF "loader/loader.conf"
-#define LETHE_ESP_UKI_DIR "EFI/Linux"                 /* type #2 entries: found by scan */
+#define LETHE_ESP_LOADER_CONF  "loader/loader.conf"
+#define LETHE_ESP_UKI_DIR      "EFI/Linux" /* type #2 entries: found by scan */
 
 /* ---- PE/COFF headers ---- */
 
-#define LETHE_PE_MAX_SECTIONS 96   /* the PE format's own limit */
-#define LETHE_PE_MAX_SIZE (1u << 30)
+#define LETHE_PE_MAX_SECTIONS 96 /* the PE format's own limit */
+#define LETHE_PE_MAX_SIZE     (1u << 30)
 
 struct lethe_pe_section {
-	char name[9];         /* NUL-terminated (a section name has up to 8 bytes) */
-	uint32_t vaddr;       /* VirtualAddress (RVA) */
-	uint32_t vsize;       /* VirtualSize: the content's length */
-	uint32_t raw_offset;  /* PointerToRawData */
-	uint32_t raw_size;    /* SizeOfRawData (file-aligned) */
+	char name[9];	     /* NUL-terminated (a section name has up to 8 bytes) */
+	uint32_t vaddr;	     /* VirtualAddress (RVA) */
+	uint32_t vsize;	     /* VirtualSize: the content's length */
+	uint32_t raw_offset; /* PointerToRawData */
+	uint32_t raw_size;   /* SizeOfRawData (file-aligned) */
 };
 
 struct lethe_pe {
-	uint32_t pe_offset;           /* e_lfanew: "PE\0\0" is there */
-	uint32_t timestamp_offset;    /* of the COFF TimeDateStamp (pe_offset + 8) */
-	uint32_t checksum_offset;     /* of the optional header's CheckSum (pe_offset + 88) */
+	uint32_t pe_offset;	   /* e_lfanew: "PE\0\0" is there */
+	uint32_t timestamp_offset; /* of the COFF TimeDateStamp (pe_offset + 8) */
+	uint32_t checksum_offset;  /* of the optional header's CheckSum (pe_offset + 88) */
 	uint16_t machine;
 	uint32_t section_alignment, file_alignment;
 	uint32_t size_of_image, size_of_headers;
-	uint64_t image_end;           /* the highest vaddr + vsize of any section */
+	uint64_t image_end; /* the highest vaddr + vsize of any section */
 	size_t n_sections;
 	struct lethe_pe_section sections[LETHE_PE_MAX_SECTIONS];
 };
@@ -81,14 +81,14 @@ int lethe_pe_normalize(struct lethe_buf *buf, const char *what);
 /* ---- Unified Kernel Image ---- */
 
 struct lethe_uki_options {
-	const char *stub;    /* systemd-stub; NULL: lethe_uefi_tool_path(STUB) */
-	const char *linux_path;  /* vmlinuz */
+	const char *stub;	 /* systemd-stub; NULL: lethe_uefi_tool_path(STUB) */
+	const char *linux_path;	 /* vmlinuz */
 	const char *initrd_path; /* initramfs.img */
-	const char *osrel;   /* .osrel: the image's os-release, as text */
-	const char *cmdline; /* .cmdline: one line, written without a newline */
-	const char *uname;   /* .uname: the kernel version, or NULL */
-	const char *workdir; /* scratch for the section files (removed afterwards) */
-	const char *output;  /* the UKI, written atomically */
+	const char *osrel;	 /* .osrel: the image's os-release, as text */
+	const char *cmdline;	 /* .cmdline: one line, written without a newline */
+	const char *uname;	 /* .uname: the kernel version, or NULL */
+	const char *workdir;	 /* scratch for the section files (removed afterwards) */
+	const char *output;	 /* the UKI, written atomically */
 };
 
 /* Build a UKI with objcopy: the sections .osrel .cmdline .uname .initrd .linux (in that
@@ -99,20 +99,19 @@ int lethe_uki_make(const struct lethe_uki_options *o);
 
 /* Read the section name of a UKI file into *ret (NUL-terminated; the caller frees it).
  * -ENOENT with a message when it has no such section. */
-int lethe_uki_read_section(const char *path, const char *name, char **ret_data,
-			   size_t *ret_len);
+int lethe_uki_read_section(const char *path, const char *name, char **ret_data, size_t *ret_len);
 
 /* ---- EFI System Partition ---- */
 
 struct lethe_esp_options {
-	const char *output;       /* the FAT image, written atomically */
+	const char *output;	  /* the FAT image, written atomically */
 	const char *systemd_boot; /* NULL: lethe_uefi_tool_path(SYSTEMD_BOOT) */
-	const char *uki;          /* copied to EFI/Linux/uki_name */
-	const char *uki_name;     /* a plain file name (the release's name for its UKI) */
-	unsigned timeout;         /* loader.conf's timeout, seconds */
-	const char *volume_id;    /* 8 hex digits, the FAT volume serial */
-	const char *workdir;      /* scratch */
-	int64_t epoch;            /* every time stamp on the file system */
+	const char *uki;	  /* copied to EFI/Linux/uki_name */
+	const char *uki_name;	  /* a plain file name (the release's name for its UKI) */
+	unsigned timeout;	  /* loader.conf's timeout, seconds */
+	const char *volume_id;	  /* 8 hex digits, the FAT volume serial */
+	const char *workdir;	  /* scratch */
+	int64_t epoch;		  /* every time stamp on the file system */
 };
 
 /* Make a reproducible ESP image (FAT16, or FAT32 when it must be larger than 30 MiB)
@@ -127,7 +126,7 @@ int lethe_esp_loader_conf(unsigned timeout, char **ret);
 /* ---- Tools ---- */
 
 enum lethe_uefi_file {
-	LETHE_UEFI_FILE_STUB,         /* systemd-stub */
+	LETHE_UEFI_FILE_STUB,	      /* systemd-stub */
 	LETHE_UEFI_FILE_SYSTEMD_BOOT, /* systemd-boot */
 };
 

@@ -5,11 +5,11 @@
 
 #include <lethe/uefi.h>
 
-#define DOS_LFANEW 0x3c
-#define COFF_SIZE 20
+#define DOS_LFANEW	   0x3c
+#define COFF_SIZE	   20
 #define OPT_MAGIC_PE32PLUS 0x20b
-#define OPT_MIN_SIZE 112 /* PE32+ up to NumberOfRvaAndSizes */
-#define SECTION_SIZE 40
+#define OPT_MIN_SIZE	   112 /* PE32+ up to NumberOfRvaAndSizes */
+#define SECTION_SIZE	   40
 
 static uint16_t le16(const uint8_t *p)
 {
@@ -18,8 +18,7 @@ static uint16_t le16(const uint8_t *p)
 
 static uint32_t le32(const uint8_t *p)
 {
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
 static void put32(uint8_t *p, uint32_t v)
@@ -76,7 +75,7 @@ static int parse_sections(const uint8_t *d, size_t len, const char *what, size_t
 int lethe_pe_parse(const void *data, size_t len, const char *what, struct lethe_pe *ret)
 {
 	const uint8_t *d = data;
-	struct lethe_pe pe = { 0 };
+	struct lethe_pe pe = {0};
 	size_t opt, table;
 	uint16_t opt_size;
 
@@ -163,8 +162,7 @@ int lethe_pe_normalize(struct lethe_buf *buf, const char *what)
 
 		put32(d + pe->timestamp_offset, 0);
 		put32(d + pe->checksum_offset, 0);
-		put32(d + pe->checksum_offset,
-		      lethe_pe_checksum(d, buf->len, pe->checksum_offset));
+		put32(d + pe->checksum_offset, lethe_pe_checksum(d, buf->len, pe->checksum_offset));
 	}
 	free(pe);
 	return r;

@@ -12,13 +12,13 @@
 
 #include "uefi-internal.h"
 
-#define PAGE 4096u
+#define PAGE		 4096u
 #define MAX_SECTION_FILE (512u << 20)
 
 const char *lethe_uefi_tool_path(enum lethe_uefi_file f)
 {
-	const char *env = f == LETHE_UEFI_FILE_STUB ? LETHE_UEFI_STUB_ENV
-						    : LETHE_UEFI_SYSTEMD_BOOT_ENV;
+	const char *env =
+	    f == LETHE_UEFI_FILE_STUB ? LETHE_UEFI_STUB_ENV : LETHE_UEFI_SYSTEMD_BOOT_ENV;
 	const char *v = getenv(env);
 
 	if (v && *v)
@@ -38,7 +38,7 @@ static int need_file(const char *path, const char *what, const char *package)
 
 static int need_program(const char *name, const char *package)
 {
-	static const char *const dirs[] = { "/usr/sbin", "/usr/bin", "/sbin", "/bin" };
+	static const char *const dirs[] = {"/usr/sbin", "/usr/bin", "/sbin", "/bin"};
 	char p[256];
 
 	for (size_t i = 0; i < LETHE_ARRAY_SIZE(dirs); i++) {
@@ -46,8 +46,8 @@ static int need_program(const char *name, const char *package)
 		if (access(p, X_OK) == 0)
 			return 0;
 	}
-	return lethe_error(-ENOENT, "cannot find '%s' for the UEFI boot files (install %s)",
-			   name, package);
+	return lethe_error(-ENOENT, "cannot find '%s' for the UEFI boot files (install %s)", name,
+			   package);
 }
 
 int lethe_uefi_check_tools(void)
@@ -58,8 +58,8 @@ int lethe_uefi_check_tools(void)
 	r = need_file(lethe_uefi_tool_path(LETHE_UEFI_FILE_STUB), "the UKI stub",
 		      "systemd-boot-efi");
 	if (r >= 0)
-		r = need_file(lethe_uefi_tool_path(LETHE_UEFI_FILE_SYSTEMD_BOOT),
-			      "the boot loader", "systemd-boot-efi");
+		r = need_file(lethe_uefi_tool_path(LETHE_UEFI_FILE_SYSTEMD_BOOT), "the boot loader",
+			      "systemd-boot-efi");
 	if (r >= 0)
 		r = need_program("objcopy", "binutils");
 	if (r >= 0)
@@ -89,7 +89,7 @@ static int read_pe(const char *path, struct lethe_buf *ret_buf, struct lethe_pe 
 
 struct section_in {
 	const char *name;
-	const char *path;   /* a file to add */
+	const char *path; /* a file to add */
 	uint64_t size;
 	uint64_t vma;
 };
@@ -119,8 +119,8 @@ static int write_text(const char *dir, const char *name, const char *text, char 
 /* objcopy STUB OUT with every section added at its address. */
 static int run_objcopy(const char *stub, const char *out, struct section_in *s, size_t n)
 {
-	struct lethe_strv argv = { 0 };
-	struct lethe_buf b = { 0 };
+	struct lethe_strv argv = {0};
+	struct lethe_buf b = {0};
 	int r = lethe_strv_push(&argv, "objcopy");
 
 	for (size_t i = 0; i < n && r >= 0; i++) {
@@ -150,8 +150,8 @@ static int run_objcopy(const char *stub, const char *out, struct section_in *s, 
 }
 
 /* Each added section holds exactly its file, at its address. */
-static int check_sections(const struct lethe_buf *uki, const struct lethe_pe *pe,
-			  const char *out, const struct section_in *s, size_t n)
+static int check_sections(const struct lethe_buf *uki, const struct lethe_pe *pe, const char *out,
+			  const struct section_in *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		const struct lethe_pe_section *sec = lethe_pe_find(pe, s[i].name);
@@ -160,15 +160,17 @@ static int check_sections(const struct lethe_buf *uki, const struct lethe_pe *pe
 		int r;
 
 		if (!sec || sec->vaddr != s[i].vma || lethe_pe_section_len(sec) != s[i].size)
-			return lethe_error(-LETHE_E_INVALID, "'%s': objcopy did not place section "
-					   "%s as asked", out, s[i].name);
+			return lethe_error(-LETHE_E_INVALID,
+					   "'%s': objcopy did not place section "
+					   "%s as asked",
+					   out, s[i].name);
 		r = lethe_file_read(s[i].path, MAX_SECTION_FILE, &want, &len);
 		if (r < 0)
 			return lethe_error(r, "cannot read '%s': %s", s[i].path, strerror(-r));
 		r = len == s[i].size && !memcmp(uki->data + sec->raw_offset, want, len)
-			    ? 0
-			    : lethe_error(-LETHE_E_INVALID, "'%s': section %s does not hold '%s'",
-					  out, s[i].name, s[i].path);
+			? 0
+			: lethe_error(-LETHE_E_INVALID, "'%s': section %s does not hold '%s'", out,
+				      s[i].name, s[i].path);
 		free(want);
 		if (r < 0)
 			return r;
@@ -180,12 +182,14 @@ int lethe_uki_make(const struct lethe_uki_options *o)
 {
 	const char *stub = o->stub ? o->stub : lethe_uefi_tool_path(LETHE_UEFI_FILE_STUB);
 	struct section_in s[5] = {
-		{ .name = ".osrel" }, { .name = ".cmdline" }, { .name = ".uname" },
-		{ .name = ".initrd", .path = o->initrd_path },
-		{ .name = ".linux", .path = o->linux_path },
+	    {.name = ".osrel"},
+	    {.name = ".cmdline"},
+	    {.name = ".uname"},
+	    {.name = ".initrd", .path = o->initrd_path},
+	    {.name = ".linux", .path = o->linux_path},
 	};
 	char *osrel = NULL, *cmdline = NULL, *uname = NULL, *raw = NULL;
-	struct lethe_buf uki = { 0 };
+	struct lethe_buf uki = {0};
 	struct lethe_pe *pe = calloc(1, sizeof(*pe));
 	size_t n = LETHE_ARRAY_SIZE(s);
 	uint64_t vma;
@@ -201,8 +205,10 @@ int lethe_uki_make(const struct lethe_uki_options *o)
 	if (r < 0)
 		goto out;
 	if (lethe_pe_find(pe, ".linux") || lethe_pe_find(pe, ".cmdline")) {
-		r = lethe_error(-LETHE_E_INVALID, "'%s' already has UKI sections: not a bare "
-				"systemd-stub", stub);
+		r = lethe_error(-LETHE_E_INVALID,
+				"'%s' already has UKI sections: not a bare "
+				"systemd-stub",
+				stub);
 		goto out;
 	}
 	r = write_text(o->workdir, "uki.osrel", o->osrel, &osrel);
@@ -270,10 +276,9 @@ out:
 	return r;
 }
 
-int lethe_uki_read_section(const char *path, const char *name, char **ret_data,
-			   size_t *ret_len)
+int lethe_uki_read_section(const char *path, const char *name, char **ret_data, size_t *ret_len)
 {
-	struct lethe_buf b = { 0 };
+	struct lethe_buf b = {0};
 	struct lethe_pe *pe = malloc(sizeof(*pe));
 	const struct lethe_pe_section *s;
 	char *copy;
