@@ -17,7 +17,7 @@ packages=(
 	# checks of our own binaries (RELRO, PIE, canary, FORTIFY)
 	checksec
 	# booting images
-	qemu-system-x86 qemu-utils ovmf
+	qemu-system-x86 qemu-utils ovmf systemd-boot systemd-boot-efi binutils mtools
 	# network tests
 	iproute2 iputils-ping netcat-openbsd procps util-linux
 	# benchmarks

@@ -52,5 +52,12 @@ int lethe_disk_write(const char *path, const struct lethe_disk_layout *layout);
  * labelled "root-x86-64" and "root-x86-64-verity", UUIDs and GUID from the root hash. */
 int lethe_disk_make_image(const char *path, const char *rootfs, const char *verity,
 			  const uint8_t *roothash, size_t len);
+/* The same with an EFI System Partition (the FAT image esp; NULL: none) as the third
+ * partition, last on the disk, labelled "esp", its UUID from the root hash
+ * (lethe_disk_esp_uuid()). */
+int lethe_disk_make_image_esp(const char *path, const char *rootfs, const char *verity,
+			      const char *esp, const uint8_t *roothash, size_t len);
+/* The ESP's partition UUID: lethe_disk_guid() of the root hash followed by "\nesp". */
+int lethe_disk_esp_uuid(const uint8_t *roothash, size_t len, char uuid[LETHE_DISK_UUID_STR]);
 
 #endif

@@ -36,9 +36,10 @@ enum lethe_release_artifact {
 	LETHE_ARTIFACT_KERNEL,    /* vmlinuz (only with kernel.package) */
 	LETHE_ARTIFACT_INITRAMFS, /* initramfs.img (only with kernel.package) */
 	LETHE_ARTIFACT_CMDLINE,   /* cmdline: one line, with lethe.roothash= (idem) */
-	LETHE_ARTIFACT_DISK,      /* disk.img: GPT, root + root-verity partitions */
+	LETHE_ARTIFACT_DISK,      /* disk.img: GPT, root + root-verity (+ ESP) partitions */
 	LETHE_ARTIFACT_SUMS,      /* SHA256SUMS: every file above that exists */
 	LETHE_ARTIFACT_SIG,       /* SHA256SUMS.minisig: its signature */
+	LETHE_ARTIFACT_UKI,       /* lethe.efi: the Unified Kernel Image (with kernel.package) */
 	LETHE_ARTIFACT_MAX
 };
 

@@ -171,6 +171,8 @@ struct lethe_spec {
 	char *hostname;              /* default: the image name */
 
 	struct lethe_spec_tmpfs tmpfs[LETHE_SPEC_TMPFS_N]; /* always filled: spec or default */
+	unsigned boot_timeout;       /* boot: timeout: the boot menu's seconds (default 0:
+				      * no menu unless a key is pressed) */
 
 	/* Kept for the modules that interpret them; NULL when the spec has none. */
 	const struct lethe_node *firewall;

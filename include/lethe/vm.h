@@ -12,13 +12,24 @@
 
 #define LETHE_VM_MAX_DISKS 8
 #define LETHE_VM_READY_MARKER "lethe-init: stage 2 ready"
+#define LETHE_VM_HALT_MARKER "lethe-init: halting: " /* stage 1 refused to go on */
 #define LETHE_VM_MAX_CONSOLE (64u << 20) /* console bytes kept while driving a guest */
+
+/* Debian's ovmf: the firmware (read-only) and the variable store every run copies. */
+#define LETHE_VM_OVMF_CODE "/usr/share/OVMF/OVMF_CODE_4M.fd"
+#define LETHE_VM_OVMF_VARS "/usr/share/OVMF/OVMF_VARS_4M.fd"
+#define LETHE_VM_OVMF_CODE_ENV "LETHE_OVMF_CODE" /* other paths (tests name missing ones) */
+#define LETHE_VM_OVMF_VARS_ENV "LETHE_OVMF_VARS"
 
 struct lethe_vm_config {
 	const char *qemu;        /* default "qemu-system-x86_64" */
+	/* Direct boot (firmware_code NULL): QEMU loads the kernel itself. */
 	const char *kernel;      /* vmlinuz */
 	const char *initrd;      /* initramfs.img */
 	const char *cmdline;     /* the whole kernel command line */
+	/* Firmware boot: q35 with OVMF, which boots boot_disk's ESP (bootindex=1). */
+	const char *firmware_code; /* OVMF_CODE, read-only pflash */
+	const char *firmware_vars; /* this run's own copy of the variable store */
 	const char *boot_disk;   /* disk.img, attached read-only; NULL: none */
 	const char *disks[LETHE_VM_MAX_DISKS]; /* more disks, read-write, raw */
 	size_t n_disks;
@@ -27,7 +38,8 @@ struct lethe_vm_config {
 	const char *qmp;         /* a unix socket path for QMP, or NULL */
 	const char *serial_log;  /* a copy of the console goes there, or NULL */
 	bool interactive;        /* console on the terminal (monitor on Ctrl-A c) */
-	int keep_fds[LETHE_ARTIFACT_MAX]; /* descriptors QEMU inherits (the release's) */
+	int keep_fds[LETHE_ARTIFACT_MAX + 1]; /* descriptors QEMU inherits (the release's,
+					       * the variable store's) */
 	size_t n_keep_fds;
 };
 
@@ -39,11 +51,25 @@ struct lethe_vm_config {
  * in owned: release it with lethe_vm_config_release(). */
 struct lethe_vm_owned {
 	struct lethe_strv s;
+	int vars_fd; /* + 1: 0 means none, so that a zeroed struct owns nothing */
 };
 int lethe_vm_config_from_release(struct lethe_vm_config *c, struct lethe_vm_owned *owned,
 				 const struct lethe_release *rel, const char *cmdline_file,
 				 const char *append);
 void lethe_vm_config_release(struct lethe_vm_owned *owned);
+
+/* The OVMF files (LETHE_VM_OVMF_CODE/VARS, or the paths in their environment
+ * variables): both must be readable regular files, else one message naming the
+ * missing one (install ovmf, or boot with --direct). */
+int lethe_vm_firmware_check(const char **ret_code, const char **ret_vars);
+
+/* Turn a config filled by lethe_vm_config_from_release() into a firmware boot of the
+ * release's disk.img: OVMF with a private copy of the variable store (a memfd that
+ * QEMU inherits, gone when the run ends: nothing of one boot reaches the next), no
+ * kernel, initrd or cmdline of QEMU's (the UKI on the ESP carries them). -ENOENT with
+ * a message when the release has no lethe.efi or disk.img. */
+int lethe_vm_config_firmware(struct lethe_vm_config *c, struct lethe_vm_owned *owned,
+			     const struct lethe_release *rel);
 
 /* QEMU's argv for c (argv[0] is the program). Appended to ret. */
 int lethe_vm_argv(const struct lethe_vm_config *c, struct lethe_strv *ret);
@@ -53,6 +79,8 @@ int lethe_vm_argv(const struct lethe_vm_config *c, struct lethe_strv *ret);
 int lethe_vm_run(const struct lethe_vm_config *c, unsigned timeout_s);
 
 /* Boot, wait for LETHE_VM_READY_MARKER and a shell on the console, run command there
+ * (a LETHE_VM_HALT_MARKER line before the ready marker fails at once with -EIO and
+ * that line: lethe-init halted, no shell will come),
  * with its stdout and stderr framed by markers that nobody can type by accident, then
  * power the guest off. Every console byte goes to console_fn (may be NULL). On success
  * *ret_status is the command's exit status and *ret_output its output (the caller frees

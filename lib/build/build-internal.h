@@ -50,7 +50,8 @@ int build_stage_manifest(struct lethe_build_ctx *ctx);
 int build_stage_image(struct lethe_build_ctx *ctx);
 int build_stage_verity(struct lethe_build_ctx *ctx);
 int build_stage_boot(struct lethe_build_ctx *ctx);    /* boot-stages.c: lib/boot */
-int build_stage_disk(struct lethe_build_ctx *ctx);    /* lib/disk */
+int build_stage_uki(struct lethe_build_ctx *ctx);     /* lethe.efi */
+int build_stage_disk(struct lethe_build_ctx *ctx);    /* lib/disk, with the ESP */
 
 /* cancel.c: a thread that, once lethe_build_cancel() was called, stops every process
  * below this one until build_watch_stop(). One build at a time per process. */
@@ -67,5 +68,6 @@ extern const char build_version[]; /* build-version.c.in */
 
 /* "12.3 MB" for the log. */
 void build_format_size(uint64_t bytes, char out[32]);
+uint64_t build_file_size(const char *path); /* 0 when it cannot be read */
 
 #endif

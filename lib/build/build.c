@@ -18,6 +18,7 @@
 #include <lethe/rootfs.h>
 #include <lethe/sign.h>
 #include <lethe/sums.h>
+#include <lethe/uefi.h>
 
 #include "build-internal.h"
 
@@ -390,6 +391,12 @@ static int prepare(struct lethe_build_ctx *ctx, struct lethe_build_result *res,
 	lethe_firewall_free(fw);
 	if (r < 0)
 		return r;
+	/* A kernel means a UKI and an ESP: their tools must be there before any work. */
+	if (ctx->spec->kernel.package) {
+		r = lethe_uefi_check_tools();
+		if (r < 0)
+			return r;
+	}
 	ctx->outdir = strdup(o->outdir);
 	if (!ctx->outdir)
 		return -ENOMEM;
@@ -432,6 +439,7 @@ static const struct build_stage stages[] = {
 	{ "verity", build_stage_verity },
 	{ "kernel-wait", build_stage_kernel_wait },
 	{ "boot", build_stage_boot },
+	{ "uki", build_stage_uki },
 	{ "disk", build_stage_disk },
 	{ "sbom", build_stage_sbom },
 	{ "lock", stage_lock },

@@ -35,7 +35,7 @@ static int out_path(struct lethe_build_ctx *ctx, const char *name, char **ret)
 	return *ret ? 0 : -ENOMEM;
 }
 
-static uint64_t file_size(const char *path)
+uint64_t build_file_size(const char *path)
 {
 	struct stat st;
 
@@ -82,7 +82,7 @@ int build_stage_image(struct lethe_build_ctx *ctx)
 	if (r >= 0)
 		r = lethe_sums_sha256_file(AT_FDCWD, path, ctx->rootfs_sha256);
 	if (r >= 0) {
-		build_format_size(file_size(path), size);
+		build_format_size(build_file_size(path), size);
 		snprintf(ctx->detail, sizeof(ctx->detail), "rootfs.erofs %s, %s, UUID %s", size,
 			 o.compression ? o.compression : LETHE_IMAGE_DEFAULT_COMPRESSION, uuid);
 	}
@@ -123,7 +123,7 @@ int build_stage_verity(struct lethe_build_ctx *ctx)
 		r = lethe_error(r, "cannot write '%s': %s", rh, strerror(-r));
 		goto out;
 	}
-	build_format_size(file_size(hash), size);
+	build_format_size(build_file_size(hash), size);
 	snprintf(ctx->detail, sizeof(ctx->detail), "rootfs.verity %s, root hash %s", size,
 		 ctx->roothash_hex);
 out:

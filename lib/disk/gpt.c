@@ -217,22 +217,44 @@ out:
 int lethe_disk_make_image(const char *path, const char *rootfs, const char *verity,
 			  const uint8_t *roothash, size_t len)
 {
+	return lethe_disk_make_image_esp(path, rootfs, verity, NULL, roothash, len);
+}
+
+int lethe_disk_esp_uuid(const uint8_t *roothash, size_t len, char uuid[LETHE_DISK_UUID_STR])
+{
+	uint8_t seed[64 + 4];
+
+	if (len > 64)
+		return -EINVAL;
+	memcpy(seed, roothash, len);
+	memcpy(seed + len, "\nesp", 4);
+	return lethe_disk_guid(seed, len + 4, uuid);
+}
+
+int lethe_disk_make_image_esp(const char *path, const char *rootfs, const char *verity,
+			      const char *esp, const uint8_t *roothash, size_t len)
+{
 	char data_uuid[LETHE_DISK_UUID_STR], verity_uuid[LETHE_DISK_UUID_STR];
-	char guid[LETHE_DISK_UUID_STR];
+	char guid[LETHE_DISK_UUID_STR], esp_uuid[LETHE_DISK_UUID_STR];
 	int r;
 
 	r = lethe_partuuids_from_roothash(roothash, len, data_uuid, verity_uuid);
 	if (r < 0)
 		return r;
 	r = lethe_disk_guid(roothash, len, guid);
+	if (r >= 0)
+		r = lethe_disk_esp_uuid(roothash, len, esp_uuid);
 	if (r < 0)
 		return r;
+	/* The ESP is the third entry and last on the disk: root and root-verity keep their
+	 * numbers and offsets; lethe-init and the firmware find partitions by type/UUID. */
 	const struct lethe_disk_partition parts[] = {
 		{ .type = LETHE_DISK_TYPE_ROOT_X86_64, .uuid = data_uuid, .label = "root-x86-64",
 		  .source = rootfs },
 		{ .type = LETHE_DISK_TYPE_ROOT_X86_64_VERITY, .uuid = verity_uuid,
 		  .label = "root-x86-64-verity", .source = verity },
+		{ .type = LETHE_DISK_TYPE_ESP, .uuid = esp_uuid, .label = "esp", .source = esp },
 	};
 	return lethe_disk_write(path, &(struct lethe_disk_layout){
-		.guid = guid, .parts = parts, .n_parts = LETHE_ARRAY_SIZE(parts) });
+		.guid = guid, .parts = parts, .n_parts = LETHE_ARRAY_SIZE(parts) - !esp });
 }

@@ -24,6 +24,7 @@ const char *const lethe_release_names[LETHE_ARTIFACT_MAX] = {
 	[LETHE_ARTIFACT_DISK] = "disk.img",
 	[LETHE_ARTIFACT_SUMS] = "SHA256SUMS",
 	[LETHE_ARTIFACT_SIG] = "SHA256SUMS.minisig",
+	[LETHE_ARTIFACT_UKI] = "lethe.efi",
 };
 
 const char *lethe_release_name(enum lethe_release_artifact a)

@@ -442,6 +442,30 @@ static int parse_compression(struct spec_ctx *c, const struct lethe_node *node)
 	return r;
 }
 
+/* boot: how systemd-boot's menu behaves on the medium (loader.conf). */
+#define SPEC_BOOT_TIMEOUT_MAX 600
+static int parse_boot(struct spec_ctx *c, const struct lethe_node *node)
+{
+	static const char *const keys[] = {"timeout", NULL};
+	const struct lethe_node *t;
+	uint64_t v = 0;
+	int r;
+
+	c->spec->boot_timeout = 0;
+	if (!node)
+		return 0;
+	r = lethe_node_expect(c->file, node, LETHE_NODE_MAPPING, "boot");
+	if (r == 0)
+		r = lethe_node_check_keys(c->file, node, keys);
+	t = r == 0 ? lethe_node_get(node, "timeout") : NULL;
+	if (t)
+		r = lethe_node_uint(c->file, t, "boot.timeout", 0, SPEC_BOOT_TIMEOUT_MAX, &v);
+	if (r < 0)
+		return r;
+	c->spec->boot_timeout = (unsigned)v;
+	return 0;
+}
+
 /* Sections that other modules interpret keep their nodes (with positions). */
 static int keep_firewall(struct spec_ctx *c, const struct lethe_node *node)
 {
@@ -483,6 +507,7 @@ static const struct section {
     {"firewall", keep_firewall, false},
     {"persistence", keep_persistence, false},
     {"tmpfs", spec_parse_tmpfs, false},
+    {"boot", parse_boot, false},
 };
 
 static int parse_root(struct spec_ctx *c, const struct lethe_node *root)

@@ -124,6 +124,25 @@ static bool seen(struct driver *d, const char *what)
 	return memmem(d->con.data + d->scan, d->con.len - d->scan, what, strlen(what)) != NULL;
 }
 
+/* lethe-init halted in stage 1 (it waits for the power button then): no shell will ever
+ * come, so say why at once instead of waiting for the timeout. 0 while it has not,
+ * or while its line is not complete. */
+static int halted(struct driver *d)
+{
+	const char *p = memmem(d->con.data + d->scan, d->con.len - d->scan, LETHE_VM_HALT_MARKER,
+			       strlen(LETHE_VM_HALT_MARKER));
+	const char *end;
+
+	if (!p)
+		return 0;
+	end = memchr(p, '\n', d->con.len - (size_t)(p - d->con.data));
+	if (!end)
+		return 0;
+	if (end > p && end[-1] == '\r')
+		end--;
+	return lethe_error(-EIO, "the guest stopped before stage 2: %.*s", (int)(end - p), p);
+}
+
 /* One step of the conversation after new console bytes came (or a probe is due). */
 static int step(struct driver *d, const char *command, char **ret_output, int *ret_status)
 {
@@ -133,7 +152,7 @@ static int step(struct driver *d, const char *command, char **ret_output, int *r
 	switch (d->phase) {
 	case WAIT_READY:
 		if (!seen(d, LETHE_VM_READY_MARKER))
-			return 0;
+			return halted(d);
 		d->phase = WAIT_SHELL;
 		d->scan = d->con.len;
 		d->last_probe = 0;

@@ -2,6 +2,7 @@
  * terminal. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <poll.h>
 #include <signal.h>
@@ -12,6 +13,10 @@
 
 #include <lethe/vm.h>
 #include "vm-internal.h"
+
+static int artifact_path(struct lethe_vm_config *c, struct lethe_vm_owned *o,
+			 const struct lethe_release *rel, enum lethe_release_artifact a,
+			 const char **ret);
 
 static const char *own(struct lethe_vm_owned *o, char *s)
 {
@@ -26,8 +31,102 @@ static const char *own(struct lethe_vm_owned *o, char *s)
 
 void lethe_vm_config_release(struct lethe_vm_owned *owned)
 {
-	if (owned)
-		lethe_strv_release(&owned->s);
+	if (!owned)
+		return;
+	lethe_strv_release(&owned->s);
+	if (owned->vars_fd > 0)
+		close(owned->vars_fd - 1);
+	owned->vars_fd = 0;
+}
+
+static int need_firmware_file(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0 || access(path, R_OK) < 0)
+		return lethe_error(-ENOENT, "cannot read the UEFI firmware '%s': %s (install "
+				   "ovmf, or boot with --direct)", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return lethe_error(-ENOENT, "the UEFI firmware '%s' is not a regular file "
+				   "(install ovmf, or boot with --direct)", path);
+	return 0;
+}
+
+int lethe_vm_firmware_check(const char **ret_code, const char **ret_vars)
+{
+	const char *code = getenv(LETHE_VM_OVMF_CODE_ENV), *vars = getenv(LETHE_VM_OVMF_VARS_ENV);
+	int r;
+
+	code = code && *code ? code : LETHE_VM_OVMF_CODE;
+	vars = vars && *vars ? vars : LETHE_VM_OVMF_VARS;
+	r = need_firmware_file(code);
+	if (r >= 0)
+		r = need_firmware_file(vars);
+	if (r >= 0 && ret_code)
+		*ret_code = code;
+	if (r >= 0 && ret_vars)
+		*ret_vars = vars;
+	return r;
+}
+
+/* A private, writable copy of the variable store, in memory: OVMF writes its boot
+ * entries there, and it is gone when the last descriptor closes. */
+static int vars_copy(const char *vars, int *ret_fd)
+{
+	char *data = NULL;
+	size_t len;
+	int fd, r;
+
+	r = lethe_file_read(vars, 64u << 20, &data, &len);
+	if (r < 0)
+		return lethe_error(r, "cannot read '%s': %s", vars, strerror(-r));
+	fd = memfd_create("lethe-ovmf-vars", MFD_CLOEXEC);
+	if (fd < 0) {
+		r = lethe_error(-errno, "cannot make a copy of '%s': %m", vars);
+	} else {
+		r = lethe_write_full(fd, data, len);
+		if (r < 0) {
+			r = lethe_error(r, "cannot copy '%s': %s", vars, strerror(-r));
+			close(fd);
+		} else {
+			*ret_fd = fd;
+		}
+	}
+	free(data);
+	return r;
+}
+
+int lethe_vm_config_firmware(struct lethe_vm_config *c, struct lethe_vm_owned *o,
+			     const struct lethe_release *rel)
+{
+	const char *code = NULL, *vars = NULL;
+	char path[32];
+	int fd = -1, r;
+
+	if (!lethe_release_has(rel, LETHE_ARTIFACT_UKI) || !lethe_release_has(rel, LETHE_ARTIFACT_DISK))
+		return lethe_error(-ENOENT, "release '%s' has no signed %s and %s to boot through "
+				   "firmware (boot it with --direct)", lethe_release_dir(rel),
+				   lethe_release_name(LETHE_ARTIFACT_UKI),
+				   lethe_release_name(LETHE_ARTIFACT_DISK));
+	r = lethe_vm_firmware_check(&code, &vars);
+	if (r >= 0)
+		r = artifact_path(c, o, rel, LETHE_ARTIFACT_DISK, &c->boot_disk);
+	if (r >= 0)
+		r = vars_copy(vars, &fd);
+	if (r < 0)
+		return r;
+	if (o->vars_fd > 0)
+		close(o->vars_fd - 1);
+	o->vars_fd = fd + 1;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	c->firmware_vars = own(o, strdup(path));
+	c->firmware_code = own(o, strdup(code));
+	if (!c->firmware_vars || !c->firmware_code)
+		return -ENOMEM;
+	c->kernel = c->initrd = c->cmdline = NULL;
+	c->n_keep_fds = lethe_release_fds(rel, LETHE_ARTIFACT_MAX, c->keep_fds);
+	c->keep_fds[c->n_keep_fds++] = fd;
+	return 0;
 }
 
 /* The first line of a cmdline file, without its newline. */
@@ -106,7 +205,7 @@ int lethe_vm_config_from_release(struct lethe_vm_config *c, struct lethe_vm_owne
 	c->cmdline = own(o, b.data);
 	if (!c->cmdline)
 		return -ENOMEM;
-	c->n_keep_fds = lethe_release_fds(rel, LETHE_ARRAY_SIZE(c->keep_fds), c->keep_fds);
+	c->n_keep_fds = lethe_release_fds(rel, LETHE_ARTIFACT_MAX, c->keep_fds);
 	return 0;
 }
 
@@ -140,6 +239,37 @@ static int push3(struct lethe_strv *v, const char *a, const char *arg, const cha
 	return r;
 }
 
+/* q35 with OVMF in two pflash units, and the boot disk as the first boot device. */
+static int firmware_args(const struct lethe_vm_config *c, struct lethe_strv *v)
+{
+	int r;
+
+	if (!c->firmware_vars || !c->boot_disk)
+		return lethe_error(-EINVAL, "a firmware boot needs the variable store and a disk");
+	r = check_path("firmware", c->firmware_code);
+	if (r >= 0)
+		r = check_path("variable store", c->firmware_vars);
+	if (r >= 0)
+		r = check_path("disk", c->boot_disk);
+	if (r >= 0)
+		r = push_all(v, (const char *const[]){ "-machine", "q35", "-drive", NULL });
+	if (r >= 0)
+		r = push3(v, "if=pflash,format=raw,unit=0,readonly=on,file=", c->firmware_code, "");
+	if (r >= 0)
+		r = lethe_strv_push(v, "-drive");
+	if (r >= 0)
+		r = push3(v, "if=pflash,format=raw,unit=1,file=", c->firmware_vars, "");
+	if (r >= 0)
+		r = lethe_strv_push(v, "-drive");
+	/* read-only: the guest cannot write the boot disk, whatever it does */
+	if (r >= 0)
+		r = push3(v, "if=none,id=boot,format=raw,readonly=on,file=", c->boot_disk, "");
+	if (r >= 0)
+		r = push_all(v, (const char *const[]){ "-device",
+						       "virtio-blk-pci,drive=boot,bootindex=1", NULL });
+	return r;
+}
+
 int lethe_vm_argv(const struct lethe_vm_config *c, struct lethe_strv *v)
 {
 	const char *accel = c->accel ? c->accel : "tcg";
@@ -155,11 +285,15 @@ int lethe_vm_argv(const struct lethe_vm_config *c, struct lethe_strv *v)
 		const char *const base[] = {
 			c->qemu ? c->qemu : "qemu-system-x86_64", "-nodefaults", "-no-user-config",
 			"-accel", accel, "-m", mem, "-smp", "1", "-display", "none",
-			"-no-reboot", "-nic", "none", "-kernel", c->kernel, "-initrd", c->initrd,
-			"-append", c->cmdline, NULL,
+			"-no-reboot", "-nic", "none", NULL,
 		};
 		r = push_all(v, base);
 	}
+	if (r >= 0 && c->firmware_code)
+		r = firmware_args(c, v);
+	else if (r >= 0)
+		r = push_all(v, (const char *const[]){ "-kernel", c->kernel, "-initrd", c->initrd,
+						       "-append", c->cmdline, NULL });
 	if (r < 0)
 		return r;
 	/* The console: the first serial port, on stdio; the monitor too when a person
@@ -183,7 +317,7 @@ int lethe_vm_argv(const struct lethe_vm_config *c, struct lethe_strv *v)
 		r = push_all(v, (const char *const[]){ "-serial", "chardev:con", NULL });
 	if (r >= 0 && c->interactive)
 		r = push_all(v, (const char *const[]){ "-mon", "chardev=con,mode=readline", NULL });
-	if (r >= 0 && c->boot_disk) {
+	if (r >= 0 && c->boot_disk && !c->firmware_code) {
 		r = check_path("disk", c->boot_disk);
 		if (r >= 0)
 			r = lethe_strv_push(v, "-drive");

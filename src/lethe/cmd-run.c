@@ -22,6 +22,7 @@ enum {
 	OPT_QMP,
 	OPT_SERIAL_LOG,
 	OPT_NO_BOOT_DISK,
+	OPT_DIRECT,
 };
 
 static const struct option options[] = {
@@ -35,6 +36,7 @@ static const struct option options[] = {
 	{ "qmp", required_argument, NULL, OPT_QMP },
 	{ "serial-log", required_argument, NULL, OPT_SERIAL_LOG },
 	{ "no-boot-disk", no_argument, NULL, OPT_NO_BOOT_DISK },
+	{ "direct", no_argument, NULL, OPT_DIRECT },
 	{ "public-key", required_argument, NULL, 'p' },
 	{ "public-key-base64", required_argument, NULL, 'P' },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -45,12 +47,14 @@ static const struct option options[] = {
 static const char usage_text[] =
 	"usage: lethe run OUTDIR [-p PUBKEY] [OPTIONS]\n"
 	"\n"
-	"Boot the image that 'lethe build' wrote to OUTDIR (vmlinuz, initramfs.img, cmdline,\n"
-	"disk.img) under QEMU. The release is checked first: every file against SHA256SUMS,\n"
-	"and with -p SHA256SUMS against its signature; QEMU then opens exactly the files\n"
-	"that were checked. disk.img is attached read-only: no boot changes it. There is\n"
-	"no network device. The console is this terminal (Ctrl-A x quits, Ctrl-A c is the\n"
-	"QEMU monitor).\n"
+	"Boot the image that 'lethe build' wrote to OUTDIR under QEMU. The release is\n"
+	"checked first: every file against SHA256SUMS, and with -p SHA256SUMS against its\n"
+	"signature; QEMU then opens exactly the files that were checked. A release with\n"
+	"lethe.efi boots through UEFI firmware (OVMF, a q35 machine, a private copy of the\n"
+	"variable store per run) from disk.img's ESP, as a PC would; --direct (and a release\n"
+	"without lethe.efi) has QEMU load vmlinuz, initramfs.img and cmdline itself.\n"
+	"disk.img is attached read-only: no boot changes it. There is no network device.\n"
+	"The console is this terminal (Ctrl-A x quits, Ctrl-A c is the QEMU monitor).\n"
 	"\n"
 	"options:\n"
 	"  -p, --public-key FILE  check the release's signature with this minisign key\n"
@@ -66,15 +70,19 @@ static const char usage_text[] =
 	"                       up to 8)\n"
 	"  --mem MB             guest memory (default 512)\n"
 	"  --accel tcg|kvm      QEMU accelerator (default tcg)\n"
-	"  --append ARGS        add kernel parameters to the image's cmdline\n"
+	"  --direct             boot vmlinuz and initramfs.img directly, without firmware\n"
+	"  --append ARGS        add kernel parameters to the image's cmdline (with --direct:\n"
+	"                       the UKI's cmdline is signed and fixed)\n"
 	"  --cmdline-file F     take the kernel cmdline from F instead of OUTDIR/cmdline\n"
+	"                       (with --direct)\n"
 	"  --qmp PATH           QMP on a unix socket at PATH\n"
 	"  --serial-log F       also write the console to F\n"
-	"  --no-boot-disk       do not attach disk.img\n"
+	"  --no-boot-disk       do not attach disk.img (implies --direct)\n"
 	"  -q, --quiet          with --exec: print only CMD's output\n"
 	"\n"
 	"Exit status: with --exec, CMD's status; else QEMU's. 1 the release failed a check;\n"
-	"2 usage error; 3 runtime error (QEMU missing, timeout, no shell on the console).\n";
+	"2 usage error; 3 runtime error (QEMU or OVMF missing, timeout, no shell on the\n"
+	"console).\n";
 
 struct run_args {
 	struct lethe_vm_config c;
@@ -84,6 +92,7 @@ struct run_args {
 	const char *key, *key_b64;
 	unsigned timeout;
 	bool no_boot_disk;
+	bool direct;
 };
 
 /* Guest bytes reach a terminal only escaped (lethe_vm_console_escape). */
@@ -149,6 +158,9 @@ static int parse(int argc, char **argv, struct run_args *a)
 		case OPT_NO_BOOT_DISK:
 			a->no_boot_disk = true;
 			break;
+		case OPT_DIRECT:
+			a->direct = true;
+			break;
 		case 'p':
 			a->key = optarg;
 			break;
@@ -192,20 +204,47 @@ static int open_release(const struct run_args *a, const char *dir, struct lethe_
 	return r < 0 ? r : lethe_release_open(dir, &pub, ret);
 }
 
+/* Through firmware unless asked otherwise or the build made no UKI: decided by the
+ * directory's layout before any work, so that a missing OVMF is said before the
+ * release is hashed. The verified handle decides again below. */
+static int want_firmware(const struct run_args *a, const char *dir, bool *ret)
+{
+	char *uki = lethe_path_join(dir, lethe_release_name(LETHE_ARTIFACT_UKI));
+	bool has = uki && access(uki, F_OK) == 0;
+
+	free(uki);
+	*ret = false;
+	if (a->direct || a->no_boot_disk || !has)
+		return 0;
+	if (a->append || a->cmdline_file)
+		return cli_usage_error("run", "--append and --cmdline-file need --direct: a UKI's "
+				       "cmdline is part of the signed lethe.efi");
+	*ret = true;
+	return lethe_vm_firmware_check(NULL, NULL) < 0 ? -1 : 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct run_args a = { 0 };
 	struct lethe_vm_owned owned = { 0 };
 	struct lethe_release *rel = NULL;
 	char *output = NULL;
+	bool firmware = false;
 	int status = 0, r;
 
 	r = parse(argc, argv, &a);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
+	r = want_firmware(&a, argv[optind], &firmware);
+	if (r > 0)
+		return r;
+	if (r < 0)
+		return cli_fail(-ENOENT, "run");
 	r = open_release(&a, argv[optind], &rel);
 	if (r >= 0)
 		r = lethe_vm_config_from_release(&a.c, &owned, rel, a.cmdline_file, a.append);
+	if (r >= 0 && firmware)
+		r = lethe_vm_config_firmware(&a.c, &owned, rel);
 	if (r < 0)
 		goto fail;
 	if (a.no_boot_disk)

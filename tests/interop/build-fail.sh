@@ -28,6 +28,21 @@ expect_fail 1 "" "$LETHE" build "$spec" -o "$TMP/p/out" --lock "$TMP/bad.lock" -
 [ ! -e "$TMP/p/out" ] || fail "a failed build left '$TMP/p/out'"
 ! leftovers || fail "a failed build left temporaries in $TMP/p"
 
+# A missing UKI stub or boot loader is one line before any work: no stage ran (no
+# "[1/" progress), nothing was made (issue 11).
+for v in LETHE_UEFI_STUB LETHE_UEFI_SYSTEMD_BOOT; do
+	rc=0
+	env "$v=/nonexistent/file.efi" "$LETHE" build "$spec" -o "$TMP/p/out" --lock "$ref/lethe.lock" \
+		--key "$key" >"$TMP/out" 2>"$TMP/err" || rc=$?
+	[ "$rc" -eq 3 ] || { cat "$TMP/err" >&2; fail "$v missing: exit $rc, expected 3"; }
+	grep -q "cannot read the .* '/nonexistent/file.efi'.*(install systemd-boot-efi)" "$TMP/err" ||
+		{ cat "$TMP/err" >&2; fail "$v missing: no clear message"; }
+	[ "$(grep -c . "$TMP/err")" -eq 1 ] || { cat "$TMP/err" >&2; fail "$v missing: more than one line"; }
+	! grep -q '\[1/' "$TMP/out" "$TMP/err" || fail "$v missing: a stage ran"
+	[ ! -e "$TMP/p/out" ] || fail "a failed build left '$TMP/p/out'"
+	! leftovers || fail "a failed build left temporaries in $TMP/p"
+done
+
 # Over an earlier build: a failure keeps it as it was, a success replaces it.
 cp -a "$ref" "$TMP/p/out"
 before=$(sha256sum <"$TMP/p/out/SHA256SUMS")

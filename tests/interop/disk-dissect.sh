@@ -2,10 +2,12 @@
 # disk.img against systemd-dissect and sfdisk: the Discoverable Partitions types, the
 # partition UUIDs derived from the root hash (systemd-dissect --root-hash only matches
 # partitions named so, and then sets up verity and reads os-release through it), the
-# MiB alignment, and a wrong root hash matching nothing.
+# MiB alignment, and a wrong root hash matching nothing. The EFI System Partition holds
+# systemd-boot and lethe.efi, byte for byte, and bootctl lists the UKI as the default
+# entry with the signed cmdline.
 . "$LETHE_SRC/tests/lib.sh"
 . "$LETHE_SRC/tests/interop/build-common.bash"
-need_cmd systemd-dissect sfdisk
+need_cmd systemd-dissect sfdisk bootctl mcopy
 need_root # systemd-dissect attaches loop devices
 
 out=$(build_image_or_skip minimal)
@@ -25,7 +27,9 @@ grep -qi "type=4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709, uuid=$data_uuid, name=\"roo
 	"$TMP/sfdisk" || fail "no root-x86-64 partition with UUID $data_uuid"
 grep -qi "type=2C7357ED-EBD2-46D9-AEC1-23D437EC2BF5, uuid=$verity_uuid, name=\"root-x86-64-verity\"" \
 	"$TMP/sfdisk" || fail "no root-x86-64-verity partition with UUID $verity_uuid"
-[ "$(grep -c 'start=' "$TMP/sfdisk")" -eq 2 ] || fail "expected exactly 2 partitions"
+grep -qi "disk.img3 : .*type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, uuid=[-0-9A-F]*, name=\"esp\"" \
+	"$TMP/sfdisk" || fail "no EFI System Partition as partition 3"
+[ "$(grep -c 'start=' "$TMP/sfdisk")" -eq 3 ] || fail "expected exactly 3 partitions"
 while read -r start size; do
 	[ $((start % 2048)) -eq 0 ] && [ $((size % 2048)) -eq 0 ] ||
 		fail "partition at sector $start, $size sectors: not MiB-aligned"
@@ -44,6 +48,27 @@ systemd-dissect "$img" >"$TMP/dissect" 2>&1 || { cat "$TMP/dissect"; fail "syste
 cat "$TMP/dissect"
 grep -Eq "^ro root +$data_uuid +root-x86-64 +erofs" "$TMP/dissect" || fail "no erofs root"
 grep -Eq "^ro root-verity +$verity_uuid " "$TMP/dissect" || fail "no root-verity"
+grep -Eq "^rw esp +[-0-9a-f]+ +esp +vfat " "$TMP/dissect" || fail "no vfat ESP"
+
+# The ESP, read with mtools (no vfat mount needed): systemd-boot twice, the UKI, loader.conf.
+esp_off=$(($(sed -n 's/.*disk.img3 : start= *\([0-9]*\),.*/\1/p' "$TMP/sfdisk") * 512))
+mkdir -p "$TMP/esp"
+mount -t tmpfs lethe-esp-copy "$TMP/esp" || skip "cannot mount a tmpfs here (bootctl wants a mount point)"
+on_exit "umount '$TMP/esp' 2>/dev/null"
+mcopy -s -i "$img@@$esp_off" ::/EFI ::/loader "$TMP/esp/" || fail "mtools cannot read the ESP"
+cmp "$TMP/esp/EFI/Linux/lethe.efi" "$out/lethe.efi" || fail "EFI/Linux/lethe.efi is not the release's lethe.efi"
+for f in EFI/BOOT/BOOTX64.EFI EFI/systemd/systemd-bootx64.efi; do
+	cmp "$TMP/esp/$f" /usr/lib/systemd/boot/efi/systemd-bootx64.efi || fail "$f is not systemd-boot"
+done
+printf 'timeout 0\neditor no\n' | cmp - "$TMP/esp/loader/loader.conf" || fail "loader.conf: $(cat "$TMP/esp/loader/loader.conf")"
+# bootctl checks that the ESP is vfat; the copy is on a tmpfs.
+SYSTEMD_RELAX_ESP_CHECKS=1 bootctl --esp-path="$TMP/esp" --no-variables list >"$TMP/bootctl" 2>&1 ||
+	{ cat "$TMP/bootctl"; fail "bootctl list failed"; }
+cat "$TMP/bootctl"
+grep -Eq "type: Boot Loader Specification Type #2" "$TMP/bootctl" || fail "bootctl sees no UKI entry"
+grep -Eq "title: .*\(default\)" "$TMP/bootctl" || fail "the UKI is not the default entry"
+grep -Eq "id: lethe.efi" "$TMP/bootctl" || fail "no entry lethe.efi"
+grep -Fq "options: $(cat "$out/cmdline")" "$TMP/bootctl" || fail "the UKI's cmdline is not the signed cmdline"
 
 # ...and with the root hash binds them: verity is set up (VERITY yes) and the OS is read
 # through it.

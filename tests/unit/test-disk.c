@@ -137,6 +137,46 @@ static void test_make_image(void **state)
 	free(hash);
 }
 
+/* With an ESP: root and verity keep their places, the ESP comes third and last. */
+static void test_make_image_esp(void **state)
+{
+	char *root = mkfile("root", 3u << 19, 0xaa), *hash = mkfile("hash", 4096, 0xbb);
+	char *esp = mkfile("esp", 2u << 20, 0xcc), *img = lethe_path_join(tmpdir, "esp-disk.img");
+	char d[LETHE_DISK_UUID_STR], v[LETHE_DISK_UUID_STR], e[LETHE_DISK_UUID_STR];
+	struct fdisk_context *cxt = fdisk_new_context();
+	struct fdisk_table *tb = NULL;
+	struct fdisk_partition *pa;
+	uint8_t rh[32];
+	char *a = NULL;
+	size_t la;
+
+	assert_int_equal(lethe_hex_decode(roothash_hex, rh, sizeof(rh)), 0);
+	assert_int_equal(lethe_disk_make_image_esp(img, root, hash, esp, rh, sizeof(rh)), 0);
+	assert_int_equal(lethe_partuuids_from_roothash(rh, sizeof(rh), d, v), 0);
+	assert_int_equal(lethe_disk_esp_uuid(rh, sizeof(rh), e), 0);
+	assert_string_not_equal(e, d);
+	assert_int_equal(fdisk_assign_device(cxt, img, 1), 0);
+	assert_int_equal(fdisk_get_partitions(cxt, &tb), 0);
+	assert_int_equal(fdisk_table_get_nents(tb), 3);
+	pa = fdisk_table_get_partition(tb, 2);
+	assert_int_equal(fdisk_partition_get_start(pa), 2048 + 4096 + 2048);
+	assert_int_equal(fdisk_partition_get_size(pa), 4096);
+	assert_true(!strcasecmp(fdisk_parttype_get_string(fdisk_partition_get_type(pa)),
+				LETHE_DISK_TYPE_ESP));
+	assert_true(!strcasecmp(fdisk_partition_get_uuid(pa), e));
+	assert_string_equal(fdisk_partition_get_name(pa), "esp");
+	fdisk_unref_table(tb);
+	fdisk_unref_context(cxt);
+	assert_int_equal(lethe_file_read(img, 64u << 20, &a, &la), 0);
+	assert_int_equal(la, (1 + 2 + 1 + 2 + 1) << 20);
+	assert_int_equal((unsigned char)a[4 << 20], 0xcc);
+	free(a);
+	free(img);
+	free(esp);
+	free(root);
+	free(hash);
+}
+
 static void test_bad_layouts(void **state)
 {
 	char *img = lethe_path_join(tmpdir, "bad.img");
@@ -162,6 +202,7 @@ int main(void)
 		cmocka_unit_test(test_verity_uuids),
 		cmocka_unit_test(test_disk_guid),
 		cmocka_unit_test(test_make_image),
+		cmocka_unit_test(test_make_image_esp),
 		cmocka_unit_test(test_bad_layouts),
 	};
 

@@ -786,6 +786,35 @@ static void test_spec_service_cap(void **state)
 	free(text);
 }
 
+/* boot: the boot menu's timeout (issue 11.3): default 0, a number of seconds, nothing
+ * else. */
+static void test_spec_boot(void **state)
+{
+	static const char *const bad[] = {
+	    "boot:\n  timeout: 601\n", "boot:\n  timeout: -1\n", "boot:\n  timeout: 2s\n",
+	    "boot:\n  timout: 2\n",    "boot: 3\n",
+	};
+	struct lethe_spec *spec = spec_ok(HEAD);
+	char text[512];
+
+	(void)state;
+	assert_int_equal(spec->boot_timeout, 0);
+	spec = lethe_spec_free(spec);
+	spec = spec_ok(HEAD "boot:\n  timeout: 5\n");
+	assert_int_equal(spec->boot_timeout, 5);
+	spec = lethe_spec_free(spec);
+	for (size_t i = 0; i < LETHE_ARRAY_SIZE(bad); i++) {
+		snprintf(text, sizeof(text), "%s%s", HEAD, bad[i]);
+		lethe_error_clear();
+		if (lethe_spec_parse("t.yaml", DATA, text, strlen(text), &spec) != -EBADMSG)
+			fail_msg("row %zu accepted", i);
+		assert_non_null(strstr(lethe_error_message(), "spec 't.yaml' line "));
+	}
+	snprintf(text, sizeof(text), "%s%s", HEAD, bad[0]);
+	assert_int_equal(lethe_spec_parse("t.yaml", DATA, text, strlen(text), &spec), -EBADMSG);
+	assert_non_null(strstr(lethe_error_message(), "boot.timeout must be a number from 0 to 600"));
+}
+
 /* tmpfs: every RAM file system lethe-init mounts has a bound (issue 10.5): the
  * contract's defaults, or the spec's, checked. */
 static void test_spec_tmpfs(void **state)
@@ -869,6 +898,7 @@ int main(void)
 	    cmocka_unit_test(test_spec_group_rules),
 	    cmocka_unit_test(test_spec_service_cap),
 	    cmocka_unit_test(test_spec_tmpfs),
+	    cmocka_unit_test(test_spec_boot),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

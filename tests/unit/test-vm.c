@@ -58,6 +58,40 @@ static void test_argv(void **state)
 	lethe_strv_release(&v);
 }
 
+/* Through firmware: q35, OVMF in two pflash units, the disk as the first boot device,
+ * and nothing of QEMU's own kernel loader. */
+static void test_argv_firmware(void **state)
+{
+	struct lethe_vm_config c = { .firmware_code = "/fw/CODE.fd",
+				     .firmware_vars = "/proc/self/fd/9",
+				     .boot_disk = "/proc/self/fd/7", .disks = { "/tmp/s.img" },
+				     .n_disks = 1 };
+	struct lethe_strv v = { 0 };
+
+	assert_int_equal(lethe_vm_argv(&c, &v), 0);
+	assert_true(has_pair(&v, "-machine", "q35"));
+	assert_true(has_pair(&v, "-drive", "if=pflash,format=raw,unit=0,readonly=on,file=/fw/CODE.fd"));
+	assert_true(has_pair(&v, "-drive", "if=pflash,format=raw,unit=1,file=/proc/self/fd/9"));
+	assert_true(has_pair(&v, "-drive", "if=none,id=boot,format=raw,readonly=on,file=/proc/self/fd/7"));
+	assert_true(has_pair(&v, "-device", "virtio-blk-pci,drive=boot,bootindex=1"));
+	assert_true(has_pair(&v, "-drive", "file=/tmp/s.img,format=raw,if=virtio"));
+	assert_false(lethe_strv_contains(&v, "-kernel"));
+	assert_false(lethe_strv_contains(&v, "-append"));
+	lethe_strv_release(&v);
+	c.firmware_vars = NULL;
+	assert_int_equal(lethe_vm_argv(&c, &v), -EINVAL);
+	lethe_strv_release(&v);
+}
+
+static void test_firmware_missing(void **state)
+{
+	setenv(LETHE_VM_OVMF_CODE_ENV, "/nonexistent/OVMF_CODE.fd", 1);
+	assert_int_equal(lethe_vm_firmware_check(NULL, NULL), -ENOENT);
+	assert_non_null(strstr(lethe_error_message(), "'/nonexistent/OVMF_CODE.fd'"));
+	assert_non_null(strstr(lethe_error_message(), "install ovmf"));
+	unsetenv(LETHE_VM_OVMF_CODE_ENV);
+}
+
 static void test_frame(void **state)
 {
 	const char *n = "0123abcd";
@@ -131,6 +165,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_argv),
+		cmocka_unit_test(test_argv_firmware),
+		cmocka_unit_test(test_firmware_missing),
 		cmocka_unit_test(test_frame),
 		cmocka_unit_test(test_console_escape),
 	};

@@ -11,7 +11,7 @@ scratch_before=$(sha256sum <"$TMP/scratch.img")
 disk_before=$(sha256sum <"$out/disk.img")
 
 boot() { # COMMAND: print its output
-	"$LETHE" run "$out" --timeout 600 --disk "$TMP/scratch.img" --exec "$1" 2>>"$TMP/console" ||
+	"$LETHE" run "$out" --direct --timeout 600 --disk "$TMP/scratch.img" --exec "$1" 2>>"$TMP/console" ||
 		{ tail -n 40 "$TMP/console" >&2; fail "boot running '$1' failed"; }
 }
 

@@ -12,7 +12,7 @@ for spec in minimal privacy; do
 	img=$(image_dir "$spec")
 	# Services log to the same console, so every line of the report is written whole and
 	# tagged, and only tagged lines are read back.
-	"$LETHE" run "$img" --timeout 300 \
+	"$LETHE" run "$img" --direct --timeout 300 \
 		--exec 'lethe audit --json --no-color >/tmp/a.json; echo "RC $?"; while IFS= read -r l; do echo "J $l"; done </tmp/a.json; echo "BOOT-AUDIT $(wc -c </run/lethe/audit.json)"' \
 		>"$TMP/out" 2>"$TMP/console" || { tail -n 40 "$TMP/console"; fail "lethe run failed"; }
 	tr -d '\r' <"$TMP/out" >"$TMP/lines"

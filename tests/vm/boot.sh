@@ -3,13 +3,15 @@
 # dm-verity device named lethe-root mounted read-only as EROFS under an overlay whose
 # upper layer is a tmpfs, the cmdline carries the signed root hash and the hardening,
 # the command's output and exit status come back; --timeout kills a boot that hangs.
+# (--direct: QEMU loads the kernel itself, which is faster; tests/vm/uefi.sh boots the
+# same image through OVMF, systemd-boot and the UKI.)
 . "$LETHE_SRC/tests/lib.sh"
 . "$LETHE_SRC/tests/vm/vm-common.bash"
 out=$(run_image)
 rh=$(cat "$out/roothash")
 
 rc=0
-"$LETHE" run "$out" --timeout 600 --serial-log "$TMP/serial.log" --exec \
+"$LETHE" run "$out" --direct --timeout 600 --serial-log "$TMP/serial.log" --exec \
 	'cat /proc/cmdline; cat /sys/block/dm-0/dm/name; grep -E " / | /run/lethe/" /proc/mounts; echo probe >/lethe-probe && echo written; exit 7' \
 	>"$TMP/out" 2>"$TMP/console" || rc=$?
 cat "$TMP/out"
@@ -27,5 +29,5 @@ grep -q "lethe-init: memory wiped, powering off" "$TMP/serial.log" || fail "the 
 
 # A boot that never reaches the marker: killed at the timeout, with a clear message.
 expect_fail 3 "timed out after 2 s waiting for the marker 'lethe-init: stage 2 ready'" \
-	"$LETHE" run "$out" --timeout 2 --quiet --exec true
+	"$LETHE" run "$out" --direct --timeout 2 --quiet --exec true
 echo "boot: verified root, read-only EROFS, overlay in RAM, exit status passed through"

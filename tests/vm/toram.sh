@@ -17,7 +17,8 @@ grep -q '^lethe-init: root verified: ' <<<"$log" || fail "the copy was not verif
 slaves=$(sed -n 's/^TORAM slaves //p' <<<"$log")
 [ "$slaves" = "loop0 loop1 " ] || fail "the verified root sits on '$slaves', expected the two loop devices"
 # The copies are the whole partitions.
-disk_sizes=$(sfdisk -d "$img/disk.img" | sed -n 's/.*size= *\([0-9]*\),.*/\1/p' | awk '{printf "%d ", $1 * 512}')
+# (partitions 1 and 2: root and verity; the ESP, partition 3, stays on the disk)
+disk_sizes=$(sfdisk -d "$img/disk.img" | sed -n 's/.*disk.img[12] : .*size= *\([0-9]*\),.*/\1/p' | awk '{printf "%d ", $1 * 512}')
 copies=$(sed -n 's/^TORAM files //p' <<<"$log")
 [ "$copies " = "$disk_sizes" ] || fail "copies in RAM are '$copies' bytes, partitions '$disk_sizes'"
 echo "toram: root and verity partitions served from RAM ($copies bytes), verified"
