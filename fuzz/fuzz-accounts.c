@@ -27,7 +27,7 @@ static int memfile(const void *data, size_t size, char path[64])
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *const users[] = {NULL, "root", "www", "nobody"};
+	static const char *const users[] = { NULL, "root", "www", "nobody" };
 	const uint8_t *nul = memchr(data, '\0', size);
 	size_t plen = nul ? (size_t)(nul - data) : size;
 	char ppath[64], gpath[64];

@@ -11,8 +11,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	lethe_pkg_sources_check("fuzz.list", (const char *)data, size, LETHE_PKG_SOURCES_LIST);
-	lethe_pkg_sources_check("fuzz.sources", (const char *)data, size,
-				LETHE_PKG_SOURCES_DEB822);
+	lethe_pkg_sources_check("fuzz.sources", (const char *)data, size, LETHE_PKG_SOURCES_DEB822);
 	lethe_pkg_sources_check(NULL, (const char *)data, size, LETHE_PKG_SOURCES_LIST);
 	return 0;
 }

@@ -22,10 +22,11 @@ static void remove_scratch(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct lethe_rootfs_options o = {
-	    .epoch = 1700000000, .max_entry_size = 1u << 20, .max_total_size = 8u << 20};
+	struct lethe_rootfs_options o = { .epoch = 1700000000,
+					  .max_entry_size = 1u << 20,
+					  .max_total_size = 8u << 20 };
 	struct lethe_pkg_control c;
-	struct lethe_strv licenses = {0};
+	struct lethe_strv licenses = { 0 };
 	char *deb, *root;
 	uint64_t total = 0;
 	int fd, rootfd;

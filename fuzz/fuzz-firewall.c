@@ -13,7 +13,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static struct lethe_spec_user users[] = { { .name = "debian-tor", .uid = 101, .gid = 101 } };
 static struct lethe_spec_group groups[] = { { .name = "debian-tor", .gid = 101 } };
 static const struct lethe_spec accounts = {
-	.users = users, .n_users = 1, .groups = groups, .n_groups = 1,
+	.users = users,
+	.n_users = 1,
+	.groups = groups,
+	.n_groups = 1,
 };
 
 static void compare_text(const char *expected, const char *live, int must_match)
@@ -37,8 +40,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (lethe_yaml_parse("fuzz.yaml", (const char *)data, size, &root) == 0) {
 		const struct lethe_node *section = lethe_node_get(root, "firewall");
 
-		if (lethe_firewall_parse("fuzz.yaml", section ? section : root, &accounts,
-					 &fw) == 0) {
+		if (lethe_firewall_parse("fuzz.yaml", section ? section : root, &accounts, &fw) ==
+		    0) {
 			if (lethe_firewall_render(fw, 0, &text) == 0)
 				compare_text(text, text, 1);
 			free(text);

@@ -12,7 +12,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const unsigned sectors[] = {512, 4096};
+	static const unsigned sectors[] = { 512, 4096 };
 	int fd = memfd_create("fuzz-gpt", MFD_CLOEXEC);
 
 	if (fd < 0)

@@ -11,8 +11,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct lethe_pkgset *set = NULL;
 	struct lethe_pkg_control c;
-	struct lethe_strv licenses = {0};
-	struct lethe_buf again = {0};
+	struct lethe_strv licenses = { 0 };
+	struct lethe_buf again = { 0 };
 
 	if (lethe_lock_parse("fuzz.lock", (const char *)data, size, &set) == 0) {
 		/* What parses must format and parse again to the same set. */

@@ -48,7 +48,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ready = 1;
 	}
 	if (put("modules.dep", data, dep_len) < 0 ||
-	    put("modules.softdep", nul ? nul + 1 : (const uint8_t *)"", nul ? size - dep_len - 1 : 0) < 0)
+	    put("modules.softdep", nul ? nul + 1 : (const uint8_t *)"",
+		nul ? size - dep_len - 1 : 0) < 0)
 		abort();
 	/* The module of the first line: "kernel/x/NAME.ko:" -> NAME. */
 	{
@@ -58,7 +59,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			colon++;
 		const char *base = memrchr(data, '/', colon < dep_len ? colon : dep_len);
 		const char *start = base ? base + 1 : (const char *)data;
-		size_t n = (size_t)((const char *)data + (colon < dep_len ? colon : dep_len) - start);
+		size_t n =
+			(size_t)((const char *)data + (colon < dep_len ? colon : dep_len) - start);
 
 		if (n && n < sizeof(first)) {
 			memcpy(first, start, n);

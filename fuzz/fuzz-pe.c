@@ -12,7 +12,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct lethe_pe pe, again;
-	struct lethe_buf b = {0};
+	struct lethe_buf b = { 0 };
 
 	if (lethe_pe_parse(data, size, "fuzz", &pe) < 0)
 		return 0;

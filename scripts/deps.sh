@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
 	# build
-	meson ninja-build pkg-config gcc clang llvm
+	meson ninja-build pkg-config gcc clang llvm clang-format
 	libsodium-dev libssl-dev libarchive-dev libyaml-dev libcmocka-dev
 	libnftables-dev libcryptsetup-dev libfdisk-dev libblkid-dev libjson-c-dev
 	libclang-rt-14-dev libfuzzer-14-dev

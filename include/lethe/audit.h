@@ -22,20 +22,20 @@ enum lethe_audit_verdict {
 };
 
 struct lethe_audit_result {
-	const char *id;       /* stable, e.g. "root.verity" */
+	const char *id;	      /* stable, e.g. "root.verity" */
 	const char *title;    /* one line */
 	const char *controls; /* references, e.g. "NIST CSF PR.DS-01; CIS 3.3" */
 	enum lethe_audit_verdict verdict;
-	char *evidence;       /* one line: what was found */
+	char *evidence; /* one line: what was found */
 };
 
 /* One block device, as the storage checks saw it (the `lsblk` view). */
 struct lethe_audit_blockdev {
-	char *name;              /* sda, sda1, dm-0, loop0 ... */
-	char *type;              /* disk, part, dm, loop, rom */
-	uint64_t size;           /* bytes */
+	char *name;    /* sda, sda1, dm-0, loop0 ... */
+	char *type;    /* disk, part, dm, loop, rom */
+	uint64_t size; /* bytes */
 	bool removable, read_only;
-	char *fstype;            /* of its first mount, or NULL */
+	char *fstype; /* of its first mount, or NULL */
 	struct lethe_strv mountpoints;
 	bool mounted_writable;
 };
@@ -49,8 +49,8 @@ struct lethe_audit_report {
 };
 
 struct lethe_audit_options {
-	const char *root;        /* where /proc and /sys are read; NULL: "/" */
-	const char *spec_path;   /* the image spec; NULL: ROOT/etc/lethe/spec.yaml if any */
+	const char *root;	 /* where /proc and /sys are read; NULL: "/" */
+	const char *spec_path;	 /* the image spec; NULL: ROOT/etc/lethe/spec.yaml if any */
 	const char *const *only; /* NULL-terminated ids to run, or NULL for all */
 	const char *const *skip; /* NULL-terminated ids not to run, or NULL */
 };

@@ -9,13 +9,14 @@
 #include <stdint.h>
 
 #include <lethe/contract.h>
+#include <lethe/release.h>
 #include <lethe/spec.h>
 #include <lethe/util.h>
 
 /* ---- Kernel modules ---- */
 
 /* Caps on what a kernel package may make us read. */
-#define LETHE_BOOT_MAX_MODULES 256        /* modules in one initramfs, dependencies included */
+#define LETHE_BOOT_MAX_MODULES	256	    /* modules in one initramfs, dependencies included */
 #define LETHE_BOOT_MAX_DEP_FILE (16u << 20) /* modules.dep, modules.builtin */
 
 /* One module to load, in load order (its dependencies come before it). */
@@ -27,7 +28,7 @@ struct lethe_boot_module {
 struct lethe_boot_modules {
 	struct lethe_boot_module *v; /* load order: dependencies first */
 	size_t n;
-	struct lethe_strv builtin;   /* requested modules built into the kernel (nothing to load) */
+	struct lethe_strv builtin; /* requested modules built into the kernel (nothing to load) */
 };
 
 /* The version of the kernel staged in kernel_dir (an extracted linux-image-* package):
@@ -60,11 +61,11 @@ void lethe_boot_modules_release(struct lethe_boot_modules *m);
 #define LETHE_BOOT_INITRAMFS_MODLIST LETHE_PATH_MODULES
 
 struct lethe_boot_initramfs {
-	const char *init;                       /* lethe-init, static; becomes /init */
-	const char *kernel_dir;                 /* staged kernel package */
-	const char *version;                    /* kernel version */
+	const char *init;	/* lethe-init, static; becomes /init */
+	const char *kernel_dir; /* staged kernel package */
+	const char *version;	/* kernel version */
 	const struct lethe_boot_modules *modules;
-	int64_t mtime;                          /* of every entry: SOURCE_DATE_EPOCH */
+	int64_t mtime; /* of every entry: SOURCE_DATE_EPOCH */
 };
 
 /* Write a reproducible initramfs (newc cpio, entries sorted, owner 0:0, fixed inode
@@ -103,16 +104,17 @@ int lethe_boot_cmdline_make(const struct lethe_spec_kernel *kernel, const char *
 /* ---- Everything at once ---- */
 
 struct lethe_boot_artifacts {
-	const char *outdir;                     /* vmlinuz, initramfs.img, cmdline go here */
+	const char *outdir;			/* vmlinuz, initramfs.img, cmdline go here */
 	const struct lethe_spec_kernel *kernel; /* modules, cmdline, unsafe */
-	const char *kernel_dir;                 /* staged (extracted) kernel package */
-	const char *init;                       /* lethe-init */
+	const char *kernel_dir;			/* staged (extracted) kernel package */
+	const char *init;			/* lethe-init */
 	const char *roothash_hex;
 	int64_t mtime;
 };
 
-/* The names of the files lethe_boot_make_artifacts() writes, NULL-terminated. */
-extern const char *const lethe_boot_artifact_names[];
+/* The artifacts lethe_boot_make_artifacts() writes (names: lethe_release_name()). */
+#define LETHE_BOOT_N_ARTIFACTS 3
+extern const enum lethe_release_artifact lethe_boot_artifacts[LETHE_BOOT_N_ARTIFACTS];
 
 /* Write outdir/vmlinuz, outdir/initramfs.img and outdir/cmdline. */
 int lethe_boot_make_artifacts(const struct lethe_boot_artifacts *a);

@@ -52,16 +52,16 @@ struct lethe_build_artifact {
 struct lethe_build_result {
 	char roothash_hex[129];
 	int64_t epoch;
-	size_t n_packages;                 /* in the root, the kernel not counted */
+	size_t n_packages; /* in the root, the kernel not counted */
 	size_t n_kernel_packages;
-	struct lethe_strv dropped;         /* removed by the spec's drop: */
+	struct lethe_strv dropped; /* removed by the spec's drop: */
 	struct lethe_manifest_stats manifest;
 	struct {
 		const char *name;
 		double seconds;
 	} stages[LETHE_BUILD_MAX_STAGES];
 	size_t n_stages;
-	double seconds;                    /* the whole build */
+	double seconds;				/* the whole build */
 	struct lethe_build_artifact *artifacts; /* sorted by name, SHA256SUMS* included */
 	size_t n_artifacts;
 	char *dev_key_path; /* signed with the development key: its secret key file; else NULL */

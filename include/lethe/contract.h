@@ -16,30 +16,33 @@
 /* The build writes LETHE_CMDLINE_ROOTHASH=HEX into every image's cmdline; lethe-init
  * reads these keys from /proc/cmdline (lib/core/cmdline.c), the audit and release
  * verification read the root hash back. A word is "KEY" or "KEY=VALUE". */
-#define LETHE_CMDLINE_PREFIX "lethe."                 /* every key of ours */
-#define LETHE_CMDLINE_ROOTHASH "lethe.roothash"       /* =HEX, the verity root hash */
-#define LETHE_CMDLINE_TORAM "lethe.toram"             /* switch: copy the root into RAM */
-#define LETHE_CMDLINE_DEBUG "lethe.debug"             /* switch: lethe-init's debug lines */
-#define LETHE_CMDLINE_TIMEOUT "lethe.timeout"         /* =SECONDS to wait for the disk */
-#define LETHE_CMDLINE_PERSISTENCE "lethe.persistence" /* refused by the audit unless the
-						       * spec opts in */
+#define LETHE_CMDLINE_PREFIX   "lethe."		/* every key of ours */
+#define LETHE_CMDLINE_ROOTHASH "lethe.roothash" /* =HEX, the verity root hash */
+#define LETHE_CMDLINE_TORAM    "lethe.toram"	/* switch: copy the root into RAM */
+#define LETHE_CMDLINE_DEBUG    "lethe.debug"	/* switch: lethe-init's debug lines */
+#define LETHE_CMDLINE_TIMEOUT  "lethe.timeout"	/* =SECONDS to wait for the disk */
+#define LETHE_CMDLINE_PERSISTENCE                                                                  \
+	"lethe.persistence" /* refused by the audit unless the                                     \
+			     * spec opts in */
 
 /* ---- paths inside an image ---- */
 
 /* Absolute paths as the running system sees them; the build writes below a root
  * directory and drops the leading '/' (LETHE_PATH_SPEC + 1). */
-#define LETHE_PATH_SPEC "/etc/lethe/spec.yaml"        /* the spec the image was built from */
-#define LETHE_PATH_TOOL "/usr/bin/lethe"              /* the CLI, for stage 2's firewall
-						       * and audit */
-#define LETHE_PATH_STAGE2 "/usr/lib/lethe/lethe-init" /* PID 1 of stage 2, in the root */
-#define LETHE_PATH_INITRAMFS_INIT "/init"             /* PID 1 of stage 1, in the initramfs */
-#define LETHE_PATH_MODULES "/etc/lethe/modules"       /* initramfs: modules to load, in order */
-#define LETHE_PATH_MODULES_DIR "/lib/modules"         /* initramfs: the modules themselves */
-#define LETHE_PATH_RUN "/run/lethe"                   /* lethe-init's run-time state */
-#define LETHE_PATH_AUDIT_REPORT LETHE_PATH_RUN "/audit.json" /* stage 2's audit, as JSON */
-#define LETHE_PATH_OVERLAY LETHE_PATH_RUN "/overlay"           /* stage 1: the tmpfs of the overlay's
-						       * upper layer, remounted by stage 2 */
-#define LETHE_DM_ROOT_NAME "lethe-root"               /* the dm-verity device of the root */
+#define LETHE_PATH_SPEC "/etc/lethe/spec.yaml" /* the spec the image was built from */
+#define LETHE_PATH_TOOL                                                                            \
+	"/usr/bin/lethe"				      /* the CLI, for stage 2's firewall   \
+							       * and audit */
+#define LETHE_PATH_STAGE2	  "/usr/lib/lethe/lethe-init" /* PID 1 of stage 2, in the root */
+#define LETHE_PATH_INITRAMFS_INIT "/init"	       /* PID 1 of stage 1, in the initramfs */
+#define LETHE_PATH_MODULES	  "/etc/lethe/modules" /* initramfs: modules to load, in order */
+#define LETHE_PATH_MODULES_DIR	  "/lib/modules"       /* initramfs: the modules themselves */
+#define LETHE_PATH_RUN		  "/run/lethe"	       /* lethe-init's run-time state */
+#define LETHE_PATH_AUDIT_REPORT	  LETHE_PATH_RUN "/audit.json" /* stage 2's audit, as JSON */
+#define LETHE_PATH_OVERLAY                                                                         \
+	LETHE_PATH_RUN "/overlay"	    /* stage 1: the tmpfs of the overlay's                 \
+					     * upper layer, remounted by stage 2 */
+#define LETHE_DM_ROOT_NAME     "lethe-root" /* the dm-verity device of the root */
 #define LETHE_PATH_PID1_MARKER LETHE_PATH_RUN "/pid1-boot-id" /* lethe-init writes the boot id */
 
 /* ---- caps shared by the spec parser and lethe-init ---- */
@@ -71,8 +74,8 @@
 
 /* The mount options for the defaults, e.g. "size=5%,nr_inodes=4096". */
 #define LETHE_TMPFS_OPTIONS(size, inodes) "size=" size ",nr_inodes=" inodes
-#define LETHE_TMPFS_ROOT_OPTIONS LETHE_TMPFS_OPTIONS(LETHE_TMPFS_ROOT_SIZE, LETHE_TMPFS_ROOT_INODES)
-#define LETHE_TMPFS_RUN_OPTIONS	 LETHE_TMPFS_OPTIONS(LETHE_TMPFS_RUN_SIZE, LETHE_TMPFS_RUN_INODES)
+#define LETHE_TMPFS_ROOT_OPTIONS	  LETHE_TMPFS_OPTIONS(LETHE_TMPFS_ROOT_SIZE, LETHE_TMPFS_ROOT_INODES)
+#define LETHE_TMPFS_RUN_OPTIONS		  LETHE_TMPFS_OPTIONS(LETHE_TMPFS_RUN_SIZE, LETHE_TMPFS_RUN_INODES)
 
 /* ---- signals to PID 1 ---- */
 

@@ -12,14 +12,14 @@
 #include <lethe/util.h>
 
 /* Discoverable Partitions Specification type UUIDs (as util-linux and systemd know them). */
-#define LETHE_DISK_TYPE_ROOT_X86_64        "4f68bce3-e8cd-4db1-96e7-fbcaf984b709"
+#define LETHE_DISK_TYPE_ROOT_X86_64	   "4f68bce3-e8cd-4db1-96e7-fbcaf984b709"
 #define LETHE_DISK_TYPE_ROOT_X86_64_VERITY "2c7357ed-ebd2-46d9-aec1-23d437ec2bf5"
-#define LETHE_DISK_TYPE_ESP                "c12a7328-f81f-11d2-ba4b-00a0c93ec93b"
+#define LETHE_DISK_TYPE_ESP		   "c12a7328-f81f-11d2-ba4b-00a0c93ec93b"
 
-#define LETHE_DISK_UUID_STR LETHE_UUID_STR /* 8-4-4-4-12 and the NUL */
-#define LETHE_DISK_ALIGN (1024 * 1024)   /* every partition starts and ends on a MiB */
+#define LETHE_DISK_UUID_STR	  LETHE_UUID_STR /* 8-4-4-4-12 and the NUL */
+#define LETHE_DISK_ALIGN	  (1024 * 1024)	 /* every partition starts and ends on a MiB */
 #define LETHE_DISK_MAX_PARTITIONS 16
-#define LETHE_DISK_MAX_SIZE (64ull << 30)
+#define LETHE_DISK_MAX_SIZE	  (64ull << 30)
 
 /* The partition UUIDs of the root and root-verity partitions derive from the root hash
  * by lethe_partuuids_from_roothash() (<lethe/core.h>), which lethe-init shares. */
@@ -34,12 +34,12 @@ struct lethe_disk_partition {
 	const char *uuid;   /* partition UUID text */
 	const char *label;  /* GPT partition name, ASCII, at most 36 characters */
 	const char *source; /* file copied to the start of the partition, or NULL (zeros) */
-	uint64_t size;      /* bytes; 0: the source's size. Rounded up to LETHE_DISK_ALIGN */
+	uint64_t size;	    /* bytes; 0: the source's size. Rounded up to LETHE_DISK_ALIGN */
 };
 
 struct lethe_disk_layout {
-	const char *guid;                           /* disk GUID text */
-	const struct lethe_disk_partition *parts;   /* in disk order, numbered from 1 */
+	const char *guid;			  /* disk GUID text */
+	const struct lethe_disk_partition *parts; /* in disk order, numbered from 1 */
 	size_t n_parts;
 };
 

@@ -11,7 +11,7 @@
 
 /* Caps on what a section may ask for (each fails with a message when exceeded). */
 #define LETHE_FIREWALL_MAX_RULES    1024 /* per chain */
-#define LETHE_FIREWALL_MAX_ELEMENTS 256  /* ports or addresses in one rule */
+#define LETHE_FIREWALL_MAX_ELEMENTS 256	 /* ports or addresses in one rule */
 
 /* The parsed section. Opaque; freed with lethe_firewall_free(). */
 struct lethe_firewall;
@@ -43,22 +43,22 @@ int lethe_firewall_apply(const struct lethe_firewall *fw);
 
 /* A difference between the expected and the live table. */
 enum lethe_firewall_diff_kind {
-	LETHE_FIREWALL_TABLE_MISSING, /* no `table inet lethe` in the kernel */
-	LETHE_FIREWALL_CHAIN_MISSING, /* an expected chain is not there */
-	LETHE_FIREWALL_CHAIN_ADDED,   /* a chain (or set, map...) that was not expected */
+	LETHE_FIREWALL_TABLE_MISSING,  /* no `table inet lethe` in the kernel */
+	LETHE_FIREWALL_CHAIN_MISSING,  /* an expected chain is not there */
+	LETHE_FIREWALL_CHAIN_ADDED,    /* a chain (or set, map...) that was not expected */
 	LETHE_FIREWALL_POLICY_CHANGED, /* only the chain's policy differs */
-	LETHE_FIREWALL_CHAIN_CHANGED, /* its type, hook or priority differ */
-	LETHE_FIREWALL_RULE_MISSING,  /* an expected rule is not there */
-	LETHE_FIREWALL_RULE_ADDED,    /* a rule that was not expected */
-	LETHE_FIREWALL_FOREIGN_HOOK,  /* a base chain of another table (chain: "FAMILY TABLE
-				       * CHAIN", live: its type, hook, priority, policy) */
+	LETHE_FIREWALL_CHAIN_CHANGED,  /* its type, hook or priority differ */
+	LETHE_FIREWALL_RULE_MISSING,   /* an expected rule is not there */
+	LETHE_FIREWALL_RULE_ADDED,     /* a rule that was not expected */
+	LETHE_FIREWALL_FOREIGN_HOOK,   /* a base chain of another table (chain: "FAMILY TABLE
+					* CHAIN", live: its type, hook, priority, policy) */
 };
 
 struct lethe_firewall_diff {
 	enum lethe_firewall_diff_kind kind;
-	char *chain;    /* NULL for TABLE_MISSING */
+	char *chain;	/* NULL for TABLE_MISSING */
 	char *expected; /* the expected line, or NULL (RULE_ADDED, CHAIN_ADDED) */
-	char *live;     /* the live line, or NULL (missing) */
+	char *live;	/* the live line, or NULL (missing) */
 };
 
 struct lethe_firewall_drift {

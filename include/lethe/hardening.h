@@ -58,19 +58,19 @@ static const struct lethe_hardening_param lethe_hardening_params[] = {
 	/* The kernel's own defaults. */
 	{ "kaslr", NULL, LETHE_HARDENING_LIST("nokaslr", "kaslr.disabled"), NULL },
 	{ "mitigations", NULL,
-	  LETHE_HARDENING_LIST("mitigations", "nopti", "pti=off", "kpti=0", "kpti=off",
-			       "nospectre_v1", "nospectre_v2", "spectre_v2=off",
-			       "spectre_v2_user=off", "nospectre_bhb", "spectre_bhi=off",
-			       "nospec_store_bypass_disable", "spec_store_bypass_disable=off",
-			       "ssbd=force-off", "l1tf=off", "mds=off", "tsx_async_abort=off",
-			       "mmio_stale_data=off", "retbleed=off", "srbds=off",
-			       "gather_data_sampling=off", "reg_file_data_sampling=off",
-			       "spec_rstack_overflow=off", "nosmap", "nosmep", "noexec=off",
-			       "nx=off"),
+	  LETHE_HARDENING_LIST(
+		  "mitigations", "nopti", "pti=off", "kpti=0", "kpti=off", "nospectre_v1",
+		  "nospectre_v2", "spectre_v2=off", "spectre_v2_user=off", "nospectre_bhb",
+		  "spectre_bhi=off", "nospec_store_bypass_disable", "spec_store_bypass_disable=off",
+		  "ssbd=force-off", "l1tf=off", "mds=off", "tsx_async_abort=off",
+		  "mmio_stale_data=off", "retbleed=off", "srbds=off", "gather_data_sampling=off",
+		  "reg_file_data_sampling=off", "spec_rstack_overflow=off", "nosmap", "nosmep",
+		  "noexec=off", "nx=off"),
 	  LETHE_HARDENING_LIST("mitigations=auto", "mitigations=auto,nosmt") },
 };
 
-#define LETHE_HARDENING_N_PARAMS (sizeof(lethe_hardening_params) / sizeof(lethe_hardening_params[0]))
+#define LETHE_HARDENING_N_PARAMS                                                                   \
+	(sizeof(lethe_hardening_params) / sizeof(lethe_hardening_params[0]))
 
 /* The length of a parameter's name: "lockdown" of "lockdown=integrity". */
 static inline size_t lethe_hardening_key_len(const char *param)
@@ -234,6 +234,7 @@ static const struct lethe_hardening_sysctl lethe_hardening_sysctls[] = {
 	{ "net/ipv4/tcp_syncookies", "1" },
 };
 
-#define LETHE_HARDENING_N_SYSCTLS (sizeof(lethe_hardening_sysctls) / sizeof(lethe_hardening_sysctls[0]))
+#define LETHE_HARDENING_N_SYSCTLS                                                                  \
+	(sizeof(lethe_hardening_sysctls) / sizeof(lethe_hardening_sysctls[0]))
 
 #endif

@@ -13,7 +13,7 @@
  * system that runs from RAM does not mind decompressing up to 64 KiB for a 4 KiB read.
  * Linux reads such "big pclusters" since 5.13. */
 #define LETHE_IMAGE_DEFAULT_PCLUSTER 65536u
-#define LETHE_IMAGE_MAX_PCLUSTER (1u << 20)
+#define LETHE_IMAGE_MAX_PCLUSTER     (1u << 20)
 
 struct lethe_image_options {
 	/* mkfs.erofs -z value ("lz4hc", "lz4", "lz4hc,12", "none" for no compression);
@@ -37,8 +37,7 @@ struct lethe_image_options {
  * are left out (a build host's labels must not leak into the image). Identical trees
  * and options give identical bytes. 0 or a negative errno; a failure of mkfs.erofs is
  * -EIO with its last line of output in the message. */
-int lethe_image_erofs(const char *root, const char *output,
-		      const struct lethe_image_options *opts);
+int lethe_image_erofs(const char *root, const char *output, const struct lethe_image_options *opts);
 
 /* A UUID derived from a SHA-256 digest (RFC 9562 version 8, "custom"): the first 16
  * bytes with the version and variant bits set, written as 36 lowercase characters and

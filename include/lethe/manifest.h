@@ -10,14 +10,14 @@
 
 /* Limits on the tree, so that a hostile tree cannot exhaust memory or stack. */
 #define LETHE_MANIFEST_MAX_ENTRIES 1000000u
-#define LETHE_MANIFEST_MAX_DEPTH 64u
+#define LETHE_MANIFEST_MAX_DEPTH   64u
 
 struct lethe_manifest_stats {
-	uint64_t files;    /* regular files */
-	uint64_t dirs;     /* directories, the root included */
-	uint64_t links;    /* symbolic links */
-	uint64_t others;   /* devices, fifos, sockets */
-	uint64_t bytes;    /* total size of the regular files */
+	uint64_t files;	 /* regular files */
+	uint64_t dirs;	 /* directories, the root included */
+	uint64_t links;	 /* symbolic links */
+	uint64_t others; /* devices, fifos, sockets */
+	uint64_t bytes;	 /* total size of the regular files */
 };
 
 /* Describe the tree at root. The text starts with "#mtree", then one line per entry:
@@ -32,8 +32,7 @@ int lethe_manifest_generate(const char *root, char **ret_text, size_t *ret_len,
 			    struct lethe_manifest_stats *ret_stats);
 
 /* lethe_manifest_generate() into path (written atomically, mode 0644). */
-int lethe_manifest_write(const char *root, const char *path,
-			 struct lethe_manifest_stats *stats);
+int lethe_manifest_write(const char *root, const char *path, struct lethe_manifest_stats *stats);
 
 /* Append name to b with mtree's encoding (see above). */
 int lethe_manifest_encode(struct lethe_buf *b, const char *name);

@@ -26,20 +26,20 @@
  * the handle's tables, and tools may store them. New artifacts go before
  * LETHE_ARTIFACT_MAX. */
 enum lethe_release_artifact {
-	LETHE_ARTIFACT_ROOTFS,    /* rootfs.erofs: the root file system */
-	LETHE_ARTIFACT_VERITY,    /* rootfs.verity: its dm-verity hash tree */
+	LETHE_ARTIFACT_ROOTFS,	  /* rootfs.erofs: the root file system */
+	LETHE_ARTIFACT_VERITY,	  /* rootfs.verity: its dm-verity hash tree */
 	LETHE_ARTIFACT_ROOTHASH,  /* roothash: the tree's root hash, hex, one line */
 	LETHE_ARTIFACT_MANIFEST,  /* manifest.mtree */
 	LETHE_ARTIFACT_SBOM_SPDX, /* sbom.spdx.json */
 	LETHE_ARTIFACT_SBOM_CDX,  /* sbom.cdx.json */
-	LETHE_ARTIFACT_LOCK,      /* lethe.lock: the packages built */
-	LETHE_ARTIFACT_KERNEL,    /* vmlinuz (only with kernel.package) */
+	LETHE_ARTIFACT_LOCK,	  /* lethe.lock: the packages built */
+	LETHE_ARTIFACT_KERNEL,	  /* vmlinuz (only with kernel.package) */
 	LETHE_ARTIFACT_INITRAMFS, /* initramfs.img (only with kernel.package) */
-	LETHE_ARTIFACT_CMDLINE,   /* cmdline: one line, with lethe.roothash= (idem) */
-	LETHE_ARTIFACT_DISK,      /* disk.img: GPT, root + root-verity (+ ESP) partitions */
-	LETHE_ARTIFACT_SUMS,      /* SHA256SUMS: every file above that exists */
-	LETHE_ARTIFACT_SIG,       /* SHA256SUMS.minisig: its signature */
-	LETHE_ARTIFACT_UKI,       /* lethe.efi: the Unified Kernel Image (with kernel.package) */
+	LETHE_ARTIFACT_CMDLINE,	  /* cmdline: one line, with lethe.roothash= (idem) */
+	LETHE_ARTIFACT_DISK,	  /* disk.img: GPT, root + root-verity (+ ESP) partitions */
+	LETHE_ARTIFACT_SUMS,	  /* SHA256SUMS: every file above that exists */
+	LETHE_ARTIFACT_SIG,	  /* SHA256SUMS.minisig: its signature */
+	LETHE_ARTIFACT_UKI,	  /* lethe.efi: the Unified Kernel Image (with kernel.package) */
 	LETHE_ARTIFACT_MAX
 };
 
@@ -74,7 +74,7 @@ enum {
 };
 
 struct lethe_release_options {
-	unsigned flags;         /* LETHE_RELEASE_OPEN_* */
+	unsigned flags;		/* LETHE_RELEASE_OPEN_* */
 	lethe_sums_check_fn fn; /* hears of each listed file as lethe_sums_check() says */
 	void *userdata;
 };
@@ -86,8 +86,7 @@ struct lethe_release_options {
 int lethe_release_open(const char *dir, const struct lethe_sign_pubkey *pub,
 		       struct lethe_release **ret);
 int lethe_release_open_opts(const char *dir, const struct lethe_sign_pubkey *pub,
-			    const struct lethe_release_options *opts,
-			    struct lethe_release **ret);
+			    const struct lethe_release_options *opts, struct lethe_release **ret);
 /* Closes everything; accepts NULL; returns NULL. */
 struct lethe_release *lethe_release_free(struct lethe_release *rel);
 

@@ -23,26 +23,26 @@
 
 #include <lethe/util.h>
 
-#define LETHE_RUN_PATH "/usr/sbin:/usr/bin:/sbin:/bin"
-#define LETHE_RUN_OUTPUT_MAX (64u << 20) /* stdout kept, unless out_max says less */
-#define LETHE_RUN_STDERR_KEEP 4096       /* the tail of stderr kept for messages */
-#define LETHE_RUN_MAX_CHILDREN 64        /* children running at once, all threads */
+#define LETHE_RUN_PATH	       "/usr/sbin:/usr/bin:/sbin:/bin"
+#define LETHE_RUN_OUTPUT_MAX   (64u << 20) /* stdout kept, unless out_max says less */
+#define LETHE_RUN_STDERR_KEEP  4096	   /* the tail of stderr kept for messages */
+#define LETHE_RUN_MAX_CHILDREN 64	   /* children running at once, all threads */
 
 struct lethe_run_options {
 	const char *const *env; /* extra "NAME=value" entries (NULL-terminated), or NULL */
-	const char *cwd;        /* the child's working directory, or NULL: ours */
-	struct lethe_buf *out;  /* stdout is appended here, or NULL: only a tail is kept */
-	size_t out_max;         /* 0: LETHE_RUN_OUTPUT_MAX; more stdout is -EFBIG */
-	bool epoch_set;         /* set SOURCE_DATE_EPOCH=epoch */
+	const char *cwd;	/* the child's working directory, or NULL: ours */
+	struct lethe_buf *out;	/* stdout is appended here, or NULL: only a tail is kept */
+	size_t out_max;		/* 0: LETHE_RUN_OUTPUT_MAX; more stdout is -EFBIG */
+	bool epoch_set;		/* set SOURCE_DATE_EPOCH=epoch */
 	int64_t epoch;
 };
 
 /* What a run did, for callers that explain failures their own way. */
 struct lethe_run_result {
-	int status;            /* exit status 0..255, 128+N if killed by signal N; -1: no run */
-	bool out_truncated;    /* stdout was over out_max (the run then fails with -EFBIG) */
-	struct lethe_buf err;  /* the last LETHE_RUN_STDERR_KEEP bytes of stderr */
-	char last_line[512];   /* the last non-empty line of stderr, else of stdout */
+	int status;	      /* exit status 0..255, 128+N if killed by signal N; -1: no run */
+	bool out_truncated;   /* stdout was over out_max (the run then fails with -EFBIG) */
+	struct lethe_buf err; /* the last LETHE_RUN_STDERR_KEEP bytes of stderr */
+	char last_line[512];  /* the last non-empty line of stderr, else of stdout */
 };
 
 /* Run argv[0] (a path, or a name looked up in LETHE_RUN_PATH) with argv, no shell, and

@@ -23,22 +23,22 @@ struct lethe_sbom_package {
 	const char *name;
 	const char *version;
 	const char *arch;
-	const uint8_t *sha256;             /* of the .deb, 32 bytes */
-	const char *maintainer;            /* Maintainer: "Name <email>" */
-	const char *summary;               /* first line of Description */
-	const char *depends;               /* Depends: as in the control file */
-	const char *pre_depends;           /* Pre-Depends: */
+	const uint8_t *sha256;		   /* of the .deb, 32 bytes */
+	const char *maintainer;		   /* Maintainer: "Name <email>" */
+	const char *summary;		   /* first line of Description */
+	const char *depends;		   /* Depends: as in the control file */
+	const char *pre_depends;	   /* Pre-Depends: */
 	const struct lethe_strv *licenses; /* DEP-5 License: names; NULL or empty: unknown */
-	bool kernel;                       /* the kernel: boots the image, not in its root */
+	bool kernel;			   /* the kernel: boots the image, not in its root */
 };
 
 /* The image itself: the root component of both documents. */
 struct lethe_sbom_image {
 	const char *name;
 	const char *version;
-	const uint8_t *rootfs_sha256;      /* of rootfs.erofs, 32 bytes; may be NULL */
-	int64_t epoch;                     /* creation time, seconds since 1970, UTC */
-	const char *tool_version;          /* Lethe's version, for creators/tools */
+	const uint8_t *rootfs_sha256; /* of rootfs.erofs, 32 bytes; may be NULL */
+	int64_t epoch;		      /* creation time, seconds since 1970, UTC */
+	const char *tool_version;     /* Lethe's version, for creators/tools */
 };
 
 /* The SPDX 2.3 document, pretty-printed JSON ending with a newline. Packages may come in
@@ -49,8 +49,8 @@ int lethe_sbom_spdx(const struct lethe_sbom_image *img, const struct lethe_sbom_
 		    size_t n, char **ret);
 
 /* The CycloneDX 1.5 document, with the same rules. */
-int lethe_sbom_cyclonedx(const struct lethe_sbom_image *img,
-			 const struct lethe_sbom_package *pkgs, size_t n, char **ret);
+int lethe_sbom_cyclonedx(const struct lethe_sbom_image *img, const struct lethe_sbom_package *pkgs,
+			 size_t n, char **ret);
 
 /* Both into dir/sbom.spdx.json and dir/sbom.cdx.json, each written atomically. */
 int lethe_sbom_write(const char *dir, const struct lethe_sbom_image *img,

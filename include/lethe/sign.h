@@ -24,14 +24,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LETHE_SIGN_KEYID_BYTES     8
+#define LETHE_SIGN_KEYID_BYTES	   8
 #define LETHE_SIGN_PUBLICKEY_BYTES 32
-#define LETHE_SIGN_BYTES           64
+#define LETHE_SIGN_BYTES	   64
 /* Longest untrusted comment (after "untrusted comment: ") and trusted comment (after
  * "trusted comment: "), in bytes: the largest that minisign reads back. */
-#define LETHE_SIGN_COMMENT_MAX         1003
+#define LETHE_SIGN_COMMENT_MAX	       1003
 #define LETHE_SIGN_TRUSTED_COMMENT_MAX 8173
-#define LETHE_SIGN_PASSWORD_MAX        1023
+#define LETHE_SIGN_PASSWORD_MAX	       1023
 /* Largest key or signature file read; largest file a legacy ("Ed") signature covers,
  * since that format signs the whole file in memory. Prehashed signatures have no cap. */
 #define LETHE_SIGN_FILE_MAX   (16 * 1024)
@@ -63,9 +63,9 @@ void lethe_sign_keyid_format(const uint8_t keyid[LETHE_SIGN_KEYID_BYTES],
 /* ---- keys ---- */
 
 struct lethe_sign_keygen_opts {
-	bool force;                    /* replace existing key files */
-	const char *comment;           /* secret key's untrusted comment; NULL: minisign's */
-	unsigned long long opslimit;   /* scrypt limits; 0: minisign's ("sensitive") */
+	bool force;		     /* replace existing key files */
+	const char *comment;	     /* secret key's untrusted comment; NULL: minisign's */
+	unsigned long long opslimit; /* scrypt limits; 0: minisign's ("sensitive") */
 	unsigned long long memlimit;
 };
 
@@ -87,14 +87,12 @@ int lethe_sign_pubkey_load(const char *path, struct lethe_sign_pubkey *ret);
  * a wrong password with -EKEYREJECTED. The caller frees *ret with
  * lethe_sign_seckey_free(). lethe_sign_seckey_load() forgets the thread's error
  * message on entry, so that its success after a failed attempt leaves none behind. */
-int lethe_sign_seckey_parse(const char *text, size_t len, const char *name,
-			    const char *password, struct lethe_sign_seckey **ret);
-int lethe_sign_seckey_load(const char *path, const char *password,
-			   struct lethe_sign_seckey **ret);
+int lethe_sign_seckey_parse(const char *text, size_t len, const char *name, const char *password,
+			    struct lethe_sign_seckey **ret);
+int lethe_sign_seckey_load(const char *path, const char *password, struct lethe_sign_seckey **ret);
 void lethe_sign_seckey_free(struct lethe_sign_seckey *key);
 /* The public half of a secret key. */
-void lethe_sign_seckey_pubkey(const struct lethe_sign_seckey *key,
-			      struct lethe_sign_pubkey *ret);
+void lethe_sign_seckey_pubkey(const struct lethe_sign_seckey *key, struct lethe_sign_pubkey *ret);
 
 /* ---- signing ---- */
 
@@ -103,7 +101,7 @@ struct lethe_sign_opts {
 	 * from SOURCE_DATE_EPOCH when set (reproducible builds), else the time now. */
 	const char *trusted_comment;
 	const char *untrusted_comment; /* NULL: "signature from lethe secret key" */
-	bool legacy;                   /* "Ed": sign the whole file (at most LEGACY_MAX) */
+	bool legacy;		       /* "Ed": sign the whole file (at most LEGACY_MAX) */
 };
 
 /* Sign the file at path and write the signature to sig_path atomically. Comments may

@@ -25,15 +25,15 @@ struct lethe_node_pair;
 
 struct lethe_node {
 	enum lethe_node_type type;
-	unsigned line, column;       /* 1-based, where the node starts */
-	char *value;                 /* SCALAR: the text; NULL otherwise */
-	size_t n;                    /* SEQUENCE: items; MAPPING: pairs */
-	struct lethe_node **items;   /* SEQUENCE */
+	unsigned line, column;	       /* 1-based, where the node starts */
+	char *value;		       /* SCALAR: the text; NULL otherwise */
+	size_t n;		       /* SEQUENCE: items; MAPPING: pairs */
+	struct lethe_node **items;     /* SEQUENCE */
 	struct lethe_node_pair *pairs; /* MAPPING, in document order */
 };
 
 struct lethe_node_pair {
-	struct lethe_node *key;      /* always a SCALAR */
+	struct lethe_node *key; /* always a SCALAR */
 	struct lethe_node *value;
 };
 
@@ -53,17 +53,16 @@ struct lethe_node *lethe_node_get(const struct lethe_node *map, const char *key)
 /* Record such a message about node (NULL: no position) and return -EBADMSG. */
 int lethe_node_error(const char *file, const struct lethe_node *node, const char *fmt, ...)
 	LETHE_PRINTF(3, 4);
-int lethe_node_expect(const char *file, const struct lethe_node *node,
-		      enum lethe_node_type type, const char *what);
+int lethe_node_expect(const char *file, const struct lethe_node *node, enum lethe_node_type type,
+		      const char *what);
 /* Every key of map must be in allowed (NULL-terminated); an unknown key is an error
  * that suggests the nearest allowed key ("did you mean 'packages'?"). */
 int lethe_node_check_keys(const char *file, const struct lethe_node *map,
 			  const char *const *allowed);
 /* Scalars as typed values; what names the field in the message. */
-int lethe_node_bool(const char *file, const struct lethe_node *node, const char *what,
-		    bool *ret);
-int lethe_node_uint(const char *file, const struct lethe_node *node, const char *what,
-		    uint64_t min, uint64_t max, uint64_t *ret);
+int lethe_node_bool(const char *file, const struct lethe_node *node, const char *what, bool *ret);
+int lethe_node_uint(const char *file, const struct lethe_node *node, const char *what, uint64_t min,
+		    uint64_t max, uint64_t *ret);
 /* A scalar or a sequence of scalars, appended to *strv. */
 int lethe_node_strv(const char *file, const struct lethe_node *node, const char *what,
 		    struct lethe_strv *strv);
@@ -73,7 +72,7 @@ const char *lethe_spell_suggest(const char *word, const char *const *candidates)
 /* ---- The spec. ---- */
 
 struct lethe_spec_file {
-	char *source;      /* resolved against the spec's directory */
+	char *source;	   /* resolved against the spec's directory */
 	char *destination; /* absolute path in the image */
 	mode_t mode;
 	uid_t uid;
@@ -84,9 +83,9 @@ struct lethe_spec_file {
 struct lethe_spec_user {
 	char *name;
 	uid_t uid;
-	gid_t gid;                /* primary group */
-	char *home;               /* default /nonexistent */
-	char *shell;              /* default /usr/sbin/nologin */
+	gid_t gid;		  /* primary group */
+	char *home;		  /* default /nonexistent */
+	char *shell;		  /* default /usr/sbin/nologin */
 	struct lethe_strv groups; /* supplementary groups, by name */
 	unsigned line;
 };
@@ -98,7 +97,7 @@ struct lethe_spec_group {
 };
 
 struct lethe_spec_kernel {
-	char *package;             /* e.g. linux-image-cloud-amd64; NULL: no kernel */
+	char *package;		   /* e.g. linux-image-cloud-amd64; NULL: no kernel */
 	struct lethe_strv modules; /* modules to load at boot (before the module lock) */
 	struct lethe_strv cmdline; /* extra kernel parameters */
 	struct lethe_strv unsafe;  /* hardening defaults the spec removes, on purpose: each
@@ -109,9 +108,9 @@ struct lethe_spec_kernel {
 struct lethe_spec_service {
 	char *name;
 	struct lethe_strv command; /* argv; command[0] is an absolute path in the image */
-	char *user;                /* default root */
-	char *group;               /* default: the user's primary group */
-	bool restart;              /* default true */
+	char *user;		   /* default root */
+	char *group;		   /* default: the user's primary group */
+	bool restart;		   /* default true */
 	unsigned line;
 };
 
@@ -124,36 +123,36 @@ enum lethe_spec_tmpfs_mount {
 	LETHE_SPEC_TMPFS_N,
 };
 struct lethe_spec_tmpfs {
-	char size[24];   /* tmpfs's size=: "25%" or "512m"; the default when not given */
+	char size[24];	 /* tmpfs's size=: "25%" or "512m"; the default when not given */
 	char inodes[24]; /* tmpfs's nr_inodes=, decimal */
 };
 
 struct lethe_spec_interface {
-	char *name;                  /* e.g. eth0 */
+	char *name;		     /* e.g. eth0 */
 	struct lethe_strv addresses; /* CIDR, IPv4 or IPv6 */
 	char *gateway4, *gateway6;   /* NULL when none */
 	unsigned line;
 };
 
 struct lethe_spec {
-	char *path;                  /* the spec file, as given */
-	char *dir;                   /* its directory, for relative sources */
-	char *name;                  /* [a-z0-9][a-z0-9-]* */
+	char *path; /* the spec file, as given */
+	char *dir;  /* its directory, for relative sources */
+	char *name; /* [a-z0-9][a-z0-9-]* */
 	char *version;
-	char *description;           /* NULL when none */
+	char *description; /* NULL when none */
 
 	/* Where packages come from. NULL/empty: the host's apt configuration. */
 	char *suite;
-	char *architecture;          /* default amd64 */
-	struct lethe_strv sources;   /* deb822 .sources files, or one-line "deb ..." entries */
+	char *architecture;	   /* default amd64 */
+	struct lethe_strv sources; /* deb822 .sources files, or one-line "deb ..." entries */
 
-	struct lethe_strv packages;  /* the named packages; apt resolves their closure */
-	struct lethe_strv drop;      /* packages removed from the closure */
-	struct lethe_strv exclude;   /* path globs removed from the root */
-	struct lethe_strv include;   /* path globs kept despite exclude */
-	bool minimal;                /* profile: docs, man pages, locales excluded (default) */
-	bool allow_devices;          /* device nodes from packages allowed (default false) */
-	char *compression;           /* mkfs.erofs -z value, default "lz4hc" */
+	struct lethe_strv packages; /* the named packages; apt resolves their closure */
+	struct lethe_strv drop;	    /* packages removed from the closure */
+	struct lethe_strv exclude;  /* path globs removed from the root */
+	struct lethe_strv include;  /* path globs kept despite exclude */
+	bool minimal;		    /* profile: docs, man pages, locales excluded (default) */
+	bool allow_devices;	    /* device nodes from packages allowed (default false) */
+	char *compression;	    /* mkfs.erofs -z value, default "lz4hc" */
 
 	struct lethe_spec_file *files;
 	size_t n_files;
@@ -168,17 +167,17 @@ struct lethe_spec {
 	size_t n_services;
 	struct lethe_spec_interface *interfaces;
 	size_t n_interfaces;
-	char *hostname;              /* default: the image name */
+	char *hostname; /* default: the image name */
 
 	struct lethe_spec_tmpfs tmpfs[LETHE_SPEC_TMPFS_N]; /* always filled: spec or default */
-	unsigned boot_timeout;       /* boot: timeout: the boot menu's seconds (default 0:
-				      * no menu unless a key is pressed) */
+	unsigned boot_timeout; /* boot: timeout: the boot menu's seconds (default 0:
+				* no menu unless a key is pressed) */
 
 	/* Kept for the modules that interpret them; NULL when the spec has none. */
 	const struct lethe_node *firewall;
 	const struct lethe_node *persistence;
 
-	struct lethe_node *root;     /* the whole document; owns the nodes above */
+	struct lethe_node *root; /* the whole document; owns the nodes above */
 };
 
 /* Read, parse and validate a spec. The caller frees *ret with lethe_spec_free().

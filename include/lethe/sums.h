@@ -15,9 +15,9 @@
 #include <stdint.h>
 
 #define LETHE_SUMS_DIGEST_BYTES 32
-#define LETHE_SUMS_LINE_MAX     4096    /* bytes in one line, newline excluded */
-#define LETHE_SUMS_COUNT_MAX    65536   /* lines in one file */
-#define LETHE_SUMS_FILE_MAX     (16u << 20)
+#define LETHE_SUMS_LINE_MAX	4096  /* bytes in one line, newline excluded */
+#define LETHE_SUMS_COUNT_MAX	65536 /* lines in one file */
+#define LETHE_SUMS_FILE_MAX	(16u << 20)
 
 struct lethe_sums_entry {
 	char *name;
@@ -53,8 +53,7 @@ int lethe_sums_write(const char *path, const char *dir, const char *const *names
  * missing); lethe_error_message() then holds the message for a failure. Returns 0 when
  * every file matched, else -EBADMSG with the message of the first failure and the count
  * of failures. sums_name names the SHA256SUMS in messages. */
-typedef void (*lethe_sums_check_fn)(const struct lethe_sums_entry *e, int result,
-				    void *userdata);
+typedef void (*lethe_sums_check_fn)(const struct lethe_sums_entry *e, int result, void *userdata);
 int lethe_sums_check(const struct lethe_sums *s, const char *sums_name, const char *dir,
 		     lethe_sums_check_fn fn, void *userdata);
 /* The directory the names in the SHA256SUMS at path are relative to: its own ("dir/",

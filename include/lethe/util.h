@@ -16,12 +16,12 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#define LETHE_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define LETHE_PRINTF(a, b)  __attribute__((format(printf, a, b)))
 #define LETHE_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Error codes with a meaning for the user: a verification or a validation failed. The
  * CLI maps them to exit status 1; every other errno is a runtime error (exit 3). */
-#define LETHE_E_INVALID  EBADMSG      /* input is malformed, corrupt or does not match */
+#define LETHE_E_INVALID	 EBADMSG      /* input is malformed, corrupt or does not match */
 #define LETHE_E_REJECTED EKEYREJECTED /* signature or key does not match */
 
 /* Record a one-line message for the current thread and return err (a negative errno),

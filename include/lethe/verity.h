@@ -15,18 +15,18 @@
  * lethe_verity_digest_size() are in the dependency-free layer that lethe-init shares. */
 #include <lethe/core.h>
 
-#define LETHE_VERITY_MAX_THREADS 256
-#define LETHE_VERITY_SEED_SALT_SIZE 32    /* lethe_verity_salt_from_seed() */
+#define LETHE_VERITY_MAX_THREADS	256
+#define LETHE_VERITY_SEED_SALT_SIZE	32 /* lethe_verity_salt_from_seed() */
 #define LETHE_VERITY_DEFAULT_BLOCK_SIZE 4096
 
 /* How a tree is (or was) made. lethe_verity_params_init() sets the defaults: sha256,
  * 4096-byte blocks, no salt, data_blocks and hash_offset 0, a superblock, all CPUs. */
 struct lethe_verity_params {
-	const char *hash_name;       /* "sha256" or "sha512"; not owned */
-	uint32_t data_block_size;    /* power of two, 512..65536 */
-	uint32_t hash_block_size;    /* power of two, 512..65536 */
+	const char *hash_name;	  /* "sha256" or "sha512"; not owned */
+	uint32_t data_block_size; /* power of two, 512..65536 */
+	uint32_t hash_block_size; /* power of two, 512..65536 */
 	uint8_t salt[LETHE_VERITY_MAX_SALT_SIZE];
-	size_t salt_size;            /* 0..256; 0 means no salt (veritysetup --salt=-) */
+	size_t salt_size; /* 0..256; 0 means no salt (veritysetup --salt=-) */
 	/* Number of data blocks; 0 means the data file's size divided by
 	 * data_block_size, which must then divide it exactly (veritysetup silently leaves
 	 * a partial last block unprotected; Lethe refuses). format() fills it in. */
@@ -38,8 +38,8 @@ struct lethe_verity_params {
 	 * (see docs/formats.md, "dm-verity"), so that the same input gives the same bytes.
 	 * format() fills in the UUID it wrote. */
 	uint8_t uuid[16];
-	bool no_superblock;          /* veritysetup --no-superblock */
-	unsigned threads;            /* 0: every online CPU; capped at MAX_THREADS */
+	bool no_superblock; /* veritysetup --no-superblock */
+	unsigned threads;   /* 0: every online CPU; capped at MAX_THREADS */
 };
 
 void lethe_verity_params_init(struct lethe_verity_params *p);
@@ -60,9 +60,8 @@ int lethe_verity_salt_from_hex(struct lethe_verity_params *p, const char *hex);
  *
  * Memory stays bounded (about 300 KiB per thread) whatever the data size; blocks are
  * hashed by p->threads threads in parallel. p->data_blocks and p->uuid are filled in. */
-int lethe_verity_format(const char *data_path, const char *hash_path,
-			struct lethe_verity_params *p, uint8_t *root_hash_out,
-			size_t root_hash_len);
+int lethe_verity_format(const char *data_path, const char *hash_path, struct lethe_verity_params *p,
+			uint8_t *root_hash_out, size_t root_hash_len);
 
 /* Check every block of data_path against the tree in hash_path (NULL: the data file,
  * append mode) and root_hash. With a superblock (the usual case), only p->hash_offset
@@ -72,9 +71,8 @@ int lethe_verity_format(const char *data_path, const char *hash_path,
  * The tree is checked from the root down, so that a corrupt hash block is reported as
  * such rather than as corrupt data. -EBADMSG names the first corrupt block: its number
  * and byte offset in the data file, or its level, number and offset in the hash file. */
-int lethe_verity_verify(const char *data_path, const char *hash_path,
-			const uint8_t *root_hash, size_t root_hash_len,
-			const struct lethe_verity_params *p);
+int lethe_verity_verify(const char *data_path, const char *hash_path, const uint8_t *root_hash,
+			size_t root_hash_len, const struct lethe_verity_params *p);
 
 /* Serialize p (data_blocks must be set) into a 512-byte superblock. */
 int lethe_verity_superblock_build(const struct lethe_verity_params *p, uint8_t out[512]);
@@ -85,17 +83,16 @@ void lethe_verity_params_from_superblock(struct lethe_verity_params *p,
 /* What a hash file holds, for `lethe verity dump` (veritysetup dump). */
 struct lethe_verity_info {
 	struct lethe_verity_superblock sb;
-	unsigned levels;             /* tree levels below the root hash */
-	uint64_t hash_blocks;        /* hash blocks of the tree, superblock excluded */
-	uint64_t hash_area_offset;   /* byte offset of the first hash block */
-	uint64_t hash_device_size;   /* bytes the hash area needs, from offset 0 */
+	unsigned levels;	   /* tree levels below the root hash */
+	uint64_t hash_blocks;	   /* hash blocks of the tree, superblock excluded */
+	uint64_t hash_area_offset; /* byte offset of the first hash block */
+	uint64_t hash_device_size; /* bytes the hash area needs, from offset 0 */
 };
 
 /* The geometry of the tree that p describes (p->data_blocks set); ret->sb is zeroed. */
 int lethe_verity_layout(const struct lethe_verity_params *p, struct lethe_verity_info *ret);
 
 /* Read and check the superblock at hash_offset of hash_path and describe the tree. */
-int lethe_verity_dump(const char *hash_path, uint64_t hash_offset,
-		      struct lethe_verity_info *ret);
+int lethe_verity_dump(const char *hash_path, uint64_t hash_offset, struct lethe_verity_info *ret);
 
 #endif

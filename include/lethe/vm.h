@@ -10,34 +10,34 @@
 #include <lethe/release.h>
 #include <lethe/util.h>
 
-#define LETHE_VM_MAX_DISKS 8
+#define LETHE_VM_MAX_DISKS    8
 #define LETHE_VM_READY_MARKER "lethe-init: stage 2 ready"
-#define LETHE_VM_HALT_MARKER "lethe-init: halting: " /* stage 1 refused to go on */
-#define LETHE_VM_MAX_CONSOLE (64u << 20) /* console bytes kept while driving a guest */
+#define LETHE_VM_HALT_MARKER  "lethe-init: halting: " /* stage 1 refused to go on */
+#define LETHE_VM_MAX_CONSOLE  (64u << 20)	      /* console bytes kept while driving a guest */
 
 /* Debian's ovmf: the firmware (read-only) and the variable store every run copies. */
-#define LETHE_VM_OVMF_CODE "/usr/share/OVMF/OVMF_CODE_4M.fd"
-#define LETHE_VM_OVMF_VARS "/usr/share/OVMF/OVMF_VARS_4M.fd"
+#define LETHE_VM_OVMF_CODE     "/usr/share/OVMF/OVMF_CODE_4M.fd"
+#define LETHE_VM_OVMF_VARS     "/usr/share/OVMF/OVMF_VARS_4M.fd"
 #define LETHE_VM_OVMF_CODE_ENV "LETHE_OVMF_CODE" /* other paths (tests name missing ones) */
 #define LETHE_VM_OVMF_VARS_ENV "LETHE_OVMF_VARS"
 
 struct lethe_vm_config {
-	const char *qemu;        /* default "qemu-system-x86_64" */
+	const char *qemu; /* default "qemu-system-x86_64" */
 	/* Direct boot (firmware_code NULL): QEMU loads the kernel itself. */
-	const char *kernel;      /* vmlinuz */
-	const char *initrd;      /* initramfs.img */
-	const char *cmdline;     /* the whole kernel command line */
+	const char *kernel;  /* vmlinuz */
+	const char *initrd;  /* initramfs.img */
+	const char *cmdline; /* the whole kernel command line */
 	/* Firmware boot: q35 with OVMF, which boots boot_disk's ESP (bootindex=1). */
-	const char *firmware_code; /* OVMF_CODE, read-only pflash */
-	const char *firmware_vars; /* this run's own copy of the variable store */
-	const char *boot_disk;   /* disk.img, attached read-only; NULL: none */
+	const char *firmware_code;	       /* OVMF_CODE, read-only pflash */
+	const char *firmware_vars;	       /* this run's own copy of the variable store */
+	const char *boot_disk;		       /* disk.img, attached read-only; NULL: none */
 	const char *disks[LETHE_VM_MAX_DISKS]; /* more disks, read-write, raw */
 	size_t n_disks;
-	unsigned mem_mb;         /* default 512 */
-	const char *accel;       /* "tcg" (default) or "kvm" */
-	const char *qmp;         /* a unix socket path for QMP, or NULL */
-	const char *serial_log;  /* a copy of the console goes there, or NULL */
-	bool interactive;        /* console on the terminal (monitor on Ctrl-A c) */
+	unsigned mem_mb;		      /* default 512 */
+	const char *accel;		      /* "tcg" (default) or "kvm" */
+	const char *qmp;		      /* a unix socket path for QMP, or NULL */
+	const char *serial_log;		      /* a copy of the console goes there, or NULL */
+	bool interactive;		      /* console on the terminal (monitor on Ctrl-A c) */
 	int keep_fds[LETHE_ARTIFACT_MAX + 1]; /* descriptors QEMU inherits (the release's,
 					       * the variable store's) */
 	size_t n_keep_fds;
@@ -99,14 +99,14 @@ int lethe_vm_exec(const struct lethe_vm_config *c, const char *command, unsigned
  * the window, or answer a terminal query. Each byte is handled alone: the result does
  * not depend on how the stream was cut into chunks. out holds at least 4 * len bytes;
  * returns the bytes written (no NUL). */
-#define LETHE_VM_ESCAPE_MAX(len) ((len) * 4)
+#define LETHE_VM_ESCAPE_MAX(len) ((len)*4)
 size_t lethe_vm_console_escape(const char *in, size_t len, char *out);
 
 /* Find the framed output in console text (exposed for tests): the bytes between the
  * line "BEGIN-nonce" and the line "END-nonce:STATUS", with "\r\n" turned into "\n".
  * Returns 1 and fills the results when the whole frame is there, 0 when not yet,
  * negative errno on a malformed frame. */
-int lethe_vm_parse_frame(const char *console, size_t len, const char *nonce,
-			 char **ret_output, int *ret_status);
+int lethe_vm_parse_frame(const char *console, size_t len, const char *nonce, char **ret_output,
+			 int *ret_status);
 
 #endif

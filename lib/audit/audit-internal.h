@@ -6,13 +6,13 @@
 #include <lethe/spec.h>
 
 struct audit_ctx {
-	const char *root;          /* "/" or a fixture tree */
-	bool live;                 /* root is "/": device-mapper and nftables are asked */
-	char *cmdline;             /* ROOT/proc/cmdline, or "" */
+	const char *root; /* "/" or a fixture tree */
+	bool live;	  /* root is "/": device-mapper and nftables are asked */
+	char *cmdline;	  /* ROOT/proc/cmdline, or "" */
 	struct lethe_strv cmdline_words;
 	struct lethe_mounts mounts;
 	bool have_mounts;
-	struct lethe_spec *spec;   /* NULL on a host that is no Lethe system */
+	struct lethe_spec *spec; /* NULL on a host that is no Lethe system */
 	struct lethe_audit_report *report;
 };
 

@@ -58,8 +58,8 @@ static bool removable(const struct audit_ctx *ctx, const char *name, const char 
 	return r;
 }
 
-static int fill_mounts(const struct audit_ctx *ctx, struct lethe_audit_blockdev *d,
-		       unsigned major, unsigned minor)
+static int fill_mounts(const struct audit_ctx *ctx, struct lethe_audit_blockdev *d, unsigned major,
+		       unsigned minor)
 {
 	for (size_t i = 0; i < ctx->mounts.n; i++) {
 		const struct lethe_mount *m = &ctx->mounts.v[i];

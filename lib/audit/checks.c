@@ -66,7 +66,8 @@ static const struct lethe_mount *root_data_mount(const struct audit_ctx *ctx, ch
 	dir[n] = '\0';
 	lower = audit_find_mount(ctx, dir);
 	if (!lower)
-		snprintf(why, why_len, "the overlay's lower layer '%.200s' is not a visible mount", dir);
+		snprintf(why, why_len, "the overlay's lower layer '%.200s' is not a visible mount",
+			 dir);
 	return lower;
 }
 
@@ -98,7 +99,8 @@ static int find_root_verity(const struct audit_ctx *ctx, struct root_verity *v, 
 	v->mount = root_data_mount(ctx, why, why_len);
 	if (!v->mount)
 		return -ENOENT;
-	if (v->mount->major == 0 || kernel_name(ctx, v->mount->major, v->mount->minor, &v->kname) < 0) {
+	if (v->mount->major == 0 ||
+	    kernel_name(ctx, v->mount->major, v->mount->minor, &v->kname) < 0) {
 		snprintf(why, why_len, "the root (%s from '%s') is not on a block device",
 			 v->mount->fstype, v->mount->source);
 		return -ENOENT;
@@ -114,7 +116,8 @@ static int find_root_verity(const struct audit_ctx *ctx, struct root_verity *v, 
 	     tok = strtok_r(NULL, " \n", &save))
 		v->params[i++] = tok;
 	v->n_params = i;
-	if (i < 12 || strcmp(v->params[2], "verity") != 0 || strchr(v->status, '\n') != strrchr(v->status, '\n')) {
+	if (i < 12 || strcmp(v->params[2], "verity") != 0 ||
+	    strchr(v->status, '\n') != strrchr(v->status, '\n')) {
 		snprintf(why, why_len, "the root device %s ('%s') is %s, not one dm-verity target",
 			 v->kname, v->dm_name, i > 2 ? v->params[2] : "empty");
 		return -ENOENT;
@@ -137,13 +140,16 @@ static int check_root_verity(struct audit_ctx *ctx, struct lethe_audit_result *r
 	state = strrchr(v.status, ' ');
 	state = state ? state + 1 : "";
 	if (state[0] != 'V')
-		q = audit_set(r, LETHE_AUDIT_FAIL, "%s on %s ('%s'): verity state '%.1s', not verified",
-			      v.mount->fstype, v.kname, v.dm_name, state);
+		q = audit_set(r, LETHE_AUDIT_FAIL,
+			      "%s on %s ('%s'): verity state '%.1s', not verified", v.mount->fstype,
+			      v.kname, v.dm_name, state);
 	else if (!lethe_mount_has_option(v.mount->options, "ro"))
-		q = audit_set(r, LETHE_AUDIT_FAIL, "%s on %s ('%s') is verified but mounted read-write",
-			      v.mount->fstype, v.kname, v.dm_name);
+		q = audit_set(r, LETHE_AUDIT_FAIL,
+			      "%s on %s ('%s') is verified but mounted read-write", v.mount->fstype,
+			      v.kname, v.dm_name);
 	else
-		q = audit_set(r, LETHE_AUDIT_PASS, "%s on %s ('%s'), dm-verity verified, mounted ro at %s",
+		q = audit_set(r, LETHE_AUDIT_PASS,
+			      "%s on %s ('%s'), dm-verity verified, mounted ro at %s",
 			      v.mount->fstype, v.kname, v.dm_name, v.mount->mountpoint);
 	root_verity_release(&v);
 	return q;
@@ -158,7 +164,8 @@ static int check_root_hash(struct audit_ctx *ctx, struct lethe_audit_result *r)
 
 	if (q == -ENOENT)
 		return audit_set(r, LETHE_AUDIT_NOT_APPLICABLE,
-				 "no " LETHE_CMDLINE_ROOTHASH " on the kernel cmdline: not booted by Lethe");
+				 "no " LETHE_CMDLINE_ROOTHASH
+				 " on the kernel cmdline: not booted by Lethe");
 	if (q < 0)
 		return audit_set(r, LETHE_AUDIT_FAIL, "kernel cmdline: %s", lethe_error_message());
 	if (find_root_verity(ctx, &v, why, sizeof(why)) < 0) {
@@ -166,10 +173,11 @@ static int check_root_hash(struct audit_ctx *ctx, struct lethe_audit_result *r)
 		return audit_set(r, LETHE_AUDIT_FAIL, "%s", why);
 	}
 	if (strcasecmp(v.params[11], want) == 0)
-		q = audit_set(r, LETHE_AUDIT_PASS, "running root hash %s equals " LETHE_CMDLINE_ROOTHASH,
-			      v.params[11]);
+		q = audit_set(r, LETHE_AUDIT_PASS,
+			      "running root hash %s equals " LETHE_CMDLINE_ROOTHASH, v.params[11]);
 	else
-		q = audit_set(r, LETHE_AUDIT_FAIL, "running root hash %s differs from " LETHE_CMDLINE_ROOTHASH " %s",
+		q = audit_set(r, LETHE_AUDIT_FAIL,
+			      "running root hash %s differs from " LETHE_CMDLINE_ROOTHASH " %s",
 			      v.params[11], want);
 	root_verity_release(&v);
 	return q;
@@ -189,7 +197,8 @@ static int check_root_amnesic(struct audit_ctx *ctx, struct lethe_audit_result *
 				 root->fstype, root->source);
 	opt = strstr(root->superoptions, "upperdir=");
 	if (!opt)
-		return audit_set(r, LETHE_AUDIT_FAIL, "/ is a read-only overlay with no upper layer");
+		return audit_set(r, LETHE_AUDIT_FAIL,
+				 "/ is a read-only overlay with no upper layer");
 	opt += strlen("upperdir=");
 	n = strcspn(opt, ",");
 	if (n >= sizeof(dir))
@@ -208,10 +217,12 @@ static int check_root_amnesic(struct audit_ctx *ctx, struct lethe_audit_result *
 			upper = m;
 	}
 	if (!upper || strcmp(upper->mountpoint, "/") == 0)
-		return audit_set(r, LETHE_AUDIT_FAIL, "the overlay's upper dir '%s' is on no visible mount", dir);
+		return audit_set(r, LETHE_AUDIT_FAIL,
+				 "the overlay's upper dir '%s' is on no visible mount", dir);
 	if (strcmp(upper->fstype, "tmpfs") != 0 && strcmp(upper->fstype, "ramfs") != 0)
-		return audit_set(r, LETHE_AUDIT_FAIL, "the overlay's upper dir '%s' is on %s (%s), not RAM",
-				 dir, upper->fstype, upper->source);
+		return audit_set(r, LETHE_AUDIT_FAIL,
+				 "the overlay's upper dir '%s' is on %s (%s), not RAM", dir,
+				 upper->fstype, upper->source);
 	return audit_set(r, LETHE_AUDIT_PASS, "/ is an overlay whose upper dir '%s' is on %s", dir,
 			 upper->fstype);
 }
@@ -255,8 +266,8 @@ static int check_storage(struct audit_ctx *ctx, struct lethe_audit_result *r)
 	if (bad.len)
 		q = audit_set(r, LETHE_AUDIT_FAIL, "block devices mounted writable: %s", bad.data);
 	else
-		q = audit_set(r, LETHE_AUDIT_PASS,
-			      "%zu block devices, %zu mounted, none writable", n_devices, n_mounted);
+		q = audit_set(r, LETHE_AUDIT_PASS, "%zu block devices, %zu mounted, none writable",
+			      n_devices, n_mounted);
 	lethe_buf_release(&bad);
 	return q;
 }
@@ -306,7 +317,8 @@ static int check_swap(struct audit_ctx *ctx, struct lethe_audit_result *r)
 		if (found.len)
 			q = audit_set(r, LETHE_AUDIT_FAIL, "swap: %s", found.data);
 		else
-			q = audit_set(r, LETHE_AUDIT_PASS, "no swap active (proc/swaps) or configured (etc/fstab)");
+			q = audit_set(r, LETHE_AUDIT_PASS,
+				      "no swap active (proc/swaps) or configured (etc/fstab)");
 	}
 	lethe_buf_release(&found);
 	return q;
@@ -378,14 +390,15 @@ static int check_firewall_policy(struct audit_ctx *ctx, struct lethe_audit_resul
 		q = audit_set(r, LETHE_AUDIT_FAIL, "table inet lethe has no %s base chain",
 			      !in ? "input" : "output");
 	else if (strcmp(in, "drop") != 0 || strcmp(out, "drop") != 0)
-		q = audit_set(r, LETHE_AUDIT_FAIL, "table inet lethe: input policy %s, output policy %s",
-			      in, out);
+		q = audit_set(r, LETHE_AUDIT_FAIL,
+			      "table inet lethe: input policy %s, output policy %s", in, out);
 	else if (foreign.len)
 		q = audit_set(r, LETHE_AUDIT_FAIL,
 			      "other tables hook into the packet path around table inet lethe: %s",
 			      foreign.data);
 	else
-		q = audit_set(r, LETHE_AUDIT_PASS, "table inet lethe: input policy drop, output "
+		q = audit_set(r, LETHE_AUDIT_PASS,
+			      "table inet lethe: input policy drop, output "
 			      "policy drop; no other table hooks into the packet path");
 	lethe_buf_release(&foreign);
 	lethe_firewall_hooks_release(&h);
@@ -458,7 +471,8 @@ static int check_firewall_spec(struct audit_ctx *ctx, struct lethe_audit_result 
 			      lethe_error_message_for(q) ? lethe_error_message_for(q)
 							 : strerror(-q));
 	} else {
-		q = audit_set(r, LETHE_AUDIT_PASS, "table inet lethe matches the spec's firewall section");
+		q = audit_set(r, LETHE_AUDIT_PASS,
+			      "table inet lethe matches the spec's firewall section");
 	}
 	lethe_error_clear();
 	lethe_firewall_drift_release(&drift);
@@ -466,8 +480,8 @@ static int check_firewall_spec(struct audit_ctx *ctx, struct lethe_audit_result 
 	return q;
 }
 
-static int check_sysctl_value(struct audit_ctx *ctx, struct lethe_audit_result *r,
-			      const char *path, const char *want)
+static int check_sysctl_value(struct audit_ctx *ctx, struct lethe_audit_result *r, const char *path,
+			      const char *want)
 {
 	char rel[256], *v;
 	int q;
@@ -494,12 +508,14 @@ static int check_lockdown(struct audit_ctx *ctx, struct lethe_audit_result *r)
 	int q;
 
 	if (audit_read(ctx, "sys/kernel/security/lockdown", &v) < 0)
-		return audit_set(r, LETHE_AUDIT_FAIL, "the lockdown LSM is not active "
+		return audit_set(r, LETHE_AUDIT_FAIL,
+				 "the lockdown LSM is not active "
 				 "(no sys/kernel/security/lockdown)");
 	if (strstr(v, "[integrity]") || strstr(v, "[confidentiality]"))
 		q = audit_set(r, LETHE_AUDIT_PASS, "lockdown: %s", v);
 	else
-		q = audit_set(r, LETHE_AUDIT_FAIL, "lockdown: %s (expected integrity or confidentiality)", v);
+		q = audit_set(r, LETHE_AUDIT_FAIL,
+			      "lockdown: %s (expected integrity or confidentiality)", v);
 	free(v);
 	return q;
 }
@@ -519,8 +535,8 @@ static int check_sysctls(struct audit_ctx *ctx, struct lethe_audit_result *r)
 			continue;
 		}
 		if (strcmp(v, s->value) != 0)
-			q = lethe_buf_printf(&bad, "%s%s=%s (want %s)", bad.len ? ", " : "", s->path, v,
-					     s->value);
+			q = lethe_buf_printf(&bad, "%s%s=%s (want %s)", bad.len ? ", " : "",
+					     s->path, v, s->value);
 		free(v);
 	}
 	if (q >= 0) {
@@ -536,14 +552,16 @@ static int check_sysctls(struct audit_ctx *ctx, struct lethe_audit_result *r)
 
 static bool spec_waives(const struct audit_ctx *ctx, const struct lethe_hardening_param *p)
 {
-	return ctx->spec && lethe_hardening_waived(p, (const char *const *)ctx->spec->kernel.unsafe.v,
-						   ctx->spec->kernel.unsafe.n);
+	return ctx->spec &&
+	       lethe_hardening_waived(p, (const char *const *)ctx->spec->kernel.unsafe.v,
+				      ctx->spec->kernel.unsafe.n);
 }
 
 /* What the cmdline puts in force for p, as the kernel reads it: the words before "--"
  * (the rest is init's), names compared with '-' == '_', the last of p's key winning.
  * NULL when p is in force; else the word that undoes it, or "" when p's word is absent. */
-static const char *cmdline_undoes(const struct audit_ctx *ctx, const struct lethe_hardening_param *p)
+static const char *cmdline_undoes(const struct audit_ctx *ctx,
+				  const struct lethe_hardening_param *p)
 {
 	const char *last = NULL, *counter = NULL;
 	size_t wk = p->word ? lethe_hardening_key_len(p->word) : 0;
@@ -630,7 +648,8 @@ static int kernel_reports(const struct audit_ctx *ctx, const struct lethe_harden
 	if (!key || !kmsg)
 		return 0;
 	/* Page poisoning, when asked for, takes the zeroing's place (mm/mm_init.c). */
-	if (strstr(kmsg, key[5] == 'f' ? "precedence over init_on_free" : "precedence over init_on_alloc")) {
+	if (strstr(kmsg, key[5] == 'f' ? "precedence over init_on_free"
+				       : "precedence over init_on_alloc")) {
 		snprintf(what, len, "the kernel logs that page poisoning takes precedence over %s",
 			 p->name);
 		return -1;
@@ -682,20 +701,24 @@ static int check_cmdline(struct audit_ctx *ctx, struct lethe_audit_result *r)
 	free(kmsg);
 	if (q >= 0) {
 		if (missing.len || undone.len || kernel.len)
-			q = audit_set(r, LETHE_AUDIT_FAIL, "%s%s%s%s%s%s%s",
-				      missing.len ? "missing from the cmdline: " : "",
-				      missing.len ? missing.data : "",
-				      missing.len && (undone.len || kernel.len) ? "; " : "",
-				      undone.len ? undone.data : "",
-				      undone.len && kernel.len ? "; " : "",
-				      kernel.len ? "not in force: " : "", kernel.len ? kernel.data : "");
+			q = audit_set(
+				r, LETHE_AUDIT_FAIL, "%s%s%s%s%s%s%s",
+				missing.len ? "missing from the cmdline: " : "",
+				missing.len ? missing.data : "",
+				missing.len && (undone.len || kernel.len) ? "; " : "",
+				undone.len ? undone.data : "", undone.len && kernel.len ? "; " : "",
+				kernel.len ? "not in force: " : "", kernel.len ? kernel.data : "");
 		else if (waived.len)
-			q = audit_set(r, LETHE_AUDIT_PASS, "all hardening flags in force but %s, "
-				      "removed by the spec's kernel.unsafe", waived.data);
-		else
 			q = audit_set(r, LETHE_AUDIT_PASS,
-				      "all hardening flags on the cmdline and in force (%zu confirmed "
-				      "by the kernel)", reported);
+				      "all hardening flags in force but %s, "
+				      "removed by the spec's kernel.unsafe",
+				      waived.data);
+		else
+			q = audit_set(
+				r, LETHE_AUDIT_PASS,
+				"all hardening flags on the cmdline and in force (%zu confirmed "
+				"by the kernel)",
+				reported);
 	}
 	lethe_buf_release(&missing);
 	lethe_buf_release(&undone);
@@ -718,8 +741,10 @@ static int check_persistence(struct audit_ctx *ctx, struct lethe_audit_result *r
 	if (!found)
 		return audit_set(r, LETHE_AUDIT_PASS, "no persistence parameter on the cmdline");
 	if (ctx->spec && ctx->spec->persistence)
-		return audit_set(r, LETHE_AUDIT_PASS, "'%s' on the cmdline; the spec opted in", found);
-	return audit_set(r, LETHE_AUDIT_FAIL, "'%s' on the cmdline, but the spec did not opt in", found);
+		return audit_set(r, LETHE_AUDIT_PASS, "'%s' on the cmdline; the spec opted in",
+				 found);
+	return audit_set(r, LETHE_AUDIT_FAIL, "'%s' on the cmdline, but the spec did not opt in",
+			 found);
 }
 
 static int check_secureboot(struct audit_ctx *ctx, struct lethe_audit_result *r)
@@ -754,31 +779,45 @@ static int check_secureboot(struct audit_ctx *ctx, struct lethe_audit_result *r)
 
 const struct audit_check audit_checks[] = {
 	{ { "root.verity", "root file system is dm-verity verified and read-only",
-	    "NIST CSF PR.DS-01, PR.PS-05; CIS 2.5; ISO 27001 A.8.19" }, check_root_verity },
+	    "NIST CSF PR.DS-01, PR.PS-05; CIS 2.5; ISO 27001 A.8.19" },
+	  check_root_verity },
 	{ { "root.hash", "running root hash equals the signed cmdline's " LETHE_CMDLINE_ROOTHASH,
-	    "NIST CSF PR.DS-01; CIS 2.5; ISO 27001 A.8.19, A.8.24" }, check_root_hash },
+	    "NIST CSF PR.DS-01; CIS 2.5; ISO 27001 A.8.19, A.8.24" },
+	  check_root_hash },
 	{ { "root.amnesic", "every write to / lands in RAM (overlay on tmpfs)",
-	    "NIST CSF PR.DS-01; CIS 3.5; ISO 27001 A.8.10" }, check_root_amnesic },
+	    "NIST CSF PR.DS-01; CIS 3.5; ISO 27001 A.8.10" },
+	  check_root_amnesic },
 	{ { "storage.no-writable", "no block device is mounted writable",
-	    "NIST CSF PR.DS-01; CIS 3.5; ISO 27001 A.7.10, A.8.10" }, check_storage },
+	    "NIST CSF PR.DS-01; CIS 3.5; ISO 27001 A.7.10, A.8.10" },
+	  check_storage },
 	{ { "swap.none", "no swap active or configured",
-	    "NIST CSF PR.DS-01; CIS 3.5; ISO 27001 A.8.10" }, check_swap },
-	{ { "firewall.policy", "firewall loaded, input and output policies drop, no other table hooked",
-	    "NIST CSF PR.IR-01; CIS 4.4, 4.5; ISO 27001 A.8.20" }, check_firewall_policy },
+	    "NIST CSF PR.DS-01; CIS 3.5; ISO 27001 A.8.10" },
+	  check_swap },
+	{ { "firewall.policy",
+	    "firewall loaded, input and output policies drop, no other table hooked",
+	    "NIST CSF PR.IR-01; CIS 4.4, 4.5; ISO 27001 A.8.20" },
+	  check_firewall_policy },
 	{ { "firewall.spec", "live firewall ruleset matches the spec",
-	    "NIST CSF PR.PS-01, PR.IR-01; CIS 4.4; ISO 27001 A.8.9, A.8.20" }, check_firewall_spec },
+	    "NIST CSF PR.PS-01, PR.IR-01; CIS 4.4; ISO 27001 A.8.9, A.8.20" },
+	  check_firewall_spec },
 	{ { "kernel.modules-locked", "kernel module loading is disabled",
-	    "NIST CSF PR.PS-05; CIS 4.1; ISO 27001 A.8.19" }, check_modules },
+	    "NIST CSF PR.PS-05; CIS 4.1; ISO 27001 A.8.19" },
+	  check_modules },
 	{ { "kernel.lockdown", "kernel lockdown is integrity or confidentiality",
-	    "NIST CSF PR.PS-01; CIS 4.1; ISO 27001 A.8.9" }, check_lockdown },
+	    "NIST CSF PR.PS-01; CIS 4.1; ISO 27001 A.8.9" },
+	  check_lockdown },
 	{ { "kernel.sysctl", "hardening sysctls are in force",
-	    "NIST CSF PR.PS-01; CIS 4.1; ISO 27001 A.8.9" }, check_sysctls },
+	    "NIST CSF PR.PS-01; CIS 4.1; ISO 27001 A.8.9" },
+	  check_sysctls },
 	{ { "kernel.cmdline", "hardening flags are on the kernel cmdline and in force",
-	    "NIST CSF PR.PS-01, PR.DS-10; CIS 4.1; ISO 27001 A.8.9" }, check_cmdline },
+	    "NIST CSF PR.PS-01, PR.DS-10; CIS 4.1; ISO 27001 A.8.9" },
+	  check_cmdline },
 	{ { "persistence.opt-in", "no persistence unless the spec opted in",
-	    "NIST CSF PR.DS-01; CIS 3.5; ISO 27001 A.8.10" }, check_persistence },
+	    "NIST CSF PR.DS-01; CIS 3.5; ISO 27001 A.8.10" },
+	  check_persistence },
 	{ { "boot.secure-boot", "UEFI Secure Boot is enabled",
-	    "NIST CSF PR.PS-01; CIS 4.1; ISO 27001 A.8.9" }, check_secureboot },
+	    "NIST CSF PR.PS-01; CIS 4.1; ISO 27001 A.8.9" },
+	  check_secureboot },
 };
 const size_t audit_n_checks = LETHE_ARRAY_SIZE(audit_checks);
 

@@ -102,7 +102,8 @@ static int split_cmdline(struct audit_ctx *ctx)
 	r = 0;
 	if (!copy)
 		return -ENOMEM;
-	for (char *w = strtok_r(copy, " \t\n", &save); w && r >= 0; w = strtok_r(NULL, " \t\n", &save))
+	for (char *w = strtok_r(copy, " \t\n", &save); w && r >= 0;
+	     w = strtok_r(NULL, " \t\n", &save))
 		r = lethe_strv_push(&ctx->cmdline_words, w);
 	free(copy);
 	return r;
@@ -184,7 +185,8 @@ int lethe_audit_run(const struct lethe_audit_options *opts, struct lethe_audit_r
 	r = ctx_init(&ctx, opts);
 	if (r < 0)
 		goto fail;
-	rep->lethe_system = lethe_cmdline_roothash(ctx.cmdline, strlen(ctx.cmdline), hex) != -ENOENT;
+	rep->lethe_system =
+		lethe_cmdline_roothash(ctx.cmdline, strlen(ctx.cmdline), hex) != -ENOENT;
 	r = audit_blockdevs(&ctx);
 	if (r < 0)
 		goto fail;
@@ -192,7 +194,8 @@ int lethe_audit_run(const struct lethe_audit_options *opts, struct lethe_audit_r
 		const struct audit_check *c = &audit_checks[i];
 		struct lethe_audit_result *res = &rep->results[rep->n_results];
 
-		if ((opts->only && !in_list(opts->only, c->info.id)) || in_list(opts->skip, c->info.id))
+		if ((opts->only && !in_list(opts->only, c->info.id)) ||
+		    in_list(opts->skip, c->info.id))
 			continue;
 		res->id = c->info.id;
 		res->title = c->info.title;
@@ -256,7 +259,9 @@ static struct json_object *blockdev_json(const struct lethe_audit_blockdev *d)
 
 	json_object_object_add(o, "name", json_object_new_string(d->name));
 	json_object_object_add(o, "type", json_object_new_string(d->type));
-	json_object_object_add(o, "size", json_object_new_int64((int64_t)(d->size > INT64_MAX ? INT64_MAX : d->size)));
+	json_object_object_add(
+		o, "size",
+		json_object_new_int64((int64_t)(d->size > INT64_MAX ? INT64_MAX : d->size)));
 	json_object_object_add(o, "removable", json_object_new_boolean(d->removable));
 	json_object_object_add(o, "read_only", json_object_new_boolean(d->read_only));
 	json_object_object_add(o, "fstype", d->fstype ? json_object_new_string(d->fstype) : NULL);
@@ -280,8 +285,10 @@ struct json_object *lethe_audit_report_json(const struct lethe_audit_report *rep
 		counts[r->verdict]++;
 		json_object_object_add(c, "id", json_object_new_string(r->id));
 		json_object_object_add(c, "title", json_object_new_string(r->title));
-		json_object_object_add(c, "verdict", json_object_new_string(lethe_audit_verdict_name(r->verdict)));
-		json_object_object_add(c, "evidence", json_object_new_string(r->evidence ? r->evidence : ""));
+		json_object_object_add(
+			c, "verdict", json_object_new_string(lethe_audit_verdict_name(r->verdict)));
+		json_object_object_add(c, "evidence",
+				       json_object_new_string(r->evidence ? r->evidence : ""));
 		json_object_object_add(c, "controls", json_object_new_string(r->controls));
 		json_object_array_add(checks, c);
 	}
@@ -289,7 +296,8 @@ struct json_object *lethe_audit_report_json(const struct lethe_audit_report *rep
 		json_object_array_add(devs, blockdev_json(&rep->blockdevs[i]));
 	json_object_object_add(sum, "pass", json_object_new_int64(counts[LETHE_AUDIT_PASS]));
 	json_object_object_add(sum, "fail", json_object_new_int64(counts[LETHE_AUDIT_FAIL]));
-	json_object_object_add(sum, "not_applicable", json_object_new_int64(counts[LETHE_AUDIT_NOT_APPLICABLE]));
+	json_object_object_add(sum, "not_applicable",
+			       json_object_new_int64(counts[LETHE_AUDIT_NOT_APPLICABLE]));
 
 	json_object_object_add(o, "schema", json_object_new_string("lethe-audit"));
 	json_object_object_add(o, "version", json_object_new_int(LETHE_AUDIT_SCHEMA_VERSION));

@@ -2,12 +2,17 @@
 #include <errno.h>
 
 #include <lethe/boot.h>
+#include <lethe/release.h>
 
 #include "boot-internal.h"
 
 #define MAX_KERNEL_SIZE (128u << 20)
 
-const char *const lethe_boot_artifact_names[] = { "vmlinuz", "initramfs.img", "cmdline", NULL };
+const enum lethe_release_artifact lethe_boot_artifacts[LETHE_BOOT_N_ARTIFACTS] = {
+	LETHE_ARTIFACT_KERNEL,
+	LETHE_ARTIFACT_INITRAMFS,
+	LETHE_ARTIFACT_CMDLINE,
+};
 
 static int copy_kernel(const char *kernel_dir, const char *version, const char *dest)
 {
@@ -70,22 +75,26 @@ int lethe_boot_make_artifacts(const struct lethe_boot_artifacts *a)
 	for (size_t i = 0; i < mods.builtin.n; i++)
 		lethe_log(LETHE_LOG_INFO, "kernel module '%s' is built into %s: nothing to load",
 			  mods.builtin.v[i], version);
-	p = out_path(a->outdir, "vmlinuz");
+	p = out_path(a->outdir, lethe_release_name(LETHE_ARTIFACT_KERNEL));
 	r = p ? copy_kernel(a->kernel_dir, version, p) : -ENOMEM;
 	free(p);
 	if (r < 0)
 		goto out;
-	p = out_path(a->outdir, "initramfs.img");
-	r = p ? lethe_boot_initramfs_write(p, &(struct lethe_boot_initramfs){
-		.init = a->init, .kernel_dir = a->kernel_dir, .version = version,
-		.modules = &mods, .mtime = a->mtime }) : -ENOMEM;
+	p = out_path(a->outdir, lethe_release_name(LETHE_ARTIFACT_INITRAMFS));
+	r = p ? lethe_boot_initramfs_write(
+			p, &(struct lethe_boot_initramfs){ .init = a->init,
+							   .kernel_dir = a->kernel_dir,
+							   .version = version,
+							   .modules = &mods,
+							   .mtime = a->mtime })
+	      : -ENOMEM;
 	free(p);
 	if (r < 0)
 		goto out;
 	r = lethe_boot_cmdline_make(a->kernel, a->roothash_hex, &cmdline);
 	if (r >= 0)
 		r = lethe_buf_printf(&line, "%s\n", cmdline);
-	p = out_path(a->outdir, "cmdline");
+	p = out_path(a->outdir, lethe_release_name(LETHE_ARTIFACT_CMDLINE));
 	if (r >= 0)
 		r = p ? lethe_file_write_atomic(p, line.data, line.len, 0644) : -ENOMEM;
 	free(p);

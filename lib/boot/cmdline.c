@@ -27,7 +27,8 @@ int lethe_boot_cmdline_split(const char *cmdline, struct lethe_strv *ret)
 		lethe_buf_release(&w);
 		for (; *p && (quoted || (*p != ' ' && *p != '\t' && *p != '\n')); p++) {
 			if ((unsigned char)*p < 0x20 && *p != '\t') {
-				r = lethe_error(-LETHE_E_INVALID, "cmdline: control character at offset %zu",
+				r = lethe_error(-LETHE_E_INVALID,
+						"cmdline: control character at offset %zu",
 						(size_t)(p - cmdline));
 				break;
 			}
@@ -84,7 +85,8 @@ static int put(struct lethe_buf *b, const char *word)
 	int r;
 
 	if (strchr(word, '"'))
-		return lethe_error(-LETHE_E_INVALID, "kernel parameter '%s': '\"' is not allowed", word);
+		return lethe_error(-LETHE_E_INVALID, "kernel parameter '%s': '\"' is not allowed",
+				   word);
 	for (const char *p = word; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			return lethe_error(-LETHE_E_INVALID,
@@ -103,8 +105,7 @@ static int put(struct lethe_buf *b, const char *word)
 
 /* The spec's words come first: the kernel takes the last occurrence of a parameter, so
  * the defaults after them have the last word even if a check upstream missed one. */
-int lethe_boot_cmdline_make(const struct lethe_spec_kernel *k, const char *roothash_hex,
-			    char **ret)
+int lethe_boot_cmdline_make(const struct lethe_spec_kernel *k, const char *roothash_hex, char **ret)
 {
 	const char *const *uv = k ? (const char *const *)k->unsafe.v : NULL;
 	size_t un = k ? k->unsafe.n : 0;
@@ -125,15 +126,16 @@ int lethe_boot_cmdline_make(const struct lethe_spec_kernel *k, const char *rooth
 
 		if (lethe_boot_cmdline_check(w, &k->unsafe, &def) < 0) {
 			if (def)
-				r = lethe_error(-LETHE_E_INVALID,
-						"kernel.cmdline '%s' overrides the hardening default "
-						"'%s'; name it in kernel.unsafe instead",
-						w, def);
+				r = lethe_error(
+					-LETHE_E_INVALID,
+					"kernel.cmdline '%s' overrides the hardening default "
+					"'%s'; name it in kernel.unsafe instead",
+					w, def);
 			else
-				r = lethe_error(-LETHE_E_INVALID,
-						"kernel.cmdline may not hold '%s': %s", w,
-						strcmp(w, "--") ? "the build sets " LETHE_CMDLINE_ROOTHASH
-								: "what follows it is not for the kernel");
+				r = lethe_error(
+					-LETHE_E_INVALID, "kernel.cmdline may not hold '%s': %s", w,
+					strcmp(w, "--") ? "the build sets " LETHE_CMDLINE_ROOTHASH
+							: "what follows it is not for the kernel");
 			break;
 		}
 		r = put(&b, w);

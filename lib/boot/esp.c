@@ -19,7 +19,7 @@
 
 int lethe_esp_loader_conf(unsigned timeout, char **ret)
 {
-	struct lethe_buf b = {0};
+	struct lethe_buf b = { 0 };
 	/* editor no: nobody at the menu edits the cmdline (the root hash is in it). */
 	int r = lethe_buf_printf(&b, "timeout %u\neditor no\n", timeout);
 
@@ -78,32 +78,33 @@ static int mtools(const char *tool, const char *img, const char *const *args, in
 static int fill(const struct lethe_esp_options *o, const char *img, const char *boot,
 		const char *conf, const char *uki_dest)
 {
-	static const char *const dirs[] = {
-	    "::/EFI", "::/EFI/BOOT", "::/EFI/systemd", "::/" LETHE_ESP_UKI_DIR, "::/loader", NULL};
+	static const char *const dirs[] = { "::/EFI",	      "::/EFI/BOOT",
+					    "::/EFI/systemd", "::/" LETHE_ESP_UKI_DIR,
+					    "::/loader",      NULL };
 	int r;
 
 	r = mtools("mmd", img, dirs, o->epoch);
 	if (r >= 0)
 		r = mtools("mcopy", img,
-			   (const char *const[]){boot, "::/" LETHE_ESP_BOOT_DEFAULT, NULL},
+			   (const char *const[]){ boot, "::/" LETHE_ESP_BOOT_DEFAULT, NULL },
 			   o->epoch);
 	if (r >= 0)
 		r = mtools("mcopy", img,
-			   (const char *const[]){boot, "::/" LETHE_ESP_BOOT_SYSTEMD, NULL},
+			   (const char *const[]){ boot, "::/" LETHE_ESP_BOOT_SYSTEMD, NULL },
 			   o->epoch);
 	if (r >= 0)
 		r = mtools("mcopy", img,
-			   (const char *const[]){conf, "::/" LETHE_ESP_LOADER_CONF, NULL},
+			   (const char *const[]){ conf, "::/" LETHE_ESP_LOADER_CONF, NULL },
 			   o->epoch);
 	if (r >= 0)
-		r = mtools("mcopy", img, (const char *const[]){o->uki, uki_dest, NULL}, o->epoch);
+		r = mtools("mcopy", img, (const char *const[]){ o->uki, uki_dest, NULL }, o->epoch);
 	return r;
 }
 
 int lethe_esp_make(const struct lethe_esp_options *o)
 {
-	const char *boot =
-	    o->systemd_boot ? o->systemd_boot : lethe_uefi_tool_path(LETHE_UEFI_FILE_SYSTEMD_BOOT);
+	const char *boot = o->systemd_boot ? o->systemd_boot
+					   : lethe_uefi_tool_path(LETHE_UEFI_FILE_SYSTEMD_BOOT);
 	char *conf_text = NULL, *conf = NULL, *tmp = NULL, kib[32], dest[300];
 	uint64_t boot_size = 0, uki_size = 0;
 	const char *fat = NULL;
@@ -141,11 +142,11 @@ int lethe_esp_make(const struct lethe_esp_options *o)
 	}
 	unlink(tmp); /* mkfs.vfat -C creates the file and refuses an existing one */
 	snprintf(kib, sizeof(kib), "%u", mib * 1024);
-	r = uefi_run((char *const[]){(char *)"mkfs.vfat", (char *)"-F", (char *)fat, (char *)"-s",
-				     (char *)"1", (char *)"-S", (char *)"512",
-				     (char *)"--invariant", (char *)"-i", (char *)o->volume_id,
-				     (char *)"-n", (char *)"LETHE-ESP", (char *)"-C", tmp, kib,
-				     NULL},
+	r = uefi_run((char *const[]){ (char *)"mkfs.vfat", (char *)"-F", (char *)fat, (char *)"-s",
+				      (char *)"1", (char *)"-S", (char *)"512",
+				      (char *)"--invariant", (char *)"-i", (char *)o->volume_id,
+				      (char *)"-n", (char *)"LETHE-ESP", (char *)"-C", tmp, kib,
+				      NULL },
 		     o->epoch);
 	if (r >= 0)
 		r = fill(o, tmp, boot, conf, dest);

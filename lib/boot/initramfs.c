@@ -14,12 +14,12 @@
 #define MAX_MEMBER_SIZE (64u << 20) /* lethe-init or one module */
 
 struct member {
-	char *name;        /* relative, no leading '/' */
-	mode_t mode;       /* type and permissions */
-	dev_t rdev;        /* character devices */
-	char *source;      /* a file to copy, or NULL */
-	bool in_kernel;    /* source is relative to the (untrusted) kernel package */
-	char *data;        /* or data in memory (owned), or NULL */
+	char *name;	/* relative, no leading '/' */
+	mode_t mode;	/* type and permissions */
+	dev_t rdev;	/* character devices */
+	char *source;	/* a file to copy, or NULL */
+	bool in_kernel; /* source is relative to the (untrusted) kernel package */
+	char *data;	/* or data in memory (owned), or NULL */
 	size_t len;
 };
 
@@ -40,8 +40,8 @@ static void members_release(struct members *ms)
 }
 
 /* Takes ownership of data. */
-static int add(struct members *ms, const char *name, mode_t mode, dev_t rdev,
-	       const char *source, char *data, size_t len)
+static int add(struct members *ms, const char *name, mode_t mode, dev_t rdev, const char *source,
+	       char *data, size_t len)
 {
 	struct member *v;
 
@@ -104,8 +104,8 @@ static int compare_members(const void *a, const void *b)
 
 static int collect(const struct lethe_boot_initramfs *o, struct members *ms)
 {
-	static const char *const dirs[] = { "dev", "etc", "etc/lethe", "lib", "lib/modules",
-					    "newroot", "proc", "run", "sys" };
+	static const char *const dirs[] = { "dev",     "etc",  "etc/lethe", "lib", "lib/modules",
+					    "newroot", "proc", "run",	    "sys" };
 	/* Room for the modules, the fixed entries and the directories above the modules. */
 	struct lethe_buf list = { 0 };
 	int r;
@@ -211,8 +211,7 @@ static int write_member(struct archive *a, struct archive_entry *e, const struct
 	archive_entry_set_size(e, S_ISREG(m->mode) ? (la_int64_t)len : 0);
 	if (archive_write_header(a, e) != ARCHIVE_OK)
 		r = archive_fail(a, path);
-	else if (S_ISREG(m->mode) && len &&
-		 archive_write_data(a, content, len) != (la_ssize_t)len)
+	else if (S_ISREG(m->mode) && len && archive_write_data(a, content, len) != (la_ssize_t)len)
 		r = archive_fail(a, path);
 	if (m->source)
 		free(content);

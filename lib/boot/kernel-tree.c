@@ -77,10 +77,11 @@ int boot_kernel_open(const char *kernel_dir, const char *rel, int flags, int *re
 				   "one; a link out of the package is never followed",
 				   kernel_dir, rel);
 	if (fd == -ENOTDIR)
-		return lethe_error(-LETHE_E_INVALID,
-				   "kernel package '%s': '%s' is a symbolic link or not a directory, "
-				   "or goes through one; a link is never followed",
-				   kernel_dir, rel);
+		return lethe_error(
+			-LETHE_E_INVALID,
+			"kernel package '%s': '%s' is a symbolic link or not a directory, "
+			"or goes through one; a link is never followed",
+			kernel_dir, rel);
 	if (fd < 0)
 		return lethe_error(fd, "kernel package '%s': cannot open '%s': %s", kernel_dir, rel,
 				   strerror(-fd));

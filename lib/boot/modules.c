@@ -37,7 +37,8 @@ int lethe_boot_kernel_version(const char *kernel_dir, char **ret_version)
 		if (!*v || strchr(v, '/') || !strcmp(v, ".") || !strcmp(v, ".."))
 			continue;
 		if (found) {
-			r = lethe_error(-LETHE_E_INVALID, "kernel package '%s': more than one boot/vmlinuz-*",
+			r = lethe_error(-LETHE_E_INVALID,
+					"kernel package '%s': more than one boot/vmlinuz-*",
 					kernel_dir);
 			goto out;
 		}
@@ -65,8 +66,8 @@ static char *moddir(const char *version, const char *file)
 {
 	struct lethe_buf b = { 0 };
 
-	if (lethe_buf_printf(&b, "lib/modules/%s%s%s", version, file ? "/" : "",
-			     file ? file : "") < 0)
+	if (lethe_buf_printf(&b, "lib/modules/%s%s%s", version, file ? "/" : "", file ? file : "") <
+	    0)
 		return NULL;
 	return b.data;
 }
@@ -90,9 +91,10 @@ static int run_depmod(char **argv, const char *kernel_dir, const char *version)
 static const char *const depmod_inputs[] = { "modules.order", "modules.builtin",
 					     "modules.builtin.modinfo" };
 static const char *const depmod_outputs[] = {
-	"modules.dep",	   "modules.dep.bin",	  "modules.alias",	"modules.alias.bin",
-	"modules.softdep", "modules.weakdep",	  "modules.symbols",	"modules.symbols.bin",
-	"modules.devname", "modules.builtin.bin", "modules.builtin.alias.bin",
+	"modules.dep",	       "modules.dep.bin",	    "modules.alias",
+	"modules.alias.bin",   "modules.softdep",	    "modules.weakdep",
+	"modules.symbols",     "modules.symbols.bin",	    "modules.devname",
+	"modules.builtin.bin", "modules.builtin.alias.bin",
 };
 
 /* Before depmod runs: lib/modules/VERSION is the package's own directory (depmod writes
@@ -129,11 +131,13 @@ static int depmod_prepare(const char *kernel_dir, const char *version)
 
 int lethe_boot_depmod(const char *kernel_dir, const char *version)
 {
-	char *argv[] = { (char *)"depmod", (char *)"-b", (char *)kernel_dir, (char *)version, NULL };
+	char *argv[] = { (char *)"depmod", (char *)"-b", (char *)kernel_dir, (char *)version,
+			 NULL };
 	int r;
 
 	if (strchr(version, '/') || version[0] == '.' || version[0] == '-')
-		return lethe_error(-LETHE_E_INVALID, "kernel version '%s' is not a plain name", version);
+		return lethe_error(-LETHE_E_INVALID, "kernel version '%s' is not a plain name",
+				   version);
 	r = depmod_prepare(kernel_dir, version);
 	if (r < 0)
 		return r;
@@ -142,15 +146,15 @@ int lethe_boot_depmod(const char *kernel_dir, const char *version)
 
 /* One line of modules.dep, split in place. */
 struct dep_entry {
-	char *path;   /* relative to lib/modules/VERSION */
-	char *name;   /* canonical name (allocated) */
-	char *deps;   /* the rest of the line: space-separated paths */
-	int state;    /* 0 unseen, 1 visiting, 2 emitted */
+	char *path; /* relative to lib/modules/VERSION */
+	char *name; /* canonical name (allocated) */
+	char *deps; /* the rest of the line: space-separated paths */
+	int state;  /* 0 unseen, 1 visiting, 2 emitted */
 };
 
 /* One line of modules.softdep: "softdep NAME pre: A B post: C", split in place. */
 struct softdep {
-	char *name;           /* canonical (allocated) */
+	char *name;		     /* canonical (allocated) */
 	struct lethe_strv pre, post; /* canonical names */
 };
 
@@ -222,8 +226,8 @@ static int dep_table_load(const char *kernel_dir, const char *file, struct dep_t
 			return lethe_error(-LETHE_E_INVALID, "'%s' line %zu: no ':'", file, lineno);
 		*colon = '\0';
 		if (!lethe_path_is_safe_relative(line))
-			return lethe_error(-LETHE_E_INVALID, "'%s' line %zu: unsafe path '%s'", file,
-					   lineno, line);
+			return lethe_error(-LETHE_E_INVALID, "'%s' line %zu: unsafe path '%s'",
+					   file, lineno, line);
 		if (t->n == cap) {
 			struct dep_entry *e;
 
@@ -317,7 +321,6 @@ static int softdep_load(const char *kernel_dir, const char *file, struct dep_tab
 	free(text);
 	return r;
 }
-
 
 static struct dep_entry *dep_find_name(struct dep_table *t, const char *name)
 {
@@ -422,7 +425,8 @@ static int visit(struct dep_table *t, struct dep_entry *e, struct lethe_boot_mod
 			break;
 		d = dep_find_path(t, p, len);
 		if (!d)
-			return lethe_error(-LETHE_E_INVALID, "modules.dep: '%s' needs '%.*s', which is not listed",
+			return lethe_error(-LETHE_E_INVALID,
+					   "modules.dep: '%s' needs '%.*s', which is not listed",
 					   e->path, (int)len, p);
 		r = visit(t, d, m, depth + 1);
 		if (r < 0)
@@ -437,8 +441,7 @@ static int visit(struct dep_table *t, struct dep_entry *e, struct lethe_boot_mod
 }
 
 /* Is name listed in modules.builtin (paths of modules built into the kernel)? */
-static int is_builtin(const char *kernel_dir, const char *version, const char *name,
-		      bool *ret)
+static int is_builtin(const char *kernel_dir, const char *version, const char *name, bool *ret)
 {
 	char *file = moddir(version, "modules.builtin");
 	char *text = NULL, *line, *next;
@@ -525,7 +528,8 @@ int lethe_boot_modules_resolve(const char *kernel_dir, const char *version,
 			r = is_builtin(kernel_dir, version, name, &builtin);
 			if (r >= 0 && !builtin)
 				r = lethe_error(-LETHE_E_INVALID,
-						"kernel %s has no module '%s' (neither in modules.dep nor built in)",
+						"kernel %s has no module '%s' (neither in "
+						"modules.dep nor built in)",
 						version, wanted->v[i]);
 			if (r >= 0 && !lethe_strv_contains(&m.builtin, name))
 				r = lethe_strv_push(&m.builtin, name);

@@ -75,7 +75,7 @@ static int parse_sections(const uint8_t *d, size_t len, const char *what, size_t
 int lethe_pe_parse(const void *data, size_t len, const char *what, struct lethe_pe *ret)
 {
 	const uint8_t *d = data;
-	struct lethe_pe pe = {0};
+	struct lethe_pe pe = { 0 };
 	size_t opt, table;
 	uint16_t opt_size;
 

@@ -7,8 +7,8 @@
 int uefi_run(char *const argv[], int64_t epoch)
 {
 	/* mtools would otherwise refuse an image whose geometry it finds odd */
-	static const char *const env[] = {"MTOOLS_SKIP_CHECK=1", NULL};
-	struct lethe_run_options o = {.env = env, .epoch_set = epoch >= 0, .epoch = epoch};
+	static const char *const env[] = { "MTOOLS_SKIP_CHECK=1", NULL };
+	struct lethe_run_options o = { .env = env, .epoch_set = epoch >= 0, .epoch = epoch };
 
 	return lethe_run(argv, &o, NULL);
 }

@@ -18,7 +18,7 @@
 const char *lethe_uefi_tool_path(enum lethe_uefi_file f)
 {
 	const char *env =
-	    f == LETHE_UEFI_FILE_STUB ? LETHE_UEFI_STUB_ENV : LETHE_UEFI_SYSTEMD_BOOT_ENV;
+		f == LETHE_UEFI_FILE_STUB ? LETHE_UEFI_STUB_ENV : LETHE_UEFI_SYSTEMD_BOOT_ENV;
 	const char *v = getenv(env);
 
 	if (v && *v)
@@ -38,7 +38,7 @@ static int need_file(const char *path, const char *what, const char *package)
 
 static int need_program(const char *name, const char *package)
 {
-	static const char *const dirs[] = {"/usr/sbin", "/usr/bin", "/sbin", "/bin"};
+	static const char *const dirs[] = { "/usr/sbin", "/usr/bin", "/sbin", "/bin" };
 	char p[256];
 
 	for (size_t i = 0; i < LETHE_ARRAY_SIZE(dirs); i++) {
@@ -119,8 +119,8 @@ static int write_text(const char *dir, const char *name, const char *text, char 
 /* objcopy STUB OUT with every section added at its address. */
 static int run_objcopy(const char *stub, const char *out, struct section_in *s, size_t n)
 {
-	struct lethe_strv argv = {0};
-	struct lethe_buf b = {0};
+	struct lethe_strv argv = { 0 };
+	struct lethe_buf b = { 0 };
 	int r = lethe_strv_push(&argv, "objcopy");
 
 	for (size_t i = 0; i < n && r >= 0; i++) {
@@ -168,9 +168,9 @@ static int check_sections(const struct lethe_buf *uki, const struct lethe_pe *pe
 		if (r < 0)
 			return lethe_error(r, "cannot read '%s': %s", s[i].path, strerror(-r));
 		r = len == s[i].size && !memcmp(uki->data + sec->raw_offset, want, len)
-			? 0
-			: lethe_error(-LETHE_E_INVALID, "'%s': section %s does not hold '%s'", out,
-				      s[i].name, s[i].path);
+			    ? 0
+			    : lethe_error(-LETHE_E_INVALID, "'%s': section %s does not hold '%s'",
+					  out, s[i].name, s[i].path);
 		free(want);
 		if (r < 0)
 			return r;
@@ -182,14 +182,14 @@ int lethe_uki_make(const struct lethe_uki_options *o)
 {
 	const char *stub = o->stub ? o->stub : lethe_uefi_tool_path(LETHE_UEFI_FILE_STUB);
 	struct section_in s[5] = {
-	    {.name = ".osrel"},
-	    {.name = ".cmdline"},
-	    {.name = ".uname"},
-	    {.name = ".initrd", .path = o->initrd_path},
-	    {.name = ".linux", .path = o->linux_path},
+		{ .name = ".osrel" },
+		{ .name = ".cmdline" },
+		{ .name = ".uname" },
+		{ .name = ".initrd", .path = o->initrd_path },
+		{ .name = ".linux", .path = o->linux_path },
 	};
 	char *osrel = NULL, *cmdline = NULL, *uname = NULL, *raw = NULL;
-	struct lethe_buf uki = {0};
+	struct lethe_buf uki = { 0 };
 	struct lethe_pe *pe = calloc(1, sizeof(*pe));
 	size_t n = LETHE_ARRAY_SIZE(s);
 	uint64_t vma;
@@ -278,7 +278,7 @@ out:
 
 int lethe_uki_read_section(const char *path, const char *name, char **ret_data, size_t *ret_len)
 {
-	struct lethe_buf b = {0};
+	struct lethe_buf b = { 0 };
 	struct lethe_pe *pe = malloc(sizeof(*pe));
 	const struct lethe_pe_section *s;
 	char *copy;

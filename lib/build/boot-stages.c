@@ -65,9 +65,13 @@ int build_stage_uki(struct lethe_build_ctx *ctx)
 			r = lethe_error(r, "cannot read '%s': %s", osrel_path, strerror(-r));
 	}
 	if (r >= 0)
-		r = lethe_uki_make(&(struct lethe_uki_options){
-			.linux_path = linux_path, .initrd_path = initrd, .osrel = osrel,
-			.cmdline = cmdline, .uname = version, .workdir = ctx->work, .output = out });
+		r = lethe_uki_make(&(struct lethe_uki_options){ .linux_path = linux_path,
+								.initrd_path = initrd,
+								.osrel = osrel,
+								.cmdline = cmdline,
+								.uname = version,
+								.workdir = ctx->work,
+								.output = out });
 	if (r >= 0) {
 		build_format_size(build_file_size(out), size);
 		snprintf(ctx->detail, sizeof(ctx->detail), "lethe.efi %s: systemd-stub, kernel %s",
@@ -97,10 +101,13 @@ static int make_esp(struct lethe_build_ctx *ctx, char **ret)
 		memcpy(volid, uuid, 8); /* the FAT serial: as reproducible as the UUID */
 		volid[8] = '\0';
 		r = lethe_esp_make(&(struct lethe_esp_options){
-			.output = esp, .uki = uki,
+			.output = esp,
+			.uki = uki,
 			.uki_name = lethe_release_name(LETHE_ARTIFACT_UKI),
-			.timeout = ctx->spec->boot_timeout, .volume_id = volid,
-			.workdir = ctx->work, .epoch = ctx->epoch });
+			.timeout = ctx->spec->boot_timeout,
+			.volume_id = volid,
+			.workdir = ctx->work,
+			.epoch = ctx->epoch });
 	}
 	free(uki);
 	if (r < 0) {

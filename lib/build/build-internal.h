@@ -16,12 +16,12 @@ struct lethe_build_ctx {
 	const struct lethe_build_options *opts;
 	struct lethe_spec *spec;
 	struct lethe_pkgset *set;
-	int64_t epoch;           /* SOURCE_DATE_EPOCH, else the newest package's date */
-	char *outdir;            /* the final output directory */
-	char *out;               /* the temporary output directory (renamed to outdir) */
-	char *work;              /* scratch, beside out, always removed */
-	char *root;              /* work/root: the staged root tree */
-	char *kernel_dir;        /* work/kernel: extracted kernel package(s); NULL if none */
+	int64_t epoch;		 /* SOURCE_DATE_EPOCH, else the newest package's date */
+	char *outdir;		 /* the final output directory */
+	char *out;		 /* the temporary output directory (renamed to outdir) */
+	char *work;		 /* scratch, beside out, always removed */
+	char *root;		 /* work/root: the staged root tree */
+	char *kernel_dir;	 /* work/kernel: extracted kernel package(s); NULL if none */
 	char *image_tool, *init; /* the Lethe programs installed into the root */
 	uint8_t rootfs_sha256[32];
 	uint8_t roothash[64];
@@ -29,7 +29,7 @@ struct lethe_build_ctx {
 	char roothash_hex[129];
 	struct lethe_manifest_stats manifest;
 	const struct lethe_sign_seckey *key;
-	char detail[256];        /* a stage may describe its result here for the log */
+	char detail[256];		     /* a stage may describe its result here for the log */
 	struct build_kernel_job *kernel_job; /* kernel.c */
 };
 
@@ -39,19 +39,19 @@ struct build_stage {
 	int (*run)(struct lethe_build_ctx *ctx);
 };
 
-int build_stage_tools(struct lethe_build_ctx *ctx);   /* tools.c */
-int build_stage_kernel(struct lethe_build_ctx *ctx);  /* kernel.c: starts a thread */
+int build_stage_tools(struct lethe_build_ctx *ctx);	  /* tools.c */
+int build_stage_kernel(struct lethe_build_ctx *ctx);	  /* kernel.c: starts a thread */
 int build_stage_kernel_wait(struct lethe_build_ctx *ctx); /* joins it */
-void build_kernel_release(struct lethe_build_ctx *ctx); /* joins, frees */
-int build_stage_sbom(struct lethe_build_ctx *ctx);    /* outputs.c */
+void build_kernel_release(struct lethe_build_ctx *ctx);	  /* joins, frees */
+int build_stage_sbom(struct lethe_build_ctx *ctx);	  /* outputs.c */
 int build_stage_sums(struct lethe_build_ctx *ctx);
 int build_stage_sign(struct lethe_build_ctx *ctx);
 int build_stage_manifest(struct lethe_build_ctx *ctx);
 int build_stage_image(struct lethe_build_ctx *ctx);
 int build_stage_verity(struct lethe_build_ctx *ctx);
-int build_stage_boot(struct lethe_build_ctx *ctx);    /* boot-stages.c: lib/boot */
-int build_stage_uki(struct lethe_build_ctx *ctx);     /* lethe.efi */
-int build_stage_disk(struct lethe_build_ctx *ctx);    /* lib/disk, with the ESP */
+int build_stage_boot(struct lethe_build_ctx *ctx); /* boot-stages.c: lib/boot */
+int build_stage_uki(struct lethe_build_ctx *ctx);  /* lethe.efi */
+int build_stage_disk(struct lethe_build_ctx *ctx); /* lib/disk, with the ESP */
 
 /* cancel.c: a thread that, once lethe_build_cancel() was called, stops every process
  * below this one until build_watch_stop(). One build at a time per process. */

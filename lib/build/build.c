@@ -37,8 +37,10 @@ static int stage_resolve(struct lethe_build_ctx *ctx)
 	int r;
 
 	if (o->locked) {
-		char *lock = o->lock_path ? strdup(o->lock_path)
-					  : lethe_path_join(ctx->spec->dir, lethe_release_name(LETHE_ARTIFACT_LOCK));
+		char *lock = o->lock_path
+				     ? strdup(o->lock_path)
+				     : lethe_path_join(ctx->spec->dir,
+						       lethe_release_name(LETHE_ARTIFACT_LOCK));
 
 		if (!lock)
 			return -ENOMEM;
@@ -54,8 +56,7 @@ static int stage_resolve(struct lethe_build_ctx *ctx)
 	for (size_t i = 0; i < ctx->set->n; i++)
 		kernel += ctx->set->pkgs[i].role == LETHE_PKG_KERNEL;
 	snprintf(ctx->detail, sizeof(ctx->detail), "%zu packages + %zu kernel, %zu dropped%s",
-		 ctx->set->n - kernel, kernel, ctx->set->dropped.n,
-		 o->locked ? " (locked)" : "");
+		 ctx->set->n - kernel, kernel, ctx->set->dropped.n, o->locked ? " (locked)" : "");
 	return 0;
 }
 
@@ -152,8 +153,7 @@ static int stage_lock(struct lethe_build_ctx *ctx)
 	r = lethe_lock_save(path, ctx->set);
 	free(path);
 	if (r >= 0)
-		snprintf(ctx->detail, sizeof(ctx->detail), "lethe.lock: %zu packages",
-			 ctx->set->n);
+		snprintf(ctx->detail, sizeof(ctx->detail), "lethe.lock: %zu packages", ctx->set->n);
 	return r;
 }
 
@@ -206,8 +206,10 @@ static int check_outdir(const char *outdir, enum outdir_kind *ret_kind)
 		return 0;
 	}
 	why = lethe_error_message() ? strdup(lethe_error_message()) : NULL;
-	r = lethe_error(-EEXIST, "'%s' exists and does not hold a Lethe build (%s); remove it "
-			"or choose another output directory", outdir, why ? why : strerror(-r));
+	r = lethe_error(-EEXIST,
+			"'%s' exists and does not hold a Lethe build (%s); remove it "
+			"or choose another output directory",
+			outdir, why ? why : strerror(-r));
 	free(why);
 	return r;
 }
@@ -244,8 +246,7 @@ static int make_dirs(struct lethe_build_ctx *ctx)
 		goto out;
 	}
 	if (!mkdtemp(ctx->out) || !mkdtemp(ctx->work)) {
-		r = lethe_error(-errno, "cannot create a directory beside '%s': %m",
-				ctx->outdir);
+		r = lethe_error(-errno, "cannot create a directory beside '%s': %m", ctx->outdir);
 		goto out;
 	}
 	chmod(ctx->out, 0755);
@@ -280,8 +281,10 @@ static int install_outdir(struct lethe_build_ctx *ctx, enum outdir_kind kind)
 		return lethe_error(-errno, "cannot replace '%s': %m", ctx->outdir);
 	/* ctx->out is now the earlier build: something may have been put in it since. */
 	if (lethe_release_probe(ctx->out) < 0) {
-		lethe_log(LETHE_LOG_WARNING, "the earlier build of '%s' changed during the build; "
-			  "kept as '%s'", ctx->outdir, ctx->out);
+		lethe_log(LETHE_LOG_WARNING,
+			  "the earlier build of '%s' changed during the build; "
+			  "kept as '%s'",
+			  ctx->outdir, ctx->out);
 		free(ctx->out);
 		ctx->out = NULL;
 		return 0;

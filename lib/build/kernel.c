@@ -22,7 +22,7 @@ struct build_kernel_job {
 	pthread_t thread;
 	bool running;
 	int r;
-	char message[1024];      /* the thread's lethe_error_message() on failure */
+	char message[1024]; /* the thread's lethe_error_message() on failure */
 	char detail[256];
 	double seconds;
 };
@@ -74,8 +74,8 @@ static void *extract_kernel(void *arg)
 		snprintf(job->message, sizeof(job->message), "%s",
 			 lethe_error_message_for(r) ? lethe_error_message_for(r) : strerror(-r));
 	build_format_size(total, size);
-	snprintf(job->detail, sizeof(job->detail), "%u package%s, %s", count,
-		 count == 1 ? "" : "s", size);
+	snprintf(job->detail, sizeof(job->detail), "%u package%s, %s", count, count == 1 ? "" : "s",
+		 size);
 	job->seconds = now() - t0;
 	return NULL;
 }

@@ -137,8 +137,10 @@ int build_stage_sbom(struct lethe_build_ctx *ctx)
 {
 	struct lethe_sbom_package *pkgs;
 	struct lethe_sbom_image img = {
-		.name = ctx->spec->name, .version = ctx->spec->version,
-		.rootfs_sha256 = ctx->rootfs_sha256, .epoch = ctx->epoch,
+		.name = ctx->spec->name,
+		.version = ctx->spec->version,
+		.rootfs_sha256 = ctx->rootfs_sha256,
+		.epoch = ctx->epoch,
 		.tool_version = build_version,
 	};
 	size_t n = ctx->set->n;
@@ -151,11 +153,16 @@ int build_stage_sbom(struct lethe_build_ctx *ctx)
 		const struct lethe_pkg *p = &ctx->set->pkgs[i];
 
 		pkgs[i] = (struct lethe_sbom_package){
-			.name = p->name, .version = p->version, .arch = p->arch,
+			.name = p->name,
+			.version = p->version,
+			.arch = p->arch,
 			.sha256 = p->have_sha256 ? p->sha256 : NULL,
-			.maintainer = p->control.maintainer, .summary = p->control.summary,
-			.depends = p->control.depends, .pre_depends = p->control.pre_depends,
-			.licenses = &p->licenses, .kernel = p->role == LETHE_PKG_KERNEL,
+			.maintainer = p->control.maintainer,
+			.summary = p->control.summary,
+			.depends = p->control.depends,
+			.pre_depends = p->control.pre_depends,
+			.licenses = &p->licenses,
+			.kernel = p->role == LETHE_PKG_KERNEL,
 		};
 	}
 	r = lethe_sbom_write(ctx->out, &img, pkgs, n);

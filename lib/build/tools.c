@@ -79,7 +79,7 @@ int lethe_build_dev_key(char **ret_sec_path)
 	}
 	if (access(sec, F_OK) < 0) {
 		struct lethe_sign_keygen_opts ko = { .comment = "lethe development key: "
-							       "not for releases" };
+								"not for releases" };
 
 		r = lethe_sign_keygen(pub, sec, NULL, &ko, NULL);
 		if (r < 0)
@@ -130,10 +130,11 @@ static int open_parent(const char *root, const char *rel, int64_t epoch, int *re
 		}
 		sub = openat(dfd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (sub < 0) {
-			int r = lethe_error(errno == ELOOP || errno == ENOTDIR ? -EBADMSG : -errno,
-					    "'%s' in the root: '%.*s' is not a directory (a symbolic "
-					    "link?); refusing to write through it", rel,
-					    (int)(slash - rel), rel);
+			int r = lethe_error(
+				errno == ELOOP || errno == ENOTDIR ? -EBADMSG : -errno,
+				"'%s' in the root: '%.*s' is not a directory (a symbolic "
+				"link?); refusing to write through it",
+				rel, (int)(slash - rel), rel);
 			close(dfd);
 			return r;
 		}
@@ -199,8 +200,7 @@ int build_stage_tools(struct lethe_build_ctx *ctx)
 	if (r >= 0)
 		r = install_file(ctx->root, ctx->image_tool, LETHE_PATH_TOOL + 1, 0755, ctx->epoch);
 	if (r >= 0)
-		r = install_file(ctx->root, ctx->init, LETHE_PATH_STAGE2 + 1, 0755,
-				 ctx->epoch);
+		r = install_file(ctx->root, ctx->init, LETHE_PATH_STAGE2 + 1, 0755, ctx->epoch);
 	if (r >= 0)
 		snprintf(ctx->detail, sizeof(ctx->detail),
 			 LETHE_PATH_SPEC ", " LETHE_PATH_TOOL ", " LETHE_PATH_STAGE2);

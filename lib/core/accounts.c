@@ -132,7 +132,7 @@ static void add_members(char *text, const char *user, struct lethe_account *a)
 int lethe_account_resolve(const char *passwd, const char *group_file, const char *user,
 			  const char *group, struct lethe_account *ret)
 {
-	struct lethe_account a = {0};
+	struct lethe_account a = { 0 };
 	unsigned uid = 0, gid = 0;
 	char *text = NULL;
 	int r;

@@ -42,8 +42,8 @@ void lethe_gpt_entry_uuid(const void *entry, char ret[LETHE_UUID_STR])
 	const uint8_t *g = (const uint8_t *)entry + 16;
 	static const uint8_t zero[16];
 	/* Mixed endian: the first three groups are stored little endian. */
-	const uint8_t id[16] = {g[3], g[2], g[1],  g[0],  g[5],	 g[4],	g[7],  g[6],
-				g[8], g[9], g[10], g[11], g[12], g[13], g[14], g[15]};
+	const uint8_t id[16] = { g[3], g[2], g[1],  g[0],  g[5],  g[4],	 g[7],	g[6],
+				 g[8], g[9], g[10], g[11], g[12], g[13], g[14], g[15] };
 
 	if (!memcmp(g, zero, 16)) {
 		ret[0] = '\0';
@@ -78,14 +78,14 @@ int lethe_gpt_read(int fd, unsigned sector, struct lethe_gpt *ret)
 		return -ENOMEM;
 	n = pread(fd, entries, total, (off_t)(h.entries_lba * sector));
 	if (n != (ssize_t)total) {
-		r = n < 0
-			? lethe_error(-errno, "GPT: cannot read the entries: %s", strerror(errno))
-			: lethe_error(-EBADMSG, "GPT: the disk ends inside the entries at LBA %llu",
-				      (unsigned long long)h.entries_lba);
+		r = n < 0 ? lethe_error(-errno, "GPT: cannot read the entries: %s", strerror(errno))
+			  : lethe_error(-EBADMSG,
+					"GPT: the disk ends inside the entries at LBA %llu",
+					(unsigned long long)h.entries_lba);
 		free(entries);
 		return r;
 	}
-	*ret = (struct lethe_gpt){.header = h, .entries = entries};
+	*ret = (struct lethe_gpt){ .header = h, .entries = entries };
 	return 0;
 }
 
@@ -103,5 +103,5 @@ void lethe_gpt_release(struct lethe_gpt *gpt)
 	if (!gpt)
 		return;
 	free(gpt->entries);
-	*gpt = (struct lethe_gpt){0};
+	*gpt = (struct lethe_gpt){ 0 };
 }

@@ -84,14 +84,14 @@ static int parse_line(const char *name, unsigned lineno, char *line, struct leth
 	for (size_t i = 3; i < n; i++)
 		unescape(f[i]);
 	*m = (struct lethe_mount){
-	    .major = (unsigned)maj,
-	    .minor = (unsigned)min,
-	    .root = strdup(f[3]),
-	    .mountpoint = strdup(f[4]),
-	    .options = strdup(f[5]),
-	    .fstype = strdup(f[sep + 1]),
-	    .source = strdup(f[sep + 2]),
-	    .superoptions = strdup(sep + 3 < n ? f[sep + 3] : ""),
+		.major = (unsigned)maj,
+		.minor = (unsigned)min,
+		.root = strdup(f[3]),
+		.mountpoint = strdup(f[4]),
+		.options = strdup(f[5]),
+		.fstype = strdup(f[sep + 1]),
+		.source = strdup(f[sep + 2]),
+		.superoptions = strdup(sep + 3 < n ? f[sep + 3] : ""),
 	};
 	if (!m->root || !m->mountpoint || !m->options || !m->fstype || !m->source ||
 	    !m->superoptions) {
@@ -103,7 +103,7 @@ static int parse_line(const char *name, unsigned lineno, char *line, struct leth
 
 int lethe_mountinfo_parse(const char *name, const char *text, struct lethe_mounts *ret)
 {
-	struct lethe_mounts out = {0};
+	struct lethe_mounts out = { 0 };
 	unsigned lineno = 0;
 	const char *p = text;
 	int r = 0;
@@ -156,7 +156,7 @@ void lethe_mounts_release(struct lethe_mounts *m)
 	for (size_t i = 0; i < m->n; i++)
 		mount_release(&m->v[i]);
 	free(m->v);
-	*m = (struct lethe_mounts){0};
+	*m = (struct lethe_mounts){ 0 };
 }
 
 bool lethe_mount_has_option(const char *options, const char *opt)

@@ -24,7 +24,7 @@ enum {
 	SB_PAD2 = 344,	     /* 168 bytes, to 512 */
 };
 
-static const char sb_magic[8] = {'v', 'e', 'r', 'i', 't', 'y', 0, 0};
+static const char sb_magic[8] = { 'v', 'e', 'r', 'i', 't', 'y', 0, 0 };
 
 size_t lethe_verity_digest_size(const char *hash_name)
 {
@@ -63,7 +63,7 @@ static bool all_zero(const uint8_t *b, size_t len)
 int lethe_verity_superblock_parse(const void *buf, size_t len, struct lethe_verity_superblock *ret)
 {
 	const uint8_t *b = buf;
-	struct lethe_verity_superblock sb = {0};
+	struct lethe_verity_superblock sb = { 0 };
 	uint64_t v64;
 	uint16_t v16;
 	size_t alen;
@@ -154,8 +154,8 @@ void lethe_verity_superblock_write(const struct lethe_verity_superblock *sb,
 	uint32_t v32;
 	uint64_t v64;
 	uint16_t v16;
-	size_t salt =
-	    sb->salt_size < LETHE_VERITY_MAX_SALT_SIZE ? sb->salt_size : LETHE_VERITY_MAX_SALT_SIZE;
+	size_t salt = sb->salt_size < LETHE_VERITY_MAX_SALT_SIZE ? sb->salt_size
+								 : LETHE_VERITY_MAX_SALT_SIZE;
 
 	memset(ret, 0, LETHE_VERITY_SUPERBLOCK_SIZE);
 	memcpy(ret + SB_SIGNATURE, sb_magic, sizeof(sb_magic));

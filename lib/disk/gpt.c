@@ -10,7 +10,7 @@
 #include <lethe/core.h>
 #include <lethe/disk.h>
 
-#define SECTOR 512u
+#define SECTOR	   512u
 #define COPY_CHUNK (1u << 20)
 
 int lethe_disk_guid(const uint8_t *roothash, size_t len, char guid[LETHE_DISK_UUID_STR])
@@ -55,7 +55,8 @@ static int plan(const struct lethe_disk_layout *l, uint64_t *sizes, uint64_t *re
 				return lethe_error(-errno, "cannot read '%s': %s", p->source,
 						   strerror(errno));
 			if (!S_ISREG(st.st_mode))
-				return lethe_error(-EINVAL, "'%s' is not a regular file", p->source);
+				return lethe_error(-EINVAL, "'%s' is not a regular file",
+						   p->source);
 			if (size && (uint64_t)st.st_size > size)
 				return lethe_error(-EFBIG, "'%s' is larger than its partition",
 						   p->source);
@@ -63,8 +64,8 @@ static int plan(const struct lethe_disk_layout *l, uint64_t *sizes, uint64_t *re
 				size = (uint64_t)st.st_size;
 		}
 		if (!size || size > LETHE_DISK_MAX_SIZE)
-			return lethe_error(-EINVAL, "partition %zu: size %llu is out of range", i + 1,
-					   (unsigned long long)size);
+			return lethe_error(-EINVAL, "partition %zu: size %llu is out of range",
+					   i + 1, (unsigned long long)size);
 		sizes[i] = align_up(size);
 		total += sizes[i];
 		if (total > LETHE_DISK_MAX_SIZE)
@@ -104,7 +105,8 @@ static int add_partition(struct fdisk_context *cxt, const struct lethe_disk_part
 		r = fdisk_add_partition(cxt, pa, NULL);
 	if (r)
 		r = lethe_error(r < 0 ? r : -EINVAL, "partition %zu (%s): libfdisk refused it: %s",
-				partno + 1, p->label ? p->label : p->type, strerror(r < 0 ? -r : EINVAL));
+				partno + 1, p->label ? p->label : p->type,
+				strerror(r < 0 ? -r : EINVAL));
 out:
 	fdisk_unref_parttype(type);
 	fdisk_unref_partition(pa);
@@ -249,12 +251,18 @@ int lethe_disk_make_image_esp(const char *path, const char *rootfs, const char *
 	/* The ESP is the third entry and last on the disk: root and root-verity keep their
 	 * numbers and offsets; lethe-init and the firmware find partitions by type/UUID. */
 	const struct lethe_disk_partition parts[] = {
-		{ .type = LETHE_DISK_TYPE_ROOT_X86_64, .uuid = data_uuid, .label = "root-x86-64",
+		{ .type = LETHE_DISK_TYPE_ROOT_X86_64,
+		  .uuid = data_uuid,
+		  .label = "root-x86-64",
 		  .source = rootfs },
-		{ .type = LETHE_DISK_TYPE_ROOT_X86_64_VERITY, .uuid = verity_uuid,
-		  .label = "root-x86-64-verity", .source = verity },
+		{ .type = LETHE_DISK_TYPE_ROOT_X86_64_VERITY,
+		  .uuid = verity_uuid,
+		  .label = "root-x86-64-verity",
+		  .source = verity },
 		{ .type = LETHE_DISK_TYPE_ESP, .uuid = esp_uuid, .label = "esp", .source = esp },
 	};
-	return lethe_disk_write(path, &(struct lethe_disk_layout){
-		.guid = guid, .parts = parts, .n_parts = LETHE_ARRAY_SIZE(parts) - !esp });
+	return lethe_disk_write(
+		path, &(struct lethe_disk_layout){ .guid = guid,
+						   .parts = parts,
+						   .n_parts = LETHE_ARRAY_SIZE(parts) - !esp });
 }

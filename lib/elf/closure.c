@@ -17,13 +17,13 @@
 #define PATH_LEN  4096
 
 const char *const lethe_elf_default_libdirs[] = {
-    "/lib/x86_64-linux-gnu",
-    "/usr/lib/x86_64-linux-gnu",
-    "/lib",
-    "/usr/lib",
-    "/lib64",
-    "/usr/lib64",
-    NULL,
+	"/lib/x86_64-linux-gnu",
+	"/usr/lib/x86_64-linux-gnu",
+	"/lib",
+	"/usr/lib",
+	"/lib64",
+	"/usr/lib64",
+	NULL,
 };
 
 struct walk {
@@ -231,7 +231,7 @@ static int cmp_str(const void *a, const void *b)
 
 static int walk_dir(struct walk *w, int dfd, const char *path)
 {
-	struct lethe_strv names = {0};
+	struct lethe_strv names = { 0 };
 	DIR *d;
 	int r;
 
@@ -285,7 +285,7 @@ static int walk_dir(struct walk *w, int dfd, const char *path)
 
 int lethe_elf_check_closure(const char *root, struct lethe_elf_report *ret)
 {
-	struct walk w = {.rootfd = -1};
+	struct walk w = { .rootfd = -1 };
 	int r;
 
 	w.rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

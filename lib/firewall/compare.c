@@ -7,11 +7,11 @@
 
 #include "firewall-internal.h"
 
-#define MAX_LINES     200000u     /* a listing with more is refused */
-#define MAX_LCS_CELLS (4u << 20)  /* beyond, rules are compared position by position */
+#define MAX_LINES     200000u	 /* a listing with more is refused */
+#define MAX_LCS_CELLS (4u << 20) /* beyond, rules are compared position by position */
 
 struct listed_chain {
-	char *name;   /* "input"; for other objects "set NAME" and the like */
+	char *name; /* "input"; for other objects "set NAME" and the like */
 	bool is_chain;
 	char *header; /* "type filter hook ... policy drop;" or NULL */
 	char **rules;
@@ -182,9 +182,11 @@ static int diff_rules_lcs(const struct listed_chain *e, const struct listed_chai
 		if (i < n && j < m && !strcmp(e->rules[i], l->rules[j])) {
 			i++, j++;
 		} else if (j < m && (i == n || T(i, j + 1) >= T(i + 1, j))) {
-			r = fw_push_diff(d, LETHE_FIREWALL_RULE_ADDED, e->name, NULL, l->rules[j++]);
+			r = fw_push_diff(d, LETHE_FIREWALL_RULE_ADDED, e->name, NULL,
+					 l->rules[j++]);
 		} else {
-			r = fw_push_diff(d, LETHE_FIREWALL_RULE_MISSING, e->name, e->rules[i++], NULL);
+			r = fw_push_diff(d, LETHE_FIREWALL_RULE_MISSING, e->name, e->rules[i++],
+					 NULL);
 		}
 	}
 #undef T
@@ -205,15 +207,15 @@ static int diff_rules(const struct listed_chain *e, const struct listed_chain *l
 		if (i < n && i < m && !strcmp(e->rules[i], l->rules[i]))
 			continue;
 		if (i < n)
-			r = fw_push_diff(d, LETHE_FIREWALL_RULE_MISSING, e->name, e->rules[i], NULL);
+			r = fw_push_diff(d, LETHE_FIREWALL_RULE_MISSING, e->name, e->rules[i],
+					 NULL);
 		if (r >= 0 && i < m)
 			r = fw_push_diff(d, LETHE_FIREWALL_RULE_ADDED, e->name, NULL, l->rules[i]);
 	}
 	return r;
 }
 
-static const struct listed_chain *find_chain(const struct listing *l,
-					     const struct listed_chain *c)
+static const struct listed_chain *find_chain(const struct listing *l, const struct listed_chain *c)
 {
 	for (size_t i = 0; i < l->n_chains; i++)
 		if (l->chains[i].is_chain == c->is_chain && !strcmp(l->chains[i].name, c->name))
@@ -246,7 +248,7 @@ static int compare_listings(const struct listing *exp, const struct listing *liv
 		if ((e->header || l->header) &&
 		    (!e->header || !l->header || strcmp(e->header, l->header)))
 			r = fw_push_diff(d, header_change(e->header, l->header), e->name, e->header,
-				      l->header);
+					 l->header);
 		if (r >= 0)
 			r = diff_rules(e, l, d);
 	}
@@ -259,8 +261,7 @@ static int compare_listings(const struct listing *exp, const struct listing *liv
 	return r;
 }
 
-int lethe_firewall_compare(const char *expected, const char *live,
-			   struct lethe_firewall_drift *ret)
+int lethe_firewall_compare(const char *expected, const char *live, struct lethe_firewall_drift *ret)
 {
 	struct listing e, l = { 0 };
 	struct lethe_firewall_drift d = { 0 };

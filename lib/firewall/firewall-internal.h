@@ -32,12 +32,12 @@ struct fw_addr {
 
 struct fw_rule {
 	unsigned line, column;
-	unsigned protos;              /* bit (1u << enum fw_proto); 0: any protocol */
-	struct fw_port_range *ports;  /* sorted, disjoint */
+	unsigned protos;	     /* bit (1u << enum fw_proto); 0: any protocol */
+	struct fw_port_range *ports; /* sorted, disjoint */
 	size_t n_ports;
-	struct fw_addr *from, *to;    /* sorted by family then address, disjoint */
+	struct fw_addr *from, *to; /* sorted by family then address, disjoint */
 	size_t n_from, n_to;
-	unsigned families;            /* enum fw_family bits the addresses allow */
+	unsigned families; /* enum fw_family bits the addresses allow */
 	char *interface;
 	bool has_uid, has_gid;
 	uint32_t uid, gid;
@@ -51,7 +51,7 @@ enum fw_chain_id {
 };
 
 struct fw_chain {
-	bool accept;          /* the policy: accept, or drop (the default) */
+	bool accept; /* the policy: accept, or drop (the default) */
 	struct fw_rule *rules;
 	size_t n_rules;
 };

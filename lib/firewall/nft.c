@@ -127,7 +127,7 @@ int lethe_firewall_check(const struct lethe_firewall *fw, struct lethe_firewall_
 	*ret = d;
 	if (d.n)
 		return lethe_error(-LETHE_E_INVALID,
-				   "the ruleset has drifted from the spec: %zu difference%s",
-				   d.n, d.n == 1 ? "" : "s");
+				   "the ruleset has drifted from the spec: %zu difference%s", d.n,
+				   d.n == 1 ? "" : "s");
 	return 0;
 }

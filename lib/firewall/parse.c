@@ -178,13 +178,16 @@ static int parse_ports(const char *file, const struct lethe_node *node, struct f
 			return fw_error(file, node, "ports overlap: %u-%u and %u-%u", a->lo, a->hi,
 					b->lo, b->hi);
 		if ((unsigned)b->lo == (unsigned)a->hi + 1)
-			return fw_error(file, node, "ports %u-%u and %u-%u are adjacent: write "
-					"\"%u-%u\"", a->lo, a->hi, b->lo, b->hi, a->lo, b->hi);
+			return fw_error(file, node,
+					"ports %u-%u and %u-%u are adjacent: write "
+					"\"%u-%u\"",
+					a->lo, a->hi, b->lo, b->hi, a->lo, b->hi);
 	}
 	/* A match on every port restricts nothing but looks as if it did. */
 	if (n == 1 && rule->ports[0].lo == 1 && rule->ports[0].hi == 65535)
-		return fw_error(file, node, "port \"1-65535\" matches every port; to allow every "
-					    "port, leave port out");
+		return fw_error(file, node,
+				"port \"1-65535\" matches every port; to allow every "
+				"port, leave port out");
 	return 0;
 }
 
@@ -241,8 +244,8 @@ static int parse_addr(const char *file, const struct lethe_node *it, struct fw_a
 		return fw_error(file, it, "invalid address or prefix '%s'", s);
 	prefix = addr_len(&a) * 8;
 	if (slash && !parse_decimal(slash + 1, strlen(slash + 1), addr_len(&a) * 8, &prefix))
-		return fw_error(file, it, "invalid address or prefix '%s' (prefix length 0-%zu)",
-				s, addr_len(&a) * 8);
+		return fw_error(file, it, "invalid address or prefix '%s' (prefix length 0-%zu)", s,
+				addr_len(&a) * 8);
 	a.prefix = (unsigned)prefix;
 	/* Host bits would be masked away by the kernel: say so rather than guess. */
 	{
@@ -250,10 +253,10 @@ static int parse_addr(const char *file, const struct lethe_node *it, struct fw_a
 		char net[INET6_ADDRSTRLEN];
 
 		for (unsigned bit = a.prefix; bit < addr_len(&a) * 8; bit++)
-			masked.bytes[bit / 8] &= (uint8_t)~(0x80u >> (bit % 8));
+			masked.bytes[bit / 8] &= (uint8_t) ~(0x80u >> (bit % 8));
 		if (memcmp(masked.bytes, a.bytes, 16)) {
-			inet_ntop(a.family == FW_FAMILY_V4 ? AF_INET : AF_INET6, masked.bytes,
-				  net, sizeof(net));
+			inet_ntop(a.family == FW_FAMILY_V4 ? AF_INET : AF_INET6, masked.bytes, net,
+				  sizeof(net));
 			return fw_error(file, it,
 					"prefix '%s' has host bits set (did you mean '%s/%u'?)", s,
 					net, a.prefix);
@@ -295,8 +298,10 @@ static int parse_addrs(const char *file, const struct lethe_node *node, const ch
 		/* Adjacent prefixes: nft would merge them into one range. */
 		if (addr_increment(hi, addr_len(&addrs[i])) &&
 		    !memcmp(addrs[i].bytes, hi, addr_len(&addrs[i])))
-			return fw_error(file, node, "%s lists adjacent prefixes that nft would merge; "
-					"write the prefix that covers both", what);
+			return fw_error(file, node,
+					"%s lists adjacent prefixes that nft would merge; "
+					"write the prefix that covers both",
+					what);
 	}
 	/* Both whole address spaces: a match that restricts nothing but looks as if it did.
 	 * (One of them alone restricts the family, which is a real choice.) */
@@ -307,8 +312,10 @@ static int parse_addrs(const char *file, const struct lethe_node *node, const ch
 			if (addrs[i].prefix == 0)
 				whole |= addrs[i].family;
 		if (whole == (FW_FAMILY_V4 | FW_FAMILY_V6))
-			return fw_error(file, node, "%s [0.0.0.0/0, ::/0] matches every address; to "
-						    "allow every address, leave %s out", what, what);
+			return fw_error(file, node,
+					"%s [0.0.0.0/0, ::/0] matches every address; to "
+					"allow every address, leave %s out",
+					what, what);
 	}
 	return 0;
 }
@@ -398,8 +405,8 @@ static int parse_group(const char *file, const struct lethe_node *node,
 
 /* ---- a rule ---- */
 
-static const char *const rule_keys[] = { "proto", "port", "from", "to", "interface",
-					 "user", "group", NULL };
+static const char *const rule_keys[] = { "proto",     "port", "from",  "to",
+					 "interface", "user", "group", NULL };
 
 /* Which families the rule's addresses leave; an error when they exclude each other. */
 static int rule_families(const char *file, const struct lethe_node *node, struct fw_rule *rule)
@@ -435,8 +442,9 @@ static int parse_rule(const char *file, const struct lethe_node *node, enum fw_c
 	if (r < 0)
 		return r;
 	if (node->n == 0)
-		return fw_error(file, node, "empty rule would allow everything; "
-					    "use 'default: accept' to mean that");
+		return fw_error(file, node,
+				"empty rule would allow everything; "
+				"use 'default: accept' to mean that");
 	rule->line = node->line;
 	rule->column = node->column;
 	if ((v = lethe_node_get(node, "proto")) && (r = parse_protos(file, v, &rule->protos)) < 0)
@@ -461,16 +469,18 @@ static int parse_rule(const char *file, const struct lethe_node *node, enum fw_c
 		return r;
 	if ((v = lethe_node_get(node, "user"))) {
 		if (chain != FW_CHAIN_OUT)
-			return fw_error(file, v, "user applies only to the out chain "
-						 "(the kernel knows no owner of incoming packets)");
+			return fw_error(file, v,
+					"user applies only to the out chain "
+					"(the kernel knows no owner of incoming packets)");
 		if ((r = parse_user(file, v, accounts, &rule->uid)) < 0)
 			return r;
 		rule->has_uid = true;
 	}
 	if ((v = lethe_node_get(node, "group"))) {
 		if (chain != FW_CHAIN_OUT)
-			return fw_error(file, v, "group applies only to the out chain "
-						 "(the kernel knows no owner of incoming packets)");
+			return fw_error(file, v,
+					"group applies only to the out chain "
+					"(the kernel knows no owner of incoming packets)");
 		if ((r = parse_group(file, v, accounts, &rule->gid)) < 0)
 			return r;
 		rule->has_gid = true;
@@ -478,9 +488,10 @@ static int parse_rule(const char *file, const struct lethe_node *node, enum fw_c
 	/* Every protocol Lethe knows and nothing else: the rule matches every packet. */
 	if ((rule->protos == 0 || rule->protos == (1u << FW_PROTO_COUNT) - 1) && !rule->n_ports &&
 	    !rule->n_from && !rule->n_to && !rule->interface && !rule->has_uid && !rule->has_gid)
-		return fw_error(file, node, "rule matches every packet (every protocol, port and "
-					    "address) and would allow everything; use 'default: "
-					    "accept' to mean that");
+		return fw_error(file, node,
+				"rule matches every packet (every protocol, port and "
+				"address) and would allow everything; use 'default: "
+				"accept' to mean that");
 	return 0;
 }
 
@@ -539,13 +550,16 @@ static int parse_rate(const char *file, const struct lethe_node *node, struct le
 	uint64_t n;
 
 	if (node->type != LETHE_NODE_SCALAR)
-		return fw_error(file, node, "rate must be \"N/second\", \"N/minute\", "
-					    "\"N/hour\" or \"N/day\"");
+		return fw_error(file, node,
+				"rate must be \"N/second\", \"N/minute\", "
+				"\"N/hour\" or \"N/day\"");
 	s = node->value;
 	slash = strchr(s, '/');
 	if (!slash || !parse_decimal(s, (size_t)(slash - s), 10000, &n) || n == 0)
-		return fw_error(file, node, "invalid rate '%s' (expected \"N/minute\" and the like, "
-					    "N from 1 to 10000)", s);
+		return fw_error(file, node,
+				"invalid rate '%s' (expected \"N/minute\" and the like, "
+				"N from 1 to 10000)",
+				s);
 	for (size_t i = 0; rate_units[i]; i++)
 		if (!strcmp(slash + 1, rate_units[i])) {
 			fw->log_rate = (unsigned)n;
@@ -613,8 +627,8 @@ static int parse_section(const char *file, const struct lethe_node *section,
 		return r;
 	for (int c = 0; c < FW_CHAIN_COUNT; c++) {
 		v = lethe_node_get(section, chain_keys[c]);
-		if (v && (r = parse_chain(file, v, (enum fw_chain_id)c, accounts,
-					  &fw->chains[c])) < 0)
+		if (v &&
+		    (r = parse_chain(file, v, (enum fw_chain_id)c, accounts, &fw->chains[c])) < 0)
 			return r;
 	}
 	return 0;

@@ -10,7 +10,7 @@
 
 static const char *const chain_names[FW_CHAIN_COUNT] = { "input", "output", "forward" };
 static const char *const log_prefixes[FW_CHAIN_COUNT] = { "lethe-drop-in: ", "lethe-drop-out: ",
-							   "lethe-drop-fwd: " };
+							  "lethe-drop-fwd: " };
 static const char *const proto_words[FW_PROTO_COUNT] = { "tcp", "udp", "icmp", "icmpv6" };
 static const unsigned proto_numbers[FW_PROTO_COUNT] = { 6, 17, 1, 58 };
 
@@ -170,8 +170,9 @@ static int put_chain(struct lethe_buf *b, const struct lethe_firewall *fw, enum 
 	const struct fw_chain *chain = &fw->chains[c];
 	int r;
 
-	r = lethe_buf_printf(b, "\tchain %s {\n\t\ttype filter hook %s priority filter; "
-				"policy %s;\n",
+	r = lethe_buf_printf(b,
+			     "\tchain %s {\n\t\ttype filter hook %s priority filter; "
+			     "policy %s;\n",
 			     chain_names[c], chain_names[c], chain->accept ? "accept" : "drop");
 	if (r >= 0 && c != FW_CHAIN_FORWARD) {
 		r = lethe_buf_puts(b, c == FW_CHAIN_IN ? "\t\tiif \"lo\" accept\n"

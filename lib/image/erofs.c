@@ -35,11 +35,10 @@ static bool uuid_is_valid(const char *u)
 	return true;
 }
 
-int lethe_image_erofs(const char *root, const char *output,
-		      const struct lethe_image_options *opts)
+int lethe_image_erofs(const char *root, const char *output, const struct lethe_image_options *opts)
 {
-	const char *compression = opts->compression ? opts->compression
-						    : LETHE_IMAGE_DEFAULT_COMPRESSION;
+	const char *compression =
+		opts->compression ? opts->compression : LETHE_IMAGE_DEFAULT_COMPRESSION;
 	const char *mkfs = opts->mkfs ? opts->mkfs : getenv("LETHE_MKFS_EROFS");
 	uint32_t pcluster = opts->pcluster ? opts->pcluster : LETHE_IMAGE_DEFAULT_PCLUSTER;
 	char zopt[40], copt[24], topt[32], uopt[40], *tmp = NULL;
@@ -53,8 +52,10 @@ int lethe_image_erofs(const char *root, const char *output,
 		return lethe_error(-EINVAL, "compression '%s' is not a mkfs.erofs -z value",
 				   compression);
 	if (pcluster % 4096 || pcluster > LETHE_IMAGE_MAX_PCLUSTER)
-		return lethe_error(-EINVAL, "physical cluster size %u is not a multiple of 4096 "
-				   "up to %u", pcluster, LETHE_IMAGE_MAX_PCLUSTER);
+		return lethe_error(-EINVAL,
+				   "physical cluster size %u is not a multiple of 4096 "
+				   "up to %u",
+				   pcluster, LETHE_IMAGE_MAX_PCLUSTER);
 	if (!opts->uuid || !uuid_is_valid(opts->uuid))
 		return lethe_error(-EINVAL, "file system UUID '%s' is not a lowercase UUID",
 				   opts->uuid ? opts->uuid : "(none)");

@@ -62,13 +62,20 @@ static int hash_file(struct walk *w, int dirfd, const char *name, char hex[65])
 static const char *type_name(mode_t mode)
 {
 	switch (mode & S_IFMT) {
-	case S_IFREG: return "file";
-	case S_IFDIR: return "dir";
-	case S_IFLNK: return "link";
-	case S_IFCHR: return "char";
-	case S_IFBLK: return "block";
-	case S_IFIFO: return "fifo";
-	case S_IFSOCK: return "socket";
+	case S_IFREG:
+		return "file";
+	case S_IFDIR:
+		return "dir";
+	case S_IFLNK:
+		return "link";
+	case S_IFCHR:
+		return "char";
+	case S_IFBLK:
+		return "block";
+	case S_IFIFO:
+		return "fifo";
+	case S_IFSOCK:
+		return "socket";
 	}
 	return NULL;
 }
@@ -82,8 +89,7 @@ static int emit(struct walk *w, int dirfd, const char *name, const struct stat *
 	int r;
 
 	if (!type)
-		return lethe_error(-EBADMSG, "'%s/%s': unknown file type", w->root,
-				   w->path.data);
+		return lethe_error(-EBADMSG, "'%s/%s': unknown file type", w->root, w->path.data);
 	if (++w->entries > LETHE_MANIFEST_MAX_ENTRIES)
 		return lethe_error(-E2BIG, "'%s': more than %u entries", w->root,
 				   LETHE_MANIFEST_MAX_ENTRIES);
@@ -173,12 +179,11 @@ static int walk_dir(struct walk *w, int fd, unsigned depth)
 	int r;
 
 	if (depth > LETHE_MANIFEST_MAX_DEPTH)
-		return lethe_error(-ELOOP, "'%s/%s': deeper than %u levels", w->root,
-				   w->path.data, LETHE_MANIFEST_MAX_DEPTH);
+		return lethe_error(-ELOOP, "'%s/%s': deeper than %u levels", w->root, w->path.data,
+				   LETHE_MANIFEST_MAX_DEPTH);
 	r = list_dir(w, fd, &names);
 	if (r < 0) {
-		r = lethe_error(r, "cannot list '%s/%s': %s", w->root, w->path.data,
-				strerror(-r));
+		r = lethe_error(r, "cannot list '%s/%s': %s", w->root, w->path.data, strerror(-r));
 		goto out;
 	}
 	for (size_t i = 0; i < names.n; i++) {
@@ -252,8 +257,7 @@ out:
 	return 0;
 }
 
-int lethe_manifest_write(const char *root, const char *path,
-			 struct lethe_manifest_stats *stats)
+int lethe_manifest_write(const char *root, const char *path, struct lethe_manifest_stats *stats)
 {
 	char *text;
 	size_t len;

@@ -14,7 +14,7 @@
 #include <lethe/release.h>
 
 #define MAX_DEVS 256
-#define ALIGN 4096
+#define ALIGN	 4096
 
 struct devset {
 	dev_t v[MAX_DEVS];
@@ -162,9 +162,11 @@ static int find_loop_of(const struct stat *st, char ret[300])
 		struct lethe_buf p = { 0 };
 		struct stat b;
 
-		if (strncmp(de->d_name, "loop", 4) || lethe_buf_printf(&p, "/sys/block/%s", de->d_name) < 0)
+		if (strncmp(de->d_name, "loop", 4) ||
+		    lethe_buf_printf(&p, "/sys/block/%s", de->d_name) < 0)
 			continue;
-		if (loop_backing(p.data, &b) == 0 && b.st_dev == st->st_dev && b.st_ino == st->st_ino) {
+		if (loop_backing(p.data, &b) == 0 && b.st_dev == st->st_dev &&
+		    b.st_ino == st->st_ino) {
 			snprintf(ret, 300, "%s", de->d_name);
 			found = 1;
 		}
@@ -190,8 +192,7 @@ static int same_as_artifact(const struct lethe_release *rel, const struct stat *
 
 /* A regular file target (issue 10.7): not a file of the release itself, not the
  * backing file of any loop device (mounted or not: a loop device is in use). */
-static int check_regular(const struct lethe_release *rel, const char *device,
-			 const struct stat *st)
+static int check_regular(const struct lethe_release *rel, const char *device, const struct stat *st)
 {
 	char loop[300];
 	int a = same_as_artifact(rel, st);
@@ -200,8 +201,10 @@ static int check_regular(const struct lethe_release *rel, const char *device,
 		return lethe_error(-EBUSY, "'%s' is the release's own %s", device,
 				   lethe_release_name((enum lethe_release_artifact)a));
 	if (find_loop_of(st, loop))
-		return lethe_error(-EBUSY, "'%s' backs /dev/%s; detach it first (losetup -d "
-				   "/dev/%s)", device, loop, loop);
+		return lethe_error(-EBUSY,
+				   "'%s' backs /dev/%s; detach it first (losetup -d "
+				   "/dev/%s)",
+				   device, loop, loop);
 	return 0;
 }
 
@@ -220,8 +223,10 @@ int lethe_media_check_target(const struct lethe_release *rel, const char *device
 	}
 	if (S_ISREG(st.st_mode)) {
 		if (!strncmp(device, "/dev/", 5))
-			return lethe_error(-EINVAL, "'%s' is a regular file in /dev, not a block "
-					   "device", device);
+			return lethe_error(-EINVAL,
+					   "'%s' is a regular file in /dev, not a block "
+					   "device",
+					   device);
 		return check_regular(rel, device, &st);
 	}
 	if (!S_ISBLK(st.st_mode))
@@ -233,12 +238,14 @@ int lethe_media_check_target(const struct lethe_release *rel, const char *device
 		int a = -1;
 
 		if (lethe_buf_printf(&p, "/sys/dev/block/%u:%u", major(st.st_rdev),
-				     minor(st.st_rdev)) >= 0 && loop_backing(p.data, &b) == 0)
+				     minor(st.st_rdev)) >= 0 &&
+		    loop_backing(p.data, &b) == 0)
 			a = same_as_artifact(rel, &b);
 		lethe_buf_release(&p);
 		if (a >= 0)
-			return lethe_error(-EBUSY, "'%s' is a loop device over the release's own %s",
-					   device, lethe_release_name((enum lethe_release_artifact)a));
+			return lethe_error(
+				-EBUSY, "'%s' is a loop device over the release's own %s", device,
+				lethe_release_name((enum lethe_release_artifact)a));
 	}
 	r = collect(st.st_rdev, &set);
 	if (r < 0)
@@ -250,16 +257,19 @@ int lethe_media_check_target(const struct lethe_release *rel, const char *device
 	if (r < 0)
 		return r;
 	if (where) {
-		r = lethe_error(-EBUSY, "'%s' (or a partition of it) is mounted on '%s'; unmount "
-				"it first", device, where);
+		r = lethe_error(-EBUSY,
+				"'%s' (or a partition of it) is mounted on '%s'; unmount "
+				"it first",
+				device, where);
 		free(where);
 		return r;
 	}
 	for (size_t i = 0; i < set.n; i++)
 		if (!holders_empty(set.v[i]))
-			return lethe_error(-EBUSY, "'%s' (or a partition of it) is in use by device "
-					   "mapper or md (see /sys/dev/block/%u:%u/holders)", device,
-					   major(set.v[i]), minor(set.v[i]));
+			return lethe_error(-EBUSY,
+					   "'%s' (or a partition of it) is in use by device "
+					   "mapper or md (see /sys/dev/block/%u:%u/holders)",
+					   device, major(set.v[i]), minor(set.v[i]));
 	return 0;
 }
 
@@ -295,7 +305,8 @@ int lethe_media_verify_device(const char *device, int image_fd, uint64_t len,
 		goto out;
 	}
 	while (off < len) {
-		size_t want = len - off < LETHE_MEDIA_CHUNK ? (size_t)(len - off) : LETHE_MEDIA_CHUNK;
+		size_t want =
+			len - off < LETHE_MEDIA_CHUNK ? (size_t)(len - off) : LETHE_MEDIA_CHUNK;
 		/* O_DIRECT reads whole aligned blocks; only want bytes count */
 		size_t ask = (want + ALIGN - 1) / ALIGN * ALIGN;
 		ssize_t n = lethe_pread_full(fd, buf, ask, (off_t)off);
@@ -306,8 +317,10 @@ int lethe_media_verify_device(const char *device, int image_fd, uint64_t len,
 			goto out;
 		}
 		if ((size_t)n < want) {
-			r = lethe_error(-LETHE_E_INVALID, "'%s' ends at %llu bytes, before the image's "
-					"%llu", device, (unsigned long long)(off + (uint64_t)n),
+			r = lethe_error(-LETHE_E_INVALID,
+					"'%s' ends at %llu bytes, before the image's "
+					"%llu",
+					device, (unsigned long long)(off + (uint64_t)n),
 					(unsigned long long)len);
 			goto out;
 		}
@@ -331,12 +344,15 @@ int lethe_media_verify_device(const char *device, int image_fd, uint64_t len,
 	if (lethe_memeq_consttime(md, digest, 32))
 		goto out;
 	if (first_diff != UINT64_MAX)
-		r = lethe_error(-LETHE_E_INVALID, "'%s' differs from the signed image: first "
-				"difference at byte offset %llu", device,
-				(unsigned long long)first_diff);
+		r = lethe_error(-LETHE_E_INVALID,
+				"'%s' differs from the signed image: first "
+				"difference at byte offset %llu",
+				device, (unsigned long long)first_diff);
 	else
-		r = lethe_error(-LETHE_E_INVALID, "'%s': the SHA-256 of its first %llu bytes does "
-				"not match the signed image", device, (unsigned long long)len);
+		r = lethe_error(-LETHE_E_INVALID,
+				"'%s': the SHA-256 of its first %llu bytes does "
+				"not match the signed image",
+				device, (unsigned long long)len);
 out:
 	if (fd >= 0)
 		close(fd);
@@ -353,9 +369,10 @@ static int release_image(const struct lethe_release *rel, int *ret_fd, uint64_t 
 	int fd = lethe_release_fd(rel, LETHE_ARTIFACT_DISK);
 
 	if (fd < 0)
-		return lethe_error(-LETHE_E_INVALID, "the signed SHA256SUMS of '%s' does not list "
-				   "'%s'", lethe_release_dir(rel),
-				   lethe_release_name(LETHE_ARTIFACT_DISK));
+		return lethe_error(-LETHE_E_INVALID,
+				   "the signed SHA256SUMS of '%s' does not list "
+				   "'%s'",
+				   lethe_release_dir(rel), lethe_release_name(LETHE_ARTIFACT_DISK));
 	*ret_fd = fd;
 	return lethe_release_info(rel, LETHE_ARTIFACT_DISK, ret_len, digest);
 }
@@ -388,7 +405,8 @@ static int open_target(const struct lethe_release *rel, const char *device, uint
 		if (ioctl(fd, BLKGETSIZE64, &size) == 0 && size < len) {
 			close(fd);
 			return lethe_error(-ENOSPC, "'%s' holds %llu bytes; the image needs %llu",
-					   device, (unsigned long long)size, (unsigned long long)len);
+					   device, (unsigned long long)size,
+					   (unsigned long long)len);
 		}
 		return fd;
 	}
@@ -428,12 +446,15 @@ static int copy_image(int out, const char *device, int in, const char *image, ui
 		goto out;
 	}
 	while (off < len) {
-		size_t want = len - off < LETHE_MEDIA_CHUNK ? (size_t)(len - off) : LETHE_MEDIA_CHUNK;
+		size_t want =
+			len - off < LETHE_MEDIA_CHUNK ? (size_t)(len - off) : LETHE_MEDIA_CHUNK;
 		ssize_t n = lethe_pread_full(in, buf, want, (off_t)off);
 
 		if (n != (ssize_t)want) {
-			r = lethe_error(n < 0 ? (int)n : -LETHE_E_INVALID, "'%s' changed while it was "
-					"written (short read at %llu)", image, (unsigned long long)off);
+			r = lethe_error(n < 0 ? (int)n : -LETHE_E_INVALID,
+					"'%s' changed while it was "
+					"written (short read at %llu)",
+					image, (unsigned long long)off);
 			goto out;
 		}
 		lethe_sha256_update(&h, buf, want);
@@ -449,8 +470,10 @@ static int copy_image(int out, const char *device, int in, const char *image, ui
 	}
 	/* What was written must be what was signed, even if disk.img changed meanwhile. */
 	if (lethe_sha256_final(&h, md) < 0 || !lethe_memeq_consttime(md, digest, 32))
-		r = lethe_error(-LETHE_E_INVALID, "'%s' changed while it was written; '%s' does "
-				"not hold the signed image", image, device);
+		r = lethe_error(-LETHE_E_INVALID,
+				"'%s' changed while it was written; '%s' does "
+				"not hold the signed image",
+				image, device);
 out:
 	free(buf);
 	lethe_sha256_release(&h);
@@ -460,7 +483,8 @@ out:
 int lethe_media_write(const struct lethe_release *rel, const char *device)
 {
 	uint8_t digest[32];
-	char *image = lethe_path_join(lethe_release_dir(rel), lethe_release_name(LETHE_ARTIFACT_DISK));
+	char *image =
+		lethe_path_join(lethe_release_dir(rel), lethe_release_name(LETHE_ARTIFACT_DISK));
 	uint64_t len;
 	int fd = -1, in = -1, r;
 

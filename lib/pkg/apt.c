@@ -35,16 +35,16 @@ struct apt {
  * a way apt(8) has to weaken its signature or freshness checks (apt.conf(5),
  * configure-index); the options of sources that do the same are refused in sources.c. */
 static const char *const apt_strict[] = {
-    "APT::Get::AllowUnauthenticated=false",
-    "Acquire::AllowInsecureRepositories=false",
-    "Acquire::AllowWeakRepositories=false",
-    "Acquire::AllowDowngradeToInsecureRepositories=false",
-    "Acquire::AllowUnsizedPackages=false",
-    "Acquire::Check-Valid-Until=true",
-    "Acquire::Check-Date=true",
-    "APT::Authentication::TrustCDROM=false",
-    "APT::Hashes::MD5::Untrusted=true",
-    "APT::Hashes::SHA1::Untrusted=true",
+	"APT::Get::AllowUnauthenticated=false",
+	"Acquire::AllowInsecureRepositories=false",
+	"Acquire::AllowWeakRepositories=false",
+	"Acquire::AllowDowngradeToInsecureRepositories=false",
+	"Acquire::AllowUnsizedPackages=false",
+	"Acquire::Check-Valid-Until=true",
+	"Acquire::Check-Date=true",
+	"APT::Authentication::TrustCDROM=false",
+	"APT::Hashes::MD5::Untrusted=true",
+	"APT::Hashes::SHA1::Untrusted=true",
 };
 
 /* argv for one apt call: program, verb, then "-o" and each of apt_strict. */
@@ -116,7 +116,7 @@ static enum lethe_pkg_sources_format format_of(const char *base)
 	size_t n = strlen(base);
 
 	return n > 8 && !strcmp(base + n - 8, ".sources") ? LETHE_PKG_SOURCES_DEB822
-							   : LETHE_PKG_SOURCES_LIST;
+							  : LETHE_PKG_SOURCES_LIST;
 }
 
 static int conf_add_file(struct conf *c, const char *src, const char *rel_dir, const char *base,
@@ -152,14 +152,14 @@ static int cmp_str(const void *a, const void *b)
 static int conf_add_dir(struct conf *c, const char *dir, const char *const *globs,
 			const char *rel_dir, bool is_source)
 {
-	struct lethe_strv names = {0};
+	struct lethe_strv names = { 0 };
 	DIR *d = opendir(dir);
 	int r = 0;
 
 	if (!d)
 		return errno == ENOENT
-			   ? 0
-			   : lethe_error(-errno, "cannot read '%s': %s", dir, strerror(errno));
+			       ? 0
+			       : lethe_error(-errno, "cannot read '%s': %s", dir, strerror(errno));
 	for (struct dirent *e; (e = readdir(d));) {
 		for (size_t i = 0; globs[i]; i++)
 			if (e->d_name[0] != '.' && !fnmatch(globs[i], e->d_name, 0)) {
@@ -191,7 +191,7 @@ static int conf_add_text(struct conf *c, const char *rel, const char *text)
 
 static int sources_from_spec(const struct lethe_spec *spec, struct conf *c)
 {
-	struct lethe_buf list = {0};
+	struct lethe_buf list = { 0 };
 	int r = 0;
 
 	for (size_t i = 0; i < spec->sources.n && r == 0; i++) {
@@ -237,14 +237,14 @@ static int sources_from_spec(const struct lethe_spec *spec, struct conf *c)
 
 static int build_conf(const struct lethe_spec *spec, struct conf *c)
 {
-	static const char *const src_globs[] = {"*.list", "*.sources", NULL};
-	static const char *const key_globs[] = {"*.gpg", "*.asc", NULL};
+	static const char *const src_globs[] = { "*.list", "*.sources", NULL };
+	static const char *const key_globs[] = { "*.gpg", "*.asc", NULL };
 	int r;
 
 	if (spec->sources.n) {
 		r = sources_from_spec(spec, c);
 	} else if (spec->suite) {
-		struct lethe_buf b = {0};
+		struct lethe_buf b = { 0 };
 
 		for (const char *p = spec->suite; *p; p++)
 			if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'))
@@ -257,12 +257,12 @@ static int build_conf(const struct lethe_spec *spec, struct conf *c)
 		if (r == 0 && strcmp(spec->suite, "sid") && strcmp(spec->suite, "unstable") &&
 		    strcmp(spec->suite, "experimental"))
 			r = lethe_buf_printf(
-			    &b,
-			    "deb [signed-by=%s] http://deb.debian.org/debian "
-			    "%s-updates main\n"
-			    "deb [signed-by=%s] http://deb.debian.org/debian-security "
-			    "%s-security main\n",
-			    DEBIAN_KEYRING, spec->suite, DEBIAN_KEYRING, spec->suite);
+				&b,
+				"deb [signed-by=%s] http://deb.debian.org/debian "
+				"%s-updates main\n"
+				"deb [signed-by=%s] http://deb.debian.org/debian-security "
+				"%s-security main\n",
+				DEBIAN_KEYRING, spec->suite, DEBIAN_KEYRING, spec->suite);
 		if (r == 0)
 			r = conf_add_text(c, "etc/apt/sources.list", b.data);
 		lethe_buf_release(&b);
@@ -303,9 +303,9 @@ static int sha256_file(const char *path, uint8_t out[32], uint64_t *ret_size)
  * and the proxy settings of ours, which apt needs to reach a repository. */
 static int apt_env(const struct apt *apt, struct lethe_strv *env)
 {
-	static const char *const pass[] = {"http_proxy", "https_proxy", "no_proxy",
-					   "HTTP_PROXY", "HTTPS_PROXY"};
-	struct lethe_buf b = {0};
+	static const char *const pass[] = { "http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY",
+					    "HTTPS_PROXY" };
+	struct lethe_buf b = { 0 };
 	int r = 0;
 
 	for (size_t i = 0; r == 0 && i < LETHE_ARRAY_SIZE(pass); i++) {
@@ -345,14 +345,14 @@ static int apt_failure(char *const *argv, struct lethe_buf *err, bool too_much)
 	}
 	if (!why)
 		why = last;
-	if (why && (strstr(why, "Unable to locate package") ||
-		    strstr(why, "has no installation candidate") ||
-		    strstr(why, "Unable to correct problems") || strstr(why, "Version '") ||
-		    strstr(why, "does not have a Release file") || strstr(why, "is not signed") ||
-		    strstr(why, "NO_PUBKEY") || strstr(why, "could not be verified") ||
-		    strstr(why, "couldn't be verified") || strstr(why, "authenticated") ||
-		    strstr(why, "is expired") || strstr(why, "is not valid yet") ||
-		    strstr(why, "weak")))
+	if (why &&
+	    (strstr(why, "Unable to locate package") ||
+	     strstr(why, "has no installation candidate") ||
+	     strstr(why, "Unable to correct problems") || strstr(why, "Version '") ||
+	     strstr(why, "does not have a Release file") || strstr(why, "is not signed") ||
+	     strstr(why, "NO_PUBKEY") || strstr(why, "could not be verified") ||
+	     strstr(why, "couldn't be verified") || strstr(why, "authenticated") ||
+	     strstr(why, "is expired") || strstr(why, "is not valid yet") || strstr(why, "weak")))
 		r = -EBADMSG;
 	return lethe_error(r, "apt: %s %s failed: %s", argv[0], argv[1],
 			   too_much ? "too much output"
@@ -364,7 +364,7 @@ static int apt_failure(char *const *argv, struct lethe_buf *err, bool too_much)
  * stdout is collected into out (may be NULL). */
 static int run_apt(const struct apt *apt, char *const *argv, const char *cwd, struct lethe_buf *out)
 {
-	struct lethe_strv env = {0};
+	struct lethe_strv env = { 0 };
 	struct lethe_run_result res;
 	int r;
 
@@ -373,9 +373,10 @@ static int run_apt(const struct apt *apt, char *const *argv, const char *cwd, st
 		return r;
 	}
 	r = lethe_run(argv,
-		      &(struct lethe_run_options){
-			  .env = (const char *const *)env.v, .cwd = cwd, .out = out,
-			  .out_max = APT_OUT_MAX},
+		      &(struct lethe_run_options){ .env = (const char *const *)env.v,
+						   .cwd = cwd,
+						   .out = out,
+						   .out_max = APT_OUT_MAX },
 		      &res);
 	/* A run that did not start keeps the runner's message; a failed one is apt's. */
 	if (r < 0 && res.status >= 0)
@@ -460,15 +461,18 @@ static const char *arch_of(const struct lethe_spec *spec)
 static int apt_open(const struct lethe_spec *spec, const struct lethe_pkg_options *opts,
 		    struct apt *apt)
 {
-	static const char *const dirs[] = {
-	    "var/lib/apt/lists/partial", "var/cache/apt/archives/partial", "var/lib/dpkg",
-	    "etc/apt/apt.conf.d",	 "etc/apt/preferences.d",	   "etc/apt/sources.list.d",
-	    "etc/apt/trusted.gpg.d"};
-	struct conf c = {0};
-	struct lethe_buf b = {0};
+	static const char *const dirs[] = { "var/lib/apt/lists/partial",
+					    "var/cache/apt/archives/partial",
+					    "var/lib/dpkg",
+					    "etc/apt/apt.conf.d",
+					    "etc/apt/preferences.d",
+					    "etc/apt/sources.list.d",
+					    "etc/apt/trusted.gpg.d" };
+	struct conf c = { 0 };
+	struct lethe_buf b = { 0 };
 	char *cache = NULL, key[65];
 	uint8_t digest[32];
-	struct lethe_sha256 h = {0};
+	struct lethe_sha256 h = { 0 };
 	const char *arch = arch_of(spec);
 	int r;
 
@@ -500,7 +504,7 @@ static int apt_open(const struct lethe_spec *spec, const struct lethe_pkg_option
 	/* apt-cache sits beside apt-get. */
 	{
 		const char *slash = strrchr(apt->apt_get, '/');
-		struct lethe_buf ac = {0};
+		struct lethe_buf ac = { 0 };
 
 		if (slash)
 			lethe_buf_printf(&ac, "%.*sapt-cache", (int)(slash - apt->apt_get + 1),
@@ -587,7 +591,7 @@ static bool lists_fresh(const struct apt *apt, const struct lethe_pkg_options *o
 
 static int apt_update(struct apt *apt, const struct lethe_pkg_options *opts)
 {
-	struct lethe_strv argv = {0};
+	struct lethe_strv argv = { 0 };
 	char *stamp;
 	int r;
 
@@ -670,11 +674,12 @@ static int parse_inst(char *line, char **name, char **version, char **arch)
 
 /* The closure of names, as apt would install it into an empty system. */
 static int apt_closure(struct apt *apt, const struct lethe_strv *names, const char *what,
-		       enum lethe_pkg_role role, bool (*keep)(const char *name, const char *root_name),
-		       const char *root_name, struct lethe_pkgset *out)
+		       enum lethe_pkg_role role,
+		       bool (*keep)(const char *name, const char *root_name), const char *root_name,
+		       struct lethe_pkgset *out)
 {
-	struct lethe_strv argv = {0};
-	struct lethe_buf o = {0};
+	struct lethe_strv argv = { 0 };
+	struct lethe_buf o = { 0 };
 	int r;
 
 	if (apt_argv(apt->apt_get, "install", &argv) < 0 || lethe_strv_push(&argv, "-s") < 0 ||
@@ -731,8 +736,8 @@ static bool is_kernel_part(const char *name, const char *kernel_pkg)
 /* Fill in SHA-256 and size of every package from the signed index (apt-cache show). */
 static int index_hashes(struct apt *apt, struct lethe_pkgset *set)
 {
-	struct lethe_strv argv = {0};
-	struct lethe_buf o = {0}, spec = {0};
+	struct lethe_strv argv = { 0 };
+	struct lethe_buf o = { 0 }, spec = { 0 };
 	int r = 0;
 
 	if (set->n == 0)
@@ -848,13 +853,13 @@ int lethe_pkg_resolve(const struct lethe_spec *spec, const struct lethe_pkg_opti
 	if ((r = apt_update(&apt, opts)) < 0)
 		goto out;
 	lethe_log(LETHE_LOG_INFO, "apt: resolving %zu packages", spec->packages.n);
-	if (spec->packages.n && (r = apt_closure(&apt, &spec->packages, "packages",
-						 LETHE_PKG_ROOT, NULL, NULL, set)) < 0)
+	if (spec->packages.n && (r = apt_closure(&apt, &spec->packages, "packages", LETHE_PKG_ROOT,
+						 NULL, NULL, set)) < 0)
 		goto out;
 	if ((r = apply_drop(spec, set)) < 0)
 		goto out;
 	if (spec->kernel.package) {
-		struct lethe_strv k = {0};
+		struct lethe_strv k = { 0 };
 
 		kernel = calloc(1, sizeof(*kernel));
 		if (!kernel || lethe_strv_push(&k, spec->kernel.package) < 0) {
@@ -895,7 +900,7 @@ out:
 
 static char *cache_name(const struct lethe_pkg *p)
 {
-	struct lethe_buf b = {0};
+	struct lethe_buf b = { 0 };
 	char hex[65];
 
 	lethe_hex_encode(p->sha256, 32, hex);
@@ -923,7 +928,7 @@ static int file_matches(const char *path, const struct lethe_pkg *p, uint8_t got
 
 static int check_control(struct lethe_pkg *p)
 {
-	struct lethe_buf label = {0};
+	struct lethe_buf label = { 0 };
 	int r;
 
 	if (lethe_buf_printf(&label, "package '%s' ('%s')", p->name, p->filename) < 0)
@@ -943,8 +948,8 @@ static int check_control(struct lethe_pkg *p)
 static int apt_download(struct apt *apt, struct lethe_pkgset *set, const bool *need,
 			const char *tmp)
 {
-	struct lethe_strv argv = {0};
-	struct lethe_buf b = {0};
+	struct lethe_strv argv = { 0 };
+	struct lethe_buf b = { 0 };
 	int r = 0;
 
 	if (apt_argv(apt->apt_get, "download", &argv) < 0 || lethe_strv_push(&argv, "-q") < 0) {
@@ -1002,7 +1007,7 @@ static int adopt_download(struct lethe_pkg *p, const char *tmp, const char *dest
 int lethe_pkg_fetch(const struct lethe_spec *spec, const struct lethe_pkg_options *opts,
 		    struct lethe_pkgset *set)
 {
-	struct apt apt = {.lock_fd = -1};
+	struct apt apt = { .lock_fd = -1 };
 	char *cache = NULL, *debs = NULL, *tmp = NULL;
 	bool *need = NULL, apt_ready = false;
 	size_t n_need = 0;
@@ -1049,7 +1054,7 @@ int lethe_pkg_fetch(const struct lethe_spec *spec, const struct lethe_pkg_option
 			goto out;
 		apt_ready = true;
 		/* Lists are needed to download at all; an absent lock makes them stale. */
-		struct lethe_pkg_options o = opts ? *opts : (struct lethe_pkg_options){0};
+		struct lethe_pkg_options o = opts ? *opts : (struct lethe_pkg_options){ 0 };
 
 		if ((r = apt_update(&apt, &o)) < 0)
 			goto out;

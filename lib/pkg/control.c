@@ -51,15 +51,15 @@ static int take_field(const char *name, size_t nlen, const char *val, size_t vle
 		const char *name;
 		size_t off;
 	} fields[] = {
-	    {"Package", offsetof(struct lethe_pkg_control, package)},
-	    {"Version", offsetof(struct lethe_pkg_control, version)},
-	    {"Architecture", offsetof(struct lethe_pkg_control, architecture)},
-	    {"Maintainer", offsetof(struct lethe_pkg_control, maintainer)},
-	    {"Description", offsetof(struct lethe_pkg_control, summary)},
-	    {"Depends", offsetof(struct lethe_pkg_control, depends)},
-	    {"Pre-Depends", offsetof(struct lethe_pkg_control, pre_depends)},
-	    {"Homepage", offsetof(struct lethe_pkg_control, homepage)},
-	    {"Source", offsetof(struct lethe_pkg_control, source)},
+		{ "Package", offsetof(struct lethe_pkg_control, package) },
+		{ "Version", offsetof(struct lethe_pkg_control, version) },
+		{ "Architecture", offsetof(struct lethe_pkg_control, architecture) },
+		{ "Maintainer", offsetof(struct lethe_pkg_control, maintainer) },
+		{ "Description", offsetof(struct lethe_pkg_control, summary) },
+		{ "Depends", offsetof(struct lethe_pkg_control, depends) },
+		{ "Pre-Depends", offsetof(struct lethe_pkg_control, pre_depends) },
+		{ "Homepage", offsetof(struct lethe_pkg_control, homepage) },
+		{ "Source", offsetof(struct lethe_pkg_control, source) },
 	};
 
 	if (nlen == strlen("Installed-Size") && !strncasecmp(name, "Installed-Size", nlen)) {
@@ -92,7 +92,7 @@ static int take_field(const char *name, size_t nlen, const char *val, size_t vle
 int lethe_pkg_control_parse(const char *name, const char *text, size_t len,
 			    struct lethe_pkg_control *ret)
 {
-	struct lethe_pkg_control c = {0};
+	struct lethe_pkg_control c = { 0 };
 	const char *seen[CONTROL_MAX_FIELDS];
 	size_t seen_len[CONTROL_MAX_FIELDS], n_seen = 0, pos = 0;
 	unsigned lineno = 0;

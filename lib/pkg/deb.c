@@ -35,7 +35,7 @@ static la_ssize_t nested_read(struct archive *a, void *userdata, const void **bu
 /* Is member name "BASE" or "BASE" + one of the compressions dpkg-deb writes? */
 static bool member_is(const char *name, const char *base, bool data)
 {
-	static const char *const suffixes[] = {"", ".gz", ".xz", ".zst"};
+	static const char *const suffixes[] = { "", ".gz", ".xz", ".zst" };
 	size_t bl = strlen(base);
 
 	if (strncmp(name, base, bl))
@@ -222,8 +222,8 @@ static int control_entry(struct archive *a, struct archive_entry *e, void *userd
 
 int lethe_deb_read_control(const char *path, const char *label, struct lethe_pkg_control *ret)
 {
-	struct lethe_pkg_control c = {0};
-	struct control_ctx ctx = {label, &c, false};
+	struct lethe_pkg_control c = { 0 };
+	struct control_ctx ctx = { label, &c, false };
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), r;
 
 	if (fd < 0)
@@ -268,7 +268,7 @@ static int member_entry(struct archive *a, struct archive_entry *e, void *userda
 int lethe_deb_read_control_member(const char *path, const char *label, const char *member,
 				  size_t max, char **ret, size_t *ret_len)
 {
-	struct member_ctx ctx = {member, max, NULL, 0, false};
+	struct member_ctx ctx = { member, max, NULL, 0, false };
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), r;
 
 	if (fd < 0)

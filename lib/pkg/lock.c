@@ -219,10 +219,10 @@ int lethe_lock_load(const char *path, struct lethe_pkgset **ret)
 
 int lethe_lock_format(const struct lethe_pkgset *set, struct lethe_buf *out)
 {
-	int r =
-	    lethe_buf_puts(out, LOCK_HEADER
-			   "\n"
-			   "# NAME VERSION ARCH SHA256 SIZE ROLE FILENAME; see docs/formats.md\n");
+	int r = lethe_buf_puts(
+		out,
+		LOCK_HEADER "\n"
+			    "# NAME VERSION ARCH SHA256 SIZE ROLE FILENAME; see docs/formats.md\n");
 
 	for (size_t i = 0; r == 0 && i < set->n; i++) {
 		const struct lethe_pkg *p = &set->pkgs[i];
@@ -241,7 +241,7 @@ int lethe_lock_format(const struct lethe_pkgset *set, struct lethe_buf *out)
 
 int lethe_lock_save(const char *path, const struct lethe_pkgset *set)
 {
-	struct lethe_buf b = {0};
+	struct lethe_buf b = { 0 };
 	int r = lethe_lock_format(set, &b);
 
 	if (r == 0)

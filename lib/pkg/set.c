@@ -53,7 +53,7 @@ bool lethe_pkg_arch_is_valid(const char *arch)
 
 char *lethe_pkg_deb_filename(const char *name, const char *version, const char *arch)
 {
-	struct lethe_buf b = {0};
+	struct lethe_buf b = { 0 };
 	int r = lethe_buf_printf(&b, "%s_", name);
 
 	for (const char *p = version; r == 0 && *p; p++)

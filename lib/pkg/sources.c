@@ -25,41 +25,44 @@ struct option {
 };
 
 static const struct option options[] = {
-    {"Types", NULL, RULE_STRUCTURE, NULL},
-    {"URIs", NULL, RULE_STRUCTURE, NULL},
-    {"Suites", NULL, RULE_STRUCTURE, NULL},
-    {"Components", NULL, RULE_STRUCTURE, NULL},
-    {"Enabled", NULL, RULE_STRUCTURE, NULL},
-    {"Architectures", "arch", RULE_ANY, NULL},
-    {"Architectures-Add", NULL, RULE_ANY, NULL},
-    {"Architectures-Remove", NULL, RULE_ANY, NULL},
-    {"Languages", "lang", RULE_ANY, NULL},
-    {"Languages-Add", NULL, RULE_ANY, NULL},
-    {"Languages-Remove", NULL, RULE_ANY, NULL},
-    {"Targets", "target", RULE_ANY, NULL},
-    {"Targets-Add", NULL, RULE_ANY, NULL},
-    {"Targets-Remove", NULL, RULE_ANY, NULL},
-    {"PDiffs", "pdiffs", RULE_ANY, NULL},
-    {"By-Hash", "by-hash", RULE_ANY, NULL},
-    /* A narrower set of keys than all trusted ones: still a signature check. */
-    {"Signed-By", "signed-by", RULE_ANY, NULL},
-    {"Trusted", "trusted", RULE_FALSE_ONLY, "makes apt trust the repository without a valid signature"},
-    {"Allow-Insecure", "allow-insecure", RULE_FALSE_ONLY, "lets apt use a repository without a signed Release file"},
-    {"Allow-Weak", "allow-weak", RULE_FALSE_ONLY, "lets apt accept weak signatures and hashes"},
-    {"Allow-Downgrade-To-Insecure", "allow-downgrade-to-insecure", RULE_FALSE_ONLY,
-     "lets a signed repository turn unsigned"},
-    {"Check-Valid-Until", "check-valid-until", RULE_TRUE_ONLY,
-     "switches off apt's replay protection (Valid-Until)"},
-    {"Check-Date", "check-date", RULE_TRUE_ONLY,
-     "switches off apt's date checks (and Valid-Until with them)"},
-    {"Valid-Until-Min", "valid-until-min", RULE_REFUSED,
-     "changes how long apt accepts an old Release file"},
-    {"Valid-Until-Max", "valid-until-max", RULE_REFUSED,
-     "changes how long apt accepts an old Release file"},
-    {"Date-Max-Future", "date-max-future", RULE_REFUSED,
-     "lets a Release file be dated in the future"},
-    {"InRelease-Path", "inrelease-path", RULE_REFUSED,
-     "changes which signed Release file apt reads"},
+	{ "Types", NULL, RULE_STRUCTURE, NULL },
+	{ "URIs", NULL, RULE_STRUCTURE, NULL },
+	{ "Suites", NULL, RULE_STRUCTURE, NULL },
+	{ "Components", NULL, RULE_STRUCTURE, NULL },
+	{ "Enabled", NULL, RULE_STRUCTURE, NULL },
+	{ "Architectures", "arch", RULE_ANY, NULL },
+	{ "Architectures-Add", NULL, RULE_ANY, NULL },
+	{ "Architectures-Remove", NULL, RULE_ANY, NULL },
+	{ "Languages", "lang", RULE_ANY, NULL },
+	{ "Languages-Add", NULL, RULE_ANY, NULL },
+	{ "Languages-Remove", NULL, RULE_ANY, NULL },
+	{ "Targets", "target", RULE_ANY, NULL },
+	{ "Targets-Add", NULL, RULE_ANY, NULL },
+	{ "Targets-Remove", NULL, RULE_ANY, NULL },
+	{ "PDiffs", "pdiffs", RULE_ANY, NULL },
+	{ "By-Hash", "by-hash", RULE_ANY, NULL },
+	/* A narrower set of keys than all trusted ones: still a signature check. */
+	{ "Signed-By", "signed-by", RULE_ANY, NULL },
+	{ "Trusted", "trusted", RULE_FALSE_ONLY,
+	  "makes apt trust the repository without a valid signature" },
+	{ "Allow-Insecure", "allow-insecure", RULE_FALSE_ONLY,
+	  "lets apt use a repository without a signed Release file" },
+	{ "Allow-Weak", "allow-weak", RULE_FALSE_ONLY,
+	  "lets apt accept weak signatures and hashes" },
+	{ "Allow-Downgrade-To-Insecure", "allow-downgrade-to-insecure", RULE_FALSE_ONLY,
+	  "lets a signed repository turn unsigned" },
+	{ "Check-Valid-Until", "check-valid-until", RULE_TRUE_ONLY,
+	  "switches off apt's replay protection (Valid-Until)" },
+	{ "Check-Date", "check-date", RULE_TRUE_ONLY,
+	  "switches off apt's date checks (and Valid-Until with them)" },
+	{ "Valid-Until-Min", "valid-until-min", RULE_REFUSED,
+	  "changes how long apt accepts an old Release file" },
+	{ "Valid-Until-Max", "valid-until-max", RULE_REFUSED,
+	  "changes how long apt accepts an old Release file" },
+	{ "Date-Max-Future", "date-max-future", RULE_REFUSED,
+	  "lets a Release file be dated in the future" },
+	{ "InRelease-Path", "inrelease-path", RULE_REFUSED,
+	  "changes which signed Release file apt reads" },
 };
 
 #define WS " \t\r\v\f"
@@ -91,7 +94,7 @@ static size_t span_not(const char *p, const char *end, const char *reject)
 /* apt's StringToBool words (compared without case), and its numbers 0 and 1. */
 static bool is_false_word(const char *s, size_t n)
 {
-	static const char *const words[] = {"no", "false", "without", "off", "disable", "0"};
+	static const char *const words[] = { "no", "false", "without", "off", "disable", "0" };
 
 	for (size_t i = 0; i < LETHE_ARRAY_SIZE(words); i++)
 		if (strlen(words[i]) == n && !strncasecmp(s, words[i], n))
@@ -101,7 +104,7 @@ static bool is_false_word(const char *s, size_t n)
 
 static bool is_true_word(const char *s, size_t n)
 {
-	static const char *const words[] = {"yes", "true", "with", "on", "enable", "1"};
+	static const char *const words[] = { "yes", "true", "with", "on", "enable", "1" };
 
 	for (size_t i = 0; i < LETHE_ARRAY_SIZE(words); i++)
 		if (strlen(words[i]) == n && !strncasecmp(s, words[i], n))
@@ -152,8 +155,9 @@ static int check_option(const struct where *w, bool deb822, const char *name, si
 	if (!o) {
 		if (deb822 && n > 2 && !strncasecmp(name, "X-", 2))
 			return 0; /* apt ignores X- fields (repolib's names, say) */
-		return refuse(w, "unknown option '%.*s': Lethe accepts only the options of "
-				 "sources.list(5) that keep apt's checks on",
+		return refuse(w,
+			      "unknown option '%.*s': Lethe accepts only the options of "
+			      "sources.list(5) that keep apt's checks on",
 			      (int)n, name);
 	}
 	if (o->rule == RULE_STRUCTURE && !deb822)
@@ -321,7 +325,7 @@ bool lethe_pkg_source_is_oneline(const char *entry)
 int lethe_pkg_sources_check(const char *name, const char *text, size_t len,
 			    enum lethe_pkg_sources_format format)
 {
-	struct where w = {.name = name, .line = 1};
+	struct where w = { .name = name, .line = 1 };
 
 	if (len > LETHE_PKG_SOURCES_MAX_SIZE)
 		return lethe_error(-EFBIG, "apt source '%s': larger than %u bytes",

@@ -110,16 +110,19 @@ int lethe_release_probe(const char *dir)
 
 		if (lethe_release_artifact_from_name(sums.v[i].name, &a) < 0 ||
 		    a == LETHE_ARTIFACT_SUMS || a == LETHE_ARTIFACT_SIG || !present[a])
-			r = lethe_error(-ENOTEMPTY, "'%s' line %u lists '%s', which the directory "
-					"does not hold as a release would", sums_path,
-					sums.v[i].line, sums.v[i].name);
+			r = lethe_error(-ENOTEMPTY,
+					"'%s' line %u lists '%s', which the directory "
+					"does not hold as a release would",
+					sums_path, sums.v[i].line, sums.v[i].name);
 		else
 			listed[a] = true;
 	}
 	for (unsigned a = 0; a < LETHE_ARTIFACT_MAX && r >= 0; a++)
 		if (present[a] && !listed[a] && a != LETHE_ARTIFACT_SUMS && a != LETHE_ARTIFACT_SIG)
-			r = lethe_error(-ENOTEMPTY, "'%s' holds '%s', which its SHA256SUMS does not "
-					"list", dir, lethe_release_names[a]);
+			r = lethe_error(-ENOTEMPTY,
+					"'%s' holds '%s', which its SHA256SUMS does not "
+					"list",
+					dir, lethe_release_names[a]);
 out:
 	lethe_sums_release(&sums);
 	free(sums_path);

@@ -26,7 +26,7 @@ struct lethe_release {
 	bool is_signed;
 	size_t n_listed;
 	struct release_file f[LETHE_ARTIFACT_MAX];
-	char *cmdline;  /* the signed cmdline's first line, or NULL */
+	char *cmdline;	/* the signed cmdline's first line, or NULL */
 	char *roothash; /* lowercase hex */
 };
 
@@ -84,21 +84,25 @@ static int check_entry(struct lethe_release *rel, int dfd, const struct lethe_su
 				   e->name);
 	fd = open_entry(dfd, e->name, &st);
 	if (fd == -ENOENT)
-		return lethe_error(fd, "'%s' line %u: '%s' is missing", sums_name, e->line, e->name);
+		return lethe_error(fd, "'%s' line %u: '%s' is missing", sums_name, e->line,
+				   e->name);
 	if (fd < 0)
 		return lethe_error(fd == -EXDEV ? -LETHE_E_INVALID : fd,
 				   "'%s' line %u: cannot check '%s': %s", sums_name, e->line,
-				   e->name, fd == -EINVAL ? "not a regular file"
-					    : fd == -ELOOP ? "a symbolic link"
-					    : fd == -EXDEV ? "a release holds no subdirectory"
-							   : strerror(-fd));
+				   e->name,
+				   fd == -EINVAL  ? "not a regular file"
+				   : fd == -ELOOP ? "a symbolic link"
+				   : fd == -EXDEV ? "a release holds no subdirectory"
+						  : strerror(-fd));
 	if (known && a == LETHE_ARTIFACT_CMDLINE)
 		keep = &rel->cmdline;
 	else if (known && a == LETHE_ARTIFACT_ROOTHASH)
 		keep = &rel->roothash;
 	if (keep) {
-		r = read_small(fd, a == LETHE_ARTIFACT_CMDLINE ? LETHE_BOOT_CMDLINE_MAX + 2
-							       : ROOTHASH_FILE_MAX, &text, &len);
+		r = read_small(fd,
+			       a == LETHE_ARTIFACT_CMDLINE ? LETHE_BOOT_CMDLINE_MAX + 2
+							   : ROOTHASH_FILE_MAX,
+			       &text, &len);
 		if (r >= 0)
 			r = lethe_sha256(text, len, digest);
 	} else {
@@ -164,7 +168,8 @@ static int cmdline_roothash(const char *cmdline, const char *name, char **ret_he
 	int r = lethe_cmdline_roothash(cmdline, strlen(cmdline), hex);
 
 	if (r == -ENOENT)
-		return lethe_error(-LETHE_E_INVALID, "'%s' has no " LETHE_CMDLINE_ROOTHASH "=", name);
+		return lethe_error(-LETHE_E_INVALID, "'%s' has no " LETHE_CMDLINE_ROOTHASH "=",
+				   name);
 	if (r < 0) {
 		snprintf(msg, sizeof(msg), "%s", lethe_error_message());
 		return lethe_error(-LETHE_E_INVALID, "'%s': %s", name, msg);
@@ -195,13 +200,16 @@ static int find_roothash(struct lethe_release *rel)
 			return r;
 	}
 	if (!from_cmdline && !rel->roothash)
-		return lethe_error(-LETHE_E_INVALID, "'%s': the signed files give no root hash "
-				   "(neither %s nor %s)", rel->dir,
-				   lethe_release_names[LETHE_ARTIFACT_CMDLINE],
+		return lethe_error(-LETHE_E_INVALID,
+				   "'%s': the signed files give no root hash "
+				   "(neither %s nor %s)",
+				   rel->dir, lethe_release_names[LETHE_ARTIFACT_CMDLINE],
 				   lethe_release_names[LETHE_ARTIFACT_ROOTHASH]);
 	if (from_cmdline && rel->roothash && strcmp(from_cmdline, rel->roothash)) {
-		r = lethe_error(-LETHE_E_INVALID, "'%s': cmdline's " LETHE_CMDLINE_ROOTHASH "=%s and roothash "
-				"%s differ", rel->dir, from_cmdline, rel->roothash);
+		r = lethe_error(-LETHE_E_INVALID,
+				"'%s': cmdline's " LETHE_CMDLINE_ROOTHASH "=%s and roothash "
+				"%s differ",
+				rel->dir, from_cmdline, rel->roothash);
 		free(from_cmdline);
 		return r;
 	}
@@ -271,8 +279,7 @@ static int read_sums(struct lethe_release *rel, int dfd, const char *sums_name,
 }
 
 int lethe_release_open_opts(const char *dir, const struct lethe_sign_pubkey *pub,
-			    const struct lethe_release_options *opts,
-			    struct lethe_release **ret)
+			    const struct lethe_release_options *opts, struct lethe_release **ret)
 {
 	static const struct lethe_release_options defaults = { 0 };
 	const struct lethe_release_options *o = opts ? opts : &defaults;
@@ -303,7 +310,8 @@ int lethe_release_open_opts(const char *dir, const struct lethe_sign_pubkey *pub
 	r = read_sums(rel, dfd, sums_name, pub, &sums);
 	if (r >= 0)
 		r = check_files(rel, dfd, &sums, sums_name, o);
-	if (r >= 0 && (rel->f[LETHE_ARTIFACT_ROOTFS].fd < 0 || rel->f[LETHE_ARTIFACT_VERITY].fd < 0))
+	if (r >= 0 &&
+	    (rel->f[LETHE_ARTIFACT_ROOTFS].fd < 0 || rel->f[LETHE_ARTIFACT_VERITY].fd < 0))
 		r = lethe_error(-LETHE_E_INVALID, "'%s' does not list %s and %s", sums_name,
 				lethe_release_names[LETHE_ARTIFACT_ROOTFS],
 				lethe_release_names[LETHE_ARTIFACT_VERITY]);

@@ -12,25 +12,25 @@
 #include <lethe/rootfs.h>
 
 const char *const lethe_rootfs_minimal_exclude[] = {
-    "/usr/share/doc/*",
-    "/usr/share/man",
-    "/usr/share/info",
-    "/usr/share/locale",
-    "/usr/share/i18n",
-    "/usr/share/lintian",
-    "/usr/share/linda",
-    "/usr/share/bug",
-    "/usr/share/menu",
-    "/usr/share/groff",
-    "/usr/share/bash-completion",
-    "/usr/share/zsh",
-    NULL,
+	"/usr/share/doc/*",
+	"/usr/share/man",
+	"/usr/share/info",
+	"/usr/share/locale",
+	"/usr/share/i18n",
+	"/usr/share/lintian",
+	"/usr/share/linda",
+	"/usr/share/bug",
+	"/usr/share/menu",
+	"/usr/share/groff",
+	"/usr/share/bash-completion",
+	"/usr/share/zsh",
+	NULL,
 };
 
 /* Licences must travel with the binaries: every package's copyright file stays. */
 const char *const lethe_rootfs_minimal_include[] = {
-    "/usr/share/doc/*/copyright",
-    NULL,
+	"/usr/share/doc/*/copyright",
+	NULL,
 };
 
 static bool matches(const struct lethe_strv *globs, const char *path)
@@ -114,7 +114,7 @@ static int exclude_at(int dfd, struct lethe_buf *path, const struct lethe_strv *
 int lethe_rootfs_exclude(int rootfd, const struct lethe_strv *exclude,
 			 const struct lethe_strv *include, uint64_t *ret_removed)
 {
-	struct lethe_buf path = {0};
+	struct lethe_buf path = { 0 };
 	uint64_t removed = 0;
 	int r;
 

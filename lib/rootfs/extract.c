@@ -31,11 +31,11 @@ struct extract {
 };
 
 static int refuse(const struct extract *x, const char *path, const char *fmt, ...)
-    LETHE_PRINTF(3, 4);
+	LETHE_PRINTF(3, 4);
 
 static int refuse(const struct extract *x, const char *path, const char *fmt, ...)
 {
-	struct lethe_buf reason = {0};
+	struct lethe_buf reason = { 0 };
 	va_list ap;
 	int r;
 
@@ -115,9 +115,8 @@ static int set_times_owner(struct extract *x, int dfd, const char *base, const c
 		mt = x->opts->epoch;
 	ts[0].tv_sec = ts[1].tv_sec = mt;
 	ts[0].tv_nsec = ts[1].tv_nsec = 0;
-	if (geteuid() == 0 &&
-	    fchownat(dfd, base, (uid_t)archive_entry_uid(e), (gid_t)archive_entry_gid(e),
-		     AT_SYMLINK_NOFOLLOW) < 0)
+	if (geteuid() == 0 && fchownat(dfd, base, (uid_t)archive_entry_uid(e),
+				       (gid_t)archive_entry_gid(e), AT_SYMLINK_NOFOLLOW) < 0)
 		return refuse(x, rel, "cannot set the owner: %s", strerror(errno));
 	if (!is_link && fchmodat(dfd, base, archive_entry_perm(e) & 07777, 0) < 0)
 		return refuse(x, rel, "cannot set the mode: %s", strerror(errno));
@@ -131,7 +130,7 @@ static int write_regular(struct extract *x, struct archive *a, struct archive_en
 {
 	uint64_t size = (uint64_t)archive_entry_size(e), done = 0;
 	bool keep = x->licenses && !strcmp(rel, x->copyright) && size <= COPYRIGHT_MAX;
-	struct lethe_buf text = {0};
+	struct lethe_buf text = { 0 };
 	char buf[1 << 16];
 	int fd, r = 0;
 
@@ -254,10 +253,11 @@ static int extract_entry(struct archive *a, struct archive_entry *e, void *userd
 		return refuse(x, "?", "entry without a name");
 	rel = normalise(raw, buf, sizeof(buf));
 	if (!rel)
-		return refuse(x, raw, "%s",
-			      raw[0] == '/'
-				  ? "absolute path"
-				  : "path with '..', an empty component or a control character");
+		return refuse(
+			x, raw, "%s",
+			raw[0] == '/'
+				? "absolute path"
+				: "path with '..', an empty component or a control character");
 	if (!*rel) {
 		if (type != AE_IFDIR)
 			return refuse(x, raw, "the root is not a directory");
@@ -306,16 +306,16 @@ static int extract_entry(struct archive *a, struct archive_entry *e, void *userd
 		r = make_dir(x, e, dfd, base, rel);
 	else if (type == AE_IFLNK) {
 		r = symlinkat(archive_entry_symlink(e), dfd, base) < 0
-			? refuse(x, rel, "cannot create symbolic link: %s", strerror(errno))
-			: 0;
+			    ? refuse(x, rel, "cannot create symbolic link: %s", strerror(errno))
+			    : 0;
 		if (r == 0)
 			r = set_times_owner(x, dfd, base, rel, e, true);
 	} else if (type == AE_IFCHR || type == AE_IFBLK || type == AE_IFIFO) {
 		dev_t dev = makedev(archive_entry_rdevmajor(e), archive_entry_rdevminor(e));
 
 		r = mknodat(dfd, base, type | (archive_entry_perm(e) & 0777), dev) < 0
-			? refuse(x, rel, "cannot create node: %s", strerror(errno))
-			: 0;
+			    ? refuse(x, rel, "cannot create node: %s", strerror(errno))
+			    : 0;
 		if (r == 0)
 			r = set_times_owner(x, dfd, base, rel, e, false);
 	} else {
@@ -335,8 +335,8 @@ int rootfs_extract_listed(int rootfd, int debfd, const char *name, const char *f
 			  const struct lethe_rootfs_options *opts, uint64_t *total,
 			  struct lethe_strv *licenses, struct lethe_strv *files)
 {
-	struct extract x = {rootfd, name, file, opts, total, licenses, files, 0, {0}};
-	struct lethe_buf label = {0};
+	struct extract x = { rootfd, name, file, opts, total, licenses, files, 0, { 0 } };
+	struct lethe_buf label = { 0 };
 	int r;
 
 	snprintf(x.copyright, sizeof(x.copyright), "usr/share/doc/%s/copyright", name);

@@ -29,7 +29,7 @@ int lethe_rootfs_dpkg_status(const struct lethe_pkgset *set, struct lethe_buf *o
 			continue;
 		if (!t)
 			return lethe_error(
-			    -EINVAL, "package '%s': no control data (fetch it first)", p->name);
+				-EINVAL, "package '%s': no control data (fetch it first)", p->name);
 		/* The Package line first, then Status, then the rest as the package has it. */
 		const char *pkgline = strncasecmp(t, "Package:", 8) ? strstr(t, "\nPackage:") : t;
 
@@ -164,7 +164,7 @@ static int write_accounts(const struct lethe_spec *spec, int rootfd, int64_t epo
 {
 	size_t cap = spec->n_groups + spec->n_users + 2, n = 0;
 	struct group_ent *g = calloc(cap, sizeof(*g));
-	struct lethe_buf pw = {0}, gr = {0}, sh = {0};
+	struct lethe_buf pw = { 0 }, gr = { 0 }, sh = { 0 };
 	long days = (long)(epoch / 86400);
 	int r;
 
@@ -238,7 +238,7 @@ static int write_os_release(const struct lethe_spec *spec, int rootfd, int64_t e
 {
 	const char *name = spec->name ? spec->name : "lethe";
 	const char *version = spec->version ? spec->version : "0";
-	struct lethe_buf b = {0}, pretty = {0};
+	struct lethe_buf b = { 0 }, pretty = { 0 };
 	int r = lethe_buf_printf(&pretty, "Lethe %s %s", name, version);
 
 	if (r == 0)
@@ -378,7 +378,7 @@ static int info_name(const struct lethe_pkg *p, const char *ext, struct lethe_bu
 {
 	const char *t = p->control.text;
 	bool same =
-	    t && (strstr(t, "\nMulti-Arch: same\n") || !strncmp(t, "Multi-Arch: same\n", 17));
+		t && (strstr(t, "\nMulti-Arch: same\n") || !strncmp(t, "Multi-Arch: same\n", 17));
 
 	b->len = 0;
 	if (same)
@@ -405,7 +405,7 @@ static bool md5_line_ok(int rootfd, const char *line, size_t l)
 static int write_dpkg_info(const struct lethe_pkg *p, const struct lethe_strv *files, int rootfd,
 			   int64_t epoch)
 {
-	struct lethe_buf name = {0}, list = {0}, md5 = {0}, label = {0};
+	struct lethe_buf name = { 0 }, list = { 0 }, md5 = { 0 }, label = { 0 };
 	char *sums = NULL;
 	size_t len = 0;
 	int r = 0;
@@ -450,7 +450,7 @@ out:
 
 static int apply_excludes(const struct lethe_spec *spec, int rootfd)
 {
-	struct lethe_strv ex = {0}, in = {0};
+	struct lethe_strv ex = { 0 }, in = { 0 };
 	uint64_t removed = 0;
 	int r = 0;
 
@@ -476,7 +476,7 @@ int lethe_rootfs_populate(const struct lethe_spec *spec, struct lethe_pkgset *se
 			  const char *staging, const struct lethe_rootfs_options *opts)
 {
 	struct lethe_rootfs_options o = *opts;
-	struct lethe_buf status = {0};
+	struct lethe_buf status = { 0 };
 	struct lethe_strv *lists = calloc(set->n ? set->n : 1, sizeof(*lists));
 	int rootfd = -1, r;
 

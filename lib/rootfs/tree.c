@@ -80,7 +80,7 @@ int tree_unlink_nondir(int dirfd, const char *name)
 int tree_write_file(int rootfd, const char *rel, const void *data, size_t len, mode_t mode,
 		    uid_t uid, gid_t gid, int64_t epoch)
 {
-	const struct timespec ts[2] = {{epoch, 0}, {epoch, 0}};
+	const struct timespec ts[2] = { { epoch, 0 }, { epoch, 0 } };
 	const char *base, *why = NULL;
 	int dfd, fd, r;
 
@@ -110,7 +110,7 @@ int tree_write_file(int rootfd, const char *rel, const void *data, size_t len, m
 
 int tree_symlink(int rootfd, const char *rel, const char *target, int64_t epoch)
 {
-	const struct timespec ts[2] = {{epoch, 0}, {epoch, 0}};
+	const struct timespec ts[2] = { { epoch, 0 }, { epoch, 0 } };
 	const char *base, *why = NULL;
 	int dfd, r;
 
@@ -156,7 +156,7 @@ static int clamp_at(int dfd, int64_t epoch, unsigned depth)
 			close(sub);
 		}
 		if (r == 0 && st.st_mtime > epoch) {
-			const struct timespec ts[2] = {{epoch, 0}, {epoch, 0}};
+			const struct timespec ts[2] = { { epoch, 0 }, { epoch, 0 } };
 
 			if (utimensat(dirfd(d), e->d_name, ts, AT_SYMLINK_NOFOLLOW) < 0)
 				r = -errno;
@@ -168,7 +168,7 @@ static int clamp_at(int dfd, int64_t epoch, unsigned depth)
 
 int tree_clamp_times(int rootfd, int64_t epoch)
 {
-	const struct timespec ts[2] = {{epoch, 0}, {epoch, 0}};
+	const struct timespec ts[2] = { { epoch, 0 }, { epoch, 0 } };
 	int r = clamp_at(rootfd, epoch, 0);
 
 	/* Children are done, so the root's own mtime no longer changes. */

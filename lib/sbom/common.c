@@ -27,7 +27,8 @@ int sbom_sorted(const struct lethe_sbom_package *pkgs, size_t n,
 				   LETHE_SBOM_MAX_PACKAGES);
 	for (size_t i = 0; i < n; i++)
 		if (!pkgs[i].name || !pkgs[i].version || !pkgs[i].arch || !pkgs[i].sha256)
-			return lethe_error(-EINVAL, "SBOM: package '%s' lacks a version, "
+			return lethe_error(-EINVAL,
+					   "SBOM: package '%s' lacks a version, "
 					   "architecture or SHA-256",
 					   pkgs[i].name ? pkgs[i].name : "(unnamed)");
 	v = calloc(n ? n : 1, sizeof(*v));
@@ -48,8 +49,8 @@ int sbom_sorted(const struct lethe_sbom_package *pkgs, size_t n,
 	return 0;
 }
 
-const struct lethe_sbom_package *sbom_find(const struct lethe_sbom_package *const *pkgs,
-					   size_t n, const char *name)
+const struct lethe_sbom_package *sbom_find(const struct lethe_sbom_package *const *pkgs, size_t n,
+					   const char *name)
 {
 	size_t lo = 0, hi = n;
 
@@ -78,8 +79,8 @@ static void digest_str(struct lethe_sha256 *h, const char *s)
 }
 
 void sbom_content_digest(const struct lethe_sbom_image *img,
-			 const struct lethe_sbom_package *const *pkgs, size_t n,
-			 const char *kind, uint8_t out[32])
+			 const struct lethe_sbom_package *const *pkgs, size_t n, const char *kind,
+			 uint8_t out[32])
 {
 	struct lethe_sha256 h;
 	uint8_t zero[32] = { 0 };
@@ -111,13 +112,12 @@ int sbom_iso8601(int64_t epoch, char out[32])
 
 	if (epoch < 0 || (int64_t)t != epoch || !gmtime_r(&t, &tm) ||
 	    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		return lethe_error(-ERANGE, "SBOM: time %lld cannot be written",
-				   (long long)epoch);
+		return lethe_error(-ERANGE, "SBOM: time %lld cannot be written", (long long)epoch);
 	return 0;
 }
 
-int sbom_begin(const struct lethe_sbom_image *img, const struct lethe_sbom_package *pkgs,
-	       size_t n, const char *kind, char when[32], char uuid[37],
+int sbom_begin(const struct lethe_sbom_image *img, const struct lethe_sbom_package *pkgs, size_t n,
+	       const char *kind, char when[32], char uuid[37],
 	       const struct lethe_sbom_package ***ret_sorted)
 {
 	const struct lethe_sbom_package **sorted;
@@ -143,7 +143,7 @@ static int purl_encode(struct lethe_buf *b, const char *s)
 {
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		int r = isalnum(*p) || strchr(".-_~", *p) ? lethe_buf_append(b, p, 1)
-							   : lethe_buf_printf(b, "%%%02X", *p);
+							  : lethe_buf_printf(b, "%%%02X", *p);
 		if (r < 0)
 			return r;
 	}
@@ -210,8 +210,8 @@ int sbom_depends(const char *field, const struct lethe_sbom_package *const *pkgs
 int sbom_finish(struct json_object *obj, char **ret)
 {
 	const char *s = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY |
-							      JSON_C_TO_STRING_SPACED |
-							      JSON_C_TO_STRING_NOSLASHESCAPE);
+								    JSON_C_TO_STRING_SPACED |
+								    JSON_C_TO_STRING_NOSLASHESCAPE);
 	char *out = NULL;
 	int r = s && asprintf(&out, "%s\n", s) >= 0 ? 0 : -ENOMEM;
 

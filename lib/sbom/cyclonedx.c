@@ -19,8 +19,7 @@ static struct json_object *hashes(const uint8_t sha256[32], int *err)
 	return arr;
 }
 
-static struct json_object *component(const struct lethe_sbom_package *p, const char *purl,
-				     int *err)
+static struct json_object *component(const struct lethe_sbom_package *p, const char *purl, int *err)
 {
 	struct json_object *o = sbom_new_obj(err);
 	char *lic = NULL;
@@ -62,9 +61,8 @@ static struct json_object *dependency(const char *ref, struct json_object *on, i
 }
 
 static void add_package(struct json_object *components, struct json_object *deps_out,
-			struct json_object *image_deps,
-			const struct lethe_sbom_package *const *all, size_t n,
-			const struct lethe_sbom_package *p, int *err)
+			struct json_object *image_deps, const struct lethe_sbom_package *const *all,
+			size_t n, const struct lethe_sbom_package *p, int *err)
 {
 	struct lethe_strv deps = { 0 };
 	struct json_object *on = sbom_new_arr(err);
@@ -93,8 +91,7 @@ static void add_package(struct json_object *components, struct json_object *deps
 	free(purl);
 }
 
-static struct json_object *metadata(const struct lethe_sbom_image *img, const char *when,
-				    int *err)
+static struct json_object *metadata(const struct lethe_sbom_image *img, const char *when, int *err)
 {
 	struct json_object *m = sbom_new_obj(err), *tools = sbom_new_obj(err);
 	struct json_object *tcomps = sbom_new_arr(err), *tool = sbom_new_obj(err);
@@ -119,8 +116,8 @@ static struct json_object *metadata(const struct lethe_sbom_image *img, const ch
 	return m;
 }
 
-int lethe_sbom_cyclonedx(const struct lethe_sbom_image *img,
-			 const struct lethe_sbom_package *pkgs, size_t n, char **ret)
+int lethe_sbom_cyclonedx(const struct lethe_sbom_image *img, const struct lethe_sbom_package *pkgs,
+			 size_t n, char **ret)
 {
 	const struct lethe_sbom_package **sorted = NULL;
 	struct json_object *doc, *components, *deps, *image_deps;

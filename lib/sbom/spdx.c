@@ -60,8 +60,8 @@ static struct json_object *checksum(const uint8_t sha256[32], int *err)
 	return arr;
 }
 
-static void relationship(struct json_object *rels, const char *a, const char *type,
-			 const char *b, int *err)
+static void relationship(struct json_object *rels, const char *a, const char *type, const char *b,
+			 int *err)
 {
 	struct json_object *r = sbom_new_obj(err);
 
@@ -72,8 +72,8 @@ static void relationship(struct json_object *rels, const char *a, const char *ty
 }
 
 /* Every LicenseRef-X in expr, once, described in hasExtractedLicensingInfos. */
-static void extracted_refs(struct json_object *infos, struct lethe_strv *seen,
-			   const char *expr, int *err)
+static void extracted_refs(struct json_object *infos, struct lethe_strv *seen, const char *expr,
+			   int *err)
 {
 	for (const char *p = expr; (p = strstr(p, "LicenseRef-"));) {
 		size_t len = strcspn(p, " ()");
@@ -91,7 +91,8 @@ static void extracted_refs(struct json_object *infos, struct lethe_strv *seen,
 			continue;
 		}
 		if (lethe_strv_push(seen, id) < 0 ||
-		    asprintf(&text, "The licence named '%s' in a package's machine-readable "
+		    asprintf(&text,
+			     "The licence named '%s' in a package's machine-readable "
 			     "debian/copyright (usr/share/doc/PACKAGE/copyright).",
 			     id + strlen("LicenseRef-")) < 0) {
 			*err = -ENOMEM;
@@ -134,8 +135,7 @@ static void add_package(struct json_object *packages, struct json_object *rels,
 	sbom_put_str(o, "licenseDeclared", lic ? lic : "NOASSERTION", err);
 	sbom_put_str(o, "copyrightText", "NOASSERTION", err);
 	sbom_put_str(o, "summary", p->summary, err);
-	sbom_put_str(o, "primaryPackagePurpose", p->kernel ? "OPERATING_SYSTEM" : "LIBRARY",
-		     err);
+	sbom_put_str(o, "primaryPackagePurpose", p->kernel ? "OPERATING_SYSTEM" : "LIBRARY", err);
 	sbom_put_str(ref, "referenceCategory", "PACKAGE-MANAGER", err);
 	sbom_put_str(ref, "referenceType", "purl", err);
 	sbom_put_str(ref, "referenceLocator", purl, err);
@@ -199,7 +199,8 @@ int lethe_sbom_spdx(const struct lethe_sbom_image *img, const struct lethe_sbom_
 		return r;
 	if (asprintf(&ns, "https://spdx.org/spdxdocs/lethe-%s-%s-%s", img->name, img->version,
 		     uuid) < 0 ||
-	    asprintf(&tool, "Tool: lethe-%s", img->tool_version ? img->tool_version : "unknown") < 0 ||
+	    asprintf(&tool, "Tool: lethe-%s", img->tool_version ? img->tool_version : "unknown") <
+		    0 ||
 	    asprintf(&docname, "%s-%s", img->name, img->version) < 0)
 		err = -ENOMEM;
 

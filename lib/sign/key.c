@@ -98,8 +98,7 @@ static void seckey_checksum(const uint8_t *blob, uint8_t chk[CHK_BYTES])
 }
 
 /* XOR the key id, secret key and checksum with the scrypt stream of password. */
-static int seckey_crypt(uint8_t *blob, const char *password, unsigned long long ops,
-			size_t mem)
+static int seckey_crypt(uint8_t *blob, const char *password, unsigned long long ops, size_t mem)
 {
 	uint8_t *stream = sodium_malloc(SK_KEYNUM_LEN);
 
@@ -108,8 +107,10 @@ static int seckey_crypt(uint8_t *blob, const char *password, unsigned long long 
 	if (crypto_pwhash_scryptsalsa208sha256(stream, SK_KEYNUM_LEN, password, strlen(password),
 					       blob + SK_OFF_SALT, ops, mem) != 0) {
 		sodium_free(stream);
-		return lethe_error(-ENOMEM, "cannot derive a key from the password: "
-					    "scrypt needs %zu MiB of memory", mem >> 20);
+		return lethe_error(-ENOMEM,
+				   "cannot derive a key from the password: "
+				   "scrypt needs %zu MiB of memory",
+				   mem >> 20);
 	}
 	for (size_t i = 0; i < SK_KEYNUM_LEN; i++)
 		blob[SK_OFF_KEYNUM + i] ^= stream[i];
@@ -136,8 +137,8 @@ static int seckey_decrypt(const char *name, uint8_t *blob, const char *password)
 	if (!kdf_limits_ok(ops, mem))
 		return lethe_error(-EBADMSG,
 				   "'%s' line 2: scrypt limits out of range (opslimit %llu, "
-				   "memlimit %llu)", name, (unsigned long long)ops,
-				   (unsigned long long)mem);
+				   "memlimit %llu)",
+				   name, (unsigned long long)ops, (unsigned long long)mem);
 	if (strlen(password) > LETHE_SIGN_PASSWORD_MAX)
 		return lethe_error(-EINVAL, "password too long (at most %d bytes)",
 				   LETHE_SIGN_PASSWORD_MAX);
@@ -160,8 +161,10 @@ static int seckey_check(const char *name, const uint8_t *blob, bool encrypted)
 				   name);
 	/* minisign -W leaves the checksum of an unencrypted key zero. */
 	if (!ok && !lethe_memeq_consttime(stored, zero, CHK_BYTES))
-		return lethe_error(-EBADMSG, "'%s' line 2: the checksum does not match: the "
-					     "secret key is corrupt", name);
+		return lethe_error(-EBADMSG,
+				   "'%s' line 2: the checksum does not match: the "
+				   "secret key is corrupt",
+				   name);
 	/* An Ed25519 secret key is seed || public key: the halves must agree. */
 	sk2 = sodium_malloc(SECRETKEY_BYTES);
 	if (!sk2)
@@ -169,8 +172,10 @@ static int seckey_check(const char *name, const uint8_t *blob, bool encrypted)
 	crypto_sign_seed_keypair(pk, sk2, sk);
 	sodium_free(sk2);
 	if (!lethe_memeq_consttime(pk, sk + 32, sizeof(pk)))
-		return lethe_error(-EBADMSG, "'%s' line 2: the secret key is corrupt (its public "
-					     "half does not match its seed)", name);
+		return lethe_error(-EBADMSG,
+				   "'%s' line 2: the secret key is corrupt (its public "
+				   "half does not match its seed)",
+				   name);
 	return 0;
 }
 
@@ -222,8 +227,8 @@ out:
 	return r;
 }
 
-int lethe_sign_seckey_parse(const char *text, size_t len, const char *name,
-			    const char *password, struct lethe_sign_seckey **ret)
+int lethe_sign_seckey_parse(const char *text, size_t len, const char *name, const char *password,
+			    struct lethe_sign_seckey **ret)
 {
 	struct sign_lines l = { .p = text, .left = len, .name = name };
 	struct lethe_sign_seckey *key = NULL;
@@ -256,8 +261,8 @@ static int read_secret_file(const char *path, char **ret, size_t *ret_len)
 		return fd;
 	if (st.st_size > LETHE_SIGN_FILE_MAX) {
 		close(fd);
-		return lethe_error(-EBADMSG, "'%s' is too large for a secret key (%jd bytes)",
-				   path, (intmax_t)st.st_size);
+		return lethe_error(-EBADMSG, "'%s' is too large for a secret key (%jd bytes)", path,
+				   (intmax_t)st.st_size);
 	}
 	buf = sodium_malloc(LETHE_SIGN_FILE_MAX + 1);
 	if (!buf) {
@@ -277,8 +282,7 @@ static int read_secret_file(const char *path, char **ret, size_t *ret_len)
 	return 0;
 }
 
-int lethe_sign_seckey_load(const char *path, const char *password,
-			   struct lethe_sign_seckey **ret)
+int lethe_sign_seckey_load(const char *path, const char *password, struct lethe_sign_seckey **ret)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -337,8 +341,10 @@ static int refuse_existing(const char *path)
 	struct stat st;
 
 	if (lstat(path, &st) == 0)
-		return lethe_error(-EEXIST, "'%s' already exists; refusing to replace a key "
-					    "(force to replace it)", path);
+		return lethe_error(-EEXIST,
+				   "'%s' already exists; refusing to replace a key "
+				   "(force to replace it)",
+				   path);
 	return 0;
 }
 
@@ -408,8 +414,8 @@ int lethe_sign_keygen(const char *pub_path, const char *sec_path, const char *pa
 		      const struct lethe_sign_keygen_opts *opts, struct lethe_sign_pubkey *ret_pub)
 {
 	const char *comment = opts && opts->comment ? opts->comment
-			      : password ? "minisign encrypted secret key"
-					 : "minisign unencrypted secret key";
+			      : password	    ? "minisign encrypted secret key"
+						    : "minisign unencrypted secret key";
 	struct lethe_sign_pubkey pub;
 	struct lethe_buf pub_text = { 0 };
 	uint8_t *sk = NULL, *blob = NULL;

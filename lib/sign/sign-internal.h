@@ -9,20 +9,20 @@
 #include <lethe/sign.h>
 #include <lethe/util.h>
 
-#define SIGALG          "Ed"
-#define SIGALG_HASHED   "ED"
-#define KDFALG          "Sc"
-#define KDFNONE         "\0\0"
-#define CHKALG          "B2"
-#define COMMENT_PREFIX  "untrusted comment: "
-#define TRUSTED_PREFIX  "trusted comment: "
-#define SALT_BYTES      32
-#define CHK_BYTES       32
+#define SIGALG		"Ed"
+#define SIGALG_HASHED	"ED"
+#define KDFALG		"Sc"
+#define KDFNONE		"\0\0"
+#define CHKALG		"B2"
+#define COMMENT_PREFIX	"untrusted comment: "
+#define TRUSTED_PREFIX	"trusted comment: "
+#define SALT_BYTES	32
+#define CHK_BYTES	32
 #define SECRETKEY_BYTES 64
 
 /* Byte layouts, as offsets, so that nothing depends on struct padding. */
-#define PUB_LEN     (2 + LETHE_SIGN_KEYID_BYTES + LETHE_SIGN_PUBLICKEY_BYTES)
-#define SIGBLOB_LEN (2 + LETHE_SIGN_KEYID_BYTES + LETHE_SIGN_BYTES)
+#define PUB_LEN	      (2 + LETHE_SIGN_KEYID_BYTES + LETHE_SIGN_PUBLICKEY_BYTES)
+#define SIGBLOB_LEN   (2 + LETHE_SIGN_KEYID_BYTES + LETHE_SIGN_BYTES)
 #define SK_KEYNUM_LEN (LETHE_SIGN_KEYID_BYTES + SECRETKEY_BYTES + CHK_BYTES)
 #define SK_OFF_KDF    2
 #define SK_OFF_CHKALG 4
@@ -30,7 +30,7 @@
 #define SK_OFF_OPS    (SK_OFF_SALT + SALT_BYTES)
 #define SK_OFF_MEM    (SK_OFF_OPS + 8)
 #define SK_OFF_KEYNUM (SK_OFF_MEM + 8)
-#define SK_LEN        (SK_OFF_KEYNUM + SK_KEYNUM_LEN)
+#define SK_LEN	      (SK_OFF_KEYNUM + SK_KEYNUM_LEN)
 
 /* Longest line read: a whole comment line (prefix included, newline excluded). */
 #define COMMENT_LINE_MAX (sizeof(COMMENT_PREFIX) - 1 + LETHE_SIGN_COMMENT_MAX)

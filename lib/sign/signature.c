@@ -11,8 +11,8 @@
 
 #include "sign-internal.h"
 
-#define HASH_BYTES crypto_generichash_BYTES_MAX /* BLAKE2b-512 for "ED" */
-#define READ_CHUNK (256u << 10)
+#define HASH_BYTES     crypto_generichash_BYTES_MAX /* BLAKE2b-512 for "ED" */
+#define READ_CHUNK     (256u << 10)
 #define GLOBAL_MSG_MAX (LETHE_SIGN_BYTES + LETHE_SIGN_TRUSTED_COMMENT_MAX)
 
 /* ---- the message: a BLAKE2b-512 digest of the file, or the whole file ---- */
@@ -66,14 +66,17 @@ static int read_whole(const char *path, uint8_t **ret, size_t *ret_len)
 		return r;
 	if (!S_ISREG(st.st_mode)) {
 		close(fd);
-		return lethe_error(-EINVAL, "'%s' is not a regular file: a legacy signature "
-					    "needs one; use a prehashed one", path);
+		return lethe_error(-EINVAL,
+				   "'%s' is not a regular file: a legacy signature "
+				   "needs one; use a prehashed one",
+				   path);
 	}
 	if ((uintmax_t)st.st_size > LETHE_SIGN_LEGACY_MAX) {
 		close(fd);
-		return lethe_error(-EFBIG, "'%s' is too large for a legacy signature (at most "
-					   "%zu bytes); use a prehashed one", path,
-				   LETHE_SIGN_LEGACY_MAX);
+		return lethe_error(-EFBIG,
+				   "'%s' is too large for a legacy signature (at most "
+				   "%zu bytes); use a prehashed one",
+				   path, LETHE_SIGN_LEGACY_MAX);
 	}
 	buf = malloc((size_t)st.st_size + 1);
 	if (!buf) {
@@ -160,8 +163,8 @@ int lethe_sign_file_opts(const struct lethe_sign_seckey *key, const char *path,
 	static const struct lethe_sign_opts defaults = { 0 };
 	const struct lethe_sign_opts *o = opts ? opts : &defaults;
 	bool prehashed = !o->legacy;
-	const char *untrusted = o->untrusted_comment ? o->untrusted_comment
-						     : "signature from lethe secret key";
+	const char *untrusted =
+		o->untrusted_comment ? o->untrusted_comment : "signature from lethe secret key";
 	struct lethe_buf trusted = { 0 }, text = { 0 };
 	uint8_t digest[HASH_BYTES], sig[LETHE_SIGN_BYTES], *buf = NULL;
 	const uint8_t *msg;
@@ -245,8 +248,10 @@ int lethe_sign_signature_parse(const char *text, size_t len, const char *name,
 	    (r = sign_comment(&l, line, n, TRUSTED_PREFIX, &rest, &rest_len)) < 0)
 		goto out;
 	if (!sign_comment_is_printable(rest, rest_len)) {
-		r = lethe_error(-EBADMSG, "'%s' line 3: the trusted comment holds a control "
-					  "character or invalid UTF-8", name);
+		r = lethe_error(-EBADMSG,
+				"'%s' line 3: the trusted comment holds a control "
+				"character or invalid UTF-8",
+				name);
 		goto out;
 	}
 	memcpy(sig->trusted_comment, rest, rest_len);
@@ -269,8 +274,10 @@ int lethe_sign_signature_load(const char *path, struct lethe_sign_signature *ret
 	int r = lethe_file_read(path, LETHE_SIGN_FILE_MAX, &text, &len);
 
 	if (r == -EFBIG)
-		r = lethe_error(-EBADMSG, "'%s' is too large for a signature file (at most %d "
-					  "bytes)", path, LETHE_SIGN_FILE_MAX);
+		r = lethe_error(-EBADMSG,
+				"'%s' is too large for a signature file (at most %d "
+				"bytes)",
+				path, LETHE_SIGN_FILE_MAX);
 	if (r < 0)
 		return r;
 	r = lethe_sign_signature_parse(text, len, path, ret);
@@ -280,8 +287,8 @@ int lethe_sign_signature_load(const char *path, struct lethe_sign_signature *ret
 
 /* ---- verifying ---- */
 
-static int check_keyid(const struct lethe_sign_pubkey *pub,
-		       const struct lethe_sign_signature *sig, const char *sig_name)
+static int check_keyid(const struct lethe_sign_pubkey *pub, const struct lethe_sign_signature *sig,
+		       const char *sig_name)
 {
 	char sid[LETHE_SIGN_KEYID_STRLEN], pid[LETHE_SIGN_KEYID_STRLEN];
 
@@ -303,15 +310,17 @@ static int verify_message(const struct lethe_sign_pubkey *pub,
 	char *tc = NULL;
 
 	if (crypto_sign_verify_detached(sig->sig, msg, msg_len, pub->pk) != 0)
-		return lethe_error(-EKEYREJECTED, "'%s' does not match its signature '%s' (the "
-						  "file or the signature was changed)",
+		return lethe_error(-EKEYREJECTED,
+				   "'%s' does not match its signature '%s' (the "
+				   "file or the signature was changed)",
 				   subject, sig_name);
 	memcpy(gmsg, sig->sig, LETHE_SIGN_BYTES);
 	memcpy(gmsg + LETHE_SIGN_BYTES, sig->trusted_comment, tc_len);
 	if (crypto_sign_verify_detached(sig->global_sig, gmsg, LETHE_SIGN_BYTES + tc_len,
 					pub->pk) != 0)
-		return lethe_error(-EKEYREJECTED, "'%s' line 3: the trusted comment does not "
-						  "match the global signature (it was changed)",
+		return lethe_error(-EKEYREJECTED,
+				   "'%s' line 3: the trusted comment does not "
+				   "match the global signature (it was changed)",
 				   sig_name);
 	if (ret_trusted_comment) {
 		tc = strdup(sig->trusted_comment);

@@ -30,8 +30,9 @@ int sign_lines_next(struct sign_lines *l, size_t max, const char *what, const ch
 	if (len > 0 && l->p[len - 1] == '\r')
 		len--;
 	if (len > max)
-		return lethe_error(-EBADMSG, "'%s' line %u: %s is too long (%zu bytes, at most %zu)",
-				   l->name, l->lineno, what, len, max);
+		return lethe_error(-EBADMSG,
+				   "'%s' line %u: %s is too long (%zu bytes, at most %zu)", l->name,
+				   l->lineno, what, len, max);
 	if (memchr(l->p, '\0', len))
 		return lethe_error(-EBADMSG, "'%s' line %u: %s holds a NUL byte", l->name,
 				   l->lineno, what);
@@ -74,11 +75,10 @@ int sign_b64_decode(struct sign_lines *l, const char *what, const char *b64, siz
 	/* The exact encoded length first: libsodium then requires canonical padding and
 	 * zero trailing bits, so one text has one meaning. */
 	if (b64_len != sodium_base64_encoded_len(out_len, sodium_base64_VARIANT_ORIGINAL) - 1)
-		return lethe_error(-EBADMSG,
-				   "'%s' line %u: %s has %zu base64 characters, expected %zu",
-				   l->name, l->lineno, what, b64_len,
-				   sodium_base64_encoded_len(out_len,
-							     sodium_base64_VARIANT_ORIGINAL) - 1);
+		return lethe_error(
+			-EBADMSG, "'%s' line %u: %s has %zu base64 characters, expected %zu",
+			l->name, l->lineno, what, b64_len,
+			sodium_base64_encoded_len(out_len, sodium_base64_VARIANT_ORIGINAL) - 1);
 	if (sodium_base642bin(out, out_len, b64, b64_len, NULL, &bin_len, NULL,
 			      sodium_base64_VARIANT_ORIGINAL) != 0 ||
 	    bin_len != out_len) {

@@ -7,11 +7,11 @@
 
 #include "spec-internal.h"
 
-static const char *const account_keys[] = {"users", "groups", NULL};
-static const char *const user_keys[] = {"name", "uid",	 "gid",	   "group",
-					"home", "shell", "groups", NULL};
-static const char *const group_keys[] = {"name", "gid", NULL};
-static const char *const file_keys[] = {"source", "destination", "mode", "owner", NULL};
+static const char *const account_keys[] = { "users", "groups", NULL };
+static const char *const user_keys[] = { "name", "uid",	  "gid",    "group",
+					 "home", "shell", "groups", NULL };
+static const char *const group_keys[] = { "name", "gid", NULL };
+static const char *const file_keys[] = { "source", "destination", "mode", "owner", NULL };
 
 const struct lethe_spec_user *spec_find_user(const struct lethe_spec *spec, const char *name)
 {
@@ -54,9 +54,9 @@ static int account_name(struct spec_ctx *c, const struct lethe_node *map, const 
 
 	if (r == 0 && !is_account_name(*ret))
 		return lethe_node_error(
-		    c->file, lethe_node_get(map, "name"),
-		    "%s name '%s' must match [a-z_][a-z0-9_-]* (at most 32 characters)", what,
-		    *ret);
+			c->file, lethe_node_get(map, "name"),
+			"%s name '%s' must match [a-z_][a-z0-9_-]* (at most 32 characters)", what,
+			*ret);
 	return r;
 }
 
@@ -71,7 +71,7 @@ static int add_group(struct lethe_spec *spec, size_t at, char *name, gid_t gid, 
 	}
 	spec->groups = g;
 	memmove(&g[at + 1], &g[at], (spec->n_groups - at) * sizeof(*g));
-	g[at] = (struct lethe_spec_group){.name = name, .gid = gid, .line = line};
+	g[at] = (struct lethe_spec_group){ .name = name, .gid = gid, .line = line };
 	spec->n_groups++;
 	return 0;
 }
@@ -108,9 +108,9 @@ static int parse_group(struct spec_ctx *c, const struct lethe_node *map)
 				     other->line);
 	else if ((other = spec_find_gid(c->spec, (gid_t)gid)))
 		r = lethe_node_error(
-		    c->file, lethe_node_get(map, "gid"),
-		    "gid %llu of group '%s' is already used by group '%s' (line %u)",
-		    (unsigned long long)gid, name, other->name, other->line);
+			c->file, lethe_node_get(map, "gid"),
+			"gid %llu of group '%s' is already used by group '%s' (line %u)",
+			(unsigned long long)gid, name, other->name, other->line);
 	if (r == 0)
 		return add_group(c->spec, c->spec->n_groups, name, (gid_t)gid, map->line);
 out:
@@ -146,18 +146,18 @@ static int primary_group(struct spec_ctx *c, const struct lethe_node *map,
 						gnode->value, u->name);
 		if (gidnode && g->gid != gid)
 			return lethe_node_error(
-			    c->file, gidnode,
-			    "gid %llu of user '%s' is not the gid of group '%s' (%u)",
-			    (unsigned long long)gid, u->name, g->name, (unsigned)g->gid);
+				c->file, gidnode,
+				"gid %llu of user '%s' is not the gid of group '%s' (%u)",
+				(unsigned long long)gid, u->name, g->name, (unsigned)g->gid);
 		u->gid = g->gid;
 		return 0;
 	}
 	if (gidnode) {
 		if (!spec_find_gid(c->spec, (gid_t)gid))
-			return lethe_node_error(
-			    c->file, gidnode,
-			    "gid %llu of user '%s' is not the gid of a group in accounts.groups",
-			    (unsigned long long)gid, u->name);
+			return lethe_node_error(c->file, gidnode,
+						"gid %llu of user '%s' is not the gid of a group "
+						"in accounts.groups",
+						(unsigned long long)gid, u->name);
 		u->gid = (gid_t)gid;
 		return 0;
 	}
@@ -236,9 +236,9 @@ static int parse_user(struct spec_ctx *c, const struct lethe_node *map, struct l
 						u->name, other->line);
 		if (other->uid == u->uid)
 			return lethe_node_error(
-			    c->file, uidnode,
-			    "uid %u of user '%s' is already used by user '%s' (line %u)",
-			    (unsigned)u->uid, u->name, other->name, other->line);
+				c->file, uidnode,
+				"uid %u of user '%s' is already used by user '%s' (line %u)",
+				(unsigned)u->uid, u->name, other->name, other->line);
 	}
 	r = primary_group(c, map, u);
 	if (r == 0)
@@ -329,8 +329,9 @@ static int add_root(struct lethe_spec *spec)
 	}
 	u = spec->users;
 	memmove(&u[1], &u[0], spec->n_users * sizeof(*u));
-	u[0] = (struct lethe_spec_user){
-	    .name = strdup("root"), .home = strdup("/root"), .shell = strdup("/usr/sbin/nologin")};
+	u[0] = (struct lethe_spec_user){ .name = strdup("root"),
+					 .home = strdup("/root"),
+					 .shell = strdup("/usr/sbin/nologin") };
 	spec->n_users++;
 	if (!u[0].name || !u[0].home || !u[0].shell)
 		return -ENOMEM;
@@ -388,8 +389,9 @@ static int parse_mode(struct spec_ctx *c, const struct lethe_node *node, mode_t 
 	s = node->value;
 	len = strlen(s);
 	if (len < 3 || len > 4 || strspn(s, "01234567") != len)
-		return lethe_node_error(
-		    c->file, node, "mode must be 3 or 4 octal digits such as 0644, not '%s'", s);
+		return lethe_node_error(c->file, node,
+					"mode must be 3 or 4 octal digits such as 0644, not '%s'",
+					s);
 	for (; *s; s++)
 		mode = (mode << 3) | (mode_t)(*s - '0');
 	*ret = mode;
@@ -499,10 +501,10 @@ static int parse_file(struct spec_ctx *c, const struct lethe_node *map, struct l
 	node = lethe_node_get(map, "destination");
 	if (!spec_path_is_absolute_clean(f->destination))
 		return lethe_node_error(
-		    c->file, node,
-		    "destination '%s' must be an absolute path without '.', '..' or empty "
-		    "components",
-		    f->destination);
+			c->file, node,
+			"destination '%s' must be an absolute path without '.', '..' or empty "
+			"components",
+			f->destination);
 	for (const struct lethe_spec_file *o = c->spec->files; o < f; o++)
 		if (!strcmp(o->destination, f->destination))
 			return lethe_node_error(c->file, node,

@@ -116,8 +116,9 @@ static int parse_name(struct spec_ctx *c, const struct lethe_node *node)
 
 	if (r == 0 && !is_image_name(spec->name))
 		return lethe_node_error(
-		    c->file, node, "name '%s' must match [a-z0-9][a-z0-9-]* (at most 63 characters)",
-		    spec->name);
+			c->file, node,
+			"name '%s' must match [a-z0-9][a-z0-9-]* (at most 63 characters)",
+			spec->name);
 	return r;
 }
 
@@ -128,8 +129,9 @@ static int parse_version(struct spec_ctx *c, const struct lethe_node *node)
 
 	if (r == 0 && (strlen(spec->version) > 64 || strpbrk(spec->version, " \t/")))
 		return lethe_node_error(
-		    c->file, node, "version '%s' must be at most 64 characters without spaces or '/'",
-		    spec->version);
+			c->file, node,
+			"version '%s' must be at most 64 characters without spaces or '/'",
+			spec->version);
 	return r;
 }
 
@@ -251,7 +253,7 @@ static int parse_apt_source(struct spec_ctx *c, const struct lethe_node *node)
 
 static int parse_apt(struct spec_ctx *c, const struct lethe_node *apt)
 {
-	static const char *const keys[] = {"suite", "architecture", "sources", NULL};
+	static const char *const keys[] = { "suite", "architecture", "sources", NULL };
 	struct lethe_spec *spec = c->spec;
 	const struct lethe_node *node;
 	int r;
@@ -279,8 +281,8 @@ static int parse_apt(struct spec_ctx *c, const struct lethe_node *apt)
 			return r;
 		if (!is_arch_or_suite(spec->architecture))
 			return lethe_node_error(
-			    c->file, node, "apt architecture '%s' is not a Debian architecture",
-			    spec->architecture);
+				c->file, node, "apt architecture '%s' is not a Debian architecture",
+				spec->architecture);
 	} else {
 		spec->architecture = strdup("amd64");
 		if (!spec->architecture)
@@ -308,17 +310,17 @@ static int parse_package_list(struct spec_ctx *c, const struct lethe_node *node,
 		if (r < 0)
 			break;
 		if (!is_package_name(item->value))
-			return lethe_node_error(
-			    c->file, item,
-			    "'%s' is not a Debian package name (lowercase letters, digits, '+', "
-			    "'-', '.'; at least 2 characters)",
-			    item->value);
+			return lethe_node_error(c->file, item,
+						"'%s' is not a Debian package name (lowercase "
+						"letters, digits, '+', "
+						"'-', '.'; at least 2 characters)",
+						item->value);
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(node->items[j]->value, item->value))
 				return lethe_node_error(
-				    c->file, item,
-				    "package '%s' is listed twice (first on line %u)", item->value,
-				    node->items[j]->line);
+					c->file, item,
+					"package '%s' is listed twice (first on line %u)",
+					item->value, node->items[j]->line);
 		r = lethe_strv_push(out, item->value);
 	}
 	return r;
@@ -367,8 +369,9 @@ static int parse_globs(struct spec_ctx *c, const struct lethe_node *node, const 
 		if (glob[0] != '/' || strstr(glob, "/../") ||
 		    (strlen(glob) >= 3 && !strcmp(glob + strlen(glob) - 3, "/..")))
 			r = lethe_node_error(
-			    c->file, node->items[i],
-			    "%s pattern '%s' must be an absolute path without '..'", what, glob);
+				c->file, node->items[i],
+				"%s pattern '%s' must be an absolute path without '..'", what,
+				glob);
 		else
 			r = lethe_strv_push(out, glob);
 		free(glob);
@@ -436,9 +439,9 @@ static int parse_compression(struct spec_ctx *c, const struct lethe_node *node)
 	r = spec_string(c, node, "compression", &spec->compression);
 	if (r == 0 && !is_compression(spec->compression))
 		return lethe_node_error(
-		    c->file, node,
-		    "compression must be lz4, lz4hc, lz4hc,LEVEL (0-12) or none, not '%s'",
-		    spec->compression);
+			c->file, node,
+			"compression must be lz4, lz4hc, lz4hc,LEVEL (0-12) or none, not '%s'",
+			spec->compression);
 	return r;
 }
 
@@ -446,7 +449,7 @@ static int parse_compression(struct spec_ctx *c, const struct lethe_node *node)
 #define SPEC_BOOT_TIMEOUT_MAX 600
 static int parse_boot(struct spec_ctx *c, const struct lethe_node *node)
 {
-	static const char *const keys[] = {"timeout", NULL};
+	static const char *const keys[] = { "timeout", NULL };
 	const struct lethe_node *t;
 	uint64_t v = 0;
 	int r;
@@ -488,26 +491,26 @@ static const struct section {
 	int (*parse)(struct spec_ctx *c, const struct lethe_node *node);
 	bool required;
 } sections[] = {
-    {"name", parse_name, true},
-    {"version", parse_version, true},
-    {"description", parse_description, false},
-    {"apt", parse_apt, false},
-    {"packages", parse_packages, true},
-    {"drop", parse_drop, false},
-    {"exclude", parse_exclude, false},
-    {"include", parse_include, false},
-    {"profile", parse_profile, false},
-    {"allow_devices", parse_allow_devices, false},
-    {"compression", parse_compression, false},
-    {"accounts", spec_parse_accounts, false},
-    {"files", spec_parse_files, false},
-    {"kernel", spec_parse_kernel, false},
-    {"services", spec_parse_services, false},
-    {"network", spec_parse_network, false},
-    {"firewall", keep_firewall, false},
-    {"persistence", keep_persistence, false},
-    {"tmpfs", spec_parse_tmpfs, false},
-    {"boot", parse_boot, false},
+	{ "name", parse_name, true },
+	{ "version", parse_version, true },
+	{ "description", parse_description, false },
+	{ "apt", parse_apt, false },
+	{ "packages", parse_packages, true },
+	{ "drop", parse_drop, false },
+	{ "exclude", parse_exclude, false },
+	{ "include", parse_include, false },
+	{ "profile", parse_profile, false },
+	{ "allow_devices", parse_allow_devices, false },
+	{ "compression", parse_compression, false },
+	{ "accounts", spec_parse_accounts, false },
+	{ "files", spec_parse_files, false },
+	{ "kernel", spec_parse_kernel, false },
+	{ "services", spec_parse_services, false },
+	{ "network", spec_parse_network, false },
+	{ "firewall", keep_firewall, false },
+	{ "persistence", keep_persistence, false },
+	{ "tmpfs", spec_parse_tmpfs, false },
+	{ "boot", parse_boot, false },
 };
 
 static int parse_root(struct spec_ctx *c, const struct lethe_node *root)
@@ -536,7 +539,7 @@ int lethe_spec_parse(const char *name, const char *dir, const char *text, size_t
 		     struct lethe_spec **ret)
 {
 	struct lethe_spec *spec;
-	struct spec_ctx c = {.file = name, .dir = dir};
+	struct spec_ctx c = { .file = name, .dir = dir };
 	int r;
 
 	if (len > LETHE_SPEC_MAX_SIZE)
@@ -595,8 +598,8 @@ int lethe_spec_load_flags(const char *path, unsigned flags, struct lethe_spec **
 		free(text);
 		return -ENOMEM;
 	}
-	r = lethe_spec_parse(path, flags & LETHE_SPEC_LOAD_IN_IMAGE ? NULL : dirname(copy), text, len,
-			     ret);
+	r = lethe_spec_parse(path, flags & LETHE_SPEC_LOAD_IN_IMAGE ? NULL : dirname(copy), text,
+			     len, ret);
 	free(copy);
 	free(text);
 	return r;

@@ -13,10 +13,10 @@
 /* kernel.unsafe and kernel.cmdline are checked against the one table of hardening
  * parameters that the build writes and the audit checks (<lethe/hardening.h>). */
 
-static const char *const kernel_keys[] = {"package", "modules", "cmdline", "unsafe", NULL};
-static const char *const service_keys[] = {"name", "command", "user", "group", "restart", NULL};
-static const char *const network_keys[] = {"hostname", "interfaces", NULL};
-static const char *const interface_keys[] = {"name", "addresses", "gateway4", "gateway6", NULL};
+static const char *const kernel_keys[] = { "package", "modules", "cmdline", "unsafe", NULL };
+static const char *const service_keys[] = { "name", "command", "user", "group", "restart", NULL };
+static const char *const network_keys[] = { "hostname", "interfaces", NULL };
+static const char *const interface_keys[] = { "name", "addresses", "gateway4", "gateway6", NULL };
 
 static int parse_unsafe(struct spec_ctx *c, const struct lethe_node *node)
 {
@@ -33,7 +33,7 @@ static int parse_unsafe(struct spec_ctx *c, const struct lethe_node *node)
 			break;
 		p = lethe_hardening_find(item->value);
 		if (!p) {
-			const char *cands[LETHE_HARDENING_N_PARAMS + 1] = {NULL};
+			const char *cands[LETHE_HARDENING_N_PARAMS + 1] = { NULL };
 
 			for (size_t j = 0, n = 0; j < LETHE_HARDENING_N_PARAMS; j++)
 				if (lethe_hardening_params[j].word)
@@ -45,9 +45,9 @@ static int parse_unsafe(struct spec_ctx *c, const struct lethe_node *node)
 							"default (did you mean '%s'?)",
 							item->value, hint);
 			return lethe_node_error(
-			    c->file, item,
-			    "kernel.unsafe '%s' is not a hardening default (see docs/spec.md)",
-			    item->value);
+				c->file, item,
+				"kernel.unsafe '%s' is not a hardening default (see docs/spec.md)",
+				item->value);
 		}
 		def = lethe_hardening_id(p);
 		if (lethe_strv_contains(unsafe, def))
@@ -64,7 +64,7 @@ static int parse_cmdline(struct spec_ctx *c, const struct lethe_node *node)
 	struct lethe_strv *cmdline = &c->spec->kernel.cmdline;
 	const struct lethe_strv *unsafe = &c->spec->kernel.unsafe;
 	const struct lethe_hardening_param *p;
-	struct lethe_strv words = {0};
+	struct lethe_strv words = { 0 };
 	int r;
 
 	if (node->type == LETHE_NODE_SCALAR) {
@@ -85,12 +85,13 @@ static int parse_cmdline(struct spec_ctx *c, const struct lethe_node *node)
 		const char *w = words.v[i];
 
 		if (!*w || strpbrk(w, " \t\"") || strlen(w) > 256)
-			r = lethe_node_error(
-			    c->file, node, "kernel.cmdline parameter '%s' is not a single word", w);
+			r = lethe_node_error(c->file, node,
+					     "kernel.cmdline parameter '%s' is not a single word",
+					     w);
 		else if (lethe_cmdline_word_is(w, LETHE_CMDLINE_ROOTHASH))
-			r = lethe_node_error(
-			    c->file, node,
-			    "kernel.cmdline may not set " LETHE_CMDLINE_ROOTHASH ": the build does");
+			r = lethe_node_error(c->file, node,
+					     "kernel.cmdline may not set " LETHE_CMDLINE_ROOTHASH
+					     ": the build does");
 		else if (!strcmp(w, "--"))
 			r = lethe_node_error(c->file, node,
 					     "kernel.cmdline may not hold '--': what follows it is "
@@ -99,10 +100,10 @@ static int parse_cmdline(struct spec_ctx *c, const struct lethe_node *node)
 		else if ((p = lethe_hardening_undone_by(w, (const char *const *)unsafe->v,
 							unsafe->n)))
 			r = lethe_node_error(
-			    c->file, node,
-			    "kernel.cmdline '%s' overrides the hardening default '%s'; "
-			    "name it in kernel.unsafe instead",
-			    w, lethe_hardening_id(p));
+				c->file, node,
+				"kernel.cmdline '%s' overrides the hardening default '%s'; "
+				"name it in kernel.unsafe instead",
+				w, lethe_hardening_id(p));
 		if (r == 0)
 			r = lethe_strv_push(cmdline, w);
 	}
@@ -157,7 +158,7 @@ int spec_parse_kernel(struct spec_ctx *c, const struct lethe_node *node)
 			return r;
 		if (strlen(item->value) < 2 ||
 		    strspn(item->value, "abcdefghijklmnopqrstuvwxyz0123456789+.-") !=
-			strlen(item->value))
+			    strlen(item->value))
 			return lethe_node_error(c->file, item,
 						"kernel.package '%s' is not a Debian package name",
 						item->value);
@@ -365,14 +366,15 @@ static int parse_interface(struct spec_ctx *c, const struct lethe_node *map,
 	    strspn(iface->name,
 		   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != len)
 		return lethe_node_error(
-		    c->file, lethe_node_get(map, "name"),
-		    "interface name '%s' must be 1-15 characters of [A-Za-z0-9_.-]", iface->name);
+			c->file, lethe_node_get(map, "name"),
+			"interface name '%s' must be 1-15 characters of [A-Za-z0-9_.-]",
+			iface->name);
 	for (const struct lethe_spec_interface *o = c->spec->interfaces; o < iface; o++)
 		if (!strcmp(o->name, iface->name))
 			return lethe_node_error(
-			    c->file, lethe_node_get(map, "name"),
-			    "interface '%s' is declared twice (first on line %u)", iface->name,
-			    o->line);
+				c->file, lethe_node_get(map, "name"),
+				"interface '%s' is declared twice (first on line %u)", iface->name,
+				o->line);
 	node = lethe_node_get(map, "addresses");
 	if (node) {
 		r = spec_list(c, node, "addresses");
@@ -471,13 +473,13 @@ int spec_parse_network(struct spec_ctx *c, const struct lethe_node *node)
 static const struct {
 	const char *key, *size, *inodes;
 } tmpfs_mounts[LETHE_SPEC_TMPFS_N] = {
-	[LETHE_SPEC_TMPFS_ROOT] = {"root", LETHE_TMPFS_ROOT_SIZE, LETHE_TMPFS_ROOT_INODES},
-	[LETHE_SPEC_TMPFS_TMP] = {"tmp", LETHE_TMPFS_TMP_SIZE, LETHE_TMPFS_TMP_INODES},
-	[LETHE_SPEC_TMPFS_SHM] = {"shm", LETHE_TMPFS_SHM_SIZE, LETHE_TMPFS_SHM_INODES},
-	[LETHE_SPEC_TMPFS_RUN] = {"run", LETHE_TMPFS_RUN_SIZE, LETHE_TMPFS_RUN_INODES},
+	[LETHE_SPEC_TMPFS_ROOT] = { "root", LETHE_TMPFS_ROOT_SIZE, LETHE_TMPFS_ROOT_INODES },
+	[LETHE_SPEC_TMPFS_TMP] = { "tmp", LETHE_TMPFS_TMP_SIZE, LETHE_TMPFS_TMP_INODES },
+	[LETHE_SPEC_TMPFS_SHM] = { "shm", LETHE_TMPFS_SHM_SIZE, LETHE_TMPFS_SHM_INODES },
+	[LETHE_SPEC_TMPFS_RUN] = { "run", LETHE_TMPFS_RUN_SIZE, LETHE_TMPFS_RUN_INODES },
 };
-static const char *const tmpfs_keys[] = {"root", "tmp", "shm", "run", NULL};
-static const char *const tmpfs_bound_keys[] = {"size", "inodes", NULL};
+static const char *const tmpfs_keys[] = { "root", "tmp", "shm", "run", NULL };
+static const char *const tmpfs_bound_keys[] = { "size", "inodes", NULL };
 #define TMPFS_MIN_BYTES	 (1ull << 20)
 #define TMPFS_MAX_BYTES	 (1ull << 50)
 #define TMPFS_MIN_INODES 64

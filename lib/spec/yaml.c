@@ -208,8 +208,8 @@ static int on_collection_start(struct builder *b, const yaml_event_t *ev, enum l
 		return r;
 	if (b->depth >= LETHE_YAML_MAX_DEPTH)
 		return lethe_error(
-		    -EBADMSG, "'%s' line %zu column %zu: nested deeper than %d levels", b->name,
-		    ev->start_mark.line + 1, ev->start_mark.column + 1, LETHE_YAML_MAX_DEPTH);
+			-EBADMSG, "'%s' line %zu column %zu: nested deeper than %d levels", b->name,
+			ev->start_mark.line + 1, ev->start_mark.column + 1, LETHE_YAML_MAX_DEPTH);
 	node = node_new(type, &ev->start_mark);
 	if (!node)
 		return -ENOMEM;
@@ -258,8 +258,8 @@ static int on_event(struct builder *b, const yaml_event_t *ev, unsigned *documen
 			return on_scalar(b, ev);
 		return on_collection_start(b, ev,
 					   ev->type == YAML_SEQUENCE_START_EVENT
-					       ? LETHE_NODE_SEQUENCE
-					       : LETHE_NODE_MAPPING);
+						   ? LETHE_NODE_SEQUENCE
+						   : LETHE_NODE_MAPPING);
 	case YAML_SEQUENCE_END_EVENT:
 	case YAML_MAPPING_END_EVENT:
 		return on_collection_end(b);
@@ -305,7 +305,7 @@ static int parse_error(const char *name, const char *text, size_t len, const yam
 
 int lethe_yaml_parse(const char *name, const char *text, size_t len, struct lethe_node **ret)
 {
-	struct builder b = {.name = name};
+	struct builder b = { .name = name };
 	yaml_parser_t parser;
 	yaml_event_t ev;
 	unsigned documents = 0;

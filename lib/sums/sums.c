@@ -7,7 +7,7 @@
 #include <lethe/sums.h>
 #include <lethe/util.h>
 
-#define HEX_LEN    (2 * LETHE_SUMS_DIGEST_BYTES)
+#define HEX_LEN (2 * LETHE_SUMS_DIGEST_BYTES)
 
 void lethe_sums_release(struct lethe_sums *s)
 {
@@ -46,8 +46,8 @@ static int check_duplicates(const struct lethe_sums *s, const char *name)
 			continue;
 		unsigned a = p[i - 1]->line, b = p[i]->line;
 
-		r = lethe_error(-EBADMSG, "'%s' line %u: '%s' is listed twice (also line %u)",
-				name, a > b ? a : b, p[i]->name, a > b ? b : a);
+		r = lethe_error(-EBADMSG, "'%s' line %u: '%s' is listed twice (also line %u)", name,
+				a > b ? a : b, p[i]->name, a > b ? b : a);
 	}
 	free(p);
 	return r;
@@ -66,8 +66,8 @@ static int parse_line(const char *line, size_t len, const char *name, unsigned l
 	if (len == 0)
 		return lethe_error(-EBADMSG, "'%s' line %u: empty line", name, lineno);
 	if (line[0] == '\\')
-		return lethe_error(-EBADMSG, "'%s' line %u: escaped names are not supported",
-				   name, lineno);
+		return lethe_error(-EBADMSG, "'%s' line %u: escaped names are not supported", name,
+				   lineno);
 	if (len < HEX_LEN + 3 || line[HEX_LEN] != ' ' ||
 	    (line[HEX_LEN + 1] != ' ' && line[HEX_LEN + 1] != '*'))
 		return lethe_error(-EBADMSG, "'%s' line %u: not a SHA-256 line (\"HEX  NAME\")",
@@ -75,17 +75,19 @@ static int parse_line(const char *line, size_t len, const char *name, unsigned l
 	memcpy(hex, line, HEX_LEN);
 	hex[HEX_LEN] = '\0';
 	if (lethe_hex_decode(hex, e->sha256, LETHE_SUMS_DIGEST_BYTES) < 0)
-		return lethe_error(-EBADMSG, "'%s' line %u: the digest is not 64 hex digits",
-				   name, lineno);
+		return lethe_error(-EBADMSG, "'%s' line %u: the digest is not 64 hex digits", name,
+				   lineno);
 	e->name = strndup(line + HEX_LEN + 2, len - HEX_LEN - 2);
 	if (!e->name)
 		return -ENOMEM;
 	if (strlen(e->name) != len - HEX_LEN - 2 || !name_is_ok(e->name)) {
 		free(e->name);
 		e->name = NULL;
-		return lethe_error(-EBADMSG, "'%s' line %u: unsafe file name (it must be a "
-					     "relative path without '..', '\\' or control "
-					     "characters)", name, lineno);
+		return lethe_error(-EBADMSG,
+				   "'%s' line %u: unsafe file name (it must be a "
+				   "relative path without '..', '\\' or control "
+				   "characters)",
+				   name, lineno);
 	}
 	e->line = lineno;
 	return 0;
@@ -216,8 +218,9 @@ int lethe_sums_format(const char *dir, const char *const *names, size_t n, char 
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		if (!name_is_ok(names[i]) || strlen(names[i]) > LETHE_SUMS_LINE_MAX - HEX_LEN - 2) {
-			r = lethe_error(-EINVAL, "'%s': not a safe relative file name (no '..', "
-						 "leading '/', '\\' or control characters)",
+			r = lethe_error(-EINVAL,
+					"'%s': not a safe relative file name (no '..', "
+					"leading '/', '\\' or control characters)",
 					names[i]);
 			goto out;
 		}
@@ -272,8 +275,7 @@ static int check_entry(int dirfd, const struct lethe_sums_entry *e, const char *
 	int r = lethe_sums_sha256_file(dirfd, e->name, digest);
 
 	if (r == -ENOENT)
-		return lethe_error(r, "'%s' line %u: '%s' is missing", sums_name, e->line,
-				   e->name);
+		return lethe_error(r, "'%s' line %u: '%s' is missing", sums_name, e->line, e->name);
 	if (r < 0)
 		return lethe_error(r, "'%s' line %u: cannot check '%s': %s", sums_name, e->line,
 				   e->name, r == -EINVAL ? "not a regular file" : strerror(-r));

@@ -48,7 +48,8 @@ static int write_full_at(int fd, const void *buf, size_t len, off_t off)
 
 	while (done < len) {
 		ssize_t n = off < 0 ? write(fd, (const char *)buf + done, len - done)
-				    : pwrite(fd, (const char *)buf + done, len - done, off + (off_t)done);
+				    : pwrite(fd, (const char *)buf + done, len - done,
+					     off + (off_t)done);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -161,12 +162,18 @@ int lethe_file_write_atomic(const char *path, const void *data, size_t len, mode
 static const char *file_kind(mode_t mode)
 {
 	switch (mode & S_IFMT) {
-	case S_IFDIR: return "a directory";
-	case S_IFIFO: return "a FIFO";
-	case S_IFSOCK: return "a socket";
-	case S_IFCHR: return "a character device";
-	case S_IFBLK: return "a block device";
-	default: return "a special file";
+	case S_IFDIR:
+		return "a directory";
+	case S_IFIFO:
+		return "a FIFO";
+	case S_IFSOCK:
+		return "a socket";
+	case S_IFCHR:
+		return "a character device";
+	case S_IFBLK:
+		return "a block device";
+	default:
+		return "a special file";
 	}
 }
 
@@ -226,7 +233,8 @@ int lethe_fd_read(int fd, const char *name, size_t max_size, char **ret_data, si
 		if (n == 0)
 			break;
 		if ((size_t)n > max_size - b.len || b.len > max_size) {
-			r = lethe_error(-EFBIG, "'%s' is too large: more than %zu bytes", name, max_size);
+			r = lethe_error(-EFBIG, "'%s' is too large: more than %zu bytes", name,
+					max_size);
 			break;
 		}
 		r = lethe_buf_append(&b, chunk, (size_t)n);

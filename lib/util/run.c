@@ -63,15 +63,18 @@ static int build_env(const struct lethe_run_options *o, struct lethe_strv *env)
 		const char *eq = strchr(*e, '=');
 		size_t n = eq ? (size_t)(eq - *e) : 0;
 
-		if (!eq || n == 0 || strspn(*e, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-					       "0123456789_") != n)
+		if (!eq || n == 0 ||
+		    strspn(*e, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			       "0123456789_") != n)
 			return lethe_error(-EINVAL, "'%s' is not a NAME=value environment entry",
 					   *e);
 		/* The policy's own variables are not the caller's to change. */
 		for (size_t i = 0; i < env->n; i++)
 			if (!strncmp(env->v[i], *e, n + 1))
-				return lethe_error(-EINVAL, "environment variable '%.*s' is set "
-						   "by the runner's policy", (int)n, *e);
+				return lethe_error(-EINVAL,
+						   "environment variable '%.*s' is set "
+						   "by the runner's policy",
+						   (int)n, *e);
 		r = lethe_strv_push(env, *e);
 	}
 	return r;
@@ -104,8 +107,8 @@ static int resolve(const char *argv0, char **ret)
 
 /* In the child, between fork and exec: only async-signal-safe calls. */
 static void __attribute__((noreturn))
-child(const char *path, char *const argv[], char *const envp[], const char *cwd, int in,
-      int out, int err, int report, pid_t parent)
+child(const char *path, char *const argv[], char *const envp[], const char *cwd, int in, int out,
+      int err, int report, pid_t parent)
 {
 	struct sigaction dfl = { .sa_handler = SIG_DFL };
 	sigset_t none;
@@ -221,8 +224,7 @@ static int decode(const char *name, int status, size_t out_max, struct lethe_run
 				   WTERMSIG(status), abbrev ? abbrev : "?", line);
 	}
 	if (res->status != 0)
-		return lethe_error(-EIO, "'%s' exited with status %d: %s", name, res->status,
-				   line);
+		return lethe_error(-EIO, "'%s' exited with status %d: %s", name, res->status, line);
 	if (res->out_truncated)
 		return lethe_error(-EFBIG, "'%s' wrote more than %zu bytes", name, out_max);
 	return 0;
@@ -237,8 +239,7 @@ static void close_all(int *fds, size_t n)
 		}
 }
 
-static int run(char *const argv[], const struct lethe_run_options *o,
-	       struct lethe_run_result *res)
+static int run(char *const argv[], const struct lethe_run_options *o, struct lethe_run_result *res)
 {
 	struct lethe_strv env = { 0 };
 	struct lethe_buf out_tail = { 0 };
@@ -266,8 +267,7 @@ static int run(char *const argv[], const struct lethe_run_options *o,
 		goto out;
 	}
 	if (atomic_load(&kill_signal)) {
-		r = lethe_error(-ECANCELED, "not running '%s': the build was interrupted",
-				argv[0]);
+		r = lethe_error(-ECANCELED, "not running '%s': the build was interrupted", argv[0]);
 		goto out;
 	}
 	pid = fork();

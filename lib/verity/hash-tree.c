@@ -55,14 +55,22 @@ struct level_job {
 	_Atomic uint64_t first_bad; /* UINT64_MAX: none found (yet) */
 };
 
-enum io_what { IO_NONE, IO_READ_IN, IO_READ_HASH, IO_WRITE_HASH, IO_SHORT_IN,
-	       IO_SHORT_HASH, IO_NOMEM, IO_CRYPTO };
+enum io_what {
+	IO_NONE,
+	IO_READ_IN,
+	IO_READ_HASH,
+	IO_WRITE_HASH,
+	IO_SHORT_IN,
+	IO_SHORT_HASH,
+	IO_NOMEM,
+	IO_CRYPTO
+};
 
 struct worker {
 	struct level_job *job;
 	uint64_t b0, b1; /* blocks [b0, b1) of the level, b0 a multiple of hash_per_block */
 	pthread_t thread;
-	int err;         /* negative errno, with what and where */
+	int err; /* negative errno, with what and where */
 	enum io_what what;
 	uint64_t at;
 };
@@ -116,8 +124,8 @@ static void report_progress(struct level_job *job, uint64_t n)
 		return;
 	now = now_ns();
 	next = atomic_load(&job->next_log_ns);
-	if (now < next || !atomic_compare_exchange_strong(&job->next_log_ns, &next,
-							   now + 500000000))
+	if (now < next ||
+	    !atomic_compare_exchange_strong(&job->next_log_ns, &next, now + 500000000))
 		return;
 	lethe_log(LETHE_LOG_PROGRESS, "%s: %llu of %llu MiB (%u%%)", job->progress_what,
 		  (unsigned long long)(done * job->in_bs >> 20),
@@ -185,7 +193,8 @@ static int worker_loop(struct worker *w, struct hasher *h, uint8_t *buf, uint8_t
 		for (uint64_t i = 0; i < n; i++, b++) {
 			uint8_t *slot = hblock + (size_t)fill * t->digest_size;
 
-			if (job->verify && fill == 0 && (r = hash_block_io(w, hblock, hindex, false)) < 0)
+			if (job->verify && fill == 0 &&
+			    (r = hash_block_io(w, hblock, hindex, false)) < 0)
 				return r;
 			if (hasher_block(h, buf + i * job->in_bs, job->in_bs,
 					 job->verify ? digest : slot) < 0)
@@ -194,7 +203,8 @@ static int worker_loop(struct worker *w, struct hasher *h, uint8_t *buf, uint8_t
 				/* Ranges are ordered: keep the smallest block number of all. */
 				uint64_t cur = atomic_load(&job->first_bad);
 
-				while (b < cur && !atomic_compare_exchange_weak(&job->first_bad, &cur, b))
+				while (b < cur &&
+				       !atomic_compare_exchange_weak(&job->first_bad, &cur, b))
 					;
 				return 0;
 			}
@@ -258,15 +268,18 @@ static int worker_error(const struct worker *w, const char *in_path, const char 
 		return lethe_error(w->err, "cannot read '%s' at offset %llu: %s", in_path,
 				   (unsigned long long)w->at, strerror(-w->err));
 	case IO_SHORT_IN:
-		return lethe_error(w->err, "'%s' ends at offset %llu, before the last block it "
-				   "should hold (did it shrink?)", in_path,
-				   (unsigned long long)w->at);
+		return lethe_error(w->err,
+				   "'%s' ends at offset %llu, before the last block it "
+				   "should hold (did it shrink?)",
+				   in_path, (unsigned long long)w->at);
 	case IO_READ_HASH:
 		return lethe_error(w->err, "cannot read '%s' at offset %llu: %s", hash_path,
 				   (unsigned long long)w->at, strerror(-w->err));
 	case IO_SHORT_HASH:
-		return lethe_error(w->err, "'%s' is truncated at offset %llu, inside the hash "
-				   "tree", hash_path, (unsigned long long)w->at);
+		return lethe_error(w->err,
+				   "'%s' is truncated at offset %llu, inside the hash "
+				   "tree",
+				   hash_path, (unsigned long long)w->at);
 	case IO_WRITE_HASH:
 		return lethe_error(w->err, "cannot write '%s' at offset %llu: %s", hash_path,
 				   (unsigned long long)w->at, strerror(-w->err));
@@ -420,35 +433,45 @@ static bool same_file(const char *a, const char *b)
 }
 
 /* Work out data_blocks when the caller left it 0, and check that the data is there. */
-static int settle_data_blocks(struct lethe_verity_params *p, const char *data_path,
-			      uint64_t size, bool append)
+static int settle_data_blocks(struct lethe_verity_params *p, const char *data_path, uint64_t size,
+			      bool append)
 {
 	uint32_t dbs = p->data_block_size;
 
 	if (p->data_blocks == 0 && append) {
 		if (p->hash_offset == 0 || p->hash_offset % dbs)
-			return lethe_error(-EBADMSG, "'%s': with the tree inside the data file, give "
+			return lethe_error(-EBADMSG,
+					   "'%s': with the tree inside the data file, give "
 					   "the number of data blocks or a hash offset that is a "
-					   "multiple of the data block size %u", data_path, dbs);
+					   "multiple of the data block size %u",
+					   data_path, dbs);
 		p->data_blocks = p->hash_offset / dbs;
 	} else if (p->data_blocks == 0) {
 		if (size == 0)
-			return lethe_error(-EBADMSG, "'%s' is empty: there is no data block to "
-					   "protect", data_path);
+			return lethe_error(-EBADMSG,
+					   "'%s' is empty: there is no data block to "
+					   "protect",
+					   data_path);
 		if (size % dbs)
-			return lethe_error(-EBADMSG, "'%s' is %llu bytes, not a multiple of the data "
-					   "block size %u: pad it, or give the number of data blocks "
-					   "to protect", data_path, (unsigned long long)size, dbs);
+			return lethe_error(
+				-EBADMSG,
+				"'%s' is %llu bytes, not a multiple of the data "
+				"block size %u: pad it, or give the number of data blocks "
+				"to protect",
+				data_path, (unsigned long long)size, dbs);
 		p->data_blocks = size / dbs;
 	}
 	if (p->data_blocks > (uint64_t)INT64_MAX / dbs || p->data_blocks * dbs > size)
-		return lethe_error(-EBADMSG, "'%s' is %llu bytes, too short for %llu data blocks "
-				   "of %u bytes", data_path, (unsigned long long)size,
+		return lethe_error(-EBADMSG,
+				   "'%s' is %llu bytes, too short for %llu data blocks "
+				   "of %u bytes",
+				   data_path, (unsigned long long)size,
 				   (unsigned long long)p->data_blocks, dbs);
 	if (append && p->data_blocks * dbs > p->hash_offset)
-		return lethe_error(-EBADMSG, "'%s': the data (%llu bytes) overlaps the hash tree at "
-				   "offset %llu", data_path,
-				   (unsigned long long)(p->data_blocks * dbs),
+		return lethe_error(-EBADMSG,
+				   "'%s': the data (%llu bytes) overlaps the hash tree at "
+				   "offset %llu",
+				   data_path, (unsigned long long)(p->data_blocks * dbs),
 				   (unsigned long long)p->hash_offset);
 	return 0;
 }
@@ -483,8 +506,8 @@ static bool uuid_is_zero(const uint8_t uuid[16])
 }
 
 /* Write the superblock block: the 512 bytes and zeros up to the first hash block. */
-static int write_superblock(const struct lethe_verity_params *p,
-			    const struct verity_layout *l, int fd, const char *path)
+static int write_superblock(const struct lethe_verity_params *p, const struct verity_layout *l,
+			    int fd, const char *path)
 {
 	uint64_t len = l->hash_area_block * p->hash_block_size - p->hash_offset;
 	uint8_t *buf = calloc(1, len);
@@ -530,9 +553,8 @@ static int build_levels(const struct tree *t, const struct lethe_verity_params *
 	return 0;
 }
 
-static int format_into(struct lethe_verity_params *p, const struct verity_layout *l,
-		       int data_fd, int hash_fd, const char *data_path, const char *hash_path,
-		       uint8_t *root)
+static int format_into(struct lethe_verity_params *p, const struct verity_layout *l, int data_fd,
+		       int hash_fd, const char *data_path, const char *hash_path, uint8_t *root)
 {
 	struct tree t;
 	int r;
@@ -556,9 +578,8 @@ static int format_into(struct lethe_verity_params *p, const struct verity_layout
 
 /* Where the tree goes: the data file itself (append), extended if need be, or a new
  * file written atomically. */
-static int output_open(bool append, int data_fd, const char *data_path,
-		       const char *hash_path, uint64_t size, uint64_t end,
-		       struct lethe_atomic_file *af, int *ret_fd)
+static int output_open(bool append, int data_fd, const char *data_path, const char *hash_path,
+		       uint64_t size, uint64_t end, struct lethe_atomic_file *af, int *ret_fd)
 {
 	int r;
 
@@ -599,8 +620,10 @@ static int format_check_params(const struct lethe_verity_params *p, const char *
 	int r;
 
 	if (!append && stat(hash_path, &st) == 0 && !S_ISREG(st.st_mode))
-		return lethe_error(-EINVAL, "'%s' is not a regular file: Lethe writes hash trees "
-				   "to files only", hash_path);
+		return lethe_error(-EINVAL,
+				   "'%s' is not a regular file: Lethe writes hash trees "
+				   "to files only",
+				   hash_path);
 	probe.data_blocks = probe.data_blocks ? probe.data_blocks : 1;
 	if ((r = verity_layout_compute(&probe, "parameters", &l)) < 0)
 		return r;
@@ -610,9 +633,8 @@ static int format_check_params(const struct lethe_verity_params *p, const char *
 	return 0;
 }
 
-int lethe_verity_format(const char *data_path, const char *hash_path,
-			struct lethe_verity_params *p, uint8_t *root_hash_out,
-			size_t root_hash_len)
+int lethe_verity_format(const char *data_path, const char *hash_path, struct lethe_verity_params *p,
+			uint8_t *root_hash_out, size_t root_hash_len)
 {
 	struct lethe_verity_params work = *p;
 	struct lethe_atomic_file af = { .fd = -1 };
@@ -632,8 +654,8 @@ int lethe_verity_format(const char *data_path, const char *hash_path,
 	if ((r = file_size(data_fd, data_path, &size)) < 0 ||
 	    (r = settle_data_blocks(&work, data_path, size, append)) < 0 ||
 	    (r = verity_layout_compute(&work, data_path, &l)) < 0 ||
-	    (r = output_open(append, data_fd, data_path, hash_path, size, l.end, &af,
-			     &hash_fd)) < 0 ||
+	    (r = output_open(append, data_fd, data_path, hash_path, size, l.end, &af, &hash_fd)) <
+		    0 ||
 	    (r = format_into(&work, &l, data_fd, hash_fd, data_path, hash_path, root)) < 0 ||
 	    (r = output_commit(append, data_fd, data_path, &af)) < 0) {
 		/* Append mode cannot be atomic; at least give the file back its size. */
@@ -651,8 +673,7 @@ out:
 	return r;
 }
 
-static int read_superblock(int fd, const char *path, uint64_t offset,
-			   struct lethe_verity_params *p)
+static int read_superblock(int fd, const char *path, uint64_t offset, struct lethe_verity_params *p)
 {
 	uint8_t buf[LETHE_VERITY_SUPERBLOCK_SIZE];
 	struct lethe_verity_superblock *sb = malloc(sizeof(*sb));
@@ -665,8 +686,8 @@ static int read_superblock(int fd, const char *path, uint64_t offset,
 	if (n < 0)
 		r = lethe_error((int)n, "cannot read '%s': %s", path, strerror((int)-n));
 	else if ((size_t)n < sizeof(buf))
-		r = lethe_error(-EBADMSG, "'%s' has no verity superblock at offset %llu (%s)",
-				path, (unsigned long long)offset,
+		r = lethe_error(-EBADMSG, "'%s' has no verity superblock at offset %llu (%s)", path,
+				(unsigned long long)offset,
 				n ? "file too short" : "empty or ends there");
 	else if ((r = lethe_verity_superblock_parse(buf, sizeof(buf), sb)) < 0)
 		r = verity_error_prefix(r, path, offset);
@@ -691,12 +712,17 @@ static int check_root(const struct tree *t, const struct lethe_verity_params *p,
 	if (lethe_memeq_consttime(d, root, l->digest_size))
 		return 0;
 	if (l->levels == 0)
-		return lethe_error(-EBADMSG, "'%s': data block 0 (offset 0) does not match the "
-				   "root hash", data_path);
-	return lethe_error(-EBADMSG, "'%s': top hash block (level %u, offset %llu) does not "
-			   "match the root hash: wrong root hash, or the superblock (salt, "
-			   "sizes) or the tree was altered", hash_path, l->levels - 1,
-			   (unsigned long long)(l->level_block[l->levels - 1] * p->hash_block_size));
+		return lethe_error(-EBADMSG,
+				   "'%s': data block 0 (offset 0) does not match the "
+				   "root hash",
+				   data_path);
+	return lethe_error(
+		-EBADMSG,
+		"'%s': top hash block (level %u, offset %llu) does not "
+		"match the root hash: wrong root hash, or the superblock (salt, "
+		"sizes) or the tree was altered",
+		hash_path, l->levels - 1,
+		(unsigned long long)(l->level_block[l->levels - 1] * p->hash_block_size));
 }
 
 /* From the top down: each level is checked against the one above it, already checked,
@@ -729,20 +755,22 @@ static int check_levels(const struct tree *t, const struct lethe_verity_params *
 		if (r == 0)
 			continue;
 		if (i == 0)
-			return lethe_error(-EBADMSG, "'%s': data block %llu (offset %llu) is corrupt: "
-					   "it does not match its hash in '%s'", data_path,
-					   (unsigned long long)bad,
-					   (unsigned long long)(bad * p->data_block_size), hash_path);
-		return lethe_error(-EBADMSG, "'%s': hash block %llu of level %d (offset %llu) is "
-				   "corrupt: it does not match its hash in level %d", hash_path,
-				   (unsigned long long)bad, i - 1,
+			return lethe_error(-EBADMSG,
+					   "'%s': data block %llu (offset %llu) is corrupt: "
+					   "it does not match its hash in '%s'",
+					   data_path, (unsigned long long)bad,
+					   (unsigned long long)(bad * p->data_block_size),
+					   hash_path);
+		return lethe_error(-EBADMSG,
+				   "'%s': hash block %llu of level %d (offset %llu) is "
+				   "corrupt: it does not match its hash in level %d",
+				   hash_path, (unsigned long long)bad, i - 1,
 				   (unsigned long long)(job.in_off + bad * p->hash_block_size), i);
 	}
 	return 0;
 }
 
-static int verify_open(const char *data_path, const char *hash_path, int *data_fd,
-		       int *hash_fd)
+static int verify_open(const char *data_path, const char *hash_path, int *data_fd, int *hash_fd)
 {
 	*data_fd = lethe_open_input(AT_FDCWD, data_path, O_RDONLY, true, NULL);
 	if (*data_fd < 0)
@@ -771,27 +799,31 @@ static int check_sizes(const struct lethe_verity_params *p, const struct verity_
 	    (r = file_size(hash_fd, hash_path, &hsize)) < 0)
 		return r;
 	if (dsize < p->data_blocks * p->data_block_size)
-		return lethe_error(-EBADMSG, "'%s' is truncated: %llu bytes, the tree covers %llu "
-				   "data blocks of %u bytes", data_path,
-				   (unsigned long long)dsize, (unsigned long long)p->data_blocks,
-				   p->data_block_size);
+		return lethe_error(-EBADMSG,
+				   "'%s' is truncated: %llu bytes, the tree covers %llu "
+				   "data blocks of %u bytes",
+				   data_path, (unsigned long long)dsize,
+				   (unsigned long long)p->data_blocks, p->data_block_size);
 	if (hsize < l->end)
-		return lethe_error(-EBADMSG, "'%s' is truncated: %llu bytes, the hash tree needs "
-				   "%llu", hash_path, (unsigned long long)hsize,
+		return lethe_error(-EBADMSG,
+				   "'%s' is truncated: %llu bytes, the hash tree needs "
+				   "%llu",
+				   hash_path, (unsigned long long)hsize,
 				   (unsigned long long)l->end);
 	/* As veritysetup, accept a larger data file (a partition larger than its file
 	 * system), but say that its tail is not covered. */
 	if (data_fd != hash_fd && dsize > p->data_blocks * p->data_block_size)
-		lethe_log(LETHE_LOG_WARNING, "'%s' has %llu bytes after the %llu protected "
-			  "blocks: the tree does not cover them", data_path,
+		lethe_log(LETHE_LOG_WARNING,
+			  "'%s' has %llu bytes after the %llu protected "
+			  "blocks: the tree does not cover them",
+			  data_path,
 			  (unsigned long long)(dsize - p->data_blocks * p->data_block_size),
 			  (unsigned long long)p->data_blocks);
 	return 0;
 }
 
-int lethe_verity_verify(const char *data_path, const char *hash_path,
-			const uint8_t *root_hash, size_t root_hash_len,
-			const struct lethe_verity_params *params)
+int lethe_verity_verify(const char *data_path, const char *hash_path, const uint8_t *root_hash,
+			size_t root_hash_len, const struct lethe_verity_params *params)
 {
 	struct lethe_verity_params p;
 	struct verity_layout l;

@@ -7,7 +7,6 @@
 #include <string.h>
 #include <unistd.h>
 
-
 #include <lethe/util.h>
 #include <lethe/verity.h>
 
@@ -49,9 +48,10 @@ int lethe_verity_salt_from_hex(struct lethe_verity_params *p, const char *hex)
 		return 0;
 	}
 	if (n % 2 || n / 2 > sizeof(salt) || lethe_hex_decode(hex, salt, n / 2) < 0)
-		return lethe_error(-EINVAL, "salt '%.16s%s' is not an even number of hex digits "
-				   "(at most %u) or '-'", hex, n > 16 ? "..." : "",
-				   2 * LETHE_VERITY_MAX_SALT_SIZE);
+		return lethe_error(-EINVAL,
+				   "salt '%.16s%s' is not an even number of hex digits "
+				   "(at most %u) or '-'",
+				   hex, n > 16 ? "..." : "", 2 * LETHE_VERITY_MAX_SALT_SIZE);
 	memset(p->salt, 0, sizeof(p->salt));
 	memcpy(p->salt, salt, n / 2);
 	p->salt_size = n / 2;
@@ -79,8 +79,7 @@ static uint64_t div_round_up_shift(uint64_t n, unsigned shift)
 	return (n >> shift) + ((n & ((UINT64_C(1) << shift) - 1)) != 0);
 }
 
-static int check_params(const struct lethe_verity_params *p, const char *what,
-			size_t *ret_digest)
+static int check_params(const struct lethe_verity_params *p, const char *what, size_t *ret_digest)
 {
 	size_t ds = lethe_verity_digest_size(p->hash_name);
 
@@ -88,11 +87,15 @@ static int check_params(const struct lethe_verity_params *p, const char *what,
 		return lethe_error(-EBADMSG, "%s: unsupported hash '%s' (sha256 or sha512)", what,
 				   p->hash_name ? p->hash_name : "(none)");
 	if (!block_size_ok(p->data_block_size))
-		return lethe_error(-EBADMSG, "%s: data block size %u is not a power of two "
-				   "from 512 to 65536", what, p->data_block_size);
+		return lethe_error(-EBADMSG,
+				   "%s: data block size %u is not a power of two "
+				   "from 512 to 65536",
+				   what, p->data_block_size);
 	if (!block_size_ok(p->hash_block_size))
-		return lethe_error(-EBADMSG, "%s: hash block size %u is not a power of two "
-				   "from 512 to 65536", what, p->hash_block_size);
+		return lethe_error(-EBADMSG,
+				   "%s: hash block size %u is not a power of two "
+				   "from 512 to 65536",
+				   what, p->hash_block_size);
 	if (p->salt_size > LETHE_VERITY_MAX_SALT_SIZE)
 		return lethe_error(-EBADMSG, "%s: salt of %zu bytes is longer than %u", what,
 				   p->salt_size, LETHE_VERITY_MAX_SALT_SIZE);
@@ -101,8 +104,7 @@ static int check_params(const struct lethe_verity_params *p, const char *what,
 	if (p->data_blocks > (uint64_t)INT64_MAX / p->data_block_size)
 		return lethe_error(-EBADMSG, "%s: %llu data blocks of %u bytes overflow 63 bits",
 				   what, (unsigned long long)p->data_blocks, p->data_block_size);
-	if (p->hash_offset % 512 ||
-	    (p->no_superblock && p->hash_offset % p->hash_block_size))
+	if (p->hash_offset % 512 || (p->no_superblock && p->hash_offset % p->hash_block_size))
 		return lethe_error(-EBADMSG, "%s: hash offset %llu is not a multiple of %u", what,
 				   (unsigned long long)p->hash_offset,
 				   p->no_superblock ? p->hash_block_size : 512);
@@ -154,8 +156,10 @@ int verity_layout_compute(const struct lethe_verity_params *p, const char *what,
 	l->end = pos * p->hash_block_size;
 	return 0;
 overflow:
-	return lethe_error(-EBADMSG, "%s: hash tree for %llu data blocks does not fit in "
-			   "63 bits", what, (unsigned long long)p->data_blocks);
+	return lethe_error(-EBADMSG,
+			   "%s: hash tree for %llu data blocks does not fit in "
+			   "63 bits",
+			   what, (unsigned long long)p->data_blocks);
 }
 
 /* The superblock's bytes are lib/core's (the parser lethe-init shares); what is built
@@ -199,12 +203,11 @@ int verity_error_prefix(int r, const char *path, uint64_t offset)
 
 	snprintf(msg, sizeof(msg), "%s",
 		 lethe_error_message_for(r) ? lethe_error_message_for(r) : "");
-	return lethe_error(r, "'%s' at offset %llu: %s", path, (unsigned long long)offset,
-			   msg);
+	return lethe_error(r, "'%s' at offset %llu: %s", path, (unsigned long long)offset, msg);
 }
 
-static void info_from_layout(struct lethe_verity_info *info,
-			     const struct lethe_verity_params *p, const struct verity_layout *l)
+static void info_from_layout(struct lethe_verity_info *info, const struct lethe_verity_params *p,
+			     const struct verity_layout *l)
 {
 	info->levels = l->levels;
 	info->hash_blocks = l->hash_blocks;
@@ -224,8 +227,7 @@ int lethe_verity_layout(const struct lethe_verity_params *p, struct lethe_verity
 	return 0;
 }
 
-int lethe_verity_dump(const char *hash_path, uint64_t hash_offset,
-		      struct lethe_verity_info *ret)
+int lethe_verity_dump(const char *hash_path, uint64_t hash_offset, struct lethe_verity_info *ret)
 {
 	uint8_t buf[LETHE_VERITY_SUPERBLOCK_SIZE];
 	struct lethe_verity_info info = { 0 };
@@ -245,8 +247,10 @@ int lethe_verity_dump(const char *hash_path, uint64_t hash_offset,
 	if (n < 0)
 		return lethe_error((int)n, "cannot read '%s': %s", hash_path, strerror((int)-n));
 	if ((size_t)n < sizeof(buf))
-		return lethe_error(-EBADMSG, "'%s': no verity superblock at offset %llu (file "
-				   "too short)", hash_path, (unsigned long long)hash_offset);
+		return lethe_error(-EBADMSG,
+				   "'%s': no verity superblock at offset %llu (file "
+				   "too short)",
+				   hash_path, (unsigned long long)hash_offset);
 	r = lethe_verity_superblock_parse(buf, sizeof(buf), &info.sb);
 	if (r < 0)
 		return verity_error_prefix(r, hash_path, hash_offset);

@@ -10,14 +10,14 @@
 
 struct verity_layout {
 	size_t digest_size;
-	unsigned hash_per_block_bits;   /* log2 of the digests in one hash block */
-	unsigned levels;                /* 0 when there is a single data block */
+	unsigned hash_per_block_bits;		 /* log2 of the digests in one hash block */
+	unsigned levels;			 /* 0 when there is a single data block */
 	uint64_t level_block[VERITY_MAX_LEVELS]; /* first hash block of each level, in
 						  * hash_block_size units from offset 0 */
-	uint64_t level_size[VERITY_MAX_LEVELS];  /* hash blocks in each level */
-	uint64_t hash_area_block;      /* first block after the superblock */
-	uint64_t hash_blocks;          /* blocks of every level together */
-	uint64_t end;                  /* bytes of the hash file the tree needs */
+	uint64_t level_size[VERITY_MAX_LEVELS];	 /* hash blocks in each level */
+	uint64_t hash_area_block;		 /* first block after the superblock */
+	uint64_t hash_blocks;			 /* blocks of every level together */
+	uint64_t end;				 /* bytes of the hash file the tree needs */
 };
 
 /* Check p's values (hash, block sizes, salt size, offset alignment, data_blocks >= 1)

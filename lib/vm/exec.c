@@ -34,8 +34,8 @@ size_t lethe_vm_console_escape(const char *in, size_t len, char *out)
 	return n;
 }
 
-int lethe_vm_parse_frame(const char *console, size_t len, const char *nonce,
-			 char **ret_output, int *ret_status)
+int lethe_vm_parse_frame(const char *console, size_t len, const char *nonce, char **ret_output,
+			 int *ret_status)
 {
 	struct lethe_buf begin = { 0 }, end = { 0 }, out = { 0 };
 	const char *b, *e, *p;
@@ -103,9 +103,9 @@ static const char *const phase_what[] = {
 };
 
 struct driver {
-	int in, out;          /* QEMU's stdin (we write) and stdout (we read) */
+	int in, out;	      /* QEMU's stdin (we write) and stdout (we read) */
 	struct lethe_buf con; /* everything the console said */
-	size_t scan;          /* where the current phase started reading */
+	size_t scan;	      /* where the current phase started reading */
 	char nonce[33];
 	enum phase phase;
 	int64_t last_probe;
@@ -167,9 +167,11 @@ static int step(struct driver *d, const char *command, char **ret_output, int *r
 			d->phase = WAIT_FRAME;
 			d->scan = d->con.len;
 			/* Neither marker appears as such in the echo of this line. */
-			r = lethe_buf_printf(&line, "printf '%%s-%%s\\n' BEGIN %s; ( %s ) 2>&1 </dev/null; "
-					     "printf '\\n%%s-%%s:%%d\\n' END %s $?\n", d->nonce, command,
-					     d->nonce);
+			r = lethe_buf_printf(
+				&line,
+				"printf '%%s-%%s\\n' BEGIN %s; ( %s ) 2>&1 </dev/null; "
+				"printf '\\n%%s-%%s:%%d\\n' END %s $?\n",
+				d->nonce, command, d->nonce);
 			return send(d, &line, r);
 		}
 		lethe_buf_release(&want);
@@ -218,7 +220,8 @@ static int drive(struct driver *d, pid_t pid, const char *command, unsigned time
 			vm_stop(pid);
 			if (d->phase == WAIT_EXIT)
 				return 0; /* the command ran; the guest just would not power off */
-			return lethe_error(-ETIMEDOUT, "timed out after %u s waiting for %s; QEMU was killed",
+			return lethe_error(-ETIMEDOUT,
+					   "timed out after %u s waiting for %s; QEMU was killed",
 					   timeout_s, phase_what[d->phase]);
 		}
 		r = poll(&pfd, 1, (int)(left < 500 ? left : 500));
@@ -239,7 +242,8 @@ static int drive(struct driver *d, pid_t pid, const char *command, unsigned time
 				if (fn)
 					fn(buf, (size_t)n, userdata);
 				if (d->con.len + (size_t)n > LETHE_VM_MAX_CONSOLE)
-					return lethe_error(-EFBIG, "the console said more than %u bytes",
+					return lethe_error(-EFBIG,
+							   "the console said more than %u bytes",
 							   LETHE_VM_MAX_CONSOLE);
 				r = lethe_buf_append(&d->con, buf, (size_t)n);
 				if (r < 0)

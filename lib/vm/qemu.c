@@ -44,11 +44,15 @@ static int need_firmware_file(const char *path)
 	struct stat st;
 
 	if (stat(path, &st) < 0 || access(path, R_OK) < 0)
-		return lethe_error(-ENOENT, "cannot read the UEFI firmware '%s': %s (install "
-				   "ovmf, or boot with --direct)", path, strerror(errno));
+		return lethe_error(-ENOENT,
+				   "cannot read the UEFI firmware '%s': %s (install "
+				   "ovmf, or boot with --direct)",
+				   path, strerror(errno));
 	if (!S_ISREG(st.st_mode))
-		return lethe_error(-ENOENT, "the UEFI firmware '%s' is not a regular file "
-				   "(install ovmf, or boot with --direct)", path);
+		return lethe_error(-ENOENT,
+				   "the UEFI firmware '%s' is not a regular file "
+				   "(install ovmf, or boot with --direct)",
+				   path);
 	return 0;
 }
 
@@ -103,10 +107,12 @@ int lethe_vm_config_firmware(struct lethe_vm_config *c, struct lethe_vm_owned *o
 	char path[32];
 	int fd = -1, r;
 
-	if (!lethe_release_has(rel, LETHE_ARTIFACT_UKI) || !lethe_release_has(rel, LETHE_ARTIFACT_DISK))
-		return lethe_error(-ENOENT, "release '%s' has no signed %s and %s to boot through "
-				   "firmware (boot it with --direct)", lethe_release_dir(rel),
-				   lethe_release_name(LETHE_ARTIFACT_UKI),
+	if (!lethe_release_has(rel, LETHE_ARTIFACT_UKI) ||
+	    !lethe_release_has(rel, LETHE_ARTIFACT_DISK))
+		return lethe_error(-ENOENT,
+				   "release '%s' has no signed %s and %s to boot through "
+				   "firmware (boot it with --direct)",
+				   lethe_release_dir(rel), lethe_release_name(LETHE_ARTIFACT_UKI),
 				   lethe_release_name(LETHE_ARTIFACT_DISK));
 	r = lethe_vm_firmware_check(&code, &vars);
 	if (r >= 0)
@@ -158,8 +164,10 @@ static int artifact_path(struct lethe_vm_config *c, struct lethe_vm_owned *o,
 
 	r = lethe_release_fd_path(rel, a, path);
 	if (r < 0)
-		return lethe_error(r, "release '%s' has no signed %s (is it a build with "
-				   "kernel.package?)", lethe_release_dir(rel), lethe_release_name(a));
+		return lethe_error(r,
+				   "release '%s' has no signed %s (is it a build with "
+				   "kernel.package?)",
+				   lethe_release_dir(rel), lethe_release_name(a));
 	*ret = own(o, strdup(path));
 	return *ret ? 0 : -ENOMEM;
 }
@@ -265,8 +273,8 @@ static int firmware_args(const struct lethe_vm_config *c, struct lethe_strv *v)
 	if (r >= 0)
 		r = push3(v, "if=none,id=boot,format=raw,readonly=on,file=", c->boot_disk, "");
 	if (r >= 0)
-		r = push_all(v, (const char *const[]){ "-device",
-						       "virtio-blk-pci,drive=boot,bootindex=1", NULL });
+		r = push_all(v, (const char *const[]){
+					"-device", "virtio-blk-pci,drive=boot,bootindex=1", NULL });
 	return r;
 }
 
@@ -283,9 +291,21 @@ int lethe_vm_argv(const struct lethe_vm_config *c, struct lethe_strv *v)
 	snprintf(mem, sizeof(mem), "%u", c->mem_mb ? c->mem_mb : 512);
 	{
 		const char *const base[] = {
-			c->qemu ? c->qemu : "qemu-system-x86_64", "-nodefaults", "-no-user-config",
-			"-accel", accel, "-m", mem, "-smp", "1", "-display", "none",
-			"-no-reboot", "-nic", "none", NULL,
+			c->qemu ? c->qemu : "qemu-system-x86_64",
+			"-nodefaults",
+			"-no-user-config",
+			"-accel",
+			accel,
+			"-m",
+			mem,
+			"-smp",
+			"1",
+			"-display",
+			"none",
+			"-no-reboot",
+			"-nic",
+			"none",
+			NULL,
 		};
 		r = push_all(v, base);
 	}
@@ -301,7 +321,8 @@ int lethe_vm_argv(const struct lethe_vm_config *c, struct lethe_strv *v)
 	{
 		struct lethe_buf ch = { 0 };
 
-		r = lethe_buf_printf(&ch, "stdio,id=con,signal=off%s", c->interactive ? ",mux=on" : "");
+		r = lethe_buf_printf(&ch, "stdio,id=con,signal=off%s",
+				     c->interactive ? ",mux=on" : "");
 		if (r >= 0 && c->serial_log) {
 			r = check_path("serial log", c->serial_log);
 			if (r >= 0)

@@ -15,7 +15,7 @@
 
 #include "init.h"
 
-#define FINAL LETHE_PATH_RUN "/final"
+#define FINAL	   LETHE_PATH_RUN "/final"
 #define MAX_MOUNTS 256
 
 static void __attribute__((noreturn)) finish(int how)
@@ -52,7 +52,8 @@ static void unmount_below(const char *prefix)
 		last[1] = '\0';
 	r = lethe_mountinfo_parse("/proc/self/mountinfo", text, &m);
 	if (r < 0) {
-		init_msg("warning: %s", lethe_error_message() ? lethe_error_message() : strerror(-r));
+		init_msg("warning: %s",
+			 lethe_error_message() ? lethe_error_message() : strerror(-r));
 		return;
 	}
 	for (size_t i = 0; i < m.n && n < MAX_MOUNTS; i++) {
@@ -79,10 +80,12 @@ void init_stage_shutdown(int how)
 
 		sync();
 		(void)init_mkdir_p(FINAL, 0700);
-		if (mount("tmpfs", FINAL, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700,size=16m") < 0 ||
+		if (mount("tmpfs", FINAL, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700,size=16m") <
+			    0 ||
 		    init_copy_file("/proc/self/exe", FINAL "/lethe-init", 0700) < 0 ||
 		    mkdir(FINAL "/oldroot", 0700) < 0 || mkdir(FINAL "/proc", 0555) < 0 ||
-		    chdir(FINAL) < 0 || syscall(SYS_pivot_root, ".", "oldroot") < 0 || chdir("/") < 0) {
+		    chdir(FINAL) < 0 || syscall(SYS_pivot_root, ".", "oldroot") < 0 ||
+		    chdir("/") < 0) {
 			init_msg("warning: cannot move to a RAM root (%s); unmounting in place",
 				 strerror(errno));
 			unmount_below("/");
@@ -92,7 +95,8 @@ void init_stage_shutdown(int how)
 		/* Close everything but the console: no file of the old root stays open. */
 		for (int fd = 3; fd < 1024; fd++)
 			close(fd);
-		execv("/lethe-init", (char *const[]){ "lethe-init", "--stage=shutdown", how_arg, NULL });
+		execv("/lethe-init",
+		      (char *const[]){ "lethe-init", "--stage=shutdown", how_arg, NULL });
 		init_msg("warning: cannot execute the RAM copy of lethe-init: %s", strerror(errno));
 		unmount_below("/oldroot");
 		finish(how);

@@ -21,18 +21,18 @@
 #include "init.h"
 
 #define MODULES_LIST LETHE_PATH_MODULES
-#define MODULES_MAX 512
-#define STAGE2 LETHE_PATH_STAGE2
-#define RO_DIR LETHE_PATH_RUN "/ro"
-#define OVERLAY_DIR LETHE_PATH_OVERLAY
-#define TORAM_DIR LETHE_PATH_RUN "/toram"
-#define NEWROOT "/newroot"
-#define DM_NAME LETHE_DM_ROOT_NAME
+#define MODULES_MAX  512
+#define STAGE2	     LETHE_PATH_STAGE2
+#define RO_DIR	     LETHE_PATH_RUN "/ro"
+#define OVERLAY_DIR  LETHE_PATH_OVERLAY
+#define TORAM_DIR    LETHE_PATH_RUN "/toram"
+#define NEWROOT	     "/newroot"
+#define DM_NAME	     LETHE_DM_ROOT_NAME
 
 struct part {
-	const char *what;           /* "root" or "verity", for messages */
+	const char *what; /* "root" or "verity", for messages */
 	char uuid[LETHE_UUID_STR];
-	char node[128];             /* a block device node for it */
+	char node[128]; /* a block device node for it */
 	dev_t dev;
 	bool found;
 };
@@ -47,7 +47,8 @@ static void mount_api(void)
 		{ "devtmpfs", "/dev", "devtmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755" },
 		{ "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
 		{ "sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
-		{ "tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755," LETHE_TMPFS_RUN_OPTIONS },
+		{ "tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV,
+		  "mode=0755," LETHE_TMPFS_RUN_OPTIONS },
 	};
 
 	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
@@ -71,7 +72,8 @@ static void read_cmdline(struct lethe_cmdline *c)
 	init_debug = c->debug;
 	if (c->unknown)
 		init_msg("warning: %u unknown " LETHE_CMDLINE_PREFIX "* parameter(s) on the kernel "
-			 "command line ignored", c->unknown);
+			 "command line ignored",
+			 c->unknown);
 	if (!c->roothash[0])
 		init_halt("no " LETHE_CMDLINE_ROOTHASH "= on the kernel command line: the root "
 			  "cannot be verified");
@@ -269,10 +271,11 @@ static void wait_partitions(struct part *parts, size_t n, unsigned timeout)
 		if (init_uptime() > deadline) {
 			for (size_t i = 0; i < n; i++)
 				if (!parts[i].found)
-					init_halt("partition PARTUUID=%s (%s) not found after %u s; "
-						  "is the disk attached and does its root hash match "
-						  LETHE_CMDLINE_ROOTHASH "?", parts[i].uuid, parts[i].what,
-						  timeout);
+					init_halt(
+						"partition PARTUUID=%s (%s) not found after %u s; "
+						"is the disk attached and does its root hash "
+						"match " LETHE_CMDLINE_ROOTHASH "?",
+						parts[i].uuid, parts[i].what, timeout);
 		}
 		nanosleep(&(struct timespec){ 0, 100 * 1000 * 1000 }, NULL);
 	}
@@ -280,7 +283,8 @@ static void wait_partitions(struct part *parts, size_t n, unsigned timeout)
 	for (size_t i = 0; i < n; i++) {
 		struct stat st;
 
-		if (stat(parts[i].node, &st) == 0 && S_ISBLK(st.st_mode) && st.st_rdev == parts[i].dev)
+		if (stat(parts[i].node, &st) == 0 && S_ISBLK(st.st_mode) &&
+		    st.st_rdev == parts[i].dev)
 			continue;
 		snprintf(parts[i].node, sizeof(parts[i].node), LETHE_PATH_RUN "/%s.dev",
 			 parts[i].what);
@@ -306,7 +310,8 @@ static void to_ram(struct part *p)
 		(void)init_mkdir_p(TORAM_DIR, 0700);
 		if (mount("tmpfs", TORAM_DIR, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
 			  "mode=0700," LETHE_TMPFS_TORAM_OPTIONS) < 0)
-			init_halt(LETHE_CMDLINE_TORAM ": cannot mount a tmpfs: %s", strerror(errno));
+			init_halt(LETHE_CMDLINE_TORAM ": cannot mount a tmpfs: %s",
+				  strerror(errno));
 		mounted = true;
 	}
 	snprintf(file, sizeof(file), TORAM_DIR "/%s", p->what);
@@ -316,7 +321,7 @@ static void to_ram(struct part *p)
 	ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
 	if (ctl < 0)
 		init_halt(LETHE_CMDLINE_TORAM ": cannot open /dev/loop-control: %s (is loop.ko "
-			  "in %s?)",
+					      "in %s?)",
 			  strerror(errno), MODULES_LIST);
 	nr = ioctl(ctl, LOOP_CTL_GET_FREE);
 	close(ctl);
@@ -364,7 +369,8 @@ static void read_superblock(const struct part *hash, struct lethe_verity_superbl
 	/* The root hash on the cmdline is LETHE_ROOTHASH_HEX digits: SHA-256 only. */
 	if (strcmp(sb->algorithm, "sha256"))
 		init_verify_failed("verity partition %s: hash algorithm '%s', only sha256 is "
-				   "accepted", hash->node, sb->algorithm);
+				   "accepted",
+				   hash->node, sb->algorithm);
 }
 
 /* The verified device's node: devtmpfs names it dm-N. */
@@ -401,8 +407,8 @@ static void verify_all(const char *node, uint64_t bytes)
 			continue;
 		if (n < 0)
 			init_verify_failed("reading the root at offset %llu: %s (a block does not "
-					   "match its hash)", (unsigned long long)off,
-					   strerror(errno));
+					   "match its hash)",
+					   (unsigned long long)off, strerror(errno));
 		if (n == 0)
 			break;
 		off += (uint64_t)n;
@@ -448,8 +454,8 @@ static void setup_verity(const struct lethe_cmdline *c, struct part *data, struc
 
 static void mount_root(const char *node)
 {
-	const char *ovl = "lowerdir=" RO_DIR ",upperdir=" OVERLAY_DIR "/upper,workdir=" OVERLAY_DIR
-			  "/work";
+	const char *ovl =
+		"lowerdir=" RO_DIR ",upperdir=" OVERLAY_DIR "/upper,workdir=" OVERLAY_DIR "/work";
 
 	(void)init_mkdir_p(RO_DIR, 0755);
 	if (mount(node, RO_DIR, "erofs", MS_RDONLY | MS_NODEV, NULL) < 0) {
@@ -458,9 +464,11 @@ static void mount_root(const char *node)
 		init_halt("cannot mount the root (%s) as erofs: %s", node, strerror(errno));
 	}
 	(void)init_mkdir_p(OVERLAY_DIR, 0755);
-	if (mount("tmpfs", OVERLAY_DIR, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755," LETHE_TMPFS_ROOT_OPTIONS) < 0)
+	if (mount("tmpfs", OVERLAY_DIR, "tmpfs", MS_NOSUID | MS_NODEV,
+		  "mode=0755," LETHE_TMPFS_ROOT_OPTIONS) < 0)
 		init_halt("cannot mount the tmpfs for the overlay: %s", strerror(errno));
-	if (init_mkdir_p(OVERLAY_DIR "/upper", 0755) < 0 || init_mkdir_p(OVERLAY_DIR "/work", 0700) < 0)
+	if (init_mkdir_p(OVERLAY_DIR "/upper", 0755) < 0 ||
+	    init_mkdir_p(OVERLAY_DIR "/work", 0700) < 0)
 		init_halt("cannot make the overlay's directories: %s", strerror(errno));
 	(void)mkdir(NEWROOT, 0755);
 	if (mount("overlay", NEWROOT, "overlay", 0, ovl) < 0)
@@ -482,10 +490,12 @@ static void remove_tree(int dfd, dev_t rootdev)
 
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
-		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_dev != rootdev)
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    st.st_dev != rootdev)
 			continue;
 		if (S_ISDIR(st.st_mode)) {
-			int sub = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			int sub = openat(dirfd(d), e->d_name,
+					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
 			if (sub >= 0)
 				remove_tree(sub, rootdev);

@@ -21,7 +21,7 @@
 #include "stage2.h"
 #include "supervise.h"
 
-#define SPEC_PATH LETHE_PATH_SPEC
+#define SPEC_PATH  LETHE_PATH_SPEC
 #define LETHE_TOOL LETHE_PATH_TOOL
 
 static void harden_sysctls(void)
@@ -86,7 +86,8 @@ static void mount_extra(const struct lethe_spec *spec)
 	(void)mount("securityfs", "/sys/kernel/security", "securityfs",
 		    MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 	(void)mkdir("/dev/pts", 0755);
-	(void)mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "mode=0620,ptmxmode=0666");
+	(void)mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+		    "mode=0620,ptmxmode=0666");
 	(void)mkdir("/dev/shm", 01777);
 	if (mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
 		  tmpfs_options(spec, LETHE_SPEC_TMPFS_SHM, "mode=1777", opt, sizeof(opt))) < 0)
@@ -167,7 +168,8 @@ static bool apply_firewall(bool have_spec)
 	}
 	rc = run_wait((char *const[]){ LETHE_TOOL, "firewall", "apply", SPEC_PATH, NULL }, NULL);
 	if (rc != 0) {
-		init_msg("firewall failed: '" LETHE_TOOL " firewall apply' exited %d; network stays down",
+		init_msg("firewall failed: '" LETHE_TOOL
+			 " firewall apply' exited %d; network stays down",
 			 rc);
 		return false;
 	}
@@ -239,7 +241,8 @@ static void run_audit(void)
 	pid = fork();
 	if (pid == 0) {
 		sigset_t all;
-		int fd = open(LETHE_PATH_AUDIT_REPORT, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		int fd = open(LETHE_PATH_AUDIT_REPORT, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+			      0644);
 
 		sigemptyset(&all);
 		sigprocmask(SIG_SETMASK, &all, NULL);
@@ -266,9 +269,10 @@ static void run_audit(void)
 		}
 		nanosleep(&(struct timespec){ 0, 20 * 1000 * 1000 }, NULL);
 	}
-	init_msg("audit: %s (report in " LETHE_PATH_AUDIT_REPORT ")",
-		 rc == 0 ? "every check passed" : rc == 1 ? "some checks failed" :
-		 "could not run");
+	init_msg("audit: %s (report in " LETHE_PATH_AUDIT_REPORT ")", rc == 0 ? "every check passed"
+								      : rc == 1
+									      ? "some checks failed"
+									      : "could not run");
 }
 
 void init_stage2(void)

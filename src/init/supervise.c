@@ -22,11 +22,11 @@
 #include "stage2.h"
 #include "supervise.h"
 
-#define SHELL "/bin/sh"
+#define SHELL	"/bin/sh"
 #define BUSYBOX "/bin/busybox" /* Debian's busybox-static comes without applet links */
 
-#define BACKOFF_MIN 1.0
-#define BACKOFF_MAX 60.0
+#define BACKOFF_MIN  1.0
+#define BACKOFF_MAX  60.0
 #define STOP_TIMEOUT 5.0
 
 /* The spec's services and one slot more for the console shell. */
@@ -218,8 +218,8 @@ static void drain_service(struct init_service *s)
 				   buf + start, nl ? "" : "\n");
 
 		if (len > 0)
-			(void)!write(STDERR_FILENO, line, (size_t)len < sizeof(line) ? (size_t)len :
-				     sizeof(line) - 1);
+			(void)!write(STDERR_FILENO, line,
+				     (size_t)len < sizeof(line) ? (size_t)len : sizeof(line) - 1);
 		start = end;
 	}
 }
@@ -246,13 +246,16 @@ static void reap(void)
 				char again[64] = "";
 
 				if (s->restart && !s->shell)
-					snprintf(again, sizeof(again), "; restarting in %.0f s", s->backoff);
+					snprintf(again, sizeof(again), "; restarting in %.0f s",
+						 s->backoff);
 				init_msg("%s exited (%s %d)%s", s->name,
 					 WIFEXITED(status) ? "status" : "signal",
-					 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), again);
+					 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
+					 again);
 			}
 			if (s->restart && !s->shell && s->backoff < BACKOFF_MAX)
-				s->backoff = s->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : s->backoff * 2;
+				s->backoff =
+					s->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : s->backoff * 2;
 		}
 	}
 }
@@ -370,4 +373,3 @@ void init_supervise(int sfd)
 		}
 	}
 }
-

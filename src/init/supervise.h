@@ -14,11 +14,11 @@ struct init_service {
 	char **argv;
 	const char *user, *group;
 	bool restart;
-	bool shell;        /* the console shell: on the console, no log pipe */
+	bool shell; /* the console shell: on the console, no log pipe */
 	pid_t pid;
-	int out;           /* read end of its stdout/stderr pipe, or -1 */
-	int log;           /* /run/log/NAME.log, or -1 */
-	double backoff;    /* seconds before the next start */
+	int out;	   /* read end of its stdout/stderr pipe, or -1 */
+	int log;	   /* /run/log/NAME.log, or -1 */
+	double backoff;	   /* seconds before the next start */
 	double next_start; /* uptime; 0 = not scheduled */
 	double started;
 };

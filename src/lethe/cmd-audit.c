@@ -14,7 +14,8 @@ static void usage(void)
 	const struct lethe_audit_check_info *checks;
 	size_t n = lethe_audit_checks(&checks);
 
-	printf("usage: lethe audit [--root DIR] [--spec SPEC] [--only ID,...] [--skip ID,...] [--json]\n\n"
+	printf("usage: lethe audit [--root DIR] [--spec SPEC] [--only ID,...] [--skip ID,...] "
+	       "[--json]\n\n"
 	       "Check the running system's posture, control by control: verified read-only\n"
 	       "root, amnesia, no swap, firewall, kernel lockdown and hardening.\n\n"
 	       "  --root DIR    read /proc and /sys (and fixtures of dm and nft state) below DIR\n"
@@ -26,7 +27,8 @@ static void usage(void)
 	       "checks:\n");
 	for (size_t i = 0; i < n; i++)
 		printf("  %-22s %s\n", checks[i].id, checks[i].title);
-	printf("\nExit status: 0 every applicable check passed, 1 a check failed, 2 usage, 3 error.\n");
+	printf("\nExit status: 0 every applicable check passed, 1 a check failed, 2 usage, 3 "
+	       "error.\n");
 }
 
 /* Append the comma-separated ids of arg to list. */
@@ -56,13 +58,14 @@ static void print_table(const struct lethe_audit_report *rep, bool color)
 
 		counts[r->verdict]++;
 		printf("%s%-4s%s  %-*s  %s\n", color ? colors[r->verdict] : "",
-		       r->verdict == LETHE_AUDIT_PASS ? "pass" :
-		       r->verdict == LETHE_AUDIT_FAIL ? "FAIL" : "n/a",
+		       r->verdict == LETHE_AUDIT_PASS	? "pass"
+		       : r->verdict == LETHE_AUDIT_FAIL ? "FAIL"
+							: "n/a",
 		       color ? "\033[0m" : "", (int)width, r->id, r->evidence);
 	}
 	if (rep->n_blockdevs) {
-		printf("\n%-10s %-5s %10s %-3s %-3s %-8s %s\n", "DEVICE", "TYPE", "SIZE", "RM", "RO",
-		       "FSTYPE", "MOUNTPOINTS");
+		printf("\n%-10s %-5s %10s %-3s %-3s %-8s %s\n", "DEVICE", "TYPE", "SIZE", "RM",
+		       "RO", "FSTYPE", "MOUNTPOINTS");
 		for (size_t i = 0; i < rep->n_blockdevs; i++) {
 			const struct lethe_audit_blockdev *d = &rep->blockdevs[i];
 
@@ -81,10 +84,10 @@ static void print_table(const struct lethe_audit_report *rep, bool color)
 int cmd_audit(int argc, char **argv)
 {
 	static const struct option options[] = {
-		{ "help", no_argument, NULL, 'h' },   { "root", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },	  { "root", required_argument, NULL, 'r' },
 		{ "spec", required_argument, NULL, 's' }, { "only", required_argument, NULL, 'o' },
 		{ "skip", required_argument, NULL, 'k' }, { "json", no_argument, NULL, 'j' },
-		{ "no-color", no_argument, NULL, 'C' }, {},
+		{ "no-color", no_argument, NULL, 'C' },	  {},
 	};
 	struct lethe_strv only = { 0 }, skip = { 0 };
 	struct lethe_audit_options opts = { 0 };

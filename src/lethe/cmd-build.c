@@ -116,7 +116,8 @@ static struct json_object *summary(const struct lethe_build_result *res, const c
 				       json_object_new_double(res->stages[i].seconds));
 	json_object_object_add(o, "stage_seconds", stages);
 	json_object_object_add(o, "seconds", json_object_new_double(res->seconds));
-	json_object_object_add(o, "development_key", json_object_new_boolean(res->dev_key_path != NULL));
+	json_object_object_add(o, "development_key",
+			       json_object_new_boolean(res->dev_key_path != NULL));
 	return o;
 }
 
@@ -146,18 +147,42 @@ int cmd_build(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "o:k:qh", options, NULL)) != -1) {
 		switch (c) {
-		case 'o': o.outdir = optarg; break;
-		case 'k': key_path = optarg; break;
-		case 'P': password_file = optarg; break;
-		case 'L': o.locked = true; break;
-		case 'l': o.lock_path = optarg; o.locked = true; break;
-		case 'R': pkg.refresh = true; break;
-		case 'O': pkg.max_list_age = -1; break;
-		case 'C': pkg.cache_dir = optarg; break;
-		case 'q': cli_quiet = true; break;
-		case 'j': json = true; break;
-		case 'h': help(); return EXIT_OK;
-		default: return cli_usage_error("build", "unknown option");
+		case 'o':
+			o.outdir = optarg;
+			break;
+		case 'k':
+			key_path = optarg;
+			break;
+		case 'P':
+			password_file = optarg;
+			break;
+		case 'L':
+			o.locked = true;
+			break;
+		case 'l':
+			o.lock_path = optarg;
+			o.locked = true;
+			break;
+		case 'R':
+			pkg.refresh = true;
+			break;
+		case 'O':
+			pkg.max_list_age = -1;
+			break;
+		case 'C':
+			pkg.cache_dir = optarg;
+			break;
+		case 'q':
+			cli_quiet = true;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			help();
+			return EXIT_OK;
+		default:
+			return cli_usage_error("build", "unknown option");
 		}
 	}
 	if (optind + 1 != argc)

@@ -100,8 +100,8 @@ static void print_json(const struct lethe_firewall_drift *drift)
 		const struct lethe_firewall_diff *d = &drift->diffs[i];
 		struct json_object *o = json_object_new_object();
 
-		json_object_object_add(o, "kind",
-				       json_object_new_string(lethe_firewall_diff_kind_name(d->kind)));
+		json_object_object_add(
+			o, "kind", json_object_new_string(lethe_firewall_diff_kind_name(d->kind)));
 		json_object_object_add(o, "chain", json_str(d->chain));
 		json_object_object_add(o, "expected", json_str(d->expected));
 		json_object_object_add(o, "live", json_str(d->live));
@@ -160,7 +160,8 @@ int cmd_firewall(int argc, char **argv)
 		}
 	}
 	if (argc - optind != 2)
-		return cli_usage_error("firewall", "expected an action (show, apply, check) and SPEC");
+		return cli_usage_error("firewall",
+				       "expected an action (show, apply, check) and SPEC");
 	action = argv[optind];
 	path = argv[optind + 1];
 	if (strcmp(action, "show") && strcmp(action, "apply") && strcmp(action, "check"))

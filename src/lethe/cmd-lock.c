@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <lethe/pkg.h>
+#include <lethe/release.h>
 #include <lethe/spec.h>
 
 #include "cli.h"
@@ -52,8 +53,8 @@ static struct json_object *set_json(const struct lethe_pkgset *set, const char *
 		json_object_object_add(j, "sha256", json_object_new_string(hex));
 		json_object_object_add(j, "size", json_object_new_int64((int64_t)p->size));
 		json_object_object_add(
-		    j, "role",
-		    json_object_new_string(p->role == LETHE_PKG_KERNEL ? "kernel" : "root"));
+			j, "role",
+			json_object_new_string(p->role == LETHE_PKG_KERNEL ? "kernel" : "root"));
 		json_object_object_add(j, "filename", json_object_new_string(p->filename));
 		json_object_array_add(pkgs, j);
 	}
@@ -67,12 +68,16 @@ static struct json_object *set_json(const struct lethe_pkgset *set, const char *
 int cmd_lock(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	    {"output", required_argument, NULL, 'o'}, {"refresh", no_argument, NULL, 'R'},
-	    {"offline", no_argument, NULL, 'O'},      {"cache", required_argument, NULL, 'C'},
-	    {"json", no_argument, NULL, 'j'},	      {"quiet", no_argument, NULL, 'q'},
-	    {"help", no_argument, NULL, 'h'},	      {NULL, 0, NULL, 0},
+		{ "output", required_argument, NULL, 'o' },
+		{ "refresh", no_argument, NULL, 'R' },
+		{ "offline", no_argument, NULL, 'O' },
+		{ "cache", required_argument, NULL, 'C' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
-	struct lethe_pkg_options opts = {0};
+	struct lethe_pkg_options opts = { 0 };
 	struct lethe_spec *spec = NULL;
 	struct lethe_pkgset *set = NULL;
 	const char *output = NULL;
@@ -115,7 +120,9 @@ int cmd_lock(int argc, char **argv)
 	r = lethe_spec_load(argv[optind], &spec);
 	if (r < 0)
 		return cli_fail(r, argv[optind]);
-	path = output ? strdup(output) : lethe_path_join(spec->dir ? spec->dir : ".", "lethe.lock");
+	path = output ? strdup(output)
+		      : lethe_path_join(spec->dir ? spec->dir : ".",
+					lethe_release_name(LETHE_ARTIFACT_LOCK));
 	if (!path) {
 		r = -ENOMEM;
 		goto fail;

@@ -65,7 +65,8 @@ static void usage(FILE *out)
 	      "  --reboot   reboot instead of powering off\n"
 	      "  --halt     halt instead of powering off\n"
 	      "  -h, --help this help\n\n"
-	      "It refuses unless PID 1 is lethe-init (another init would reboot without the wipe).\n\n"
+	      "It refuses unless PID 1 is lethe-init (another init would reboot without the "
+	      "wipe).\n\n"
 	      "Exit status: 0 the request was sent, 2 usage error, 3 it could not be sent or\n"
 	      "PID 1 is not lethe-init.\n",
 	      out);

@@ -25,24 +25,23 @@ enum {
 	OPT_DIRECT,
 };
 
-static const struct option options[] = {
-	{ "disk", required_argument, NULL, OPT_DISK },
-	{ "mem", required_argument, NULL, OPT_MEM },
-	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-	{ "exec", required_argument, NULL, OPT_EXEC },
-	{ "accel", required_argument, NULL, OPT_ACCEL },
-	{ "append", required_argument, NULL, OPT_APPEND },
-	{ "cmdline-file", required_argument, NULL, OPT_CMDLINE_FILE },
-	{ "qmp", required_argument, NULL, OPT_QMP },
-	{ "serial-log", required_argument, NULL, OPT_SERIAL_LOG },
-	{ "no-boot-disk", no_argument, NULL, OPT_NO_BOOT_DISK },
-	{ "direct", no_argument, NULL, OPT_DIRECT },
-	{ "public-key", required_argument, NULL, 'p' },
-	{ "public-key-base64", required_argument, NULL, 'P' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "help", no_argument, NULL, 'h' },
-	{}
-};
+static const struct option options[] = { { "disk", required_argument, NULL, OPT_DISK },
+					 { "mem", required_argument, NULL, OPT_MEM },
+					 { "timeout", required_argument, NULL, OPT_TIMEOUT },
+					 { "exec", required_argument, NULL, OPT_EXEC },
+					 { "accel", required_argument, NULL, OPT_ACCEL },
+					 { "append", required_argument, NULL, OPT_APPEND },
+					 { "cmdline-file", required_argument, NULL,
+					   OPT_CMDLINE_FILE },
+					 { "qmp", required_argument, NULL, OPT_QMP },
+					 { "serial-log", required_argument, NULL, OPT_SERIAL_LOG },
+					 { "no-boot-disk", no_argument, NULL, OPT_NO_BOOT_DISK },
+					 { "direct", no_argument, NULL, OPT_DIRECT },
+					 { "public-key", required_argument, NULL, 'p' },
+					 { "public-key-base64", required_argument, NULL, 'P' },
+					 { "quiet", no_argument, NULL, 'q' },
+					 { "help", no_argument, NULL, 'h' },
+					 {} };
 
 static const char usage_text[] =
 	"usage: lethe run OUTDIR [-p PUBKEY] [OPTIONS]\n"
@@ -122,17 +121,20 @@ static int parse(int argc, char **argv, struct run_args *a)
 		switch (opt) {
 		case OPT_DISK:
 			if (a->c.n_disks >= LETHE_VM_MAX_DISKS)
-				return cli_usage_error("run", "at most %d --disk", LETHE_VM_MAX_DISKS);
+				return cli_usage_error("run", "at most %d --disk",
+						       LETHE_VM_MAX_DISKS);
 			a->c.disks[a->c.n_disks++] = optarg;
 			break;
 		case OPT_MEM:
 			if (!cli_parse_u64(optarg, 64, 65536, &n))
-				return cli_usage_error("run", "--mem '%s': a number of MB, 64..65536", optarg);
+				return cli_usage_error(
+					"run", "--mem '%s': a number of MB, 64..65536", optarg);
 			a->c.mem_mb = (unsigned)n;
 			break;
 		case OPT_TIMEOUT:
 			if (!cli_parse_u64(optarg, 1, 86400, &n))
-				return cli_usage_error("run", "--timeout '%s': seconds, 1..86400", optarg);
+				return cli_usage_error("run", "--timeout '%s': seconds, 1..86400",
+						       optarg);
 			a->timeout = (unsigned)n;
 			break;
 		case OPT_EXEC:
@@ -196,7 +198,8 @@ static int open_release(const struct run_args *a, const char *dir, struct lethe_
 	if (!a->key && !a->key_b64) {
 		if (!cli_quiet)
 			cli_warning("'%s': files checked against SHA256SUMS, but not its signature "
-				    "(give -p PUBKEY)", dir);
+				    "(give -p PUBKEY)",
+				    dir);
 		return lethe_release_open_opts(dir, NULL, &o, ret);
 	}
 	r = a->key ? lethe_sign_pubkey_load(a->key, &pub)
@@ -218,7 +221,7 @@ static int want_firmware(const struct run_args *a, const char *dir, bool *ret)
 		return 0;
 	if (a->append || a->cmdline_file)
 		return cli_usage_error("run", "--append and --cmdline-file need --direct: a UKI's "
-				       "cmdline is part of the signed lethe.efi");
+					      "cmdline is part of the signed lethe.efi");
 	*ret = true;
 	return lethe_vm_firmware_check(NULL, NULL) < 0 ? -1 : 0;
 }
@@ -260,8 +263,8 @@ int cmd_run(int argc, char **argv)
 		lethe_release_free(rel);
 		return r;
 	}
-	r = lethe_vm_exec(&a.c, a.exec, a.timeout ? a.timeout : 600,
-			  cli_quiet ? NULL : to_stderr, NULL, &output, &status);
+	r = lethe_vm_exec(&a.c, a.exec, a.timeout ? a.timeout : 600, cli_quiet ? NULL : to_stderr,
+			  NULL, &output, &status);
 	if (r < 0)
 		goto fail;
 	if (!cli_quiet)

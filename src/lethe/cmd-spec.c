@@ -10,16 +10,16 @@
 
 static void usage(FILE *out)
 {
-	fputs(
-	    "usage: lethe spec check [--json] SPEC\n\n"
-	    "Parse and validate an image spec (docs/spec.md). A valid spec prints a one-line\n"
-	    "summary (or a JSON object with --json); an invalid one prints the first error,\n"
-	    "with its line and column, on stderr.\n\n"
-	    "options:\n"
-	    "  --json      print the summary as JSON\n"
-	    "  -h, --help  show this help\n\n"
-	    "Exit status: 0 valid, 1 invalid, 2 usage error, 3 runtime error (e.g. unreadable).\n",
-	    out);
+	fputs("usage: lethe spec check [--json] SPEC\n\n"
+	      "Parse and validate an image spec (docs/spec.md). A valid spec prints a one-line\n"
+	      "summary (or a JSON object with --json); an invalid one prints the first error,\n"
+	      "with its line and column, on stderr.\n\n"
+	      "options:\n"
+	      "  --json      print the summary as JSON\n"
+	      "  -h, --help  show this help\n\n"
+	      "Exit status: 0 valid, 1 invalid, 2 usage error, 3 runtime error (e.g. "
+	      "unreadable).\n",
+	      out);
 }
 
 static struct json_object *strv_json(const struct lethe_strv *s)
@@ -94,9 +94,9 @@ static int spec_check(const char *path, bool json)
 int cmd_spec(int argc, char **argv)
 {
 	static const struct option options[] = {
-	    {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},
-	    {0},
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
 	};
 	bool json = false;
 	int c;

@@ -47,8 +47,8 @@ static int write_sums(const char *out, const char *dir, char **names, int n)
 
 	if (out)
 		r = lethe_sums_write(out, dir, (const char *const *)names, (size_t)n);
-	else if ((r = lethe_sums_format(dir, (const char *const *)names, (size_t)n, &text,
-					&len)) == 0) {
+	else if ((r = lethe_sums_format(dir, (const char *const *)names, (size_t)n, &text, &len)) ==
+		 0) {
 		fwrite(text, 1, len, stdout);
 		free(text);
 	}

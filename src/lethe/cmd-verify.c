@@ -16,13 +16,13 @@
 #include "verbs.h"
 
 struct verify_args {
-	const char *pubkey_path;   /* -p */
-	const char *pubkey_b64;    /* -P */
-	const char *sig_path;      /* -x; NULL: <file>.minisig */
-	const char *sums_path;     /* --sums */
-	const char *media_path;    /* --media */
+	const char *pubkey_path; /* -p */
+	const char *pubkey_b64;	 /* -P */
+	const char *sig_path;	 /* -x; NULL: <file>.minisig */
+	const char *sums_path;	 /* --sums */
+	const char *media_path;	 /* --media */
 	bool json;
-	int argc;                  /* operands left after the options */
+	int argc; /* operands left after the options */
 	char **argv;
 	struct lethe_sign_pubkey pub;
 };
@@ -95,7 +95,8 @@ static int report_json(const struct verify_args *a, const char *mode, const char
 	if (files)
 		json_object_object_add(o, "files", files);
 	if (r < 0)
-		json_object_object_add(o, "error", json_object_new_string(msg ? msg : strerror(-r)));
+		json_object_object_add(o, "error",
+				       json_object_new_string(msg ? msg : strerror(-r)));
 	cli_json_print(o);
 	return rc;
 }
@@ -147,8 +148,8 @@ static struct json_object *sums_json(const struct verify_args *a, const char *si
 /* Verify the signature over the list, then check every file it names. The list is read
  * once: the bytes verified are the bytes parsed. *ret_tc is set once the signature is
  * good. */
-static int sums_run(const struct verify_args *a, const char *sig_path,
-		    struct cli_sums_report *rep, char **ret_tc)
+static int sums_run(const struct verify_args *a, const char *sig_path, struct cli_sums_report *rep,
+		    char **ret_tc)
 {
 	struct lethe_sums sums = { 0 };
 	char *text = NULL, *dir = lethe_sums_dir(a->sums_path);
@@ -181,7 +182,8 @@ static int verify_sums(struct verify_args *a)
 	int r;
 
 	if (a->argc != 0)
-		return cli_usage_error("verify", "unexpected argument '%s' with --sums", a->argv[0]);
+		return cli_usage_error("verify", "unexpected argument '%s' with --sums",
+				       a->argv[0]);
 	if (!sig_path && !(sig_path = sig = lethe_sign_default_sig_path(a->sums_path)))
 		return cli_fail(-ENOMEM, "verify");
 	rep.files = a->json ? json_object_new_array() : NULL;
@@ -199,7 +201,8 @@ static int verify_release(struct verify_args *a)
 {
 	struct cli_sums_report rep = { 0 };
 	struct lethe_release_options o = { .flags = LETHE_RELEASE_OPEN_VERITY,
-					   .fn = cli_sums_entry_done, .userdata = &rep };
+					   .fn = cli_sums_entry_done,
+					   .userdata = &rep };
 	struct lethe_release *rel = NULL;
 	int r;
 

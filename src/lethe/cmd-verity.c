@@ -95,8 +95,8 @@ static int parse_uuid(const char *s, uint8_t out[16])
 	return n == 32 ? lethe_hex_decode(hex, out, 16) : -EINVAL;
 }
 
-static int parse_size(const char *verb, const char *name, const char *arg,
-		      unsigned long long max, unsigned long long *ret)
+static int parse_size(const char *verb, const char *name, const char *arg, unsigned long long max,
+		      unsigned long long *ret)
 {
 	if (!cli_parse_u64(arg, 0, max, ret))
 		return cli_usage_error(verb, "%s '%s' is not a number from 0 to %llu", name, arg,
@@ -118,8 +118,10 @@ static int parse_option(int c, const char *verb, struct verity_args *a)
 		if ((r = parse_size(verb, "block size", optarg, LETHE_VERITY_MAX_BLOCK_SIZE, &v)))
 			return r;
 		if (v < LETHE_VERITY_MIN_BLOCK_SIZE || (v & (v - 1)))
-			return cli_usage_error(verb, "block size %llu is not a power of two from "
-					       "512 to 65536", v);
+			return cli_usage_error(verb,
+					       "block size %llu is not a power of two from "
+					       "512 to 65536",
+					       v);
 		*(c == OPT_DATA_BS ? &a->p.data_block_size : &a->p.hash_block_size) = (uint32_t)v;
 		return 0;
 	case OPT_HASH:
@@ -136,15 +138,17 @@ static int parse_option(int c, const char *verb, struct verity_args *a)
 		r = c == OPT_SALT ? lethe_verity_salt_from_hex(&a->p, optarg)
 				  : lethe_verity_salt_from_seed(&a->p, optarg);
 		if (r < 0)
-			return cli_usage_error(verb, "%s", lethe_error_message_for(r)
-							       ? lethe_error_message_for(r)
-							       : strerror(-r));
+			return cli_usage_error(verb, "%s",
+					       lethe_error_message_for(r)
+						       ? lethe_error_message_for(r)
+						       : strerror(-r));
 		return 0;
 	case OPT_HASH_OFFSET:
 		if ((r = parse_size(verb, "hash offset", optarg, INT64_MAX / 2, &v)))
 			return r;
 		if (v % 512)
-			return cli_usage_error(verb, "hash offset %llu is not a multiple of 512", v);
+			return cli_usage_error(verb, "hash offset %llu is not a multiple of 512",
+					       v);
 		a->p.hash_offset = v;
 		return 0;
 	case OPT_DATA_BLOCKS:

@@ -21,7 +21,8 @@ static void usage(FILE *out)
 {
 	fputs("usage: lethe VERB [OPTIONS] [ARGS]\n\n"
 	      "Build, boot, verify, audit and update minimal, immutable, amnesic Linux images.\n\n"
-	      "verbs:\n", out);
+	      "verbs:\n",
+	      out);
 	for (size_t i = 0; i < LETHE_ARRAY_SIZE(verbs); i++)
 		fprintf(out, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
 	fputs("\n'lethe VERB --help' tells more about one verb.\n"

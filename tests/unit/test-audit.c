@@ -52,13 +52,12 @@ static const char good_mountinfo[] =
 	"22 20 0:21 / /run/lethe/rw rw,nosuid - tmpfs tmpfs rw\n"
 	"23 20 0:5 / /proc rw,nosuid - proc proc rw\n";
 
-static const char good_spec[] =
-	"name: fixture\n"
-	"version: \"1\"\n"
-	"packages: [busybox-static]\n"
-	"firewall:\n"
-	"  in: { default: drop, allow: [ { proto: tcp, port: 8080 } ] }\n"
-	"  out: { default: drop }\n";
+static const char good_spec[] = "name: fixture\n"
+				"version: \"1\"\n"
+				"packages: [busybox-static]\n"
+				"firewall:\n"
+				"  in: { default: drop, allow: [ { proto: tcp, port: 8080 } ] }\n"
+				"  out: { default: drop }\n";
 
 /* The spec of the fixture system and its firewall table as `nft list` would show it. */
 static void put_spec_and_table(void)
@@ -82,9 +81,11 @@ static void put_spec_and_table(void)
 static const char good_ruleset[] =
 	"{\"nftables\": [{\"metainfo\": {\"json_schema_version\": 1}},"
 	"{\"table\": {\"family\": \"inet\", \"name\": \"lethe\", \"handle\": 1}},"
-	"{\"chain\": {\"family\": \"inet\", \"table\": \"lethe\", \"name\": \"input\", \"handle\": 1,"
+	"{\"chain\": {\"family\": \"inet\", \"table\": \"lethe\", \"name\": \"input\", \"handle\": "
+	"1,"
 	" \"type\": \"filter\", \"hook\": \"input\", \"prio\": 0, \"policy\": \"drop\"}},"
-	"{\"chain\": {\"family\": \"inet\", \"table\": \"lethe\", \"name\": \"output\", \"handle\": 2,"
+	"{\"chain\": {\"family\": \"inet\", \"table\": \"lethe\", \"name\": \"output\", "
+	"\"handle\": 2,"
 	" \"type\": \"filter\", \"hook\": \"output\", \"prio\": 0, \"policy\": \"drop\"}}]}";
 
 /* A tree that looks like a booted Lethe system: every check passes. */
@@ -105,7 +106,8 @@ static int make_good_tree(void **state)
 	put("sys/dev/block/253:0/uevent", "MAJOR=253\nMINOR=0\nDEVNAME=dm-0\nDEVTYPE=disk\n");
 	put("sys/block/dm-0/dm/name", "root\n");
 	put("sys/block/dm-0/dm/uuid", "LETHE-VERITY-root\n");
-	put("dm/root.table", "0 20480 verity 1 254:1 254:2 4096 4096 2560 1 sha256 " ROOTHASH " -\n");
+	put("dm/root.table",
+	    "0 20480 verity 1 254:1 254:2 4096 4096 2560 1 sha256 " ROOTHASH " -\n");
 	put("dm/root.status", "0 20480 verity V\n");
 	put("sys/class/block/dm-0/dev", "253:0\n");
 	put("sys/class/block/dm-0/size", "20480\n");
@@ -151,12 +153,12 @@ static enum lethe_audit_verdict run_one(const char *id, char *evidence, size_t l
 	return v;
 }
 
-#define assert_verdict(id, verdict, needle)                                              \
-	do {                                                                             \
-		char ev[1024];                                                           \
-		assert_int_equal(run_one(id, ev, sizeof(ev)), verdict);                  \
-		if (!strstr(ev, needle))                                                 \
-			fail_msg("%s: evidence '%s' lacks '%s'", id, ev, needle);        \
+#define assert_verdict(id, verdict, needle)                                                        \
+	do {                                                                                       \
+		char ev[1024];                                                                     \
+		assert_int_equal(run_one(id, ev, sizeof(ev)), verdict);                            \
+		if (!strstr(ev, needle))                                                           \
+			fail_msg("%s: evidence '%s' lacks '%s'", id, ev, needle);                  \
 	} while (0)
 
 static void test_all_pass_on_good_tree(void **state)
@@ -194,9 +196,11 @@ static void test_root_verity(void **state)
 	put("dm/root.table", "0 20480 linear 254:1 0\n");
 	assert_verdict("root.verity", LETHE_AUDIT_FAIL, "is linear, not one dm-verity target");
 	put("proc/self/mountinfo",
-	    "20 1 0:20 / / rw - overlay overlay rw,lowerdir=/run/lethe/ro,upperdir=/run/lethe/rw/upper\n"
+	    "20 1 0:20 / / rw - overlay overlay "
+	    "rw,lowerdir=/run/lethe/ro,upperdir=/run/lethe/rw/upper\n"
 	    "21 20 253:0 / /run/lethe/ro rw,relatime - erofs /dev/mapper/root rw\n");
-	put("dm/root.table", "0 20480 verity 1 254:1 254:2 4096 4096 2560 1 sha256 " ROOTHASH " -\n");
+	put("dm/root.table",
+	    "0 20480 verity 1 254:1 254:2 4096 4096 2560 1 sha256 " ROOTHASH " -\n");
 	assert_verdict("root.verity", LETHE_AUDIT_FAIL, "mounted read-write");
 	put("proc/self/mountinfo", "20 1 254:1 / / rw,relatime - ext4 /dev/vda1 rw\n");
 	put("sys/dev/block/254:1/uevent", "MAJOR=254\nMINOR=1\nDEVNAME=vda1\n");
@@ -206,8 +210,9 @@ static void test_root_verity(void **state)
 static void test_root_hash(void **state)
 {
 	assert_verdict("root.hash", LETHE_AUDIT_PASS, "equals lethe.roothash");
-	put("dm/root.table", "0 20480 verity 1 254:1 254:2 4096 4096 2560 1 sha256 "
-			     "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff -\n");
+	put("dm/root.table",
+	    "0 20480 verity 1 254:1 254:2 4096 4096 2560 1 sha256 "
+	    "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff -\n");
 	assert_verdict("root.hash", LETHE_AUDIT_FAIL, "differs from lethe.roothash " ROOTHASH);
 	put("proc/cmdline", "console=ttyS0\n");
 	assert_verdict("root.hash", LETHE_AUDIT_NOT_APPLICABLE, "not booted by Lethe");
@@ -227,7 +232,8 @@ static void test_root_amnesic(void **state)
 
 static void test_storage(void **state)
 {
-	assert_verdict("storage.no-writable", LETHE_AUDIT_PASS, "2 block devices, 1 mounted, none writable");
+	assert_verdict("storage.no-writable", LETHE_AUDIT_PASS,
+		       "2 block devices, 1 mounted, none writable");
 	put("proc/self/mountinfo", "20 1 254:0 / /mnt/usb rw,relatime - vfat /dev/vda rw\n");
 	assert_verdict("storage.no-writable", LETHE_AUDIT_FAIL, "vda on /mnt/usb (vfat, rw)");
 	put("proc/self/mountinfo", "20 1 254:0 / /mnt/usb ro,relatime - vfat /dev/vda ro\n");
@@ -249,7 +255,8 @@ static void test_firewall_policy(void **state)
 	char *accepting = strdup(good_ruleset);
 	char *p = strstr(strstr(accepting, "\"output\""), "\"drop\"");
 
-	assert_verdict("firewall.policy", LETHE_AUDIT_PASS, "input policy drop, output policy drop");
+	assert_verdict("firewall.policy", LETHE_AUDIT_PASS,
+		       "input policy drop, output policy drop");
 	memcpy(p, "\"acpt\"", 6);
 	put("nft/ruleset.json", accepting);
 	assert_verdict("firewall.policy", LETHE_AUDIT_FAIL, "output policy acpt");
@@ -266,10 +273,12 @@ static void test_firewall_foreign(void **state)
 {
 	char json[2048];
 
-	snprintf(json, sizeof(json), "%.*s,{\"table\": {\"family\": \"ip\", \"name\": \"x\"}},"
+	snprintf(json, sizeof(json),
+		 "%.*s,{\"table\": {\"family\": \"ip\", \"name\": \"x\"}},"
 		 "{\"chain\": {\"family\": \"ip\", \"table\": \"x\", \"name\": \"pre\","
 		 " \"type\": \"nat\", \"hook\": \"prerouting\", \"prio\": -100, \"policy\": "
-		 "\"accept\"}}]}", (int)(strlen(good_ruleset) - 2), good_ruleset);
+		 "\"accept\"}}]}",
+		 (int)(strlen(good_ruleset) - 2), good_ruleset);
 	put("nft/ruleset.json", json);
 	assert_verdict("firewall.policy", LETHE_AUDIT_FAIL,
 		       "other tables hook into the packet path around table inet lethe: ip x pre "
@@ -293,7 +302,9 @@ static void test_firewall_spec(void **state)
 	lethe_buf_puts(&edited, "\t\tip daddr 192.0.2.7 accept\n");
 	lethe_buf_puts(&edited, eol + 1);
 	put("nft/lethe.nft", edited.data);
-	assert_verdict("firewall.spec", LETHE_AUDIT_FAIL, "1 difference from the spec: rule added in output 'ip daddr 192.0.2.7 accept'");
+	assert_verdict(
+		"firewall.spec", LETHE_AUDIT_FAIL,
+		"1 difference from the spec: rule added in output 'ip daddr 192.0.2.7 accept'");
 	drop("nft/lethe.nft");
 	assert_verdict("firewall.spec", LETHE_AUDIT_FAIL, "table missing");
 	drop("etc/lethe/spec.yaml");
@@ -323,7 +334,8 @@ static void test_kernel(void **state)
 
 	assert_verdict("kernel.cmdline", LETHE_AUDIT_PASS, "hardening flags on the cmdline");
 	put("proc/cmdline", "init_on_alloc=1 console=ttyS0\n");
-	assert_verdict("kernel.cmdline", LETHE_AUDIT_FAIL, "missing from the cmdline: init_on_free=1 ");
+	assert_verdict("kernel.cmdline", LETHE_AUDIT_FAIL,
+		       "missing from the cmdline: init_on_free=1 ");
 }
 
 /* Present is not in force: a later word, another spelling, a counter-parameter, or the
@@ -338,9 +350,11 @@ static void test_cmdline_in_force(void **state)
 	good[strcspn(good, "\n")] = '\0';
 #define with(extra) (snprintf(line, sizeof(line), "%s %s\n", good, extra), line)
 	put("proc/cmdline", with("init_on_free=0"));
-	assert_verdict("kernel.cmdline", LETHE_AUDIT_FAIL, "'init_on_free=0' undoes init_on_free=1");
+	assert_verdict("kernel.cmdline", LETHE_AUDIT_FAIL,
+		       "'init_on_free=0' undoes init_on_free=1");
 	put("proc/cmdline", with("init-on-free=off"));
-	assert_verdict("kernel.cmdline", LETHE_AUDIT_FAIL, "'init-on-free=off' undoes init_on_free=1");
+	assert_verdict("kernel.cmdline", LETHE_AUDIT_FAIL,
+		       "'init-on-free=off' undoes init_on_free=1");
 	put("proc/cmdline", with("slab_merge"));
 	assert_verdict("kernel.cmdline", LETHE_AUDIT_FAIL, "'slab_merge' undoes slab_nomerge");
 	put("proc/cmdline", with("nokaslr"));
@@ -419,7 +433,11 @@ static void test_mountinfo_parser(void **state)
 {
 	struct lethe_mounts m;
 
-	assert_int_equal(lethe_mountinfo_parse("t", "36 35 98:0 /mnt1 /mnt\\040two rw,noatime master:1 - ext3 /dev/root rw,errors=continue\n", &m), 0);
+	assert_int_equal(lethe_mountinfo_parse("t",
+					       "36 35 98:0 /mnt1 /mnt\\040two rw,noatime master:1 "
+					       "- ext3 /dev/root rw,errors=continue\n",
+					       &m),
+			 0);
 	assert_int_equal(m.n, 1);
 	assert_int_equal(m.v[0].major, 98);
 	assert_string_equal(m.v[0].mountpoint, "/mnt two");
@@ -430,13 +448,15 @@ static void test_mountinfo_parser(void **state)
 	lethe_mounts_release(&m);
 	assert_int_equal(lethe_mountinfo_parse("t", "36 35 98:0 / /\n", &m), -EBADMSG);
 	assert_non_null(strstr(lethe_error_message(), "'t' line 1"));
-	assert_int_equal(lethe_mountinfo_parse("t", "ok\n36 35 x:0 / / rw - a b c\n", &m), -EBADMSG);
+	assert_int_equal(lethe_mountinfo_parse("t", "ok\n36 35 x:0 / / rw - a b c\n", &m),
+			 -EBADMSG);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_all_pass_on_good_tree, make_good_tree, remove_tree),
+		cmocka_unit_test_setup_teardown(test_all_pass_on_good_tree, make_good_tree,
+						remove_tree),
 		cmocka_unit_test_setup_teardown(test_root_verity, make_good_tree, remove_tree),
 		cmocka_unit_test_setup_teardown(test_root_hash, make_good_tree, remove_tree),
 		cmocka_unit_test_setup_teardown(test_root_amnesic, make_good_tree, remove_tree),
@@ -447,8 +467,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_firewall_foreign, make_good_tree, remove_tree),
 		cmocka_unit_test_setup_teardown(test_kernel, make_good_tree, remove_tree),
 		cmocka_unit_test_setup_teardown(test_cmdline_in_force, make_good_tree, remove_tree),
-		cmocka_unit_test_setup_teardown(test_persistence_and_secureboot, make_good_tree, remove_tree),
-		cmocka_unit_test_setup_teardown(test_only_skip_unknown, make_good_tree, remove_tree),
+		cmocka_unit_test_setup_teardown(test_persistence_and_secureboot, make_good_tree,
+						remove_tree),
+		cmocka_unit_test_setup_teardown(test_only_skip_unknown, make_good_tree,
+						remove_tree),
 		cmocka_unit_test(test_mountinfo_parser),
 	};
 

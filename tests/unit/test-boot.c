@@ -14,6 +14,7 @@
 #include <archive_entry.h>
 
 #include <lethe/boot.h>
+#include <lethe/release.h>
 #include <lethe/hardening.h>
 
 #include "helpers.h"
@@ -32,7 +33,8 @@ static int setup(void **state)
 	assert_non_null(mkdtemp(tmpdir));
 	put("k/boot/vmlinuz-9.9-test", "KERNEL");
 	put("k/lib/modules/9.9-test/modules.dep",
-	    "kernel/drivers/block/virtio_blk.ko: kernel/drivers/virtio/virtio.ko kernel/drivers/virtio/virtio_ring.ko\n"
+	    "kernel/drivers/block/virtio_blk.ko: kernel/drivers/virtio/virtio.ko "
+	    "kernel/drivers/virtio/virtio_ring.ko\n"
 	    "kernel/drivers/virtio/virtio.ko: kernel/drivers/virtio/virtio_ring.ko\n"
 	    "\n"
 	    "kernel/drivers/virtio/virtio_ring.ko:\n"
@@ -41,7 +43,8 @@ static int setup(void **state)
 	    "kernel/a.ko: kernel/b.ko\n"
 	    "kernel/b.ko: kernel/a.ko\n");
 	/* loop is built in here: lethe-init always asks for it (lethe.toram). */
-	put("k/lib/modules/9.9-test/modules.builtin", "kernel/fs/ext4/ext4.ko\nkernel/drivers/block/loop.ko\n");
+	put("k/lib/modules/9.9-test/modules.builtin",
+	    "kernel/fs/ext4/ext4.ko\nkernel/drivers/block/loop.ko\n");
 	put("k/lib/modules/9.9-test/kernel/drivers/block/virtio_blk.ko", "BLK");
 	put("k/lib/modules/9.9-test/kernel/drivers/virtio/virtio.ko", "VIRTIO");
 	put("k/lib/modules/9.9-test/kernel/drivers/virtio/virtio_ring.ko", "RING");
@@ -119,11 +122,23 @@ static void test_modules_errors(void **state)
 static void check_initramfs(const char *path)
 {
 	static const char *const names[] = {
-		"dev", "dev/console", "etc", "etc/lethe", "etc/lethe/modules", "init", "lib",
-		"lib/modules", "lib/modules/9.9-test", "lib/modules/9.9-test/kernel",
-		"lib/modules/9.9-test/kernel/drivers", "lib/modules/9.9-test/kernel/drivers/md",
+		"dev",
+		"dev/console",
+		"etc",
+		"etc/lethe",
+		"etc/lethe/modules",
+		"init",
+		"lib",
+		"lib/modules",
+		"lib/modules/9.9-test",
+		"lib/modules/9.9-test/kernel",
+		"lib/modules/9.9-test/kernel/drivers",
+		"lib/modules/9.9-test/kernel/drivers/md",
 		"lib/modules/9.9-test/kernel/drivers/md/dm-mod.ko",
-		"lib/modules/9.9-test/kernel/drivers/md/dm-verity.ko", "newroot", "proc", "run",
+		"lib/modules/9.9-test/kernel/drivers/md/dm-verity.ko",
+		"newroot",
+		"proc",
+		"run",
 		"sys",
 	};
 	struct archive *a = archive_read_new();
@@ -145,8 +160,9 @@ static void check_initramfs(const char *path)
 			assert_true(n > 0);
 			buf[n] = '\0';
 			assert_non_null(strstr(buf, "\n# built in: ext4\n"));
-			assert_non_null(strstr(buf, "\n/lib/modules/9.9-test/kernel/drivers/md/dm-mod.ko\n"
-					       "/lib/modules/9.9-test/kernel/drivers/md/dm-verity.ko\n"));
+			assert_non_null(strstr(
+				buf, "\n/lib/modules/9.9-test/kernel/drivers/md/dm-mod.ko\n"
+				     "/lib/modules/9.9-test/kernel/drivers/md/dm-verity.ko\n"));
 		}
 		if (strstr(names[i], "dm-verity.ko")) {
 			assert_int_equal(archive_read_data(a, buf, sizeof(buf)), 6);
@@ -172,8 +188,11 @@ static void test_initramfs_reproducible(void **state)
 	lethe_strv_push(&want, "dm-verity");
 	lethe_strv_push(&want, "ext4"); /* built in: a comment in the list, no file */
 	assert_int_equal(lethe_boot_modules_resolve(k, "9.9-test", &want, &m), 0);
-	struct lethe_boot_initramfs o = { .init = init, .kernel_dir = k, .version = "9.9-test",
-					  .modules = &m, .mtime = 1700000000 };
+	struct lethe_boot_initramfs o = { .init = init,
+					  .kernel_dir = k,
+					  .version = "9.9-test",
+					  .modules = &m,
+					  .mtime = 1700000000 };
 	if (lethe_boot_initramfs_write(p1, &o) < 0)
 		fail_msg("%s", lethe_error_message());
 	sleep(1); /* a time that leaked into the output would differ now */
@@ -281,10 +300,20 @@ static const struct {
 
 /* Harmless words, and those that keep a default or make it stronger. */
 static const char *const harmless[] = {
-	"quiet", "loglevel=3", "init_on_free=1", "init-on-free=1", "slab_nomerge",
-	"slab-nomerge", "lockdown=confidentiality", "lsm=lockdown,yama,apparmor",
-	"mitigations=auto,nosmt", "spectre_v2=on", "module_blacklist=floppy",
-	"page_alloc.shuffle=1", "debugfs=off", "pti=on",
+	"quiet",
+	"loglevel=3",
+	"init_on_free=1",
+	"init-on-free=1",
+	"slab_nomerge",
+	"slab-nomerge",
+	"lockdown=confidentiality",
+	"lsm=lockdown,yama,apparmor",
+	"mitigations=auto,nosmt",
+	"spectre_v2=on",
+	"module_blacklist=floppy",
+	"page_alloc.shuffle=1",
+	"debugfs=off",
+	"pti=on",
 };
 
 static void test_cmdline_weakening(void **state)
@@ -307,11 +336,13 @@ static void test_cmdline_weakening(void **state)
 		/* Named in kernel.unsafe (every default it undoes), it is allowed. */
 		for (size_t j = 0; j < LETHE_HARDENING_N_PARAMS; j++)
 			if (lethe_hardening_undoes(&lethe_hardening_params[j], weakening[i].word))
-				lethe_strv_push(&k.unsafe, lethe_hardening_id(&lethe_hardening_params[j]));
+				lethe_strv_push(&k.unsafe,
+						lethe_hardening_id(&lethe_hardening_params[j]));
 		assert_int_equal(lethe_boot_cmdline_make(&k, rh, &c), 0);
 		assert_non_null(strstr(c, weakening[i].word));
 		/* The waived default is not written after the spec's word. */
-		if (strcmp(weakening[i].undoes, "kaslr") && strcmp(weakening[i].undoes, "mitigations"))
+		if (strcmp(weakening[i].undoes, "kaslr") &&
+		    strcmp(weakening[i].undoes, "mitigations"))
 			assert_null(strstr(strstr(c, weakening[i].word) + strlen(weakening[i].word),
 					   weakening[i].undoes));
 		free(c);
@@ -323,7 +354,8 @@ static void test_cmdline_weakening(void **state)
 		assert_int_equal(lethe_boot_cmdline_check(harmless[i], NULL, NULL), 0);
 	}
 	assert_int_equal(lethe_boot_cmdline_check("--", NULL, NULL), -LETHE_E_INVALID);
-	assert_int_equal(lethe_boot_cmdline_check("lethe.roothash=00", NULL, NULL), -LETHE_E_INVALID);
+	assert_int_equal(lethe_boot_cmdline_check("lethe.roothash=00", NULL, NULL),
+			 -LETHE_E_INVALID);
 }
 
 /* The defaults come after the spec's words: the kernel takes the last occurrence. */
@@ -391,8 +423,11 @@ static void test_make_artifacts(void **state)
 
 	lethe_strv_push(&k.modules, "virtio_blk");
 	assert_int_equal(lethe_mkdir_p(out, 0755), 0);
-	struct lethe_boot_artifacts a = { .outdir = out, .kernel = &k, .kernel_dir = kd,
-					  .init = init, .roothash_hex = "0123456789abcdef0123456789abcdef",
+	struct lethe_boot_artifacts a = { .outdir = out,
+					  .kernel = &k,
+					  .kernel_dir = kd,
+					  .init = init,
+					  .roothash_hex = "0123456789abcdef0123456789abcdef",
 					  .mtime = 1 };
 	assert_int_equal(lethe_boot_make_artifacts(&a), 0);
 	p = lethe_path_join(out, "vmlinuz");
@@ -407,8 +442,8 @@ static void test_make_artifacts(void **state)
 	assert_null(strchr(data, '\n') + 1 - data < (ptrdiff_t)len ? "two lines" : NULL);
 	free(data);
 	free(p);
-	for (size_t i = 0; lethe_boot_artifact_names[i]; i++) {
-		p = lethe_path_join(out, lethe_boot_artifact_names[i]);
+	for (size_t i = 0; i < LETHE_BOOT_N_ARTIFACTS; i++) {
+		p = lethe_path_join(out, lethe_release_name(lethe_boot_artifacts[i]));
 		assert_int_equal(access(p, R_OK), 0);
 		free(p);
 	}
@@ -429,7 +464,8 @@ static void test_modules_softdep(void **state)
 	put("s/lib/modules/2.0/modules.dep",
 	    "kernel/crypto/xts.ko:\nkernel/crypto/ecb.ko: kernel/crypto/cipher.ko\n"
 	    "kernel/crypto/cipher.ko:\nkernel/drivers/md/dm-crypt.ko: kernel/drivers/md/dm-mod.ko\n"
-	    "kernel/drivers/md/dm-mod.ko:\nkernel/crypto/essiv.ko:\nkernel/x/p.ko:\nkernel/x/q.ko:\n");
+	    "kernel/drivers/md/dm-mod.ko:\nkernel/crypto/essiv.ko:\nkernel/x/p.ko:\nkernel/x/"
+	    "q.ko:\n");
 	put("s/lib/modules/2.0/modules.softdep",
 	    "# Soft dependencies extracted from modules themselves.\n"
 	    "softdep xts pre: ecb\n"
@@ -479,15 +515,19 @@ static void test_kernel_links(void **state)
 	put("h/lib/modules/1.0/kernel/payload.txt", "PAYLOAD");
 	put("h/lib/modules/1.0/modules.builtin", "kernel/drivers/block/loop.ko\n");
 	/* A shipped modules.dep that makes a text file a module: depmod replaces it. */
-	put("h/lib/modules/1.0/modules.dep", "kernel/m.ko: kernel/payload.txt\nkernel/payload.txt:\n");
+	put("h/lib/modules/1.0/modules.dep",
+	    "kernel/m.ko: kernel/payload.txt\nkernel/payload.txt:\n");
 	assert_int_equal(lethe_mkdir_p(out, 0755), 0);
 	assert_int_equal(lethe_mkdir_p(strrchr(vmlinuz, '/') ? kd : kd, 0755), 0);
 	put("h/boot/.keep", "");
 	assert_int_equal(symlink(host, vmlinuz), 0);
 	put("h/lib/modules/1.0/kernel/m.ko", "MODULE");
 	lethe_strv_push(&k.modules, "m");
-	struct lethe_boot_artifacts a = { .outdir = out, .kernel = &k, .kernel_dir = kd,
-					  .init = init, .roothash_hex = "0123456789abcdef0123456789abcdef",
+	struct lethe_boot_artifacts a = { .outdir = out,
+					  .kernel = &k,
+					  .kernel_dir = kd,
+					  .init = init,
+					  .roothash_hex = "0123456789abcdef0123456789abcdef",
 					  .mtime = 1 };
 
 	/* boot/vmlinuz-1.0 -> the host file. */
@@ -505,7 +545,8 @@ static void test_kernel_links(void **state)
 	assert_int_equal(unlink(mod), 0);
 	assert_int_equal(symlink(host, mod), 0);
 	assert_int_equal(lethe_boot_make_artifacts(&a), -LETHE_E_INVALID);
-	assert_non_null(strstr(lethe_error_message(), "'lib/modules/1.0/kernel/m.ko' is a symbolic link"));
+	assert_non_null(
+		strstr(lethe_error_message(), "'lib/modules/1.0/kernel/m.ko' is a symbolic link"));
 	/* A relative link that stays in the package is refused as well: only regular files. */
 	assert_int_equal(unlink(mod), 0);
 	assert_int_equal(symlink("payload.txt", mod), 0);
@@ -521,14 +562,15 @@ static void test_kernel_links(void **state)
 	/* lib/modules/VERSION a link: depmod would write into the host's directory. */
 	assert_int_equal(unlink(boot), 0);
 	put("h/boot/vmlinuz-1.0", "KERNEL");
-	char *mdir = lethe_path_join(kd, "lib/modules/1.0"), *mdir2 = lethe_path_join(kd, "lib/modules/elsewhere");
+	char *mdir = lethe_path_join(kd, "lib/modules/1.0"),
+	     *mdir2 = lethe_path_join(kd, "lib/modules/elsewhere");
 	assert_int_equal(rename(mdir, mdir2), 0);
 	assert_int_equal(symlink(mdir2, mdir), 0);
 	assert_int_equal(lethe_boot_depmod(kd, "1.0"), -LETHE_E_INVALID);
 	assert_non_null(strstr(lethe_error_message(), "'lib/modules/1.0' is a symbolic link"));
 	/* Nothing written holds the host file's bytes. */
-	for (size_t i = 0; lethe_boot_artifact_names[i]; i++) {
-		char *p = lethe_path_join(out, lethe_boot_artifact_names[i]);
+	for (size_t i = 0; i < LETHE_BOOT_N_ARTIFACTS; i++) {
+		char *p = lethe_path_join(out, lethe_release_name(lethe_boot_artifacts[i]));
 
 		if (lethe_file_read(p, 1 << 24, &data, &len) == 0) {
 			assert_null(memmem(data, len, "HOSTSECRET", 10));

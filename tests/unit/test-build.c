@@ -123,7 +123,8 @@ static void test_outdir_kept(void **state)
 	char *dir = tmpdir(), *spec = lethe_path_join(dir, "t.yaml");
 	char *dl = lethe_path_join(dir, "downloads"), *empty = lethe_path_join(dir, "empty");
 	char *p = lethe_path_join(dl, "SHA256SUMS"), *q = lethe_path_join(dl, "debian.iso");
-	struct lethe_build_options o = { .spec_path = spec, .outdir = dl,
+	struct lethe_build_options o = { .spec_path = spec,
+					 .outdir = dl,
 					 .image_tool = "/bin/true" };
 	struct lethe_build_result res = { 0 };
 
@@ -162,7 +163,9 @@ static void test_tools_stage(void **state)
 	char *dir = tmpdir(), *root = lethe_path_join(dir, "root");
 	char *outside = lethe_path_join(dir, "outside"), *p, *link;
 	struct lethe_spec spec = { .path = (char *)"/etc/hostname" };
-	struct lethe_build_ctx ctx = { .spec = &spec, .root = root, .epoch = 1700000000,
+	struct lethe_build_ctx ctx = { .spec = &spec,
+				       .root = root,
+				       .epoch = 1700000000,
 				       .image_tool = (char *)"/bin/sh",
 				       .init = (char *)"/bin/true" };
 	struct stat st;
@@ -207,10 +210,8 @@ static void test_tools_stage(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_find_tool),
-		cmocka_unit_test(test_dev_key),
-		cmocka_unit_test(test_refusals),
-		cmocka_unit_test(test_outdir_kept),
+		cmocka_unit_test(test_find_tool),   cmocka_unit_test(test_dev_key),
+		cmocka_unit_test(test_refusals),    cmocka_unit_test(test_outdir_kept),
 		cmocka_unit_test(test_tools_stage),
 	};
 

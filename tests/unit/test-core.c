@@ -38,8 +38,8 @@ static void assert_message(const char *part)
 
 static void test_uuid_format(void **state)
 {
-	static const uint8_t id[16] = {0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef,
-				       0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77};
+	static const uint8_t id[16] = { 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef,
+					0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77 };
 	char u[LETHE_UUID_STR];
 
 	lethe_uuid_format(id, u);
@@ -48,7 +48,7 @@ static void test_uuid_format(void **state)
 
 static void test_partuuids(void **state)
 {
-	uint8_t rh[32], zero[32] = {0};
+	uint8_t rh[32], zero[32] = { 0 };
 	char d[LETHE_UUID_STR], v[LETHE_UUID_STR];
 
 	assert_int_equal(lethe_hex_decode(HASH, rh, sizeof(rh)), 0);
@@ -84,8 +84,8 @@ static void test_roothash_reader_refuses(void **state)
 	char hex[LETHE_ROOTHASH_HEX + 1] = "untouched";
 
 	assert_int_equal(
-	    roothash(LETHE_CMDLINE_ROOTHASH "=" HASH " " LETHE_CMDLINE_ROOTHASH "=" HASH, hex),
-	    -EBADMSG);
+		roothash(LETHE_CMDLINE_ROOTHASH "=" HASH " " LETHE_CMDLINE_ROOTHASH "=" HASH, hex),
+		-EBADMSG);
 	assert_message("more than once");
 	assert_int_equal(roothash(LETHE_CMDLINE_ROOTHASH "=" HASH " " LETHE_CMDLINE_ROOTHASH, hex),
 			 -EBADMSG);
@@ -129,13 +129,13 @@ static void test_roothash_reader_long_word(void **state)
 static void test_words(void **state)
 {
 	const char text[] = "  a=\"b c\"\t\"d\"e \"\" f -- g\0h";
-	const char *want[] = {"a=b c", "de", "", "f"};
+	const char *want[] = { "a=b c", "de", "", "f" };
 	char word[16];
 	size_t pos = 0, i = 0;
 	bool truncated;
 
-	while (
-	    lethe_cmdline_next_word(text, sizeof(text) - 1, &pos, word, sizeof(word), &truncated)) {
+	while (lethe_cmdline_next_word(text, sizeof(text) - 1, &pos, word, sizeof(word),
+				       &truncated)) {
 		assert_true(i < 4);
 		assert_string_equal(word, want[i]);
 		assert_false(truncated);
@@ -164,10 +164,10 @@ static void test_words(void **state)
 static void test_parse_agrees(void **state)
 {
 	const char *texts[] = {
-	    LETHE_CMDLINE_ROOTHASH "=" HASH_UPPER " " LETHE_CMDLINE_TORAM,
-	    LETHE_CMDLINE_ROOTHASH "=" HASH " " LETHE_CMDLINE_ROOTHASH "=" HASH,
-	    LETHE_CMDLINE_ROOTHASH "=xyz",
-	    "quiet",
+		LETHE_CMDLINE_ROOTHASH "=" HASH_UPPER " " LETHE_CMDLINE_TORAM,
+		LETHE_CMDLINE_ROOTHASH "=" HASH " " LETHE_CMDLINE_ROOTHASH "=" HASH,
+		LETHE_CMDLINE_ROOTHASH "=xyz",
+		"quiet",
 	};
 	struct lethe_cmdline c;
 	char hex[LETHE_ROOTHASH_HEX + 1];
@@ -327,17 +327,17 @@ static void test_accounts_cap(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_uuid_format),
-	    cmocka_unit_test(test_partuuids),
-	    cmocka_unit_test(test_roothash_reader),
-	    cmocka_unit_test(test_roothash_reader_refuses),
-	    cmocka_unit_test(test_roothash_reader_long_word),
-	    cmocka_unit_test(test_words),
-	    cmocka_unit_test(test_parse_agrees),
-	    cmocka_unit_test(test_superblock),
-	    cmocka_unit_test(test_gpt_read),
-	    cmocka_unit_test(test_mountinfo),
-	    cmocka_unit_test(test_accounts_cap),
+		cmocka_unit_test(test_uuid_format),
+		cmocka_unit_test(test_partuuids),
+		cmocka_unit_test(test_roothash_reader),
+		cmocka_unit_test(test_roothash_reader_refuses),
+		cmocka_unit_test(test_roothash_reader_long_word),
+		cmocka_unit_test(test_words),
+		cmocka_unit_test(test_parse_agrees),
+		cmocka_unit_test(test_superblock),
+		cmocka_unit_test(test_gpt_read),
+		cmocka_unit_test(test_mountinfo),
+		cmocka_unit_test(test_accounts_cap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -55,7 +55,8 @@ static void test_disk_guid(void **state)
 	assert_int_equal(lethe_hex_decode(roothash_hex, rh, sizeof(rh)), 0);
 	assert_int_equal(lethe_disk_guid(rh, sizeof(rh), g), 0);
 	/* Pinned: SHA-256("lethe disk guid\n" || root hash), version 4, RFC 4122 variant. */
-	assert_string_equal(g, "eb7d376d-4a9c-42a6-99b6-dc2ffe6762e4"); /* computed with Python's hashlib */
+	assert_string_equal(
+		g, "eb7d376d-4a9c-42a6-99b6-dc2ffe6762e4"); /* computed with Python's hashlib */
 	assert_int_equal(g[14], '4');
 	assert_non_null(strchr("89ab", g[19]));
 	rh[31] ^= 1;
@@ -180,10 +181,12 @@ static void test_make_image_esp(void **state)
 static void test_bad_layouts(void **state)
 {
 	char *img = lethe_path_join(tmpdir, "bad.img");
-	struct lethe_disk_partition p = { .type = "not-a-uuid", .uuid = "01234567-89ab-cdef-0011-223344556677",
+	struct lethe_disk_partition p = { .type = "not-a-uuid",
+					  .uuid = "01234567-89ab-cdef-0011-223344556677",
 					  .size = 4096 };
 	struct lethe_disk_layout l = { .guid = "3e9320b7-1cf5-473c-949c-9e2af99a5c75",
-				       .parts = &p, .n_parts = 1 };
+				       .parts = &p,
+				       .n_parts = 1 };
 
 	assert_true(lethe_disk_write(img, &l) < 0);
 	assert_int_equal(access(img, F_OK), -1); /* nothing left behind */
@@ -199,10 +202,8 @@ static void test_bad_layouts(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_verity_uuids),
-		cmocka_unit_test(test_disk_guid),
-		cmocka_unit_test(test_make_image),
-		cmocka_unit_test(test_make_image_esp),
+		cmocka_unit_test(test_verity_uuids), cmocka_unit_test(test_disk_guid),
+		cmocka_unit_test(test_make_image),   cmocka_unit_test(test_make_image_esp),
 		cmocka_unit_test(test_bad_layouts),
 	};
 

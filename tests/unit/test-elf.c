@@ -166,9 +166,9 @@ static void test_closure_true(void **state)
 	/* No interpreter yet. */
 	assert_int_equal(lethe_elf_check_closure(root, &rep), -EBADMSG);
 	assert_string_equal(
-	    lethe_error_message(),
-	    "ELF closure: '/usr/bin/true' needs its interpreter "
-	    "'/lib64/ld-linux-x86-64.so.2', which is not in the image (and 1 more)");
+		lethe_error_message(),
+		"ELF closure: '/usr/bin/true' needs its interpreter "
+		"'/lib64/ld-linux-x86-64.so.2', which is not in the image (and 1 more)");
 	assert_int_equal(rep.missing, 2);
 
 	/* The interpreter through an absolute symlink inside the root; libc still missing. */
@@ -238,27 +238,28 @@ static void test_closure_origin(void **state)
 	assert_int_equal(lethe_file_write_atomic(lib_c, "int foo(void) { return 42; }\n", 29, 0644),
 			 0);
 	assert_int_equal(
-	    lethe_file_write_atomic(main_c, "int foo(void);\nint main(void) { return foo(); }\n",
-				    48, 0644),
-	    0);
+		lethe_file_write_atomic(
+			main_c, "int foo(void);\nint main(void) { return foo(); }\n", 48, 0644),
+		0);
 	{
 		char *argv[] = {
-		    "cc", "-shared", "-fPIC", "-o", lib, lib_c, "-Wl,-soname,libfoo.so.1", NULL};
+			"cc", "-shared", "-fPIC", "-o", lib, lib_c, "-Wl,-soname,libfoo.so.1", NULL
+		};
 
 		if (run(argv) != 0)
 			skip(); /* no C compiler on this machine */
 	}
 	assert_int_equal(asprintf(&Lflag, "-L%s", src), (int)strlen(src) + 2);
 	{
-		char *argv[] = {"cc",
-				"-o",
-				app,
-				main_c,
-				Lflag,
-				"-lfoo",
-				"-Wl,-rpath,$ORIGIN/../lib",
-				"-Wl,--enable-new-dtags",
-				NULL};
+		char *argv[] = { "cc",
+				 "-o",
+				 app,
+				 main_c,
+				 Lflag,
+				 "-lfoo",
+				 "-Wl,-rpath,$ORIGIN/../lib",
+				 "-Wl,--enable-new-dtags",
+				 NULL };
 
 		assert_int_equal(run(argv), 0);
 	}
@@ -290,10 +291,10 @@ static void test_closure_origin(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_parse_true),
-	    cmocka_unit_test(test_parse_damaged),
-	    cmocka_unit_test(test_closure_true),
-	    cmocka_unit_test(test_closure_origin),
+		cmocka_unit_test(test_parse_true),
+		cmocka_unit_test(test_parse_damaged),
+		cmocka_unit_test(test_closure_true),
+		cmocka_unit_test(test_closure_origin),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -17,7 +17,10 @@
 static struct lethe_spec_user users[] = { { .name = "debian-tor", .uid = 101, .gid = 110 } };
 static struct lethe_spec_group groups[] = { { .name = "tor", .gid = 110 } };
 static const struct lethe_spec accounts = {
-	.users = users, .n_users = 1, .groups = groups, .n_groups = 1,
+	.users = users,
+	.n_users = 1,
+	.groups = groups,
+	.n_groups = 1,
 };
 
 /* Parse YAML text whose top level holds "firewall:" and hand that node to the parser. */
@@ -67,12 +70,13 @@ static const struct bad_case bad_cases[] = {
 	    "of incoming packets)" },
 	{ "firewall:\n  in:\n    allow:\n      - proto: tcp\n        prot: 22\n",
 	  P "line 5 column 9: unknown key 'prot' (did you mean 'proto'?)" },
-	{ "firewall:\n  outt: {}\n", P "line 2 column 3: unknown key 'outt' (did you mean 'out'?)" },
-	{ "firewall:\n  forward:\n    allow: []\n",
-	  P "line 3 column 5: unknown key 'allow'" },
+	{ "firewall:\n  outt: {}\n",
+	  P "line 2 column 3: unknown key 'outt' (did you mean 'out'?)" },
+	{ "firewall:\n  forward:\n    allow: []\n", P "line 3 column 5: unknown key 'allow'" },
 	{ "firewall:\n  in:\n    default: reject\n",
 	  P "line 3 column 14: default must be drop or accept" },
-	{ "firewall:\n  log: maybe\n", P "line 2 column 8: log must be true or false, not 'maybe'" },
+	{ "firewall:\n  log: maybe\n",
+	  P "line 2 column 8: log must be true or false, not 'maybe'" },
 	{ "firewall:\n  log: { rate: \"5/fortnight\" }\n",
 	  P "line 2 column 16: invalid rate '5/fortnight' (the unit is second, minute, hour or "
 	    "day)" },
@@ -197,84 +201,87 @@ static void test_render_default(void **state)
 /* The privacy shape: only the tor user goes out, to tor's ports; IPv4 only, so no ND. */
 static void test_render_privacy(void **state)
 {
-	expect_render("firewall:\n"
-		      "  log: false\n"
-		      "  out:\n"
-		      "    allow:\n"
-		      "      - { proto: tcp, port: [443, 9001, 80, \"9030-9031\"], user: debian-tor,"
-		      " to: [198.51.100.0/24, 192.0.2.0/24] }\n"
-		      "      - { proto: udp, port: 53, group: tor, interface: eth0, to: 192.0.2.53/32 }\n",
-		      0,
-		      "table inet lethe {\n"
-		      "\tchain input {\n"
-		      "\t\ttype filter hook input priority filter; policy drop;\n"
-		      "\t\tiif \"lo\" accept\n"
-		      "\t\tct state established,related accept\n"
-		      "\t\tct state invalid drop\n"
-		      "\t}\n"
-		      "\n"
-		      "\tchain output {\n"
-		      "\t\ttype filter hook output priority filter; policy drop;\n"
-		      "\t\toif \"lo\" accept\n"
-		      "\t\tct state established,related accept\n"
-		      "\t\tct state invalid drop\n"
-		      "\t\tmeta skuid 101 ip daddr { 192.0.2.0/24, 198.51.100.0/24 } "
-		      "tcp dport { 80, 443, 9001, 9030-9031 } accept\n"
-		      "\t\toifname \"eth0\" meta skgid 110 ip daddr 192.0.2.53 udp dport 53 accept\n"
-		      "\t}\n"
-		      "\n"
-		      "\tchain forward {\n"
-		      "\t\ttype filter hook forward priority filter; policy drop;\n"
-		      "\t}\n"
-		      "}\n");
+	expect_render(
+		"firewall:\n"
+		"  log: false\n"
+		"  out:\n"
+		"    allow:\n"
+		"      - { proto: tcp, port: [443, 9001, 80, \"9030-9031\"], user: debian-tor,"
+		" to: [198.51.100.0/24, 192.0.2.0/24] }\n"
+		"      - { proto: udp, port: 53, group: tor, interface: eth0, to: 192.0.2.53/32 "
+		"}\n",
+		0,
+		"table inet lethe {\n"
+		"\tchain input {\n"
+		"\t\ttype filter hook input priority filter; policy drop;\n"
+		"\t\tiif \"lo\" accept\n"
+		"\t\tct state established,related accept\n"
+		"\t\tct state invalid drop\n"
+		"\t}\n"
+		"\n"
+		"\tchain output {\n"
+		"\t\ttype filter hook output priority filter; policy drop;\n"
+		"\t\toif \"lo\" accept\n"
+		"\t\tct state established,related accept\n"
+		"\t\tct state invalid drop\n"
+		"\t\tmeta skuid 101 ip daddr { 192.0.2.0/24, 198.51.100.0/24 } "
+		"tcp dport { 80, 443, 9001, 9030-9031 } accept\n"
+		"\t\toifname \"eth0\" meta skgid 110 ip daddr 192.0.2.53 udp dport 53 accept\n"
+		"\t}\n"
+		"\n"
+		"\tchain forward {\n"
+		"\t\ttype filter hook forward priority filter; policy drop;\n"
+		"\t}\n"
+		"}\n");
 }
 
 /* Both families, protocol lists, ICMP, numeric protocols as the check renders them. */
 static void test_render_dual_stack(void **state)
 {
-	expect_render("firewall:\n"
-		      "  log: { rate: \"2/second\" }\n"
-		      "  in:\n"
-		      "    allow:\n"
-		      "      - { proto: [udp, tcp], port: 53, from: [\"2001:db8::/32\", 192.0.2.0/24] }\n"
-		      "      - { proto: icmp }\n"
-		      "      - { proto: icmpv6, from: \"2001:db8:0:0::1\" }\n"
-		      "      - { proto: tcp }\n"
-		      "  out: { default: accept }\n"
-		      "  forward: { default: drop }\n",
-		      LETHE_FIREWALL_NUMERIC_PROTO,
-		      "table inet lethe {\n"
-		      "\tchain input {\n"
-		      "\t\ttype filter hook input priority filter; policy drop;\n"
-		      "\t\tiif \"lo\" accept\n"
-		      "\t\ticmpv6 type { nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } "
-		      "ip6 hoplimit 255 accept\n"
-		      "\t\tct state established,related accept\n"
-		      "\t\tct state invalid drop\n"
-		      "\t\tip saddr 192.0.2.0/24 tcp dport 53 accept\n"
-		      "\t\tip6 saddr 2001:db8::/32 tcp dport 53 accept\n"
-		      "\t\tip saddr 192.0.2.0/24 udp dport 53 accept\n"
-		      "\t\tip6 saddr 2001:db8::/32 udp dport 53 accept\n"
-		      "\t\tmeta l4proto 1 accept\n"
-		      "\t\tip6 saddr 2001:db8::1 meta l4proto 58 accept\n"
-		      "\t\tmeta l4proto 6 accept\n"
-		      "\t\tlimit rate 2/second log prefix \"lethe-drop-in: \"\n"
-		      "\t}\n"
-		      "\n"
-		      "\tchain output {\n"
-		      "\t\ttype filter hook output priority filter; policy accept;\n"
-		      "\t\toif \"lo\" accept\n"
-		      "\t\ticmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert } "
-		      "ip6 hoplimit 255 accept\n"
-		      "\t\tct state established,related accept\n"
-		      "\t\tct state invalid drop\n"
-		      "\t}\n"
-		      "\n"
-		      "\tchain forward {\n"
-		      "\t\ttype filter hook forward priority filter; policy drop;\n"
-		      "\t\tlimit rate 2/second log prefix \"lethe-drop-fwd: \"\n"
-		      "\t}\n"
-		      "}\n");
+	expect_render(
+		"firewall:\n"
+		"  log: { rate: \"2/second\" }\n"
+		"  in:\n"
+		"    allow:\n"
+		"      - { proto: [udp, tcp], port: 53, from: [\"2001:db8::/32\", 192.0.2.0/24] }\n"
+		"      - { proto: icmp }\n"
+		"      - { proto: icmpv6, from: \"2001:db8:0:0::1\" }\n"
+		"      - { proto: tcp }\n"
+		"  out: { default: accept }\n"
+		"  forward: { default: drop }\n",
+		LETHE_FIREWALL_NUMERIC_PROTO,
+		"table inet lethe {\n"
+		"\tchain input {\n"
+		"\t\ttype filter hook input priority filter; policy drop;\n"
+		"\t\tiif \"lo\" accept\n"
+		"\t\ticmpv6 type { nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } "
+		"ip6 hoplimit 255 accept\n"
+		"\t\tct state established,related accept\n"
+		"\t\tct state invalid drop\n"
+		"\t\tip saddr 192.0.2.0/24 tcp dport 53 accept\n"
+		"\t\tip6 saddr 2001:db8::/32 tcp dport 53 accept\n"
+		"\t\tip saddr 192.0.2.0/24 udp dport 53 accept\n"
+		"\t\tip6 saddr 2001:db8::/32 udp dport 53 accept\n"
+		"\t\tmeta l4proto 1 accept\n"
+		"\t\tip6 saddr 2001:db8::1 meta l4proto 58 accept\n"
+		"\t\tmeta l4proto 6 accept\n"
+		"\t\tlimit rate 2/second log prefix \"lethe-drop-in: \"\n"
+		"\t}\n"
+		"\n"
+		"\tchain output {\n"
+		"\t\ttype filter hook output priority filter; policy accept;\n"
+		"\t\toif \"lo\" accept\n"
+		"\t\ticmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert } "
+		"ip6 hoplimit 255 accept\n"
+		"\t\tct state established,related accept\n"
+		"\t\tct state invalid drop\n"
+		"\t}\n"
+		"\n"
+		"\tchain forward {\n"
+		"\t\ttype filter hook forward priority filter; policy drop;\n"
+		"\t\tlimit rate 2/second log prefix \"lethe-drop-fwd: \"\n"
+		"\t}\n"
+		"}\n");
 }
 
 static const char listing[] = "table inet lethe {\n"
@@ -376,7 +383,8 @@ static void test_foreign_hooks(void **state)
 	assert_int_equal(d.n, 2);
 	assert_int_equal(d.diffs[0].kind, LETHE_FIREWALL_FOREIGN_HOOK);
 	assert_string_equal(d.diffs[0].chain, "ip nat pre");
-	assert_string_equal(d.diffs[0].live, "type nat hook prerouting priority -100; policy accept;");
+	assert_string_equal(d.diffs[0].live,
+			    "type nat hook prerouting priority -100; policy accept;");
 	assert_string_equal(d.diffs[1].live,
 			    "type filter hook ingress device eth0 priority -500; policy accept;");
 	assert_string_equal(lethe_firewall_diff_kind_name(d.diffs[0].kind), "foreign hook");
@@ -387,46 +395,44 @@ static void test_foreign_hooks(void **state)
 
 static void test_accounts(void **state)
 {
-	expect_render("firewall:\n  log: false\n  in: { default: accept }\n"
-		      "  out:\n    allow:\n      - { user: 4242 }\n      - { group: root }\n"
-		      "  forward: { default: accept }\n",
-		      0,
-		      "table inet lethe {\n"
-		      "\tchain input {\n"
-		      "\t\ttype filter hook input priority filter; policy accept;\n"
-		      "\t\tiif \"lo\" accept\n"
-		      "\t\ticmpv6 type { nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } "
-		      "ip6 hoplimit 255 accept\n"
-		      "\t\tct state established,related accept\n"
-		      "\t\tct state invalid drop\n"
-		      "\t}\n"
-		      "\n"
-		      "\tchain output {\n"
-		      "\t\ttype filter hook output priority filter; policy drop;\n"
-		      "\t\toif \"lo\" accept\n"
-		      "\t\ticmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert } "
-		      "ip6 hoplimit 255 accept\n"
-		      "\t\tct state established,related accept\n"
-		      "\t\tct state invalid drop\n"
-		      "\t\tmeta skuid 4242 accept\n"
-		      "\t\tmeta skgid 0 accept\n"
-		      "\t}\n"
-		      "\n"
-		      "\tchain forward {\n"
-		      "\t\ttype filter hook forward priority filter; policy accept;\n"
-		      "\t}\n"
-		      "}\n");
+	expect_render(
+		"firewall:\n  log: false\n  in: { default: accept }\n"
+		"  out:\n    allow:\n      - { user: 4242 }\n      - { group: root }\n"
+		"  forward: { default: accept }\n",
+		0,
+		"table inet lethe {\n"
+		"\tchain input {\n"
+		"\t\ttype filter hook input priority filter; policy accept;\n"
+		"\t\tiif \"lo\" accept\n"
+		"\t\ticmpv6 type { nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } "
+		"ip6 hoplimit 255 accept\n"
+		"\t\tct state established,related accept\n"
+		"\t\tct state invalid drop\n"
+		"\t}\n"
+		"\n"
+		"\tchain output {\n"
+		"\t\ttype filter hook output priority filter; policy drop;\n"
+		"\t\toif \"lo\" accept\n"
+		"\t\ticmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert } "
+		"ip6 hoplimit 255 accept\n"
+		"\t\tct state established,related accept\n"
+		"\t\tct state invalid drop\n"
+		"\t\tmeta skuid 4242 accept\n"
+		"\t\tmeta skgid 0 accept\n"
+		"\t}\n"
+		"\n"
+		"\tchain forward {\n"
+		"\t\ttype filter hook forward priority filter; policy accept;\n"
+		"\t}\n"
+		"}\n");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_bad_sections),
-		cmocka_unit_test(test_render_default),
-		cmocka_unit_test(test_render_privacy),
-		cmocka_unit_test(test_render_dual_stack),
-		cmocka_unit_test(test_compare),
-		cmocka_unit_test(test_accounts),
+		cmocka_unit_test(test_bad_sections),   cmocka_unit_test(test_render_default),
+		cmocka_unit_test(test_render_privacy), cmocka_unit_test(test_render_dual_stack),
+		cmocka_unit_test(test_compare),	       cmocka_unit_test(test_accounts),
 		cmocka_unit_test(test_foreign_hooks),
 	};
 

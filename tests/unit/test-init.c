@@ -49,7 +49,9 @@ static void test_cmdline_ok(void **state)
 	char err[256];
 
 	assert_int_equal(parse("console=ttyS0 init_on_free=1 lethe.roothash=" HASH
-			       " lethe.toram quiet\n", &c, err), 0);
+			       " lethe.toram quiet\n",
+			       &c, err),
+			 0);
 	assert_string_equal(c.roothash, HASH);
 	assert_true(c.toram);
 	assert_false(c.debug);
@@ -59,7 +61,9 @@ static void test_cmdline_ok(void **state)
 	/* Upper case is folded; quotes are removed; switches take 0/1. */
 	assert_int_equal(parse("x=\"a b\" \"lethe.roothash=0123456789ABCDEF00112233445566778899"
 			       "AABBCCDDEEFF0F1E2D3C4B5A6978\" lethe.debug=1 lethe.toram=0 "
-			       "lethe.timeout=30 lethe.future=1", &c, err), 0);
+			       "lethe.timeout=30 lethe.future=1",
+			       &c, err),
+			 0);
 	assert_string_equal(c.roothash, HASH);
 	assert_true(c.debug);
 	assert_false(c.toram);
@@ -85,7 +89,9 @@ static void test_cmdline_bad(void **state)
 	assert_int_equal(parse("lethe.roothash=abc", &c, err), -EBADMSG);
 	assert_non_null(strstr(err, "3 characters"));
 	assert_int_equal(parse("lethe.roothash=g123456789abcdef00112233445566778899aabbccddeeff"
-			       "0f1e2d3c4b5a6978", &c, err), -EBADMSG);
+			       "0f1e2d3c4b5a6978",
+			       &c, err),
+			 -EBADMSG);
 	assert_non_null(strstr(err, "position 1"));
 	assert_int_equal(parse("lethe.roothash", &c, err), -EBADMSG);
 	assert_int_equal(parse("lethe.timeout=0", &c, err), -EBADMSG);
@@ -107,7 +113,9 @@ static void test_partuuids(void **state)
 	assert_int_equal(partuuids("0123", data, hash), -EINVAL);
 	/* A root hash whose first half is zero would give a null UUID. */
 	assert_int_equal(partuuids("00000000000000000000000000000000778899aabbccddeeff"
-				   "0f1e2d3c4b5a6978", data, hash), -EINVAL);
+				   "0f1e2d3c4b5a6978",
+				   data, hash),
+			 -EINVAL);
 }
 
 static size_t read_data(const char *name, uint8_t *buf, size_t size)
@@ -141,7 +149,7 @@ static void test_superblock_veritysetup(void **state)
 	assert_int_equal(lethe_verity_data_sectors(&sb), 16 * 8);
 	assert_true(lethe_verity_table(&sb, "254:1", "254:2", HASH, table, sizeof(table)) > 0);
 	assert_string_equal(table, "1 254:1 254:2 4096 4096 16 1 sha256 " HASH
-			    " 00112233445566778899aabbccddeeff");
+				   " 00112233445566778899aabbccddeeff");
 	/* Too small a buffer is refused, not truncated. */
 	assert_int_equal(lethe_verity_table(&sb, "254:1", "254:2", HASH, table, 40), -ENOSPC);
 	assert_int_equal(lethe_verity_table(&sb, "254:1", "254:2", "00", table, sizeof(table)),
@@ -176,7 +184,8 @@ static void test_superblock_bad(void **state)
 	assert_int_equal(lethe_verity_superblock_parse(buf, sizeof(buf), &sb), -EBADMSG);
 
 	memcpy(buf, good, sizeof(buf));
-	buf[64] = 0x01; buf[65] = 0x10; /* data block size 4097 */
+	buf[64] = 0x01;
+	buf[65] = 0x10; /* data block size 4097 */
 	assert_int_equal(lethe_verity_superblock_parse(buf, sizeof(buf), &sb), -EBADMSG);
 
 	memcpy(buf, good, sizeof(buf));
@@ -188,7 +197,8 @@ static void test_superblock_bad(void **state)
 	assert_int_equal(lethe_verity_superblock_parse(buf, sizeof(buf), &sb), -EBADMSG);
 
 	memcpy(buf, good, sizeof(buf));
-	buf[80] = 0x01; buf[81] = 0x01; /* salt of 257 bytes */
+	buf[80] = 0x01;
+	buf[81] = 0x01; /* salt of 257 bytes */
 	assert_int_equal(lethe_verity_superblock_parse(buf, sizeof(buf), &sb), -EBADMSG);
 	assert_non_null(strstr((err = lethe_error_message()), "salt"));
 }

@@ -99,8 +99,7 @@ static void test_missing_root(void **state)
 {
 	char *text = NULL;
 
-	assert_int_equal(lethe_manifest_generate("/nonexistent/lethe", &text, NULL, NULL),
-			 -ENOENT);
+	assert_int_equal(lethe_manifest_generate("/nonexistent/lethe", &text, NULL, NULL), -ENOENT);
 	assert_null(text);
 	assert_non_null(strstr(lethe_error_message(), "/nonexistent/lethe"));
 }
@@ -120,8 +119,8 @@ static void test_real_mtree(void **state)
 	write_file(dir, nl_name, "x", 0600);
 	spec = lethe_path_join(dir, "../lethe-test-manifest.mtree");
 	assert_int_equal(lethe_manifest_write(dir, spec, NULL), 0);
-	snprintf(cmd, sizeof(cmd), "out=$(mtree -f '%s' -p '%s' 2>&1) && [ -z \"$out\" ]",
-		 spec, dir);
+	snprintf(cmd, sizeof(cmd), "out=$(mtree -f '%s' -p '%s' 2>&1) && [ -z \"$out\" ]", spec,
+		 dir);
 	assert_int_equal(system(cmd), 0);
 	write_file(dir, "etc/hostname", "changed\n", 0644);
 	assert_int_not_equal(system(cmd), 0);

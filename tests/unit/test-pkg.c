@@ -30,7 +30,7 @@ static void test_lock_valid(void **state)
 {
 	const char *text = HDR "# a comment\n" LINE_A LINE_B LINE_K;
 	struct lethe_pkgset *set = NULL;
-	struct lethe_buf out = {0};
+	struct lethe_buf out = { 0 };
 	struct lethe_pkg *p;
 
 	assert_int_equal(lethe_lock_parse("t.lock", text, strlen(text), &set), 0);
@@ -68,50 +68,54 @@ static const struct {
 	const char *text;
 	const char *message;
 } bad_locks[] = {
-    {"", "'t.lock': empty or does not end with a newline"},
-    {HDR LINE_A "x", "'t.lock': empty or does not end with a newline"},
-    {"lethe-lock 2\n",
-     "'t.lock' line 1: expected 'lethe-lock 1' (a lethe.lock of another format version?)"},
-    {"# comment first\n" HDR, "'t.lock' line 1: expected 'lethe-lock 1'"},
-    {HDR "busybox 1.0 amd64\n", "'t.lock' line 2: expected 7 fields separated by single spaces"},
-    {HDR "a  b c d e f g\n", "'t.lock' line 2: expected 7 fields"},
-    {HDR "a b c d e f g h\n", "'t.lock' line 2: expected 7 fields"},
-    {HDR "\n", "'t.lock' line 2: expected 7 fields"},
-    {HDR LINE_A " \n", "'t.lock' line 3: tab, carriage return or trailing space"},
-    {HDR "busybox 1.0 amd64 " SHA_A " 10 root busybox_1.0_amd64.deb\r\n",
-     "line 2: tab, carriage return"},
-    {HDR "Busybox 1.0 amd64 " SHA_A " 10 root Busybox_1.0_amd64.deb\n",
-     "line 2: invalid package name 'Busybox'"},
-    {HDR "../x 1.0 amd64 " SHA_A " 10 root ../x_1.0_amd64.deb\n",
-     "line 2: invalid package name '../x'"},
-    {HDR "busybox v1.0 amd64 " SHA_A " 10 root busybox_v1.0_amd64.deb\n",
-     "line 2: package 'busybox': invalid version 'v1.0'"},
-    {HDR "busybox 1.0/x amd64 " SHA_A " 10 root busybox_1.0/x_amd64.deb\n",
-     "invalid version '1.0/x'"},
-    {HDR "busybox 1.0 AMD64 " SHA_A " 10 root busybox_1.0_AMD64.deb\n",
-     "invalid architecture 'AMD64'"},
-    {HDR "busybox 1.0 amd64 " SHA_A "0 10 root busybox_1.0_amd64.deb\n",
-     "package 'busybox': SHA-256 must be 64 lowercase hex digits"},
-    {HDR "busybox 1.0 amd64 3D3FDBE91D4660C873E14B092C213FE81C1DA6362DAA236EB25D0171EB108744 10 "
-	 "root busybox_1.0_amd64.deb\n",
-     "SHA-256 must be 64 lowercase hex digits"},
-    {HDR "busybox 1.0 amd64 " SHA_A " 0 root busybox_1.0_amd64.deb\n",
-     "package 'busybox': invalid size '0'"},
-    {HDR "busybox 1.0 amd64 " SHA_A " 010 root busybox_1.0_amd64.deb\n", "invalid size '010'"},
-    {HDR "busybox 1.0 amd64 " SHA_A " 99999999999 root busybox_1.0_amd64.deb\n",
-     "invalid size '99999999999'"},
-    {HDR "busybox 1.0 amd64 " SHA_A " 1x root busybox_1.0_amd64.deb\n", "invalid size '1x'"},
-    {HDR "busybox 1.0 amd64 " SHA_A " 10 boot busybox_1.0_amd64.deb\n",
-     "role must be 'root' or 'kernel', not 'boot'"},
-    {HDR "busybox 1:1.0 amd64 " SHA_A " 10 root busybox_1:1.0_amd64.deb\n",
-     "package 'busybox': file name 'busybox_1:1.0_amd64.deb' does not match NAME_VERSION_ARCH.deb"},
-    {HDR "busybox 1.0 amd64 " SHA_A " 10 root ../../etc/passwd\n",
-     "does not match NAME_VERSION_ARCH.deb"},
-    {HDR LINE_B LINE_A,
-     "'t.lock' line 3: package 'busybox-static' is out of order (the lock is sorted by name)"},
-    {HDR LINE_A LINE_A, "'t.lock' line 3: package 'busybox-static' is listed twice"},
-    {HDR "busybox 1.0 amd64 " SHA_A " 10 root busybox_1.0_amd64.deb\0\n",
-     "'t.lock': contains a NUL byte"},
+	{ "", "'t.lock': empty or does not end with a newline" },
+	{ HDR LINE_A "x", "'t.lock': empty or does not end with a newline" },
+	{ "lethe-lock 2\n",
+	  "'t.lock' line 1: expected 'lethe-lock 1' (a lethe.lock of another format version?)" },
+	{ "# comment first\n" HDR, "'t.lock' line 1: expected 'lethe-lock 1'" },
+	{ HDR "busybox 1.0 amd64\n",
+	  "'t.lock' line 2: expected 7 fields separated by single spaces" },
+	{ HDR "a  b c d e f g\n", "'t.lock' line 2: expected 7 fields" },
+	{ HDR "a b c d e f g h\n", "'t.lock' line 2: expected 7 fields" },
+	{ HDR "\n", "'t.lock' line 2: expected 7 fields" },
+	{ HDR LINE_A " \n", "'t.lock' line 3: tab, carriage return or trailing space" },
+	{ HDR "busybox 1.0 amd64 " SHA_A " 10 root busybox_1.0_amd64.deb\r\n",
+	  "line 2: tab, carriage return" },
+	{ HDR "Busybox 1.0 amd64 " SHA_A " 10 root Busybox_1.0_amd64.deb\n",
+	  "line 2: invalid package name 'Busybox'" },
+	{ HDR "../x 1.0 amd64 " SHA_A " 10 root ../x_1.0_amd64.deb\n",
+	  "line 2: invalid package name '../x'" },
+	{ HDR "busybox v1.0 amd64 " SHA_A " 10 root busybox_v1.0_amd64.deb\n",
+	  "line 2: package 'busybox': invalid version 'v1.0'" },
+	{ HDR "busybox 1.0/x amd64 " SHA_A " 10 root busybox_1.0/x_amd64.deb\n",
+	  "invalid version '1.0/x'" },
+	{ HDR "busybox 1.0 AMD64 " SHA_A " 10 root busybox_1.0_AMD64.deb\n",
+	  "invalid architecture 'AMD64'" },
+	{ HDR "busybox 1.0 amd64 " SHA_A "0 10 root busybox_1.0_amd64.deb\n",
+	  "package 'busybox': SHA-256 must be 64 lowercase hex digits" },
+	{ HDR
+	  "busybox 1.0 amd64 3D3FDBE91D4660C873E14B092C213FE81C1DA6362DAA236EB25D0171EB108744 10 "
+	  "root busybox_1.0_amd64.deb\n",
+	  "SHA-256 must be 64 lowercase hex digits" },
+	{ HDR "busybox 1.0 amd64 " SHA_A " 0 root busybox_1.0_amd64.deb\n",
+	  "package 'busybox': invalid size '0'" },
+	{ HDR "busybox 1.0 amd64 " SHA_A " 010 root busybox_1.0_amd64.deb\n",
+	  "invalid size '010'" },
+	{ HDR "busybox 1.0 amd64 " SHA_A " 99999999999 root busybox_1.0_amd64.deb\n",
+	  "invalid size '99999999999'" },
+	{ HDR "busybox 1.0 amd64 " SHA_A " 1x root busybox_1.0_amd64.deb\n", "invalid size '1x'" },
+	{ HDR "busybox 1.0 amd64 " SHA_A " 10 boot busybox_1.0_amd64.deb\n",
+	  "role must be 'root' or 'kernel', not 'boot'" },
+	{ HDR "busybox 1:1.0 amd64 " SHA_A " 10 root busybox_1:1.0_amd64.deb\n",
+	  "package 'busybox': file name 'busybox_1:1.0_amd64.deb' does not match "
+	  "NAME_VERSION_ARCH.deb" },
+	{ HDR "busybox 1.0 amd64 " SHA_A " 10 root ../../etc/passwd\n",
+	  "does not match NAME_VERSION_ARCH.deb" },
+	{ HDR LINE_B LINE_A, "'t.lock' line 3: package 'busybox-static' is out of order (the lock "
+			     "is sorted by name)" },
+	{ HDR LINE_A LINE_A, "'t.lock' line 3: package 'busybox-static' is listed twice" },
+	{ HDR "busybox 1.0 amd64 " SHA_A " 10 root busybox_1.0_amd64.deb\0\n",
+	  "'t.lock': contains a NUL byte" },
 };
 
 static void test_lock_malformed(void **state)
@@ -137,7 +141,7 @@ static void test_lock_malformed(void **state)
 
 static void test_lock_long_line(void **state)
 {
-	struct lethe_buf b = {0};
+	struct lethe_buf b = { 0 };
 	struct lethe_pkgset *set;
 
 	assert_int_equal(lethe_buf_puts(&b, HDR), 0);
@@ -152,15 +156,15 @@ static void test_lock_long_line(void **state)
 /* Enough packages for the array to grow several times (16, 32, 64, 128). */
 static void test_lock_many(void **state)
 {
-	struct lethe_buf b = {0};
+	struct lethe_buf b = { 0 };
 	struct lethe_pkgset *set;
 
 	assert_int_equal(lethe_buf_puts(&b, HDR), 0);
 	for (int i = 0; i < 100; i++)
-		assert_int_equal(lethe_buf_printf(&b,
-						  "p%03d 1.0 amd64 %064d 1 root p%03d_1.0_amd64.deb\n",
-						  i, 0, i),
-				 0);
+		assert_int_equal(
+			lethe_buf_printf(&b, "p%03d 1.0 amd64 %064d 1 root p%03d_1.0_amd64.deb\n",
+					 i, 0, i),
+			0);
 	assert_int_equal(lethe_lock_parse("t.lock", b.data, b.len, &set), 0);
 	assert_int_equal(set->n, 100);
 	assert_string_equal(set->pkgs[0].name, "p000");
@@ -202,7 +206,7 @@ static void test_lock_save_load(void **state)
 static void test_check_lock(void **state)
 {
 	const char *text = HDR LINE_A LINE_B LINE_K;
-	struct lethe_spec spec = {0};
+	struct lethe_spec spec = { 0 };
 	struct lethe_pkgset *set;
 
 	assert_int_equal(lethe_lock_parse("t.lock", text, strlen(text), &set), 0);
@@ -254,12 +258,12 @@ static void test_names(void **state)
 static void test_control(void **state)
 {
 	const char *t =
-	    "Package: tor\nVersion: 0.4.9.11-0+deb12u1\nArchitecture: amd64\n"
-	    "Maintainer: Debian Tor Maintainers <x@example.org>\n"
-	    "Installed-Size: 7120\nDepends: libc6 (>= 2.34),\n libevent-2.1-7 (>= 2.1.8)\n"
-	    "Homepage: https://www.torproject.org/\n"
-	    "Description: anonymizing overlay network\n Tor is a connection-based...\n .\n "
-	    "more\n\n";
+		"Package: tor\nVersion: 0.4.9.11-0+deb12u1\nArchitecture: amd64\n"
+		"Maintainer: Debian Tor Maintainers <x@example.org>\n"
+		"Installed-Size: 7120\nDepends: libc6 (>= 2.34),\n libevent-2.1-7 (>= 2.1.8)\n"
+		"Homepage: https://www.torproject.org/\n"
+		"Description: anonymizing overlay network\n Tor is a connection-based...\n .\n "
+		"more\n\n";
 	struct lethe_pkg_control c;
 
 	assert_int_equal(lethe_pkg_control_parse("tor.deb", t, strlen(t), &c), 0);
@@ -282,21 +286,21 @@ static void test_control_malformed(void **state)
 	static const struct {
 		const char *text, *message;
 	} cases[] = {
-	    {"", "x: empty control file"},
-	    {"Package: a1\n\nVersion: 1\nArchitecture: all\n",
-	     "x: control line 2: empty line inside the paragraph"},
-	    {" cont\nPackage: a1\n", "x: control line 1: continuation line before any field"},
-	    {"Package a1\n", "x: control line 1: expected 'Field: value'"},
-	    {"Pack age: a1\n", "x: control line 1: expected 'Field: value'"},
-	    {"Package: a1\npackage: a2\n", "x: control line 2: field 'package' repeated"},
-	    {"Package: a1\nVersion: 1\nArchitecture: all\nInstalled-Size: lots\n",
-	     "x: control line 4: invalid 'Installed-Size'"},
-	    {"Version: 1\nArchitecture: all\n", "x: control: missing or invalid Package"},
-	    {"Package: A1\nVersion: 1\nArchitecture: all\n",
-	     "x: control: missing or invalid Package"},
-	    {"Package: a1\nVersion: x\nArchitecture: all\n",
-	     "x: control: missing or invalid Version"},
-	    {"Package: a1\nVersion: 1\n", "x: control: missing or invalid Architecture"},
+		{ "", "x: empty control file" },
+		{ "Package: a1\n\nVersion: 1\nArchitecture: all\n",
+		  "x: control line 2: empty line inside the paragraph" },
+		{ " cont\nPackage: a1\n", "x: control line 1: continuation line before any field" },
+		{ "Package a1\n", "x: control line 1: expected 'Field: value'" },
+		{ "Pack age: a1\n", "x: control line 1: expected 'Field: value'" },
+		{ "Package: a1\npackage: a2\n", "x: control line 2: field 'package' repeated" },
+		{ "Package: a1\nVersion: 1\nArchitecture: all\nInstalled-Size: lots\n",
+		  "x: control line 4: invalid 'Installed-Size'" },
+		{ "Version: 1\nArchitecture: all\n", "x: control: missing or invalid Package" },
+		{ "Package: A1\nVersion: 1\nArchitecture: all\n",
+		  "x: control: missing or invalid Package" },
+		{ "Package: a1\nVersion: x\nArchitecture: all\n",
+		  "x: control: missing or invalid Version" },
+		{ "Package: a1\nVersion: 1\n", "x: control: missing or invalid Architecture" },
 	};
 	struct lethe_pkg_control c;
 
@@ -312,12 +316,12 @@ static void test_control_malformed(void **state)
 static void test_copyright(void **state)
 {
 	const char *dep5 =
-	    "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n"
-	    "Upstream-Name: x\n\nFiles: *\nCopyright: someone\nLicense: GPL-2+\n"
-	    " The full text...\n\nFiles: lib/*\nLicense: BSD-3-clause\n\n"
-	    "License: GPL-2+\n text\n";
+		"Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n"
+		"Upstream-Name: x\n\nFiles: *\nCopyright: someone\nLicense: GPL-2+\n"
+		" The full text...\n\nFiles: lib/*\nLicense: BSD-3-clause\n\n"
+		"License: GPL-2+\n text\n";
 	const char *free_form = "This package was debianized by someone.\n\nLicense: GPL-2\n";
-	struct lethe_strv l = {0};
+	struct lethe_strv l = { 0 };
 
 	assert_int_equal(lethe_pkg_parse_copyright(dep5, strlen(dep5), &l), 0);
 	assert_int_equal(l.n, 2);
@@ -331,7 +335,7 @@ static void test_copyright(void **state)
 
 static void test_cache_dir(void **state)
 {
-	struct lethe_pkg_options o = {.cache_dir = "/x/y"};
+	struct lethe_pkg_options o = { .cache_dir = "/x/y" };
 	char *d;
 
 	assert_int_equal(lethe_pkg_cache_dir(&o, &d), 0);
@@ -352,9 +356,9 @@ static void test_cache_dir(void **state)
 /* Sources that would turn apt's signature checks off are refused before apt runs. */
 static void test_insecure_source_refused(void **state)
 {
-	struct lethe_spec spec = {0};
-	struct lethe_pkg_options o = {.cache_dir = "/tmp/lethe-test-pkg-cache",
-				      .apt_get = "/bin/false"};
+	struct lethe_spec spec = { 0 };
+	struct lethe_pkg_options o = { .cache_dir = "/tmp/lethe-test-pkg-cache",
+				       .apt_get = "/bin/false" };
 	struct lethe_pkgset *set = NULL;
 
 	lethe_strv_push(&spec.sources,
@@ -378,55 +382,65 @@ static void test_sources_check(void **state)
 		const char *text, *error; /* error NULL: accepted */
 	} cases[] = {
 #define D822(fields) "Types: deb\nURIs: http://192.0.2.1/d\nSuites: bookworm\n" fields
-	    {LETHE_PKG_SOURCES_DEB822, D822("Trusted: yes\n"), "line 4: 'Trusted: yes' makes"},
-	    {LETHE_PKG_SOURCES_DEB822, D822("TRUSTED: YES\n"), "line 4: 'TRUSTED: YES'"},
-	    {LETHE_PKG_SOURCES_DEB822, D822("trusted :\tTrue \r\n"), "line 4: 'trusted: True'"},
-	    {LETHE_PKG_SOURCES_DEB822, D822("Trusted: maybe\n"), "line 4: 'Trusted: maybe'"},
-	    {LETHE_PKG_SOURCES_DEB822, D822("Trusted:\n yes\n"), "line 4: 'Trusted: '"},
-	    {LETHE_PKG_SOURCES_DEB822, D822("Trusted: no\n yes\n"), "line 5: the value of"},
-	    {LETHE_PKG_SOURCES_DEB822, D822("Allow-Insecure: yes\n"), "'Allow-Insecure: yes'"},
-	    {LETHE_PKG_SOURCES_DEB822, D822("allow-weak: 1\n"), "'allow-weak: 1'"},
-	    {LETHE_PKG_SOURCES_DEB822, D822("Allow-Downgrade-To-Insecure: on\n"), "Downgrade"},
-	    {LETHE_PKG_SOURCES_DEB822, D822("Check-Valid-Until: no\n"), "replay protection"},
-	    {LETHE_PKG_SOURCES_DEB822, D822("Check-Date: no\n"), "'Check-Date: no'"},
-	    {LETHE_PKG_SOURCES_DEB822, D822("Valid-Until-Min: 1\n"), "'Valid-Until-Min: 1'"},
-	    {LETHE_PKG_SOURCES_DEB822, D822("Valid-Until-Max: 1\n"), "'Valid-Until-Max: 1'"},
-	    {LETHE_PKG_SOURCES_DEB822, D822("Date-Max-Future: 9\n"), "'Date-Max-Future: 9'"},
-	    {LETHE_PKG_SOURCES_DEB822, D822("InRelease-Path: x\n"), "'InRelease-Path: x'"},
-	    {LETHE_PKG_SOURCES_DEB822, D822("Snapshot: now\n"), "unknown option 'Snapshot'"},
-	    /* A continuation line is part of the field above it, for apt as here. */
-	    {LETHE_PKG_SOURCES_DEB822, D822("\nTypes: deb\n Trusted: yes\n"), NULL},
-	    {LETHE_PKG_SOURCES_DEB822, D822("\n Trusted: yes\n"), "line 5: a continuation"},
-	    {LETHE_PKG_SOURCES_DEB822, D822("Enabled: no\nTrusted: yes\n"), "line 5: 'Trusted"},
-	    {LETHE_PKG_SOURCES_DEB822, D822("no colon\n"), "line 4: expected 'Field: value'"},
-	    {LETHE_PKG_SOURCES_DEB822, D822("Tru sted: yes\n"), "is not a field name"},
-	    {LETHE_PKG_SOURCES_DEB822, D822("Trusted: no\nCheck-Valid-Until: yes\n"), NULL},
-	    {LETHE_PKG_SOURCES_DEB822, D822("# Trusted: yes\nX-Repolib-Name: x\n"), NULL},
-	    {LETHE_PKG_SOURCES_DEB822,
-	     D822("Signed-By:\n -----BEGIN PGP PUBLIC KEY BLOCK-----\n .\n x\n"), NULL},
-	    {LETHE_PKG_SOURCES_DEB822, D822("Check-Date: YES\nAllow-Weak: off\n"), NULL},
-	    {LETHE_PKG_SOURCES_LIST, "deb [trusted=yes] http://192.0.2.1/d bookworm main",
-	     "line 1: 'trusted=yes' makes apt trust"},
-	    {LETHE_PKG_SOURCES_LIST, "deb [ trusted=yes ] http://192.0.2.1/d bookworm", "trusted"},
-	    {LETHE_PKG_SOURCES_LIST, "deb[Trusted=Yes] http://192.0.2.1/d bookworm", "Trusted=Yes"},
-	    {LETHE_PKG_SOURCES_LIST, "deb [arch=amd64 allow-insecure=yes] u s", "allow-insecure"},
-	    {LETHE_PKG_SOURCES_LIST, "deb [check-valid-until=no] u s", "check-valid-until=no"},
-	    {LETHE_PKG_SOURCES_LIST, "deb [check-date=no] u s", "check-date=no"},
-	    {LETHE_PKG_SOURCES_LIST, "deb [date-max-future=99] u s", "date-max-future=99"},
-	    {LETHE_PKG_SOURCES_LIST, "deb [trusted+=yes] u s", "takes no '+='"},
-	    {LETHE_PKG_SOURCES_LIST, "deb [trusted=yes,arch=amd64] u s", "trusted=yes,arch"},
-	    {LETHE_PKG_SOURCES_LIST, "deb [bogus=1] u s", "unknown option 'bogus'"},
-	    {LETHE_PKG_SOURCES_LIST, "deb [trusted] u s", "is not NAME=VALUE"},
-	    {LETHE_PKG_SOURCES_LIST, "deb [trusted=yes u s", "'[' without ']'"},
-	    {LETHE_PKG_SOURCES_LIST, "deb u [trusted=yes] s", "must follow the type"},
-	    {LETHE_PKG_SOURCES_LIST, "deb u", "expected 'URI SUITE"},
-	    {LETHE_PKG_SOURCES_LIST, "rpm u s", "is not 'deb' or 'deb-src'"},
-	    {LETHE_PKG_SOURCES_LIST, "# c\n\ndeb u s\ndeb [trusted=yes] u s\n", "line 4:"},
-	    {LETHE_PKG_SOURCES_LIST, "deb [trusted=no] http://192.0.2.1/d bookworm main", NULL},
-	    {LETHE_PKG_SOURCES_LIST, "deb [ arch+=amd64 signed-by=/k.gpg ] u s c # trusted=yes",
-	     NULL},
-	    {LETHE_PKG_SOURCES_LIST, "  deb-src [check-valid-until=yes] u s\n# deb [trusted=yes]\n",
-	     NULL},
+		{ LETHE_PKG_SOURCES_DEB822, D822("Trusted: yes\n"),
+		  "line 4: 'Trusted: yes' makes" },
+		{ LETHE_PKG_SOURCES_DEB822, D822("TRUSTED: YES\n"), "line 4: 'TRUSTED: YES'" },
+		{ LETHE_PKG_SOURCES_DEB822, D822("trusted :\tTrue \r\n"),
+		  "line 4: 'trusted: True'" },
+		{ LETHE_PKG_SOURCES_DEB822, D822("Trusted: maybe\n"), "line 4: 'Trusted: maybe'" },
+		{ LETHE_PKG_SOURCES_DEB822, D822("Trusted:\n yes\n"), "line 4: 'Trusted: '" },
+		{ LETHE_PKG_SOURCES_DEB822, D822("Trusted: no\n yes\n"), "line 5: the value of" },
+		{ LETHE_PKG_SOURCES_DEB822, D822("Allow-Insecure: yes\n"),
+		  "'Allow-Insecure: yes'" },
+		{ LETHE_PKG_SOURCES_DEB822, D822("allow-weak: 1\n"), "'allow-weak: 1'" },
+		{ LETHE_PKG_SOURCES_DEB822, D822("Allow-Downgrade-To-Insecure: on\n"),
+		  "Downgrade" },
+		{ LETHE_PKG_SOURCES_DEB822, D822("Check-Valid-Until: no\n"), "replay protection" },
+		{ LETHE_PKG_SOURCES_DEB822, D822("Check-Date: no\n"), "'Check-Date: no'" },
+		{ LETHE_PKG_SOURCES_DEB822, D822("Valid-Until-Min: 1\n"), "'Valid-Until-Min: 1'" },
+		{ LETHE_PKG_SOURCES_DEB822, D822("Valid-Until-Max: 1\n"), "'Valid-Until-Max: 1'" },
+		{ LETHE_PKG_SOURCES_DEB822, D822("Date-Max-Future: 9\n"), "'Date-Max-Future: 9'" },
+		{ LETHE_PKG_SOURCES_DEB822, D822("InRelease-Path: x\n"), "'InRelease-Path: x'" },
+		{ LETHE_PKG_SOURCES_DEB822, D822("Snapshot: now\n"), "unknown option 'Snapshot'" },
+		/* A continuation line is part of the field above it, for apt as here. */
+		{ LETHE_PKG_SOURCES_DEB822, D822("\nTypes: deb\n Trusted: yes\n"), NULL },
+		{ LETHE_PKG_SOURCES_DEB822, D822("\n Trusted: yes\n"), "line 5: a continuation" },
+		{ LETHE_PKG_SOURCES_DEB822, D822("Enabled: no\nTrusted: yes\n"),
+		  "line 5: 'Trusted" },
+		{ LETHE_PKG_SOURCES_DEB822, D822("no colon\n"), "line 4: expected 'Field: value'" },
+		{ LETHE_PKG_SOURCES_DEB822, D822("Tru sted: yes\n"), "is not a field name" },
+		{ LETHE_PKG_SOURCES_DEB822, D822("Trusted: no\nCheck-Valid-Until: yes\n"), NULL },
+		{ LETHE_PKG_SOURCES_DEB822, D822("# Trusted: yes\nX-Repolib-Name: x\n"), NULL },
+		{ LETHE_PKG_SOURCES_DEB822,
+		  D822("Signed-By:\n -----BEGIN PGP PUBLIC KEY BLOCK-----\n .\n x\n"), NULL },
+		{ LETHE_PKG_SOURCES_DEB822, D822("Check-Date: YES\nAllow-Weak: off\n"), NULL },
+		{ LETHE_PKG_SOURCES_LIST, "deb [trusted=yes] http://192.0.2.1/d bookworm main",
+		  "line 1: 'trusted=yes' makes apt trust" },
+		{ LETHE_PKG_SOURCES_LIST, "deb [ trusted=yes ] http://192.0.2.1/d bookworm",
+		  "trusted" },
+		{ LETHE_PKG_SOURCES_LIST, "deb[Trusted=Yes] http://192.0.2.1/d bookworm",
+		  "Trusted=Yes" },
+		{ LETHE_PKG_SOURCES_LIST, "deb [arch=amd64 allow-insecure=yes] u s",
+		  "allow-insecure" },
+		{ LETHE_PKG_SOURCES_LIST, "deb [check-valid-until=no] u s",
+		  "check-valid-until=no" },
+		{ LETHE_PKG_SOURCES_LIST, "deb [check-date=no] u s", "check-date=no" },
+		{ LETHE_PKG_SOURCES_LIST, "deb [date-max-future=99] u s", "date-max-future=99" },
+		{ LETHE_PKG_SOURCES_LIST, "deb [trusted+=yes] u s", "takes no '+='" },
+		{ LETHE_PKG_SOURCES_LIST, "deb [trusted=yes,arch=amd64] u s", "trusted=yes,arch" },
+		{ LETHE_PKG_SOURCES_LIST, "deb [bogus=1] u s", "unknown option 'bogus'" },
+		{ LETHE_PKG_SOURCES_LIST, "deb [trusted] u s", "is not NAME=VALUE" },
+		{ LETHE_PKG_SOURCES_LIST, "deb [trusted=yes u s", "'[' without ']'" },
+		{ LETHE_PKG_SOURCES_LIST, "deb u [trusted=yes] s", "must follow the type" },
+		{ LETHE_PKG_SOURCES_LIST, "deb u", "expected 'URI SUITE" },
+		{ LETHE_PKG_SOURCES_LIST, "rpm u s", "is not 'deb' or 'deb-src'" },
+		{ LETHE_PKG_SOURCES_LIST, "# c\n\ndeb u s\ndeb [trusted=yes] u s\n", "line 4:" },
+		{ LETHE_PKG_SOURCES_LIST, "deb [trusted=no] http://192.0.2.1/d bookworm main",
+		  NULL },
+		{ LETHE_PKG_SOURCES_LIST,
+		  "deb [ arch+=amd64 signed-by=/k.gpg ] u s c # trusted=yes", NULL },
+		{ LETHE_PKG_SOURCES_LIST,
+		  "  deb-src [check-valid-until=yes] u s\n# deb [trusted=yes]\n", NULL },
 #undef D822
 	};
 
@@ -447,12 +461,11 @@ static void test_sources_check(void **state)
 	/* Not NUL-terminated, a NUL inside; no name: the message is the reason alone. */
 	assert_int_equal(lethe_pkg_sources_check("t", "deb u s\0", 8, LETHE_PKG_SOURCES_LIST),
 			 -EBADMSG);
-	assert_int_equal(lethe_pkg_sources_check(NULL, "deb [trusted=yes] u s", 21,
-						 LETHE_PKG_SOURCES_LIST),
-			 -EBADMSG);
+	assert_int_equal(
+		lethe_pkg_sources_check(NULL, "deb [trusted=yes] u s", 21, LETHE_PKG_SOURCES_LIST),
+		-EBADMSG);
 	assert_true(!strncmp(lethe_error_message(), "'trusted=yes' makes", 19));
-	assert_int_equal(lethe_pkg_sources_check("t", "deb u sXXXX", 7, LETHE_PKG_SOURCES_LIST),
-			 0);
+	assert_int_equal(lethe_pkg_sources_check("t", "deb u sXXXX", 7, LETHE_PKG_SOURCES_LIST), 0);
 
 	assert_true(lethe_pkg_source_is_oneline("deb http://x y"));
 	assert_true(lethe_pkg_source_is_oneline("deb[arch=amd64] http://x y"));
@@ -465,21 +478,22 @@ static void test_sources_check(void **state)
 
 /* A stand-in for apt-get and apt-cache: logs its arguments, resolves one package. */
 static const char fake_apt[] =
-    "#!/bin/sh\n"
-    "echo \"$(basename \"$0\") $*\" >>\"$(dirname \"$0\")/log\"\n"
-    "case \"$1\" in\n"
-    "install) echo 'Inst busybox (1:1.0 t [amd64])' ;;\n"
-    "show) printf 'Package: busybox\\nVersion: 1:1.0\\nSize: 9\\nSHA256: %s\\n\\n' " SHA_A " ;;\n"
-    "download) exit 1 ;;\n"
-    "esac\n";
+	"#!/bin/sh\n"
+	"echo \"$(basename \"$0\") $*\" >>\"$(dirname \"$0\")/log\"\n"
+	"case \"$1\" in\n"
+	"install) echo 'Inst busybox (1:1.0 t [amd64])' ;;\n"
+	"show) printf 'Package: busybox\\nVersion: 1:1.0\\nSize: 9\\nSHA256: %s\\n\\n' " SHA_A
+	" ;;\n"
+	"download) exit 1 ;;\n"
+	"esac\n";
 
 /* apt is given the options that forbid unsigned, weak and stale repositories on every
  * call, whatever its apt.conf says (issue 10.1). */
 static void test_apt_strict_options(void **state)
 {
 	char dir[] = "/tmp/lethe-test-pkg.XXXXXX";
-	struct lethe_spec spec = {0};
-	struct lethe_pkg_options o = {0};
+	struct lethe_spec spec = { 0 };
+	struct lethe_pkg_options o = { 0 };
 	struct lethe_pkgset *set = NULL;
 	char *get, *cache, *p, *log, *line, *save = NULL;
 	size_t len, calls = 0;
@@ -533,12 +547,12 @@ static void test_apt_strict_options(void **state)
 static void test_private_root(void **state)
 {
 	char dir[] = "/tmp/lethe-test-pkg.XXXXXX";
-	struct lethe_spec spec = {0};
-	struct lethe_pkg_options o = {.apt_get = "/bin/false"};
+	struct lethe_spec spec = { 0 };
+	struct lethe_pkg_options o = { .apt_get = "/bin/false" };
 	struct lethe_pkgset *set = NULL;
 	char *src, *cache, *p, *data;
 	size_t len;
-	struct lethe_buf glob = {0};
+	struct lethe_buf glob = { 0 };
 
 	assert_non_null(mkdtemp(dir));
 	src = lethe_path_join(dir, "extra.sources");
@@ -579,7 +593,7 @@ static void test_private_root(void **state)
 			    "deb http://192.0.2.1/debian bookworm contrib\n");
 	free(data);
 	assert_non_null(
-	    strstr(READ("etc/apt/sources.list.d/000-lethe.sources"), "Suites: bookworm"));
+		strstr(READ("etc/apt/sources.list.d/000-lethe.sources"), "Suites: bookworm"));
 	free(data);
 	assert_string_equal(READ("var/lib/dpkg/status"), "");
 	free(data);
@@ -600,22 +614,22 @@ static void test_private_root(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_lock_valid),
-	    cmocka_unit_test(test_lock_empty_set),
-	    cmocka_unit_test(test_lock_malformed),
-	    cmocka_unit_test(test_lock_long_line),
-	    cmocka_unit_test(test_lock_many),
-	    cmocka_unit_test(test_lock_save_load),
-	    cmocka_unit_test(test_check_lock),
-	    cmocka_unit_test(test_names),
-	    cmocka_unit_test(test_control),
-	    cmocka_unit_test(test_control_malformed),
-	    cmocka_unit_test(test_copyright),
-	    cmocka_unit_test(test_cache_dir),
-	    cmocka_unit_test(test_insecure_source_refused),
-	    cmocka_unit_test(test_sources_check),
-	    cmocka_unit_test(test_apt_strict_options),
-	    cmocka_unit_test(test_private_root),
+		cmocka_unit_test(test_lock_valid),
+		cmocka_unit_test(test_lock_empty_set),
+		cmocka_unit_test(test_lock_malformed),
+		cmocka_unit_test(test_lock_long_line),
+		cmocka_unit_test(test_lock_many),
+		cmocka_unit_test(test_lock_save_load),
+		cmocka_unit_test(test_check_lock),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_control),
+		cmocka_unit_test(test_control_malformed),
+		cmocka_unit_test(test_copyright),
+		cmocka_unit_test(test_cache_dir),
+		cmocka_unit_test(test_insecure_source_refused),
+		cmocka_unit_test(test_sources_check),
+		cmocka_unit_test(test_apt_strict_options),
+		cmocka_unit_test(test_private_root),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -63,7 +63,8 @@ static void flip(const char *dir, const char *name, off_t off)
 static void sign_dir(const char *dir)
 {
 	static const char *const all[] = { "rootfs.erofs", "rootfs.verity", "roothash",
-					   "cmdline", "disk.img", "vmlinuz", "initramfs.img" };
+					   "cmdline",	   "disk.img",	    "vmlinuz",
+					   "initramfs.img" };
 	const char *names[LETHE_ARRAY_SIZE(all)];
 	char *sums = path(dir, "SHA256SUMS"), *sig = path(dir, "SHA256SUMS.minisig");
 	size_t n = 0;
@@ -140,7 +141,8 @@ static void test_names(void **state)
 		enum lethe_release_artifact back;
 
 		assert_non_null(lethe_release_names[a]);
-		assert_int_equal(lethe_release_artifact_from_name(lethe_release_names[a], &back), 0);
+		assert_int_equal(lethe_release_artifact_from_name(lethe_release_names[a], &back),
+				 0);
 		assert_int_equal(back, a); /* each name once */
 	}
 	assert_string_equal(lethe_release_name(LETHE_ARTIFACT_DISK), "disk.img");
@@ -339,7 +341,8 @@ static void test_probe(void **state)
 	/* a downloads folder with a SHA256SUMS of its own */
 	assert_int_equal(mkdir(dl, 0755), 0);
 	put_str(dl, "debian.iso", "iso");
-	put_str(dl, "SHA256SUMS", "0000000000000000000000000000000000000000000000000000000000000000  debian.iso\n");
+	put_str(dl, "SHA256SUMS",
+		"0000000000000000000000000000000000000000000000000000000000000000  debian.iso\n");
 	assert_int_equal(lethe_release_probe(dl), -ENOTEMPTY);
 	put_str(dl, "SHA256SUMS.minisig", "x");
 	assert_int_equal(lethe_release_probe(dl), -ENOTEMPTY);
@@ -347,7 +350,8 @@ static void test_probe(void **state)
 	sub = path(dl, "debian.iso");
 	assert_int_equal(unlink(sub), 0);
 	free(sub);
-	put_str(dl, "SHA256SUMS", "0000000000000000000000000000000000000000000000000000000000000000  disk.img\n");
+	put_str(dl, "SHA256SUMS",
+		"0000000000000000000000000000000000000000000000000000000000000000  disk.img\n");
 	assert_int_equal(lethe_release_probe(dl), -ENOTEMPTY);
 	put_str(dl, "disk.img", "x");
 	assert_int_equal(lethe_release_probe(dl), 0);
@@ -359,12 +363,9 @@ static void test_probe(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_names),
-		cmocka_unit_test(test_open),
-		cmocka_unit_test(test_swap_after_open),
-		cmocka_unit_test(test_refused),
-		cmocka_unit_test(test_roothash),
-		cmocka_unit_test(test_probe),
+		cmocka_unit_test(test_names),		cmocka_unit_test(test_open),
+		cmocka_unit_test(test_swap_after_open), cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_roothash),	cmocka_unit_test(test_probe),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

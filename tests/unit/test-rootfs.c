@@ -118,17 +118,17 @@ static void ar_member(struct archive *a, const char *name, const void *data, siz
 static void write_deb(const char *path, const char *name, const struct lethe_buf *data,
 		      const char *data_member)
 {
-	struct lethe_buf control = {0}, ctl = {0}, deb = {0};
+	struct lethe_buf control = { 0 }, ctl = { 0 }, deb = { 0 };
 	struct archive *a = archive_write_new();
-	struct ent ce[3] = {{"./", 'd', NULL, 0},
-			    {"./control", 'f', NULL, 0},
-			    {"./md5sums", 'f',
-			     "0123456789abcdef0123456789abcdef  usr/bin/tool\n"
-			     "0123456789abcdef0123456789abcdef  usr/share/man/man1/tool.1\n"
-			     "not a line\n"
-			     "0123456789abcdef0123456789abcdef  ../../etc/passwd\n"
-			     "fedcba9876543210fedcba9876543210  etc/tool.conf\n",
-			     0}};
+	struct ent ce[3] = { { "./", 'd', NULL, 0 },
+			     { "./control", 'f', NULL, 0 },
+			     { "./md5sums", 'f',
+			       "0123456789abcdef0123456789abcdef  usr/bin/tool\n"
+			       "0123456789abcdef0123456789abcdef  usr/share/man/man1/tool.1\n"
+			       "not a line\n"
+			       "0123456789abcdef0123456789abcdef  ../../etc/passwd\n"
+			       "fedcba9876543210fedcba9876543210  etc/tool.conf\n",
+			       0 } };
 
 	lethe_buf_printf(&control,
 			 "Package: %s\nVersion: 1.0-1\nArchitecture: amd64\n"
@@ -154,7 +154,7 @@ static void write_deb(const char *path, const char *name, const struct lethe_buf
 static void make_deb(const char *path, const char *name, const struct ent *e, size_t n, int filter,
 		     const char *member)
 {
-	struct lethe_buf data = {0};
+	struct lethe_buf data = { 0 };
 
 	make_tar(&data, e, n, filter);
 	write_deb(path, name, &data, member);
@@ -170,7 +170,7 @@ static char *tpath(const char *rel)
 static int extract(const char *deb, const char *root, const struct lethe_rootfs_options *o)
 {
 	uint64_t total = 0;
-	struct lethe_strv lic = {0};
+	struct lethe_strv lic = { 0 };
 	int fd, r;
 
 	lethe_rm_rf(root);
@@ -201,29 +201,29 @@ static int teardown(void **state)
 static void test_good_package(void **state)
 {
 	static const char copyright[] =
-	    "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n"
-	    "Files: *\nCopyright: 2024 T\nLicense: MIT\n";
+		"Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n"
+		"Files: *\nCopyright: 2024 T\nLicense: MIT\n";
 	const struct ent e[] = {
-	    {"./", 'd', NULL, 0},
-	    {"./usr/", 'd', NULL, 0},
-	    {"./usr/bin/", 'd', NULL, 0},
-	    {"./usr/bin/hello", 'f', "#!/bin/sh\necho hi\n", 04755},
-	    {"./usr/bin/hello2", 'h', "./usr/bin/hello", 0},
-	    {"./usr/bin/link", 'l', "hello", 0},
-	    {"./etc/abs", 'l', "/usr/bin/hello", 0},
-	    {"./usr/share/doc/pkg/copyright", 'f', copyright, 0},
+		{ "./", 'd', NULL, 0 },
+		{ "./usr/", 'd', NULL, 0 },
+		{ "./usr/bin/", 'd', NULL, 0 },
+		{ "./usr/bin/hello", 'f', "#!/bin/sh\necho hi\n", 04755 },
+		{ "./usr/bin/hello2", 'h', "./usr/bin/hello", 0 },
+		{ "./usr/bin/link", 'l', "hello", 0 },
+		{ "./etc/abs", 'l', "/usr/bin/hello", 0 },
+		{ "./usr/share/doc/pkg/copyright", 'f', copyright, 0 },
 	};
-	static const int filters[] = {ARCHIVE_FILTER_XZ, ARCHIVE_FILTER_GZIP, ARCHIVE_FILTER_ZSTD,
-				      ARCHIVE_FILTER_NONE};
-	static const char *const members[] = {"data.tar.xz", "data.tar.gz", "data.tar.zst",
-					      "data.tar"};
-	struct lethe_rootfs_options o = {.epoch = EPOCH};
+	static const int filters[] = { ARCHIVE_FILTER_XZ, ARCHIVE_FILTER_GZIP, ARCHIVE_FILTER_ZSTD,
+				       ARCHIVE_FILTER_NONE };
+	static const char *const members[] = { "data.tar.xz", "data.tar.gz", "data.tar.zst",
+					       "data.tar" };
+	struct lethe_rootfs_options o = { .epoch = EPOCH };
 
 	for (size_t i = 0; i < LETHE_ARRAY_SIZE(filters); i++) {
 		char *deb = tpath("good.deb"), *root = tpath("root"), *p, buf[64];
 		struct stat st;
 		uint64_t total = 0;
-		struct lethe_strv lic = {0};
+		struct lethe_strv lic = { 0 };
 		ssize_t n;
 
 		make_deb(deb, "pkg", e, LETHE_ARRAY_SIZE(e), filters[i], members[i]);
@@ -267,141 +267,144 @@ static void test_hostile_packages(void **state)
 {
 	char outside[128];
 	const struct hostile cases[] = {
-	    {"traversal",
-	     {{"./../escape", 'f', "x", 0}},
-	     1,
-	     "entry './../escape': path with '..', an empty component or a control character",
-	     0,
-	     0,
-	     0},
-	    {"traversal inside",
-	     {{"./usr/../../escape", 'f', "x", 0}},
-	     1,
-	     "entry './usr/../../escape': path with '..'",
-	     0,
-	     0,
-	     0},
-	    {"absolute",
-	     {{"/etc/passwd", 'f', "x", 0}},
-	     1,
-	     "entry '/etc/passwd': absolute path",
-	     0,
-	     0,
-	     0},
-	    {"control character",
-	     {{"./a\nb", 'f', "x", 0}},
-	     1,
-	     "entry './a b': path with '..', an empty component or a control character",
-	     0,
-	     0,
-	     0},
-	    {"symlink escape",
-	     {{"./usr/evil", 'l', "../../outside", 0}},
-	     1,
-	     "entry 'usr/evil': symbolic link to '../../outside' leads outside the root",
-	     0,
-	     0,
-	     0},
-	    {"absolute symlink escape",
-	     {{"./evil", 'l', "/../../etc", 0}},
-	     1,
-	     "entry 'evil': symbolic link to '/../../etc' leads outside the root",
-	     0,
-	     0,
-	     0},
-	    {"hard link escape",
-	     {{"./x", 'h', "../outside", 0}},
-	     1,
-	     "entry 'x': hard link to '../outside' outside the root",
-	     0,
-	     0,
-	     0},
-	    {"hard link to nothing",
-	     {{"./x", 'h', "./nothere", 0}},
-	     1,
-	     "entry 'x': hard link to './nothere', which is not a regular file extracted before it",
-	     0,
-	     0,
-	     0},
-	    {"hard link to a directory",
-	     {{"./d/", 'd', NULL, 0}, {"./x", 'h', "./d", 0}},
-	     2,
-	     "entry 'x': hard link to './d', which is not a regular file",
-	     0,
-	     0,
-	     0},
-	    {"hard link to a symlink",
-	     {{"./s", 'l', "/etc/shadow", 0}, {"./x", 'h', "./s", 0}},
-	     2,
-	     "entry 'x': hard link to './s', which is not a regular file",
-	     0,
-	     0,
-	     0},
-	    {"write through a planted symlink",
-	     {{"./lnk", 'l', outside, 0}, {"./lnk/pwned", 'f', "owned", 0}},
-	     2,
-	     "entry 'lnk/pwned': path goes through a symbolic link or a non-directory",
-	     0,
-	     0,
-	     0},
-	    {"write through a relative planted symlink",
-	     {{"./usr/", 'd', NULL, 0}, {"./lib", 'l', "usr", 0}, {"./lib/x", 'f', "x", 0}},
-	     3,
-	     "entry 'lib/x': path goes through a symbolic link or a non-directory",
-	     0,
-	     0,
-	     0},
-	    {"directory over a symlink",
-	     {{"./lnk", 'l', outside, 0}, {"./lnk/", 'd', NULL, 0}},
-	     2,
-	     "entry 'lnk': a directory where another package put a non-directory",
-	     0,
-	     0,
-	     0},
-	    {"file over a directory",
-	     {{"./d/", 'd', NULL, 0}, {"./d", 'f', "x", 0}},
-	     2,
-	     "entry 'd': would replace a directory",
-	     0,
-	     0,
-	     0},
-	    {"device node",
-	     {{"./dev/mem", 'c', NULL, 0}},
-	     1,
-	     "entry 'dev/mem': device node (the spec does not allow devices)",
-	     0,
-	     0,
-	     0},
-	    {"fifo",
-	     {{"./run/fifo", 'p', NULL, 0}},
-	     1,
-	     "entry 'run/fifo': fifo (the spec does not allow devices)",
-	     0,
-	     0,
-	     0},
-	    {"absurd size",
-	     {{"./big", 'f', "0123456789abcdef0123", 0}},
-	     1,
-	     "entry 'big': size 20 exceeds the limit of 16 bytes",
-	     16,
-	     0,
-	     0},
-	    {"absurd total",
-	     {{"./a", 'f', "0123456789", 0}, {"./b", 'f', "0123456789", 0}},
-	     2,
-	     "entry 'b': the packages exceed the total limit of 15 bytes",
-	     0,
-	     15,
-	     0},
-	    {"inode bomb",
-	     {{"./a", 'f', "", 0}, {"./b", 'f', "", 0}, {"./c", 'f', "", 0}},
-	     3,
-	     "entry 'c': more than 2 entries in one package",
-	     0,
-	     0,
-	     2},
+		{ "traversal",
+		  { { "./../escape", 'f', "x", 0 } },
+		  1,
+		  "entry './../escape': path with '..', an empty component or a control character",
+		  0,
+		  0,
+		  0 },
+		{ "traversal inside",
+		  { { "./usr/../../escape", 'f', "x", 0 } },
+		  1,
+		  "entry './usr/../../escape': path with '..'",
+		  0,
+		  0,
+		  0 },
+		{ "absolute",
+		  { { "/etc/passwd", 'f', "x", 0 } },
+		  1,
+		  "entry '/etc/passwd': absolute path",
+		  0,
+		  0,
+		  0 },
+		{ "control character",
+		  { { "./a\nb", 'f', "x", 0 } },
+		  1,
+		  "entry './a b': path with '..', an empty component or a control character",
+		  0,
+		  0,
+		  0 },
+		{ "symlink escape",
+		  { { "./usr/evil", 'l', "../../outside", 0 } },
+		  1,
+		  "entry 'usr/evil': symbolic link to '../../outside' leads outside the root",
+		  0,
+		  0,
+		  0 },
+		{ "absolute symlink escape",
+		  { { "./evil", 'l', "/../../etc", 0 } },
+		  1,
+		  "entry 'evil': symbolic link to '/../../etc' leads outside the root",
+		  0,
+		  0,
+		  0 },
+		{ "hard link escape",
+		  { { "./x", 'h', "../outside", 0 } },
+		  1,
+		  "entry 'x': hard link to '../outside' outside the root",
+		  0,
+		  0,
+		  0 },
+		{ "hard link to nothing",
+		  { { "./x", 'h', "./nothere", 0 } },
+		  1,
+		  "entry 'x': hard link to './nothere', which is not a regular file extracted "
+		  "before it",
+		  0,
+		  0,
+		  0 },
+		{ "hard link to a directory",
+		  { { "./d/", 'd', NULL, 0 }, { "./x", 'h', "./d", 0 } },
+		  2,
+		  "entry 'x': hard link to './d', which is not a regular file",
+		  0,
+		  0,
+		  0 },
+		{ "hard link to a symlink",
+		  { { "./s", 'l', "/etc/shadow", 0 }, { "./x", 'h', "./s", 0 } },
+		  2,
+		  "entry 'x': hard link to './s', which is not a regular file",
+		  0,
+		  0,
+		  0 },
+		{ "write through a planted symlink",
+		  { { "./lnk", 'l', outside, 0 }, { "./lnk/pwned", 'f', "owned", 0 } },
+		  2,
+		  "entry 'lnk/pwned': path goes through a symbolic link or a non-directory",
+		  0,
+		  0,
+		  0 },
+		{ "write through a relative planted symlink",
+		  { { "./usr/", 'd', NULL, 0 },
+		    { "./lib", 'l', "usr", 0 },
+		    { "./lib/x", 'f', "x", 0 } },
+		  3,
+		  "entry 'lib/x': path goes through a symbolic link or a non-directory",
+		  0,
+		  0,
+		  0 },
+		{ "directory over a symlink",
+		  { { "./lnk", 'l', outside, 0 }, { "./lnk/", 'd', NULL, 0 } },
+		  2,
+		  "entry 'lnk': a directory where another package put a non-directory",
+		  0,
+		  0,
+		  0 },
+		{ "file over a directory",
+		  { { "./d/", 'd', NULL, 0 }, { "./d", 'f', "x", 0 } },
+		  2,
+		  "entry 'd': would replace a directory",
+		  0,
+		  0,
+		  0 },
+		{ "device node",
+		  { { "./dev/mem", 'c', NULL, 0 } },
+		  1,
+		  "entry 'dev/mem': device node (the spec does not allow devices)",
+		  0,
+		  0,
+		  0 },
+		{ "fifo",
+		  { { "./run/fifo", 'p', NULL, 0 } },
+		  1,
+		  "entry 'run/fifo': fifo (the spec does not allow devices)",
+		  0,
+		  0,
+		  0 },
+		{ "absurd size",
+		  { { "./big", 'f', "0123456789abcdef0123", 0 } },
+		  1,
+		  "entry 'big': size 20 exceeds the limit of 16 bytes",
+		  16,
+		  0,
+		  0 },
+		{ "absurd total",
+		  { { "./a", 'f', "0123456789", 0 }, { "./b", 'f', "0123456789", 0 } },
+		  2,
+		  "entry 'b': the packages exceed the total limit of 15 bytes",
+		  0,
+		  15,
+		  0 },
+		{ "inode bomb",
+		  { { "./a", 'f', "", 0 }, { "./b", 'f', "", 0 }, { "./c", 'f', "", 0 } },
+		  3,
+		  "entry 'c': more than 2 entries in one package",
+		  0,
+		  0,
+		  2 },
 	};
-	struct lethe_rootfs_options o = {.epoch = EPOCH};
+	struct lethe_rootfs_options o = { .epoch = EPOCH };
 	char *deb = tpath("hostile.deb"), *root = tpath("root"), *out = tpath("outside");
 
 	snprintf(outside, sizeof(outside), "%s", out);
@@ -439,8 +442,8 @@ static void test_hostile_packages(void **state)
 static void test_file_replaces_symlink(void **state)
 {
 	char *target = tpath("target"), *deb = tpath("r.deb"), *root = tpath("root"), *data;
-	struct ent e[2] = {{"./f", 'l', NULL, 0}, {"./f", 'f', "new", 0}};
-	struct lethe_rootfs_options o = {.epoch = EPOCH};
+	struct ent e[2] = { { "./f", 'l', NULL, 0 }, { "./f", 'f', "new", 0 } };
+	struct lethe_rootfs_options o = { .epoch = EPOCH };
 	char *f;
 	size_t len;
 
@@ -463,8 +466,8 @@ static void test_file_replaces_symlink(void **state)
 
 static void test_devices_allowed(void **state)
 {
-	const struct ent e[] = {{"./dev/", 'd', NULL, 0}, {"./dev/null", 'c', NULL, 0}};
-	struct lethe_rootfs_options o = {.epoch = EPOCH, .allow_devices = true};
+	const struct ent e[] = { { "./dev/", 'd', NULL, 0 }, { "./dev/null", 'c', NULL, 0 } };
+	struct lethe_rootfs_options o = { .epoch = EPOCH, .allow_devices = true };
 	char *deb = tpath("dev.deb"), *root = tpath("root");
 
 	if (geteuid() != 0) {
@@ -481,10 +484,10 @@ static void test_devices_allowed(void **state)
 /* A tar header declaring 3 GiB, with no data behind it: refused on the header alone. */
 static void test_huge_declared_size(void **state)
 {
-	struct lethe_buf data = {0};
-	unsigned char h[512] = {0};
+	struct lethe_buf data = { 0 };
+	unsigned char h[512] = { 0 };
 	unsigned sum = 0;
-	struct lethe_rootfs_options o = {.epoch = EPOCH};
+	struct lethe_rootfs_options o = { .epoch = EPOCH };
 	char *deb = tpath("huge.deb"), *root = tpath("root");
 
 	memcpy(h, "./big", 5);
@@ -513,9 +516,10 @@ static void test_huge_declared_size(void **state)
 
 static void test_corrupt_and_truncated(void **state)
 {
-	struct ent e[3] = {
-	    {"./usr/", 'd', NULL, 0}, {"./usr/a", 'f', NULL, 0}, {"./usr/b", 'f', "b", 0}};
-	struct lethe_rootfs_options o = {.epoch = EPOCH};
+	struct ent e[3] = { { "./usr/", 'd', NULL, 0 },
+			    { "./usr/a", 'f', NULL, 0 },
+			    { "./usr/b", 'f', "b", 0 } };
+	struct lethe_rootfs_options o = { .epoch = EPOCH };
 	char *deb = tpath("c.deb"), *root = tpath("root"), *data, big[20000];
 	size_t len;
 
@@ -559,9 +563,9 @@ static void test_corrupt_and_truncated(void **state)
 
 static void test_wrong_layout(void **state)
 {
-	struct lethe_buf deb = {0};
+	struct lethe_buf deb = { 0 };
 	struct archive *a = archive_write_new();
-	struct lethe_rootfs_options o = {.epoch = EPOCH};
+	struct lethe_rootfs_options o = { .epoch = EPOCH };
 	char *path = tpath("l.deb"), *root = tpath("root");
 
 	archive_write_set_format_ar_svr4(a);
@@ -582,32 +586,35 @@ static void test_wrong_layout(void **state)
 static void test_populate(void **state)
 {
 	static const char copyright[] =
-	    "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n"
-	    "Files: *\nLicense: GPL-2+\n";
+		"Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n"
+		"Files: *\nLicense: GPL-2+\n";
 	const struct ent e[] = {
-	    {"./usr/bin/tool", 'f',
-	     "\x7f"
-	     "ELFnot-really",
-	     0755},
-	    {"./usr/share/doc/pkg/copyright", 'f', copyright, 0},
-	    {"./usr/share/doc/pkg/changelog.gz", 'f', "zz", 0},
-	    {"./usr/share/man/man1/tool.1", 'f', ".TH", 0},
-	    {"./usr/share/locale/de/LC_MESSAGES/tool.mo", 'f', "mo", 0},
-	    {"./etc/tool.conf", 'f', "x=1\n", 0},
+		{ "./usr/bin/tool", 'f',
+		  "\x7f"
+		  "ELFnot-really",
+		  0755 },
+		{ "./usr/share/doc/pkg/copyright", 'f', copyright, 0 },
+		{ "./usr/share/doc/pkg/changelog.gz", 'f', "zz", 0 },
+		{ "./usr/share/man/man1/tool.1", 'f', ".TH", 0 },
+		{ "./usr/share/locale/de/LC_MESSAGES/tool.mo", 'f', "mo", 0 },
+		{ "./etc/tool.conf", 'f', "x=1\n", 0 },
 	};
-	struct lethe_spec spec = {.name = "test", .version = "1.2 \"beta\"", .minimal = true};
+	struct lethe_spec spec = { .name = "test", .version = "1.2 \"beta\"", .minimal = true };
 	struct lethe_spec_user users[2] = {
-	    {.name = "root", .uid = 0, .gid = 0, .home = "/root", .shell = "/bin/sh"},
-	    {.name = "user", .uid = 1000, .gid = 1000, .home = "/home/user"},
+		{ .name = "root", .uid = 0, .gid = 0, .home = "/root", .shell = "/bin/sh" },
+		{ .name = "user", .uid = 1000, .gid = 1000, .home = "/home/user" },
 	};
-	struct lethe_spec_group groups[2] = {{.name = "root", .gid = 0},
-					     {.name = "audio", .gid = 29}};
+	struct lethe_spec_group groups[2] = { { .name = "root", .gid = 0 },
+					      { .name = "audio", .gid = 29 } };
 	struct lethe_spec_file files[1] = {
-	    {.destination = "/etc/motd", .mode = 0600, .uid = 1000, .gid = 1000}};
-	struct lethe_pkgset set = {0};
-	struct lethe_pkg pkg = {
-	    .name = "pkg", .version = "1.0-1", .arch = "amd64", .filename = "pkg_1.0-1_amd64.deb"};
-	struct lethe_rootfs_options o = {.epoch = EPOCH};
+		{ .destination = "/etc/motd", .mode = 0600, .uid = 1000, .gid = 1000 }
+	};
+	struct lethe_pkgset set = { 0 };
+	struct lethe_pkg pkg = { .name = "pkg",
+				 .version = "1.0-1",
+				 .arch = "amd64",
+				 .filename = "pkg_1.0-1_amd64.deb" };
+	struct lethe_rootfs_options o = { .epoch = EPOCH };
 	char *deb = tpath("p.deb"), *root = tpath("staging"), *motd_src = tpath("motd"), *p, *data;
 	size_t len;
 	struct stat st;
@@ -655,7 +662,7 @@ static void test_populate(void **state)
 	free(data);
 	(void)READ("var/lib/dpkg/status");
 	assert_true(
-	    !strncmp(data, "Package: pkg\nStatus: install ok installed\nVersion: 1.0-1\n", 56));
+		!strncmp(data, "Package: pkg\nStatus: install ok installed\nVersion: 1.0-1\n", 56));
 	free(data);
 	/* dpkg's database: the files still there, their md5sums, the multiarch format. */
 	assert_string_equal(READ("var/lib/dpkg/info/pkg.list"),
@@ -676,8 +683,8 @@ static void test_populate(void **state)
 	assert_int_equal(st.st_mtime, EPOCH);
 	free(p);
 	/* Excludes: docs, man pages and locales gone, the copyright file kept. */
-	const char *gone[] = {"usr/share/doc/pkg/changelog.gz", "usr/share/man", "usr/share/locale",
-			      "etc/tool.conf"};
+	const char *gone[] = { "usr/share/doc/pkg/changelog.gz", "usr/share/man",
+			       "usr/share/locale", "etc/tool.conf" };
 	for (size_t i = 0; i < LETHE_ARRAY_SIZE(gone); i++) {
 		p = lethe_path_join(root, gone[i]);
 		if (access(p, F_OK) == 0)
@@ -745,16 +752,18 @@ static void list_tree(const char *root, struct lethe_strv *out)
 static void test_populate_reproducible(void **state)
 {
 	const struct ent e[] = {
-	    {"./", 'd', NULL, 0},	  {"./usr/", 'd', NULL, 0},
-	    {"./usr/bin/", 'd', NULL, 0}, {"./usr/bin/a", 'f', "a", 04755},
-	    {"./usr/bin/b", 'l', "a", 0}, {"./usr/share/doc/pkg/copyright", 'f', "x", 0},
+		{ "./", 'd', NULL, 0 },		{ "./usr/", 'd', NULL, 0 },
+		{ "./usr/bin/", 'd', NULL, 0 }, { "./usr/bin/a", 'f', "a", 04755 },
+		{ "./usr/bin/b", 'l', "a", 0 }, { "./usr/share/doc/pkg/copyright", 'f', "x", 0 },
 	};
-	struct lethe_spec spec = {.name = "r", .version = "1", .minimal = true};
-	struct lethe_pkgset set = {0};
-	struct lethe_pkg pkg = {
-	    .name = "pkg", .version = "1.0-1", .arch = "amd64", .filename = "pkg_1.0-1_amd64.deb"};
-	struct lethe_rootfs_options o = {.epoch = EPOCH};
-	struct lethe_strv la = {0}, lb = {0};
+	struct lethe_spec spec = { .name = "r", .version = "1", .minimal = true };
+	struct lethe_pkgset set = { 0 };
+	struct lethe_pkg pkg = { .name = "pkg",
+				 .version = "1.0-1",
+				 .arch = "amd64",
+				 .filename = "pkg_1.0-1_amd64.deb" };
+	struct lethe_rootfs_options o = { .epoch = EPOCH };
+	struct lethe_strv la = { 0 }, lb = { 0 };
 	char *deb = tpath("repro.deb"), *a = tpath("one"), *b = tpath("two/deeper");
 
 	make_deb(deb, "pkg", e, LETHE_ARRAY_SIZE(e), ARCHIVE_FILTER_XZ, "data.tar.xz");
@@ -782,11 +791,12 @@ static void test_populate_reproducible(void **state)
 
 static void test_exclude_semantics(void **state)
 {
-	struct lethe_strv ex = {0}, in = {0};
+	struct lethe_strv ex = { 0 }, in = { 0 };
 	char *root = tpath("ex");
 	int fd;
 	uint64_t removed = 0;
-	const char *files[] = {"a/keep.txt", "a/drop.log", "a/sub/x.log", "b/y.log", ".hidden.log"};
+	const char *files[] = { "a/keep.txt", "a/drop.log", "a/sub/x.log", "b/y.log",
+				".hidden.log" };
 
 	lethe_rm_rf(root);
 	for (size_t i = 0; i < LETHE_ARRAY_SIZE(files); i++) {
@@ -810,7 +820,7 @@ static void test_exclude_semantics(void **state)
 	char *p = lethe_path_join(root, "a/drop.log");
 	assert_int_equal(access(p, F_OK), -1);
 	free(p);
-	const char *kept[] = {"a/keep.txt", "a/sub/x.log", "b/y.log", ".hidden.log"};
+	const char *kept[] = { "a/keep.txt", "a/sub/x.log", "b/y.log", ".hidden.log" };
 	for (size_t i = 0; i < LETHE_ARRAY_SIZE(kept); i++) {
 		p = lethe_path_join(root, kept[i]);
 		if (access(p, F_OK) < 0)
@@ -825,16 +835,16 @@ static void test_exclude_semantics(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_good_package),
-	    cmocka_unit_test(test_hostile_packages),
-	    cmocka_unit_test(test_file_replaces_symlink),
-	    cmocka_unit_test(test_devices_allowed),
-	    cmocka_unit_test(test_huge_declared_size),
-	    cmocka_unit_test(test_corrupt_and_truncated),
-	    cmocka_unit_test(test_wrong_layout),
-	    cmocka_unit_test(test_populate),
-	    cmocka_unit_test(test_populate_reproducible),
-	    cmocka_unit_test(test_exclude_semantics),
+		cmocka_unit_test(test_good_package),
+		cmocka_unit_test(test_hostile_packages),
+		cmocka_unit_test(test_file_replaces_symlink),
+		cmocka_unit_test(test_devices_allowed),
+		cmocka_unit_test(test_huge_declared_size),
+		cmocka_unit_test(test_corrupt_and_truncated),
+		cmocka_unit_test(test_wrong_layout),
+		cmocka_unit_test(test_populate),
+		cmocka_unit_test(test_populate_reproducible),
+		cmocka_unit_test(test_exclude_semantics),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -20,24 +20,41 @@ static uint8_t sha_a[32] = { 0xaa }, sha_b[32] = { 0xbb }, sha_c[32] = { 0xcc },
 static struct lethe_strv lic_busybox, lic_libc, lic_odd;
 
 static struct lethe_sbom_package sample[] = {
-	{ .name = "libstdc++6", .version = "12.2.0-14", .arch = "amd64", .sha256 = sha_b,
+	{ .name = "libstdc++6",
+	  .version = "12.2.0-14",
+	  .arch = "amd64",
+	  .sha256 = sha_b,
 	  .maintainer = "Debian GCC Maintainers <debian-gcc@lists.debian.org>",
 	  .depends = "libc6 (>= 2.36), libgcc-s1 (>= 4.2), gcc-12-base (= 12.2.0-14)",
 	  .licenses = &lic_odd },
-	{ .name = "busybox", .version = "1:1.35.0-4+b3", .arch = "amd64", .sha256 = sha_a,
+	{ .name = "busybox",
+	  .version = "1:1.35.0-4+b3",
+	  .arch = "amd64",
+	  .sha256 = sha_a,
 	  .maintainer = "Debian Install System Team <debian-boot@lists.debian.org>",
 	  .summary = "Tiny utilities for small and embedded systems",
-	  .pre_depends = "libc6:any (>= 2.34)", .depends = "libc6 (>= 2.34) | musl",
+	  .pre_depends = "libc6:any (>= 2.34)",
+	  .depends = "libc6 (>= 2.34) | musl",
 	  .licenses = &lic_busybox },
-	{ .name = "libc6", .version = "2.36-9+deb12u4", .arch = "amd64", .sha256 = sha_c,
+	{ .name = "libc6",
+	  .version = "2.36-9+deb12u4",
+	  .arch = "amd64",
+	  .sha256 = sha_c,
 	  .maintainer = "GNU Libc Maintainers <debian-glibc@lists.debian.org>",
-	  .depends = "libgcc-s1", .licenses = &lic_libc },
-	{ .name = "linux-image-6.1.0-18-cloud-amd64", .version = "6.1.76-1", .arch = "amd64",
-	  .sha256 = sha_k, .kernel = true },
+	  .depends = "libgcc-s1",
+	  .licenses = &lic_libc },
+	{ .name = "linux-image-6.1.0-18-cloud-amd64",
+	  .version = "6.1.76-1",
+	  .arch = "amd64",
+	  .sha256 = sha_k,
+	  .kernel = true },
 };
 
 static const struct lethe_sbom_image image = {
-	.name = "minimal", .version = "1.0", .rootfs_sha256 = rootfs, .epoch = 1700000000,
+	.name = "minimal",
+	.version = "1.0",
+	.rootfs_sha256 = rootfs,
+	.epoch = 1700000000,
 	.tool_version = "0.1.0",
 };
 
@@ -134,8 +151,9 @@ static void test_spdx(void **state)
 	assert_string_equal(str(pkgs, "1.externalRefs.0.referenceLocator"),
 			    "pkg:deb/debian/busybox@1%3A1.35.0-4%2Bb3?arch=amd64");
 	assert_string_equal(str(pkgs, "1.externalRefs.0.referenceCategory"), "PACKAGE-MANAGER");
-	assert_string_equal(str(pkgs, "1.supplier"),
-			    "Organization: Debian Install System Team (debian-boot@lists.debian.org)");
+	assert_string_equal(
+		str(pkgs, "1.supplier"),
+		"Organization: Debian Install System Team (debian-boot@lists.debian.org)");
 	assert_string_equal(str(pkgs, "1.downloadLocation"), "NOASSERTION");
 	assert_string_equal(str(pkgs, "1.checksums.0.algorithm"), "SHA256");
 	assert_string_equal(str(pkgs, "1.licenseDeclared"), "GPL-2.0-only");

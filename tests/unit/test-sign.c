@@ -206,16 +206,19 @@ static void test_minisign_fixtures(void **state)
 
 	assert_int_equal(lethe_sign_pubkey_load(DATA "ms.pub", &pub), 0);
 	assert_int_equal(lethe_sign_pubkey_load(DATA "ms-enc.pub", &encpub), 0);
-	assert_int_equal(lethe_sign_verify_file(&pub, DATA "msg.txt",
-						DATA "msg.txt.prehashed.minisig", &tc), 0);
+	assert_int_equal(
+		lethe_sign_verify_file(&pub, DATA "msg.txt", DATA "msg.txt.prehashed.minisig", &tc),
+		0);
 	assert_string_equal(tc, "made by minisign, prehashed");
 	free(tc);
-	assert_int_equal(lethe_sign_verify_file(&pub, DATA "msg.txt",
-						DATA "msg.txt.legacy.minisig", &tc), 0);
+	assert_int_equal(
+		lethe_sign_verify_file(&pub, DATA "msg.txt", DATA "msg.txt.legacy.minisig", &tc),
+		0);
 	assert_string_equal(tc, "made by minisign, legacy");
 	free(tc);
-	assert_int_equal(lethe_sign_verify_file(&encpub, DATA "msg.txt",
-						DATA "msg.txt.enc.minisig", NULL), 0);
+	assert_int_equal(
+		lethe_sign_verify_file(&encpub, DATA "msg.txt", DATA "msg.txt.enc.minisig", NULL),
+		0);
 	/* Wrong key: the message names both key ids. */
 	assert_int_equal(lethe_sign_verify_file(&encpub, DATA "msg.txt",
 						DATA "msg.txt.legacy.minisig", NULL),
@@ -287,9 +290,11 @@ static void test_tamper_signature(void **state)
 	text = get(sig, &len);
 	assert_int_equal(split(text, lines, 4), 4);
 	assert_int_equal(sodium_base642bin(blob, sizeof(blob), lines[1], strlen(lines[1]), NULL,
-					   &bin_len, NULL, sodium_base64_VARIANT_ORIGINAL), 0);
-	assert_int_equal(sodium_base642bin(global, sizeof(global), lines[3], strlen(lines[3]),
-					   NULL, &bin_len, NULL, sodium_base64_VARIANT_ORIGINAL), 0);
+					   &bin_len, NULL, sodium_base64_VARIANT_ORIGINAL),
+			 0);
+	assert_int_equal(sodium_base642bin(global, sizeof(global), lines[3], strlen(lines[3]), NULL,
+					   &bin_len, NULL, sodium_base64_VARIANT_ORIGINAL),
+			 0);
 	/* Every byte of the signature line: algorithm, key id, signature. */
 	for (size_t i = 0; i < sizeof(blob); i++) {
 		int want = i < 2 ? -EBADMSG : -EKEYREJECTED;
@@ -370,7 +375,8 @@ static void test_tamper_seckey(void **state)
 	text = get(s, &len);
 	assert_int_equal(split(text, lines, 2), 2);
 	assert_int_equal(sodium_base642bin(blob, sizeof(blob), lines[1], strlen(lines[1]), NULL,
-					   &bin_len, NULL, sodium_base64_VARIANT_ORIGINAL), 0);
+					   &bin_len, NULL, sodium_base64_VARIANT_ORIGINAL),
+			 0);
 	assert_int_equal(bin_len, sizeof(blob));
 	for (size_t i = 0; i < sizeof(blob); i++) {
 		int r, want;

@@ -91,13 +91,14 @@ static void test_yaml_encoding_positions(void **state)
 		const char *message;
 	} cases[] = {
 #define T(s) s, sizeof(s) - 1
-	    {T("a: 1\nb:\n  - x\xffy\n"),
-	     "'t' line 3 column 6: invalid leading UTF-8 octet (#xFF at offset 13)"},
-	    {T("a: 1\nd: x\0y\n"),
-	     "'t' line 2 column 5: control characters are not allowed (#x0 at offset 9)"},
-	    {T("a: \xc3\xa9\xc3\xa9\n\nb: \"\xc3\"\n"),
-	     "'t' line 3 column 6: invalid trailing UTF-8 octet (#x22 at offset 14)"},
-	    {T("a: 1\n\xff\xfe"), "'t' line 2 column 1: invalid leading UTF-8 octet (#xFF at offset 5)"},
+		{ T("a: 1\nb:\n  - x\xffy\n"),
+		  "'t' line 3 column 6: invalid leading UTF-8 octet (#xFF at offset 13)" },
+		{ T("a: 1\nd: x\0y\n"),
+		  "'t' line 2 column 5: control characters are not allowed (#x0 at offset 9)" },
+		{ T("a: \xc3\xa9\xc3\xa9\n\nb: \"\xc3\"\n"),
+		  "'t' line 3 column 6: invalid trailing UTF-8 octet (#x22 at offset 14)" },
+		{ T("a: 1\n\xff\xfe"),
+		  "'t' line 2 column 1: invalid leading UTF-8 octet (#xFF at offset 5)" },
 #undef T
 	};
 	struct lethe_node *root = NULL;
@@ -121,7 +122,7 @@ static void test_yaml_duplicate_reports_first_in_document(void **state)
 
 static void test_yaml_limits(void **state)
 {
-	struct lethe_buf b = {0};
+	struct lethe_buf b = { 0 };
 	struct lethe_node *root = NULL;
 	int r;
 
@@ -157,7 +158,7 @@ static void test_yaml_limits(void **state)
 
 static void test_yaml_many_keys(void **state)
 {
-	struct lethe_buf b = {0};
+	struct lethe_buf b = { 0 };
 	struct lethe_node *root = NULL;
 
 	/* Duplicate detection must stay fast on a wide mapping (sorting, not n^2). */
@@ -174,12 +175,12 @@ static void test_yaml_many_keys(void **state)
 static void test_node_helpers(void **state)
 {
 	struct lethe_node *root =
-	    parse_ok("b: true\nf: false\nx: yes\nn: 42\nbig: 18446744073709551616\n"
-		     "neg: -1\ns: one\nl: [a, b]\nm: {k: v}\nbad: [a, [b]]\n");
-	static const char *const keys[] = {"b", "f", "x", "n",	 "big", "neg",
-					   "s", "l", "m", "bad", NULL};
-	static const char *const fewer[] = {"b", "f", "x", NULL};
-	struct lethe_strv strv = {0};
+		parse_ok("b: true\nf: false\nx: yes\nn: 42\nbig: 18446744073709551616\n"
+			 "neg: -1\ns: one\nl: [a, b]\nm: {k: v}\nbad: [a, [b]]\n");
+	static const char *const keys[] = { "b", "f", "x", "n",	  "big", "neg",
+					    "s", "l", "m", "bad", NULL };
+	static const char *const fewer[] = { "b", "f", "x", NULL };
+	struct lethe_strv strv = { 0 };
 	uint64_t u;
 	bool v;
 
@@ -196,11 +197,11 @@ static void test_node_helpers(void **state)
 	assert_int_equal(lethe_node_uint("t.yaml", lethe_node_get(root, "n"), "n", 0, 41, &u),
 			 -EBADMSG);
 	assert_string_equal(
-	    lethe_error_message(),
-	    "spec 't.yaml' line 4 column 4: n must be a number from 0 to 41, not '42'");
+		lethe_error_message(),
+		"spec 't.yaml' line 4 column 4: n must be a number from 0 to 41, not '42'");
 	assert_int_equal(
-	    lethe_node_uint("t.yaml", lethe_node_get(root, "big"), "big", 0, UINT64_MAX, &u),
-	    -EBADMSG);
+		lethe_node_uint("t.yaml", lethe_node_get(root, "big"), "big", 0, UINT64_MAX, &u),
+		-EBADMSG);
 	assert_int_equal(lethe_node_uint("t.yaml", lethe_node_get(root, "neg"), "neg", 0, 9, &u),
 			 -EBADMSG);
 	assert_int_equal(lethe_node_uint("t.yaml", lethe_node_get(root, "l"), "l", 0, 9, &u),
@@ -217,8 +218,8 @@ static void test_node_helpers(void **state)
 	assert_int_equal(lethe_node_strv("t.yaml", lethe_node_get(root, "bad"), "bad", &strv),
 			 -EBADMSG);
 	assert_string_equal(
-	    lethe_error_message(),
-	    "spec 't.yaml' line 10 column 10: bad must be a string or a list of strings");
+		lethe_error_message(),
+		"spec 't.yaml' line 10 column 10: bad must be a string or a list of strings");
 	lethe_strv_release(&strv);
 
 	assert_int_equal(lethe_node_expect("t.yaml", root, LETHE_NODE_MAPPING, "root"), 0);
@@ -234,7 +235,7 @@ static void test_node_helpers(void **state)
 
 static void test_spell_suggest(void **state)
 {
-	static const char *const words[] = {"packages", "profile", "name", "version", NULL};
+	static const char *const words[] = { "packages", "profile", "name", "version", NULL };
 
 	assert_string_equal(lethe_spell_suggest("pakages", words), "packages");
 	assert_string_equal(lethe_spell_suggest("packges", words), "packages");
@@ -265,208 +266,231 @@ static const struct bad_spec {
 	const char *text;
 	const char *message;
 } bad_specs[] = {
-    {HEAD "description: \"a\\x01b\"\n",
-     "spec 't.yaml' line 4 column 14: description contains a control character"},
-    {HEAD "apt: {suite: \"book\\tworm\"}\n",
-     "spec 't.yaml' line 4 column 14: apt suite contains a control character"},
-    {HEAD "files:\n  - {source: \"\", destination: /x}\n",
-     "spec 't.yaml' line 5 column 14: source must not be empty"},
-    {HEAD "pakages: [tor]\n",
-     "spec 't.yaml' line 4 column 1: unknown key 'pakages' (did you mean 'packages'?)"},
-    {HEAD "frobnicate: 1\n", "spec 't.yaml' line 4 column 1: unknown key 'frobnicate'"},
-    {"name: t\nversion: \"1\"\npackages: busybox-static\n",
-     "spec 't.yaml' line 3 column 11: packages must be a list, not a scalar"},
-    {"name: Lethe\nversion: \"1\"\npackages: [tor]\n",
-     "spec 't.yaml' line 1 column 7: name 'Lethe' must match [a-z0-9][a-z0-9-]* (at most 63 "
-     "characters)"},
-    {"name: t\npackages: [tor]\n", "spec 't.yaml' line 1 column 1: missing required key 'version'"},
-    {"name: t\nversion: \"1\"\n", "spec 't.yaml' line 1 column 1: missing required key 'packages'"},
-    {"name: t\nversion: \"\"\npackages: [tor]\n",
-     "spec 't.yaml' line 2 column 10: version must not be empty"},
-    {"name: t\nversion: \"1\"\npackages: [Tor]\n",
-     "spec 't.yaml' line 3 column 12: 'Tor' is not a Debian package name (lowercase letters, "
-     "digits, '+', '-', '.'; at least 2 characters)"},
-    {"name: t\nversion: \"1\"\npackages: [tor, busybox, tor]\n",
-     "spec 't.yaml' line 3 column 26: package 'tor' is listed twice (first on line 3)"},
-    {HEAD "drop: [busybox-static]\n",
-     "spec 't.yaml' line 4 column 8: package 'busybox-static' is both in packages and in drop"},
-    {HEAD "profile: tiny\n",
-     "spec 't.yaml' line 4 column 10: profile must be 'minimal' or 'full', not 'tiny'"},
-    {HEAD "allow_devices: yes\n",
-     "spec 't.yaml' line 4 column 16: allow_devices must be true or false, not 'yes'"},
-    {HEAD "compression: lz4hc,13\n", "spec 't.yaml' line 4 column 14: compression must be lz4, "
-				     "lz4hc, lz4hc,LEVEL (0-12) or none, not 'lz4hc,13'"},
-    {HEAD "exclude: [usr/share/doc]\n", "spec 't.yaml' line 4 column 11: exclude pattern "
-					"'usr/share/doc' must be an absolute path without '..'"},
-    {HEAD "name: u\n", "spec 't.yaml' line 4 column 1: duplicate key 'name' (first on line 1)"},
-    {HEAD "description: &d x\n", "spec 't.yaml' line 4 column 14: anchors are not allowed"},
-    {HEAD "description: *d\n", "spec 't.yaml' line 4 column 14: aliases are not allowed"},
-    {HEAD "accounts:\n\tusers: []\n",
-     "spec 't.yaml' line 5 column 1: found character that cannot start any token"},
-    {HEAD "---\nname: u\n", "spec 't.yaml' line 4 column 1: only one YAML document is allowed"},
-    {"- name: t\n", "spec 't.yaml' line 1 column 1: the spec must be a mapping, not a list"},
-    {HEAD "apt: {architecture: [amd64]}\n",
-     "spec 't.yaml' line 4 column 21: apt architecture must be a scalar, not a list"},
-    {HEAD "apt: {sources: [debx http://x]}\n",
-     "spec 't.yaml' line 4 column 17: apt source 'debx http://x' must be a 'deb [OPTIONS] URI "
-     "SUITE [COMPONENT...]' line or a .sources or .list file"},
-    {HEAD "apt: {sources: [hello.txt]}\n",
-     "spec 't.yaml' line 4 column 17: apt source 'hello.txt' must be a 'deb [OPTIONS] URI "
-     "SUITE [COMPONENT...]' line or a .sources or .list file"},
-    /* Sources that would switch apt's checks off (issue 10.1). */
-    {HEAD "apt: {sources: [\"deb [ trusted=yes ] file:///srv/r ./\"]}\n",
-     "spec 't.yaml' line 4 column 17: apt source 'deb [ trusted=yes ] file:///srv/r ./': "
-     "'trusted=yes' makes apt trust the repository without a valid signature; Lethe keeps "
-     "apt's signature and freshness checks on"},
-    {HEAD "apt: {sources: [\"deb [allow-insecure=yes] file:///srv/r ./\"]}\n",
-     "spec 't.yaml' line 4 column 17: apt source 'deb [allow-insecure=yes] file:///srv/r ./': "
-     "'allow-insecure=yes' lets apt use a repository without a signed Release file; Lethe "
-     "keeps apt's signature and freshness checks on"},
-    {HEAD "apt: {sources: [\"deb [check-valid-until=no] http://x bookworm main\"]}\n",
-     "spec 't.yaml' line 4 column 17: apt source 'deb [check-valid-until=no] http://x bookworm "
-     "main': 'check-valid-until=no' switches off apt's replay protection (Valid-Until); Lethe "
-     "keeps apt's signature and freshness checks on"},
-    {HEAD "apt: {sources: [trusted.sources]}\n",
-     "spec 't.yaml' line 4 column 17: apt source '" DATA "/trusted.sources' line 5: 'TRUSTED: "
-     "YES' makes apt trust the repository without a valid signature; Lethe keeps apt's "
-     "signature and freshness checks on"},
-    {HEAD "apt: {sources: [missing.sources]}\n",
-     "spec 't.yaml' line 4 column 17: apt source file '" DATA "/missing.sources' cannot be "
-     "read: No such file or directory"},
-    {HEAD "files:\n  - {source: hello.txt, destination: /etc/x, mode: \"0999\"}\n",
-     "spec 't.yaml' line 5 column 52: mode must be 3 or 4 octal digits such as 0644, not '0999'"},
-    {HEAD "files:\n  - {source: hello.txt, destination: etc/x}\n",
-     "spec 't.yaml' line 5 column 38: destination 'etc/x' must be an absolute path without "
-     "'.', '..' or empty components"},
-    {HEAD "files:\n  - {source: hello.txt, destination: /etc/../x}\n",
-     "spec 't.yaml' line 5 column 38: destination '/etc/../x' must be an absolute path without "
-     "'.', '..' or empty components"},
-    {HEAD "files:\n  - {source: hello.txt, destination: /etc/./x}\n",
-     "spec 't.yaml' line 5 column 38: destination '/etc/./x' must be an absolute path without "
-     "'.', '..' or empty components"},
-    {HEAD "files:\n  - {source: hello.txt, destination: /etc//x}\n",
-     "spec 't.yaml' line 5 column 38: destination '/etc//x' must be an absolute path without "
-     "'.', '..' or empty components"},
-    {HEAD "files:\n  - {source: hello.txt, destination: /etc/x/}\n",
-     "spec 't.yaml' line 5 column 38: destination '/etc/x/' must be an absolute path without "
-     "'.', '..' or empty components"},
-    {HEAD "files:\n  - {source: hello.txt, destination: /./etc/x}\n",
-     "spec 't.yaml' line 5 column 38: destination '/./etc/x' must be an absolute path without "
-     "'.', '..' or empty components"},
-    {HEAD "files:\n  - {source: hello.txt, destination: /etc/.}\n",
-     "spec 't.yaml' line 5 column 38: destination '/etc/.' must be an absolute path without "
-     "'.', '..' or empty components"},
-    {HEAD "files:\n  - {source: hello.txt, destination: //etc/x}\n",
-     "spec 't.yaml' line 5 column 38: destination '//etc/x' must be an absolute path without "
-     "'.', '..' or empty components"},
-    {HEAD "files:\n  - {source: hello.txt, destination: /etc/x/..}\n",
-     "spec 't.yaml' line 5 column 38: destination '/etc/x/..' must be an absolute path without "
-     "'.', '..' or empty components"},
-    /* An unclean destination can no longer dodge the duplicate check (issue 10.11). */
-    {HEAD "files:\n  - {source: hello.txt, destination: /etc/x}\n"
-	  "  - {source: hello.txt, destination: \"/etc//x\"}\n",
-     "spec 't.yaml' line 6 column 38: destination '/etc//x' must be an absolute path without "
-     "'.', '..' or empty components"},
-    /* ':' would make another /etc/passwd field (issue 10.11). */
-    {HEAD "accounts: {users: [{name: u, uid: 5, home: \"/home/u:0:0\"}]}\n",
-     "spec 't.yaml' line 4 column 44: home '/home/u:0:0' must not contain ':' (it separates the "
-     "fields of /etc/passwd)"},
-    {HEAD "accounts: {users: [{name: u, uid: 5, shell: \"/bin/sh:x\"}]}\n",
-     "spec 't.yaml' line 4 column 45: shell '/bin/sh:x' must not contain ':' (it separates the "
-     "fields of /etc/passwd)"},
-    {HEAD "accounts: {users: [{name: u, uid: 5, home: \"/home/u\\n\"}]}\n",
-     "spec 't.yaml' line 4 column 44: home contains a control character"},
-    {HEAD "accounts: {users: [{name: u, uid: 5, home: /home//u}]}\n",
-     "spec 't.yaml' line 4 column 44: home '/home//u' must be an absolute path without '.', "
-     "'..' or empty components"},
-    {HEAD "accounts: {users: [{name: u, uid: 5, shell: /bin/./sh}]}\n",
-     "spec 't.yaml' line 4 column 45: shell '/bin/./sh' must be an absolute path without '.', "
-     "'..' or empty components"},
-    {HEAD "services: [{name: s, command: \"/usr//bin/s\"}]\n",
-     "spec 't.yaml' line 4 column 31: command of service 's' must start with an absolute path"},
+	{ HEAD "description: \"a\\x01b\"\n",
+	  "spec 't.yaml' line 4 column 14: description contains a control character" },
+	{ HEAD "apt: {suite: \"book\\tworm\"}\n",
+	  "spec 't.yaml' line 4 column 14: apt suite contains a control character" },
+	{ HEAD "files:\n  - {source: \"\", destination: /x}\n",
+	  "spec 't.yaml' line 5 column 14: source must not be empty" },
+	{ HEAD "pakages: [tor]\n",
+	  "spec 't.yaml' line 4 column 1: unknown key 'pakages' (did you mean 'packages'?)" },
+	{ HEAD "frobnicate: 1\n", "spec 't.yaml' line 4 column 1: unknown key 'frobnicate'" },
+	{ "name: t\nversion: \"1\"\npackages: busybox-static\n",
+	  "spec 't.yaml' line 3 column 11: packages must be a list, not a scalar" },
+	{ "name: Lethe\nversion: \"1\"\npackages: [tor]\n",
+	  "spec 't.yaml' line 1 column 7: name 'Lethe' must match [a-z0-9][a-z0-9-]* (at most 63 "
+	  "characters)" },
+	{ "name: t\npackages: [tor]\n",
+	  "spec 't.yaml' line 1 column 1: missing required key 'version'" },
+	{ "name: t\nversion: \"1\"\n",
+	  "spec 't.yaml' line 1 column 1: missing required key 'packages'" },
+	{ "name: t\nversion: \"\"\npackages: [tor]\n",
+	  "spec 't.yaml' line 2 column 10: version must not be empty" },
+	{ "name: t\nversion: \"1\"\npackages: [Tor]\n",
+	  "spec 't.yaml' line 3 column 12: 'Tor' is not a Debian package name (lowercase letters, "
+	  "digits, '+', '-', '.'; at least 2 characters)" },
+	{ "name: t\nversion: \"1\"\npackages: [tor, busybox, tor]\n",
+	  "spec 't.yaml' line 3 column 26: package 'tor' is listed twice (first on line 3)" },
+	{ HEAD "drop: [busybox-static]\n", "spec 't.yaml' line 4 column 8: package "
+					   "'busybox-static' is both in packages and in drop" },
+	{ HEAD "profile: tiny\n",
+	  "spec 't.yaml' line 4 column 10: profile must be 'minimal' or 'full', not 'tiny'" },
+	{ HEAD "allow_devices: yes\n",
+	  "spec 't.yaml' line 4 column 16: allow_devices must be true or false, not 'yes'" },
+	{ HEAD "compression: lz4hc,13\n",
+	  "spec 't.yaml' line 4 column 14: compression must be lz4, "
+	  "lz4hc, lz4hc,LEVEL (0-12) or none, not 'lz4hc,13'" },
+	{ HEAD "exclude: [usr/share/doc]\n",
+	  "spec 't.yaml' line 4 column 11: exclude pattern "
+	  "'usr/share/doc' must be an absolute path without '..'" },
+	{ HEAD "name: u\n",
+	  "spec 't.yaml' line 4 column 1: duplicate key 'name' (first on line 1)" },
+	{ HEAD "description: &d x\n", "spec 't.yaml' line 4 column 14: anchors are not allowed" },
+	{ HEAD "description: *d\n", "spec 't.yaml' line 4 column 14: aliases are not allowed" },
+	{ HEAD "accounts:\n\tusers: []\n",
+	  "spec 't.yaml' line 5 column 1: found character that cannot start any token" },
+	{ HEAD "---\nname: u\n",
+	  "spec 't.yaml' line 4 column 1: only one YAML document is allowed" },
+	{ "- name: t\n", "spec 't.yaml' line 1 column 1: the spec must be a mapping, not a list" },
+	{ HEAD "apt: {architecture: [amd64]}\n",
+	  "spec 't.yaml' line 4 column 21: apt architecture must be a scalar, not a list" },
+	{ HEAD "apt: {sources: [debx http://x]}\n",
+	  "spec 't.yaml' line 4 column 17: apt source 'debx http://x' must be a 'deb [OPTIONS] URI "
+	  "SUITE [COMPONENT...]' line or a .sources or .list file" },
+	{ HEAD "apt: {sources: [hello.txt]}\n",
+	  "spec 't.yaml' line 4 column 17: apt source 'hello.txt' must be a 'deb [OPTIONS] URI "
+	  "SUITE [COMPONENT...]' line or a .sources or .list file" },
+	/* Sources that would switch apt's checks off (issue 10.1). */
+	{ HEAD "apt: {sources: [\"deb [ trusted=yes ] file:///srv/r ./\"]}\n",
+	  "spec 't.yaml' line 4 column 17: apt source 'deb [ trusted=yes ] file:///srv/r ./': "
+	  "'trusted=yes' makes apt trust the repository without a valid signature; Lethe keeps "
+	  "apt's signature and freshness checks on" },
+	{ HEAD "apt: {sources: [\"deb [allow-insecure=yes] file:///srv/r ./\"]}\n",
+	  "spec 't.yaml' line 4 column 17: apt source 'deb [allow-insecure=yes] file:///srv/r ./': "
+	  "'allow-insecure=yes' lets apt use a repository without a signed Release file; Lethe "
+	  "keeps apt's signature and freshness checks on" },
+	{ HEAD "apt: {sources: [\"deb [check-valid-until=no] http://x bookworm main\"]}\n",
+	  "spec 't.yaml' line 4 column 17: apt source 'deb [check-valid-until=no] http://x "
+	  "bookworm "
+	  "main': 'check-valid-until=no' switches off apt's replay protection (Valid-Until); Lethe "
+	  "keeps apt's signature and freshness checks on" },
+	{ HEAD "apt: {sources: [trusted.sources]}\n",
+	  "spec 't.yaml' line 4 column 17: apt source '" DATA "/trusted.sources' line 5: 'TRUSTED: "
+	  "YES' makes apt trust the repository without a valid signature; Lethe keeps apt's "
+	  "signature and freshness checks on" },
+	{ HEAD "apt: {sources: [missing.sources]}\n",
+	  "spec 't.yaml' line 4 column 17: apt source file '" DATA "/missing.sources' cannot be "
+	  "read: No such file or directory" },
+	{ HEAD "files:\n  - {source: hello.txt, destination: /etc/x, mode: \"0999\"}\n",
+	  "spec 't.yaml' line 5 column 52: mode must be 3 or 4 octal digits such as 0644, not "
+	  "'0999'" },
+	{ HEAD "files:\n  - {source: hello.txt, destination: etc/x}\n",
+	  "spec 't.yaml' line 5 column 38: destination 'etc/x' must be an absolute path without "
+	  "'.', '..' or empty components" },
+	{ HEAD "files:\n  - {source: hello.txt, destination: /etc/../x}\n",
+	  "spec 't.yaml' line 5 column 38: destination '/etc/../x' must be an absolute path "
+	  "without "
+	  "'.', '..' or empty components" },
+	{ HEAD "files:\n  - {source: hello.txt, destination: /etc/./x}\n",
+	  "spec 't.yaml' line 5 column 38: destination '/etc/./x' must be an absolute path without "
+	  "'.', '..' or empty components" },
+	{ HEAD "files:\n  - {source: hello.txt, destination: /etc//x}\n",
+	  "spec 't.yaml' line 5 column 38: destination '/etc//x' must be an absolute path without "
+	  "'.', '..' or empty components" },
+	{ HEAD "files:\n  - {source: hello.txt, destination: /etc/x/}\n",
+	  "spec 't.yaml' line 5 column 38: destination '/etc/x/' must be an absolute path without "
+	  "'.', '..' or empty components" },
+	{ HEAD "files:\n  - {source: hello.txt, destination: /./etc/x}\n",
+	  "spec 't.yaml' line 5 column 38: destination '/./etc/x' must be an absolute path without "
+	  "'.', '..' or empty components" },
+	{ HEAD "files:\n  - {source: hello.txt, destination: /etc/.}\n",
+	  "spec 't.yaml' line 5 column 38: destination '/etc/.' must be an absolute path without "
+	  "'.', '..' or empty components" },
+	{ HEAD "files:\n  - {source: hello.txt, destination: //etc/x}\n",
+	  "spec 't.yaml' line 5 column 38: destination '//etc/x' must be an absolute path without "
+	  "'.', '..' or empty components" },
+	{ HEAD "files:\n  - {source: hello.txt, destination: /etc/x/..}\n",
+	  "spec 't.yaml' line 5 column 38: destination '/etc/x/..' must be an absolute path "
+	  "without "
+	  "'.', '..' or empty components" },
+	/* An unclean destination can no longer dodge the duplicate check (issue 10.11). */
+	{ HEAD "files:\n  - {source: hello.txt, destination: /etc/x}\n"
+	       "  - {source: hello.txt, destination: \"/etc//x\"}\n",
+	  "spec 't.yaml' line 6 column 38: destination '/etc//x' must be an absolute path without "
+	  "'.', '..' or empty components" },
+	/* ':' would make another /etc/passwd field (issue 10.11). */
+	{ HEAD "accounts: {users: [{name: u, uid: 5, home: \"/home/u:0:0\"}]}\n",
+	  "spec 't.yaml' line 4 column 44: home '/home/u:0:0' must not contain ':' (it separates "
+	  "the "
+	  "fields of /etc/passwd)" },
+	{ HEAD "accounts: {users: [{name: u, uid: 5, shell: \"/bin/sh:x\"}]}\n",
+	  "spec 't.yaml' line 4 column 45: shell '/bin/sh:x' must not contain ':' (it separates "
+	  "the "
+	  "fields of /etc/passwd)" },
+	{ HEAD "accounts: {users: [{name: u, uid: 5, home: \"/home/u\\n\"}]}\n",
+	  "spec 't.yaml' line 4 column 44: home contains a control character" },
+	{ HEAD "accounts: {users: [{name: u, uid: 5, home: /home//u}]}\n",
+	  "spec 't.yaml' line 4 column 44: home '/home//u' must be an absolute path without '.', "
+	  "'..' or empty components" },
+	{ HEAD "accounts: {users: [{name: u, uid: 5, shell: /bin/./sh}]}\n",
+	  "spec 't.yaml' line 4 column 45: shell '/bin/./sh' must be an absolute path without '.', "
+	  "'..' or empty components" },
+	{ HEAD "services: [{name: s, command: \"/usr//bin/s\"}]\n",
+	  "spec 't.yaml' line 4 column 31: command of service 's' must start with an absolute "
+	  "path" },
 
-    {HEAD "files:\n  - {source: nothere.txt, destination: /etc/x}\n",
-     "spec 't.yaml' line 5 column 14: file source '" DATA "/nothere.txt' does not exist"},
-    {HEAD
-     "files:\n  - {source: hello.txt, destination: /x}\n  - {source: hello.txt, destination: /x}\n",
-     "spec 't.yaml' line 6 column 38: destination '/x' is already used on line 5"},
-    {HEAD "files:\n  - {source: hello.txt, destination: /x, owner: \"alice:root\"}\n",
-     "spec 't.yaml' line 5 column 49: owner user 'alice' is not in accounts"},
-    {HEAD "files:\n  - {source: hello.txt, destination: /x, owner: \"root:wheel\"}\n",
-     "spec 't.yaml' line 5 column 49: owner group 'wheel' is not in accounts"},
-    {HEAD "files:\n  - {source: hello.txt, destination: /x, owner: \"0:70000\"}\n",
-     "spec 't.yaml' line 5 column 49: owner must be USER:GROUP, USER or UID:GID (ids 0-65534), not "
-     "'0:70000'"},
-    {HEAD "accounts:\n  users:\n    - {name: a, uid: 1000}\n    - {name: b, uid: 1000}\n",
-     "spec 't.yaml' line 7 column 22: uid 1000 of user 'b' is already used by user 'a' (line 6)"},
-    {HEAD "accounts:\n  users:\n    - {name: a, uid: 1000}\n    - {name: a, uid: 1001}\n",
-     "spec 't.yaml' line 7 column 7: user 'a' is declared twice (first on line 6)"},
-    {HEAD "accounts:\n  users:\n    - {name: a, uid: 70000}\n",
-     "spec 't.yaml' line 6 column 22: uid must be a number from 0 to 65534, not '70000'"},
-    {HEAD "accounts:\n  groups:\n    - {name: g, gid: 65535}\n",
-     "spec 't.yaml' line 6 column 22: gid must be a number from 0 to 65534, not '65535'"},
-    {HEAD "accounts:\n  groups:\n    - {name: g, gid: 10}\n    - {name: h, gid: 10}\n",
-     "spec 't.yaml' line 7 column 22: gid 10 of group 'h' is already used by group 'g' (line 6)"},
-    {HEAD "accounts:\n  users:\n    - {name: a, uid: 5, group: staff}\n",
-     "spec 't.yaml' line 6 column 32: group 'staff' of user 'a' is not in accounts.groups"},
-    {HEAD "accounts:\n  users:\n    - {name: a, uid: 5, groups: [wheel]}\n",
-     "spec 't.yaml' line 6 column 34: group 'wheel' of user 'a' is not in accounts.groups"},
-    {HEAD "accounts:\n  users:\n    - {name: toor, uid: 0}\n",
-     "spec 't.yaml' line 6 column 25: uid 0 is root's and only root's (user 'toor')"},
-    {HEAD "accounts:\n  users:\n    - {name: a}\n",
-     "spec 't.yaml' line 6 column 7: user 'a' needs a fixed uid"},
-    {HEAD "accounts:\n  users:\n    - {name: a, uuid: 5}\n",
-     "spec 't.yaml' line 6 column 17: unknown key 'uuid' (did you mean 'uid'?)"},
-    {HEAD "accounts:\n  groups: [{name: g, gid: 5}]\n  users: [{name: a, uid: 5}]\n",
-     "spec 't.yaml' line 6 column 11: user 'a' has no group, and gid 5 (its uid) is taken by group "
-     "'g'; set group or gid"},
-    {HEAD "accounts:\n  users: [{name: Admin, uid: 5}]\n",
-     "spec 't.yaml' line 5 column 18: user name 'Admin' must match [a-z_][a-z0-9_-]* (at most 32 "
-     "characters)"},
-    {HEAD "kernel:\n  unsafe: [init_on_fre=1]\n",
-     "spec 't.yaml' line 5 column 12: kernel.unsafe 'init_on_fre=1' is not a hardening default "
-     "(did you mean 'init_on_free=1'?)"},
-    {HEAD "kernel:\n  unsafe: [nokaslr]\n",
-     "spec 't.yaml' line 5 column 12: kernel.unsafe 'nokaslr' is not a hardening default (see "
-     "docs/spec.md)"},
-    {HEAD "kernel:\n  cmdline: [quiet, init_on_free=0]\n",
-     "spec 't.yaml' line 5 column 12: kernel.cmdline 'init_on_free=0' overrides the hardening "
-     "default 'init_on_free=1'; name it in kernel.unsafe instead"},
-    {HEAD "kernel:\n  cmdline: lethe.roothash=00\n",
-     "spec 't.yaml' line 5 column 12: kernel.cmdline may not set lethe.roothash: the build does"},
-    {HEAD "kernel:\n  modules: [Virtio]\n",
-     "spec 't.yaml' line 5 column 13: 'Virtio' is not a kernel module name"},
-    {HEAD "kernel: linux-image-amd64\n",
-     "spec 't.yaml' line 4 column 9: kernel must be a mapping, not a scalar"},
-    {HEAD "services:\n  - {name: s, command: bin/sh}\n",
-     "spec 't.yaml' line 5 column 24: command of service 's' must start with an absolute path"},
-    {HEAD "services:\n  - {name: s, command: /bin/s, user: nobody}\n",
-     "spec 't.yaml' line 5 column 38: user 'nobody' of service 's' is not in accounts"},
-    {HEAD "services:\n  - {name: s, command: /bin/s}\n  - {name: s, command: /bin/t}\n",
-     "spec 't.yaml' line 6 column 12: service 's' is declared twice (first on line 5)"},
-    {HEAD "services:\n  - {name: s, command: /bin/s, restart: always}\n",
-     "spec 't.yaml' line 5 column 41: restart must be true or false, not 'always'"},
-    {HEAD "network:\n  interfaces: [{name: eth0, addresses: [192.0.2.1/33]}]\n",
-     "spec 't.yaml' line 5 column 41: address '192.0.2.1/33' must be ADDRESS/PREFIX (IPv4 prefix "
-     "0-32, IPv6 0-128)"},
-    {HEAD "network:\n  interfaces: [{name: eth0, addresses: [\"2001:db8::1/129\"]}]\n",
-     "spec 't.yaml' line 5 column 41: address '2001:db8::1/129' must be ADDRESS/PREFIX (IPv4 "
-     "prefix 0-32, IPv6 0-128)"},
-    {HEAD "network:\n  interfaces: [{name: eth0, addresses: [192.0.2.300/24]}]\n",
-     "spec 't.yaml' line 5 column 41: address '192.0.2.300/24' must be ADDRESS/PREFIX (IPv4 prefix "
-     "0-32, IPv6 0-128)"},
-    {HEAD "network:\n  interfaces: [{name: eth0, addresses: [192.0.2.1]}]\n",
-     "spec 't.yaml' line 5 column 41: address '192.0.2.1' must be ADDRESS/PREFIX (IPv4 prefix "
-     "0-32, IPv6 0-128)"},
-    {HEAD "network:\n  interfaces: [{name: eth0, gateway4: \"2001:db8::1\"}]\n",
-     "spec 't.yaml' line 5 column 39: gateway4 '2001:db8::1' is not an IPv4 address"},
-    {HEAD "network:\n  interfaces: [{name: averyveryverylongname}]\n",
-     "spec 't.yaml' line 5 column 23: interface name 'averyveryverylongname' must be 1-15 "
-     "characters of [A-Za-z0-9_.-]"},
-    {HEAD "network:\n  hostname: -lethe\n",
-     "spec 't.yaml' line 5 column 13: hostname '-lethe' is not a valid host name"},
-    {HEAD "network:\n  hostnme: lethe\n",
-     "spec 't.yaml' line 5 column 3: unknown key 'hostnme' (did you mean 'hostname'?)"},
+	{ HEAD "files:\n  - {source: nothere.txt, destination: /etc/x}\n",
+	  "spec 't.yaml' line 5 column 14: file source '" DATA "/nothere.txt' does not exist" },
+	{ HEAD "files:\n  - {source: hello.txt, destination: /x}\n  - {source: hello.txt, "
+	       "destination: /x}\n",
+	  "spec 't.yaml' line 6 column 38: destination '/x' is already used on line 5" },
+	{ HEAD "files:\n  - {source: hello.txt, destination: /x, owner: \"alice:root\"}\n",
+	  "spec 't.yaml' line 5 column 49: owner user 'alice' is not in accounts" },
+	{ HEAD "files:\n  - {source: hello.txt, destination: /x, owner: \"root:wheel\"}\n",
+	  "spec 't.yaml' line 5 column 49: owner group 'wheel' is not in accounts" },
+	{ HEAD "files:\n  - {source: hello.txt, destination: /x, owner: \"0:70000\"}\n",
+	  "spec 't.yaml' line 5 column 49: owner must be USER:GROUP, USER or UID:GID (ids "
+	  "0-65534), not "
+	  "'0:70000'" },
+	{ HEAD "accounts:\n  users:\n    - {name: a, uid: 1000}\n    - {name: b, uid: 1000}\n",
+	  "spec 't.yaml' line 7 column 22: uid 1000 of user 'b' is already used by user 'a' (line "
+	  "6)" },
+	{ HEAD "accounts:\n  users:\n    - {name: a, uid: 1000}\n    - {name: a, uid: 1001}\n",
+	  "spec 't.yaml' line 7 column 7: user 'a' is declared twice (first on line 6)" },
+	{ HEAD "accounts:\n  users:\n    - {name: a, uid: 70000}\n",
+	  "spec 't.yaml' line 6 column 22: uid must be a number from 0 to 65534, not '70000'" },
+	{ HEAD "accounts:\n  groups:\n    - {name: g, gid: 65535}\n",
+	  "spec 't.yaml' line 6 column 22: gid must be a number from 0 to 65534, not '65535'" },
+	{ HEAD "accounts:\n  groups:\n    - {name: g, gid: 10}\n    - {name: h, gid: 10}\n",
+	  "spec 't.yaml' line 7 column 22: gid 10 of group 'h' is already used by group 'g' (line "
+	  "6)" },
+	{ HEAD "accounts:\n  users:\n    - {name: a, uid: 5, group: staff}\n",
+	  "spec 't.yaml' line 6 column 32: group 'staff' of user 'a' is not in accounts.groups" },
+	{ HEAD "accounts:\n  users:\n    - {name: a, uid: 5, groups: [wheel]}\n",
+	  "spec 't.yaml' line 6 column 34: group 'wheel' of user 'a' is not in accounts.groups" },
+	{ HEAD "accounts:\n  users:\n    - {name: toor, uid: 0}\n",
+	  "spec 't.yaml' line 6 column 25: uid 0 is root's and only root's (user 'toor')" },
+	{ HEAD "accounts:\n  users:\n    - {name: a}\n",
+	  "spec 't.yaml' line 6 column 7: user 'a' needs a fixed uid" },
+	{ HEAD "accounts:\n  users:\n    - {name: a, uuid: 5}\n",
+	  "spec 't.yaml' line 6 column 17: unknown key 'uuid' (did you mean 'uid'?)" },
+	{ HEAD "accounts:\n  groups: [{name: g, gid: 5}]\n  users: [{name: a, uid: 5}]\n",
+	  "spec 't.yaml' line 6 column 11: user 'a' has no group, and gid 5 (its uid) is taken by "
+	  "group "
+	  "'g'; set group or gid" },
+	{ HEAD "accounts:\n  users: [{name: Admin, uid: 5}]\n",
+	  "spec 't.yaml' line 5 column 18: user name 'Admin' must match [a-z_][a-z0-9_-]* (at most "
+	  "32 "
+	  "characters)" },
+	{ HEAD "kernel:\n  unsafe: [init_on_fre=1]\n",
+	  "spec 't.yaml' line 5 column 12: kernel.unsafe 'init_on_fre=1' is not a hardening "
+	  "default "
+	  "(did you mean 'init_on_free=1'?)" },
+	{ HEAD "kernel:\n  unsafe: [nokaslr]\n",
+	  "spec 't.yaml' line 5 column 12: kernel.unsafe 'nokaslr' is not a hardening default (see "
+	  "docs/spec.md)" },
+	{ HEAD "kernel:\n  cmdline: [quiet, init_on_free=0]\n",
+	  "spec 't.yaml' line 5 column 12: kernel.cmdline 'init_on_free=0' overrides the hardening "
+	  "default 'init_on_free=1'; name it in kernel.unsafe instead" },
+	{ HEAD "kernel:\n  cmdline: lethe.roothash=00\n",
+	  "spec 't.yaml' line 5 column 12: kernel.cmdline may not set lethe.roothash: the build "
+	  "does" },
+	{ HEAD "kernel:\n  modules: [Virtio]\n",
+	  "spec 't.yaml' line 5 column 13: 'Virtio' is not a kernel module name" },
+	{ HEAD "kernel: linux-image-amd64\n",
+	  "spec 't.yaml' line 4 column 9: kernel must be a mapping, not a scalar" },
+	{ HEAD "services:\n  - {name: s, command: bin/sh}\n",
+	  "spec 't.yaml' line 5 column 24: command of service 's' must start with an absolute "
+	  "path" },
+	{ HEAD "services:\n  - {name: s, command: /bin/s, user: nobody}\n",
+	  "spec 't.yaml' line 5 column 38: user 'nobody' of service 's' is not in accounts" },
+	{ HEAD "services:\n  - {name: s, command: /bin/s}\n  - {name: s, command: /bin/t}\n",
+	  "spec 't.yaml' line 6 column 12: service 's' is declared twice (first on line 5)" },
+	{ HEAD "services:\n  - {name: s, command: /bin/s, restart: always}\n",
+	  "spec 't.yaml' line 5 column 41: restart must be true or false, not 'always'" },
+	{ HEAD "network:\n  interfaces: [{name: eth0, addresses: [192.0.2.1/33]}]\n",
+	  "spec 't.yaml' line 5 column 41: address '192.0.2.1/33' must be ADDRESS/PREFIX (IPv4 "
+	  "prefix "
+	  "0-32, IPv6 0-128)" },
+	{ HEAD "network:\n  interfaces: [{name: eth0, addresses: [\"2001:db8::1/129\"]}]\n",
+	  "spec 't.yaml' line 5 column 41: address '2001:db8::1/129' must be ADDRESS/PREFIX (IPv4 "
+	  "prefix 0-32, IPv6 0-128)" },
+	{ HEAD "network:\n  interfaces: [{name: eth0, addresses: [192.0.2.300/24]}]\n",
+	  "spec 't.yaml' line 5 column 41: address '192.0.2.300/24' must be ADDRESS/PREFIX (IPv4 "
+	  "prefix "
+	  "0-32, IPv6 0-128)" },
+	{ HEAD "network:\n  interfaces: [{name: eth0, addresses: [192.0.2.1]}]\n",
+	  "spec 't.yaml' line 5 column 41: address '192.0.2.1' must be ADDRESS/PREFIX (IPv4 prefix "
+	  "0-32, IPv6 0-128)" },
+	{ HEAD "network:\n  interfaces: [{name: eth0, gateway4: \"2001:db8::1\"}]\n",
+	  "spec 't.yaml' line 5 column 39: gateway4 '2001:db8::1' is not an IPv4 address" },
+	{ HEAD "network:\n  interfaces: [{name: averyveryverylongname}]\n",
+	  "spec 't.yaml' line 5 column 23: interface name 'averyveryverylongname' must be 1-15 "
+	  "characters of [A-Za-z0-9_.-]" },
+	{ HEAD "network:\n  hostname: -lethe\n",
+	  "spec 't.yaml' line 5 column 13: hostname '-lethe' is not a valid host name" },
+	{ HEAD "network:\n  hostnme: lethe\n",
+	  "spec 't.yaml' line 5 column 3: unknown key 'hostnme' (did you mean 'hostname'?)" },
 };
 
 static void test_spec_errors(void **state)
@@ -495,7 +519,7 @@ static void test_spec_errors(void **state)
 static void test_spec_defaults(void **state)
 {
 	struct lethe_spec *spec =
-	    spec_ok(HEAD "accounts:\n  users:\n    - {name: alice, uid: 1000}\n");
+		spec_ok(HEAD "accounts:\n  users:\n    - {name: alice, uid: 1000}\n");
 
 	assert_string_equal(spec->name, "t");
 	assert_string_equal(spec->version, "1");
@@ -532,9 +556,10 @@ static void test_spec_defaults(void **state)
  * is a file, not a malformed one-line entry (issue 10.15). */
 static void test_spec_deb_named_source(void **state)
 {
-	struct lethe_spec *spec = spec_ok(HEAD "apt:\n  sources:\n    - debian.sources\n"
-					       "    - \"deb  http://192.0.2.1/d bookworm main\"\n"
-					       "    - \"deb[arch=amd64] http://192.0.2.1/d bookworm\"\n");
+	struct lethe_spec *spec =
+		spec_ok(HEAD "apt:\n  sources:\n    - debian.sources\n"
+			     "    - \"deb  http://192.0.2.1/d bookworm main\"\n"
+			     "    - \"deb[arch=amd64] http://192.0.2.1/d bookworm\"\n");
 
 	assert_int_equal(spec->sources.n, 3);
 	assert_string_equal(spec->sources.v[0], DATA "/debian.sources");
@@ -545,41 +570,45 @@ static void test_spec_deb_named_source(void **state)
 static void test_spec_full(void **state)
 {
 	struct lethe_spec *spec = spec_ok(
-	    HEAD
-	    "description: |\n  all of it\n  \ton two lines\n"
-	    "apt: {suite: bookworm, architecture: arm64,\n"
-	    "      sources: [\"deb http://deb.example/debian bookworm main\", debian.sources]}\n"
-	    "drop: [adduser]\n"
-	    "exclude: [/usr/share/doc/*]\n"
-	    "include: [/usr/share/doc/tor/copyright]\n"
-	    "profile: full\n"
-	    "allow_devices: true\n"
-	    "compression: lz4hc,12\n"
-	    "files:\n"
-	    "  - {source: hello.txt, destination: /etc/motd, mode: 0600, owner: www:staff}\n"
-	    "  - {source: hello.txt, destination: /etc/issue, mode: 755, owner: www}\n"
-	    "  - {source: hello.txt, destination: /etc/n, owner: \"7:8\"}\n"
-	    "accounts:\n"
-	    "  groups: [{name: staff, gid: 50}, {name: web, gid: 33}]\n"
-	    "  users:\n"
-	    "    - {name: www, uid: 33, group: web, home: /srv, shell: /bin/sh, groups: [staff]}\n"
-	    "    - {name: bob, uid: 1001, gid: 50, groups: [web, staff]}\n"
-	    "kernel:\n"
-	    "  package: linux-image-cloud-amd64\n"
-	    "  modules: [virtio_blk, dm-verity]\n"
-	    "  cmdline: quiet  loglevel=3\n"
-	    "  unsafe: [init_on_free, vsyscall=none]\n"
-	    "services:\n"
-	    "  - {name: httpd, command: /usr/sbin/httpd -f -p 8080, user: www}\n"
-	    "  - {name: tor, command: [/usr/bin/tor, -f, /etc/tor/torrc], group: staff, restart: "
-	    "false}\n"
-	    "network:\n"
-	    "  hostname: box.example\n"
-	    "  interfaces:\n"
-	    "    - {name: eth0, addresses: [192.0.2.10/24, 2001:db8::10/64], gateway4: 192.0.2.1,\n"
-	    "       gateway6: 2001:db8::1}\n"
-	    "firewall: {in: {default: drop}}\n"
-	    "persistence: {}\n");
+		HEAD
+		"description: |\n  all of it\n  \ton two lines\n"
+		"apt: {suite: bookworm, architecture: arm64,\n"
+		"      sources: [\"deb http://deb.example/debian bookworm main\", "
+		"debian.sources]}\n"
+		"drop: [adduser]\n"
+		"exclude: [/usr/share/doc/*]\n"
+		"include: [/usr/share/doc/tor/copyright]\n"
+		"profile: full\n"
+		"allow_devices: true\n"
+		"compression: lz4hc,12\n"
+		"files:\n"
+		"  - {source: hello.txt, destination: /etc/motd, mode: 0600, owner: www:staff}\n"
+		"  - {source: hello.txt, destination: /etc/issue, mode: 755, owner: www}\n"
+		"  - {source: hello.txt, destination: /etc/n, owner: \"7:8\"}\n"
+		"accounts:\n"
+		"  groups: [{name: staff, gid: 50}, {name: web, gid: 33}]\n"
+		"  users:\n"
+		"    - {name: www, uid: 33, group: web, home: /srv, shell: /bin/sh, groups: "
+		"[staff]}\n"
+		"    - {name: bob, uid: 1001, gid: 50, groups: [web, staff]}\n"
+		"kernel:\n"
+		"  package: linux-image-cloud-amd64\n"
+		"  modules: [virtio_blk, dm-verity]\n"
+		"  cmdline: quiet  loglevel=3\n"
+		"  unsafe: [init_on_free, vsyscall=none]\n"
+		"services:\n"
+		"  - {name: httpd, command: /usr/sbin/httpd -f -p 8080, user: www}\n"
+		"  - {name: tor, command: [/usr/bin/tor, -f, /etc/tor/torrc], group: staff, "
+		"restart: "
+		"false}\n"
+		"network:\n"
+		"  hostname: box.example\n"
+		"  interfaces:\n"
+		"    - {name: eth0, addresses: [192.0.2.10/24, 2001:db8::10/64], gateway4: "
+		"192.0.2.1,\n"
+		"       gateway6: 2001:db8::1}\n"
+		"firewall: {in: {default: drop}}\n"
+		"persistence: {}\n");
 
 	assert_string_equal(spec->description, "all of it\n\ton two lines\n");
 	assert_string_equal(spec->suite, "bookworm");
@@ -648,7 +677,7 @@ static void test_spec_full(void **state)
 
 static void test_spec_examples(void **state)
 {
-	static const char *const names[] = {"minimal", "privacy", "appliance"};
+	static const char *const names[] = { "minimal", "privacy", "appliance" };
 	struct lethe_spec *spec = NULL;
 
 	for (size_t i = 0; i < LETHE_ARRAY_SIZE(names); i++) {
@@ -720,9 +749,11 @@ static void test_spec_load_errors(void **state)
 		big = malloc(LETHE_SPEC_MAX_SIZE + 2);
 		assert_non_null(big);
 		memset(big, '#', LETHE_SPEC_MAX_SIZE + 1);
-		assert_int_equal(lethe_file_write_atomic(path, big, LETHE_SPEC_MAX_SIZE + 1, 0644), 0);
+		assert_int_equal(lethe_file_write_atomic(path, big, LETHE_SPEC_MAX_SIZE + 1, 0644),
+				 0);
 		assert_int_equal(lethe_spec_load(path, &spec), -EBADMSG);
-		assert_non_null(strstr(lethe_error_message(), "big.yaml': larger than 1048576 bytes"));
+		assert_non_null(
+			strstr(lethe_error_message(), "big.yaml': larger than 1048576 bytes"));
 		assert_null(spec);
 		assert_int_equal(lethe_rm_rf(dir), 0);
 		free(path);
@@ -734,13 +765,13 @@ static void test_spec_group_rules(void **state)
 {
 	/* A declared group of the user's own name is used as is; gid and group agree. */
 	struct lethe_spec *spec =
-	    spec_ok(HEAD "accounts:\n"
-			 "  groups: [{name: a, gid: 70}, {name: b, gid: 71}]\n"
-			 "  users:\n"
-			 "    - {name: a, uid: 1000}\n"
-			 "    - {name: b, uid: 1001, gid: 71, group: b}\n"
-			 "    - {name: c, uid: 1002, gid: 70}\n"
-			 "    - {name: root, uid: 0, shell: /bin/sh}\n");
+		spec_ok(HEAD "accounts:\n"
+			     "  groups: [{name: a, gid: 70}, {name: b, gid: 71}]\n"
+			     "  users:\n"
+			     "    - {name: a, uid: 1000}\n"
+			     "    - {name: b, uid: 1001, gid: 71, group: b}\n"
+			     "    - {name: c, uid: 1002, gid: 70}\n"
+			     "    - {name: root, uid: 0, shell: /bin/sh}\n");
 
 	assert_int_equal(spec->n_users, 4);
 	assert_int_equal(spec->users[0].gid, 70);
@@ -756,9 +787,8 @@ static void test_spec_group_rules(void **state)
 	const char *text = HEAD "accounts:\n  groups: [{name: a, gid: 70}]\n"
 				"  users: [{name: u, uid: 9, gid: 71, group: a}]\n";
 	assert_int_equal(lethe_spec_parse("t.yaml", DATA, text, strlen(text), &spec), -EBADMSG);
-	assert_string_equal(
-	    lethe_error_message(),
-	    "spec 't.yaml' line 6 column 34: gid 71 of user 'u' is not the gid of group 'a' (70)");
+	assert_string_equal(lethe_error_message(), "spec 't.yaml' line 6 column 34: gid 71 of user "
+						   "'u' is not the gid of group 'a' (70)");
 }
 
 /* lethe-init supervises at most LETHE_MAX_SERVICES services (issue 9.7): the parser
@@ -772,7 +802,8 @@ static void test_spec_service_cap(void **state)
 	assert_non_null(text);
 	len = (size_t)snprintf(text, size, "%sservices:\n", HEAD);
 	for (int i = 0; i < LETHE_MAX_SERVICES; i++)
-		len += (size_t)snprintf(text + len, size - len, "  - {name: s%d, command: /bin/s}\n", i);
+		len += (size_t)snprintf(text + len, size - len,
+					"  - {name: s%d, command: /bin/s}\n", i);
 	spec = spec_ok(text);
 	assert_int_equal(spec->n_services, LETHE_MAX_SERVICES);
 	spec = lethe_spec_free(spec);
@@ -782,7 +813,8 @@ static void test_spec_service_cap(void **state)
 	lethe_error_clear();
 	assert_int_equal(lethe_spec_parse("t.yaml", DATA, text, strlen(text), &spec), -EBADMSG);
 	assert_null(spec);
-	assert_string_equal(lethe_error_message(), "spec 't.yaml' line 69: 65 services, at most 64");
+	assert_string_equal(lethe_error_message(),
+			    "spec 't.yaml' line 69: 65 services, at most 64");
 	free(text);
 }
 
@@ -791,8 +823,11 @@ static void test_spec_service_cap(void **state)
 static void test_spec_boot(void **state)
 {
 	static const char *const bad[] = {
-	    "boot:\n  timeout: 601\n", "boot:\n  timeout: -1\n", "boot:\n  timeout: 2s\n",
-	    "boot:\n  timout: 2\n",    "boot: 3\n",
+		"boot:\n  timeout: 601\n",
+		"boot:\n  timeout: -1\n",
+		"boot:\n  timeout: 2s\n",
+		"boot:\n  timout: 2\n",
+		"boot: 3\n",
 	};
 	struct lethe_spec *spec = spec_ok(HEAD);
 	char text[512];
@@ -812,7 +847,8 @@ static void test_spec_boot(void **state)
 	}
 	snprintf(text, sizeof(text), "%s%s", HEAD, bad[0]);
 	assert_int_equal(lethe_spec_parse("t.yaml", DATA, text, strlen(text), &spec), -EBADMSG);
-	assert_non_null(strstr(lethe_error_message(), "boot.timeout must be a number from 0 to 600"));
+	assert_non_null(
+		strstr(lethe_error_message(), "boot.timeout must be a number from 0 to 600"));
 }
 
 /* tmpfs: every RAM file system lethe-init mounts has a bound (issue 10.5): the
@@ -822,27 +858,28 @@ static void test_spec_tmpfs(void **state)
 	static const struct {
 		const char *text, *message;
 	} bad[] = {
-	    {"tmpfs:\n  tmp: {size: 50%}\n  root: {size: 40%}\n",
-	     "spec 't.yaml' line 5 column 3: the tmpfs sizes add up to 105% of RAM, at most 90% "
-	     "(the rest is for the kernel and PID 1)"},
-	    {"tmpfs:\n  tmp: {size: 95%}\n",
-	     "spec 't.yaml' line 5 column 15: tmpfs.tmp.size must be 1%-90% of RAM or at least 1m "
-	     "(bytes with k, m or g), not '95%'"},
-	    {"tmpfs:\n  shm: {size: 512k}\n",
-	     "spec 't.yaml' line 5 column 15: tmpfs.shm.size must be 1%-90% of RAM or at least 1m "
-	     "(bytes with k, m or g), not '512k'"},
-	    {"tmpfs:\n  shm: {size: 0%}\n",
-	     "spec 't.yaml' line 5 column 15: tmpfs.shm.size must be 1%-90% of RAM or at least 1m "
-	     "(bytes with k, m or g), not '0%'"},
-	    {"tmpfs:\n  run: {size: 10mb}\n",
-	     "spec 't.yaml' line 5 column 15: tmpfs.run.size must be 1%-90% of RAM or at least 1m "
-	     "(bytes with k, m or g), not '10mb'"},
-	    {"tmpfs:\n  tmp: {inodes: 10}\n", NULL},
-	    {"tmpfs:\n  tmp: {inodes: 100000000}\n", NULL},
-	    {"tmpfs:\n  temp: {size: 1%}\n",
-	     "spec 't.yaml' line 5 column 3: unknown key 'temp' (did you mean 'tmp'?)"},
-	    {"tmpfs:\n  tmp: {sise: 1%}\n", NULL},
-	    {"tmpfs: 20%\n", NULL},
+		{ "tmpfs:\n  tmp: {size: 50%}\n  root: {size: 40%}\n",
+		  "spec 't.yaml' line 5 column 3: the tmpfs sizes add up to 105% of RAM, at most "
+		  "90% "
+		  "(the rest is for the kernel and PID 1)" },
+		{ "tmpfs:\n  tmp: {size: 95%}\n", "spec 't.yaml' line 5 column 15: tmpfs.tmp.size "
+						  "must be 1%-90% of RAM or at least 1m "
+						  "(bytes with k, m or g), not '95%'" },
+		{ "tmpfs:\n  shm: {size: 512k}\n", "spec 't.yaml' line 5 column 15: tmpfs.shm.size "
+						   "must be 1%-90% of RAM or at least 1m "
+						   "(bytes with k, m or g), not '512k'" },
+		{ "tmpfs:\n  shm: {size: 0%}\n", "spec 't.yaml' line 5 column 15: tmpfs.shm.size "
+						 "must be 1%-90% of RAM or at least 1m "
+						 "(bytes with k, m or g), not '0%'" },
+		{ "tmpfs:\n  run: {size: 10mb}\n", "spec 't.yaml' line 5 column 15: tmpfs.run.size "
+						   "must be 1%-90% of RAM or at least 1m "
+						   "(bytes with k, m or g), not '10mb'" },
+		{ "tmpfs:\n  tmp: {inodes: 10}\n", NULL },
+		{ "tmpfs:\n  tmp: {inodes: 100000000}\n", NULL },
+		{ "tmpfs:\n  temp: {size: 1%}\n",
+		  "spec 't.yaml' line 5 column 3: unknown key 'temp' (did you mean 'tmp'?)" },
+		{ "tmpfs:\n  tmp: {sise: 1%}\n", NULL },
+		{ "tmpfs: 20%\n", NULL },
 	};
 	struct lethe_spec *spec = spec_ok(HEAD);
 	char text[512];
@@ -881,24 +918,24 @@ static void test_spec_tmpfs(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_yaml_tree_and_positions),
-	    cmocka_unit_test(test_yaml_refusals),
-	    cmocka_unit_test(test_yaml_encoding_positions),
-	    cmocka_unit_test(test_yaml_duplicate_reports_first_in_document),
-	    cmocka_unit_test(test_yaml_limits),
-	    cmocka_unit_test(test_yaml_many_keys),
-	    cmocka_unit_test(test_node_helpers),
-	    cmocka_unit_test(test_spell_suggest),
-	    cmocka_unit_test(test_spec_defaults),
-	    cmocka_unit_test(test_spec_deb_named_source),
-	    cmocka_unit_test(test_spec_full),
-	    cmocka_unit_test(test_spec_errors),
-	    cmocka_unit_test(test_spec_examples),
-	    cmocka_unit_test(test_spec_load_errors),
-	    cmocka_unit_test(test_spec_group_rules),
-	    cmocka_unit_test(test_spec_service_cap),
-	    cmocka_unit_test(test_spec_tmpfs),
-	    cmocka_unit_test(test_spec_boot),
+		cmocka_unit_test(test_yaml_tree_and_positions),
+		cmocka_unit_test(test_yaml_refusals),
+		cmocka_unit_test(test_yaml_encoding_positions),
+		cmocka_unit_test(test_yaml_duplicate_reports_first_in_document),
+		cmocka_unit_test(test_yaml_limits),
+		cmocka_unit_test(test_yaml_many_keys),
+		cmocka_unit_test(test_node_helpers),
+		cmocka_unit_test(test_spell_suggest),
+		cmocka_unit_test(test_spec_defaults),
+		cmocka_unit_test(test_spec_deb_named_source),
+		cmocka_unit_test(test_spec_full),
+		cmocka_unit_test(test_spec_errors),
+		cmocka_unit_test(test_spec_examples),
+		cmocka_unit_test(test_spec_load_errors),
+		cmocka_unit_test(test_spec_group_rules),
+		cmocka_unit_test(test_spec_service_cap),
+		cmocka_unit_test(test_spec_tmpfs),
+		cmocka_unit_test(test_spec_boot),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,7 +16,7 @@
 
 #include "helpers.h"
 
-#define ABC_SHA256 "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+#define ABC_SHA256   "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 static char dir[64];
@@ -127,8 +127,9 @@ static void test_parse_ok(void **state)
 	assert_int_equal(s.v[0].sha256[0], 0xba);
 	lethe_sums_release(&s);
 	/* Uppercase hex (as some tools write) and no final newline. */
-	assert_int_equal(parse("BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD  a",
-			       &s), 0);
+	assert_int_equal(
+		parse("BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD  a", &s),
+		0);
 	assert_int_equal(s.v[0].sha256[31], 0xad);
 	lethe_sums_release(&s);
 	lethe_sums_release(NULL);
@@ -240,7 +241,9 @@ static void test_check(void **state)
 static void test_dir(void **state)
 {
 	static const char *const cases[][2] = {
-		{ "out/SHA256SUMS", "out/" }, { "SHA256SUMS", "." }, { "/SHA256SUMS", "/" },
+		{ "out/SHA256SUMS", "out/" },
+		{ "SHA256SUMS", "." },
+		{ "/SHA256SUMS", "/" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -254,9 +257,9 @@ static void test_dir(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sha256_file),  cmocka_unit_test(test_format_sorted),
-		cmocka_unit_test(test_parse_ok),     cmocka_unit_test(test_parse_bad),
-		cmocka_unit_test(test_parse_caps),   cmocka_unit_test(test_check),
+		cmocka_unit_test(test_sha256_file), cmocka_unit_test(test_format_sorted),
+		cmocka_unit_test(test_parse_ok),    cmocka_unit_test(test_parse_bad),
+		cmocka_unit_test(test_parse_caps),  cmocka_unit_test(test_check),
 		cmocka_unit_test(test_dir),
 	};
 

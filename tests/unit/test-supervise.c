@@ -58,8 +58,9 @@ static size_t fill(size_t n_spec, bool shell, size_t n_slots)
 
 	for (size_t i = 0; i < N_SPEC; i++) {
 		snprintf(names[i], sizeof(names[i]), "s%zu", i);
-		spec_services[i] = (struct lethe_spec_service){
-			.name = names[i], .command = { argv_s, 1 }, .restart = true };
+		spec_services[i] = (struct lethe_spec_service){ .name = names[i],
+								.command = { argv_s, 1 },
+								.restart = true };
 	}
 	memset(&mem, 0xa5, sizeof(mem));
 	n = init_services_fill(&spec, shell, mem.table, n_slots);
@@ -89,8 +90,7 @@ static void test_table_never_overflows(void **state)
 {
 	(void)state;
 	/* The old table: as many slots as services, then the shell appended past it. */
-	assert_int_equal(fill(LETHE_MAX_SERVICES, true, LETHE_MAX_SERVICES),
-			 LETHE_MAX_SERVICES);
+	assert_int_equal(fill(LETHE_MAX_SERVICES, true, LETHE_MAX_SERVICES), LETHE_MAX_SERVICES);
 	assert_false(mem.table[LETHE_MAX_SERVICES - 1].shell);
 	assert_int_equal(fill(3, true, 2), 2);
 	assert_int_equal(fill(3, true, 0), 0);
@@ -129,9 +129,9 @@ static void test_signals(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_table_holds_cap_and_shell),
-	    cmocka_unit_test(test_table_never_overflows),
-	    cmocka_unit_test(test_signals),
+		cmocka_unit_test(test_table_holds_cap_and_shell),
+		cmocka_unit_test(test_table_never_overflows),
+		cmocka_unit_test(test_signals),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

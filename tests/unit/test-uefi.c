@@ -126,7 +126,7 @@ static void test_pe_bad(void **state)
 static void test_pe_normalize(void **state)
 {
 	uint8_t d[0x600];
-	struct lethe_buf b = {0};
+	struct lethe_buf b = { 0 };
 	struct lethe_pe pe;
 
 	make_pe(d);
@@ -174,15 +174,15 @@ static char *mkfile(const char *name, size_t size, int byte)
 
 static void make_uki(const char *out, const char *linux_path, const char *initrd)
 {
-	assert_int_equal(
-	    lethe_uki_make(&(struct lethe_uki_options){.linux_path = linux_path,
-						       .initrd_path = initrd,
-						       .osrel = "ID=lethe\nIMAGE_VERSION=\"1\"\n",
-						       .cmdline = "lethe.roothash=00ff quiet",
-						       .uname = "6.1.0-test",
-						       .workdir = tmpdir,
-						       .output = out}),
-	    0);
+	assert_int_equal(lethe_uki_make(&(struct lethe_uki_options){
+				 .linux_path = linux_path,
+				 .initrd_path = initrd,
+				 .osrel = "ID=lethe\nIMAGE_VERSION=\"1\"\n",
+				 .cmdline = "lethe.roothash=00ff quiet",
+				 .uname = "6.1.0-test",
+				 .workdir = tmpdir,
+				 .output = out }),
+			 0);
 }
 
 static void test_uki(void **state)
@@ -209,7 +209,7 @@ static void test_uki(void **state)
 	assert_int_equal(lethe_pe_parse(a, la, one, &pe), 0);
 	assert_memory_equal(a + pe.timestamp_offset, "\0\0\0\0", 4);
 	/* in order, page-aligned, after the stub's own sections */
-	const char *const order[] = {".osrel", ".cmdline", ".uname", ".initrd", ".linux"};
+	const char *const order[] = { ".osrel", ".cmdline", ".uname", ".initrd", ".linux" };
 	uint32_t prev = 0;
 	for (size_t i = 0; i < 5; i++) {
 		const struct lethe_pe_section *s = lethe_pe_find(&pe, order[i]);
@@ -227,21 +227,21 @@ static void test_uki(void **state)
 	free(sec);
 	assert_int_equal(lethe_uki_read_section(one, ".pcrsig", &sec, &ls), -ENOENT);
 	/* a cmdline of two lines is refused */
-	assert_int_equal(lethe_uki_make(&(struct lethe_uki_options){.linux_path = linux_path,
-								    .initrd_path = initrd,
-								    .osrel = "",
-								    .cmdline = "a\nb",
-								    .workdir = tmpdir,
-								    .output = one}),
+	assert_int_equal(lethe_uki_make(&(struct lethe_uki_options){ .linux_path = linux_path,
+								     .initrd_path = initrd,
+								     .osrel = "",
+								     .cmdline = "a\nb",
+								     .workdir = tmpdir,
+								     .output = one }),
 			 -LETHE_E_INVALID);
 	/* a UKI is not a stub */
-	assert_int_equal(lethe_uki_make(&(struct lethe_uki_options){.stub = two,
-								    .linux_path = linux_path,
-								    .initrd_path = initrd,
-								    .osrel = "",
-								    .cmdline = "x",
-								    .workdir = tmpdir,
-								    .output = one}),
+	assert_int_equal(lethe_uki_make(&(struct lethe_uki_options){ .stub = two,
+								     .linux_path = linux_path,
+								     .initrd_path = initrd,
+								     .osrel = "",
+								     .cmdline = "x",
+								     .workdir = tmpdir,
+								     .output = one }),
 			 -LETHE_E_INVALID);
 	free(a);
 	free(b);
@@ -261,12 +261,12 @@ static void test_esp(void **state)
 	uki = mkfile("fake.efi", 3u << 20, 0x55);
 	one = lethe_path_join(tmpdir, "esp1.img");
 	two = lethe_path_join(tmpdir, "esp2.img");
-	struct lethe_esp_options o = {.output = one,
-				      .uki = uki,
-				      .uki_name = "x.efi",
-				      .volume_id = "0badcafe",
-				      .workdir = tmpdir,
-				      .epoch = 1700000000};
+	struct lethe_esp_options o = { .output = one,
+				       .uki = uki,
+				       .uki_name = "x.efi",
+				       .volume_id = "0badcafe",
+				       .workdir = tmpdir,
+				       .epoch = 1700000000 };
 	assert_int_equal(lethe_esp_make(&o), 0);
 	sleep(1);
 	setenv("TZ", "Pacific/Chatham", 1); /* ours: the tools' is fixed */
@@ -312,10 +312,10 @@ static void test_missing_stub(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_pe_parse),	 cmocka_unit_test(test_pe_bad),
-	    cmocka_unit_test(test_pe_normalize), cmocka_unit_test(test_pe_checksum_of_stub),
-	    cmocka_unit_test(test_uki),		 cmocka_unit_test(test_esp),
-	    cmocka_unit_test(test_missing_stub),
+		cmocka_unit_test(test_pe_parse),     cmocka_unit_test(test_pe_bad),
+		cmocka_unit_test(test_pe_normalize), cmocka_unit_test(test_pe_checksum_of_stub),
+		cmocka_unit_test(test_uki),	     cmocka_unit_test(test_esp),
+		cmocka_unit_test(test_missing_stub),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

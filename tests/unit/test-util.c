@@ -71,11 +71,12 @@ static void test_run_env_is_clean(void **state)
 
 	setenv("LETHE_TEST_LEAK", "host value", 1);
 	setenv("LD_PRELOAD", "", 1);
-	assert_int_equal(lethe_run(argv,
-				   &(struct lethe_run_options){ .env = extra, .out = &out,
-								.epoch_set = true, .epoch = 42 },
-				   NULL),
-			 0);
+	assert_int_equal(
+		lethe_run(argv,
+			  &(struct lethe_run_options){
+				  .env = extra, .out = &out, .epoch_set = true, .epoch = 42 },
+			  NULL),
+		0);
 	assert_string_equal(out.data, "PATH=" LETHE_RUN_PATH "\nLC_ALL=C\nTZ=UTC\n"
 				      "SOURCE_DATE_EPOCH=42\nAPT_CONFIG=/x/apt.conf\n");
 	lethe_buf_release(&out);
@@ -104,10 +105,8 @@ static void test_run_status_and_capture(void **state)
 				 "exit 3",
 			 NULL };
 	char *sig[] = { (char *)"sh", (char *)"-c", (char *)"echo bye; kill -TERM $$", NULL };
-	char *ok[] = { (char *)"/bin/sh", (char *)"-c", (char *)"echo hello; echo note >&2",
-		       NULL };
-	char *big[] = { (char *)"head", (char *)"-c", (char *)"100000", (char *)"/dev/zero",
-			NULL };
+	char *ok[] = { (char *)"/bin/sh", (char *)"-c", (char *)"echo hello; echo note >&2", NULL };
+	char *big[] = { (char *)"head", (char *)"-c", (char *)"100000", (char *)"/dev/zero", NULL };
 	struct lethe_run_result res;
 	struct lethe_buf out = { 0 };
 
@@ -133,9 +132,9 @@ static void test_run_status_and_capture(void **state)
 	lethe_run_result_release(&res);
 	lethe_buf_release(&out);
 
-	assert_int_equal(lethe_run(big, &(struct lethe_run_options){ .out = &out, .out_max = 1000 },
-				   &res),
-			 -EFBIG);
+	assert_int_equal(
+		lethe_run(big, &(struct lethe_run_options){ .out = &out, .out_max = 1000 }, &res),
+		-EFBIG);
 	assert_true(res.out_truncated);
 	assert_true(out.len <= 1000);
 	assert_non_null(strstr(lethe_error_message_for(-EFBIG), "wrote more than 1000 bytes"));
@@ -159,9 +158,9 @@ static void test_run_missing_tool(void **state)
 	assert_int_equal(res.status, -1);
 	assert_string_equal(lethe_error_message_for(-EACCES),
 			    "cannot run '/etc/passwd': Permission denied");
-	assert_int_equal(lethe_run(nodir, &(struct lethe_run_options){ .cwd = "/nonexistent" },
-				   NULL),
-			 -ENOENT);
+	assert_int_equal(
+		lethe_run(nodir, &(struct lethe_run_options){ .cwd = "/nonexistent" }, NULL),
+		-ENOENT);
 }
 
 /* The child has a process group of its own, and leaves ours alone. */

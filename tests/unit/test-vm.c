@@ -20,9 +20,11 @@ static bool has_pair(const struct lethe_strv *v, const char *opt, const char *va
 
 static void test_argv(void **state)
 {
-	struct lethe_vm_config c = { .kernel = "/o/vmlinuz", .initrd = "/o/initramfs.img",
+	struct lethe_vm_config c = { .kernel = "/o/vmlinuz",
+				     .initrd = "/o/initramfs.img",
 				     .cmdline = "console=ttyS0 lethe.roothash=ab",
-				     .boot_disk = "/o/disk.img", .disks = { "/tmp/scratch.img" },
+				     .boot_disk = "/o/disk.img",
+				     .disks = { "/tmp/scratch.img" },
 				     .n_disks = 1 };
 	struct lethe_strv v = { 0 };
 
@@ -36,7 +38,7 @@ static void test_argv(void **state)
 	assert_true(has_pair(&v, "-drive", "file=/o/disk.img,format=raw,if=virtio,readonly=on"));
 	assert_true(has_pair(&v, "-drive", "file=/tmp/scratch.img,format=raw,if=virtio"));
 	assert_true(has_pair(&v, "-serial", "chardev:con"));
-	assert_false(lethe_strv_contains(&v, "-mon"));      /* a program drives it */
+	assert_false(lethe_strv_contains(&v, "-mon")); /* a program drives it */
 	assert_false(lethe_strv_contains(&v, "-enable-kvm"));
 	lethe_strv_release(&v);
 
@@ -64,15 +66,18 @@ static void test_argv_firmware(void **state)
 {
 	struct lethe_vm_config c = { .firmware_code = "/fw/CODE.fd",
 				     .firmware_vars = "/proc/self/fd/9",
-				     .boot_disk = "/proc/self/fd/7", .disks = { "/tmp/s.img" },
+				     .boot_disk = "/proc/self/fd/7",
+				     .disks = { "/tmp/s.img" },
 				     .n_disks = 1 };
 	struct lethe_strv v = { 0 };
 
 	assert_int_equal(lethe_vm_argv(&c, &v), 0);
 	assert_true(has_pair(&v, "-machine", "q35"));
-	assert_true(has_pair(&v, "-drive", "if=pflash,format=raw,unit=0,readonly=on,file=/fw/CODE.fd"));
+	assert_true(
+		has_pair(&v, "-drive", "if=pflash,format=raw,unit=0,readonly=on,file=/fw/CODE.fd"));
 	assert_true(has_pair(&v, "-drive", "if=pflash,format=raw,unit=1,file=/proc/self/fd/9"));
-	assert_true(has_pair(&v, "-drive", "if=none,id=boot,format=raw,readonly=on,file=/proc/self/fd/7"));
+	assert_true(has_pair(&v, "-drive",
+			     "if=none,id=boot,format=raw,readonly=on,file=/proc/self/fd/7"));
 	assert_true(has_pair(&v, "-device", "virtio-blk-pci,drive=boot,bootindex=1"));
 	assert_true(has_pair(&v, "-drive", "file=/tmp/s.img,format=raw,if=virtio"));
 	assert_false(lethe_strv_contains(&v, "-kernel"));
@@ -95,7 +100,8 @@ static void test_firmware_missing(void **state)
 static void test_frame(void **state)
 {
 	const char *n = "0123abcd";
-	const char *con = "/ # printf '%s-%s\\n' BEGIN 0123abcd; ( ls ) 2>&1; printf '\\n%s-%s:%d\\n' END 0123abcd $?\r\n"
+	const char *con = "/ # printf '%s-%s\\n' BEGIN 0123abcd; ( ls ) 2>&1; printf "
+			  "'\\n%s-%s:%d\\n' END 0123abcd $?\r\n"
 			  "BEGIN-0123abcd\r\nbin\r\netc\r\n\r\nEND-0123abcd:7\r\n/ # ";
 	char *out = NULL;
 	int status = -1;
@@ -129,11 +135,13 @@ static void test_console_escape(void **state)
 	} cases[] = {
 		{ "login: root\n\tok", 15, "login: root\n\tok" },
 		{ "a\r\nb", 4, "a\nb" },
-		{ "\x1b[2J\x1b[H", 7, "\\x1b[2J\\x1b[H" },         /* CSI: clear, home */
-		{ "\x1b]0;owned\x07", 10, "\\x1b]0;owned\\x07" },  /* OSC: window title */
-		{ "\x1b[6n", 4, "\\x1b[6n" },                     /* a query the terminal answers */
-		{ "\x9b" "31m", 4, "\\x9b31m" },                   /* C1 CSI */
-		{ "\xc2\x9b", 2, "\\xc2\\x9b" },                  /* U+009B in UTF-8 */
+		{ "\x1b[2J\x1b[H", 7, "\\x1b[2J\\x1b[H" },	  /* CSI: clear, home */
+		{ "\x1b]0;owned\x07", 10, "\\x1b]0;owned\\x07" }, /* OSC: window title */
+		{ "\x1b[6n", 4, "\\x1b[6n" },			  /* a query the terminal answers */
+		{ "\x9b"
+		  "31m",
+		  4, "\\x9b31m" },		 /* C1 CSI */
+		{ "\xc2\x9b", 2, "\\xc2\\x9b" }, /* U+009B in UTF-8 */
 		{ "\0\x7f\x08", 3, "\\x00\\x7f\\x08" },
 	};
 	char out[LETHE_VM_ESCAPE_MAX(64)];
