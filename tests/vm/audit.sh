@@ -41,7 +41,7 @@ for spec in minimal privacy; do
 done
 
 img=$(image_dir minimal)
-"$LETHE" run "$img" --timeout 300 --append init-on-free=0 \
+"$LETHE" run "$img" --direct --timeout 300 --append init-on-free=0 \
 	--exec 'lethe audit --json --no-color --only kernel.cmdline >/tmp/a.json; echo "RC $?"; while IFS= read -r l; do echo "J $l"; done </tmp/a.json' \
 	>"$TMP/out" 2>"$TMP/console" || { tail -n 40 "$TMP/console"; fail "lethe run --append failed"; }
 tr -d '\r' <"$TMP/out" >"$TMP/lines"
