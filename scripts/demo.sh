@@ -40,10 +40,11 @@ if grep -Eq '^\./bin/(sh|busybox) ' "$out/manifest.mtree" && command -v qemu-sys
 	guest='echo "root device: /dev/dm-0 = $(cat /sys/block/dm-0/dm/name)";
 grep -E " / | /run/lethe/" /proc/mounts;
 grep -o "lethe.roothash=[0-9a-f]*" /proc/cmdline;
+ls /sys/firmware/efi >/dev/null 2>&1 && echo "booted through UEFI firmware, systemd-boot and the UKI";
 echo demo >/etc/written-in-this-session && echo "wrote /etc/written-in-this-session; it is in the RAM layer:";
 ls -l /run/lethe/overlay/upper/etc/written-in-this-session;
 touch /run/lethe/ro/x 2>/dev/null || echo "the verified root itself refuses writes (read-only)"'
-	run "$lethe" run "$out" --quiet --timeout 600 --exec "$(echo "$guest" | tr '\n' ' ')"
+	run "$lethe" run "$out" -p "$keys/demo.pub" --quiet --timeout 600 --exec "$(echo "$guest" | tr '\n' ' ')"
 	echo "(the guest powered off; nothing it wrote exists anywhere now)"
 else
 	step "no console shell in this image: check the verity tree from the outside instead"
