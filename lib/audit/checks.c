@@ -167,7 +167,9 @@ static int check_root_hash(struct audit_ctx *ctx, struct lethe_audit_result *r)
 				 "no " LETHE_CMDLINE_ROOTHASH
 				 " on the kernel cmdline: not booted by Lethe");
 	if (q < 0)
-		return audit_set(r, LETHE_AUDIT_FAIL, "kernel cmdline: %s", lethe_error_message());
+		return audit_set(r, LETHE_AUDIT_FAIL, "kernel cmdline: %s",
+				 lethe_error_message_for(q) ? lethe_error_message_for(q)
+							    : strerror(-q));
 	if (find_root_verity(ctx, &v, why, sizeof(why)) < 0) {
 		root_verity_release(&v);
 		return audit_set(r, LETHE_AUDIT_FAIL, "%s", why);
@@ -375,7 +377,8 @@ static int check_firewall_policy(struct audit_ctx *ctx, struct lethe_audit_resul
 	q = ruleset_hooks(ctx, &h);
 	if (q < 0) {
 		q = audit_set(r, LETHE_AUDIT_FAIL, "cannot read the nftables ruleset: %s",
-			      lethe_error_message() ? lethe_error_message() : strerror(-q));
+			      lethe_error_message_for(q) ? lethe_error_message_for(q)
+							 : strerror(-q));
 		lethe_error_clear();
 		return q;
 	}

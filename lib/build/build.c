@@ -205,7 +205,7 @@ static int check_outdir(const char *outdir, enum outdir_kind *ret_kind)
 		*ret_kind = OUTDIR_RELEASE;
 		return 0;
 	}
-	why = lethe_error_message() ? strdup(lethe_error_message()) : NULL;
+	why = lethe_error_message_for(r) ? strdup(lethe_error_message_for(r)) : NULL;
 	r = lethe_error(-EEXIST,
 			"'%s' exists and does not hold a Lethe build (%s); remove it "
 			"or choose another output directory",

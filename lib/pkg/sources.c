@@ -92,24 +92,25 @@ static size_t span_not(const char *p, const char *end, const char *reject)
 }
 
 /* apt's StringToBool words (compared without case), and its numbers 0 and 1. */
-static bool is_false_word(const char *s, size_t n)
-{
-	static const char *const words[] = { "no", "false", "without", "off", "disable", "0" };
+static const char *const false_words[] = { "no", "false", "without", "off", "disable", "0" };
+static const char *const true_words[] = { "yes", "true", "with", "on", "enable", "1" };
 
-	for (size_t i = 0; i < LETHE_ARRAY_SIZE(words); i++)
+static bool is_word_of(const char *const words[], size_t n_words, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n_words; i++)
 		if (strlen(words[i]) == n && !strncasecmp(s, words[i], n))
 			return true;
 	return false;
 }
 
+static bool is_false_word(const char *s, size_t n)
+{
+	return is_word_of(false_words, LETHE_ARRAY_SIZE(false_words), s, n);
+}
+
 static bool is_true_word(const char *s, size_t n)
 {
-	static const char *const words[] = { "yes", "true", "with", "on", "enable", "1" };
-
-	for (size_t i = 0; i < LETHE_ARRAY_SIZE(words); i++)
-		if (strlen(words[i]) == n && !strncasecmp(s, words[i], n))
-			return true;
-	return false;
+	return is_word_of(true_words, LETHE_ARRAY_SIZE(true_words), s, n);
 }
 
 static const struct option *find_option(const char *name, size_t n)

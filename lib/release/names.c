@@ -98,7 +98,7 @@ int lethe_release_probe(const char *dir)
 		return -ENOMEM;
 	r = lethe_sums_load(sums_path, &sums);
 	if (r < 0) {
-		char *why = lethe_error_message() ? strdup(lethe_error_message()) : NULL;
+		char *why = lethe_error_message_for(r) ? strdup(lethe_error_message_for(r)) : NULL;
 
 		r = lethe_error(-ENOTEMPTY, "'%s' is not a Lethe release's: %s", sums_path,
 				why ? why : strerror(-r));

@@ -147,8 +147,8 @@ static int check_files(struct lethe_release *rel, int dfd, const struct lethe_su
 		r = check_entry(rel, dfd, &sums->v[i], sums_name);
 		if (o->fn)
 			o->fn(&sums->v[i], r, o->userdata);
-		if (r < 0 && failed++ == 0 && lethe_error_message())
-			first = strdup(lethe_error_message());
+		if (r < 0 && failed++ == 0 && lethe_error_message_for(r))
+			first = strdup(lethe_error_message_for(r));
 	}
 	rel->n_listed = sums->n;
 	if (failed == 0) {
@@ -171,7 +171,8 @@ static int cmdline_roothash(const char *cmdline, const char *name, char **ret_he
 		return lethe_error(-LETHE_E_INVALID, "'%s' has no " LETHE_CMDLINE_ROOTHASH "=",
 				   name);
 	if (r < 0) {
-		snprintf(msg, sizeof(msg), "%s", lethe_error_message());
+		snprintf(msg, sizeof(msg), "%s",
+			 lethe_error_message_for(r) ? lethe_error_message_for(r) : strerror(-r));
 		return lethe_error(-LETHE_E_INVALID, "'%s': %s", name, msg);
 	}
 	*ret_hex = strdup(hex);
@@ -237,7 +238,7 @@ static int check_verity(struct lethe_release *rel)
 	r = lethe_verity_verify(data, hash, rh, hlen, NULL);
 	if (r < 0) {
 		/* Name the release's files, not the descriptors the check read them by. */
-		char *why = lethe_error_message() ? strdup(lethe_error_message()) : NULL;
+		char *why = lethe_error_message_for(r) ? strdup(lethe_error_message_for(r)) : NULL;
 
 		r = lethe_error(r, "'%s': %s against %s: %s", rel->dir,
 				lethe_release_names[LETHE_ARTIFACT_ROOTFS],

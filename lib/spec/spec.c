@@ -175,9 +175,9 @@ static int source_error(struct spec_ctx *c, const struct lethe_node *node, int r
 {
 	char msg[1024];
 
-	if (r != -EBADMSG || !lethe_error_message())
+	if (r != -EBADMSG || !lethe_error_message_for(r))
 		return r;
-	snprintf(msg, sizeof(msg), "%s", lethe_error_message());
+	snprintf(msg, sizeof(msg), "%s", lethe_error_message_for(r));
 	return lethe_node_error(c->file, node, "%s", msg);
 }
 
@@ -211,7 +211,7 @@ static int parse_apt_source(struct spec_ctx *c, const struct lethe_node *node)
 		return r;
 	if (lethe_pkg_source_is_oneline(value)) {
 		r = lethe_pkg_sources_check(NULL, value, strlen(value), LETHE_PKG_SOURCES_LIST);
-		if (r == -EBADMSG && lethe_error_message()) {
+		if (r == -EBADMSG && lethe_error_message_for(r)) {
 			char msg[1024];
 
 			snprintf(msg, sizeof(msg), "%s", lethe_error_message());

@@ -53,7 +53,7 @@ static void unmount_below(const char *prefix)
 	r = lethe_mountinfo_parse("/proc/self/mountinfo", text, &m);
 	if (r < 0) {
 		init_msg("warning: %s",
-			 lethe_error_message() ? lethe_error_message() : strerror(-r));
+			 lethe_error_message_for(r) ? lethe_error_message_for(r) : strerror(-r));
 		return;
 	}
 	for (size_t i = 0; i < m.n && n < MAX_MOUNTS; i++) {

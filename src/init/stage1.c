@@ -64,11 +64,14 @@ static void read_cmdline(struct lethe_cmdline *c)
 {
 	static char text[LETHE_CMDLINE_MAX];
 	ssize_t n = init_read_file("/proc/cmdline", text, sizeof(text));
+	int r;
 
 	if (n < 0)
 		init_halt("cannot read /proc/cmdline: %s", strerror((int)-n));
-	if (lethe_cmdline_parse(text, (size_t)n, c) < 0)
-		init_halt("kernel command line: %s", lethe_error_message());
+	r = lethe_cmdline_parse(text, (size_t)n, c);
+	if (r < 0)
+		init_halt("kernel command line: %s",
+			  lethe_error_message_for(r) ? lethe_error_message_for(r) : strerror(-r));
 	init_debug = c->debug;
 	if (c->unknown)
 		init_msg("warning: %u unknown " LETHE_CMDLINE_PREFIX "* parameter(s) on the kernel "
@@ -358,14 +361,17 @@ static uint64_t device_size(const char *node)
 static void read_superblock(const struct part *hash, struct lethe_verity_superblock *sb)
 {
 	uint8_t buf[LETHE_VERITY_SUPERBLOCK_SIZE];
-	int fd = open(hash->node, O_RDONLY | O_CLOEXEC);
+	int fd = open(hash->node, O_RDONLY | O_CLOEXEC), r;
 
 	if (fd < 0 || pread(fd, buf, sizeof(buf), 0) != (ssize_t)sizeof(buf))
 		init_halt("cannot read the verity superblock from %s: %s", hash->node,
 			  strerror(errno));
 	close(fd);
-	if (lethe_verity_superblock_parse(buf, sizeof(buf), sb) < 0)
-		init_verify_failed("verity partition %s: %s", hash->node, lethe_error_message());
+	r = lethe_verity_superblock_parse(buf, sizeof(buf), sb);
+	if (r < 0)
+		init_verify_failed("verity partition %s: %s", hash->node,
+				   lethe_error_message_for(r) ? lethe_error_message_for(r)
+							      : strerror(-r));
 	/* The root hash on the cmdline is LETHE_ROOTHASH_HEX digits: SHA-256 only. */
 	if (strcmp(sb->algorithm, "sha256"))
 		init_verify_failed("verity partition %s: hash algorithm '%s', only sha256 is "
