@@ -26,6 +26,18 @@ packages=(
 	file e2fsprogs netbase
 	# man pages, completion, the Debian package (issue 20)
 	scdoc groff-base man-db bash-completion debhelper dpkg-dev fakeroot lintian
+	# ISO 9660 media (issue 11)
+	xorriso
+	# Secure Boot and measured boot (issue 12)
+	sbsigntool efitools swtpm swtpm-tools tpm2-tools
+	# fleet distribution: an OCI registry, its client, HTTP, auth (issue 18)
+	libcurl4-openssl-dev docker-registry skopeo apache2-utils python3-jwt
+	# file integrity: the peer benchmark (issue 17)
+	aide
+	# hardware tokens (issue 19)
+	softhsm2 opensc libp11-dev libengine-pkcs11-openssl
+	# network privacy tests: WireGuard peer, captures, DHCP server (issue 16)
+	wireguard-tools tcpdump udhcpd
 )
 
 # Node.js may come with the machine; take Debian's only where there is none.
@@ -44,8 +56,8 @@ else
 	SUDO=
 	[ "$(id -u)" -eq 0 ] || SUDO=sudo
 	export DEBIAN_FRONTEND=noninteractive
-	$SUDO apt-get update -q
-	$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+	$SUDO apt-get -o DPkg::Lock::Timeout=600 update -q
+	$SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${missing[@]}"
 fi
 
 # The CycloneDX validator comes from npm, into a folder of the build tree (not the repo).
