@@ -61,15 +61,21 @@ image_dir() {
 	mkdir -p "$LETHE_BUILD/test-images"
 	(
 		flock 9
-		if [ ! -f "$out/SHA256SUMS" ] || [ "$LETHE" -nt "$out/SHA256SUMS" ] ||
+		if [ ! -f "$out/SHA256SUMS" ] || [ ! -f "$out.build.json" ] ||
+			[ "$LETHE" -nt "$out/SHA256SUMS" ] ||
 			[ "$LETHE_SRC/examples/$name.yaml" -nt "$out/SHA256SUMS" ]; then
-			rm -rf "$out"
-			"$LETHE" build --quiet "$LETHE_SRC/examples/$name.yaml" -o "$out" \
-				--key "$(test_key)" >&2
+			rm -rf "$out" "$out.build.json"
+			# The --json summary beside the release, for the schema test.
+			"$LETHE" build --quiet --json "$LETHE_SRC/examples/$name.yaml" -o "$out" \
+				--key "$(test_key)" >"$out.build.json.tmp"
+			mv "$out.build.json.tmp" "$out.build.json"
 		fi
 	) 9>"$LETHE_BUILD/test-images/.lock"
 	echo "$out"
 }
+
+# build_json NAME: the `lethe build --json` summary of image_dir NAME.
+build_json() { image_dir "$1" >/dev/null && echo "$LETHE_BUILD/test-images/$1.build.json"; }
 
 # A minisign key pair for tests, made once per build tree: prints the secret key's path;
 # the public key is beside it with .pub.

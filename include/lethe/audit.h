@@ -1,7 +1,7 @@
 /* lethe audit: prove a system's security posture, control by control. Every check reads
  * /proc and /sys below a root directory ("/" on a live system, a fixture tree in tests),
  * so each one can be shown to fail. docs/audit.md lists the checks and the controls
- * they serve; docs/audit.schema.json is the JSON report's schema. */
+ * they serve; docs/schemas/audit.schema.json is the JSON report's schema. */
 #ifndef LETHE_AUDIT_H
 #define LETHE_AUDIT_H
 
@@ -72,7 +72,7 @@ struct lethe_audit_report *lethe_audit_report_free(struct lethe_audit_report *re
 /* True when no applicable check failed. */
 bool lethe_audit_passed(const struct lethe_audit_report *report);
 
-/* The report as JSON (docs/audit.schema.json). The caller puts the object. */
+/* The report as JSON (docs/schemas/audit.schema.json). The caller puts the object. */
 struct json_object *lethe_audit_report_json(const struct lethe_audit_report *report);
 
 const char *lethe_audit_verdict_name(enum lethe_audit_verdict v);

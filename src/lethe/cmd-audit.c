@@ -22,7 +22,7 @@ static void usage(void)
 	       "  --spec SPEC   the image spec to judge against (default ROOT" LETHE_PATH_SPEC ")\n"
 	       "  --only IDS    run only these checks (comma-separated, repeatable)\n"
 	       "  --skip IDS    do not run these checks\n"
-	       "  --json        print the report as JSON (docs/audit.schema.json)\n"
+	       "  --json        print the report as JSON (docs/schemas/audit.schema.json)\n"
 	       "  --no-color    no colour even on a terminal\n\n"
 	       "checks:\n");
 	for (size_t i = 0; i < n; i++)

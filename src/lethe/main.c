@@ -2,6 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "cli.h"
 #include "verbs.h"
 
@@ -19,15 +21,31 @@ static const struct verb verbs[] = {
 
 static void usage(FILE *out)
 {
-	fputs("usage: lethe VERB [OPTIONS] [ARGS]\n\n"
+	fputs("usage: lethe VERB [OPTIONS] [ARGS]\n"
+	      "       lethe --version [--json]\n\n"
 	      "Build, boot, verify, audit and update minimal, immutable, amnesic Linux images.\n\n"
 	      "verbs:\n",
 	      out);
 	for (size_t i = 0; i < LETHE_ARRAY_SIZE(verbs); i++)
 		fprintf(out, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
-	fputs("\n'lethe VERB --help' tells more about one verb.\n"
+	fputs("\n'lethe VERB --help' tells more about one verb; --version --json prints the\n"
+	      "version and the verbs as JSON (docs/schemas/version.schema.json).\n"
 	      "Exit status: 0 success, 1 a check failed, 2 usage error, 3 runtime error.\n",
 	      out);
+}
+
+/* lethe --version --json (docs/schemas/version.schema.json): what a script may check
+ * before it relies on a verb. */
+static void version_json(void)
+{
+	struct json_object *o = json_object_new_object(), *v = json_object_new_array();
+
+	json_object_object_add(o, "name", json_object_new_string("lethe"));
+	json_object_object_add(o, "version", json_object_new_string(LETHE_VERSION));
+	for (size_t i = 0; i < LETHE_ARRAY_SIZE(verbs); i++)
+		json_object_array_add(v, json_object_new_string(verbs[i].name));
+	json_object_object_add(o, "verbs", v);
+	cli_json_print(o);
 }
 
 int main(int argc, char **argv)
@@ -41,7 +59,10 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	if (!strcmp(argv[1], "--version")) {
-		puts("lethe " LETHE_VERSION);
+		if (argc > 2 && !strcmp(argv[2], "--json"))
+			version_json();
+		else
+			puts("lethe " LETHE_VERSION);
 		return EXIT_OK;
 	}
 	cli_log_init();

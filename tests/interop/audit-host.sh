@@ -7,7 +7,7 @@ python3 -c 'import jsonschema' 2>/dev/null || skip "python3-jsonschema is not in
 rc=0
 "$LETHE" audit --json --no-color >"$TMP/audit.json" 2>"$TMP/err" || rc=$?
 [ "$rc" -le 1 ] || { cat "$TMP/err"; fail "audit exited $rc"; }
-python3 - "$LETHE_SRC/docs/audit.schema.json" "$TMP/audit.json" "$rc" <<'PY' || fail "report check failed"
+python3 - "$LETHE_SRC/docs/schemas/audit.schema.json" "$TMP/audit.json" "$rc" <<'PY' || fail "report check failed"
 import json, sys
 import jsonschema
 schema = json.load(open(sys.argv[1]))

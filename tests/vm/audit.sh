@@ -20,7 +20,7 @@ for spec in minimal privacy; do
 	rc=$(sed -n 's/^RC //p' "$TMP/lines")
 	sed -n 's/^J //p' "$TMP/lines" >"$TMP/audit.json"
 
-	python3 - "$LETHE_SRC/docs/audit.schema.json" "$TMP/audit.json" <<-'PY' || fail "audit on the booted $spec image did not pass"
+	python3 - "$LETHE_SRC/docs/schemas/audit.schema.json" "$TMP/audit.json" <<-'PY' || fail "audit on the booted $spec image did not pass"
 	import json, sys
 	import jsonschema
 	report = json.load(open(sys.argv[2]))
