@@ -162,6 +162,10 @@ struct lethe_gpt {
 int lethe_gpt_read(int fd, unsigned sector, struct lethe_gpt *ret);
 /* The GUID of entry i (< header.n_entries), as lethe_gpt_entry_uuid(). */
 void lethe_gpt_uuid(const struct lethe_gpt *gpt, uint32_t i, char ret[LETHE_UUID_STR]);
+/* The first and last LBA (inclusive) of entry i: -ENOENT past the array, -EBADMSG for
+ * an empty or reversed range or one beyond 2^48 sectors. */
+int lethe_gpt_lbas(const struct lethe_gpt *gpt, uint32_t i, uint64_t *ret_first,
+		   uint64_t *ret_last);
 void lethe_gpt_release(struct lethe_gpt *gpt);
 
 /* ---- device mapper through its ioctls (dm.c) ---- */

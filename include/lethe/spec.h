@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include <lethe/contract.h>
+#include <lethe/kernel-profile.h>
 #include <lethe/util.h>
 
 /* ---- A YAML document as a tree that remembers where each node stood. ---- */
@@ -98,6 +99,8 @@ struct lethe_spec_group {
 
 struct lethe_spec_kernel {
 	char *package;		   /* e.g. linux-image-cloud-amd64; NULL: no kernel */
+	enum lethe_kernel_profile profile; /* kernel.profile (default cloud): the default
+					    * package and the modules added to modules */
 	struct lethe_strv modules; /* modules to load at boot (before the module lock) */
 	struct lethe_strv cmdline; /* extra kernel parameters */
 	struct lethe_strv unsafe;  /* hardening defaults the spec removes, on purpose: each

@@ -38,15 +38,20 @@ static char *out_path(const char *outdir, const char *name)
 	return lethe_path_join(outdir, name);
 }
 
-/* The spec's modules, and those lethe-init needs whatever the spec says: loop, for
- * lethe.toram's copy of the boot medium in RAM. */
+/* The kernel profile's modules, the spec's, and those lethe-init needs whatever the
+ * spec says: loop, for lethe.toram's copy of the boot medium in RAM and for the
+ * partitions of a CD-ROM. */
 static int wanted_modules(const struct lethe_spec_kernel *kernel, struct lethe_strv *ret)
 {
 	static const char *const init_modules[] = { "loop" };
+	const char *const *prof = kernel ? lethe_kernel_profile_get(kernel->profile)->modules : NULL;
 	int r = 0;
 
+	for (; prof && *prof && r >= 0; prof++)
+		r = lethe_strv_push(ret, *prof);
 	for (size_t i = 0; kernel && i < kernel->modules.n && r >= 0; i++)
-		r = lethe_strv_push(ret, kernel->modules.v[i]);
+		if (!lethe_strv_contains(ret, kernel->modules.v[i]))
+			r = lethe_strv_push(ret, kernel->modules.v[i]);
 	for (size_t i = 0; i < LETHE_ARRAY_SIZE(init_modules) && r >= 0; i++)
 		if (!lethe_strv_contains(ret, init_modules[i]))
 			r = lethe_strv_push(ret, init_modules[i]);

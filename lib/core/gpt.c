@@ -98,6 +98,26 @@ void lethe_gpt_uuid(const struct lethe_gpt *gpt, uint32_t i, char ret[LETHE_UUID
 	lethe_gpt_entry_uuid(gpt->entries + (size_t)i * gpt->header.entry_size, ret);
 }
 
+int lethe_gpt_lbas(const struct lethe_gpt *gpt, uint32_t i, uint64_t *ret_first,
+		   uint64_t *ret_last)
+{
+	const uint8_t *e;
+	uint64_t first = 0, last = 0;
+
+	if (i >= gpt->header.n_entries)
+		return -ENOENT;
+	e = gpt->entries + (size_t)i * gpt->header.entry_size;
+	for (int b = 7; b >= 0; b--) {
+		first = first << 8 | e[32 + b];
+		last = last << 8 | e[40 + b];
+	}
+	if (first == 0 || last < first || last >= (1ull << 48))
+		return -EBADMSG;
+	*ret_first = first;
+	*ret_last = last;
+	return 0;
+}
+
 void lethe_gpt_release(struct lethe_gpt *gpt)
 {
 	if (!gpt)

@@ -13,7 +13,7 @@
 /* kernel.unsafe and kernel.cmdline are checked against the one table of hardening
  * parameters that the build writes and the audit checks (<lethe/hardening.h>). */
 
-static const char *const kernel_keys[] = { "package", "modules", "cmdline", "unsafe", NULL };
+static const char *const kernel_keys[] = { "profile", "package", "modules", "cmdline", "unsafe", NULL };
 static const char *const service_keys[] = { "name", "command", "user", "group", "restart", NULL };
 static const char *const network_keys[] = { "hostname", "interfaces", NULL };
 static const char *const interface_keys[] = { "name", "addresses", "gateway4", "gateway6", NULL };
@@ -163,6 +163,8 @@ int spec_parse_kernel(struct spec_ctx *c, const struct lethe_node *node)
 						"kernel.package '%s' is not a Debian package name",
 						item->value);
 	}
+	if ((r = spec_parse_kernel_profile(c, node)) < 0)
+		return r;
 	if ((item = lethe_node_get(node, "modules")) && (r = parse_modules(c, item)) < 0)
 		return r;
 	if ((item = lethe_node_get(node, "unsafe")) && (r = parse_unsafe(c, item)) < 0)

@@ -29,6 +29,17 @@ double init_uptime(void);
 /* Copy a file's bytes (for the shutdown root and lethe.toram). */
 int init_copy_file(const char *from, const char *to, mode_t mode);
 
+/* ---- media.c: the boot medium ---- */
+/* While stage 1 waits for partition what (PARTUUID uuid), after waited of timeout
+ * seconds: say so on the console after a second, then every few seconds. */
+void init_media_wait_notice(const char *what, const char *uuid, double waited,
+			    unsigned timeout);
+/* Entry i of gpt, read from the disk open as disk_fd in sector-byte LBAs that are not
+ * the disk's own (a hybrid ISO on a CD-ROM: the kernel made no partition devices), as
+ * a read-only loop device at its offset: 1 and its name ("loop0") and number, or 0. */
+int init_media_map(int disk_fd, const struct lethe_gpt *gpt, uint32_t i, unsigned sector,
+		   char *name, size_t size, unsigned *ret_major, unsigned *ret_minor);
+
 /* ---- the stages ---- */
 void init_stage1(void) __attribute__((noreturn));
 void init_stage2(void) __attribute__((noreturn));

@@ -174,6 +174,7 @@ static void scan_gpt(const char *disk, struct part *parts, size_t n)
 	unsigned maj, min, sector = 512;
 	struct lethe_gpt gpt;
 	struct stat st;
+	bool foreign = false;
 	int fd;
 
 	if (!strncmp(disk, "dm-", 3) || !strncmp(disk, "loop", 4) || !strncmp(disk, "ram", 3))
@@ -196,8 +197,14 @@ static void scan_gpt(const char *disk, struct part *parts, size_t n)
 	fd = open(node, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;
-	if (lethe_gpt_read(fd, sector, &gpt) < 0)
-		goto out;
+	/* A GPT in other sectors than the disk's (an ISO on a CD-ROM) has no partition
+	 * devices: the kernel reads GPTs in the disk's own sector size. */
+	if (lethe_gpt_read(fd, sector, &gpt) < 0) {
+		if (sector == 512 || lethe_gpt_read(fd, 512, &gpt) < 0)
+			goto out;
+		foreign = true;
+		sector = 512;
+	}
 	for (uint32_t i = 0; i < gpt.header.n_entries; i++) {
 		char uuid[LETHE_UUID_STR], name[256];
 
@@ -205,7 +212,8 @@ static void scan_gpt(const char *disk, struct part *parts, size_t n)
 		for (size_t k = 0; k < n; k++) {
 			if (parts[k].found || strcmp(uuid, parts[k].uuid))
 				continue;
-			if (find_partition(disk, i + 1, name, sizeof(name), &maj, &min))
+			if (foreign ? init_media_map(fd, &gpt, i, sector, name, sizeof(name), &maj, &min)
+				    : find_partition(disk, i + 1, name, sizeof(name), &maj, &min))
 				found(&parts[k], name, maj, min);
 		}
 	}
@@ -271,6 +279,10 @@ static void wait_partitions(struct part *parts, size_t n, unsigned timeout)
 			all = all && parts[i].found;
 		if (all)
 			break;
+		for (size_t i = 0; i < n; i++)
+			if (!parts[i].found)
+				init_media_wait_notice(parts[i].what, parts[i].uuid,
+						       init_uptime() - deadline + timeout, timeout);
 		if (init_uptime() > deadline) {
 			for (size_t i = 0; i < n; i++)
 				if (!parts[i].found)

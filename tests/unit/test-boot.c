@@ -447,6 +447,11 @@ static void test_make_artifacts(void **state)
 		assert_int_equal(access(p, R_OK), 0);
 		free(p);
 	}
+	/* A profile's modules join the spec's: this kernel has no xhci_pci. */
+	k.profile = LETHE_KERNEL_PROFILE_HARDWARE;
+	lethe_error_clear();
+	assert_int_equal(lethe_boot_make_artifacts(&a), -LETHE_E_INVALID);
+	assert_non_null(strstr(lethe_error_message(), "has no module 'virtio_pci'"));
 	lethe_strv_release(&k.modules);
 	free(out);
 	free(init);

@@ -820,6 +820,61 @@ static void test_spec_service_cap(void **state)
 
 /* boot: the boot menu's timeout (issue 11.3): default 0, a number of seconds, nothing
  * else. */
+/* kernel.profile: cloud by default, hardware gives linux-image-amd64, none adds nothing;
+ * an explicit package wins; a wrong name is refused with a suggestion. */
+static void test_spec_kernel_profile(void **state)
+{
+	static const struct {
+		const char *text, *error;
+	} bad[] = {
+		{ "kernel:\n  profile: hardwar\n", "kernel.profile 'hardwar' is not a profile (did "
+						   "you mean 'hardware'?)" },
+		{ "kernel:\n  profile: laptop\n", "kernel.profile 'laptop' is not a profile: cloud, "
+						  "hardware or none" },
+		{ "kernel:\n  profile: none\n", "kernel.profile 'none' names no kernel: give "
+						"kernel.package" },
+		{ "kernel:\n  profile: [cloud]\n", "kernel.profile" },
+	};
+	struct lethe_spec *spec;
+	char text[512];
+
+	(void)state;
+	spec = spec_ok(HEAD "kernel:\n  package: linux-image-cloud-amd64\n");
+	assert_int_equal(spec->kernel.profile, LETHE_KERNEL_PROFILE_CLOUD);
+	spec = lethe_spec_free(spec);
+	spec = spec_ok(HEAD "kernel:\n  profile: hardware\n  modules: [e1000e]\n");
+	assert_int_equal(spec->kernel.profile, LETHE_KERNEL_PROFILE_HARDWARE);
+	assert_string_equal(spec->kernel.package, "linux-image-amd64");
+	assert_int_equal(spec->kernel.modules.n, 1);
+	spec = lethe_spec_free(spec);
+	spec = spec_ok(HEAD "kernel:\n  profile: hardware\n  package: linux-image-rt-amd64\n");
+	assert_string_equal(spec->kernel.package, "linux-image-rt-amd64");
+	spec = lethe_spec_free(spec);
+	spec = spec_ok(HEAD "kernel:\n  profile: none\n  package: linux-image-amd64\n");
+	assert_int_equal(spec->kernel.profile, LETHE_KERNEL_PROFILE_NONE);
+	spec = lethe_spec_free(spec);
+	for (size_t i = 0; i < LETHE_ARRAY_SIZE(bad); i++) {
+		snprintf(text, sizeof(text), "%s%s", HEAD, bad[i].text);
+		lethe_error_clear();
+		if (lethe_spec_parse("t.yaml", DATA, text, strlen(text), &spec) != -EBADMSG)
+			fail_msg("row %zu accepted", i);
+		if (!strstr(lethe_error_message(), bad[i].error))
+			fail_msg("row %zu: '%s'", i, lethe_error_message());
+	}
+	/* Every profile's modules are module names the spec would accept, and hardware
+	 * carries cloud's. */
+	for (const char *const *m = lethe_kernel_profile_get(LETHE_KERNEL_PROFILE_CLOUD)->modules;
+	     *m; m++) {
+		bool in = false;
+
+		for (const char *const *h =
+			     lethe_kernel_profile_get(LETHE_KERNEL_PROFILE_HARDWARE)->modules;
+		     *h; h++)
+			in = in || !strcmp(*h, *m);
+		assert_true(in);
+	}
+}
+
 static void test_spec_boot(void **state)
 {
 	static const char *const bad[] = {
@@ -936,6 +991,7 @@ int main(void)
 		cmocka_unit_test(test_spec_service_cap),
 		cmocka_unit_test(test_spec_tmpfs),
 		cmocka_unit_test(test_spec_boot),
+		cmocka_unit_test(test_spec_kernel_profile),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
