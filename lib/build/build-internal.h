@@ -31,6 +31,7 @@ struct lethe_build_ctx {
 	const struct lethe_sign_seckey *key;
 	char detail[256];		     /* a stage may describe its result here for the log */
 	struct build_kernel_job *kernel_job; /* kernel.c */
+	char *sb_systemd_boot; /* secureboot-stage.c: systemd-boot signed for Secure Boot */
 };
 
 /* A stage: 0 or a negative errno (with lethe_error() detail). */
@@ -52,6 +53,7 @@ int build_stage_verity(struct lethe_build_ctx *ctx);
 int build_stage_boot(struct lethe_build_ctx *ctx); /* boot-stages.c: lib/boot */
 int build_stage_uki(struct lethe_build_ctx *ctx);  /* lethe.efi */
 int build_stage_disk(struct lethe_build_ctx *ctx); /* lib/disk, with the ESP */
+int build_stage_pcr(struct lethe_build_ctx *ctx);  /* measure-stage.c: pcr.json */
 
 /* cancel.c: a thread that, once lethe_build_cancel() was called, stops every process
  * below this one until build_watch_stop(). One build at a time per process. */

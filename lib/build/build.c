@@ -374,6 +374,7 @@ static void ctx_release(struct lethe_build_ctx *ctx)
 	free(ctx->outdir);
 	free(ctx->image_tool);
 	free(ctx->init);
+	free(ctx->sb_systemd_boot);
 	lethe_pkgset_free(ctx->set);
 	lethe_spec_free(ctx->spec);
 }
@@ -443,6 +444,7 @@ static const struct build_stage stages[] = {
 	{ "kernel-wait", build_stage_kernel_wait },
 	{ "boot", build_stage_boot },
 	{ "uki", build_stage_uki },
+	{ "pcr", build_stage_pcr },
 	{ "disk", build_stage_disk },
 	{ "sbom", build_stage_sbom },
 	{ "lock", stage_lock },
