@@ -794,11 +794,23 @@ static void test_populate_reproducible(void **state)
 static void test_accounts(void **state)
 {
 	struct lethe_spec_user users[3] = {
-		{ .name = "root", .uid = 0, .gid = 0, .home = "/root", .shell = "/usr/sbin/nologin" },
-		{ .name = "user", .uid = 1000, .gid = 1000, .home = "/home/user", .shell = "/bin/sh",
+		{ .name = "root",
+		  .uid = 0,
+		  .gid = 0,
+		  .home = "/root",
+		  .shell = "/usr/sbin/nologin" },
+		{ .name = "user",
+		  .uid = 1000,
+		  .gid = 1000,
+		  .home = "/home/user",
+		  .shell = "/bin/sh",
 		  .line = 7 },
-		{ .name = "svc", .uid = 901, .gid = 901, .home = "/var/lib/svc",
-		  .shell = "/bin/false", .line = 9 },
+		{ .name = "svc",
+		  .uid = 901,
+		  .gid = 901,
+		  .home = "/var/lib/svc",
+		  .shell = "/bin/false",
+		  .line = 9 },
 	};
 	struct lethe_spec spec = { .path = "s.yaml", .users = users, .n_users = 3 };
 	char *root = tpath("acct"), *p, target[64];
