@@ -58,6 +58,20 @@ int lethe_rootfs_extract(int rootfd, int debfd, const char *name, const char *fi
 int lethe_rootfs_populate(const struct lethe_spec *spec, struct lethe_pkgset *set,
 			  const char *staging, const struct lethe_rootfs_options *opts);
 
+/* Accounts that work (lib/rootfs/accounts.c, docs/rootfs.md), both run by populate
+ * after the spec's files. lethe_rootfs_busybox_links(): when the root has an executable
+ * /bin/busybox, run it (chrooted into staging, as nobody) with --list-full and make a
+ * relative symbolic link to it for every applet path where nothing exists yet and no
+ * symbolic link is on the way; *ret_links counts the links made.
+ * lethe_rootfs_accounts_finish(): every user's home (but /nonexistent) made or taken
+ * over, owned by the user and its primary group, mode 0700; every user's shell must
+ * resolve in the root to an executable regular file (the no-login shells
+ * /usr/sbin/nologin, /sbin/nologin, /bin/false, /usr/bin/false may be absent): else
+ * -ENOENT, "spec 'FILE' line N: shell 'PATH' of user 'NAME' is not in the image". */
+int lethe_rootfs_busybox_links(const char *staging, int rootfd, int64_t epoch,
+			       unsigned *ret_links);
+int lethe_rootfs_accounts_finish(const struct lethe_spec *spec, int rootfd);
+
 /* The minimal profile's excludes and includes (NULL-terminated), documented in
  * docs/rootfs.md. */
 extern const char *const lethe_rootfs_minimal_exclude[];

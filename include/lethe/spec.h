@@ -137,6 +137,14 @@ struct lethe_spec_interface {
 	unsigned line;
 };
 
+/* session: the console session (issue 13.3, docs/session.md). */
+struct lethe_spec_session {
+	char *user;	     /* an account of accounts.users, not root; NULL: no session
+			      * section, the console shell is root's (as before) */
+	bool admin_password; /* "ask": root's password is asked at boot, kept in RAM */
+	unsigned line;
+};
+
 struct lethe_spec {
 	char *path; /* the spec file, as given */
 	char *dir;  /* its directory, for relative sources */
@@ -175,6 +183,7 @@ struct lethe_spec {
 	struct lethe_spec_tmpfs tmpfs[LETHE_SPEC_TMPFS_N]; /* always filled: spec or default */
 	unsigned boot_timeout; /* boot: timeout: the boot menu's seconds (default 0:
 				* no menu unless a key is pressed) */
+	struct lethe_spec_session session;
 
 	/* Kept for the modules that interpret them; NULL when the spec has none. */
 	const struct lethe_node *firewall;

@@ -478,6 +478,7 @@ int lethe_rootfs_populate(const struct lethe_spec *spec, struct lethe_pkgset *se
 	struct lethe_rootfs_options o = *opts;
 	struct lethe_buf status = { 0 };
 	struct lethe_strv *lists = calloc(set->n ? set->n : 1, sizeof(*lists));
+	unsigned links = 0;
 	int rootfd = -1, r;
 
 	if (!lists)
@@ -504,6 +505,11 @@ int lethe_rootfs_populate(const struct lethe_spec *spec, struct lethe_pkgset *se
 	    (r = write_os_release(spec, rootfd, o.epoch)) < 0 ||
 	    (r = write_spec_files(spec, rootfd, o.epoch)) < 0)
 		goto out;
+	if ((r = lethe_rootfs_busybox_links(staging, rootfd, o.epoch, &links)) < 0 ||
+	    (r = lethe_rootfs_accounts_finish(spec, rootfd)) < 0)
+		goto out;
+	if (links)
+		lethe_log(LETHE_LOG_INFO, "busybox: %u applet links", links);
 	r = tree_clamp_times(rootfd, o.epoch);
 out:
 	lethe_buf_release(&status);

@@ -511,6 +511,7 @@ static const struct section {
 	{ "persistence", keep_persistence, false },
 	{ "tmpfs", spec_parse_tmpfs, false },
 	{ "boot", parse_boot, false },
+	{ "session", spec_parse_session, false },
 };
 
 static int parse_root(struct spec_ctx *c, const struct lethe_node *root)
@@ -666,6 +667,7 @@ struct lethe_spec *lethe_spec_free(struct lethe_spec *spec)
 	free_users(spec);
 	free_system(spec);
 	free(spec->hostname);
+	free(spec->session.user);
 	lethe_node_free(spec->root);
 	free(spec);
 	return NULL;

@@ -601,7 +601,7 @@ static void test_populate(void **state)
 	};
 	struct lethe_spec spec = { .name = "test", .version = "1.2 \"beta\"", .minimal = true };
 	struct lethe_spec_user users[2] = {
-		{ .name = "root", .uid = 0, .gid = 0, .home = "/root", .shell = "/bin/sh" },
+		{ .name = "root", .uid = 0, .gid = 0, .home = "/root", .shell = "/usr/bin/tool" },
 		{ .name = "user", .uid = 1000, .gid = 1000, .home = "/home/user" },
 	};
 	struct lethe_spec_group groups[2] = { { .name = "root", .gid = 0 },
@@ -642,7 +642,7 @@ static void test_populate(void **state)
 	(p = lethe_path_join(root, rel),                                                           \
 	 assert_int_equal(lethe_file_read(p, 1 << 20, &data, &len), 0), free(p), data)
 	assert_string_equal(READ("etc/passwd"),
-			    "root:x:0:0:root:/root:/bin/sh\n"
+			    "root:x:0:0:root:/root:/usr/bin/tool\n"
 			    "user:x:1000:1000::/home/user:/usr/sbin/nologin\n"
 			    "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n");
 	free(data);
@@ -789,6 +789,102 @@ static void test_populate_reproducible(void **state)
 	free(b);
 }
 
+/* Accounts that work (issue 13.2): busybox's applets linked where nothing is, homes
+ * owned and 0700, a declared shell that the root lacks refused with its line. */
+static void test_accounts(void **state)
+{
+	struct lethe_spec_user users[3] = {
+		{ .name = "root",
+		  .uid = 0,
+		  .gid = 0,
+		  .home = "/root",
+		  .shell = "/usr/sbin/nologin" },
+		{ .name = "user",
+		  .uid = 1000,
+		  .gid = 1000,
+		  .home = "/home/user",
+		  .shell = "/bin/sh",
+		  .line = 7 },
+		{ .name = "svc",
+		  .uid = 901,
+		  .gid = 901,
+		  .home = "/var/lib/svc",
+		  .shell = "/bin/false",
+		  .line = 9 },
+	};
+	struct lethe_spec spec = { .path = "s.yaml", .users = users, .n_users = 3 };
+	char *root = tpath("acct"), *p, target[64];
+	unsigned links = 0;
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if (access("/bin/busybox", X_OK) < 0 || geteuid() != 0)
+		skip();
+	assert_int_equal(mkdir(root, 0755), 0);
+	p = lethe_path_join(root, "bin");
+	assert_int_equal(mkdir(p, 0755), 0);
+	free(p);
+	p = lethe_path_join(root, "bin/busybox");
+	{
+		char *bb;
+		size_t bblen;
+
+		assert_int_equal(lethe_file_read("/bin/busybox", 16u << 20, &bb, &bblen), 0);
+		assert_int_equal(lethe_file_write_atomic(p, bb, bblen, 0755), 0);
+		free(bb);
+	}
+	free(p);
+	/* A real program where an applet would go is left alone. */
+	p = lethe_path_join(root, "bin/ls");
+	assert_int_equal(lethe_file_write_atomic(p, "#!real\n", 7, 0755), 0);
+	free(p);
+	fd = open(root, O_RDONLY | O_DIRECTORY);
+	assert_true(fd >= 0);
+	/* Before the links: /bin/sh is missing, and the message names it and its line. */
+	assert_int_equal(lethe_rootfs_accounts_finish(&spec, fd), -ENOENT);
+	assert_non_null(strstr(lethe_error_message(),
+			       "spec 's.yaml' line 7: shell '/bin/sh' of user 'user' is not in the "
+			       "image"));
+	assert_int_equal(lethe_rootfs_busybox_links(root, fd, EPOCH, &links), 0);
+	assert_true(links > 100);
+	n = readlinkat(fd, "bin/sh", target, sizeof(target) - 1);
+	assert_true(n > 0);
+	target[n] = '\0';
+	assert_string_equal(target, "busybox");
+	n = readlinkat(fd, "usr/bin/awk", target, sizeof(target) - 1);
+	assert_true(n > 0);
+	target[n] = '\0';
+	assert_string_equal(target, "../../bin/busybox");
+	assert_int_equal(fstatat(fd, "bin/ls", &st, AT_SYMLINK_NOFOLLOW), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(lethe_rootfs_accounts_finish(&spec, fd), 0);
+	assert_int_equal(fstatat(fd, "home/user", &st, AT_SYMLINK_NOFOLLOW), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0700);
+	assert_int_equal(st.st_uid, 1000);
+	assert_int_equal(st.st_gid, 1000);
+	assert_int_equal(fstatat(fd, "var/lib/svc", &st, AT_SYMLINK_NOFOLLOW), 0);
+	assert_int_equal(st.st_uid, 901);
+	assert_int_equal(fstatat(fd, "root", &st, AT_SYMLINK_NOFOLLOW), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+	assert_int_equal(fstatat(fd, "home", &st, AT_SYMLINK_NOFOLLOW), 0);
+	assert_int_equal(st.st_mode & 07777, 0755);
+	assert_int_equal(st.st_uid, 0);
+	/* A shell that is there but not executable is refused too. */
+	p = lethe_path_join(root, "bin/notx");
+	assert_int_equal(lethe_file_write_atomic(p, "x", 1, 0644), 0);
+	free(p);
+	users[1].shell = "/bin/notx";
+	assert_int_equal(lethe_rootfs_accounts_finish(&spec, fd), -ENOENT);
+	assert_non_null(strstr(lethe_error_message(), "not executable"));
+	/* A second run makes no new link: nothing is replaced. */
+	assert_int_equal(lethe_rootfs_busybox_links(root, fd, EPOCH, &links), 0);
+	assert_int_equal(links, 0);
+	close(fd);
+	free(root);
+}
+
 static void test_exclude_semantics(void **state)
 {
 	struct lethe_strv ex = { 0 }, in = { 0 };
@@ -845,6 +941,7 @@ int main(void)
 		cmocka_unit_test(test_populate),
 		cmocka_unit_test(test_populate_reproducible),
 		cmocka_unit_test(test_exclude_semantics),
+		cmocka_unit_test(test_accounts),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

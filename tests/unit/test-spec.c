@@ -395,6 +395,24 @@ static const struct bad_spec {
 	{ HEAD "accounts: {users: [{name: u, uid: 5, shell: /bin/./sh}]}\n",
 	  "spec 't.yaml' line 4 column 45: shell '/bin/./sh' must be an absolute path without '.', "
 	  "'..' or empty components" },
+	/* session: (issue 13.3) */
+	{ HEAD "session: {admin_password: ask}\n",
+	  "spec 't.yaml' line 4 column 10: session needs a user (session.user)" },
+	{ HEAD "session: {user: nobody2}\n",
+	  "spec 't.yaml' line 4 column 17: session.user 'nobody2' is not in accounts.users" },
+	{ HEAD "session: {user: root}\n",
+	  "spec 't.yaml' line 4 column 17: session.user must not be root: the session runs "
+	  "unprivileged (set session.admin_password: ask for root)" },
+	{ HEAD "accounts: {users: [{name: u, uid: 5}]}\nsession: {user: u}\n",
+	  "spec 't.yaml' line 5 column 17: session.user 'u' has no home (set its home in "
+	  "accounts.users, line 4)" },
+	{ HEAD "accounts: {users: [{name: u, uid: 5, home: /home/u}]}\n"
+	       "session: {user: u, admin_password: yes}\n",
+	  "spec 't.yaml' line 5 column 36: session.admin_password must be 'ask' or 'none', not "
+	  "'yes'" },
+	{ HEAD "accounts: {users: [{name: u, uid: 5, home: /home/u}]}\n"
+	       "session: {user: u, admin: ask}\n",
+	  "spec 't.yaml' line 5 column 20: unknown key 'admin'" },
 	{ HEAD "services: [{name: s, command: \"/usr//bin/s\"}]\n",
 	  "spec 't.yaml' line 4 column 31: command of service 's' must start with an absolute "
 	  "path" },
@@ -908,6 +926,30 @@ static void test_spec_boot(void **state)
 
 /* tmpfs: every RAM file system lethe-init mounts has a bound (issue 10.5): the
  * contract's defaults, or the spec's, checked. */
+static void test_spec_session(void **state)
+{
+	struct lethe_spec *spec;
+
+	spec = spec_ok(HEAD "accounts: {users: [{name: u, uid: 5, home: /home/u}]}\n");
+	assert_null(spec->session.user);
+	assert_false(spec->session.admin_password);
+	lethe_spec_free(spec);
+	spec = spec_ok(HEAD "accounts: {users: [{name: u, uid: 5, home: /home/u}]}\n"
+			    "session: {user: u}\n");
+	assert_string_equal(spec->session.user, "u");
+	assert_false(spec->session.admin_password);
+	assert_int_equal(spec->session.line, 5);
+	lethe_spec_free(spec);
+	spec = spec_ok(HEAD "accounts: {users: [{name: u, uid: 5, home: /home/u}]}\n"
+			    "session: {user: u, admin_password: ask}\n");
+	assert_true(spec->session.admin_password);
+	lethe_spec_free(spec);
+	spec = spec_ok(HEAD "accounts: {users: [{name: u, uid: 5, home: /home/u}]}\n"
+			    "session: {user: u, admin_password: none}\n");
+	assert_false(spec->session.admin_password);
+	lethe_spec_free(spec);
+}
+
 static void test_spec_tmpfs(void **state)
 {
 	static const struct {
@@ -992,6 +1034,7 @@ int main(void)
 		cmocka_unit_test(test_spec_tmpfs),
 		cmocka_unit_test(test_spec_boot),
 		cmocka_unit_test(test_spec_kernel_profile),
+		cmocka_unit_test(test_spec_session),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
