@@ -224,4 +224,46 @@ struct lethe_account {
 int lethe_account_resolve(const char *passwd, const char *group_file, const char *user,
 			  const char *group, struct lethe_account *ret);
 
+/* ---- boot counting: the ESP's UKI names and the loader's variables (bootcount.c) ---- */
+
+/* A Lethe UKI on the ESP is EFI/Linux/lethe-VERSION[+LEFT[-DONE]].efi, systemd-boot's
+ * boot counting convention: LEFT tries left, DONE tries made; no counter: a good
+ * (blessed) entry. VERSION is 1..64 characters of [A-Za-z0-9.~-] (no '+', so the
+ * counter is never ambiguous). */
+#define LETHE_BOOTCOUNT_PREFIX	    "lethe-"
+#define LETHE_BOOTCOUNT_SUFFIX	    ".efi"
+#define LETHE_BOOTCOUNT_VERSION_MAX 64
+#define LETHE_BOOTCOUNT_MAX	    9999 /* the largest LEFT or DONE read */
+#define LETHE_BOOTCOUNT_NAME_MAX    128	 /* a formatted name, its NUL included */
+#define LETHE_BOOTCOUNT_TRIES	    3	 /* how many tries an update gets */
+
+struct lethe_bootcount {
+	char version[LETHE_BOOTCOUNT_VERSION_MAX + 1];
+	bool counting; /* the name has +LEFT[-DONE] */
+	unsigned left, done;
+};
+
+/* Is v a version a UKI name may carry? */
+bool lethe_bootcount_version_valid(const char *v);
+/* Parse a file name (no directory). -EBADMSG (no message: most names on an ESP are not
+ * ours) when it is not a Lethe UKI name; *ret untouched then. */
+int lethe_bootcount_parse(const char *name, struct lethe_bootcount *ret);
+/* The file name for e (LETHE_BOOTCOUNT_NAME_MAX bytes). -EINVAL for a bad version. */
+int lethe_bootcount_format(const struct lethe_bootcount *e, char ret[LETHE_BOOTCOUNT_NAME_MAX]);
+/* systemd's version order (strverscmp_improved, as systemd-boot sorts entries): <0 when
+ * a is older than b, 0 same, >0 newer. */
+int lethe_version_compare(const char *a, const char *b);
+
+/* The systemd-boot loader interface's vendor GUID and the variables bless reads. */
+#define LETHE_LOADER_GUID	     "4a67b082-0a4c-41cf-b6c7-440b29bb8c4f"
+#define LETHE_LOADER_BOOT_COUNT_PATH "LoaderBootCountPath"
+#define LETHE_LOADER_ENTRY_SELECTED  "LoaderEntrySelected"
+#define LETHE_LOADER_DEVICE_PARTUUID "LoaderDevicePartUUID"
+#define LETHE_EFIVARS_DIR	     "/sys/firmware/efi/efivars"
+
+/* Decode an efivarfs file's bytes (4 bytes of attributes, then UTF-16LE, NUL-ended or
+ * not) into ASCII, backslashes turned into '/' and a leading one dropped. size bytes of
+ * ret. -EBADMSG (with a message) for odd lengths, non-ASCII or an empty value. */
+int lethe_efivar_string(const void *data, size_t len, char *ret, size_t size);
+
 #endif

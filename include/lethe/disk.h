@@ -48,6 +48,10 @@ struct lethe_disk_layout {
  * The same layout and sources give the same bytes. */
 int lethe_disk_write(const char *path, const struct lethe_disk_layout *layout);
 
+/* Only the GPT of layout (sources are not copied) into the open disk fd, which must be
+ * large enough (the partitions' sizes and 2 MiB); for lethe install. */
+int lethe_disk_write_table(int fd, const char *what, const struct lethe_disk_layout *layout);
+
 /* The image of a build: root (rootfs.erofs) and root-verity (rootfs.verity) partitions,
  * labelled "root-x86-64" and "root-x86-64-verity", UUIDs and GUID from the root hash. */
 int lethe_disk_make_image(const char *path, const char *rootfs, const char *verity,

@@ -124,7 +124,7 @@ int lethe_esp_make(const struct lethe_esp_options *o)
 	if (r >= 0)
 		r = file_size(o->uki, &uki_size);
 	if (r >= 0)
-		r = esp_size_mib(2 * boot_size + uki_size, &mib, &fat);
+		r = esp_size_mib(2 * boot_size + uki_size + o->spare, &mib, &fat);
 	if (r >= 0)
 		r = lethe_esp_loader_conf(o->timeout, &conf_text);
 	if (r < 0)

@@ -216,6 +216,14 @@ out:
 	return r;
 }
 
+int lethe_disk_write_table(int fd, const char *what, const struct lethe_disk_layout *l)
+{
+	uint64_t sizes[LETHE_DISK_MAX_PARTITIONS], total = 0;
+	int r = plan(l, sizes, &total);
+
+	return r < 0 ? r : write_table(fd, what, l, sizes);
+}
+
 int lethe_disk_make_image(const char *path, const char *rootfs, const char *verity,
 			  const uint8_t *roothash, size_t len)
 {

@@ -39,3 +39,18 @@ VERB(sign, "sign files with a minisign key")
 #ifdef HAVE_CMD_SUMS
 VERB(sums, "write or check a SHA256SUMS file")
 #endif
+#ifdef HAVE_CMD_INSTALL
+VERB(install, "install a verified release on a disk as A/B slots")
+#endif
+#ifdef HAVE_CMD_UPDATE
+VERB(update, "write a newer signed release into the inactive slot")
+#endif
+#ifdef HAVE_CMD_STATUS
+VERB(status, "show the A/B slots of an installed disk")
+#endif
+#ifdef HAVE_CMD_ROLLBACK
+VERB(rollback, "boot the other good slot next")
+#endif
+#ifdef HAVE_CMD_BLESS
+VERB(bless, "mark the booted, counted image good")
+#endif

@@ -1,0 +1,164 @@
+/* A/B updates: an installed disk holds an ESP and two slots, A and B, each a root and a
+ * root-verity partition (DPS types, PARTUUIDs from the slot's root hash), and one UKI
+ * per slot on the ESP whose cmdline names that root hash, so the UKI decides the slot.
+ * Boot counting is systemd-boot's (lethe-VERSION+LEFT-DONE.efi, <lethe/core.h>).
+ *
+ * The state of an update lives only in the partition table and the ESP's file names:
+ * which slot a UKI boots (its root hash against the slots' PARTUUIDs), its version and
+ * its tries (its name). There is no state file that could disagree with them.
+ * docs/update.md describes the layout, the order of the writes and why a power cut at
+ * any point leaves a disk that boots a good image. */
+#ifndef LETHE_UPDATE_H
+#define LETHE_UPDATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <lethe/core.h>
+#include <lethe/release.h>
+#include <lethe/sign.h>
+
+enum lethe_slot {
+	LETHE_SLOT_A,
+	LETHE_SLOT_B,
+	LETHE_SLOT_N,
+};
+
+/* GPT partition names of an installed disk; the slot's letter ends them. */
+#define LETHE_UPDATE_LABEL_ESP	  "lethe-esp"
+#define LETHE_UPDATE_LABEL_ROOT	  "lethe-root-" /* + "a" or "b" */
+#define LETHE_UPDATE_LABEL_VERITY "lethe-verity-"
+
+#define LETHE_UPDATE_SLOT_MIN	  (16ull << 20) /* the smallest root partition */
+#define LETHE_UPDATE_SLOT_DEFAULT (256ull << 20)
+#define LETHE_UPDATE_ESP_MIN_MIB  64
+
+/* 'a' or 'b'. */
+char lethe_slot_letter(enum lethe_slot s);
+
+/* One partition of an installed disk. */
+struct lethe_update_part {
+	unsigned partno;       /* 1-based */
+	uint64_t offset, size; /* bytes */
+	char uuid[LETHE_UUID_STR];
+};
+
+/* An installed disk (a block device or a disk image file), its table read. */
+struct lethe_update_disk {
+	char *path;
+	bool is_blockdev;
+	struct lethe_update_part esp;
+	struct lethe_update_part root[LETHE_SLOT_N], verity[LETHE_SLOT_N];
+};
+
+/* Read the GPT of path and find the partitions by their names. -ENOENT with a message
+ * when path is not an installed Lethe disk. Release with lethe_update_disk_release(). */
+int lethe_update_disk_open(const char *path, struct lethe_update_disk *ret);
+void lethe_update_disk_release(struct lethe_update_disk *d);
+
+enum lethe_slot_state {
+	LETHE_SLOT_EMPTY,   /* no UKI boots it */
+	LETHE_SLOT_GOOD,    /* its UKI has no counter: blessed (or installed) */
+	LETHE_SLOT_PENDING, /* its UKI counts tries and has some left */
+	LETHE_SLOT_FAILED,  /* its UKI has no tries left (or was rolled back) */
+};
+const char *lethe_slot_state_name(enum lethe_slot_state s);
+
+struct lethe_slot_status {
+	enum lethe_slot_state state;
+	char entry[LETHE_BOOTCOUNT_NAME_MAX];  /* its UKI's name in EFI/Linux, or "" */
+	struct lethe_bootcount count;	       /* that name parsed */
+	char roothash[LETHE_ROOTHASH_HEX + 1]; /* from the UKI's .cmdline, or "" */
+	char image_id[64];		       /* IMAGE_ID of the UKI's .osrel, or "" */
+	bool booted;			       /* the running system booted it */
+};
+
+struct lethe_update_status {
+	struct lethe_slot_status slot[LETHE_SLOT_N];
+	int booted; /* enum lethe_slot, or -1: not known (a disk from another machine) */
+	int next;   /* the slot systemd-boot will boot next, or -1: none */
+	struct lethe_strv stray; /* other names in EFI/Linux (left-over temporary files) */
+};
+
+/* What the ESP of d says about its slots. booted_roothash: the running system's root
+ * hash (its /proc/cmdline) or NULL. Release with lethe_update_status_release(). */
+int lethe_update_status_read(const struct lethe_update_disk *d, const char *booted_roothash,
+			     struct lethe_update_status *ret);
+void lethe_update_status_release(struct lethe_update_status *s);
+
+/* ---- install ---- */
+
+struct lethe_install_options {
+	uint64_t slot_size; /* bytes of each root partition; 0: LETHE_UPDATE_SLOT_DEFAULT or
+			     * twice rootfs.erofs, whichever is larger */
+};
+
+/* lethe install: write a new disk to device (a block device or a file): GPT, ESP with
+ * systemd-boot and the release's UKI as lethe-VERSION.efi (good), slot A with the
+ * release, slot B empty. Refuses what lethe_media_check_target() refuses. The release
+ * must have lethe.efi. Slot A is read back and checked against the signed hashes. */
+int lethe_update_install(const struct lethe_release *rel, const char *device,
+			 const struct lethe_install_options *o);
+
+/* ---- update ---- */
+
+struct lethe_update_options {
+	const char *device;		     /* the installed disk (or image) */
+	const struct lethe_sign_pubkey *pub; /* the key releases must be signed with */
+	const char *booted_roothash;	     /* the running system's, or NULL */
+	bool allow_downgrade;
+};
+
+struct lethe_update_result {
+	enum lethe_slot slot;		      /* the slot written */
+	char entry[LETHE_BOOTCOUNT_NAME_MAX]; /* the UKI installed */
+	char version[LETHE_BOOTCOUNT_VERSION_MAX + 1];
+	uint64_t bytes; /* root and verity bytes written */
+};
+
+/* lethe update: open and verify the release in dir (signature, every hash, the verity
+ * tree against the signed root hash), check it against the disk (same IMAGE_ID, a newer
+ * version unless allow_downgrade, never the same, fits the slot), then write it into
+ * the slot that is neither booted nor the newest good one: its old UKI removed, its
+ * PARTUUIDs set, root and verity written from the verified files, read back and
+ * checked, and last the UKI installed as lethe-VERSION+3.efi (a temporary name,
+ * flushed, renamed). A refusal (LETHE_E_INVALID / LETHE_E_REJECTED, -EFBIG, -EEXIST)
+ * writes nothing. The entry point other sources (OCI, HTTPS) reuse once they have a
+ * local release directory. */
+int lethe_update_apply(const char *dir, const struct lethe_update_options *o,
+		       struct lethe_update_result *ret);
+
+/* lethe rollback: make the other good slot the one systemd-boot boots next, by giving
+ * the next slot's UKI zero tries left (lethe-VERSION+0-N.efi: it sorts last). -ENOENT
+ * with a message when the other slot has no good image. ret_slot: the slot that will
+ * boot next. */
+int lethe_update_rollback(const struct lethe_update_disk *d, const char *booted_roothash,
+			  enum lethe_slot *ret_slot);
+
+/* ---- bless ---- */
+
+/* Rename the UKI name in the mounted ESP's EFI/Linux (dir) without its counter, and
+ * flush the directory. The name must be a Lethe UKI name. 0 also when it has no counter
+ * (already good). */
+int lethe_update_bless_dir(const char *esp_dir, const char *name);
+/* The same on an ESP reached through mtools (a disk image). */
+int lethe_update_bless_disk(const struct lethe_update_disk *d, const char *name);
+
+/* ---- the running system ---- */
+
+#define LETHE_UPDATE_KEY "/etc/lethe/update.pub" /* the key an image trusts for updates */
+
+/* The running system's root hash (from /proc/cmdline) into roothash: -ENOENT when it
+ * did not boot a Lethe root. With ret_disk, also the disk that holds its root partition
+ * ("/dev/vda"; the caller frees it), found by the PARTUUID the root hash gives. */
+int lethe_update_running(char roothash[LETHE_ROOTHASH_HEX + 1], char **ret_disk);
+
+/* ---- os-release ---- */
+
+/* The value of key in os-release text (KEY=VALUE lines, values optionally quoted);
+ * NUL-terminated into ret (size bytes). -ENOENT when absent, -EBADMSG when too long or
+ * badly quoted. */
+int lethe_osrel_value(const char *text, size_t len, const char *key, char *ret, size_t size);
+
+#endif

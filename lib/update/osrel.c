@@ -1,0 +1,71 @@
+/* os-release values (IMAGE_ID, IMAGE_VERSION) from a UKI's .osrel section: untrusted
+ * text, read line by line, values with shell-like quotes as os-release(5) allows. */
+#include <errno.h>
+#include <string.h>
+
+#include <lethe/uefi.h>
+
+#include "update-internal.h"
+
+int lethe_osrel_value(const char *text, size_t len, const char *key, char *ret, size_t size)
+{
+	size_t klen = strlen(key), pos = 0;
+
+	while (pos < len) {
+		const char *line = text + pos, *nl = memchr(line, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - line) : len - pos;
+
+		pos += n + 1;
+		if (n <= klen || memcmp(line, key, klen) || line[klen] != '=')
+			continue;
+		const char *v = line + klen + 1;
+		size_t vn = n - klen - 1;
+
+		if (vn >= 2 && (v[0] == '"' || v[0] == '\'')) {
+			if (v[vn - 1] != v[0])
+				return lethe_error(-EBADMSG, "os-release: %s has an unclosed quote",
+						   key);
+			v++, vn -= 2;
+		}
+		if (vn >= size || memchr(v, '\0', vn) || memchr(v, '\\', vn) ||
+		    memchr(v, '"', vn) || memchr(v, '\'', vn) || memchr(v, '$', vn))
+			return lethe_error(-EBADMSG, "os-release: %s is too long or not plain text",
+					   key);
+		memcpy(ret, v, vn);
+		ret[vn] = '\0';
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int update_uki_identity(const char *path, char roothash[LETHE_ROOTHASH_HEX + 1], char *image_id,
+			size_t id_size, char *version, size_t version_size)
+{
+	char *cmdline = NULL, *osrel = NULL;
+	size_t clen = 0, olen = 0;
+	int r;
+
+	r = lethe_uki_read_section(path, ".cmdline", &cmdline, &clen);
+	if (r >= 0 && roothash) {
+		r = lethe_cmdline_roothash(cmdline, clen, roothash);
+		if (r == -ENOENT)
+			r = lethe_error(-LETHE_E_INVALID, "'%s': its .cmdline has no root hash",
+					path);
+	}
+	if (r >= 0 && (image_id || version))
+		r = lethe_uki_read_section(path, ".osrel", &osrel, &olen);
+	if (r >= 0 && image_id) {
+		r = lethe_osrel_value(osrel, olen, "IMAGE_ID", image_id, id_size);
+		if (r == -ENOENT)
+			r = lethe_error(-LETHE_E_INVALID, "'%s': its .osrel has no IMAGE_ID", path);
+	}
+	if (r >= 0 && version) {
+		r = lethe_osrel_value(osrel, olen, "IMAGE_VERSION", version, version_size);
+		if (r == -ENOENT)
+			r = lethe_error(-LETHE_E_INVALID, "'%s': its .osrel has no IMAGE_VERSION",
+					path);
+	}
+	free(cmdline);
+	free(osrel);
+	return r;
+}
