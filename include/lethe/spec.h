@@ -1,6 +1,6 @@
 /* The image spec: one YAML file that declares a Lethe image (docs/spec.md documents it
  * field by field). lethe_spec_load() parses and validates it; sections that other
- * modules interpret (firewall, persistence) are kept as position-carrying YAML nodes,
+ * modules interpret (firewall) are kept as position-carrying YAML nodes,
  * so that their errors can still name the line and column. */
 #ifndef LETHE_SPEC_H
 #define LETHE_SPEC_H
@@ -144,6 +144,51 @@ struct lethe_spec_session {
 	bool admin_password; /* "ask": root's password is asked at boot, kept in RAM */
 	unsigned line;
 };
+/* persistence: (lib/spec/persistence.c; docs/spec.md "persistence"): off unless the spec
+ * has the section. The device is "UUID=<LUKS UUID>" or "PARTLABEL=<GPT name>". */
+enum lethe_spec_persist_by {
+	LETHE_SPEC_PERSIST_BY_UUID,
+	LETHE_SPEC_PERSIST_BY_PARTLABEL,
+};
+enum lethe_spec_unlock {
+	LETHE_SPEC_UNLOCK_PASSPHRASE, /* asked on the console */
+	LETHE_SPEC_UNLOCK_KEYFILE,    /* a key file on a second device */
+};
+enum lethe_spec_cipher {
+	LETHE_SPEC_CIPHER_AUTO,	    /* AES-XTS where the CPU has AES, else Adiantum */
+	LETHE_SPEC_CIPHER_AES_XTS,  /* aes-xts-plain64, 512-bit key */
+	LETHE_SPEC_CIPHER_ADIANTUM, /* xchacha12,aes-adiantum-plain64 */
+};
+#define LETHE_SPEC_PERSIST_MAX_DIRS	   64
+#define LETHE_SPEC_PERSIST_PATH_MAX	   1024
+#define LETHE_SPEC_MEMORY_DEFAULT_MIB	   512ull /* lethe run's guest */
+#define LETHE_SPEC_MEMORY_MIN_MIB	   128ull
+#define LETHE_SPEC_MEMORY_MAX_MIB	   (1ull << 20) /* 1 TiB */
+#define LETHE_SPEC_KDF_MEMORY_DEFAULT_MIB  256u
+#define LETHE_SPEC_KDF_MEMORY_MIN_MIB	   8ull
+#define LETHE_SPEC_KDF_MEMORY_MAX_MIB	   4096ull /* libcryptsetup's Argon2 cap: 4 GiB */
+#define LETHE_SPEC_KDF_ITERATIONS_DEFAULT  4u	   /* as Tails pins them */
+#define LETHE_SPEC_KDF_ITERATIONS_MIN	   4ull	   /* libcryptsetup's Argon2 minimum */
+#define LETHE_SPEC_KDF_ITERATIONS_MAX	   1000ull
+#define LETHE_SPEC_KDF_PARALLEL_MAX	   4ull
+/* What the image must carry to open the store at boot (added to packages). */
+#define LETHE_SPEC_PERSIST_PACKAGES "libcryptsetup12", "e2fsprogs"
+struct lethe_spec_persistence {
+	char *device; /* UUID=... or PARTLABEL=... */
+	struct lethe_strv directories; /* absolute, under /home /root /etc /var, disjoint */
+	enum lethe_spec_unlock unlock;
+	char *keyfile_device; /* unlock: keyfile: UUID=/PARTLABEL= of the key's file system */
+	char *keyfile_path;   /* absolute path on it */
+	enum lethe_spec_cipher cipher;
+	uint32_t kdf_memory_kib, kdf_iterations, kdf_parallel; /* Argon2id */
+	unsigned line;
+};
+/* Split "UUID=..." / "PARTLABEL=..." (checked); *ret_id points into s. 0 or -EINVAL. */
+int lethe_spec_persist_device_parse(const char *s, enum lethe_spec_persist_by *ret_by,
+				    const char **ret_id);
+/* The most Argon2id memory (KiB) an image of memory_mib MiB of RAM may need: half. */
+uint64_t lethe_spec_kdf_memory_limit_kib(uint64_t memory_mib);
+struct lethe_spec_persistence *lethe_spec_persistence_free(struct lethe_spec_persistence *p);
 
 struct lethe_spec {
 	char *path; /* the spec file, as given */
@@ -185,9 +230,11 @@ struct lethe_spec {
 				* no menu unless a key is pressed) */
 	struct lethe_spec_session session;
 
-	/* Kept for the modules that interpret them; NULL when the spec has none. */
+	uint64_t memory_mib; /* memory: the RAM the image is for (default 512) */
+	struct lethe_spec_persistence *persistence; /* NULL: nothing persists */
+
+	/* Kept for the module that interprets it; NULL when the spec has none. */
 	const struct lethe_node *firewall;
-	const struct lethe_node *persistence;
 
 	struct lethe_node *root; /* the whole document; owns the nodes above */
 };

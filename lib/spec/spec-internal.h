@@ -34,6 +34,8 @@ int spec_parse_services(struct spec_ctx *c, const struct lethe_node *node);
 int spec_parse_network(struct spec_ctx *c, const struct lethe_node *node);
 int spec_parse_tmpfs(struct spec_ctx *c, const struct lethe_node *node);
 int spec_parse_session(struct spec_ctx *c, const struct lethe_node *node); /* session.c */
+int spec_parse_memory(struct spec_ctx *c, const struct lethe_node *node);
+int spec_parse_persistence(struct spec_ctx *c, const struct lethe_node *node);
 
 /* Accounts by name, once spec_parse_accounts() has run; NULL when absent. */
 const struct lethe_spec_user *spec_find_user(const struct lethe_spec *spec, const char *name);

@@ -476,12 +476,6 @@ static int keep_firewall(struct spec_ctx *c, const struct lethe_node *node)
 	return 0;
 }
 
-static int keep_persistence(struct spec_ctx *c, const struct lethe_node *node)
-{
-	c->spec->persistence = node;
-	return 0;
-}
-
 /* The top level, in the order the sections are parsed: a section may use what an
  * earlier one filled in (files and services name accounts; drop names packages). Each
  * parser is called with its node, or NULL when the spec leaves the section out (it then
@@ -508,7 +502,8 @@ static const struct section {
 	{ "services", spec_parse_services, false },
 	{ "network", spec_parse_network, false },
 	{ "firewall", keep_firewall, false },
-	{ "persistence", keep_persistence, false },
+	{ "memory", spec_parse_memory, false },
+	{ "persistence", spec_parse_persistence, false },
 	{ "tmpfs", spec_parse_tmpfs, false },
 	{ "boot", parse_boot, false },
 	{ "session", spec_parse_session, false },
@@ -668,6 +663,7 @@ struct lethe_spec *lethe_spec_free(struct lethe_spec *spec)
 	free_system(spec);
 	free(spec->hostname);
 	free(spec->session.user);
+	lethe_spec_persistence_free(spec->persistence);
 	lethe_node_free(spec->root);
 	free(spec);
 	return NULL;

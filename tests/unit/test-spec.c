@@ -626,7 +626,7 @@ static void test_spec_full(void **state)
 		"192.0.2.1,\n"
 		"       gateway6: 2001:db8::1}\n"
 		"firewall: {in: {default: drop}}\n"
-		"persistence: {}\n");
+		"persistence: {device: PARTLABEL=store, directories: [/home]}\n");
 
 	assert_string_equal(spec->description, "all of it\n\ton two lines\n");
 	assert_string_equal(spec->suite, "bookworm");
