@@ -39,3 +39,6 @@ VERB(sign, "sign files with a minisign key")
 #ifdef HAVE_CMD_SUMS
 VERB(sums, "write or check a SHA256SUMS file")
 #endif
+#ifdef HAVE_CMD_FIM
+VERB(fim, "baseline, check and watch file integrity")
+#endif
