@@ -648,6 +648,10 @@ static int entry_path(struct parser *p, const char *raw, bool *ret_full, struct 
 
 	if (r < 0)
 		goto out;
+	if (!dec.len) {
+		r = bad(p, "empty name '%.80s'", raw);
+		goto out;
+	}
 	out->len = 0;
 	*ret_full = strchr(dec.data, '/') != NULL;
 	if (!strcmp(dec.data, ".")) {
