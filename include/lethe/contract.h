@@ -44,6 +44,9 @@
 					     * upper layer, remounted by stage 2 */
 #define LETHE_DM_ROOT_NAME     "lethe-root" /* the dm-verity device of the root */
 #define LETHE_PATH_PID1_MARKER LETHE_PATH_RUN "/pid1-boot-id" /* lethe-init writes the boot id */
+/* The image's own manifest.mtree (lethe fim check): the build puts it into the root
+ * after describing the root, so it does not list itself; dm-verity covers it. */
+#define LETHE_PATH_MANIFEST "/usr/lib/lethe/manifest.mtree"
 
 /* ---- caps shared by the spec parser and lethe-init ---- */
 

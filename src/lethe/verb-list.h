@@ -54,3 +54,6 @@ VERB(rollback, "boot the other good slot next")
 #ifdef HAVE_CMD_BLESS
 VERB(bless, "mark the booted, counted image good")
 #endif
+#ifdef HAVE_CMD_FIM
+VERB(fim, "baseline, check and watch file integrity")
+#endif
