@@ -40,6 +40,8 @@ enum lethe_release_artifact {
 	LETHE_ARTIFACT_SUMS,	  /* SHA256SUMS: every file above that exists */
 	LETHE_ARTIFACT_SIG,	  /* SHA256SUMS.minisig: its signature */
 	LETHE_ARTIFACT_UKI,	  /* lethe.efi: the Unified Kernel Image (with kernel.package) */
+	/* provenance.intoto.json: in-toto Statement v1, SLSA Provenance v1 (issue 18) */
+	LETHE_ARTIFACT_PROVENANCE,
 	LETHE_ARTIFACT_MAX
 };
 
