@@ -41,6 +41,8 @@ enum lethe_release_artifact {
 	LETHE_ARTIFACT_SIG,	  /* SHA256SUMS.minisig: its signature */
 	LETHE_ARTIFACT_UKI,	  /* lethe.efi: the Unified Kernel Image (with kernel.package) */
 	LETHE_ARTIFACT_PCR,	  /* pcr.json: predicted TPM PCRs (11; 4 when signed for SB) */
+	/* provenance.intoto.json: in-toto Statement v1, SLSA Provenance v1 (issue 18) */
+	LETHE_ARTIFACT_PROVENANCE,
 	LETHE_ARTIFACT_MAX
 };
 

@@ -448,6 +448,7 @@ static const struct build_stage stages[] = {
 	{ "disk", build_stage_disk },
 	{ "sbom", build_stage_sbom },
 	{ "lock", stage_lock },
+	{ "provenance", build_stage_provenance }, /* after every output but the sums */
 	{ "sums", build_stage_sums },
 	{ "sign", build_stage_sign },
 };

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include <lethe/media.h>
+#include <lethe/provenance.h>
 #include <lethe/release.h>
 #include <lethe/sign.h>
 #include <lethe/sums.h>
@@ -210,6 +211,8 @@ static int verify_release(struct verify_args *a)
 		return cli_usage_error("verify", "a release takes no -x");
 	rep.files = a->json ? json_object_new_array() : NULL;
 	r = lethe_release_open_opts(a->argv[0], &a->pub, &o, &rel);
+	if (r >= 0)
+		r = lethe_provenance_check(rel, NULL); /* its subjects are the signed files */
 	lethe_release_free(rel);
 	if (a->json)
 		return report_json(a, "release", a->argv[0], NULL, rep.files, r);
