@@ -8,7 +8,7 @@ src=${LETHE_SRC:?}
 cc=${CC:-cc}
 # Generic Linux paths and the key prefix are not Lethe's to own.
 skip='^(LETHE_CMDLINE_PREFIX|LETHE_PATH_INITRAMFS_INIT|LETHE_PATH_MODULES_DIR)$'
-names=$(sed -nE 's/^#define ((LETHE_CMDLINE|LETHE_PATH|LETHE_DM_ROOT)_[A-Z0-9_]+) .*/\1/p' \
+names=$(sed -nE 's/^#define ((LETHE_CMDLINE|LETHE_PATH|LETHE_DM_ROOT)_[A-Z0-9_]+)[[:space:]].*/\1/p' \
 	"$src/include/lethe/contract.h" | grep -Ev "$skip")
 [ -n "$names" ] || { echo "no cmdline keys or paths in contract.h"; exit 1; }
 tmp=$(mktemp -d)
@@ -26,7 +26,9 @@ while read -r _ name rest; do
 	value=$(printf '%s' "$rest" | sed -E 's/" *"//g; s/^"//; s/"$//')
 	re=$(printf '%s' "$value" | sed -E 's/[.[\*^$/]/\\&/g')
 	rel=$(printf '%s' "${value#/}" | sed -E 's/[.[\*^$/]/\\&/g')
-	hits=$(grep -rnE "\"[^\"]*$re|\"$rel" "$src/lib" "$src/src" "$src/include" \
+	# The value as a whole word: lethe-root-a (a partition name) is not lethe-root.
+	end='($|[^A-Za-z0-9_.-])'
+	hits=$(grep -rnE "\"[^\"]*$re$end|\"$rel$end" "$src/lib" "$src/src" "$src/include" \
 		--include='*.c' --include='*.h' | grep -v 'include/lethe/contract.h:' || true)
 	if [ -n "$hits" ]; then
 		echo "$name ('$value') is spelled outside contract.h; use the macro:"
