@@ -821,6 +821,9 @@ const struct audit_check audit_checks[] = {
 	{ { "boot.secure-boot", "UEFI Secure Boot is enabled",
 	    "NIST CSF PR.PS-01; CIS 4.1; ISO 27001 A.8.9" },
 	  check_secureboot },
+	{ { "network.mac", "no network card shows its permanent MAC address",
+	    "NIST CSF PR.AA-05, PR.DS-02; ISO 27001 A.5.34, A.8.20" },
+	  audit_check_network_mac },
 };
 const size_t audit_n_checks = LETHE_ARRAY_SIZE(audit_checks);
 
