@@ -86,7 +86,10 @@ static const char good_ruleset[] =
 	" \"type\": \"filter\", \"hook\": \"input\", \"prio\": 0, \"policy\": \"drop\"}},"
 	"{\"chain\": {\"family\": \"inet\", \"table\": \"lethe\", \"name\": \"output\", "
 	"\"handle\": 2,"
-	" \"type\": \"filter\", \"hook\": \"output\", \"prio\": 0, \"policy\": \"drop\"}}]}";
+	" \"type\": \"filter\", \"hook\": \"output\", \"prio\": 0, \"policy\": \"drop\"}},"
+	"{\"rule\": {\"family\": \"inet\", \"table\": \"lethe\", \"chain\": \"output\", "
+	"\"handle\": 9, \"comment\": \"lethe-drop-out\", \"expr\": [{\"counter\": {\"packets\": 7, "
+	"\"bytes\": 556}}]}}]}";
 
 /* A tree that looks like a booted Lethe system: every check passes. */
 static int make_good_tree(void **state)
@@ -263,6 +266,9 @@ static void test_firewall_policy(void **state)
 
 	assert_verdict("firewall.policy", LETHE_AUDIT_PASS,
 		       "input policy drop, output policy drop");
+	/* What the drop rules counted (lethe firewall stats). */
+	assert_verdict("firewall.policy", LETHE_AUDIT_PASS,
+		       "refused so far: 7 packets (lethe-drop-out 7)");
 	memcpy(p, "\"acpt\"", 6);
 	put("nft/ruleset.json", accepting);
 	assert_verdict("firewall.policy", LETHE_AUDIT_FAIL, "output policy acpt");

@@ -17,8 +17,17 @@ PERM=00:1b:21:0a:0b:0c
 # image MODE: the minimal image with an interface and network.mac: MODE.
 image() {
 	local mode=$1
-	sed '/^network:/,/^$/d' "$LETHE_SRC/examples/minimal.yaml" >"$TMP/$mode.yaml"
+	sed '/^network:/,/^$/d; /^firewall:/,$d' "$LETHE_SRC/examples/minimal.yaml" >"$TMP/$mode.yaml"
+	# Pings to the gateway may leave: their ARP requests carry the card's address (a
+	# packet the output chain drops never gets as far as ARP).
 	cat >>"$TMP/$mode.yaml" <<-YAML
+
+		firewall:
+		  in: { default: drop }
+		  out:
+		    default: drop
+		    allow:
+		      - { proto: icmp, to: 192.0.2.1/32 }
 
 		network:
 		  hostname: macprobe
