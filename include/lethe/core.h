@@ -26,6 +26,42 @@
 
 #include <lethe/util.h>
 
+/* ---- MAC addresses (mac.c) ---- */
+
+#define LETHE_MAC_LEN 6
+#define LETHE_MAC_STR 18 /* "02:00:5e:10:00:01" and the NUL */
+#define LETHE_IFNAMSIZ 16 /* IFNAMSIZ: an interface name and its NUL */
+
+/* What lethe-init does to each Ethernet or Wi-Fi card's address before it goes up
+ * (spec network.mac; the default is random). */
+enum lethe_mac_mode {
+	LETHE_MAC_RANDOM,	      /* random, locally administered, unicast */
+	LETHE_MAC_RANDOM_KEEP_VENDOR, /* the permanent OUI, the rest random */
+	LETHE_MAC_PERMANENT,	      /* the card's own address, unchanged */
+};
+
+/* The spec's spelling of a mode ("random", "random-keep-vendor", "permanent"). */
+const char *lethe_mac_mode_name(enum lethe_mac_mode mode);
+/* -EINVAL for any other word. */
+int lethe_mac_mode_from_name(const char *name, enum lethe_mac_mode *ret);
+/* "aa:bb:cc:dd:ee:ff", lower case. */
+void lethe_mac_format(const uint8_t mac[LETHE_MAC_LEN], char ret[LETHE_MAC_STR]);
+/* That form (either case) into bytes; -EINVAL otherwise. */
+int lethe_mac_parse(const char *text, uint8_t ret[LETHE_MAC_LEN]);
+/* The new address for mode from the permanent one and 6 random bytes: for random, a
+ * locally administered unicast address; for random-keep-vendor, perm's OUI and random
+ * low bytes; never equal to perm. -EINVAL for LETHE_MAC_PERMANENT. */
+int lethe_mac_randomise(enum lethe_mac_mode mode, const uint8_t perm[LETHE_MAC_LEN],
+			const uint8_t rnd[LETHE_MAC_LEN], uint8_t ret[LETHE_MAC_LEN]);
+/* The locally administered bit set and the group bit clear. */
+bool lethe_mac_is_local_unicast(const uint8_t mac[LETHE_MAC_LEN]);
+/* The address the driver says is the card's own (ETHTOOL_GPERMADDR, what `ethtool -P`
+ * prints), asked through socket fd; -ENODATA when it tells none, -errno. */
+/* An interface name into an ifreq's ifr_name; -ENAMETOOLONG when it is empty or does not
+ * fit (then it names no interface). */
+int lethe_ifname_copy(char ret[LETHE_IFNAMSIZ], const char *ifname);
+int lethe_mac_permanent(int fd, const char *ifname, uint8_t ret[LETHE_MAC_LEN]);
+
 /* ---- UUIDs (uuid.c) ---- */
 
 #define LETHE_UUID_STR 37 /* "00112233-4455-6677-8899-aabbccddeeff" and the NUL */

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <lethe/spec.h>
 
@@ -109,6 +110,25 @@ bool lethe_firewall_hook_is_lethe(const struct lethe_firewall_hook *h);
  * drop there, a reroute or a mark does act), so a Lethe system has none. */
 int lethe_firewall_foreign_hooks(const struct lethe_firewall_hooks *h,
 				 struct lethe_firewall_drift *drift);
+
+/* A counting rule of table inet lethe (every one Lethe writes drops: the invalid
+ * packets, and what each drop policy is about to drop), named by its comment
+ * ("lethe-drop-out", "lethe-invalid-in", ...; "handle N" for a rule without one). */
+struct lethe_firewall_counter {
+	char *chain, *name;
+	uint64_t packets, bytes;
+};
+struct lethe_firewall_counters {
+	struct lethe_firewall_counter *v; /* in the listing's order */
+	size_t n;
+};
+/* The counters in an `nft -j list ruleset` listing, or the live one. Release *ret with
+ * lethe_firewall_counters_release(). */
+int lethe_firewall_counters_parse(const char *json, struct lethe_firewall_counters *ret);
+int lethe_firewall_counters_read(struct lethe_firewall_counters *ret);
+/* The packets of all of them: what the firewall refused so far. */
+uint64_t lethe_firewall_counters_dropped(const struct lethe_firewall_counters *cs);
+void lethe_firewall_counters_release(struct lethe_firewall_counters *cs);
 
 /* Read the live table through libnftables and compare it with fw's, and list every
  * base chain of another table (lethe_firewall_foreign_hooks()). Returns 0 when it

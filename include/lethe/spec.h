@@ -12,6 +12,7 @@
 
 #include <lethe/contract.h>
 #include <lethe/kernel-profile.h>
+#include <lethe/core.h>
 #include <lethe/util.h>
 
 /* ---- A YAML document as a tree that remembers where each node stood. ---- */
@@ -224,6 +225,7 @@ struct lethe_spec {
 	struct lethe_spec_interface *interfaces;
 	size_t n_interfaces;
 	char *hostname; /* default: the image name */
+	enum lethe_mac_mode mac; /* network.mac, default random (0) */
 
 	struct lethe_spec_tmpfs tmpfs[LETHE_SPEC_TMPFS_N]; /* always filled: spec or default */
 	unsigned boot_timeout; /* boot: timeout: the boot menu's seconds (default 0:

@@ -35,6 +35,9 @@ const struct lethe_mount *audit_find_mount(const struct audit_ctx *ctx, const ch
 /* A check: fills verdict and evidence of r. */
 typedef int (*audit_check_fn)(struct audit_ctx *ctx, struct lethe_audit_result *r);
 
+/* network.mac (network.c). */
+int audit_check_network_mac(struct audit_ctx *ctx, struct lethe_audit_result *r);
+
 struct audit_check {
 	struct lethe_audit_check_info info;
 	audit_check_fn run;

@@ -1,6 +1,7 @@
 /* The audit's checks. Each reads the system below ctx->root and gives a verdict with the
  * evidence behind it; none can pass without looking. */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -343,6 +344,34 @@ static int ruleset_hooks(const struct audit_ctx *ctx, struct lethe_firewall_hook
 	return q;
 }
 
+/* "; refused so far: 9 packets (lethe-drop-out 7, lethe-drop-in 2)": what the drop
+ * rules' counters say (lethe firewall stats), or nothing when they cannot be read. */
+static int describe_refused(const struct audit_ctx *ctx, struct lethe_buf *out)
+{
+	struct lethe_firewall_counters cs = { 0 };
+	char *text = NULL;
+	int q = ctx->live ? lethe_firewall_counters_read(&cs)
+			  : audit_read(ctx, "nft/ruleset.json", &text);
+
+	if (q >= 0 && !ctx->live)
+		q = lethe_firewall_counters_parse(text, &cs);
+	free(text);
+	if (q < 0) {
+		lethe_error_clear();
+		return 0;
+	}
+	q = lethe_buf_printf(out, "; refused so far: %" PRIu64 " packets",
+			     lethe_firewall_counters_dropped(&cs));
+	for (size_t i = 0, n = 0; q >= 0 && i < cs.n; i++)
+		if (cs.v[i].packets)
+			q = lethe_buf_printf(out, "%s%s %" PRIu64, n++ ? ", " : " (", cs.v[i].name,
+					     cs.v[i].packets);
+	if (q >= 0 && lethe_firewall_counters_dropped(&cs))
+		q = lethe_buf_puts(out, ")");
+	lethe_firewall_counters_release(&cs);
+	return q;
+}
+
 static const char *lethe_policy(const struct lethe_firewall_hooks *h, const char *hook)
 {
 	for (size_t i = 0; i < h->n; i++)
@@ -370,7 +399,7 @@ static int describe_foreign(const struct lethe_firewall_hooks *h, struct lethe_b
 static int check_firewall_policy(struct audit_ctx *ctx, struct lethe_audit_result *r)
 {
 	struct lethe_firewall_hooks h = { 0 };
-	struct lethe_buf foreign = { 0 };
+	struct lethe_buf foreign = { 0 }, refused = { 0 };
 	const char *in, *out;
 	int q;
 
@@ -399,11 +428,13 @@ static int check_firewall_policy(struct audit_ctx *ctx, struct lethe_audit_resul
 		q = audit_set(r, LETHE_AUDIT_FAIL,
 			      "other tables hook into the packet path around table inet lethe: %s",
 			      foreign.data);
-	else
+	else if ((q = describe_refused(ctx, &refused)) >= 0)
 		q = audit_set(r, LETHE_AUDIT_PASS,
 			      "table inet lethe: input policy drop, output "
-			      "policy drop; no other table hooks into the packet path");
+			      "policy drop; no other table hooks into the packet path%s",
+			      refused.len ? refused.data : "");
 	lethe_buf_release(&foreign);
+	lethe_buf_release(&refused);
 	lethe_firewall_hooks_release(&h);
 	return q;
 }
@@ -821,6 +852,9 @@ const struct audit_check audit_checks[] = {
 	{ { "boot.secure-boot", "UEFI Secure Boot is enabled",
 	    "NIST CSF PR.PS-01; CIS 4.1; ISO 27001 A.8.9" },
 	  check_secureboot },
+	{ { "network.mac", "no network card shows its permanent MAC address",
+	    "NIST CSF PR.AA-05, PR.DS-02; ISO 27001 A.5.34, A.8.20" },
+	  audit_check_network_mac },
 };
 const size_t audit_n_checks = LETHE_ARRAY_SIZE(audit_checks);
 

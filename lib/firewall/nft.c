@@ -78,7 +78,8 @@ out:
 /* The live table as nft lists it, numeric protocols; *ret NULL when there is none. */
 static int read_live(char **ret)
 {
-	struct nft_ctx *ctx = nft_open(NFT_CTX_OUTPUT_NUMERIC_PROTO);
+	/* Stateless: what the counters counted is state, not a difference from the spec. */
+	struct nft_ctx *ctx = nft_open(NFT_CTX_OUTPUT_NUMERIC_PROTO | NFT_CTX_OUTPUT_STATELESS);
 	int r = 0;
 
 	if (!ctx)

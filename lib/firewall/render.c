@@ -9,6 +9,11 @@
 #include "firewall-internal.h"
 
 static const char *const chain_names[FW_CHAIN_COUNT] = { "input", "output", "forward" };
+/* The names of the counters (rule comments) that lethe firewall stats reports. */
+static const char *const drop_counters[FW_CHAIN_COUNT] = { "lethe-drop-in", "lethe-drop-out",
+							   "lethe-drop-fwd" };
+static const char *const invalid_counters[FW_CHAIN_COUNT] = { "lethe-invalid-in",
+							      "lethe-invalid-out", NULL };
 static const char *const log_prefixes[FW_CHAIN_COUNT] = { "lethe-drop-in: ", "lethe-drop-out: ",
 							  "lethe-drop-fwd: " };
 static const char *const proto_words[FW_PROTO_COUNT] = { "tcp", "udp", "icmp", "icmpv6" };
@@ -180,14 +185,19 @@ static int put_chain(struct lethe_buf *b, const struct lethe_firewall *fw, enum 
 		if (r >= 0 && nd)
 			r = lethe_buf_printf(b, "\t\t%s\n", nd_rules[c]);
 		if (r >= 0)
-			r = lethe_buf_puts(b, "\t\tct state established,related accept\n"
-					      "\t\tct state invalid drop\n");
+			r = lethe_buf_printf(b,
+					     "\t\tct state established,related accept\n"
+					     "\t\tct state invalid counter drop comment \"%s\"\n",
+					     invalid_counters[c]);
 		for (size_t i = 0; r >= 0 && i < chain->n_rules; i++)
 			r = put_spec_rule(b, c, &chain->rules[i], flags);
 	}
 	if (r >= 0 && fw->log && !chain->accept)
 		r = lethe_buf_printf(b, "\t\tlimit rate %u/%s log prefix \"%s\"\n", fw->log_rate,
 				     fw->log_unit, log_prefixes[c]);
+	/* Last: count what the policy is about to drop (lethe firewall stats). */
+	if (r >= 0 && !chain->accept)
+		r = lethe_buf_printf(b, "\t\tcounter comment \"%s\"\n", drop_counters[c]);
 	if (r >= 0)
 		r = lethe_buf_puts(b, "\t}\n");
 	return r;

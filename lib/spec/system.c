@@ -15,7 +15,7 @@
 
 static const char *const kernel_keys[] = { "profile", "package", "modules", "cmdline", "unsafe", NULL };
 static const char *const service_keys[] = { "name", "command", "user", "group", "restart", NULL };
-static const char *const network_keys[] = { "hostname", "interfaces", NULL };
+static const char *const network_keys[] = { "hostname", "mac", "interfaces", NULL };
 static const char *const interface_keys[] = { "name", "addresses", "gateway4", "gateway6", NULL };
 
 static int parse_unsafe(struct spec_ctx *c, const struct lethe_node *node)
@@ -424,6 +424,21 @@ static bool is_hostname(const char *s)
 	return true;
 }
 
+/* network.mac: what lethe-init does to each card's address before it goes up. */
+static int parse_mac_mode(struct spec_ctx *c, const struct lethe_node *item,
+			  enum lethe_mac_mode *ret)
+{
+	char *word = NULL;
+	int r = spec_string(c, item, "network.mac", &word);
+
+	if (r == 0 && lethe_mac_mode_from_name(word, ret) < 0)
+		r = lethe_node_error(c->file, item,
+				     "network.mac '%s' is not random, random-keep-vendor or permanent",
+				     word);
+	free(word);
+	return r;
+}
+
 int spec_parse_network(struct spec_ctx *c, const struct lethe_node *node)
 {
 	struct lethe_spec *spec = c->spec;
@@ -449,6 +464,9 @@ int spec_parse_network(struct spec_ctx *c, const struct lethe_node *node)
 	} else if (!(spec->hostname = strdup(spec->name))) {
 		return -ENOMEM;
 	}
+	item = lethe_node_get(node, "mac");
+	if (item && (r = parse_mac_mode(c, item, &spec->mac)) < 0)
+		return r;
 	item = lethe_node_get(node, "interfaces");
 	if (!item)
 		return 0;

@@ -187,14 +187,23 @@ static void lock_modules(void)
 
 static void setup_network(const struct lethe_spec *spec, bool allowed)
 {
-	int r = init_net_link_up("lo");
+	struct lethe_strv no_mac = { 0 };
+	int r = init_mac_apply(spec ? spec->mac : LETHE_MAC_RANDOM, &no_mac);
 
 	if (r < 0)
+		init_msg("warning: cannot list the network cards: %s", strerror(-r));
+	r = init_net_link_up("lo");
+	if (r < 0)
 		init_msg("warning: cannot bring lo up: %s", strerror(-r));
-	if (!spec || !allowed)
+	if (!spec || !allowed) {
+		lethe_strv_release(&no_mac);
 		return;
+	}
 	for (size_t i = 0; i < spec->n_interfaces; i++) {
 		const struct lethe_spec_interface *ifc = &spec->interfaces[i];
+
+		if (lethe_strv_contains(&no_mac, ifc->name))
+			continue; /* its permanent address would go on the wire */
 
 		for (size_t a = 0; a < ifc->addresses.n; a++) {
 			r = init_net_add_address(ifc->name, ifc->addresses.v[a]);
@@ -214,6 +223,7 @@ static void setup_network(const struct lethe_spec *spec, bool allowed)
 			init_msg("warning: %s: cannot add route via %s: %s", ifc->name,
 				 ifc->gateway6, strerror(-r));
 	}
+	lethe_strv_release(&no_mac);
 }
 
 static void set_hostname(const struct lethe_spec *spec)

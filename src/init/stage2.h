@@ -20,4 +20,9 @@ int init_net_parse_cidr(const char *cidr, int *family, unsigned char addr[16], u
 /* Add a default route through gateway (v4 or v6) on ifname. */
 int init_net_add_default_route(const char *ifname, const char *gateway);
 
+/* Give every Ethernet-like card (not lo) its network.mac address before anything brings
+ * it up; a card that cannot be given one is pushed onto ret_failed and must stay down.
+ * Says on the console what each card got. 0 or -errno (no /sys/class/net). */
+int init_mac_apply(enum lethe_mac_mode mode, struct lethe_strv *ret_failed);
+
 #endif

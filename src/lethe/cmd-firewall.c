@@ -3,6 +3,7 @@
  * applies it before any interface is up). */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,15 +18,18 @@ static void usage(void)
 {
 	printf("usage: lethe firewall show SPEC\n"
 	       "       lethe firewall apply SPEC\n"
-	       "       lethe firewall check SPEC [--json]\n\n"
+	       "       lethe firewall check SPEC [--json]\n"
+	       "       lethe firewall stats [--json]\n\n"
 	       "The spec's firewall section as one nftables table, 'table inet lethe'\n"
 	       "(docs/firewall.md).\n\n"
 	       "  show    print the ruleset\n"
 	       "  apply   replace the kernel's table inet lethe with it, in one transaction\n"
 	       "          (needs CAP_NET_ADMIN; other tables are left alone)\n"
 	       "  check   compare the kernel's table with it and list each difference,\n"
-	       "          and every base chain of another table (a 'foreign hook')\n\n"
-	       "  --json  (check) print the result as JSON\n"
+	       "          and every base chain of another table (a 'foreign hook')\n"
+	       "  stats   how many packets each drop rule of the kernel's table refused\n"
+	       "          so far (the invalid ones, and what each drop policy dropped)\n\n"
+	       "  --json  (check, stats) print the result as JSON\n"
 	       "  -q, --quiet  print nothing when all is well\n\n"
 	       "Exit status: 0 success, 1 invalid spec or drift, 2 usage, 3 error.\n");
 }
@@ -131,6 +135,42 @@ static int do_check(const struct lethe_firewall *fw, bool json)
 	return r < 0 ? cli_fail(r, "firewall check") : EXIT_OK;
 }
 
+static int do_stats(bool json)
+{
+	struct lethe_firewall_counters cs = { 0 };
+	int r = lethe_firewall_counters_read(&cs);
+
+	if (r < 0)
+		return cli_fail(r, "firewall stats");
+	if (json) {
+		struct json_object *o = json_object_new_object(), *arr = json_object_new_array();
+
+		json_object_object_add(o, "table", json_object_new_string("inet lethe"));
+		json_object_object_add(o, "dropped", json_object_new_uint64(
+							     lethe_firewall_counters_dropped(&cs)));
+		for (size_t i = 0; i < cs.n; i++) {
+			struct json_object *c = json_object_new_object();
+
+			json_object_object_add(c, "chain", json_object_new_string(cs.v[i].chain));
+			json_object_object_add(c, "name", json_object_new_string(cs.v[i].name));
+			json_object_object_add(c, "packets", json_object_new_uint64(cs.v[i].packets));
+			json_object_object_add(c, "bytes", json_object_new_uint64(cs.v[i].bytes));
+			json_object_array_add(arr, c);
+		}
+		json_object_object_add(o, "counters", arr);
+		cli_json_print(o);
+	} else if (!cs.n) {
+		printf("table inet lethe has no counters (is it loaded?)\n");
+	} else {
+		printf("%-8s %-20s %12s %14s\n", "CHAIN", "COUNTER", "PACKETS", "BYTES");
+		for (size_t i = 0; i < cs.n; i++)
+			printf("%-8s %-20s %12" PRIu64 " %14" PRIu64 "\n", cs.v[i].chain, cs.v[i].name,
+			       cs.v[i].packets, cs.v[i].bytes);
+	}
+	lethe_firewall_counters_release(&cs);
+	return EXIT_OK;
+}
+
 int cmd_firewall(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -159,16 +199,19 @@ int cmd_firewall(int argc, char **argv)
 			return cli_usage_error("firewall", "unknown option");
 		}
 	}
+	if (argc > optind && !strcmp(argv[optind], "stats"))
+		return argc - optind == 1 ? do_stats(json)
+					  : cli_usage_error("firewall", "stats takes no SPEC");
 	if (argc - optind != 2)
 		return cli_usage_error("firewall",
-				       "expected an action (show, apply, check) and SPEC");
+				       "expected an action (show, apply, check) and SPEC, or stats");
 	action = argv[optind];
 	path = argv[optind + 1];
 	if (strcmp(action, "show") && strcmp(action, "apply") && strcmp(action, "check"))
-		return cli_usage_error("firewall", "unknown action '%s' (show, apply or check)",
-				       action);
+		return cli_usage_error("firewall",
+				       "unknown action '%s' (show, apply, check or stats)", action);
 	if (json && strcmp(action, "check"))
-		return cli_usage_error("firewall", "--json goes with check");
+		return cli_usage_error("firewall", "--json goes with check or stats");
 
 	r = load_firewall(path, &fw);
 	if (r < 0)

@@ -86,7 +86,10 @@ static const char good_ruleset[] =
 	" \"type\": \"filter\", \"hook\": \"input\", \"prio\": 0, \"policy\": \"drop\"}},"
 	"{\"chain\": {\"family\": \"inet\", \"table\": \"lethe\", \"name\": \"output\", "
 	"\"handle\": 2,"
-	" \"type\": \"filter\", \"hook\": \"output\", \"prio\": 0, \"policy\": \"drop\"}}]}";
+	" \"type\": \"filter\", \"hook\": \"output\", \"prio\": 0, \"policy\": \"drop\"}},"
+	"{\"rule\": {\"family\": \"inet\", \"table\": \"lethe\", \"chain\": \"output\", "
+	"\"handle\": 9, \"comment\": \"lethe-drop-out\", \"expr\": [{\"counter\": {\"packets\": 7, "
+	"\"bytes\": 556}}]}}]}";
 
 /* A tree that looks like a booted Lethe system: every check passes. */
 static int make_good_tree(void **state)
@@ -119,6 +122,12 @@ static int make_good_tree(void **state)
 	put("sys/class/block/vda/removable", "0\n");
 	put("sys/class/block/vda/uevent", "MAJOR=254\nMINOR=0\nDEVNAME=vda\nDEVTYPE=disk\n");
 	put("nft/ruleset.json", good_ruleset);
+	/* eth0 got a new address at boot (NET_ADDR_SET); lo has none to hide. */
+	put("sys/class/net/eth0/type", "1\n");
+	put("sys/class/net/eth0/address", "5e:3a:91:0c:d2:17\n");
+	put("sys/class/net/eth0/addr_assign_type", "3\n");
+	put("sys/class/net/lo/type", "772\n");
+	put("sys/class/net/lo/address", "00:00:00:00:00:00\n");
 	put_spec_and_table();
 	put("proc/sys/kernel/modules_disabled", "1\n");
 	put("sys/kernel/security/lockdown", "none [integrity] confidentiality\n");
@@ -257,6 +266,9 @@ static void test_firewall_policy(void **state)
 
 	assert_verdict("firewall.policy", LETHE_AUDIT_PASS,
 		       "input policy drop, output policy drop");
+	/* What the drop rules counted (lethe firewall stats). */
+	assert_verdict("firewall.policy", LETHE_AUDIT_PASS,
+		       "refused so far: 7 packets (lethe-drop-out 7)");
 	memcpy(p, "\"acpt\"", 6);
 	put("nft/ruleset.json", accepting);
 	assert_verdict("firewall.policy", LETHE_AUDIT_FAIL, "output policy acpt");
@@ -412,6 +424,29 @@ static void test_persistence_and_secureboot(void **state)
 	assert_verdict("boot.secure-boot", LETHE_AUDIT_FAIL, "disabled");
 }
 
+static void test_network_mac(void **state)
+{
+	assert_verdict("network.mac", LETHE_AUDIT_PASS, "eth0 5e:3a:91:0c:d2:17");
+	/* A second card still on the address it came with. */
+	put("sys/class/net/wlan0/type", "1\n");
+	put("sys/class/net/wlan0/address", "00:1b:21:12:34:56\n");
+	put("sys/class/net/wlan0/addr_assign_type", "0\n");
+	assert_verdict("network.mac", LETHE_AUDIT_FAIL,
+		       "permanent MAC address in use: wlan0 00:1b:21:12:34:56");
+	/* One whose kernel says nothing about it counts as permanent. */
+	drop("sys/class/net/wlan0/addr_assign_type");
+	assert_verdict("network.mac", LETHE_AUDIT_FAIL, "wlan0");
+	/* Not a card: a tunnel (type 65534) has no MAC address to hide. */
+	put("sys/class/net/wlan0/type", "65534\n");
+	assert_verdict("network.mac", LETHE_AUDIT_PASS, "eth0");
+	drop("sys/class/net/eth0");
+	assert_verdict("network.mac", LETHE_AUDIT_NOT_APPLICABLE, "no Ethernet or Wi-Fi card");
+	/* A spec that keeps the permanent addresses. */
+	put("etc/lethe/spec.yaml", "name: fixture\nversion: \"1\"\npackages: [busybox-static]\n"
+				   "network: {mac: permanent}\n");
+	assert_verdict("network.mac", LETHE_AUDIT_NOT_APPLICABLE, "network.mac: permanent");
+}
+
 static void test_only_skip_unknown(void **state)
 {
 	const char *bad[] = { "root.verty", NULL };
@@ -469,6 +504,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cmdline_in_force, make_good_tree, remove_tree),
 		cmocka_unit_test_setup_teardown(test_persistence_and_secureboot, make_good_tree,
 						remove_tree),
+		cmocka_unit_test_setup_teardown(test_network_mac, make_good_tree, remove_tree),
 		cmocka_unit_test_setup_teardown(test_only_skip_unknown, make_good_tree,
 						remove_tree),
 		cmocka_unit_test(test_mountinfo_parser),

@@ -324,6 +324,41 @@ static void test_accounts_cap(void **state)
 	rmdir(dir);
 }
 
+static void test_mac(void **state)
+{
+	const uint8_t perm[6] = { 0x00, 0x1b, 0x21, 0x12, 0x34, 0x56 }; /* an Intel OUI */
+	uint8_t rnd[6] = { 0xff, 0xff, 0xff, 0xab, 0xcd, 0xef }, mac[6];
+	char text[LETHE_MAC_STR];
+	enum lethe_mac_mode mode;
+
+	/* random: locally administered unicast, whatever the random bytes. */
+	assert_int_equal(lethe_mac_randomise(LETHE_MAC_RANDOM, perm, rnd, mac), 0);
+	lethe_mac_format(mac, text);
+	assert_string_equal(text, "fe:ff:ff:ab:cd:ef");
+	assert_true(lethe_mac_is_local_unicast(mac));
+	assert_false(lethe_mac_is_local_unicast(perm));
+	/* keep-vendor: the OUI of the permanent address, the rest random. */
+	assert_int_equal(lethe_mac_randomise(LETHE_MAC_RANDOM_KEEP_VENDOR, perm, rnd, mac), 0);
+	lethe_mac_format(mac, text);
+	assert_string_equal(text, "00:1b:21:ab:cd:ef");
+	/* Never the permanent address, even when the random bytes would give it. */
+	memcpy(rnd, perm, sizeof(rnd));
+	assert_int_equal(lethe_mac_randomise(LETHE_MAC_RANDOM_KEEP_VENDOR, perm, rnd, mac), 0);
+	assert_memory_not_equal(mac, perm, 6);
+	assert_int_equal(lethe_mac_randomise(LETHE_MAC_PERMANENT, perm, rnd, mac), -EINVAL);
+	/* Text both ways. */
+	assert_int_equal(lethe_mac_parse("52:54:00:AB:cd:ef", mac), 0);
+	lethe_mac_format(mac, text);
+	assert_string_equal(text, "52:54:00:ab:cd:ef");
+	assert_int_equal(lethe_mac_parse("52:54:00:ab:cd", mac), -EINVAL);
+	assert_int_equal(lethe_mac_parse("52:54:00:ab:cd:ef:", mac), -EINVAL);
+	assert_int_equal(lethe_mac_parse("52-54-00-ab-cd-ef", mac), -EINVAL);
+	assert_int_equal(lethe_mac_mode_from_name("random-keep-vendor", &mode), 0);
+	assert_int_equal(mode, LETHE_MAC_RANDOM_KEEP_VENDOR);
+	assert_string_equal(lethe_mac_mode_name(LETHE_MAC_PERMANENT), "permanent");
+	assert_int_equal(lethe_mac_mode_from_name("Random", &mode), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -338,6 +373,7 @@ int main(void)
 		cmocka_unit_test(test_gpt_read),
 		cmocka_unit_test(test_mountinfo),
 		cmocka_unit_test(test_accounts_cap),
+		cmocka_unit_test(test_mac),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -179,21 +179,24 @@ static void test_render_default(void **state)
 		      "\t\ttype filter hook input priority filter; policy drop;\n"
 		      "\t\tiif \"lo\" accept\n"
 		      "\t\tct state established,related accept\n"
-		      "\t\tct state invalid drop\n"
+		      "\t\tct state invalid counter drop comment \"lethe-invalid-in\"\n"
 		      "\t\tlimit rate 5/minute log prefix \"lethe-drop-in: \"\n"
+		      "\t\tcounter comment \"lethe-drop-in\"\n"
 		      "\t}\n"
 		      "\n"
 		      "\tchain output {\n"
 		      "\t\ttype filter hook output priority filter; policy drop;\n"
 		      "\t\toif \"lo\" accept\n"
 		      "\t\tct state established,related accept\n"
-		      "\t\tct state invalid drop\n"
+		      "\t\tct state invalid counter drop comment \"lethe-invalid-out\"\n"
 		      "\t\tlimit rate 5/minute log prefix \"lethe-drop-out: \"\n"
+		      "\t\tcounter comment \"lethe-drop-out\"\n"
 		      "\t}\n"
 		      "\n"
 		      "\tchain forward {\n"
 		      "\t\ttype filter hook forward priority filter; policy drop;\n"
 		      "\t\tlimit rate 5/minute log prefix \"lethe-drop-fwd: \"\n"
+		      "\t\tcounter comment \"lethe-drop-fwd\"\n"
 		      "\t}\n"
 		      "}\n");
 }
@@ -216,21 +219,24 @@ static void test_render_privacy(void **state)
 		"\t\ttype filter hook input priority filter; policy drop;\n"
 		"\t\tiif \"lo\" accept\n"
 		"\t\tct state established,related accept\n"
-		"\t\tct state invalid drop\n"
+		"\t\tct state invalid counter drop comment \"lethe-invalid-in\"\n"
+		"\t\tcounter comment \"lethe-drop-in\"\n"
 		"\t}\n"
 		"\n"
 		"\tchain output {\n"
 		"\t\ttype filter hook output priority filter; policy drop;\n"
 		"\t\toif \"lo\" accept\n"
 		"\t\tct state established,related accept\n"
-		"\t\tct state invalid drop\n"
+		"\t\tct state invalid counter drop comment \"lethe-invalid-out\"\n"
 		"\t\tmeta skuid 101 ip daddr { 192.0.2.0/24, 198.51.100.0/24 } "
 		"tcp dport { 80, 443, 9001, 9030-9031 } accept\n"
 		"\t\toifname \"eth0\" meta skgid 110 ip daddr 192.0.2.53 udp dport 53 accept\n"
+		"\t\tcounter comment \"lethe-drop-out\"\n"
 		"\t}\n"
 		"\n"
 		"\tchain forward {\n"
 		"\t\ttype filter hook forward priority filter; policy drop;\n"
+		"\t\tcounter comment \"lethe-drop-fwd\"\n"
 		"\t}\n"
 		"}\n");
 }
@@ -257,7 +263,7 @@ static void test_render_dual_stack(void **state)
 		"\t\ticmpv6 type { nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } "
 		"ip6 hoplimit 255 accept\n"
 		"\t\tct state established,related accept\n"
-		"\t\tct state invalid drop\n"
+		"\t\tct state invalid counter drop comment \"lethe-invalid-in\"\n"
 		"\t\tip saddr 192.0.2.0/24 tcp dport 53 accept\n"
 		"\t\tip6 saddr 2001:db8::/32 tcp dport 53 accept\n"
 		"\t\tip saddr 192.0.2.0/24 udp dport 53 accept\n"
@@ -266,6 +272,7 @@ static void test_render_dual_stack(void **state)
 		"\t\tip6 saddr 2001:db8::1 meta l4proto 58 accept\n"
 		"\t\tmeta l4proto 6 accept\n"
 		"\t\tlimit rate 2/second log prefix \"lethe-drop-in: \"\n"
+		"\t\tcounter comment \"lethe-drop-in\"\n"
 		"\t}\n"
 		"\n"
 		"\tchain output {\n"
@@ -274,12 +281,13 @@ static void test_render_dual_stack(void **state)
 		"\t\ticmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert } "
 		"ip6 hoplimit 255 accept\n"
 		"\t\tct state established,related accept\n"
-		"\t\tct state invalid drop\n"
+		"\t\tct state invalid counter drop comment \"lethe-invalid-out\"\n"
 		"\t}\n"
 		"\n"
 		"\tchain forward {\n"
 		"\t\ttype filter hook forward priority filter; policy drop;\n"
 		"\t\tlimit rate 2/second log prefix \"lethe-drop-fwd: \"\n"
+		"\t\tcounter comment \"lethe-drop-fwd\"\n"
 		"\t}\n"
 		"}\n");
 }
@@ -407,7 +415,7 @@ static void test_accounts(void **state)
 		"\t\ticmpv6 type { nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } "
 		"ip6 hoplimit 255 accept\n"
 		"\t\tct state established,related accept\n"
-		"\t\tct state invalid drop\n"
+		"\t\tct state invalid counter drop comment \"lethe-invalid-in\"\n"
 		"\t}\n"
 		"\n"
 		"\tchain output {\n"
@@ -416,9 +424,10 @@ static void test_accounts(void **state)
 		"\t\ticmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert } "
 		"ip6 hoplimit 255 accept\n"
 		"\t\tct state established,related accept\n"
-		"\t\tct state invalid drop\n"
+		"\t\tct state invalid counter drop comment \"lethe-invalid-out\"\n"
 		"\t\tmeta skuid 4242 accept\n"
 		"\t\tmeta skgid 0 accept\n"
+		"\t\tcounter comment \"lethe-drop-out\"\n"
 		"\t}\n"
 		"\n"
 		"\tchain forward {\n"
@@ -427,9 +436,45 @@ static void test_accounts(void **state)
 		"}\n");
 }
 
+/* The counters of table inet lethe in nft's JSON; other tables' counters are not ours. */
+static void test_counters_parse(void **state)
+{
+	struct lethe_firewall_counters cs = { 0 };
+	const char *json =
+		"{\"nftables\": [{\"metainfo\": {\"version\": \"1.0.6\"}},"
+		"{\"table\": {\"family\": \"inet\", \"name\": \"lethe\", \"handle\": 1}},"
+		"{\"rule\": {\"family\": \"inet\", \"table\": \"lethe\", \"chain\": \"output\","
+		" \"handle\": 5, \"comment\": \"lethe-drop-out\", \"expr\": [{\"counter\":"
+		" {\"packets\": 7, \"bytes\": 556}}]}},"
+		"{\"rule\": {\"family\": \"inet\", \"table\": \"lethe\", \"chain\": \"input\","
+		" \"handle\": 6, \"expr\": [{\"accept\": null}]}},"
+		"{\"rule\": {\"family\": \"inet\", \"table\": \"lethe\", \"chain\": \"input\","
+		" \"handle\": 8, \"expr\": [{\"counter\": {\"packets\": 2, \"bytes\": 3}},"
+		" {\"drop\": null}]}},"
+		"{\"rule\": {\"family\": \"ip\", \"table\": \"other\", \"chain\": \"c\","
+		" \"handle\": 2, \"expr\": [{\"counter\": {\"packets\": 99, \"bytes\": 1}}]}}]}";
+
+	assert_int_equal(lethe_firewall_counters_parse(json, &cs), 0);
+	assert_int_equal(cs.n, 2);
+	assert_string_equal(cs.v[0].chain, "output");
+	assert_string_equal(cs.v[0].name, "lethe-drop-out");
+	assert_int_equal(cs.v[0].packets, 7);
+	assert_int_equal(cs.v[0].bytes, 556);
+	assert_string_equal(cs.v[1].name, "handle 8");
+	assert_int_equal(lethe_firewall_counters_dropped(&cs), 9);
+	lethe_firewall_counters_release(&cs);
+	assert_int_equal(lethe_firewall_counters_parse("{\"nftables\": [{\"rule\": {\"family\":"
+						       " \"inet\", \"table\": \"lethe\","
+						       " \"expr\": [{\"counter\": {}}]}}]}",
+						       &cs),
+			 -LETHE_E_INVALID);
+	assert_int_equal(lethe_firewall_counters_parse("[]", &cs), -LETHE_E_INVALID);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_counters_parse),
 		cmocka_unit_test(test_bad_sections),   cmocka_unit_test(test_render_default),
 		cmocka_unit_test(test_render_privacy), cmocka_unit_test(test_render_dual_stack),
 		cmocka_unit_test(test_compare),	       cmocka_unit_test(test_accounts),

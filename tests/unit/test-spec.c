@@ -507,6 +507,9 @@ static const struct bad_spec {
 	  "characters of [A-Za-z0-9_.-]" },
 	{ HEAD "network:\n  hostname: -lethe\n",
 	  "spec 't.yaml' line 5 column 13: hostname '-lethe' is not a valid host name" },
+	{ HEAD "network:\n  mac: randomise\n",
+	  "spec 't.yaml' line 5 column 8: network.mac 'randomise' is not random, random-keep-vendor "
+	  "or permanent" },
 	{ HEAD "network:\n  hostnme: lethe\n",
 	  "spec 't.yaml' line 5 column 3: unknown key 'hostnme' (did you mean 'hostname'?)" },
 };
@@ -550,6 +553,7 @@ static void test_spec_defaults(void **state)
 	assert_false(spec->allow_devices);
 	assert_string_equal(spec->compression, "lz4hc");
 	assert_string_equal(spec->hostname, "t");
+	assert_int_equal(spec->mac, LETHE_MAC_RANDOM); /* the default */
 	assert_null(spec->firewall);
 	assert_null(spec->persistence);
 	assert_null(spec->kernel.package);
@@ -621,6 +625,7 @@ static void test_spec_full(void **state)
 		"false}\n"
 		"network:\n"
 		"  hostname: box.example\n"
+		"  mac: random-keep-vendor\n"
 		"  interfaces:\n"
 		"    - {name: eth0, addresses: [192.0.2.10/24, 2001:db8::10/64], gateway4: "
 		"192.0.2.1,\n"
@@ -682,12 +687,13 @@ static void test_spec_full(void **state)
 	assert_false(spec->services[1].restart);
 
 	assert_string_equal(spec->hostname, "box.example");
+	assert_int_equal(spec->mac, LETHE_MAC_RANDOM_KEEP_VENDOR);
 	assert_int_equal(spec->n_interfaces, 1);
 	assert_string_equal(spec->interfaces[0].addresses.v[1], "2001:db8::10/64");
 	assert_string_equal(spec->interfaces[0].gateway4, "192.0.2.1");
 	assert_string_equal(spec->interfaces[0].gateway6, "2001:db8::1");
 	assert_int_equal(spec->firewall->type, LETHE_NODE_MAPPING);
-	assert_int_equal(spec->firewall->line, 37);
+	assert_int_equal(spec->firewall->line, 38);
 	assert_int_equal(spec->firewall->column, 11);
 	assert_non_null(spec->persistence);
 	lethe_spec_free(spec);
