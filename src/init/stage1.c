@@ -113,6 +113,8 @@ static void load_modules(void)
 		}
 		if (syscall(SYS_finit_module, fd, "", 0) == 0)
 			loaded++;
+		else if (errno == ENODEV) /* a CPU's variant this CPU lacks (crc32c-intel) */
+			init_dbg("module '%s' is not for this machine", line);
 		else if (errno != EEXIST)
 			init_msg("warning: cannot load module '%s': %s", line, strerror(errno));
 		close(fd);

@@ -23,6 +23,7 @@ enum {
 	OPT_SERIAL_LOG,
 	OPT_NO_BOOT_DISK,
 	OPT_DIRECT,
+	OPT_BUS,
 };
 
 static const struct option options[] = { { "disk", required_argument, NULL, OPT_DISK },
@@ -37,6 +38,7 @@ static const struct option options[] = { { "disk", required_argument, NULL, OPT_
 					 { "serial-log", required_argument, NULL, OPT_SERIAL_LOG },
 					 { "no-boot-disk", no_argument, NULL, OPT_NO_BOOT_DISK },
 					 { "direct", no_argument, NULL, OPT_DIRECT },
+					 { "bus", required_argument, NULL, OPT_BUS },
 					 { "public-key", required_argument, NULL, 'p' },
 					 { "public-key-base64", required_argument, NULL, 'P' },
 					 { "quiet", no_argument, NULL, 'q' },
@@ -70,6 +72,10 @@ static const char usage_text[] =
 	"  --mem MB             guest memory (default 512)\n"
 	"  --accel tcg|kvm      QEMU accelerator (default tcg)\n"
 	"  --direct             boot vmlinuz and initramfs.img directly, without firmware\n"
+	"  --bus virtio|usb|nvme|sata|cdrom  attach the boot medium as a virtio disk (the\n"
+	"                       default), a USB stick (qemu-xhci), an NVMe disk, a SATA disk\n"
+	"                       (AHCI) or a SATA DVD drive; its driver must be in the image\n"
+	"                       (kernel.profile: hardware)\n"
 	"  --append ARGS        add kernel parameters to the image's cmdline (with --direct:\n"
 	"                       the UKI's cmdline is signed and fixed)\n"
 	"  --cmdline-file F     take the kernel cmdline from F instead of OUTDIR/cmdline\n"
@@ -162,6 +168,12 @@ static int parse(int argc, char **argv, struct run_args *a)
 			break;
 		case OPT_DIRECT:
 			a->direct = true;
+			break;
+		case OPT_BUS:
+			if (lethe_vm_bus_parse(optarg, &a->c.bus) < 0)
+				return cli_usage_error("run", "--bus '%s': virtio, usb, nvme, sata or "
+							      "cdrom",
+						       optarg);
 			break;
 		case 'p':
 			a->key = optarg;
