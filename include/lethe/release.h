@@ -40,6 +40,7 @@ enum lethe_release_artifact {
 	LETHE_ARTIFACT_SUMS,	  /* SHA256SUMS: every file above that exists */
 	LETHE_ARTIFACT_SIG,	  /* SHA256SUMS.minisig: its signature */
 	LETHE_ARTIFACT_UKI,	  /* lethe.efi: the Unified Kernel Image (with kernel.package) */
+	LETHE_ARTIFACT_ISO,	  /* lethe.iso: hybrid ISO 9660 for DVDs and sticks (idem) */
 	LETHE_ARTIFACT_MAX
 };
 

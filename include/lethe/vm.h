@@ -85,6 +85,12 @@ int lethe_vm_firmware_check(const char **ret_code, const char **ret_vars);
 int lethe_vm_config_firmware(struct lethe_vm_config *c, struct lethe_vm_owned *owned,
 			     const struct lethe_release *rel);
 
+/* Boot from the release's artifact a (LETHE_ARTIFACT_ISO: lethe.iso) instead of
+ * disk.img: its verified descriptor, as /proc/self/fd/N. -ENOENT with a message when
+ * the release has none. */
+int lethe_vm_config_medium(struct lethe_vm_config *c, struct lethe_vm_owned *owned,
+			   const struct lethe_release *rel, enum lethe_release_artifact a);
+
 /* QEMU's argv for c (argv[0] is the program). Appended to ret. */
 int lethe_vm_argv(const struct lethe_vm_config *c, struct lethe_strv *ret);
 

@@ -136,8 +136,7 @@ int build_stage_disk(struct lethe_build_ctx *ctx)
 		snprintf(ctx->detail, sizeof(ctx->detail), "disk.img %s: GPT root + root-verity%s",
 			 size, esp ? " + ESP (systemd-boot, lethe.efi)" : "");
 	}
-	if (esp)
-		unlink(esp);
+	/* esp.img stays in scratch for the iso stage (the scratch goes with the build). */
 	free(esp);
 	free(disk);
 	free(rootfs);

@@ -25,6 +25,7 @@ const char *const lethe_release_names[LETHE_ARTIFACT_MAX] = {
 	[LETHE_ARTIFACT_SUMS] = "SHA256SUMS",
 	[LETHE_ARTIFACT_SIG] = "SHA256SUMS.minisig",
 	[LETHE_ARTIFACT_UKI] = "lethe.efi",
+	[LETHE_ARTIFACT_ISO] = "lethe.iso",
 };
 
 const char *lethe_release_name(enum lethe_release_artifact a)

@@ -29,6 +29,15 @@ const char *lethe_vm_bus_name(enum lethe_vm_bus bus)
 	return (unsigned)bus < LETHE_VM_BUS_N ? bus_names[bus] : "?";
 }
 
+/* Read-only, so that the guest cannot write the boot medium whatever it does; QEMU's
+ * ide-hd takes no read-only drive, so a SATA disk gets a snapshot instead: the guest's
+ * writes go to a temporary overlay that QEMU deletes, the medium is opened read-only. */
+const char *vm_bus_drive(enum lethe_vm_bus bus)
+{
+	return bus == LETHE_VM_BUS_SATA ? "if=none,id=boot,format=raw,snapshot=on,file="
+					: "if=none,id=boot,format=raw,readonly=on,file=";
+}
+
 /* The -device arguments that put the drive "boot" on bus, first in the boot order:
  * virtio-blk; USB 3 (qemu-xhci) with a usb-storage stick; an NVMe controller; an AHCI
  * controller with a SATA disk or a SATA DVD drive. */
@@ -54,4 +63,21 @@ int vm_bus_devices(enum lethe_vm_bus bus, struct lethe_strv *v)
 			r = lethe_strv_push(v, *d);
 	}
 	return r;
+}
+
+int lethe_vm_config_medium(struct lethe_vm_config *c, struct lethe_vm_owned *o,
+			   const struct lethe_release *rel, enum lethe_release_artifact a)
+{
+	char path[32];
+	int r;
+
+	r = lethe_release_fd_path(rel, a, path);
+	if (r < 0)
+		return lethe_error(r, "release '%s' has no signed %s to boot from",
+				   lethe_release_dir(rel), lethe_release_name(a));
+	r = lethe_strv_push(&o->s, path);
+	if (r < 0)
+		return r;
+	c->boot_disk = o->s.v[o->s.n - 1];
+	return 0;
 }

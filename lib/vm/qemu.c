@@ -271,7 +271,7 @@ static int firmware_args(const struct lethe_vm_config *c, struct lethe_strv *v)
 		r = lethe_strv_push(v, "-drive");
 	/* read-only: the guest cannot write the boot disk, whatever it does */
 	if (r >= 0)
-		r = push3(v, "if=none,id=boot,format=raw,readonly=on,file=", c->boot_disk,
+		r = push3(v, vm_bus_drive(c->bus), c->boot_disk,
 			  c->bus == LETHE_VM_BUS_CDROM ? ",media=cdrom" : "");
 	if (r >= 0)
 		r = vm_bus_devices(c->bus, v);
@@ -346,7 +346,7 @@ int lethe_vm_argv(const struct lethe_vm_config *c, struct lethe_strv *v)
 		if (r >= 0 && c->bus == LETHE_VM_BUS_VIRTIO)
 			r = push3(v, "file=", c->boot_disk, ",format=raw,if=virtio,readonly=on");
 		else if (r >= 0)
-			r = push3(v, "if=none,id=boot,format=raw,readonly=on,file=", c->boot_disk,
+			r = push3(v, vm_bus_drive(c->bus), c->boot_disk,
 				  c->bus == LETHE_VM_BUS_CDROM ? ",media=cdrom" : "");
 		if (r >= 0 && c->bus != LETHE_VM_BUS_VIRTIO)
 			r = vm_bus_devices(c->bus, v);

@@ -13,5 +13,7 @@ int vm_wait(pid_t pid, int64_t deadline_ms);
 void vm_stop(pid_t pid);
 /* The -device arguments for the drive "boot" on bus (bus.c). */
 int vm_bus_devices(enum lethe_vm_bus bus, struct lethe_strv *v);
+/* The start of the -drive value for "boot" on bus, up to "file=" (bus.c). */
+const char *vm_bus_drive(enum lethe_vm_bus bus);
 
 #endif
