@@ -175,6 +175,7 @@ struct lethe_spec {
 	struct lethe_spec_tmpfs tmpfs[LETHE_SPEC_TMPFS_N]; /* always filled: spec or default */
 	unsigned boot_timeout; /* boot: timeout: the boot menu's seconds (default 0:
 				* no menu unless a key is pressed) */
+	unsigned boot_esp_mib; /* boot: esp_size: MiB; 0: as large as the files need */
 
 	/* Kept for the modules that interpret them; NULL when the spec has none. */
 	const struct lethe_node *firewall;

@@ -112,6 +112,7 @@ struct lethe_esp_options {
 	const char *volume_id;	  /* 8 hex digits, the FAT volume serial */
 	const char *workdir;	  /* scratch */
 	int64_t epoch;		  /* every time stamp on the file system */
+	unsigned size_mib;	  /* a fixed size (boot.esp_size); 0: what the files need */
 };
 
 /* Make a reproducible ESP image (FAT16, or FAT32 when it must be larger than 30 MiB)

@@ -105,6 +105,7 @@ static int make_esp(struct lethe_build_ctx *ctx, char **ret)
 			.uki = uki,
 			.uki_name = lethe_release_name(LETHE_ARTIFACT_UKI),
 			.timeout = ctx->spec->boot_timeout,
+			.size_mib = ctx->spec->boot_esp_mib,
 			.volume_id = volid,
 			.workdir = ctx->work,
 			.epoch = ctx->epoch });
