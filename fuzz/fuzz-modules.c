@@ -1,6 +1,6 @@
 /* Fuzz target: a kernel package's modules.dep, modules.softdep and modules.alias (the
- * input split at the first and second NUL bytes) -> the module closure of lib/boot, asked for the first module
- * named in modules.dep and for xts. The files go to a private temporary directory. */
+ * input split at the first and second NUL bytes) -> the module closure of lib/boot, asked for the
+ * first module named in modules.dep and for xts. The files go to a private temporary directory. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -370,7 +370,8 @@ static int release_image(const struct lethe_release *rel, enum lethe_release_art
 	int fd;
 
 	if (a != LETHE_ARTIFACT_DISK && a != LETHE_ARTIFACT_ISO)
-		return lethe_error(-EINVAL, "'%s' is not a boot medium image", lethe_release_name(a));
+		return lethe_error(-EINVAL, "'%s' is not a boot medium image",
+				   lethe_release_name(a));
 	fd = lethe_release_fd(rel, a);
 	if (fd < 0)
 		return lethe_error(-LETHE_E_INVALID,

@@ -214,7 +214,8 @@ static void scan_gpt(const char *disk, struct part *parts, size_t n)
 		for (size_t k = 0; k < n; k++) {
 			if (parts[k].found || strcmp(uuid, parts[k].uuid))
 				continue;
-			if (foreign ? init_media_map(fd, &gpt, i, sector, name, sizeof(name), &maj, &min)
+			if (foreign ? init_media_map(fd, &gpt, i, sector, name, sizeof(name), &maj,
+						     &min)
 				    : find_partition(disk, i + 1, name, sizeof(name), &maj, &min))
 				found(&parts[k], name, maj, min);
 		}

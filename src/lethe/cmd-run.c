@@ -176,8 +176,9 @@ static int parse(int argc, char **argv, struct run_args *a)
 			break;
 		case OPT_BUS:
 			if (lethe_vm_bus_parse(optarg, &a->c.bus) < 0)
-				return cli_usage_error("run", "--bus '%s': virtio, usb, nvme, sata or "
-							      "cdrom",
+				return cli_usage_error("run",
+						       "--bus '%s': virtio, usb, nvme, sata or "
+						       "cdrom",
 						       optarg);
 			break;
 		case OPT_ISO:

@@ -829,8 +829,9 @@ static void test_spec_kernel_profile(void **state)
 	} bad[] = {
 		{ "kernel:\n  profile: hardwar\n", "kernel.profile 'hardwar' is not a profile (did "
 						   "you mean 'hardware'?)" },
-		{ "kernel:\n  profile: laptop\n", "kernel.profile 'laptop' is not a profile: cloud, "
-						  "hardware or none" },
+		{ "kernel:\n  profile: laptop\n",
+		  "kernel.profile 'laptop' is not a profile: cloud, "
+		  "hardware or none" },
 		{ "kernel:\n  profile: none\n", "kernel.profile 'none' names no kernel: give "
 						"kernel.package" },
 		{ "kernel:\n  profile: [cloud]\n", "kernel.profile" },

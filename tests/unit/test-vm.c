@@ -128,9 +128,10 @@ static void test_argv_bus(void **state)
 			if (rows[i].dev2)
 				assert_true(has_pair(&v, "-device", rows[i].dev2));
 			if (bus == LETHE_VM_BUS_CDROM)
-				assert_true(has_pair(&v, "-drive",
-						     "if=none,id=boot,format=raw,readonly=on,file=/proc/"
-						     "self/fd/7,media=cdrom"));
+				assert_true(has_pair(
+					&v, "-drive",
+					"if=none,id=boot,format=raw,readonly=on,file=/proc/"
+					"self/fd/7,media=cdrom"));
 			if (bus != LETHE_VM_BUS_VIRTIO)
 				assert_false(has_pair(&v, "-device",
 						      "virtio-blk-pci,drive=boot,bootindex=1"));
@@ -225,12 +226,9 @@ static void test_console_escape(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_argv),
-		cmocka_unit_test(test_argv_firmware),
-		cmocka_unit_test(test_argv_bus),
-		cmocka_unit_test(test_firmware_missing),
-		cmocka_unit_test(test_frame),
-		cmocka_unit_test(test_console_escape),
+		cmocka_unit_test(test_argv),	 cmocka_unit_test(test_argv_firmware),
+		cmocka_unit_test(test_argv_bus), cmocka_unit_test(test_firmware_missing),
+		cmocka_unit_test(test_frame),	 cmocka_unit_test(test_console_escape),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
