@@ -31,8 +31,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (uint32_t i = 0; i <= gpt.header.n_entries; i++) {
 			char uuid[LETHE_UUID_STR];
 
+			uint64_t first, last;
+
 			lethe_gpt_uuid(&gpt, i, uuid);
 			if (uuid[0] && strlen(uuid) != LETHE_UUID_STR - 1)
+				abort();
+			/* the LBAs a CD-ROM's partition is mapped by (src/init/media.c) */
+			if (lethe_gpt_lbas(&gpt, i, &first, &last) == 0 &&
+			    (first == 0 || last < first || last >= (1ull << 48)))
 				abort();
 		}
 		lethe_gpt_release(&gpt);

@@ -1,6 +1,6 @@
-/* Fuzz target: a kernel package's modules.dep and modules.softdep (the input split at
- * the first NUL byte) -> the module closure of lib/boot, asked for the first module
- * named in modules.dep and for xts. The files go to a private temporary directory. */
+/* Fuzz target: a kernel package's modules.dep, modules.softdep and modules.alias (the
+ * input split at the first and second NUL bytes) -> the module closure of lib/boot, asked for the
+ * first module named in modules.dep and for xts. The files go to a private temporary directory. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,10 +47,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		ready = 1;
 	}
-	if (put("modules.dep", data, dep_len) < 0 ||
-	    put("modules.softdep", nul ? nul + 1 : (const uint8_t *)"",
-		nul ? size - dep_len - 1 : 0) < 0)
-		abort();
+	{
+		const uint8_t *soft = nul ? nul + 1 : (const uint8_t *)"";
+		size_t soft_len = nul ? size - dep_len - 1 : 0;
+		const uint8_t *nul2 = soft_len ? memchr(soft, 0, soft_len) : NULL;
+		const uint8_t *alias = nul2 ? nul2 + 1 : (const uint8_t *)"";
+		size_t alias_len = nul2 ? soft_len - (size_t)(nul2 - soft) - 1 : 0;
+
+		if (nul2)
+			soft_len = (size_t)(nul2 - soft);
+		if (put("modules.dep", data, dep_len) < 0 ||
+		    put("modules.softdep", soft, soft_len) < 0 ||
+		    put("modules.alias", alias, alias_len) < 0)
+			abort();
+	}
 	/* The module of the first line: "kernel/x/NAME.ko:" -> NAME. */
 	{
 		size_t colon = 0; /* data is not NUL-terminated: stop at dep_len */

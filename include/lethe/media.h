@@ -40,4 +40,14 @@ int lethe_media_verify_written(const struct lethe_release *rel, const char *devi
  * truncated. Progress goes to lethe_log(). */
 int lethe_media_write(const struct lethe_release *rel, const char *device);
 
+/* The same with the release's image a: LETHE_ARTIFACT_DISK or LETHE_ARTIFACT_ISO. */
+int lethe_media_write_image(const struct lethe_release *rel, const char *device,
+			    enum lethe_release_artifact a);
+int lethe_media_verify_image(const struct lethe_release *rel, const char *device,
+			     enum lethe_release_artifact a);
+/* Which of the release's images device holds: disk.img, else lethe.iso when the release
+ * has one (*ret says which). LETHE_E_INVALID naming both when it is neither. */
+int lethe_media_verify_any(const struct lethe_release *rel, const char *device,
+			   enum lethe_release_artifact *ret);
+
 #endif

@@ -99,14 +99,14 @@ struct lethe_spec_group {
 };
 
 struct lethe_spec_kernel {
-	char *package;		   /* e.g. linux-image-cloud-amd64; NULL: no kernel */
+	char *package;			   /* e.g. linux-image-cloud-amd64; NULL: no kernel */
 	enum lethe_kernel_profile profile; /* kernel.profile (default cloud): the default
 					    * package and the modules added to modules */
-	struct lethe_strv modules; /* modules to load at boot (before the module lock) */
-	struct lethe_strv cmdline; /* extra kernel parameters */
-	struct lethe_strv unsafe;  /* hardening defaults the spec removes, on purpose: each
-				    * an entry of lethe_hardening_cmdline (<lethe/hardening.h>),
-				    * whole, even where the spec named only its key */
+	struct lethe_strv modules;	   /* modules to load at boot (before the module lock) */
+	struct lethe_strv cmdline;	   /* extra kernel parameters */
+	struct lethe_strv unsafe;	   /* hardening defaults the spec removes, on purpose: each
+					    * an entry of lethe_hardening_cmdline (<lethe/hardening.h>),
+					    * whole, even where the spec named only its key */
 };
 
 struct lethe_spec_service {
@@ -231,6 +231,7 @@ struct lethe_spec {
 	unsigned boot_timeout; /* boot: timeout: the boot menu's seconds (default 0:
 				* no menu unless a key is pressed) */
 	struct lethe_spec_session session;
+	unsigned boot_esp_mib; /* boot: esp_size: MiB; 0: as large as the files need */
 
 	uint64_t memory_mib; /* memory: the RAM the image is for (default 512) */
 	struct lethe_spec_persistence *persistence; /* NULL: nothing persists */

@@ -113,6 +113,7 @@ struct lethe_esp_options {
 	const char *workdir;	  /* scratch */
 	int64_t epoch;		  /* every time stamp on the file system */
 	uint64_t spare;		  /* bytes to leave free (lethe install: later UKIs) */
+	unsigned size_mib;	  /* a fixed size (boot.esp_size); 0: what the files need */
 };
 
 /* Make a reproducible ESP image (FAT16, or FAT32 when it must be larger than 30 MiB)

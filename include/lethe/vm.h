@@ -21,6 +21,19 @@
 #define LETHE_VM_OVMF_CODE_ENV "LETHE_OVMF_CODE" /* other paths (tests name missing ones) */
 #define LETHE_VM_OVMF_VARS_ENV "LETHE_OVMF_VARS"
 
+/* How the boot disk is attached (lethe run --bus). Do not reorder: virtio is zero. */
+enum lethe_vm_bus {
+	LETHE_VM_BUS_VIRTIO, /* virtio-blk-pci */
+	LETHE_VM_BUS_USB,    /* qemu-xhci + usb-storage: a USB stick */
+	LETHE_VM_BUS_NVME,   /* an NVMe disk */
+	LETHE_VM_BUS_SATA,   /* ahci + ide-hd: a SATA disk */
+	LETHE_VM_BUS_CDROM,  /* ahci + ide-cd: a DVD drive (for lethe.iso) */
+	LETHE_VM_BUS_N,
+};
+/* "usb" -> LETHE_VM_BUS_USB; -EINVAL with a message listing the names. */
+int lethe_vm_bus_parse(const char *name, enum lethe_vm_bus *ret);
+const char *lethe_vm_bus_name(enum lethe_vm_bus bus);
+
 struct lethe_vm_config {
 	const char *qemu; /* default "qemu-system-x86_64" */
 	/* Direct boot (firmware_code NULL): QEMU loads the kernel itself. */
@@ -31,6 +44,7 @@ struct lethe_vm_config {
 	const char *firmware_code;	       /* OVMF_CODE, read-only pflash */
 	const char *firmware_vars;	       /* this run's own copy of the variable store */
 	const char *boot_disk;		       /* disk.img, attached read-only; NULL: none */
+	enum lethe_vm_bus bus;		       /* how boot_disk is attached */
 	const char *disks[LETHE_VM_MAX_DISKS]; /* more disks, read-write, raw */
 	size_t n_disks;
 	unsigned mem_mb;		      /* default 512 */
@@ -70,6 +84,12 @@ int lethe_vm_firmware_check(const char **ret_code, const char **ret_vars);
  * a message when the release has no lethe.efi or disk.img. */
 int lethe_vm_config_firmware(struct lethe_vm_config *c, struct lethe_vm_owned *owned,
 			     const struct lethe_release *rel);
+
+/* Boot from the release's artifact a (LETHE_ARTIFACT_ISO: lethe.iso) instead of
+ * disk.img: its verified descriptor, as /proc/self/fd/N. -ENOENT with a message when
+ * the release has none. */
+int lethe_vm_config_medium(struct lethe_vm_config *c, struct lethe_vm_owned *owned,
+			   const struct lethe_release *rel, enum lethe_release_artifact a);
 
 /* QEMU's argv for c (argv[0] is the program). Appended to ret. */
 int lethe_vm_argv(const struct lethe_vm_config *c, struct lethe_strv *ret);

@@ -44,7 +44,8 @@ static char *out_path(const char *outdir, const char *name)
 static int wanted_modules(const struct lethe_spec_kernel *kernel, struct lethe_strv *ret)
 {
 	static const char *const init_modules[] = { "loop" };
-	const char *const *prof = kernel ? lethe_kernel_profile_get(kernel->profile)->modules : NULL;
+	const char *const *prof =
+		kernel ? lethe_kernel_profile_get(kernel->profile)->modules : NULL;
 	int r = 0;
 
 	for (; prof && *prof && r >= 0; prof++)

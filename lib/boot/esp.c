@@ -61,6 +61,21 @@ static int esp_size_mib(uint64_t files, unsigned *ret_mib, const char **ret_fat)
 	return 0;
 }
 
+/* boot.esp_size: at least what the files need (*mib on entry), then that size. */
+static int esp_fixed_size(unsigned size_mib, unsigned *mib, const char **fat)
+{
+	if (size_mib < *mib)
+		return lethe_error(-ENOSPC,
+				   "boot.esp_size %u MiB is too small for the ESP: systemd-boot "
+				   "and the UKI need %u MiB",
+				   size_mib, *mib);
+	if (size_mib > FAT16_MAX_MIB && size_mib < FAT32_MIN_MIB)
+		size_mib = FAT32_MIN_MIB;
+	*fat = size_mib <= FAT16_MAX_MIB ? "16" : "32";
+	*mib = size_mib;
+	return 0;
+}
+
 static int mtools(const char *tool, const char *img, const char *const *args, int64_t epoch)
 {
 	char *argv[16];
@@ -125,6 +140,8 @@ int lethe_esp_make(const struct lethe_esp_options *o)
 		r = file_size(o->uki, &uki_size);
 	if (r >= 0)
 		r = esp_size_mib(2 * boot_size + uki_size + o->spare, &mib, &fat);
+	if (r >= 0 && o->size_mib)
+		r = esp_fixed_size(o->size_mib, &mib, &fat);
 	if (r >= 0)
 		r = lethe_esp_loader_conf(o->timeout, &conf_text);
 	if (r < 0)

@@ -61,7 +61,8 @@ static const struct lethe_kernel_profile_info profiles[LETHE_KERNEL_PROFILE_N] =
 
 const struct lethe_kernel_profile_info *lethe_kernel_profile_get(enum lethe_kernel_profile p)
 {
-	return (unsigned)p < LETHE_KERNEL_PROFILE_N ? &profiles[p] : &profiles[LETHE_KERNEL_PROFILE_NONE];
+	return (unsigned)p < LETHE_KERNEL_PROFILE_N ? &profiles[p]
+						    : &profiles[LETHE_KERNEL_PROFILE_NONE];
 }
 
 int lethe_kernel_profile_find(const char *name, enum lethe_kernel_profile *ret)

@@ -158,12 +158,22 @@ struct softdep {
 	struct lethe_strv pre, post; /* canonical names */
 };
 
+/* One plain line of modules.alias, "alias NAME MODULE" (no wildcards): what a soft
+ * dependency may name instead of a module (libcrc32c's "pre: crc32c" is an alias of
+ * crc32c_generic and crc32c_intel). */
+struct alias {
+	char *name;   /* as written */
+	char *module; /* canonical */
+};
+
 struct dep_table {
 	char *text;
 	struct dep_entry *e;
 	size_t n;
 	struct softdep *soft;
 	size_t n_soft;
+	struct alias *alias;
+	size_t n_alias;
 };
 
 /* "kernel/drivers/virtio/virtio-ring.ko.xz" -> "virtio_ring". NULL on ENOMEM. */
@@ -190,6 +200,11 @@ static char *module_name(const char *path, size_t len)
 
 static void dep_table_release(struct dep_table *t)
 {
+	for (size_t i = 0; i < t->n_alias; i++) {
+		free(t->alias[i].name);
+		free(t->alias[i].module);
+	}
+	free(t->alias);
 	for (size_t i = 0; i < t->n_soft; i++) {
 		free(t->soft[i].name);
 		lethe_strv_release(&t->soft[i].pre);
@@ -322,6 +337,62 @@ static int softdep_load(const char *kernel_dir, const char *file, struct dep_tab
 	return r;
 }
 
+/* modules.alias, which depmod makes from the modules' alias= modinfo: only the plain
+ * aliases (device aliases with wildcards are for hotplug, not for soft dependencies).
+ * A missing file means none. */
+static int alias_load(const char *kernel_dir, const char *file, struct dep_table *t)
+{
+	char *text = NULL, *line, *next;
+	size_t len, cap = 0;
+	int r;
+
+	r = boot_kernel_read(kernel_dir, file, LETHE_BOOT_MAX_DEP_FILE, &text, &len);
+	if (r == -ENOENT) {
+		lethe_error_clear();
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	for (line = text; line && r >= 0; line = next) {
+		char *save = NULL, *kw, *name, *mod;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		kw = strtok_r(line, " \t", &save);
+		name = kw ? strtok_r(NULL, " \t", &save) : NULL;
+		mod = name ? strtok_r(NULL, " \t", &save) : NULL;
+		if (!mod || strcmp(kw, "alias") || strpbrk(name, "*?[]") || strlen(name) > 255)
+			continue;
+		if (t->n_alias == cap) {
+			struct alias *v;
+
+			if (cap >= (1u << 20)) {
+				r = -E2BIG;
+				break;
+			}
+			cap = cap ? cap * 2 : 256;
+			v = realloc(t->alias, cap * sizeof(*v));
+			if (!v) {
+				r = -ENOMEM;
+				break;
+			}
+			t->alias = v;
+		}
+		t->alias[t->n_alias].name = strdup(name);
+		t->alias[t->n_alias].module = module_name(mod, strlen(mod));
+		if (!t->alias[t->n_alias].name || !t->alias[t->n_alias].module) {
+			free(t->alias[t->n_alias].name);
+			free(t->alias[t->n_alias].module);
+			r = -ENOMEM;
+			break;
+		}
+		t->n_alias++;
+	}
+	free(text);
+	return r;
+}
+
 static struct dep_entry *dep_find_name(struct dep_table *t, const char *name)
 {
 	for (size_t i = 0; i < t->n; i++)
@@ -363,6 +434,30 @@ static int emit(struct lethe_boot_modules *m, const struct dep_entry *e)
 static int visit(struct dep_table *t, struct dep_entry *e, struct lethe_boot_modules *m,
 		 unsigned depth);
 
+/* A soft dependency that names an alias: every module that has it, as modprobe
+ * loads them (for crc32c: the generic one and the one that needs SSE 4.2; the one
+ * the CPU cannot use fails to load, which lethe-init reports and passes over). The
+ * list and the names compare with '-' as '_', as the modules' own names do. */
+static int visit_alias(struct dep_table *t, const char *name, struct lethe_boot_modules *m,
+		       unsigned depth)
+{
+	for (size_t i = 0; i < t->n_alias; i++) {
+		struct dep_entry *d;
+		bool same = strlen(t->alias[i].name) == strlen(name);
+		int r;
+
+		for (size_t k = 0; same && name[k]; k++)
+			same = (name[k] == '-' ? '_' : name[k]) ==
+			       (t->alias[i].name[k] == '-' ? '_' : t->alias[i].name[k]);
+		if (!same || !(d = dep_find_name(t, t->alias[i].module)) || d->state == 1)
+			continue;
+		r = visit(t, d, m, depth + 1);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 /* The soft dependencies in list: each a module to load too, if the kernel has it as a
  * module (one built in, or absent, is nothing to load: they are soft). A soft
  * dependency already on the way is not a cycle to refuse, only nothing more to do. */
@@ -373,7 +468,13 @@ static int visit_list(struct dep_table *t, const struct lethe_strv *list,
 		struct dep_entry *d = dep_find_name(t, list->v[i]);
 		int r;
 
-		if (!d || d->state == 1)
+		if (!d) {
+			r = visit_alias(t, list->v[i], m, depth);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		if (d->state == 1)
 			continue;
 		r = visit(t, d, m, depth + 1);
 		if (r < 0)
@@ -510,6 +611,11 @@ int lethe_boot_modules_resolve(const char *kernel_dir, const char *version,
 	free(file);
 	file = moddir(version, "modules.softdep");
 	r = file ? softdep_load(kernel_dir, file, &t) : -ENOMEM;
+	if (r < 0)
+		goto out;
+	free(file);
+	file = moddir(version, "modules.alias");
+	r = file ? alias_load(kernel_dir, file, &t) : -ENOMEM;
 	if (r < 0)
 		goto out;
 	for (size_t i = 0; i < wanted->n; i++) {

@@ -105,6 +105,7 @@ static int make_esp(struct lethe_build_ctx *ctx, char **ret)
 			.uki = uki,
 			.uki_name = lethe_release_name(LETHE_ARTIFACT_UKI),
 			.timeout = ctx->spec->boot_timeout,
+			.size_mib = ctx->spec->boot_esp_mib,
 			.volume_id = volid,
 			.workdir = ctx->work,
 			.epoch = ctx->epoch });
@@ -136,8 +137,7 @@ int build_stage_disk(struct lethe_build_ctx *ctx)
 		snprintf(ctx->detail, sizeof(ctx->detail), "disk.img %s: GPT root + root-verity%s",
 			 size, esp ? " + ESP (systemd-boot, lethe.efi)" : "");
 	}
-	if (esp)
-		unlink(esp);
+	/* esp.img stays in scratch for the iso stage (the scratch goes with the build). */
 	free(esp);
 	free(disk);
 	free(rootfs);

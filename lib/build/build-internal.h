@@ -56,6 +56,7 @@ int build_stage_disk(struct lethe_build_ctx *ctx); /* lib/disk, with the ESP */
 int build_stage_pcr(struct lethe_build_ctx *ctx);  /* measure-stage.c: pcr.json */
 /* provenance-stage.c: provenance.intoto.json, just before the sums */
 int build_stage_provenance(struct lethe_build_ctx *ctx);
+int build_stage_iso(struct lethe_build_ctx *ctx);  /* lib/boot/iso.c (lib/build/iso.c) */
 
 /* cancel.c: a thread that, once lethe_build_cancel() was called, stops every process
  * below this one until build_watch_stop(). One build at a time per process. */

@@ -18,6 +18,7 @@
 #include <lethe/rootfs.h>
 #include <lethe/sign.h>
 #include <lethe/sums.h>
+#include <lethe/iso.h>
 #include <lethe/uefi.h>
 
 #include "build-internal.h"
@@ -398,6 +399,8 @@ static int prepare(struct lethe_build_ctx *ctx, struct lethe_build_result *res,
 	/* A kernel means a UKI and an ESP: their tools must be there before any work. */
 	if (ctx->spec->kernel.package) {
 		r = lethe_uefi_check_tools();
+		if (r >= 0)
+			r = lethe_iso_check_tools();
 		if (r < 0)
 			return r;
 	}
@@ -446,6 +449,7 @@ static const struct build_stage stages[] = {
 	{ "uki", build_stage_uki },
 	{ "pcr", build_stage_pcr },
 	{ "disk", build_stage_disk },
+	{ "iso", build_stage_iso },
 	{ "sbom", build_stage_sbom },
 	{ "lock", stage_lock },
 	{ "provenance", build_stage_provenance }, /* after every output but the sums */

@@ -98,8 +98,7 @@ void lethe_gpt_uuid(const struct lethe_gpt *gpt, uint32_t i, char ret[LETHE_UUID
 	lethe_gpt_entry_uuid(gpt->entries + (size_t)i * gpt->header.entry_size, ret);
 }
 
-int lethe_gpt_lbas(const struct lethe_gpt *gpt, uint32_t i, uint64_t *ret_first,
-		   uint64_t *ret_last)
+int lethe_gpt_lbas(const struct lethe_gpt *gpt, uint32_t i, uint64_t *ret_first, uint64_t *ret_last)
 {
 	const uint8_t *e;
 	uint64_t first = 0, last = 0;

@@ -362,30 +362,75 @@ out:
 	return r;
 }
 
-/* disk.img of the release: its verified descriptor, length and signed digest. */
-static int release_image(const struct lethe_release *rel, int *ret_fd, uint64_t *ret_len,
-			 uint8_t digest[32])
+/* An image of the release (disk.img or lethe.iso): its verified descriptor, length and
+ * signed digest. */
+static int release_image(const struct lethe_release *rel, enum lethe_release_artifact a,
+			 int *ret_fd, uint64_t *ret_len, uint8_t digest[32])
 {
-	int fd = lethe_release_fd(rel, LETHE_ARTIFACT_DISK);
+	int fd;
 
+	if (a != LETHE_ARTIFACT_DISK && a != LETHE_ARTIFACT_ISO)
+		return lethe_error(-EINVAL, "'%s' is not a boot medium image",
+				   lethe_release_name(a));
+	fd = lethe_release_fd(rel, a);
 	if (fd < 0)
 		return lethe_error(-LETHE_E_INVALID,
 				   "the signed SHA256SUMS of '%s' does not list "
 				   "'%s'",
-				   lethe_release_dir(rel), lethe_release_name(LETHE_ARTIFACT_DISK));
+				   lethe_release_dir(rel), lethe_release_name(a));
 	*ret_fd = fd;
-	return lethe_release_info(rel, LETHE_ARTIFACT_DISK, ret_len, digest);
+	return lethe_release_info(rel, a, ret_len, digest);
 }
 
 int lethe_media_verify_written(const struct lethe_release *rel, const char *device)
+{
+	enum lethe_release_artifact a;
+
+	return lethe_media_verify_any(rel, device, &a);
+}
+
+int lethe_media_verify_image(const struct lethe_release *rel, const char *device,
+			     enum lethe_release_artifact a)
 {
 	uint8_t digest[32];
 	uint64_t len;
 	int fd = -1, r;
 
-	r = release_image(rel, &fd, &len, digest);
+	r = release_image(rel, a, &fd, &len, digest);
 	if (r >= 0)
 		r = lethe_media_verify_device(device, fd, len, digest);
+	return r;
+}
+
+/* Does device start like image_fd's GPT: the same disk GUID (LBA 1, offset 56)? */
+static bool same_disk_guid(const char *device, int image_fd)
+{
+	uint8_t a[16], b[16];
+	int fd = open(device, O_RDONLY | O_CLOEXEC);
+	bool same;
+
+	if (fd < 0)
+		return false;
+	same = pread(fd, a, 16, 512 + 56) == 16 && pread(image_fd, b, 16, 512 + 56) == 16 &&
+	       !memcmp(a, b, 16);
+	close(fd);
+	return same;
+}
+
+int lethe_media_verify_any(const struct lethe_release *rel, const char *device,
+			   enum lethe_release_artifact *ret)
+{
+	enum lethe_release_artifact a = LETHE_ARTIFACT_DISK;
+	int iso = lethe_release_fd(rel, LETHE_ARTIFACT_ISO), r;
+
+	/* A medium made from lethe.iso (a stick or a DVD) carries the ISO's disk GUID,
+	 * one made from disk.img disk.img's; the check is then against that image alone,
+	 * so that its message (the first differing byte) is about the right one. */
+	if (iso >= 0 && same_disk_guid(device, iso))
+		a = LETHE_ARTIFACT_ISO;
+	r = lethe_media_verify_image(rel, device, a);
+	if (r >= 0)
+		*ret = a;
 	return r;
 }
 
@@ -482,15 +527,20 @@ out:
 
 int lethe_media_write(const struct lethe_release *rel, const char *device)
 {
+	return lethe_media_write_image(rel, device, LETHE_ARTIFACT_DISK);
+}
+
+int lethe_media_write_image(const struct lethe_release *rel, const char *device,
+			    enum lethe_release_artifact a)
+{
 	uint8_t digest[32];
-	char *image =
-		lethe_path_join(lethe_release_dir(rel), lethe_release_name(LETHE_ARTIFACT_DISK));
+	char *image = lethe_path_join(lethe_release_dir(rel), lethe_release_name(a));
 	uint64_t len;
 	int fd = -1, in = -1, r;
 
 	if (!image)
 		return -ENOMEM;
-	r = release_image(rel, &in, &len, digest);
+	r = release_image(rel, a, &in, &len, digest);
 	if (r >= 0)
 		r = lethe_media_check_target(rel, device);
 	if (r < 0)

@@ -27,6 +27,7 @@ const char *const lethe_release_names[LETHE_ARTIFACT_MAX] = {
 	[LETHE_ARTIFACT_UKI] = "lethe.efi",
 	[LETHE_ARTIFACT_PCR] = "pcr.json",
 	[LETHE_ARTIFACT_PROVENANCE] = "provenance.intoto.json",
+	[LETHE_ARTIFACT_ISO] = "lethe.iso",
 };
 
 const char *lethe_release_name(enum lethe_release_artifact a)

@@ -449,12 +449,13 @@ static int parse_compression(struct spec_ctx *c, const struct lethe_node *node)
 #define SPEC_BOOT_TIMEOUT_MAX 600
 static int parse_boot(struct spec_ctx *c, const struct lethe_node *node)
 {
-	static const char *const keys[] = { "timeout", NULL };
+	static const char *const keys[] = { "timeout", "esp_size", NULL };
 	const struct lethe_node *t;
 	uint64_t v = 0;
 	int r;
 
 	c->spec->boot_timeout = 0;
+	c->spec->boot_esp_mib = 0;
 	if (!node)
 		return 0;
 	r = lethe_node_expect(c->file, node, LETHE_NODE_MAPPING, "boot");
@@ -466,6 +467,15 @@ static int parse_boot(struct spec_ctx *c, const struct lethe_node *node)
 	if (r < 0)
 		return r;
 	c->spec->boot_timeout = (unsigned)v;
+	/* boot.esp_size: MiB, fixed (room for UKIs added later); 0 or absent: what the
+	 * files need. A size they do not fit in fails the build at the ESP. */
+	t = lethe_node_get(node, "esp_size");
+	v = 0;
+	if (t)
+		r = lethe_node_uint(c->file, t, "boot.esp_size", 2, 4096, &v);
+	if (r < 0)
+		return r;
+	c->spec->boot_esp_mib = (unsigned)v;
 	return 0;
 }
 

@@ -13,7 +13,8 @@
 /* kernel.unsafe and kernel.cmdline are checked against the one table of hardening
  * parameters that the build writes and the audit checks (<lethe/hardening.h>). */
 
-static const char *const kernel_keys[] = { "profile", "package", "modules", "cmdline", "unsafe", NULL };
+static const char *const kernel_keys[] = { "profile", "package", "modules",
+					   "cmdline", "unsafe",	 NULL };
 static const char *const service_keys[] = { "name", "command", "user", "group", "restart", NULL };
 static const char *const network_keys[] = { "hostname", "mac", "interfaces", NULL };
 static const char *const interface_keys[] = { "name", "addresses", "gateway4", "gateway6", NULL };

@@ -271,10 +271,10 @@ static int firmware_args(const struct lethe_vm_config *c, struct lethe_strv *v)
 		r = lethe_strv_push(v, "-drive");
 	/* read-only: the guest cannot write the boot disk, whatever it does */
 	if (r >= 0)
-		r = push3(v, "if=none,id=boot,format=raw,readonly=on,file=", c->boot_disk, "");
+		r = push3(v, vm_bus_drive(c->bus), c->boot_disk,
+			  c->bus == LETHE_VM_BUS_CDROM ? ",media=cdrom" : "");
 	if (r >= 0)
-		r = push_all(v, (const char *const[]){
-					"-device", "virtio-blk-pci,drive=boot,bootindex=1", NULL });
+		r = vm_bus_devices(c->bus, v);
 	return r;
 }
 
@@ -343,8 +343,13 @@ int lethe_vm_argv(const struct lethe_vm_config *c, struct lethe_strv *v)
 		if (r >= 0)
 			r = lethe_strv_push(v, "-drive");
 		/* read-only: the guest cannot write the boot disk, whatever it does */
-		if (r >= 0)
+		if (r >= 0 && c->bus == LETHE_VM_BUS_VIRTIO)
 			r = push3(v, "file=", c->boot_disk, ",format=raw,if=virtio,readonly=on");
+		else if (r >= 0)
+			r = push3(v, vm_bus_drive(c->bus), c->boot_disk,
+				  c->bus == LETHE_VM_BUS_CDROM ? ",media=cdrom" : "");
+		if (r >= 0 && c->bus != LETHE_VM_BUS_VIRTIO)
+			r = vm_bus_devices(c->bus, v);
 	}
 	for (size_t i = 0; r >= 0 && i < c->n_disks; i++) {
 		r = check_path("disk", c->disks[i]);

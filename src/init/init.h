@@ -32,8 +32,7 @@ int init_copy_file(const char *from, const char *to, mode_t mode);
 /* ---- media.c: the boot medium ---- */
 /* While stage 1 waits for partition what (PARTUUID uuid), after waited of timeout
  * seconds: say so on the console after a second, then every few seconds. */
-void init_media_wait_notice(const char *what, const char *uuid, double waited,
-			    unsigned timeout);
+void init_media_wait_notice(const char *what, const char *uuid, double waited, unsigned timeout);
 /* Entry i of gpt, read from the disk open as disk_fd in sector-byte LBAs that are not
  * the disk's own (a hybrid ISO on a CD-ROM: the kernel made no partition devices), as
  * a read-only loop device at its offset: 1 and its name ("loop0") and number, or 0. */

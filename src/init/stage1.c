@@ -113,6 +113,8 @@ static void load_modules(void)
 		}
 		if (syscall(SYS_finit_module, fd, "", 0) == 0)
 			loaded++;
+		else if (errno == ENODEV) /* a CPU's variant this CPU lacks (crc32c-intel) */
+			init_dbg("module '%s' is not for this machine", line);
 		else if (errno != EEXIST)
 			init_msg("warning: cannot load module '%s': %s", line, strerror(errno));
 		close(fd);
@@ -212,7 +214,8 @@ static void scan_gpt(const char *disk, struct part *parts, size_t n)
 		for (size_t k = 0; k < n; k++) {
 			if (parts[k].found || strcmp(uuid, parts[k].uuid))
 				continue;
-			if (foreign ? init_media_map(fd, &gpt, i, sector, name, sizeof(name), &maj, &min)
+			if (foreign ? init_media_map(fd, &gpt, i, sector, name, sizeof(name), &maj,
+						     &min)
 				    : find_partition(disk, i + 1, name, sizeof(name), &maj, &min))
 				found(&parts[k], name, maj, min);
 		}

@@ -23,6 +23,8 @@ enum {
 	OPT_SERIAL_LOG,
 	OPT_NO_BOOT_DISK,
 	OPT_DIRECT,
+	OPT_BUS,
+	OPT_ISO,
 };
 
 static const struct option options[] = { { "disk", required_argument, NULL, OPT_DISK },
@@ -37,6 +39,8 @@ static const struct option options[] = { { "disk", required_argument, NULL, OPT_
 					 { "serial-log", required_argument, NULL, OPT_SERIAL_LOG },
 					 { "no-boot-disk", no_argument, NULL, OPT_NO_BOOT_DISK },
 					 { "direct", no_argument, NULL, OPT_DIRECT },
+					 { "bus", required_argument, NULL, OPT_BUS },
+					 { "iso", no_argument, NULL, OPT_ISO },
 					 { "public-key", required_argument, NULL, 'p' },
 					 { "public-key-base64", required_argument, NULL, 'P' },
 					 { "quiet", no_argument, NULL, 'q' },
@@ -70,6 +74,12 @@ static const char usage_text[] =
 	"  --mem MB             guest memory (default 512)\n"
 	"  --accel tcg|kvm      QEMU accelerator (default tcg)\n"
 	"  --direct             boot vmlinuz and initramfs.img directly, without firmware\n"
+	"  --bus virtio|usb|nvme|sata|cdrom  attach the boot medium as a virtio disk (the\n"
+	"                       default), a USB stick (qemu-xhci), an NVMe disk, a SATA disk\n"
+	"                       (AHCI) or a SATA DVD drive; its driver must be in the image\n"
+	"                       (kernel.profile: hardware)\n"
+	"  --iso                boot lethe.iso instead of disk.img (the default with\n"
+	"                       --bus cdrom)\n"
 	"  --append ARGS        add kernel parameters to the image's cmdline (with --direct:\n"
 	"                       the UKI's cmdline is signed and fixed)\n"
 	"  --cmdline-file F     take the kernel cmdline from F instead of OUTDIR/cmdline\n"
@@ -92,6 +102,7 @@ struct run_args {
 	unsigned timeout;
 	bool no_boot_disk;
 	bool direct;
+	bool iso; /* boot lethe.iso (--iso, --bus cdrom) */
 };
 
 /* Guest bytes reach a terminal only escaped (lethe_vm_console_escape). */
@@ -163,6 +174,16 @@ static int parse(int argc, char **argv, struct run_args *a)
 		case OPT_DIRECT:
 			a->direct = true;
 			break;
+		case OPT_BUS:
+			if (lethe_vm_bus_parse(optarg, &a->c.bus) < 0)
+				return cli_usage_error("run",
+						       "--bus '%s': virtio, usb, nvme, sata or "
+						       "cdrom",
+						       optarg);
+			break;
+		case OPT_ISO:
+			a->iso = true;
+			break;
 		case 'p':
 			a->key = optarg;
 			break;
@@ -183,6 +204,10 @@ static int parse(int argc, char **argv, struct run_args *a)
 		return cli_usage_error("run", "expected one OUTDIR");
 	if (a->key && a->key_b64)
 		return cli_usage_error("run", "give the public key once: -p FILE or -P BASE64");
+	if (a->c.bus == LETHE_VM_BUS_CDROM)
+		a->iso = true;
+	if (a->iso && a->no_boot_disk)
+		return cli_usage_error("run", "--iso and --no-boot-disk: nothing to boot from");
 	if (a->exec && (!*a->exec || strchr(a->exec, '\n')))
 		return cli_usage_error("run", "--exec takes one non-empty line");
 	return 0;
@@ -248,6 +273,8 @@ int cmd_run(int argc, char **argv)
 		r = lethe_vm_config_from_release(&a.c, &owned, rel, a.cmdline_file, a.append);
 	if (r >= 0 && firmware)
 		r = lethe_vm_config_firmware(&a.c, &owned, rel);
+	if (r >= 0 && a.iso)
+		r = lethe_vm_config_medium(&a.c, &owned, rel, LETHE_ARTIFACT_ISO);
 	if (r < 0)
 		goto fail;
 	if (a.no_boot_disk)

@@ -50,7 +50,8 @@ static void usage(void)
 	     "  -x, --signature SIG     signature file\n"
 	     "      --sums SHA256SUMS   verify a signed SHA256SUMS and the files it lists\n"
 	     "      --json              print a JSON report on stdout (every mode)\n"
-	     "      --media DEVICE      check a medium written by 'lethe write'\n"
+	     "      --media DEVICE      check a medium written by 'lethe write' (disk.img, or\n"
+	     "                          lethe.iso: a stick or a DVD)\n"
 	     "  -q, --quiet             print nothing but errors\n"
 	     "  -h, --help              show this help\n\n"
 	     "Exit status: 0 verified, 1 a signature, key id, trusted comment or checksum\n"
@@ -231,17 +232,19 @@ static int verify_media(struct verify_args *a)
 	if (a->argc != 1 || a->sig_path)
 		return cli_usage_error("verify", "--media DEVICE takes one OUTDIR, no -x");
 	struct lethe_release *rel = NULL;
+	enum lethe_release_artifact img = LETHE_ARTIFACT_DISK;
 
 	r = lethe_release_open(a->argv[0], &a->pub, &rel);
 	if (r >= 0)
-		r = lethe_media_verify_written(rel, a->media_path);
+		r = lethe_media_verify_any(rel, a->media_path, &img);
 	lethe_release_free(rel);
 	if (a->json)
 		return report_json(a, "media", a->media_path, NULL, NULL, r);
 	if (r < 0)
 		return cli_fail(r, "verify");
 	if (!cli_quiet)
-		printf("%s: matches the signed disk.img of '%s'\n", a->media_path, a->argv[0]);
+		printf("%s: matches the signed %s of '%s'\n", a->media_path,
+		       lethe_release_name(img), a->argv[0]);
 	return EXIT_OK;
 }
 

@@ -8,9 +8,10 @@
 #include "cli.h"
 
 static const char usage_text[] =
-	"usage: lethe write OUTDIR DEVICE -p PUBKEY\n"
+	"usage: lethe write OUTDIR DEVICE -p PUBKEY [--iso]\n"
 	"\n"
-	"Write OUTDIR/disk.img to DEVICE (a block device such as /dev/sdX, or a file),\n"
+	"Write OUTDIR/disk.img (with --iso: OUTDIR/lethe.iso) to DEVICE (a block device\n"
+	"such as /dev/sdX, or a file),\n"
 	"after checking the release's signature (SHA256SUMS.minisig with PUBKEY) and\n"
 	"every file it lists against the signed SHA256SUMS. A device that is mounted (or any of "
 	"its\n"
@@ -22,6 +23,8 @@ static const char usage_text[] =
 	"options:\n"
 	"  -p, --public-key FILE         minisign public key file\n"
 	"  -P, --public-key-base64 KEY   the public key itself\n"
+	"  --iso                         write lethe.iso (hybrid: boots from a stick as from\n"
+	"                                a DVD) instead of disk.img\n"
 	"  -q, --quiet                   print nothing but errors\n"
 	"\n"
 	"Exit status: 0 written and verified; 1 the release or the written medium failed a\n"
@@ -33,10 +36,12 @@ int cmd_write(int argc, char **argv)
 		{ "public-key", required_argument, NULL, 'p' },
 		{ "public-key-base64", required_argument, NULL, 'P' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "iso", no_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
 	const char *key = NULL, *key_b64 = NULL;
+	enum lethe_release_artifact img = LETHE_ARTIFACT_DISK;
 	struct lethe_release *rel = NULL;
 	struct lethe_sign_pubkey pub;
 	int c, r;
@@ -51,6 +56,9 @@ int cmd_write(int argc, char **argv)
 			break;
 		case 'q':
 			cli_quiet = true;
+			break;
+		case 'I':
+			img = LETHE_ARTIFACT_ISO;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -69,11 +77,12 @@ int cmd_write(int argc, char **argv)
 	/* Verified once; the write reads disk.img from the handle, never from the path. */
 	r = lethe_release_open(argv[optind], &pub, &rel);
 	if (r >= 0)
-		r = lethe_media_write(rel, argv[optind + 1]);
+		r = lethe_media_write_image(rel, argv[optind + 1], img);
 	lethe_release_free(rel);
 	if (r < 0)
 		return cli_fail(r, "write");
 	if (!cli_quiet)
-		printf("%s: written and verified against the signed disk.img\n", argv[optind + 1]);
+		printf("%s: written and verified against the signed %s\n", argv[optind + 1],
+		       lethe_release_name(img));
 	return EXIT_OK;
 }

@@ -2,7 +2,7 @@
 # Reproducibility: the same spec and lock built twice, in other directories, with
 # another umask, time zone, locale, clock and SOURCE_DATE_EPOCH unset then set to the
 # date the first build chose, give a byte-identical SHA256SUMS (and signature): the
-# UKI lethe.efi and disk.img with its ESP included.
+# UKI lethe.efi, disk.img with its ESP and the hybrid lethe.iso included.
 . "$LETHE_SRC/tests/lib.sh"
 . "$LETHE_SRC/tests/interop/build-common.bash"
 need_cmd python3
@@ -27,8 +27,9 @@ sleep 1
 		--key "$key" --quiet
 ) || fail "second build failed"
 
-# The UEFI artifacts are among what must be identical: the UKI and the disk with its ESP.
-for f in lethe.efi disk.img; do
+# The UEFI artifacts are among what must be identical: the UKI, the disk with its ESP
+# and the ISO.
+for f in lethe.efi disk.img lethe.iso; do
 	grep -q "  $f\$" "$TMP/one/out/SHA256SUMS" || fail "SHA256SUMS does not list $f"
 done
 if ! cmp "$TMP/one/out/SHA256SUMS" "$TMP/two/deeper/still/out/SHA256SUMS"; then

@@ -20,6 +20,21 @@ expect_ok "$LETHE" write "$out" "$TMP/medium.img" -p "$pub"
 cmp "$out/disk.img" "$TMP/medium.img" || fail "the medium differs from disk.img"
 expect_ok "$LETHE" verify --media "$TMP/medium.img" "$out" -p "$pub"
 
+# lethe.iso too (issue 11.3): written with --iso, recognised by lethe verify --media as
+# the ISO (its GPT's disk GUID), and one changed byte in it is caught.
+if [ -f "$out/lethe.iso" ]; then
+	expect_ok "$LETHE" write "$out" "$TMP/iso-stick.img" -p "$pub" --iso
+	grep -q "verified against the signed lethe.iso" "$TMP/out" || fail "write --iso did not write lethe.iso"
+	cmp "$out/lethe.iso" "$TMP/iso-stick.img" || fail "the ISO stick differs from lethe.iso"
+	expect_ok "$LETHE" verify --media "$TMP/iso-stick.img" "$out" -p "$pub"
+	grep -q "matches the signed lethe.iso" "$TMP/out" || fail "verify --media did not recognise lethe.iso"
+	flip_bit "$TMP/iso-stick.img" 1000001 1
+	expect_fail 1 "first difference at byte offset 1000001\$" \
+		"$LETHE" verify --media "$TMP/iso-stick.img" "$out" -p "$pub"
+	expect_ok "$LETHE" verify --media "$TMP/medium.img" "$out" -p "$pub"
+	grep -q "matches the signed disk.img" "$TMP/out" || fail "verify --media took disk.img for the ISO"
+fi
+
 # Only the image's length counts: data after it on a larger medium is ignored.
 head -c 4096 /dev/urandom >>"$TMP/medium.img"
 expect_ok "$LETHE" verify --media "$TMP/medium.img" "$out" -p "$pub"

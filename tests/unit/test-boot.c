@@ -500,6 +500,23 @@ static void test_modules_softdep(void **state)
 	assert_int_equal(lethe_boot_modules_resolve(kd, "2.0", &want, &m), -LETHE_E_INVALID);
 	assert_non_null(strstr(lethe_error_message(), "modules.softdep' line 2"));
 	lethe_strv_release(&want);
+	/* A soft dependency may name an alias (libcrc32c: "pre: crc32c"): every module
+	 * with that plain alias comes first; wildcard aliases are not matched. */
+	put("s/lib/modules/2.0/modules.dep",
+	    "kernel/lib/libcrc32c.ko:\nkernel/crypto/crc32c_generic.ko:\n"
+	    "kernel/arch/x86/crypto/crc32c-intel.ko:\nkernel/x/other.ko:\n");
+	put("s/lib/modules/2.0/modules.softdep", "softdep libcrc32c pre: crc32c\n");
+	put("s/lib/modules/2.0/modules.alias",
+	    "alias crypto-crc32c crc32c_intel\nalias crc32c crc32c_intel\n"
+	    "alias crc32c crc32c_generic\nalias crc32* other\nalias crc32cx other\n");
+	lethe_strv_push(&want, "libcrc32c");
+	assert_int_equal(lethe_boot_modules_resolve(kd, "2.0", &want, &m), 0);
+	assert_int_equal(m.n, 3);
+	assert_string_equal(m.v[0].name, "crc32c_intel");
+	assert_string_equal(m.v[1].name, "crc32c_generic");
+	assert_string_equal(m.v[2].name, "libcrc32c");
+	lethe_boot_modules_release(&m);
+	lethe_strv_release(&want);
 	free(kd);
 }
 

@@ -853,8 +853,9 @@ static void test_spec_kernel_profile(void **state)
 	} bad[] = {
 		{ "kernel:\n  profile: hardwar\n", "kernel.profile 'hardwar' is not a profile (did "
 						   "you mean 'hardware'?)" },
-		{ "kernel:\n  profile: laptop\n", "kernel.profile 'laptop' is not a profile: cloud, "
-						  "hardware or none" },
+		{ "kernel:\n  profile: laptop\n",
+		  "kernel.profile 'laptop' is not a profile: cloud, "
+		  "hardware or none" },
 		{ "kernel:\n  profile: none\n", "kernel.profile 'none' names no kernel: give "
 						"kernel.package" },
 		{ "kernel:\n  profile: [cloud]\n", "kernel.profile" },
@@ -907,6 +908,8 @@ static void test_spec_boot(void **state)
 		"boot:\n  timeout: 2s\n",
 		"boot:\n  timout: 2\n",
 		"boot: 3\n",
+		"boot:\n  esp_size: 1\n",
+		"boot:\n  esp_size: 64M\n",
 	};
 	struct lethe_spec *spec = spec_ok(HEAD);
 	char text[512];
@@ -914,8 +917,9 @@ static void test_spec_boot(void **state)
 	(void)state;
 	assert_int_equal(spec->boot_timeout, 0);
 	spec = lethe_spec_free(spec);
-	spec = spec_ok(HEAD "boot:\n  timeout: 5\n");
+	spec = spec_ok(HEAD "boot:\n  timeout: 5\n  esp_size: 64\n");
 	assert_int_equal(spec->boot_timeout, 5);
+	assert_int_equal(spec->boot_esp_mib, 64);
 	spec = lethe_spec_free(spec);
 	for (size_t i = 0; i < LETHE_ARRAY_SIZE(bad); i++) {
 		snprintf(text, sizeof(text), "%s%s", HEAD, bad[i]);

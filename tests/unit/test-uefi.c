@@ -287,6 +287,20 @@ static void test_esp(void **state)
 	assert_true(la != lb || memcmp(a, b, la));
 	assert_int_equal(lethe_esp_loader_conf(3, &conf), 0);
 	assert_string_equal(conf, "timeout 3\neditor no\n");
+	/* boot.esp_size: a fixed size of that many MiB, refused with the size needed when
+	 * the files do not fit (nothing written then). */
+	o.size_mib = 40;
+	assert_int_equal(lethe_esp_make(&o), 0);
+	free(b);
+	assert_int_equal(lethe_file_read(two, 64u << 20, &b, &lb), 0);
+	assert_int_equal(lb, 40u << 20);
+	unlink(two);
+	o.size_mib = 2; /* the UKI alone is 3 MiB */
+	lethe_error_clear();
+	assert_int_equal(lethe_esp_make(&o), -ENOSPC);
+	assert_non_null(strstr(lethe_error_message(), "boot.esp_size 2 MiB is too small"));
+	assert_int_equal(access(two, F_OK), -1);
+	o.size_mib = 0;
 	o.volume_id = "XYZ";
 	assert_int_equal(lethe_esp_make(&o), -EINVAL);
 	free(conf);

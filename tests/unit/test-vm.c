@@ -88,6 +88,60 @@ static void test_argv_firmware(void **state)
 	lethe_strv_release(&v);
 }
 
+/* --bus: each bus puts the drive "boot" first in the boot order on its own device;
+ * the CD-ROM's drive is a CD medium; the names parse and unknown ones are refused. */
+static void test_argv_bus(void **state)
+{
+	static const struct {
+		const char *name, *dev1, *dev2;
+	} rows[] = {
+		{ "virtio", "virtio-blk-pci,drive=boot,bootindex=1", NULL },
+		{ "usb", "qemu-xhci,id=xhci",
+		  "usb-storage,bus=xhci.0,drive=boot,removable=on,bootindex=1" },
+		{ "nvme", "nvme,serial=lethe,drive=boot,bootindex=1", NULL },
+		{ "sata", "ahci,id=ahci", "ide-hd,bus=ahci.0,drive=boot,bootindex=1" },
+		{ "cdrom", "ahci,id=ahci", "ide-cd,bus=ahci.0,drive=boot,bootindex=1" },
+	};
+	enum lethe_vm_bus bus;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct lethe_vm_config c = { .firmware_code = "/fw/CODE.fd",
+					     .firmware_vars = "/proc/self/fd/9",
+					     .boot_disk = "/proc/self/fd/7" };
+		struct lethe_strv v = { 0 };
+
+		assert_int_equal(lethe_vm_bus_parse(rows[i].name, &bus), 0);
+		assert_string_equal(lethe_vm_bus_name(bus), rows[i].name);
+		c.bus = bus;
+		for (int direct = 0; direct < 2; direct++) {
+			if (direct) {
+				c.firmware_code = NULL;
+				c.kernel = "/k";
+				c.initrd = "/i";
+				c.cmdline = "x";
+			}
+			assert_int_equal(lethe_vm_argv(&c, &v), 0);
+			/* (a direct boot keeps its if=virtio drive: test_argv) */
+			if (!direct || bus != LETHE_VM_BUS_VIRTIO)
+				assert_true(has_pair(&v, "-device", rows[i].dev1));
+			if (rows[i].dev2)
+				assert_true(has_pair(&v, "-device", rows[i].dev2));
+			if (bus == LETHE_VM_BUS_CDROM)
+				assert_true(has_pair(
+					&v, "-drive",
+					"if=none,id=boot,format=raw,readonly=on,file=/proc/"
+					"self/fd/7,media=cdrom"));
+			if (bus != LETHE_VM_BUS_VIRTIO)
+				assert_false(has_pair(&v, "-device",
+						      "virtio-blk-pci,drive=boot,bootindex=1"));
+			lethe_strv_release(&v);
+		}
+	}
+	assert_int_equal(lethe_vm_bus_parse("scsi", &bus), -EINVAL);
+	assert_non_null(strstr(lethe_error_message(), "virtio, usb, nvme, sata or cdrom"));
+}
+
 static void test_firmware_missing(void **state)
 {
 	setenv(LETHE_VM_OVMF_CODE_ENV, "/nonexistent/OVMF_CODE.fd", 1);
@@ -172,11 +226,9 @@ static void test_console_escape(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_argv),
-		cmocka_unit_test(test_argv_firmware),
-		cmocka_unit_test(test_firmware_missing),
-		cmocka_unit_test(test_frame),
-		cmocka_unit_test(test_console_escape),
+		cmocka_unit_test(test_argv),	 cmocka_unit_test(test_argv_firmware),
+		cmocka_unit_test(test_argv_bus), cmocka_unit_test(test_firmware_missing),
+		cmocka_unit_test(test_frame),	 cmocka_unit_test(test_console_escape),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
