@@ -23,6 +23,10 @@ enum {
 	OPT_SERIAL_LOG,
 	OPT_NO_BOOT_DISK,
 	OPT_DIRECT,
+	OPT_SECURE_BOOT,
+	OPT_SB_VARS,
+	OPT_SB_ENROLL_VARS,
+	OPT_SMM,
 };
 
 static const struct option options[] = { { "disk", required_argument, NULL, OPT_DISK },
@@ -37,6 +41,11 @@ static const struct option options[] = { { "disk", required_argument, NULL, OPT_
 					 { "serial-log", required_argument, NULL, OPT_SERIAL_LOG },
 					 { "no-boot-disk", no_argument, NULL, OPT_NO_BOOT_DISK },
 					 { "direct", no_argument, NULL, OPT_DIRECT },
+					 { "secure-boot", no_argument, NULL, OPT_SECURE_BOOT },
+					 { "sb-vars", required_argument, NULL, OPT_SB_VARS },
+					 { "sb-enroll-vars", required_argument, NULL,
+					   OPT_SB_ENROLL_VARS },
+					 { "smm", no_argument, NULL, OPT_SMM },
 					 { "public-key", required_argument, NULL, 'p' },
 					 { "public-key-base64", required_argument, NULL, 'P' },
 					 { "quiet", no_argument, NULL, 'q' },
@@ -77,6 +86,13 @@ static const char usage_text[] =
 	"  --qmp PATH           QMP on a unix socket at PATH\n"
 	"  --serial-log F       also write the console to F\n"
 	"  --no-boot-disk       do not attach disk.img (implies --direct)\n"
+	"  --secure-boot        OVMF with Secure Boot enforced: a copy of --sb-vars, else\n"
+	"                       Debian's snakeoil store (its key signs the image)\n"
+	"  --sb-vars FILE       the variable store (keys enrolled) each run copies\n"
+	"  --sb-enroll-vars F   enrolment boot: start from an empty store (setup mode) so\n"
+	"                       that an image built with --sb-enroll enrols its keys, and\n"
+	"                       keep the store in F for --sb-vars (implies --secure-boot)\n"
+	"  --smm                the SMM firmware build (OVMF_CODE_4M.secboot.fd)\n"
 	"  -q, --quiet          with --exec: print only CMD's output\n"
 	"\n"
 	"Exit status: with --exec, CMD's status; else QEMU's. 1 the release failed a check;\n"
@@ -92,6 +108,9 @@ struct run_args {
 	unsigned timeout;
 	bool no_boot_disk;
 	bool direct;
+	bool secure_boot;
+	struct lethe_vm_secure_boot sb;
+	const char *sb_save;
 };
 
 /* Guest bytes reach a terminal only escaped (lethe_vm_console_escape). */
@@ -163,6 +182,19 @@ static int parse(int argc, char **argv, struct run_args *a)
 		case OPT_DIRECT:
 			a->direct = true;
 			break;
+		case OPT_SECURE_BOOT:
+			a->secure_boot = true;
+			break;
+		case OPT_SB_VARS:
+			a->sb.vars = optarg;
+			break;
+		case OPT_SB_ENROLL_VARS:
+			a->sb_save = optarg;
+			a->sb.enroll = a->secure_boot = true;
+			break;
+		case OPT_SMM:
+			a->sb.smm = true;
+			break;
 		case 'p':
 			a->key = optarg;
 			break;
@@ -185,6 +217,13 @@ static int parse(int argc, char **argv, struct run_args *a)
 		return cli_usage_error("run", "give the public key once: -p FILE or -P BASE64");
 	if (a->exec && (!*a->exec || strchr(a->exec, '\n')))
 		return cli_usage_error("run", "--exec takes one non-empty line");
+	if ((a->sb.vars || a->sb.smm) && !a->secure_boot)
+		return cli_usage_error("run", "--sb-vars and --smm go with --secure-boot");
+	if (a->sb.vars && a->sb.enroll)
+		return cli_usage_error("run", "--sb-vars and --sb-enroll-vars exclude each other");
+	if (a->secure_boot && (a->direct || a->no_boot_disk))
+		return cli_usage_error("run", "--secure-boot boots through firmware: not with "
+					      "--direct or --no-boot-disk");
 	return 0;
 }
 
@@ -248,6 +287,10 @@ int cmd_run(int argc, char **argv)
 		r = lethe_vm_config_from_release(&a.c, &owned, rel, a.cmdline_file, a.append);
 	if (r >= 0 && firmware)
 		r = lethe_vm_config_firmware(&a.c, &owned, rel);
+	if (r >= 0 && a.secure_boot)
+		r = firmware ? lethe_vm_config_secure_boot(&a.c, &owned, &a.sb)
+			     : lethe_error(-ENOENT, "'%s' has no %s: no Secure Boot", argv[optind],
+					   lethe_release_name(LETHE_ARTIFACT_UKI));
 	if (r < 0)
 		goto fail;
 	if (a.no_boot_disk)
@@ -257,6 +300,11 @@ int cmd_run(int argc, char **argv)
 	if (!a.exec) {
 		a.c.interactive = true;
 		r = lethe_vm_run(&a.c, a.timeout);
+		if (r >= 0 && a.sb_save) {
+			int s = lethe_vm_secure_boot_save(&owned, a.sb_save);
+
+			r = s < 0 ? s : r;
+		}
 		if (r < 0)
 			goto fail;
 		lethe_vm_config_release(&owned);
@@ -265,6 +313,8 @@ int cmd_run(int argc, char **argv)
 	}
 	r = lethe_vm_exec(&a.c, a.exec, a.timeout ? a.timeout : 600, cli_quiet ? NULL : to_stderr,
 			  NULL, &output, &status);
+	if (r >= 0 && a.sb_save)
+		r = lethe_vm_secure_boot_save(&owned, a.sb_save);
 	if (r < 0)
 		goto fail;
 	if (!cli_quiet)
