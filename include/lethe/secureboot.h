@@ -62,4 +62,21 @@ int lethe_sb_sign(const struct lethe_sb_keys *k, const char *in, const char *out
  * -LETHE_E_REJECTED with sbverify's last line when not (unsigned, another key). */
 int lethe_sb_verify(const char *path, const char *cert);
 
+/* ---- What the firmware holds (the audit reads efivarfs) ---- */
+
+#define LETHE_SB_EFIVARS     "sys/firmware/efi/efivars"
+#define LETHE_SB_GLOBAL_GUID "8be4df61-93ca-11d2-aa0d-00e098032b8c" /* SecureBoot, SetupMode */
+#define LETHE_SB_DB_GUID     "d719b2cb-3d3a-4596-a3bc-dad00e67656f" /* db, dbx */
+#define LETHE_SB_ESL_MAX     (1u << 20)
+#define LETHE_SB_ESL_MAX_ENTRIES 256
+
+/* What an EFI signature database holds (the content of db, untrusted bytes: a series of
+ * EFI_SIGNATURE_LISTs): the subject of each X.509 certificate ("CN=..., O=..." as
+ * OpenSSL prints it one-line) appended to ret_subjects, and the number of SHA-256
+ * entries. Every list's sizes are checked against the data and each other;
+ * -LETHE_E_INVALID with the offset otherwise. */
+struct lethe_strv;
+int lethe_sb_esl_parse(const void *data, size_t len, const char *what,
+		       struct lethe_strv *ret_subjects, size_t *ret_n_sha256);
+
 #endif

@@ -95,6 +95,17 @@ int lethe_vm_config_secure_boot(struct lethe_vm_config *c, struct lethe_vm_owned
 /* Write this run's variable store to path (atomically), once QEMU has exited. */
 int lethe_vm_secure_boot_save(const struct lethe_vm_owned *owned, const char *path);
 
+/* A software TPM 2.0 for one run (swtpm, Debian's swtpm): its state and control
+ * socket in a new private directory, sha256 PCR bank; c->tpm_socket points at it.
+ * lethe_vm_tpm_stop() ends it and removes the directory (safe on a zeroed struct). */
+struct lethe_vm_tpm {
+	char *dir;
+	char *socket;
+	int pid;
+};
+int lethe_vm_tpm_start(struct lethe_vm_tpm *ret);
+void lethe_vm_tpm_stop(struct lethe_vm_tpm *t);
+
 /* QEMU's argv for c (argv[0] is the program). Appended to ret. */
 int lethe_vm_argv(const struct lethe_vm_config *c, struct lethe_strv *ret);
 

@@ -2,11 +2,14 @@
  * has keys enrolled (a template kept from one enrolment boot, or Debian's snakeoil
  * store), optionally the SMM build, and swtpm as the TPM. */
 #include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <lethe/run.h>
 #include <lethe/vm.h>
 
 #include "vm-internal.h"
@@ -136,4 +139,72 @@ int vm_denied(const char *con, size_t len, size_t scan)
 			     *begin == ';' || *begin == 'm' || *begin == 'H' || *begin == 'J'))
 		begin++;
 	return lethe_error(-EIO, "the firmware refused to boot: %.*s", (int)(end - begin), begin);
+}
+
+int lethe_vm_tpm_start(struct lethe_vm_tpm *ret)
+{
+	struct lethe_vm_tpm t = { .pid = -1 };
+	char *pidfile = NULL, *state = NULL, *ctrl = NULL, *pidtext = NULL;
+	const char *tmp = getenv("TMPDIR");
+	size_t len = 0;
+	int r;
+
+	if (asprintf(&t.dir, "%s/lethe-tpm-XXXXXX", tmp && *tmp ? tmp : "/tmp") < 0)
+		return -ENOMEM;
+	if (!mkdtemp(t.dir)) {
+		r = lethe_error(-errno, "cannot create '%s': %m", t.dir);
+		free(t.dir);
+		return r;
+	}
+	t.socket = lethe_path_join(t.dir, "ctrl.sock");
+	pidfile = lethe_path_join(t.dir, "swtpm.pid");
+	r = t.socket && pidfile && asprintf(&state, "dir=%s", t.dir) >= 0 &&
+			    asprintf(&ctrl, "type=unixio,path=%s", t.socket) >= 0
+		    ? 0
+		    : -ENOMEM;
+	if (r >= 0)
+		r = lethe_run((char *const[]){ (char *)"swtpm_setup", (char *)"--tpm2",
+					       (char *)"--tpmstate", t.dir, (char *)"--pcr-banks",
+					       (char *)"sha256", NULL },
+			      NULL, NULL);
+	if (r >= 0) {
+		char pidarg[4200];
+
+		snprintf(pidarg, sizeof(pidarg), "file=%s", pidfile);
+		r = lethe_run((char *const[]){ (char *)"swtpm", (char *)"socket", (char *)"--tpm2",
+					       (char *)"--tpmstate", state, (char *)"--ctrl", ctrl,
+					       (char *)"--terminate", (char *)"--daemon",
+					       (char *)"--pid", pidarg, NULL },
+			      NULL, NULL);
+	}
+	if (r >= 0)
+		r = lethe_file_read(pidfile, 32, &pidtext, &len);
+	if (r >= 0) {
+		t.pid = (int)strtol(pidtext, NULL, 10);
+		if (t.pid <= 1)
+			r = lethe_error(-EIO, "'%s': no process id", pidfile);
+	}
+	free(pidfile);
+	free(state);
+	free(ctrl);
+	free(pidtext);
+	if (r < 0) {
+		lethe_vm_tpm_stop(&t);
+		return r;
+	}
+	*ret = t;
+	return 0;
+}
+
+void lethe_vm_tpm_stop(struct lethe_vm_tpm *t)
+{
+	if (!t)
+		return;
+	if (t->pid > 1)
+		kill(t->pid, SIGTERM);
+	if (t->dir)
+		lethe_rm_rf(t->dir);
+	free(t->dir);
+	free(t->socket);
+	memset(t, 0, sizeof(*t));
 }

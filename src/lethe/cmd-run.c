@@ -27,6 +27,7 @@ enum {
 	OPT_SB_VARS,
 	OPT_SB_ENROLL_VARS,
 	OPT_SMM,
+	OPT_TPM,
 };
 
 static const struct option options[] = { { "disk", required_argument, NULL, OPT_DISK },
@@ -46,6 +47,7 @@ static const struct option options[] = { { "disk", required_argument, NULL, OPT_
 					 { "sb-enroll-vars", required_argument, NULL,
 					   OPT_SB_ENROLL_VARS },
 					 { "smm", no_argument, NULL, OPT_SMM },
+					 { "tpm", no_argument, NULL, OPT_TPM },
 					 { "public-key", required_argument, NULL, 'p' },
 					 { "public-key-base64", required_argument, NULL, 'P' },
 					 { "quiet", no_argument, NULL, 'q' },
@@ -93,6 +95,8 @@ static const char usage_text[] =
 	"                       that an image built with --sb-enroll enrols its keys, and\n"
 	"                       keep the store in F for --sb-vars (implies --secure-boot)\n"
 	"  --smm                the SMM firmware build (OVMF_CODE_4M.secboot.fd)\n"
+	"  --tpm                a software TPM 2.0 for this run (swtpm, SHA-256 bank):\n"
+	"                       measured boot, PCRs in /sys/class/tpm/tpm0\n"
 	"  -q, --quiet          with --exec: print only CMD's output\n"
 	"\n"
 	"Exit status: with --exec, CMD's status; else QEMU's. 1 the release failed a check;\n"
@@ -111,6 +115,7 @@ struct run_args {
 	bool secure_boot;
 	struct lethe_vm_secure_boot sb;
 	const char *sb_save;
+	bool tpm;
 };
 
 /* Guest bytes reach a terminal only escaped (lethe_vm_console_escape). */
@@ -195,6 +200,9 @@ static int parse(int argc, char **argv, struct run_args *a)
 		case OPT_SMM:
 			a->sb.smm = true;
 			break;
+		case OPT_TPM:
+			a->tpm = true;
+			break;
 		case 'p':
 			a->key = optarg;
 			break;
@@ -221,9 +229,9 @@ static int parse(int argc, char **argv, struct run_args *a)
 		return cli_usage_error("run", "--sb-vars and --smm go with --secure-boot");
 	if (a->sb.vars && a->sb.enroll)
 		return cli_usage_error("run", "--sb-vars and --sb-enroll-vars exclude each other");
-	if (a->secure_boot && (a->direct || a->no_boot_disk))
-		return cli_usage_error("run", "--secure-boot boots through firmware: not with "
-					      "--direct or --no-boot-disk");
+	if ((a->secure_boot || a->tpm) && (a->direct || a->no_boot_disk))
+		return cli_usage_error("run", "--secure-boot and --tpm boot through firmware: not "
+					      "with --direct or --no-boot-disk");
 	return 0;
 }
 
@@ -269,6 +277,7 @@ int cmd_run(int argc, char **argv)
 {
 	struct run_args a = { 0 };
 	struct lethe_vm_owned owned = { 0 };
+	struct lethe_vm_tpm tpm = { 0 };
 	struct lethe_release *rel = NULL;
 	char *output = NULL;
 	bool firmware = false;
@@ -291,6 +300,10 @@ int cmd_run(int argc, char **argv)
 		r = firmware ? lethe_vm_config_secure_boot(&a.c, &owned, &a.sb)
 			     : lethe_error(-ENOENT, "'%s' has no %s: no Secure Boot", argv[optind],
 					   lethe_release_name(LETHE_ARTIFACT_UKI));
+	if (r >= 0 && a.tpm) { /* issue 12: measured boot */
+		r = lethe_vm_tpm_start(&tpm);
+		a.c.tpm_socket = tpm.socket;
+	}
 	if (r < 0)
 		goto fail;
 	if (a.no_boot_disk)
@@ -307,6 +320,7 @@ int cmd_run(int argc, char **argv)
 		}
 		if (r < 0)
 			goto fail;
+		lethe_vm_tpm_stop(&tpm);
 		lethe_vm_config_release(&owned);
 		lethe_release_free(rel);
 		return r;
@@ -326,10 +340,12 @@ int cmd_run(int argc, char **argv)
 		fputs(output, stdout);
 	fflush(stdout);
 	free(output);
+	lethe_vm_tpm_stop(&tpm);
 	lethe_vm_config_release(&owned);
 	lethe_release_free(rel);
 	return status;
 fail:
+	lethe_vm_tpm_stop(&tpm);
 	lethe_vm_config_release(&owned);
 	lethe_release_free(rel);
 	return cli_fail(r, "run");
