@@ -289,7 +289,7 @@ static int uki_against_release(const char *uki, const struct lethe_release *rel,
 
 		r = n < 0 ? lethe_error(-EIO, "cannot read the release's pcr.json") : 0;
 		if (r >= 0)
-			r = lethe_measure_json_parse(json, (size_t)n, "pcr.json", &want);
+			r = lethe_measure_json_parse(json, (size_t)n, lethe_release_name(LETHE_ARTIFACT_PCR), &want);
 		if (r >= 0 && want.has[LETHE_MEASURE_PCR_KERNEL_UKI] &&
 		    memcmp(want.sha256[LETHE_MEASURE_PCR_KERNEL_UKI], pcr11, 32))
 			r = lethe_error(-LETHE_E_INVALID,

@@ -92,6 +92,23 @@ osslsigncode verify -in "$out/lethe.efi" >"$TMP/oss" 2>&1 || true
 cur=$(sed -n 's/^Current message digest *: *\([0-9A-F]*\).*/\1/p' "$TMP/oss")
 calc=$(sed -n 's/^Calculated message digest *: *\([0-9A-F]*\).*/\1/p' "$TMP/oss")
 [ -n "$cur" ] && [ "$cur" = "$calc" ] || fail "osslsigncode: signed digest '$cur' is not the image's '$calc'"
+# lethe verify --uki: the signature against db, the root hash against the release, and
+# Lethe's own Authenticode digest equal to osslsigncode's, signed or not.
+"$LETHE" verify --uki "$out/lethe.efi" --sb-cert "$db" "$out" -p "$(test_pub)" --json >"$TMP/v.json" ||
+	fail "lethe verify --uki refuses the signed lethe.efi"
+mine=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["authenticode_sha256"].upper())' "$TMP/v.json")
+[ "$mine" = "$calc" ] || fail "Lethe's Authenticode digest $mine is not osslsigncode's $calc"
+"$LETHE" verify --uki "$unsigned/lethe.efi" "$unsigned" -p "$(test_pub)" --json >"$TMP/u.json" ||
+	fail "lethe verify --uki refuses the unsigned lethe.efi without --sb-cert"
+grep -qi "\"authenticode_sha256\": \"$calc\"" "$TMP/u.json" || fail "the unsigned UKI's Authenticode digest is not the signed one's"
+expect_fail 1 "is not signed by" "$LETHE" verify --uki "$out/lethe.efi" --sb-cert "$keys/db.crt" "$out" -p "$(test_pub)"
+expect_fail 1 "is not signed by" "$LETHE" verify --uki "$unsigned/lethe.efi" --sb-cert "$db" "$unsigned" -p "$(test_pub)"
+rh=$(cat "$unsigned/roothash")
+objcopy -O binary --only-section=.cmdline "$unsigned/lethe.efi" "$TMP/cmdline"
+sed -i "s/$rh/$(printf '%s' "$rh" | tr '0-9a-f' '1-9a-f0')/" "$TMP/cmdline"
+objcopy --update-section .cmdline="$TMP/cmdline" "$unsigned/lethe.efi" "$TMP/edited.efi"
+expect_fail 1 "its .cmdline's root hash [0-9a-f]*... is not the signed release's" \
+	"$LETHE" verify --uki "$TMP/edited.efi" "$unsigned" -p "$(test_pub)"
 grep -q '"pcr":11' "$out/pcr.json" && grep -q '"pcr":4' "$out/pcr.json" ||
 	fail "the signed release's pcr.json lacks PCR 4 or 11"
 [ "$(sed 's/.*"pcr":11,"hash":"\([0-9a-f]*\)".*/\1/' "$out/pcr.json")" = \
