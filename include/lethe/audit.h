@@ -53,6 +53,7 @@ struct lethe_audit_options {
 	const char *spec_path;	 /* the image spec; NULL: ROOT/etc/lethe/spec.yaml if any */
 	const char *const *only; /* NULL-terminated ids to run, or NULL for all */
 	const char *const *skip; /* NULL-terminated ids not to run, or NULL */
+	const char *pcr_path;	 /* boot.measured: the release's pcr.json; NULL: n/a */
 };
 
 /* The checks, in report order. */

@@ -41,6 +41,12 @@ struct lethe_build_options {
 	 * /usr/lib/lethe/lethe-init): NULL means lethe_build_find_tool(). */
 	const char *image_tool;
 	const char *init;
+	/* Secure Boot (docs/secure-boot.md): a key directory of lethe keygen --secure-boot
+	 * whose db signs systemd-boot and lethe.efi (checked before any work); with
+	 * sb_enroll, the ESP also carries loader/keys/auto/{PK,KEK,db}.auth and
+	 * "secure-boot-enroll force". NULL: nothing is signed for Secure Boot. */
+	const char *sb_key_dir;
+	bool sb_enroll;
 };
 
 struct lethe_build_artifact {

@@ -114,6 +114,10 @@ struct lethe_esp_options {
 	int64_t epoch;		  /* every time stamp on the file system */
 	uint64_t spare;		  /* bytes to leave free (lethe install: later UKIs) */
 	unsigned size_mib;	  /* a fixed size (boot.esp_size); 0: what the files need */
+	/* Secure Boot enrolment (opt-in): a key directory whose PK.auth, KEK.auth and
+	 * db.auth go to loader/keys/auto/, with "secure-boot-enroll force" in loader.conf
+	 * (lib/boot/esp-enroll.c; docs/secure-boot.md). NULL: none. */
+	const char *sb_enroll_dir;
 };
 
 /* Make a reproducible ESP image (FAT16, or FAT32 when it must be larger than 30 MiB)
@@ -121,6 +125,11 @@ struct lethe_esp_options {
  * EFI/systemd/systemd-bootx64.efi, loader/loader.conf ("timeout N", "editor no") and
  * the UKI. Its size is a whole number of MiB, with room to spare. */
 int lethe_esp_make(const struct lethe_esp_options *o);
+
+/* The enrolment files of o->sb_enroll_dir copied into the FAT image img, and the line
+ * loader.conf then needs (esp-enroll.c). */
+int lethe_esp_add_enrolment(const struct lethe_esp_options *o, const char *img);
+#define LETHE_ESP_ENROLL_LINE "secure-boot-enroll force\n"
 
 /* The text of loader.conf for timeout (exposed for tests). The caller frees *ret. */
 int lethe_esp_loader_conf(unsigned timeout, char **ret);

@@ -13,6 +13,7 @@
 #define LETHE_VM_MAX_DISKS    8
 #define LETHE_VM_READY_MARKER "lethe-init: stage 2 ready"
 #define LETHE_VM_HALT_MARKER  "lethe-init: halting: " /* stage 1 refused to go on */
+#define LETHE_VM_DENIED_MARKER ": Access Denied" /* Secure Boot refused an image */
 #define LETHE_VM_MAX_CONSOLE  (64u << 20)	      /* console bytes kept while driving a guest */
 
 /* Debian's ovmf: the firmware (read-only) and the variable store every run copies. */
@@ -55,6 +56,9 @@ struct lethe_vm_config {
 	int keep_fds[LETHE_ARTIFACT_MAX + 1]; /* descriptors QEMU inherits (the release's,
 					       * the variable store's) */
 	size_t n_keep_fds;
+	/* Secure Boot and measured boot (lib/vm/secure-boot.c, issue 12) */
+	bool smm;		/* SMM firmware: -machine q35,smm=on, secure pflash */
+	const char *tpm_socket; /* swtpm's control socket: a TPM 2.0 (tpm-tis), or NULL */
 };
 
 /* Fill a config from a verified release (lethe/release.h): its vmlinuz, initramfs.img
@@ -90,6 +94,36 @@ int lethe_vm_config_firmware(struct lethe_vm_config *c, struct lethe_vm_owned *o
  * the release has none. */
 int lethe_vm_config_medium(struct lethe_vm_config *c, struct lethe_vm_owned *owned,
 			   const struct lethe_release *rel, enum lethe_release_artifact a);
+/* Secure Boot under OVMF (lib/vm/secure-boot.c). Applied to a config that
+ * lethe_vm_config_firmware() filled: the firmware becomes code (NULL: OVMF_CODE_4M.fd,
+ * or the SMM build OVMF_CODE_4M.secboot.fd with smm), and this run's variable store a
+ * copy of vars, a store with the keys enrolled (NULL: Debian's snakeoil store
+ * OVMF_VARS_4M.snakeoil.fd). With enroll, the copy is of the empty OVMF_VARS_4M.fd
+ * instead (setup mode: systemd-boot enrols the keys of an ESP built with --sb-enroll),
+ * and lethe_vm_secure_boot_save() keeps what the run left in it as a template. */
+#define LETHE_VM_OVMF_CODE_SMM	    "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd"
+#define LETHE_VM_OVMF_CODE_SNAKEOIL "/usr/share/OVMF/OVMF_CODE_4M.snakeoil.fd"
+#define LETHE_VM_OVMF_VARS_SNAKEOIL "/usr/share/OVMF/OVMF_VARS_4M.snakeoil.fd"
+struct lethe_vm_secure_boot {
+	const char *vars; /* NULL: snakeoil */
+	bool smm;
+	bool enroll;
+};
+int lethe_vm_config_secure_boot(struct lethe_vm_config *c, struct lethe_vm_owned *owned,
+				const struct lethe_vm_secure_boot *sb);
+/* Write this run's variable store to path (atomically), once QEMU has exited. */
+int lethe_vm_secure_boot_save(const struct lethe_vm_owned *owned, const char *path);
+
+/* A software TPM 2.0 for one run (swtpm, Debian's swtpm): its state and control
+ * socket in a new private directory, sha256 PCR bank; c->tpm_socket points at it.
+ * lethe_vm_tpm_stop() ends it and removes the directory (safe on a zeroed struct). */
+struct lethe_vm_tpm {
+	char *dir;
+	char *socket;
+	int pid;
+};
+int lethe_vm_tpm_start(struct lethe_vm_tpm *ret);
+void lethe_vm_tpm_stop(struct lethe_vm_tpm *t);
 
 /* QEMU's argv for c (argv[0] is the program). Appended to ret. */
 int lethe_vm_argv(const struct lethe_vm_config *c, struct lethe_strv *ret);

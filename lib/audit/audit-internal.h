@@ -14,6 +14,7 @@ struct audit_ctx {
 	bool have_mounts;
 	struct lethe_spec *spec; /* NULL on a host that is no Lethe system */
 	struct lethe_audit_report *report;
+	const char *pcr_path; /* --pcr: the release's pcr.json, or NULL (boot-checks.c) */
 };
 
 /* Read ROOT/rel into a string (at most 1 MiB); trailing newline stripped. */
@@ -42,6 +43,10 @@ struct audit_check {
 	struct lethe_audit_check_info info;
 	audit_check_fn run;
 };
+/* boot-checks.c (issue 12) */
+int audit_check_secure_boot(struct audit_ctx *ctx, struct lethe_audit_result *r);
+int audit_check_measured(struct audit_ctx *ctx, struct lethe_audit_result *r);
+
 extern const struct audit_check audit_checks[];
 extern const size_t audit_n_checks;
 

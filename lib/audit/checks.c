@@ -12,7 +12,6 @@
 
 #include "audit-internal.h"
 
-#define SECUREBOOT_VAR "sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c"
 
 /* The kernel name (dm-0, sda1) of the block device MAJ:MIN, from its uevent. */
 static int kernel_name(const struct audit_ctx *ctx, unsigned major, unsigned minor, char **ret)
@@ -781,36 +780,6 @@ static int check_persistence(struct audit_ctx *ctx, struct lethe_audit_result *r
 			 found);
 }
 
-static int check_secureboot(struct audit_ctx *ctx, struct lethe_audit_result *r)
-{
-	char *dir = lethe_path_join(ctx->root, "sys/firmware/efi"), *path, *data = NULL;
-	size_t len = 0;
-	bool efi;
-	int q;
-
-	if (!dir)
-		return -ENOMEM;
-	efi = access(dir, F_OK) == 0;
-	free(dir);
-	if (!efi)
-		return audit_set(r, LETHE_AUDIT_NOT_APPLICABLE, "not booted through UEFI");
-	path = lethe_path_join(ctx->root, SECUREBOOT_VAR);
-	if (!path)
-		return -ENOMEM;
-	q = lethe_file_read(path, 64, &data, &len);
-	free(path);
-	lethe_error_clear();
-	/* efivarfs: 4 bytes of attributes, then the value. */
-	if (q < 0 || len < 5)
-		q = audit_set(r, LETHE_AUDIT_FAIL, "UEFI firmware does not report Secure Boot");
-	else if (data[4] == 1)
-		q = audit_set(r, LETHE_AUDIT_PASS, "UEFI Secure Boot is enabled");
-	else
-		q = audit_set(r, LETHE_AUDIT_FAIL, "UEFI Secure Boot is disabled");
-	free(data);
-	return q;
-}
-
 const struct audit_check audit_checks[] = {
 	{ { "root.verity", "root file system is dm-verity verified and read-only",
 	    "NIST CSF PR.DS-01, PR.PS-05; CIS 2.5; ISO 27001 A.8.19" },
@@ -851,7 +820,10 @@ const struct audit_check audit_checks[] = {
 	  check_persistence },
 	{ { "boot.secure-boot", "UEFI Secure Boot is enabled",
 	    "NIST CSF PR.PS-01; CIS 4.1; ISO 27001 A.8.9" },
-	  check_secureboot },
+	  audit_check_secure_boot },
+	{ { "boot.measured", "TPM PCRs equal the release's prediction (pcr.json)",
+	    "NIST CSF PR.PS-01, DE.CM-09; ISO 27001 A.8.9" },
+	  audit_check_measured },
 	{ { "network.mac", "no network card shows its permanent MAC address",
 	    "NIST CSF PR.AA-05, PR.DS-02; ISO 27001 A.5.34, A.8.20" },
 	  audit_check_network_mac },

@@ -137,6 +137,7 @@ static int ctx_init(struct audit_ctx *ctx, const struct lethe_audit_options *opt
 	int r;
 
 	ctx->root = opts->root ? opts->root : "/";
+	ctx->pcr_path = opts->pcr_path;
 	ctx->live = strcmp(ctx->root, "/") == 0;
 	if (audit_read(ctx, "proc/cmdline", &ctx->cmdline) < 0 && !(ctx->cmdline = strdup("")))
 		return -ENOMEM;

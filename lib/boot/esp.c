@@ -144,6 +144,12 @@ int lethe_esp_make(const struct lethe_esp_options *o)
 		r = esp_fixed_size(o->size_mib, &mib, &fat);
 	if (r >= 0)
 		r = lethe_esp_loader_conf(o->timeout, &conf_text);
+	if (r >= 0 && o->sb_enroll_dir) { /* issue 12: systemd-boot enrols the keys */
+		struct lethe_buf b = { conf_text, strlen(conf_text), strlen(conf_text) + 1 };
+
+		r = lethe_buf_printf(&b, LETHE_ESP_ENROLL_LINE);
+		conf_text = b.data;
+	}
 	if (r < 0)
 		return r;
 	conf = lethe_path_join(o->workdir, "loader.conf");
@@ -167,6 +173,8 @@ int lethe_esp_make(const struct lethe_esp_options *o)
 		     o->epoch);
 	if (r >= 0)
 		r = fill(o, tmp, boot, conf, dest);
+	if (r >= 0 && o->sb_enroll_dir)
+		r = lethe_esp_add_enrolment(o, tmp);
 	if (r >= 0 && rename(tmp, o->output) < 0)
 		r = lethe_error(-errno, "cannot rename '%s' to '%s': %m", tmp, o->output);
 out:

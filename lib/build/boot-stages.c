@@ -104,6 +104,8 @@ static int make_esp(struct lethe_build_ctx *ctx, char **ret)
 			.output = esp,
 			.uki = uki,
 			.uki_name = lethe_release_name(LETHE_ARTIFACT_UKI),
+			.systemd_boot = ctx->sb_systemd_boot, /* NULL: Debian's, unsigned */
+			.sb_enroll_dir = ctx->opts->sb_enroll ? ctx->opts->sb_key_dir : NULL,
 			.timeout = ctx->spec->boot_timeout,
 			.size_mib = ctx->spec->boot_esp_mib,
 			.volume_id = volid,

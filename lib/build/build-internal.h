@@ -10,6 +10,7 @@
 #include <lethe/build.h>
 
 struct build_kernel_job;
+struct lethe_sb_keys;
 
 /* What the stages share. Stage functions read what earlier stages filled in. */
 struct lethe_build_ctx {
@@ -32,6 +33,7 @@ struct lethe_build_ctx {
 	char detail[256];		     /* a stage may describe its result here for the log */
 	struct build_kernel_job *kernel_job; /* kernel.c */
 	char *sb_systemd_boot; /* secureboot-stage.c: systemd-boot signed for Secure Boot */
+	struct lethe_sb_keys *sb_keys; /* --sb-key, checked in prepare() */
 };
 
 /* A stage: 0 or a negative errno (with lethe_error() detail). */
@@ -57,6 +59,9 @@ int build_stage_pcr(struct lethe_build_ctx *ctx);  /* measure-stage.c: pcr.json 
 /* provenance-stage.c: provenance.intoto.json, just before the sums */
 int build_stage_provenance(struct lethe_build_ctx *ctx);
 int build_stage_iso(struct lethe_build_ctx *ctx);  /* lib/boot/iso.c (lib/build/iso.c) */
+int build_stage_sb_sign(struct lethe_build_ctx *ctx); /* secureboot-stage.c */
+int build_sb_prepare(struct lethe_build_ctx *ctx);    /* before any work */
+void build_sb_release(struct lethe_build_ctx *ctx);
 
 /* cancel.c: a thread that, once lethe_build_cancel() was called, stops every process
  * below this one until build_watch_stop(). One build at a time per process. */

@@ -375,7 +375,7 @@ static void ctx_release(struct lethe_build_ctx *ctx)
 	free(ctx->outdir);
 	free(ctx->image_tool);
 	free(ctx->init);
-	free(ctx->sb_systemd_boot);
+	build_sb_release(ctx);
 	lethe_pkgset_free(ctx->set);
 	lethe_spec_free(ctx->spec);
 }
@@ -404,6 +404,9 @@ static int prepare(struct lethe_build_ctx *ctx, struct lethe_build_result *res,
 		if (r < 0)
 			return r;
 	}
+	r = build_sb_prepare(ctx);
+	if (r < 0)
+		return r;
 	ctx->outdir = strdup(o->outdir);
 	if (!ctx->outdir)
 		return -ENOMEM;
@@ -447,6 +450,7 @@ static const struct build_stage stages[] = {
 	{ "kernel-wait", build_stage_kernel_wait },
 	{ "boot", build_stage_boot },
 	{ "uki", build_stage_uki },
+	{ "sb-sign", build_stage_sb_sign },
 	{ "pcr", build_stage_pcr },
 	{ "disk", build_stage_disk },
 	{ "iso", build_stage_iso },

@@ -133,8 +133,8 @@ static int halted(struct driver *d)
 			       strlen(LETHE_VM_HALT_MARKER));
 	const char *end;
 
-	if (!p)
-		return 0;
+	if (!p) /* issue 12: the firmware or systemd-boot refused an image (Secure Boot) */
+		return vm_denied(d->con.data, d->con.len, d->scan);
 	end = memchr(p, '\n', d->con.len - (size_t)(p - d->con.data));
 	if (!end)
 		return 0;

@@ -259,7 +259,11 @@ static int firmware_args(const struct lethe_vm_config *c, struct lethe_strv *v)
 		r = check_path("variable store", c->firmware_vars);
 	if (r >= 0)
 		r = check_path("disk", c->boot_disk);
-	if (r >= 0)
+	if (r >= 0 && c->smm) /* issue 12: the SMM build keeps the store from the OS */
+		r = push_all(v, (const char *const[]){ "-machine", "q35,smm=on", "-global",
+						       "driver=cfi.pflash01,property=secure,value=on",
+						       "-drive", NULL });
+	else if (r >= 0)
 		r = push_all(v, (const char *const[]){ "-machine", "q35", "-drive", NULL });
 	if (r >= 0)
 		r = push3(v, "if=pflash,format=raw,unit=0,readonly=on,file=", c->firmware_code, "");
@@ -275,6 +279,8 @@ static int firmware_args(const struct lethe_vm_config *c, struct lethe_strv *v)
 			  c->bus == LETHE_VM_BUS_CDROM ? ",media=cdrom" : "");
 	if (r >= 0)
 		r = vm_bus_devices(c->bus, v);
+	if (r >= 0 && c->tpm_socket) /* issue 12: swtpm as a TPM 2.0 */
+		r = vm_tpm_args(c, v);
 	return r;
 }
 

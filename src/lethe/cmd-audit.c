@@ -23,7 +23,9 @@ static void usage(void)
 	       "  --only IDS    run only these checks (comma-separated, repeatable)\n"
 	       "  --skip IDS    do not run these checks\n"
 	       "  --json        print the report as JSON (docs/schemas/audit.schema.json)\n"
-	       "  --no-color    no colour even on a terminal\n\n"
+	       "  --no-color    no colour even on a terminal\n"
+	       "  --pcr FILE    the release's pcr.json, for boot.measured (the TPM's PCRs\n"
+	       "                must equal it; not applicable without a TPM)\n\n"
 	       "checks:\n");
 	for (size_t i = 0; i < n; i++)
 		printf("  %-22s %s\n", checks[i].id, checks[i].title);
@@ -87,7 +89,8 @@ int cmd_audit(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },	  { "root", required_argument, NULL, 'r' },
 		{ "spec", required_argument, NULL, 's' }, { "only", required_argument, NULL, 'o' },
 		{ "skip", required_argument, NULL, 'k' }, { "json", no_argument, NULL, 'j' },
-		{ "no-color", no_argument, NULL, 'C' },	  {},
+		{ "no-color", no_argument, NULL, 'C' },	  { "pcr", required_argument, NULL, 'p' },
+		{},
 	};
 	struct lethe_strv only = { 0 }, skip = { 0 };
 	struct lethe_audit_options opts = { 0 };
@@ -116,6 +119,9 @@ int cmd_audit(int argc, char **argv)
 			break;
 		case 'C':
 			color = false;
+			break;
+		case 'p':
+			opts.pcr_path = optarg;
 			break;
 		default:
 			return cli_usage_error("audit", "unknown option");

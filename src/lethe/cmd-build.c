@@ -15,7 +15,7 @@ static void help(void)
 {
 	puts("usage: lethe build SPEC -o OUTDIR [--key SECKEY [--password-file FILE]]\n"
 	     "                   [--locked] [--lock FILE] [--refresh|--offline] [--cache DIR]\n"
-	     "                   [--quiet] [--json]\n\n"
+	     "                   [--sb-key DIR [--sb-enroll]] [--quiet] [--json]\n\n"
 	     "Build the image that SPEC describes into OUTDIR: rootfs.erofs, rootfs.verity,\n"
 	     "roothash, manifest.mtree, sbom.spdx.json, sbom.cdx.json, lethe.lock, the boot\n"
 	     "artifacts (vmlinuz, initramfs.img, cmdline, disk.img) when the spec has a\n"
@@ -33,6 +33,11 @@ static void help(void)
 	     "      --offline           never update apt's lists if there are some\n"
 	     "      --cache DIR         the package cache (default: $XDG_CACHE_HOME/lethe,\n"
 	     "                          else ~/.cache/lethe)\n"
+	     "      --sb-key DIR        sign systemd-boot and lethe.efi for UEFI Secure Boot\n"
+	     "                          with DIR's db (lethe keygen --secure-boot DIR)\n"
+	     "      --sb-enroll         also put DIR's PK, KEK, db on the ESP for\n"
+	     "                          systemd-boot to enrol in setup mode (read\n"
+	     "                          docs/secure-boot.md first)\n"
 	     "  -q, --quiet             no progress or stage lines\n"
 	     "      --json              a summary on stdout: artifacts with sizes and SHA-256,\n"
 	     "                          root hash, packages, seconds per stage\n"
@@ -135,6 +140,8 @@ int cmd_build(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "sb-key", required_argument, NULL, 'S' },
+		{ "sb-enroll", no_argument, NULL, 'E' },
 		{ 0 },
 	};
 	struct lethe_build_options o = { 0 };
@@ -181,6 +188,12 @@ int cmd_build(int argc, char **argv)
 		case 'h':
 			help();
 			return EXIT_OK;
+		case 'S':
+			o.sb_key_dir = optarg;
+			break;
+		case 'E':
+			o.sb_enroll = true;
+			break;
 		default:
 			return cli_usage_error("build", "unknown option");
 		}
@@ -190,6 +203,8 @@ int cmd_build(int argc, char **argv)
 				       argc - optind);
 	if (pkg.refresh && pkg.max_list_age < 0)
 		return cli_usage_error("build", "--refresh and --offline exclude each other");
+	if (o.sb_enroll && !o.sb_key_dir)
+		return cli_usage_error("build", "--sb-enroll needs --sb-key DIR");
 	o.pkg = &pkg;
 	if (!o.outdir)
 		return cli_usage_error("build", "the output directory (-o OUTDIR) is required");

@@ -1,9 +1,11 @@
 /* lethe keygen: make a minisign key pair (Ed25519), the secret key encrypted with a
- * password (scrypt, as minisign does) unless -W. */
+ * password (scrypt, as minisign does) unless -W; or, with --secure-boot DIR, an
+ * organisation's UEFI Secure Boot keys (PK, KEK, db). */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 
+#include <lethe/secureboot.h>
 #include <lethe/sign.h>
 
 #include "cli-password.h"
@@ -13,7 +15,8 @@
 static void usage(void)
 {
 	puts("usage: lethe keygen -p PUBKEY -s SECKEY [-W] [-f] [-c COMMENT]\n"
-	     "                    [--password-file FILE] [-q]\n\n"
+	     "                    [--password-file FILE] [-q]\n"
+	     "       lethe keygen --secure-boot DIR [--name CN] [--days N] [-f] [-q]\n\n"
 	     "Create a minisign key pair: PUBKEY is what verifiers need; SECKEY signs and\n"
 	     "is written with mode 0600. Both files are in minisign's format.\n\n"
 	     "  -p, --public-key FILE   where to write the public key\n"
@@ -22,10 +25,17 @@ static void usage(void)
 	     "  -f, --force             replace existing key files\n"
 	     "  -c, --comment TEXT      untrusted comment of the secret key file\n"
 	     "      --password-file F   read the password from the first line of F\n"
+	     "      --secure-boot DIR   make UEFI Secure Boot keys instead: PK, KEK and db\n"
+	     "                          (.key .crt .cer .esl .auth each, one owner GUID)\n"
+	     "      --name CN           their certificates' common name prefix (Lethe)\n"
+	     "      --days N            their validity in days (3650)\n"
 	     "  -q, --quiet             print nothing on success\n"
 	     "  -h, --help              show this help\n\n"
 	     "The password comes from --password-file, else $LETHE_PASSWORD, else the\n"
 	     "terminal (asked twice). It is stretched with scrypt (1 GiB, as minisign).\n\n"
+	     "Secure Boot keys are made by openssl and efitools; the .auth updates carry the\n"
+	     "time in $SOURCE_DATE_EPOCH, else now. Keep DIR off every image: db.key signs\n"
+	     "what the firmware will run (lethe build --sb-key DIR). docs/secure-boot.md.\n\n"
 	     "Exit status: 0 success, 2 usage error, 3 runtime error (a file exists\n"
 	     "without -f, no terminal for the password, I/O error).");
 }
@@ -41,8 +51,13 @@ int cmd_keygen(int argc, char **argv)
 		{ "password-file", required_argument, NULL, 'P' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "secure-boot", required_argument, NULL, 'S' },
+		{ "name", required_argument, NULL, 'N' },
+		{ "days", required_argument, NULL, 'D' },
 		{},
 	};
+	struct lethe_sb_keygen_options sb = { .timestamp = -1 };
+	const char *sb_dir = NULL;
 	struct lethe_sign_keygen_opts opts = { 0 };
 	struct lethe_sign_pubkey pub;
 	const char *pub_path = NULL, *sec_path = NULL, *password_file = NULL;
@@ -76,12 +91,44 @@ int cmd_keygen(int argc, char **argv)
 		case 'h':
 			usage();
 			return EXIT_OK;
+		case 'S':
+			sb_dir = optarg;
+			break;
+		case 'N':
+			sb.common_name = optarg;
+			break;
+		case 'D':
+		{
+			unsigned long long v;
+
+			if (!cli_parse_u64(optarg, 1, 36500, &v))
+				return cli_usage_error("keygen", "--days: 1 to 36500, not '%s'",
+						       optarg);
+			sb.days = (unsigned)v;
+			break;
+		}
 		default:
 			return cli_usage_error("keygen", "unknown option");
 		}
 	}
 	if (optind != argc)
 		return cli_usage_error("keygen", "unexpected argument '%s'", argv[optind]);
+	if (sb_dir) {
+		if (pub_path || sec_path || unencrypted || password_file || opts.comment)
+			return cli_usage_error("keygen", "--secure-boot takes none of -p -s -W -c "
+							 "--password-file");
+		sb.force = opts.force;
+		r = lethe_sb_keygen(sb_dir, &sb);
+		if (r < 0)
+			return cli_fail_usage(r, "keygen");
+		if (!cli_quiet)
+			printf("Secure Boot keys: %s (PK, KEK, db; keep db.key secret and off "
+			       "every image)\n",
+			       sb_dir);
+		return EXIT_OK;
+	}
+	if (sb.common_name || sb.days)
+		return cli_usage_error("keygen", "--name and --days go with --secure-boot");
 	if (!pub_path || !sec_path)
 		return cli_usage_error("keygen", "both -p PUBKEY and -s SECKEY are required");
 	if (unencrypted && password_file)

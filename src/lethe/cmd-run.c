@@ -25,6 +25,11 @@ enum {
 	OPT_DIRECT,
 	OPT_BUS,
 	OPT_ISO,
+	OPT_SECURE_BOOT,
+	OPT_SB_VARS,
+	OPT_SB_ENROLL_VARS,
+	OPT_SMM,
+	OPT_TPM,
 };
 
 static const struct option options[] = { { "disk", required_argument, NULL, OPT_DISK },
@@ -41,6 +46,12 @@ static const struct option options[] = { { "disk", required_argument, NULL, OPT_
 					 { "direct", no_argument, NULL, OPT_DIRECT },
 					 { "bus", required_argument, NULL, OPT_BUS },
 					 { "iso", no_argument, NULL, OPT_ISO },
+					 { "secure-boot", no_argument, NULL, OPT_SECURE_BOOT },
+					 { "sb-vars", required_argument, NULL, OPT_SB_VARS },
+					 { "sb-enroll-vars", required_argument, NULL,
+					   OPT_SB_ENROLL_VARS },
+					 { "smm", no_argument, NULL, OPT_SMM },
+					 { "tpm", no_argument, NULL, OPT_TPM },
 					 { "public-key", required_argument, NULL, 'p' },
 					 { "public-key-base64", required_argument, NULL, 'P' },
 					 { "quiet", no_argument, NULL, 'q' },
@@ -87,6 +98,15 @@ static const char usage_text[] =
 	"  --qmp PATH           QMP on a unix socket at PATH\n"
 	"  --serial-log F       also write the console to F\n"
 	"  --no-boot-disk       do not attach disk.img (implies --direct)\n"
+	"  --secure-boot        OVMF with Secure Boot enforced: a copy of --sb-vars, else\n"
+	"                       Debian's snakeoil store (its key signs the image)\n"
+	"  --sb-vars FILE       the variable store (keys enrolled) each run copies\n"
+	"  --sb-enroll-vars F   enrolment boot: start from an empty store (setup mode) so\n"
+	"                       that an image built with --sb-enroll enrols its keys, and\n"
+	"                       keep the store in F for --sb-vars (implies --secure-boot)\n"
+	"  --smm                the SMM firmware build (OVMF_CODE_4M.secboot.fd)\n"
+	"  --tpm                a software TPM 2.0 for this run (swtpm, SHA-256 bank):\n"
+	"                       measured boot, PCRs in /sys/class/tpm/tpm0\n"
 	"  -q, --quiet          with --exec: print only CMD's output\n"
 	"\n"
 	"Exit status: with --exec, CMD's status; else QEMU's. 1 the release failed a check;\n"
@@ -103,6 +123,10 @@ struct run_args {
 	bool no_boot_disk;
 	bool direct;
 	bool iso; /* boot lethe.iso (--iso, --bus cdrom) */
+	bool secure_boot;
+	struct lethe_vm_secure_boot sb;
+	const char *sb_save;
+	bool tpm;
 };
 
 /* Guest bytes reach a terminal only escaped (lethe_vm_console_escape). */
@@ -184,6 +208,22 @@ static int parse(int argc, char **argv, struct run_args *a)
 		case OPT_ISO:
 			a->iso = true;
 			break;
+		case OPT_SECURE_BOOT:
+			a->secure_boot = true;
+			break;
+		case OPT_SB_VARS:
+			a->sb.vars = optarg;
+			break;
+		case OPT_SB_ENROLL_VARS:
+			a->sb_save = optarg;
+			a->sb.enroll = a->secure_boot = true;
+			break;
+		case OPT_SMM:
+			a->sb.smm = true;
+			break;
+		case OPT_TPM:
+			a->tpm = true;
+			break;
 		case 'p':
 			a->key = optarg;
 			break;
@@ -210,6 +250,13 @@ static int parse(int argc, char **argv, struct run_args *a)
 		return cli_usage_error("run", "--iso and --no-boot-disk: nothing to boot from");
 	if (a->exec && (!*a->exec || strchr(a->exec, '\n')))
 		return cli_usage_error("run", "--exec takes one non-empty line");
+	if ((a->sb.vars || a->sb.smm) && !a->secure_boot)
+		return cli_usage_error("run", "--sb-vars and --smm go with --secure-boot");
+	if (a->sb.vars && a->sb.enroll)
+		return cli_usage_error("run", "--sb-vars and --sb-enroll-vars exclude each other");
+	if ((a->secure_boot || a->tpm) && (a->direct || a->no_boot_disk))
+		return cli_usage_error("run", "--secure-boot and --tpm boot through firmware: not "
+					      "with --direct or --no-boot-disk");
 	return 0;
 }
 
@@ -255,6 +302,7 @@ int cmd_run(int argc, char **argv)
 {
 	struct run_args a = { 0 };
 	struct lethe_vm_owned owned = { 0 };
+	struct lethe_vm_tpm tpm = { 0 };
 	struct lethe_release *rel = NULL;
 	char *output = NULL;
 	bool firmware = false;
@@ -275,6 +323,14 @@ int cmd_run(int argc, char **argv)
 		r = lethe_vm_config_firmware(&a.c, &owned, rel);
 	if (r >= 0 && a.iso)
 		r = lethe_vm_config_medium(&a.c, &owned, rel, LETHE_ARTIFACT_ISO);
+	if (r >= 0 && a.secure_boot)
+		r = firmware ? lethe_vm_config_secure_boot(&a.c, &owned, &a.sb)
+			     : lethe_error(-ENOENT, "'%s' has no %s: no Secure Boot", argv[optind],
+					   lethe_release_name(LETHE_ARTIFACT_UKI));
+	if (r >= 0 && a.tpm) { /* issue 12: measured boot */
+		r = lethe_vm_tpm_start(&tpm);
+		a.c.tpm_socket = tpm.socket;
+	}
 	if (r < 0)
 		goto fail;
 	if (a.no_boot_disk)
@@ -284,14 +340,22 @@ int cmd_run(int argc, char **argv)
 	if (!a.exec) {
 		a.c.interactive = true;
 		r = lethe_vm_run(&a.c, a.timeout);
+		if (r >= 0 && a.sb_save) {
+			int s = lethe_vm_secure_boot_save(&owned, a.sb_save);
+
+			r = s < 0 ? s : r;
+		}
 		if (r < 0)
 			goto fail;
+		lethe_vm_tpm_stop(&tpm);
 		lethe_vm_config_release(&owned);
 		lethe_release_free(rel);
 		return r;
 	}
 	r = lethe_vm_exec(&a.c, a.exec, a.timeout ? a.timeout : 600, cli_quiet ? NULL : to_stderr,
 			  NULL, &output, &status);
+	if (r >= 0 && a.sb_save)
+		r = lethe_vm_secure_boot_save(&owned, a.sb_save);
 	if (r < 0)
 		goto fail;
 	if (!cli_quiet)
@@ -303,10 +367,12 @@ int cmd_run(int argc, char **argv)
 		fputs(output, stdout);
 	fflush(stdout);
 	free(output);
+	lethe_vm_tpm_stop(&tpm);
 	lethe_vm_config_release(&owned);
 	lethe_release_free(rel);
 	return status;
 fail:
+	lethe_vm_tpm_stop(&tpm);
 	lethe_vm_config_release(&owned);
 	lethe_release_free(rel);
 	return cli_fail(r, "run");

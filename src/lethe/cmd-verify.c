@@ -7,8 +7,12 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
+#include <lethe/core.h>
+#include <lethe/measure.h>
 #include <lethe/media.h>
 #include <lethe/provenance.h>
+#include <lethe/secureboot.h>
+#include <lethe/uefi.h>
 #include <lethe/release.h>
 #include <lethe/sign.h>
 #include <lethe/sums.h>
@@ -22,6 +26,8 @@ struct verify_args {
 	const char *sig_path;	 /* -x; NULL: <file>.minisig */
 	const char *sums_path;	 /* --sums */
 	const char *media_path;	 /* --media */
+	const char *uki_path;	 /* --uki */
+	const char *sb_cert;	 /* --sb-cert */
 	bool json;
 	int argc; /* operands left after the options */
 	char **argv;
@@ -33,7 +39,8 @@ static void usage(void)
 	puts("usage: lethe verify -p PUBKEY [-x SIG] [-q] [--json] FILE\n"
 	     "       lethe verify --sums SHA256SUMS -p PUBKEY [-x SIG] [-q] [--json]\n"
 	     "       lethe verify OUTDIR -p PUBKEY [-q] [--json]\n"
-	     "       lethe verify --media DEVICE OUTDIR -p PUBKEY [-q] [--json]\n\n"
+	     "       lethe verify --media DEVICE OUTDIR -p PUBKEY [-q] [--json]\n"
+	     "       lethe verify --uki FILE [--sb-cert CRT] OUTDIR -p PUBKEY [-q] [--json]\n\n"
 	     "Verify minisign signatures (both the legacy and the prehashed format).\n\n"
 	     "The first form checks FILE against FILE.minisig (or SIG) and prints the\n"
 	     "trusted comment. The second checks SHA256SUMS against SHA256SUMS.minisig (or\n"
@@ -44,7 +51,10 @@ static void usage(void)
 	     "every block of rootfs.erofs against rootfs.verity and the signed root hash.\n"
 	     "The fourth checks a written medium (a device or file): its first bytes, as\n"
 	     "many as OUTDIR/disk.img holds, against the signed hash of disk.img; a\n"
-	     "mismatch names the first differing byte offset.\n\n"
+	     "mismatch names the first differing byte offset.\n"
+	     "The fifth checks a UKI taken from a medium: its Secure Boot signature against\n"
+	     "the db certificate CRT (sbverify), its .cmdline's root hash against the signed\n"
+	     "release in OUTDIR, and its PCR 11 against the release's pcr.json.\n\n"
 	     "  -p, --public-key FILE   minisign public key file\n"
 	     "  -P, --public-key-base64 KEY  the public key itself (as minisign -P)\n"
 	     "  -x, --signature SIG     signature file\n"
@@ -52,6 +62,8 @@ static void usage(void)
 	     "      --json              print a JSON report on stdout (every mode)\n"
 	     "      --media DEVICE      check a medium written by 'lethe write' (disk.img, or\n"
 	     "                          lethe.iso: a stick or a DVD)\n"
+	     "      --uki FILE          check a UKI (lethe.efi) against OUTDIR\n"
+	     "      --sb-cert CRT       with --uki: the db certificate it must be signed by\n"
 	     "  -q, --quiet             print nothing but errors\n"
 	     "  -h, --help              show this help\n\n"
 	     "Exit status: 0 verified, 1 a signature, key id, trusted comment or checksum\n"
@@ -248,6 +260,104 @@ static int verify_media(struct verify_args *a)
 	return EXIT_OK;
 }
 
+/* ---- mode: a UKI from a medium (issue 12.6) ---- */
+
+/* The root hash of the UKI's .cmdline must be the signed release's; its PCR 11 the
+ * release's prediction when it has pcr.json. */
+static int uki_against_release(const char *uki, const struct lethe_release *rel,
+			       uint8_t pcr11[32], uint8_t digest[32])
+{
+	char *cmdline = NULL, *data = NULL, hex[LETHE_ROOTHASH_HEX + 1];
+	size_t len = 0;
+	int r = lethe_uki_read_section(uki, ".cmdline", &cmdline, &len);
+
+	if (r >= 0 && lethe_cmdline_roothash(cmdline, len, hex) < 0)
+		r = lethe_error(-LETHE_E_INVALID, "'%s': its .cmdline has no root hash", uki);
+	if (r >= 0 && strcmp(hex, lethe_release_roothash(rel)))
+		r = lethe_error(-LETHE_E_INVALID,
+				"'%s': its .cmdline's root hash %.16s... is not the signed "
+				"release's %.16s...",
+				uki, hex, lethe_release_roothash(rel));
+	if (r >= 0) {
+		r = lethe_file_read(uki, LETHE_PE_MAX_SIZE, &data, &len);
+		if (r < 0)
+			r = lethe_error(r, "cannot read '%s': %s", uki, strerror(-r));
+	}
+	if (r >= 0)
+		r = lethe_measure_pcr11(data, len, uki, pcr11);
+	if (r >= 0)
+		r = lethe_measure_authenticode(data, len, uki, digest);
+	if (r >= 0 && lethe_release_has(rel, LETHE_ARTIFACT_PCR)) {
+		struct lethe_measure_pcrs want;
+		char json[LETHE_MEASURE_JSON_MAX];
+		int fd = lethe_release_fd(rel, LETHE_ARTIFACT_PCR);
+		ssize_t n = fd < 0 ? -1 : lethe_pread_full(fd, json, sizeof(json), 0);
+
+		r = n < 0 ? lethe_error(-EIO, "cannot read the release's pcr.json") : 0;
+		if (r >= 0)
+			r = lethe_measure_json_parse(json, (size_t)n, lethe_release_name(LETHE_ARTIFACT_PCR), &want);
+		if (r >= 0 && want.has[LETHE_MEASURE_PCR_KERNEL_UKI] &&
+		    memcmp(want.sha256[LETHE_MEASURE_PCR_KERNEL_UKI], pcr11, 32))
+			r = lethe_error(-LETHE_E_INVALID,
+					"'%s': its PCR 11 is not the signed release's prediction "
+					"(another kernel, initramfs, os-release or cmdline)",
+					uki);
+	}
+	free(cmdline);
+	free(data);
+	return r;
+}
+
+static int verify_uki(struct verify_args *a)
+{
+	struct lethe_release *rel = NULL;
+	uint8_t pcr11[32], digest[32];
+	char pcr_hex[65], dg_hex[65];
+	int r;
+
+	if (a->argc != 1 || a->sig_path)
+		return cli_usage_error("verify", "--uki FILE takes one OUTDIR, no -x");
+	r = a->sb_cert ? lethe_sb_verify(a->uki_path, a->sb_cert) : 0;
+	if (r >= 0)
+		r = lethe_release_open(a->argv[0], &a->pub, &rel);
+	if (r >= 0)
+		r = uki_against_release(a->uki_path, rel, pcr11, digest);
+	lethe_release_free(rel);
+	if (r >= 0) {
+		lethe_hex_encode(pcr11, 32, pcr_hex);
+		lethe_hex_encode(digest, 32, dg_hex);
+	}
+	if (a->json) {
+		struct json_object *o = json_object_new_object();
+		const char *msg = lethe_error_message_for(r);
+		int rc = r < 0 ? cli_fail(r, "verify") : EXIT_OK;
+
+		json_object_object_add(o, "mode", json_object_new_string("uki"));
+		json_object_object_add(o, "target", json_object_new_string(a->uki_path));
+		json_object_object_add(o, "verified", json_object_new_boolean(r == 0));
+		json_object_object_add(o, "secure_boot_checked",
+				       json_object_new_boolean(a->sb_cert != NULL));
+		if (r >= 0) {
+			json_object_object_add(o, "pcr11", json_object_new_string(pcr_hex));
+			json_object_object_add(o, "authenticode_sha256",
+					       json_object_new_string(dg_hex));
+		} else {
+			json_object_object_add(o, "error",
+					       json_object_new_string(msg ? msg : strerror(-r)));
+		}
+		cli_json_print(o);
+		return rc;
+	}
+	if (r < 0)
+		return cli_fail(r, "verify");
+	if (!cli_quiet)
+		printf("%s: %sroot hash of the signed release '%s'\nPCR 11:      %s\n"
+		       "Authenticode: %s\n",
+		       a->uki_path, a->sb_cert ? "signed by the db certificate, " : "", a->argv[0],
+		       pcr_hex, dg_hex);
+	return EXIT_OK;
+}
+
 static bool is_dir(const char *path)
 {
 	struct stat st;
@@ -266,6 +376,8 @@ static verify_mode_fn pick_mode(const struct verify_args *a)
 		return verify_sums;
 	if (a->media_path)
 		return verify_media;
+	if (a->uki_path)
+		return verify_uki;
 	if (a->argc == 1 && is_dir(a->argv[0]))
 		return verify_release;
 	return verify_file;
@@ -280,6 +392,8 @@ int cmd_verify(int argc, char **argv)
 		{ "sums", required_argument, NULL, 'S' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "media", required_argument, NULL, 'M' },
+		{ "uki", required_argument, NULL, 'U' },
+		{ "sb-cert", required_argument, NULL, 'C' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -307,6 +421,12 @@ int cmd_verify(int argc, char **argv)
 		case 'M':
 			a.media_path = optarg;
 			break;
+		case 'U':
+			a.uki_path = optarg;
+			break;
+		case 'C':
+			a.sb_cert = optarg;
+			break;
 		case 'q':
 			cli_quiet = true;
 			break;
@@ -317,6 +437,8 @@ int cmd_verify(int argc, char **argv)
 			return cli_usage_error("verify", "unknown option");
 		}
 	}
+	if (a.sb_cert && !a.uki_path)
+		return cli_usage_error("verify", "--sb-cert goes with --uki");
 	a.argc = argc - optind;
 	a.argv = argv + optind;
 	if (!a.pubkey_path == !a.pubkey_b64)

@@ -182,7 +182,7 @@ static void test_all_pass_on_good_tree(void **state)
 	for (size_t i = 0; i < rep->n_results; i++) {
 		const struct lethe_audit_result *r = &rep->results[i];
 
-		if (!strcmp(r->id, "boot.secure-boot"))
+		if (!strcmp(r->id, "boot.secure-boot") || !strcmp(r->id, "boot.measured"))
 			assert_int_equal(r->verdict, LETHE_AUDIT_NOT_APPLICABLE);
 		else if (r->verdict != LETHE_AUDIT_PASS)
 			fail_msg("%s: %s", r->id, r->evidence);
@@ -422,6 +422,70 @@ static void test_persistence_and_secureboot(void **state)
 	put_bytes("sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c",
 		  "\x06\x00\x00\x00\x00", 5);
 	assert_verdict("boot.secure-boot", LETHE_AUDIT_FAIL, "disabled");
+	/* the firmware's state and db's certificates (issue 12) */
+	put_bytes("sys/firmware/efi/efivars/SetupMode-8be4df61-93ca-11d2-aa0d-00e098032b8c",
+		  "\x06\x00\x00\x00\x01", 5);
+	assert_verdict("boot.secure-boot", LETHE_AUDIT_FAIL, "disabled (setup mode); db is empty");
+	{
+		char *esl = NULL, *var = NULL;
+		size_t len = 0;
+
+		assert_int_equal(lethe_file_read(LETHE_TEST_DATA "/sb-db.esl", 1 << 20, &esl, &len),
+				 0);
+		var = malloc(len + 4);
+		assert_non_null(var);
+		memcpy(var, "\x27\x00\x00\x00", 4);
+		memcpy(var + 4, esl, len);
+		put_bytes("sys/firmware/efi/efivars/db-d719b2cb-3d3a-4596-a3bc-dad00e67656f", var,
+			  len + 4);
+		put_bytes("sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c",
+			  "\x06\x00\x00\x00\x01", 5);
+		put_bytes("sys/firmware/efi/efivars/SetupMode-8be4df61-93ca-11d2-aa0d-00e098032b8c",
+			  "\x06\x00\x00\x00\x00", 5);
+		assert_verdict("boot.secure-boot", LETHE_AUDIT_PASS,
+			       "enabled (user mode); db: CN=Lethe test user db");
+		/* a broken list is said, not trusted */
+		put_bytes("sys/firmware/efi/efivars/db-d719b2cb-3d3a-4596-a3bc-dad00e67656f", var,
+			  40);
+		assert_verdict("boot.secure-boot", LETHE_AUDIT_PASS, "db cannot be read");
+		free(var);
+		free(esl);
+	}
+}
+
+/* boot.measured: the TPM's PCRs against a pcr.json given from outside (issue 12.5). */
+static void test_measured(void **state)
+{
+	char *pcr = lethe_path_join(root, "pcr.json");
+	struct lethe_audit_options opts = { .root = root, .only = (const char *[]){ "boot.measured", NULL } };
+	struct lethe_audit_report *rep;
+	static const char good[] =
+		"{\"sha256\":[{\"pcr\":11,\"hash\":"
+		"\"18574a7b32aacacbbd8bde5fb68bf3c151a032d6f40e6998229de0f9fac1c15e\"}]}\n";
+
+	assert_verdict("boot.measured", LETHE_AUDIT_NOT_APPLICABLE, "no TPM");
+	put("sys/class/tpm/tpm0/pcr-sha256/11",
+	    "18574A7B32AACACBBD8BDE5FB68BF3C151A032D6F40E6998229DE0F9FAC1C15E\n");
+	assert_verdict("boot.measured", LETHE_AUDIT_NOT_APPLICABLE, "no prediction");
+	put("pcr.json", good);
+	opts.pcr_path = pcr;
+	assert_int_equal(lethe_audit_run(&opts, &rep), 0);
+	assert_int_equal(rep->results[0].verdict, LETHE_AUDIT_PASS);
+	assert_non_null(strstr(rep->results[0].evidence, "1 PCR equal"));
+	lethe_audit_report_free(rep);
+	put("sys/class/tpm/tpm0/pcr-sha256/11",
+	    "28574A7B32AACACBBD8BDE5FB68BF3C151A032D6F40E6998229DE0F9FAC1C15E\n");
+	assert_int_equal(lethe_audit_run(&opts, &rep), 0);
+	assert_int_equal(rep->results[0].verdict, LETHE_AUDIT_FAIL);
+	assert_non_null(strstr(rep->results[0].evidence, "PCR 11 is 28574a7b"));
+	assert_false(lethe_audit_passed(rep));
+	lethe_audit_report_free(rep);
+	put("pcr.json", "{\"sha256\":[{\"pcr\":11}]}");
+	assert_int_equal(lethe_audit_run(&opts, &rep), 0);
+	assert_int_equal(rep->results[0].verdict, LETHE_AUDIT_FAIL);
+	assert_non_null(strstr(rep->results[0].evidence, "cannot read the prediction"));
+	lethe_audit_report_free(rep);
+	free(pcr);
 }
 
 static void test_network_mac(void **state)
@@ -502,6 +566,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_firewall_foreign, make_good_tree, remove_tree),
 		cmocka_unit_test_setup_teardown(test_kernel, make_good_tree, remove_tree),
 		cmocka_unit_test_setup_teardown(test_cmdline_in_force, make_good_tree, remove_tree),
+		cmocka_unit_test_setup_teardown(test_measured, make_good_tree, remove_tree),
 		cmocka_unit_test_setup_teardown(test_persistence_and_secureboot, make_good_tree,
 						remove_tree),
 		cmocka_unit_test_setup_teardown(test_network_mac, make_good_tree, remove_tree),
