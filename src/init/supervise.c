@@ -19,6 +19,7 @@
 #include <lethe/contract.h>
 #include <lethe/core.h>
 
+#include "session.h"
 #include "stage2.h"
 #include "supervise.h"
 
@@ -51,7 +52,8 @@ static void __attribute__((noreturn)) child_exec(struct init_service *s, int out
 				dup2(fd, i);
 			(void)ioctl(STDIN_FILENO, TIOCSCTTY, 1);
 		}
-		setenv("HOME", "/root", 1);
+		if (init_session_enter() < 0)
+			_exit(126); /* never a root shell instead of the user's */
 		setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
 		setenv("TERM", "linux", 0);
 		execv(SHELL, s->argv);
