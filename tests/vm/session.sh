@@ -54,7 +54,7 @@ echo "session: user's console shell, no capabilities, no setuid file, su refused
 pw="lethe-admin-$RANDOM$RANDOM"
 img=$(make_image admin '  user: user
   admin_password: ask')
-grep -q '^\./bin/busybox type=file mode=04755 uid=0 ' "$img/manifest.mtree" ||
+grep -q '^\./bin/busybox type=file mode=4755 uid=0 ' "$img/manifest.mtree" ||
 	fail "with admin_password /bin/busybox must be setuid root for su"
 vm_start "$img" "$img/disk.img" "$(cat "$img/cmdline")"
 vm_wait "lethe-init: administration password" 300
