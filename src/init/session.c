@@ -30,6 +30,7 @@ static struct {
 	char user[33];
 	char home[256];
 	bool admin;
+	gid_t gid;
 } session;
 
 /* One line from the console without echo; its length, 0 for none (empty, timeout). */
@@ -226,4 +227,48 @@ int init_session_enter(void)
 	if (chdir(session.home) < 0 && chdir("/") < 0)
 		return -errno;
 	return 0;
+}
+
+int init_session_control_open(void)
+{
+	struct lethe_account acc;
+	int fd;
+
+	if (!session.user[0] || !strcmp(session.user, "-") ||
+	    lethe_account_resolve("/etc/passwd", "/etc/group", session.user, NULL, &acc) < 0)
+		return -1;
+	(void)unlink(LETHE_PATH_SESSION_CONTROL);
+	if (mkfifo(LETHE_PATH_SESSION_CONTROL, 0600) < 0) {
+		init_msg("session: no " LETHE_PATH_SESSION_CONTROL ": %s", strerror(errno));
+		return -1;
+	}
+	/* Read and write: the FIFO never reads as closed when a writer goes away. */
+	fd = open(LETHE_PATH_SESSION_CONTROL, O_RDWR | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fchown(fd, 0, acc.gid) < 0 || fchmod(fd, 0620) < 0) {
+		init_msg("session: cannot open " LETHE_PATH_SESSION_CONTROL ": %s",
+			 strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int init_session_control_read(int fd)
+{
+	char buf[128];
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	int how = 0;
+
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	for (char *line = buf, *nl; line && *line && !how; line = nl) {
+		nl = strchr(line, '\n');
+		if (nl)
+			*nl++ = '\0';
+		if (lethe_pid1_signal_for(line))
+			how = lethe_pid1_signal_how(lethe_pid1_signal_for(line));
+	}
+	return how;
 }

@@ -18,4 +18,10 @@ void init_session_prepare(const struct lethe_spec *spec);
  * is /root. 0, or -errno: the caller must not exec the shell then. */
 int init_session_enter(void);
 
+/* After init_session_prepare(): the FIFO LETHE_PATH_SESSION_CONTROL (root, the session
+ * user's primary group, 0620), open for reading, or -1 without a session. */
+int init_session_control_open(void);
+/* Read what the FIFO holds: the reboot(2) command a line asks for, or 0. */
+int init_session_control_read(int fd);
+
 #endif

@@ -39,6 +39,15 @@ int init_session_enter(void)
 {
 	return 0;
 }
+int init_session_control_open(void)
+{
+	return -1;
+}
+int init_session_control_read(int fd)
+{
+	(void)fd;
+	return 0;
+}
 void init_stage_shutdown(int how)
 {
 	(void)how;
