@@ -511,7 +511,10 @@ int lethe_rootfs_populate(const struct lethe_spec *spec, struct lethe_pkgset *se
 		goto out;
 	if (links)
 		lethe_log(LETHE_LOG_INFO, "busybox: %u applet links", links);
-	if ((r = lethe_rootfs_triggers(staging, rootfd, o.epoch, &ran)) < 0)
+	/* Before the triggers: caches record their directories' times (fontconfig's are
+	 * only valid for the time it will see at boot). */
+	if ((r = tree_clamp_times(rootfd, o.epoch)) < 0 ||
+	    (r = lethe_rootfs_triggers(staging, rootfd, o.epoch, &ran)) < 0)
 		goto out;
 	for (size_t i = 0; i < ran.n; i++)
 		lethe_log(LETHE_LOG_INFO, "trigger %s", ran.v[i]);
