@@ -119,4 +119,18 @@ static inline int lethe_pid1_signal_how(int sig)
 	return 0;
 }
 
+/* ---- the console session (issue 13.3, docs/session.md) ---- */
+
+/* lethe-init writes the console session's pid here (its shell, before it drops to
+ * session.user); the audit's session.unprivileged reads the process's identity. */
+#define LETHE_PATH_SESSION_PID LETHE_PATH_RUN "/session.pid"
+/* The line lethe-init prints on the console when it asks for the administration
+ * password (spec session.admin_password: ask); tests wait for it. */
+#define LETHE_SESSION_ADMIN_PROMPT "lethe-init: administration password"
+/* A FIFO that lethe-init reads and the session's group may write: one line, a verb of
+ * lethe_pid1_signals ("poweroff", "halt", "reboot"), asks for what that signal asks.
+ * It lets `lethe poweroff` in an unprivileged session stop the system with the wipe,
+ * where a signal to PID 1 would be EPERM. Only with a session: section. */
+#define LETHE_PATH_SESSION_CONTROL LETHE_PATH_RUN "/control"
+
 #endif

@@ -72,6 +72,14 @@ int lethe_rootfs_busybox_links(const char *staging, int rootfd, int64_t epoch,
 			       unsigned *ret_links);
 int lethe_rootfs_accounts_finish(const struct lethe_spec *spec, int rootfd);
 
+/* Build-time triggers (lib/rootfs/triggers.c, docs/rootfs.md), run by populate after
+ * the accounts: ldconfig -X -r, fc-cache --sysroot, glib-compile-schemas,
+ * gdk-pixbuf-query-loaders and gio-querymodules (the image's own, chrooted as nobody),
+ * update-mime-database, gtk-update-icon-cache, depmod -b; each only when the root holds
+ * its inputs, with SOURCE_DATE_EPOCH=epoch. "NAME: what it wrote" of each that ran is
+ * appended to ran. */
+int lethe_rootfs_triggers(const char *staging, int rootfd, int64_t epoch, struct lethe_strv *ran);
+
 /* The minimal profile's excludes and includes (NULL-terminated), documented in
  * docs/rootfs.md. */
 extern const char *const lethe_rootfs_minimal_exclude[];

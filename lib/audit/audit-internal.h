@@ -50,6 +50,8 @@ int audit_check_measured(struct audit_ctx *ctx, struct lethe_audit_result *r);
 extern const struct audit_check audit_checks[];
 extern const size_t audit_n_checks;
 
+int audit_check_session(struct audit_ctx *ctx, struct lethe_audit_result *r); /* session.c */
+
 /* Set the verdict and a printf-formatted evidence line. */
 int audit_set(struct lethe_audit_result *r, enum lethe_audit_verdict v, const char *fmt, ...)
 	LETHE_PRINTF(3, 4);

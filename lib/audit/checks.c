@@ -818,6 +818,9 @@ const struct audit_check audit_checks[] = {
 	{ { "persistence.opt-in", "no persistence unless the spec opted in",
 	    "NIST CSF PR.DS-01; CIS 3.5; ISO 27001 A.8.10" },
 	  check_persistence },
+	{ { "session.unprivileged", "the console session runs as session.user, not root",
+	    "NIST CSF PR.AA-05; CIS 5.4; ISO 27001 A.8.2" },
+	  audit_check_session }, /* session.c */
 	{ { "boot.secure-boot", "UEFI Secure Boot is enabled",
 	    "NIST CSF PR.PS-01; CIS 4.1; ISO 27001 A.8.9" },
 	  audit_check_secure_boot },

@@ -223,9 +223,30 @@ static int check_shell(const struct lethe_spec *spec, const struct lethe_spec_us
 	return 0;
 }
 
+/* session.admin_password: ask: su must be able to become root, so busybox is setuid
+ * root (its FEATURE_SUID drops root at once for every applet that does not need it).
+ * Without it the image gets no setuid busybox, and su fails: no way to root. */
+static int admin_su(const struct lethe_spec *spec, int rootfd)
+{
+	struct stat st;
+
+	if (!spec->session.admin_password)
+		return 0;
+	if (fstatat(rootfd, BUSYBOX, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+		return lethe_error(-ENOENT,
+				   "spec '%s' line %u: session.admin_password needs su, and the "
+				   "image has no /" BUSYBOX " (add busybox-static)",
+				   spec->path ? spec->path : "?", spec->session.line);
+	if (st.st_uid != 0 || fchmodat(rootfd, BUSYBOX, 04755, 0) < 0)
+		return lethe_error(st.st_uid ? -EPERM : -errno,
+				   "cannot make /" BUSYBOX " setuid root for su: %s",
+				   st.st_uid ? "it is not root's (build as root)" : strerror(errno));
+	return 0;
+}
+
 int lethe_rootfs_accounts_finish(const struct lethe_spec *spec, int rootfd)
 {
-	int r = 0;
+	int r = admin_su(spec, rootfd);
 
 	for (size_t i = 0; r == 0 && i < spec->n_users; i++)
 		r = make_home(spec, &spec->users[i], rootfd);

@@ -478,6 +478,7 @@ int lethe_rootfs_populate(const struct lethe_spec *spec, struct lethe_pkgset *se
 	struct lethe_rootfs_options o = *opts;
 	struct lethe_buf status = { 0 };
 	struct lethe_strv *lists = calloc(set->n ? set->n : 1, sizeof(*lists));
+	struct lethe_strv ran = { 0 };
 	unsigned links = 0;
 	int rootfd = -1, r;
 
@@ -510,9 +511,17 @@ int lethe_rootfs_populate(const struct lethe_spec *spec, struct lethe_pkgset *se
 		goto out;
 	if (links)
 		lethe_log(LETHE_LOG_INFO, "busybox: %u applet links", links);
+	/* Before the triggers: caches record their directories' times (fontconfig's are
+	 * only valid for the time it will see at boot). */
+	if ((r = tree_clamp_times(rootfd, o.epoch)) < 0 ||
+	    (r = lethe_rootfs_triggers(staging, rootfd, o.epoch, &ran)) < 0)
+		goto out;
+	for (size_t i = 0; i < ran.n; i++)
+		lethe_log(LETHE_LOG_INFO, "trigger %s", ran.v[i]);
 	r = tree_clamp_times(rootfd, o.epoch);
 out:
 	lethe_buf_release(&status);
+	lethe_strv_release(&ran);
 	close(rootfd);
 out_lists:
 	for (size_t i = 0; i < set->n; i++)

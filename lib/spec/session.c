@@ -58,5 +58,17 @@ int spec_parse_session(struct spec_ctx *c, const struct lethe_node *node)
 					"accounts.users, line %u)",
 					s->user, u->line);
 	admin = lethe_node_get(node, "admin_password");
-	return admin ? parse_admin(c, admin) : 0;
+	r = admin ? parse_admin(c, admin) : 0;
+	if (r == 0 && s->admin_password) {
+		/* su runs root's shell: a no-login one would make the password useless. */
+		u = spec_find_user(c->spec, "root");
+		if (u &&
+		    (!strcmp(u->shell, "/usr/sbin/nologin") || !strcmp(u->shell, "/bin/false")))
+			return lethe_node_error(c->file, admin,
+						"session.admin_password: ask needs a login shell "
+						"for root (its shell is '%s'; set it in "
+						"accounts.users)",
+						u->shell);
+	}
+	return r;
 }

@@ -18,6 +18,7 @@
 #include <lethe/contract.h>
 #include <lethe/hardening.h>
 
+#include "session.h"
 #include "stage2.h"
 #include "supervise.h"
 
@@ -323,6 +324,7 @@ void init_stage2(void)
 	lock_modules();
 	setup_network(spec, net_ok);
 	set_hostname(spec);
+	init_session_prepare(spec);
 	init_services_add(spec);
 	init_services_start();
 	/* The boot's cost without the audit, for benchmarks. */

@@ -19,6 +19,7 @@
 #include <lethe/contract.h>
 #include <lethe/core.h>
 
+#include "session.h"
 #include "stage2.h"
 #include "supervise.h"
 
@@ -51,7 +52,8 @@ static void __attribute__((noreturn)) child_exec(struct init_service *s, int out
 				dup2(fd, i);
 			(void)ioctl(STDIN_FILENO, TIOCSCTTY, 1);
 		}
-		setenv("HOME", "/root", 1);
+		if (init_session_enter() < 0)
+			_exit(126); /* never a root shell instead of the user's */
 		setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
 		setenv("TERM", "linux", 0);
 		execv(SHELL, s->argv);
@@ -326,10 +328,12 @@ int init_signal_fd(void)
 
 void init_supervise(int sfd)
 {
+	int cfd = init_session_control_open(); /* -1 without a session: poll skips it */
+
 	for (;;) {
-		/* The signalfd and one pipe per service at most. */
-		struct pollfd pfd[1 + N_SLOTS];
-		struct init_service *map[1 + N_SLOTS];
+		/* The signalfd and one pipe per service at most, then the session's FIFO. */
+		struct pollfd pfd[1 + N_SLOTS + 1];
+		struct init_service *map[1 + N_SLOTS + 1];
 		double now = init_uptime(), wake = -1;
 		nfds_t n = 0;
 
@@ -350,13 +354,26 @@ void init_supervise(int sfd)
 			pfd[n].fd = services[i].out;
 			pfd[n++].events = POLLIN;
 		}
+		nfds_t n_pipes = n;
+
+		pfd[n].fd = cfd;
+		pfd[n++].events = POLLIN;
 		int timeout = wake < 0 ? -1 : (int)((wake - now) * 1000) + 1;
 
 		if (poll(pfd, n, timeout < 0 && wake >= 0 ? 0 : timeout) < 0)
 			continue;
-		for (nfds_t i = 1; i < n; i++)
+		for (nfds_t i = 1; i < n_pipes; i++)
 			if (pfd[i].revents)
 				drain_service(map[i]);
+		if (pfd[n_pipes].revents & POLLIN) {
+			int how = init_session_control_read(cfd);
+
+			if (how) {
+				init_msg("shutting down (asked by the session)");
+				stop_everything();
+				init_stage_shutdown(how);
+			}
+		}
 		if (pfd[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			int how = 0;

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <lethe/contract.h>
@@ -56,6 +57,24 @@ static int check_pid1(void)
 	return 0;
 }
 
+/* Write verb to LETHE_PATH_SESSION_CONTROL (a FIFO that lethe-init holds open). */
+static int ask_session_control(const char *verb)
+{
+	int fd = open(LETHE_PATH_SESSION_CONTROL, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	char line[32];
+	int n, r = -1;
+
+	if (fd < 0)
+		return -1;
+	n = snprintf(line, sizeof(line), "%s\n", verb);
+	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) && st.st_uid == 0 &&
+	    write(fd, line, (size_t)n) == n)
+		r = 0;
+	close(fd);
+	return r;
+}
+
 static void usage(FILE *out)
 {
 	fputs("usage: lethe poweroff [--reboot | --halt]\n\n"
@@ -66,7 +85,8 @@ static void usage(FILE *out)
 	      "  --halt     halt instead of powering off\n"
 	      "  -h, --help this help\n\n"
 	      "It refuses unless PID 1 is lethe-init (another init would reboot without the "
-	      "wipe).\n\n"
+	      "wipe).\nIn an unprivileged session it asks through " LETHE_PATH_SESSION_CONTROL
+	      ".\n\n"
 	      "Exit status: 0 the request was sent, 2 usage error, 3 it could not be sent or\n"
 	      "PID 1 is not lethe-init.\n",
 	      out);
@@ -105,8 +125,15 @@ int cmd_poweroff(int argc, char **argv)
 	/* The signal lethe-init answers with this request (<lethe/contract.h>). */
 	sig = lethe_pid1_signal_for(verb);
 	if (kill(1, sig) < 0) {
-		cli_error("cannot signal init (PID 1): %s%s", strerror(errno),
-			  errno == EPERM ? " (run as root)" : "");
+		int e = errno;
+
+		/* An unprivileged session asks through lethe-init's FIFO instead. */
+		if (e == EPERM && ask_session_control(verb) == 0)
+			return EXIT_OK;
+		cli_error("cannot signal init (PID 1): %s%s", strerror(e),
+			  e == EPERM ? " (run as root, or in the session of a spec with a "
+				       "session: section)"
+				     : "");
 		return EXIT_RUNTIME;
 	}
 	return EXIT_OK;

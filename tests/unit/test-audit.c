@@ -55,6 +55,8 @@ static const char good_mountinfo[] =
 static const char good_spec[] = "name: fixture\n"
 				"version: \"1\"\n"
 				"packages: [busybox-static]\n"
+				"accounts: {users: [{name: user, uid: 1000, home: /home/user}]}\n"
+				"session: {user: user}\n"
 				"firewall:\n"
 				"  in: { default: drop, allow: [ { proto: tcp, port: 8080 } ] }\n"
 				"  out: { default: drop }\n";
@@ -105,6 +107,8 @@ static int make_good_tree(void **state)
 	put("proc/cmdline", cmdline.data);
 	lethe_buf_release(&cmdline);
 	put("proc/self/mountinfo", good_mountinfo);
+	put("etc/passwd", "root:x:0:0:root:/root:/usr/sbin/nologin\n"
+			  "user:x:1000:1000::/home/user:/bin/sh\n");
 	put("proc/swaps", "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n");
 	put("sys/dev/block/253:0/uevent", "MAJOR=253\nMINOR=0\nDEVNAME=dm-0\nDEVTYPE=disk\n");
 	put("sys/block/dm-0/dm/name", "root\n");
@@ -511,6 +515,36 @@ static void test_network_mac(void **state)
 	assert_verdict("network.mac", LETHE_AUDIT_NOT_APPLICABLE, "network.mac: permanent");
 }
 
+static void test_session(void **state)
+{
+	assert_verdict("session.unprivileged", LETHE_AUDIT_PASS,
+		       "session.user 'user' is uid 1000; no console session is running");
+	put("run/lethe/session.pid", "42\n");
+	put("proc/42/status",
+	    "Name:\tsh\nUid:\t1000\t1000\t1000\t1000\nGid:\t1000\t1000\t1000\t1000\n"
+	    "CapInh:\t0000000000000000\nCapPrm:\t0000000000000000\n"
+	    "CapEff:\t0000000000000000\nCapBnd:\t000001ffffffffff\n"
+	    "CapAmb:\t0000000000000000\n");
+	assert_verdict("session.unprivileged", LETHE_AUDIT_PASS,
+		       "runs as 'user' (Uid: 1000\t1000\t1000\t1000) with no capabilities");
+	put("proc/42/status",
+	    "Name:\tsh\nUid:\t1000\t0\t1000\t1000\nCapPrm:\t0\nCapEff:\t0\nCapAmb:\t0\n");
+	assert_verdict("session.unprivileged", LETHE_AUDIT_FAIL, "runs with uid 0");
+	put("proc/42/status", "Name:\tsh\nUid:\t1000\t1000\t1000\t1000\nCapPrm:\t0000000000000000\n"
+			      "CapEff:\t0000000000200000\nCapAmb:\t0000000000000000\n");
+	assert_verdict("session.unprivileged", LETHE_AUDIT_FAIL, "holds capabilities (CapEff:");
+	drop("proc/42/status");
+	assert_verdict("session.unprivileged", LETHE_AUDIT_PASS, "the console session has ended");
+	drop("run/lethe/session.pid");
+	put("etc/passwd",
+	    "root:x:0:0:root:/root:/usr/sbin/nologin\nuser:x:0:0::/home/user:/bin/sh\n");
+	assert_verdict("session.unprivileged", LETHE_AUDIT_FAIL, "session.user 'user' has uid 0");
+	put("etc/passwd", "root:x:0:0:root:/root:/usr/sbin/nologin\n");
+	assert_verdict("session.unprivileged", LETHE_AUDIT_FAIL, "is not in /etc/passwd");
+	put("etc/passwd", "root:x:0:0:root:/root:/usr/sbin/nologin\n"
+			  "user:x:1000:1000::/home/user:/bin/sh\n");
+}
+
 static void test_only_skip_unknown(void **state)
 {
 	const char *bad[] = { "root.verty", NULL };
@@ -567,6 +601,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_kernel, make_good_tree, remove_tree),
 		cmocka_unit_test_setup_teardown(test_cmdline_in_force, make_good_tree, remove_tree),
 		cmocka_unit_test_setup_teardown(test_measured, make_good_tree, remove_tree),
+		cmocka_unit_test_setup_teardown(test_session, make_good_tree, remove_tree),
 		cmocka_unit_test_setup_teardown(test_persistence_and_secureboot, make_good_tree,
 						remove_tree),
 		cmocka_unit_test_setup_teardown(test_network_mac, make_good_tree, remove_tree),

@@ -411,6 +411,10 @@ static const struct bad_spec {
 	  "spec 't.yaml' line 5 column 36: session.admin_password must be 'ask' or 'none', not "
 	  "'yes'" },
 	{ HEAD "accounts: {users: [{name: u, uid: 5, home: /home/u}]}\n"
+	       "session: {user: u, admin_password: ask}\n",
+	  "spec 't.yaml' line 5 column 36: session.admin_password: ask needs a login shell for "
+	  "root (its shell is '/usr/sbin/nologin'; set it in accounts.users)" },
+	{ HEAD "accounts: {users: [{name: u, uid: 5, home: /home/u}]}\n"
 	       "session: {user: u, admin: ask}\n",
 	  "spec 't.yaml' line 5 column 20: unknown key 'admin'" },
 	{ HEAD "services: [{name: s, command: \"/usr//bin/s\"}]\n",
@@ -950,7 +954,8 @@ static void test_spec_session(void **state)
 	assert_false(spec->session.admin_password);
 	assert_int_equal(spec->session.line, 5);
 	lethe_spec_free(spec);
-	spec = spec_ok(HEAD "accounts: {users: [{name: u, uid: 5, home: /home/u}]}\n"
+	spec = spec_ok(HEAD "accounts: {users: [{name: u, uid: 5, home: /home/u},\n"
+			    "  {name: root, uid: 0, shell: /bin/sh}]}\n"
 			    "session: {user: u, admin_password: ask}\n");
 	assert_true(spec->session.admin_password);
 	lethe_spec_free(spec);

@@ -17,6 +17,7 @@
 
 #include <lethe/contract.h>
 
+#include "session.h"
 #include "stage2.h"
 #include "supervise.h"
 
@@ -33,6 +34,19 @@ void init_dbg(const char *fmt, ...)
 double init_uptime(void)
 {
 	return 1.0;
+}
+int init_session_enter(void)
+{
+	return 0;
+}
+int init_session_control_open(void)
+{
+	return -1;
+}
+int init_session_control_read(int fd)
+{
+	(void)fd;
+	return 0;
 }
 void init_stage_shutdown(int how)
 {
