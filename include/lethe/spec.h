@@ -172,6 +172,13 @@ struct lethe_spec {
 	struct lethe_spec_tmpfs tmpfs[LETHE_SPEC_TMPFS_N]; /* always filled: spec or default */
 	unsigned boot_timeout; /* boot: timeout: the boot menu's seconds (default 0:
 				* no menu unless a key is pressed) */
+	bool boot_ab;	       /* boot: layout: ab (lethe install, update; docs/update.md) */
+
+	/* health: the gate lethe-init passes before it blesses a counted boot
+	 * (lib/spec/health.c, docs/update.md). */
+	unsigned health_settle;		  /* seconds every service must keep running (30) */
+	unsigned health_timeout;	  /* seconds before a failing gate reboots (300) */
+	struct lethe_strv health_command; /* argv of an extra check, or empty */
 
 	/* Kept for the modules that interpret them; NULL when the spec has none. */
 	const struct lethe_node *firewall;

@@ -449,7 +449,7 @@ static int parse_compression(struct spec_ctx *c, const struct lethe_node *node)
 #define SPEC_BOOT_TIMEOUT_MAX 600
 static int parse_boot(struct spec_ctx *c, const struct lethe_node *node)
 {
-	static const char *const keys[] = { "timeout", NULL };
+	static const char *const keys[] = { "timeout", "layout", NULL };
 	const struct lethe_node *t;
 	uint64_t v = 0;
 	int r;
@@ -466,7 +466,8 @@ static int parse_boot(struct spec_ctx *c, const struct lethe_node *node)
 	if (r < 0)
 		return r;
 	c->spec->boot_timeout = (unsigned)v;
-	return 0;
+	t = lethe_node_get(node, "layout");
+	return t ? spec_parse_boot_layout(c, t) : 0;
 }
 
 /* Sections that other modules interpret keep their nodes (with positions). */
@@ -511,6 +512,7 @@ static const struct section {
 	{ "persistence", keep_persistence, false },
 	{ "tmpfs", spec_parse_tmpfs, false },
 	{ "boot", parse_boot, false },
+	{ "health", spec_parse_health, false },
 };
 
 static int parse_root(struct spec_ctx *c, const struct lethe_node *root)
@@ -629,6 +631,7 @@ static void free_system(struct lethe_spec *spec)
 	free(spec->kernel.package);
 	lethe_strv_release(&spec->kernel.modules);
 	lethe_strv_release(&spec->kernel.cmdline);
+	lethe_strv_release(&spec->health_command);
 	lethe_strv_release(&spec->kernel.unsafe);
 	for (size_t i = 0; i < spec->n_services; i++) {
 		free(spec->services[i].name);
