@@ -18,6 +18,7 @@
 #include <lethe/contract.h>
 #include <lethe/hardening.h>
 
+#include "health.h"
 #include "stage2.h"
 #include "supervise.h"
 
@@ -230,14 +231,14 @@ static void set_hostname(const struct lethe_spec *spec)
  * /run/lethe/audit.json is complete when anyone looks, and a user's first command does
  * not race the audit for the CPU. At most AUDIT_TIMEOUT seconds. */
 #define AUDIT_TIMEOUT 120.0
-static void run_audit(void)
+static int run_audit(void)
 {
 	double deadline = init_uptime() + AUDIT_TIMEOUT;
 	int status, rc = -1;
 	pid_t pid;
 
 	if (access(LETHE_TOOL, X_OK) < 0)
-		return;
+		return -1;
 	pid = fork();
 	if (pid == 0) {
 		sigset_t all;
@@ -252,7 +253,7 @@ static void run_audit(void)
 		_exit(127);
 	}
 	if (pid < 0)
-		return;
+		return -1;
 	for (;;) {
 		pid_t r = waitpid(pid, &status, WNOHANG);
 
@@ -273,6 +274,7 @@ static void run_audit(void)
 								      : rc == 1
 									      ? "some checks failed"
 									      : "could not run");
+	return rc;
 }
 
 void init_stage2(void)
@@ -317,8 +319,9 @@ void init_stage2(void)
 	init_services_start();
 	/* The boot's cost without the audit, for benchmarks. */
 	init_msg("services started (uptime %.2f s)", init_uptime());
-	run_audit();
+	r = run_audit();
 	init_msg("stage 2 ready (uptime %.2f s)", init_uptime());
+	init_health_gate(spec, r); /* A/B boots: bless once healthy (health.c) */
 	if (sfd < 0)
 		init_halt("cannot watch signals: %s", strerror(errno));
 	init_supervise(sfd);
