@@ -179,6 +179,7 @@ struct lethe_spec {
 	unsigned health_settle;		  /* seconds every service must keep running (30) */
 	unsigned health_timeout;	  /* seconds before a failing gate reboots (300) */
 	struct lethe_strv health_command; /* argv of an extra check, or empty */
+	struct lethe_strv health_audit_skip; /* audit checks the gate does not require */
 
 	/* Kept for the modules that interpret them; NULL when the spec has none. */
 	const struct lethe_node *firewall;

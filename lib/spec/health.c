@@ -42,7 +42,7 @@ int spec_parse_boot_layout(struct spec_ctx *c, const struct lethe_node *node)
 
 int spec_parse_health(struct spec_ctx *c, const struct lethe_node *node)
 {
-	static const char *const keys[] = { "settle", "timeout", "command", NULL };
+	static const char *const keys[] = { "settle", "timeout", "command", "audit_skip", NULL };
 	struct lethe_spec *spec = c->spec;
 	const struct lethe_node *n;
 	uint64_t v;
@@ -68,6 +68,18 @@ int spec_parse_health(struct spec_ctx *c, const struct lethe_node *node)
 		if (r == 0 && (spec->health_command.n == 0 || spec->health_command.v[0][0] != '/'))
 			r = lethe_node_error(c->file, n,
 					     "health.command: an absolute path and its arguments");
+	}
+	if (r == 0 && (n = lethe_node_get(node, "audit_skip"))) {
+		r = lethe_node_strv(c->file, n, "health.audit_skip", &spec->health_audit_skip);
+		for (size_t i = 0; r == 0 && i < spec->health_audit_skip.n; i++)
+			if (strspn(spec->health_audit_skip.v[i],
+				   "abcdefghijklmnopqrstuvwxyz0123456789.-") !=
+				    strlen(spec->health_audit_skip.v[i]) ||
+			    !spec->health_audit_skip.v[i][0])
+				r = lethe_node_error(
+					c->file, n,
+					"health.audit_skip: '%s' is not an audit check id",
+					spec->health_audit_skip.v[i]);
 	}
 	if (r == 0 && spec->health_settle >= spec->health_timeout)
 		r = lethe_node_error(

@@ -632,6 +632,7 @@ static void free_system(struct lethe_spec *spec)
 	lethe_strv_release(&spec->kernel.modules);
 	lethe_strv_release(&spec->kernel.cmdline);
 	lethe_strv_release(&spec->health_command);
+	lethe_strv_release(&spec->health_audit_skip);
 	lethe_strv_release(&spec->kernel.unsafe);
 	for (size_t i = 0; i < spec->n_services; i++) {
 		free(spec->services[i].name);
