@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # lethe update of the minimal image into slot B of an installed disk image, against
-# the floor of a verified write: dd of the same bytes (rootfs.erofs and rootfs.verity,
-# conv=fsync) plus `veritysetup verify` of what was written. Best of RUNS each, warm
+# the floor of a verified write: dd of the same bytes (rootfs.erofs, rootfs.verity and
+# the UKI lethe.efi, conv=fsync) plus `veritysetup verify` of what was written. Best of RUNS each, warm
 # page cache; prints the ratio (goal <= 1.3). Slot A holds a small synthetic release of
 # the same image name, older version, so that the update is a real one.
 # Usage: bench/update.sh BUILD_DIR   (RUNS=3; LETHE_RUN_IMAGE=DIR for another release)
@@ -41,8 +41,8 @@ objcopy --add-section .osrel="$dir/osrel" --change-section-vma .osrel="$vma" \
 	"$lethe" sign -q -s "$key" SHA256SUMS)
 "$lethe" install "$a" "$dir/disk.img" -p "${key%.key}.pub" -q
 
-bytes=$(($(stat -c %s "$rel/rootfs.erofs") + $(stat -c %s "$rel/rootfs.verity")))
-echo "update: $(basename "$rel") ($((bytes >> 10)) KiB of root and verity) into slot B of $dir/disk.img"
+bytes=$(($(stat -c %s "$rel/rootfs.erofs") + $(stat -c %s "$rel/rootfs.verity") + $(stat -c %s "$rel/lethe.efi")))
+echo "update: $(basename "$rel") ($((bytes >> 10)) KiB of root, verity and UKI) into slot B of $dir/disk.img"
 t() { /usr/bin/time -f %e "$@" 2>&1 >/dev/null | tail -n1; }
 best() { sort -g | head -n1; }
 lt=() pt=()
@@ -50,6 +50,7 @@ for ((r = 0; r < runs; r++)); do
 	lt+=("$(t "$lethe" update "$rel" --device "$dir/disk.img" -p "${key%.key}.pub" -q)")
 	pt+=("$(t sh -c "dd if='$rel/rootfs.erofs' of='$dir/root.peer' bs=1M conv=fsync status=none &&
 		dd if='$rel/rootfs.verity' of='$dir/verity.peer' bs=1M conv=fsync status=none &&
+		dd if='$rel/lethe.efi' of='$dir/uki.peer' bs=1M conv=fsync status=none &&
 		veritysetup verify '$dir/root.peer' '$dir/verity.peer' '$(cat "$rel/roothash")'")")
 done
 l=$(printf '%s\n' "${lt[@]}" | best)

@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <lethe/update.h>
+
 #include "health.h"
 #include "init.h"
 #include "supervise.h"
@@ -86,20 +88,18 @@ void init_counted_failure(void)
 	(void)reboot(RB_AUTOBOOT);
 }
 
-/* The ESP's device node, by the PARTUUID the loader names (LoaderDevicePartUUID). */
+/* The ESP's device node: the partition the kernel names PARTNAME=lethe-esp in its
+ * uevent (the kernel puts no PARTUUID there, so LoaderDevicePartUUID cannot be matched
+ * without reading the GPT; lethe install names the ESP). */
 static int esp_device(char *ret, size_t size)
 {
-	char uuid[64], path[300], text[2048];
+	char path[300], text[2048];
 	struct dirent *de;
-	DIR *d;
-	int r = loader_var(LETHE_LOADER_DEVICE_PARTUUID, uuid, sizeof(uuid));
+	DIR *d = opendir("/sys/class/block");
+	int r = -ENOENT;
 
-	if (r < 0)
-		return r;
-	d = opendir("/sys/class/block");
 	if (!d)
 		return -errno;
-	r = -ENOENT;
 	while (r == -ENOENT && (de = readdir(d))) {
 		char *p;
 
@@ -108,8 +108,8 @@ static int esp_device(char *ret, size_t size)
 		snprintf(path, sizeof(path), "/sys/class/block/%s/uevent", de->d_name);
 		if (init_read_file(path, text, sizeof(text)) <= 0)
 			continue;
-		p = strstr(text, "PARTUUID=");
-		if (p && !strncasecmp(p + 9, uuid, strlen(uuid))) {
+		p = strstr(text, "PARTNAME=" LETHE_UPDATE_LABEL_ESP "\n");
+		if (p && (p == text || p[-1] == '\n')) {
 			snprintf(ret, size, "/dev/%s", de->d_name);
 			r = 0;
 		}
@@ -132,16 +132,22 @@ static int bless(const char *entry)
 	if (lethe_bootcount_format(&c, to) < 0)
 		return -EINVAL;
 	r = esp_device(dev, sizeof(dev));
-	if (r < 0)
+	if (r < 0) {
+		init_msg("health: no partition named " LETHE_UPDATE_LABEL_ESP);
 		return r;
+	}
 	init_mkdir_p(ESP_MOUNT, 0700);
-	if (mount(dev, ESP_MOUNT, "vfat", MS_NOSUID | MS_NODEV | MS_NOEXEC, "flush") < 0)
-		return -errno;
+	if (mount(dev, ESP_MOUNT, "vfat", MS_NOSUID | MS_NODEV | MS_NOEXEC, "flush") < 0) {
+		r = -errno;
+		init_msg("health: cannot mount %s (vfat) on " ESP_MOUNT ": %s", dev, strerror(-r));
+		return r;
+	}
 	dfd = open(ESP_MOUNT "/EFI/Linux", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	r = dfd < 0 ? -errno : 0;
-	/* The loader may have found the name in another case: try it as it came too. */
 	if (r == 0 && renameat(dfd, entry, dfd, to) < 0)
 		r = -errno;
+	if (r < 0)
+		init_msg("health: cannot rename EFI/Linux/%s on %s: %s", entry, dev, strerror(-r));
 	if (dfd >= 0) {
 		fsync(dfd);
 		close(dfd);
