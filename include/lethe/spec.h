@@ -232,6 +232,14 @@ struct lethe_spec {
 				* no menu unless a key is pressed) */
 	struct lethe_spec_session session;
 	unsigned boot_esp_mib; /* boot: esp_size: MiB; 0: as large as the files need */
+	bool boot_ab;	       /* boot: layout: ab (lethe install, update; docs/update.md) */
+
+	/* health: the gate lethe-init passes before it blesses a counted boot
+	 * (lib/spec/health.c, docs/update.md). */
+	unsigned health_settle;		  /* seconds every service must keep running (30) */
+	unsigned health_timeout;	  /* seconds before a failing gate reboots (300) */
+	struct lethe_strv health_command; /* argv of an extra check, or empty */
+	struct lethe_strv health_audit_skip; /* audit checks the gate does not require */
 
 	uint64_t memory_mib; /* memory: the RAM the image is for (default 512) */
 	struct lethe_spec_persistence *persistence; /* NULL: nothing persists */

@@ -36,6 +36,9 @@ int spec_parse_tmpfs(struct spec_ctx *c, const struct lethe_node *node);
 int spec_parse_session(struct spec_ctx *c, const struct lethe_node *node); /* session.c */
 int spec_parse_memory(struct spec_ctx *c, const struct lethe_node *node);
 int spec_parse_persistence(struct spec_ctx *c, const struct lethe_node *node);
+/* boot.layout and health: (health.c) */
+int spec_parse_boot_layout(struct spec_ctx *c, const struct lethe_node *node);
+int spec_parse_health(struct spec_ctx *c, const struct lethe_node *node);
 
 /* Accounts by name, once spec_parse_accounts() has run; NULL when absent. */
 const struct lethe_spec_user *spec_find_user(const struct lethe_spec *spec, const char *name);

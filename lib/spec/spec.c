@@ -449,7 +449,7 @@ static int parse_compression(struct spec_ctx *c, const struct lethe_node *node)
 #define SPEC_BOOT_TIMEOUT_MAX 600
 static int parse_boot(struct spec_ctx *c, const struct lethe_node *node)
 {
-	static const char *const keys[] = { "timeout", "esp_size", NULL };
+	static const char *const keys[] = { "timeout", "esp_size", "layout", NULL };
 	const struct lethe_node *t;
 	uint64_t v = 0;
 	int r;
@@ -476,7 +476,8 @@ static int parse_boot(struct spec_ctx *c, const struct lethe_node *node)
 	if (r < 0)
 		return r;
 	c->spec->boot_esp_mib = (unsigned)v;
-	return 0;
+	t = lethe_node_get(node, "layout");
+	return t ? spec_parse_boot_layout(c, t) : 0;
 }
 
 /* Sections that other modules interpret keep their nodes (with positions). */
@@ -517,6 +518,7 @@ static const struct section {
 	{ "tmpfs", spec_parse_tmpfs, false },
 	{ "boot", parse_boot, false },
 	{ "session", spec_parse_session, false },
+	{ "health", spec_parse_health, false },
 };
 
 static int parse_root(struct spec_ctx *c, const struct lethe_node *root)
@@ -635,6 +637,8 @@ static void free_system(struct lethe_spec *spec)
 	free(spec->kernel.package);
 	lethe_strv_release(&spec->kernel.modules);
 	lethe_strv_release(&spec->kernel.cmdline);
+	lethe_strv_release(&spec->health_command);
+	lethe_strv_release(&spec->health_audit_skip);
 	lethe_strv_release(&spec->kernel.unsafe);
 	for (size_t i = 0; i < spec->n_services; i++) {
 		free(spec->services[i].name);

@@ -19,6 +19,7 @@
 #include <lethe/hardening.h>
 
 #include "session.h"
+#include "health.h"
 #include "stage2.h"
 #include "supervise.h"
 
@@ -241,14 +242,14 @@ static void set_hostname(const struct lethe_spec *spec)
  * /run/lethe/audit.json is complete when anyone looks, and a user's first command does
  * not race the audit for the CPU. At most AUDIT_TIMEOUT seconds. */
 #define AUDIT_TIMEOUT 120.0
-static void run_audit(void)
+static int run_audit(void)
 {
 	double deadline = init_uptime() + AUDIT_TIMEOUT;
 	int status, rc = -1;
 	pid_t pid;
 
 	if (access(LETHE_TOOL, X_OK) < 0)
-		return;
+		return -1;
 	pid = fork();
 	if (pid == 0) {
 		sigset_t all;
@@ -263,7 +264,7 @@ static void run_audit(void)
 		_exit(127);
 	}
 	if (pid < 0)
-		return;
+		return -1;
 	for (;;) {
 		pid_t r = waitpid(pid, &status, WNOHANG);
 
@@ -284,6 +285,7 @@ static void run_audit(void)
 								      : rc == 1
 									      ? "some checks failed"
 									      : "could not run");
+	return rc;
 }
 
 void init_stage2(void)
@@ -329,8 +331,9 @@ void init_stage2(void)
 	init_services_start();
 	/* The boot's cost without the audit, for benchmarks. */
 	init_msg("services started (uptime %.2f s)", init_uptime());
-	run_audit();
+	r = run_audit();
 	init_msg("stage 2 ready (uptime %.2f s)", init_uptime());
+	init_health_gate(spec, r); /* A/B boots: bless once healthy (health.c) */
 	if (sfd < 0)
 		init_halt("cannot watch signals: %s", strerror(errno));
 	init_supervise(sfd);

@@ -35,6 +35,16 @@
 static struct init_service services[N_SLOTS];
 static size_t n_services;
 
+size_t init_services_pids(pid_t *ret, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < n_services && n < max; i++)
+		if (!services[i].shell)
+			ret[n++] = services[i].pid;
+	return n;
+}
+
 static void __attribute__((noreturn)) child_exec(struct init_service *s, int out_w)
 {
 	struct lethe_account acc;

@@ -33,6 +33,8 @@ size_t init_services_fill(const struct lethe_spec *spec, bool shell, struct init
 /* Fill PID 1's table (LETHE_MAX_SERVICES + 1 slots): the spec's services and, when the
  * image carries /bin/sh or /bin/busybox, the console shell. */
 void init_services_add(const struct lethe_spec *spec);
+/* The PIDs of the spec's services (not the console shell), for the health gate. */
+size_t init_services_pids(pid_t *ret, size_t max);
 /* Start every service in the table. */
 void init_services_start(void);
 /* Block the signals PID 1 answers and return a signalfd for them (-1 on failure). */

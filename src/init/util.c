@@ -11,6 +11,9 @@
 
 #include "init.h"
 
+/* health.c, in lethe-init (weak: test-init links util.c without it). */
+void init_counted_failure(void) __attribute__((weak));
+
 bool init_debug;
 
 static void vmsg(const char *prefix, const char *fmt, va_list ap)
@@ -64,6 +67,8 @@ void init_halt(const char *fmt, ...)
 	va_start(ap, fmt);
 	vmsg("halting: ", fmt, ap);
 	va_end(ap);
+	if (init_counted_failure)
+		init_counted_failure(); /* an A/B boot being counted reboots instead */
 	halt_forever();
 }
 
@@ -76,6 +81,8 @@ void init_verify_failed(const char *fmt, ...)
 	va_end(ap);
 	init_msg("halting: the root file system does not match " LETHE_CMDLINE_ROOTHASH "; "
 		 "refusing to boot");
+	if (init_counted_failure)
+		init_counted_failure(); /* an A/B boot being counted reboots instead */
 	halt_forever();
 }
 

@@ -80,6 +80,11 @@ a, b = json.load(open(sys.argv[1]))["slots"]
 assert a["next"] and a["state"] == "good", a
 assert b["state"] == "failed" and b["tries_left"] == 0 and not b["next"], b' "$TMP/out" ||
 	fail "status after rollback"
+# The report follows its schema (docs/schemas/status.schema.json).
+/usr/bin/python3 -c '
+import json, sys, jsonschema
+jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))' \
+	"$TMP/out" "$LETHE_SRC/docs/schemas/status.schema.json" || fail "status --json breaks its schema"
 # No second rollback: b has no good image.
 expect_fail 3 "cannot roll back: slot b is failed" "$LETHE" rollback --device "$disk"
 
