@@ -39,3 +39,6 @@ VERB(sign, "sign files with a minisign key")
 #ifdef HAVE_CMD_SUMS
 VERB(sums, "write or check a SHA256SUMS file")
 #endif
+#ifdef HAVE_CMD_PERSIST
+VERB(persist, "make and manage the opt-in encrypted persistent store")
+#endif
