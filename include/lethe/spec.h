@@ -163,6 +163,9 @@ enum lethe_spec_cipher {
 #define LETHE_SPEC_KDF_PARALLEL_MAX	   4ull
 /* What the image must carry to open the store at boot (added to packages). */
 #define LETHE_SPEC_PERSIST_PACKAGES "libcryptsetup12", "e2fsprogs"
+/* ... and the kernel modules it loads (added to kernel.modules when there is a kernel). */
+#define LETHE_SPEC_PERSIST_MODULES                                                          \
+	"dm-crypt", "ecb", "xts", "aesni_intel", "chacha_generic", "nhpoly1305", "adiantum"
 struct lethe_spec_persistence {
 	char *device; /* UUID=... or PARTLABEL=... */
 	struct lethe_strv directories; /* absolute, under /home /root /etc /var, disjoint */

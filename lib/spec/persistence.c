@@ -353,12 +353,21 @@ uint64_t lethe_spec_kdf_memory_limit_kib(uint64_t memory_mib)
 	return memory_mib * 1024 / 2;
 }
 
-/* The programs the boot needs for the store come from the image's own packages. */
+/* The programs the boot needs for the store come from the image's own packages, the
+ * kernel modules from its kernel. */
 static int add_packages(struct spec_ctx *c, const struct lethe_node *map)
 {
 	static const char *const need[] = { LETHE_SPEC_PERSIST_PACKAGES };
 	int r = 0;
 
+	/* dm-crypt and the ciphers, loaded in stage 1 before the module lock; ecb is a
+	 * softdep of xts that a modules.dep closure misses. */
+	static const char *const modules[] = { LETHE_SPEC_PERSIST_MODULES };
+
+	for (size_t i = 0; r == 0 && c->spec->kernel.package && i < LETHE_ARRAY_SIZE(modules);
+	     i++)
+		if (!lethe_strv_contains(&c->spec->kernel.modules, modules[i]))
+			r = lethe_strv_push(&c->spec->kernel.modules, modules[i]);
 	for (size_t i = 0; r == 0 && i < LETHE_ARRAY_SIZE(need); i++) {
 		if (lethe_strv_contains(&c->spec->drop, need[i]))
 			return lethe_node_error(c->file, map,

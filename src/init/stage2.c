@@ -18,6 +18,7 @@
 #include <lethe/contract.h>
 #include <lethe/hardening.h>
 
+#include "persist.h"
 #include "stage2.h"
 #include "supervise.h"
 
@@ -308,6 +309,7 @@ void init_stage2(void)
 	}
 	mount_extra(spec);
 	write_pid1_marker();
+	init_persist_setup(spec);
 	net_ok = apply_firewall(spec != NULL);
 	/* Everything the firewall needed is loaded now; no module may follow. */
 	lock_modules();

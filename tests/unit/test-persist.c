@@ -14,6 +14,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <lethe/core.h>
 #include <lethe/persist.h>
 #include <lethe/spec.h>
 
@@ -56,6 +57,15 @@ static void test_spec_defaults(void **state)
 	/* What the boot needs to open the store comes with the image. */
 	assert_true(lethe_strv_contains(&spec->packages, "libcryptsetup12"));
 	assert_true(lethe_strv_contains(&spec->packages, "e2fsprogs"));
+	assert_int_equal(spec->kernel.modules.n, 0); /* no kernel: no modules */
+	spec = lethe_spec_free(spec);
+
+	spec = spec_ok(HEAD "kernel: {package: linux-image-cloud-amd64, modules: [xts]}\n"
+			    "persistence:\n" DEV "  directories: [/home]\n");
+	assert_true(lethe_strv_contains(&spec->kernel.modules, "dm-crypt"));
+	assert_true(lethe_strv_contains(&spec->kernel.modules, "ecb"));
+	assert_true(lethe_strv_contains(&spec->kernel.modules, "adiantum"));
+	assert_int_equal(spec->kernel.modules.n, 7); /* xts once */
 	spec = lethe_spec_free(spec);
 
 	spec = spec_ok(HEAD "memory: 2g\npersistence:\n"
@@ -208,6 +218,27 @@ static void test_device_parse(void **state)
 	assert_int_equal(lethe_spec_persist_device_parse("PARTLABEL=a b", &by, &id), -EINVAL);
 	assert_int_equal(lethe_spec_persist_device_parse("LABEL=a", &by, &id), -EINVAL);
 	assert_int_equal(lethe_spec_kdf_memory_limit_kib(512), 256 * 1024);
+}
+
+/* lethe.persistence on the cmdline (the boot menu's entry), read by lethe-init. */
+static void test_cmdline(void **state)
+{
+	static const char *const on[] = { "quiet lethe.persistence", "lethe.persistence=1",
+					  "lethe.persistence=yes x" };
+	static const char *const off[] = { "quiet", "lethe.persistence=0", "persistence",
+					   "lethe.persistencex", "xlethe.persistence" };
+	struct lethe_cmdline c;
+
+	(void)state;
+	for (size_t i = 0; i < LETHE_ARRAY_SIZE(on); i++) {
+		assert_int_equal(lethe_cmdline_parse(on[i], strlen(on[i]), &c), 0);
+		assert_true(c.persistence);
+	}
+	for (size_t i = 0; i < LETHE_ARRAY_SIZE(off); i++) {
+		assert_int_equal(lethe_cmdline_parse(off[i], strlen(off[i]), &c), 0);
+		assert_false(c.persistence);
+	}
+	assert_int_equal(lethe_cmdline_parse("lethe.persistence=maybe", 23, &c), -EBADMSG);
 }
 
 /* A fake sysfs and /proc: disk sda (8:0) with partitions sda1 (8:1, mounted at /) and
@@ -373,6 +404,7 @@ int main(void)
 		cmocka_unit_test(test_spec_defaults),
 		cmocka_unit_test(test_spec_refusals),
 		cmocka_unit_test(test_device_parse),
+		cmocka_unit_test(test_cmdline),
 		cmocka_unit_test(test_check_target),
 		cmocka_unit_test(test_find_partlabel),
 		cmocka_unit_test(test_params),
