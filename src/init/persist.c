@@ -4,8 +4,10 @@
  * spec's directories; without both, no device is opened. At shutdown, once everything
  * is unmounted, PID 1 removes the store's dm-crypt device (the kernel wipes its key). */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -73,10 +75,19 @@ void init_persist_setup(const struct lethe_spec *spec)
 
 void init_persist_close(void)
 {
-	int r;
+	int r, fd;
 
 	sync();
-	(void)mkdir("/dev", 0755); /* the shutdown root is an empty tmpfs */
+	/* The shutdown root is a nodev tmpfs: a devtmpfs of its own holds the dm control
+	 * node (the kernel makes it). Left mounted: the root's dm device comes next. */
+	fd = open(LETHE_DM_CONTROL, O_RDWR | O_CLOEXEC);
+	if (fd >= 0) {
+		close(fd);
+	} else {
+		(void)mkdir("/dev", 0755);
+		if (mount("devtmpfs", "/dev", "devtmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755") < 0)
+			init_dbg("cannot mount a devtmpfs for the dm control: %s", strerror(errno));
+	}
 	r = lethe_dm_remove(LETHE_DM_PERSIST_NAME);
 	if (r == 0)
 		init_msg("persistence: store closed");
