@@ -111,13 +111,20 @@ static int pass_ask(int tty, const char *prompt, char *pw)
 	size_t len = 0;
 	int r = 0;
 
-	if (write(tty, prompt, strlen(prompt)) < 0)
-		return -errno;
+	/* Echo off before the prompt: what is typed as soon as it shows is not echoed.
+	 * TCSAFLUSH drops what was typed before the prompt (a passphrase is never
+	 * read ahead of its question). */
 	if (tcgetattr(tty, &old) == 0) {
 		noecho = old;
 		noecho.c_lflag &= ~(tcflag_t)ECHO;
 		noecho.c_lflag |= ICANON;
 		restore = tcsetattr(tty, TCSAFLUSH, &noecho) == 0;
+	}
+	if (write(tty, prompt, strlen(prompt)) < 0) {
+		r = -errno;
+		if (restore)
+			tcsetattr(tty, TCSANOW, &old);
+		return r;
 	}
 	for (;;) {
 		char c;
@@ -140,7 +147,7 @@ static int pass_ask(int tty, const char *prompt, char *pw)
 	pw[len] = '\0';
 	sodium_memzero(&len, sizeof(len));
 	if (restore)
-		tcsetattr(tty, TCSAFLUSH, &old);
+		tcsetattr(tty, TCSANOW, &old);
 	(void)!write(tty, "\n", 1);
 	if (r == 0 && !*pw)
 		r = -ENODATA;

@@ -74,6 +74,12 @@ expect_ok "$LETHE" persist status store.img --json
 assert j["cipher"]=="aes-xts-plain64" and j["key_bits"]==512 and s["kdf"]=="argon2id", j
 assert s["memory_kib"]==32768 and s["iterations"]==5 and s["parallel"]==1, s' "$TMP/out" ||
 	fail "status --json does not show the spec's parameters"
+if /usr/bin/python3 -c 'import jsonschema' 2>/dev/null; then
+	/usr/bin/python3 -c 'import json, sys, jsonschema
+jsonschema.validate(json.load(open(sys.argv[2])), json.load(open(sys.argv[1])))' \
+		"$LETHE_SRC/docs/schemas/persist.schema.json" "$TMP/out" ||
+		fail "status --json does not follow docs/schemas/persist.schema.json"
+fi
 expect_ok "$LETHE" persist test-passphrase store.img --passphrase-file pw
 expect_fail 1 "no keyslot of 'store.img' opens" "$LETHE" persist test-passphrase store.img --passphrase-file bad
 

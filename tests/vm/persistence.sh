@@ -128,6 +128,7 @@ boot "$img" "$cmdline lethe.persistence"
 unlock "$pass"
 vm_wait "lethe-init: persistence: the store is open" 300
 ready
+grep -qF "$pass" "$TMP/serial.log" && fail "the passphrase was echoed on the console"
 guest "mount | grep -c ' on /home/user type ext4' | grep -qx 1 && mount | grep -c ' on /var/lib/keep type ext4' | grep -qx 1" MOUNTED
 vm_send "head -c 512 /dev/urandom >/tmp/k && od -An -tx1 -v /tmp/k | tr -d ' \\n' && echo"
 vm_wait '^[0-9a-f]{1024}' 60
