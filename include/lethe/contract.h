@@ -43,12 +43,13 @@
 	LETHE_PATH_RUN "/overlay"	    /* stage 1: the tmpfs of the overlay's                 \
 					     * upper layer, remounted by stage 2 */
 #define LETHE_DM_ROOT_NAME     "lethe-root" /* the dm-verity device of the root */
+#define LETHE_PATH_PID1_MARKER LETHE_PATH_RUN "/pid1-boot-id" /* lethe-init writes the boot id */
+
 /* persistence (docs/persistence.md): the helper stage 2 runs to open the store (dynamic:
  * it links libcryptsetup, which PID 1 cannot), the store's dm-crypt name and mount. */
 #define LETHE_PATH_PERSIST_TOOL	 "/usr/lib/lethe/lethe-persist"
 #define LETHE_DM_PERSIST_NAME	 "lethe-persist"
 #define LETHE_PATH_PERSIST_STORE LETHE_PATH_RUN "/persist"
-#define LETHE_PATH_PID1_MARKER LETHE_PATH_RUN "/pid1-boot-id" /* lethe-init writes the boot id */
 
 /* ---- caps shared by the spec parser and lethe-init ---- */
 

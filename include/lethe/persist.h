@@ -14,10 +14,10 @@
 #include <lethe/spec.h>
 
 /* The LUKS2 header and keyslots take the first 16 MiB; the file system the rest. */
-#define LETHE_PERSIST_DATA_OFFSET (16ull << 20)
-#define LETHE_PERSIST_MIN_SIZE	  (64ull << 20) /* a store smaller than this is refused */
-#define LETHE_PERSIST_LABEL	  "lethe-persist" /* the LUKS2 label and the ext4 label */
-#define LETHE_PERSIST_PASSPHRASE_MAX 512	  /* cryptsetup's own limit */
+#define LETHE_PERSIST_DATA_OFFSET    (16ull << 20)
+#define LETHE_PERSIST_MIN_SIZE	     (64ull << 20)   /* a store smaller than this is refused */
+#define LETHE_PERSIST_LABEL	     "lethe-persist" /* the LUKS2 label and the ext4 label */
+#define LETHE_PERSIST_PASSPHRASE_MAX 512	     /* cryptsetup's own limit */
 
 /* What a store is formatted with. */
 struct lethe_persist_params {
@@ -50,8 +50,8 @@ int lethe_persist_check_target(const struct lethe_persist_probe *probe, const ch
  * libcryptsetup's offline reencryption with a detached header, which is then put at
  * the head of the device (no device-mapper needed). Overwrites everything on device.
  * *ret_uuid (37 bytes) receives the LUKS UUID. */
-int lethe_persist_format(const char *device, const struct lethe_persist_params *p,
-			 const char *pass, size_t pass_len, char ret_uuid[37]);
+int lethe_persist_format(const char *device, const struct lethe_persist_params *p, const char *pass,
+			 size_t pass_len, char ret_uuid[37]);
 
 /* What a store's header says. */
 #define LETHE_PERSIST_MAX_SLOTS 32
@@ -90,8 +90,7 @@ int lethe_persist_backup_header(const char *device, const char *out);
 
 /* Open the store on device as /dev/mapper/name (needs device-mapper and dm-crypt). The
  * slot it opened, -EPERM for a wrong passphrase. */
-int lethe_persist_activate(const char *device, const char *name, const char *pass,
-			   size_t pass_len);
+int lethe_persist_activate(const char *device, const char *name, const char *pass, size_t pass_len);
 /* Close /dev/mapper/name (the kernel wipes the volume key). */
 int lethe_persist_deactivate(const char *name);
 

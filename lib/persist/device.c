@@ -18,7 +18,7 @@
 #include <lethe/persist.h>
 
 #define PBUF	  (PATH_MAX + 512) /* a sysfs path plus a component and a file name */
-#define MAX_DEPTH 8 /* dm on dm on ...: the slaves walked at most this deep */
+#define MAX_DEPTH 8		   /* dm on dm on ...: the slaves walked at most this deep */
 
 static const char *sysfs_of(const struct lethe_persist_probe *p)
 {
@@ -184,7 +184,8 @@ static int check_swaps(const struct lethe_persist_probe *probe, const char *devi
 		lethe_error_clear();
 		return 0; /* no swap support: no swap */
 	}
-	for (line = strtok_r(text, "\n", &save); line && r == 0; line = strtok_r(NULL, "\n", &save)) {
+	for (line = strtok_r(text, "\n", &save); line && r == 0;
+	     line = strtok_r(NULL, "\n", &save)) {
 		char name[PATH_MAX];
 		struct stat st;
 
@@ -220,8 +221,9 @@ int lethe_persist_check_target(const struct lethe_persist_probe *probe, const ch
 		return lethe_error(r, "'%s' (%u:%u) is not in %s/dev/block", device, ma, mi,
 				   sysfs_of(probe));
 	if (has_holders(sysfs_of(probe), ma, mi))
-		return lethe_error(-EBUSY, "'%s' is in use: a device-mapper or md device is built "
-					   "on it",
+		return lethe_error(-EBUSY,
+				   "'%s' is in use: a device-mapper or md device is built "
+				   "on it",
 				   device);
 	r = check_mounts(probe, device, disk);
 	if (r == 0)
@@ -251,8 +253,7 @@ static bool luks_uuid_is(const char *dev, const char *uuid)
 	return hit;
 }
 
-int lethe_persist_find(const struct lethe_persist_probe *probe, const char *spec_device,
-		       char **ret)
+int lethe_persist_find(const struct lethe_persist_probe *probe, const char *spec_device, char **ret)
 {
 	enum lethe_spec_persist_by by;
 	char path[PBUF], *found = NULL;

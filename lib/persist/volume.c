@@ -135,10 +135,11 @@ static int device_size(const char *device, uint64_t *ret)
 static int make_fs(const char *device, uint64_t size)
 {
 	char offset[64], kib[32];
-	char *argv[] = { "mkfs.ext4", "-q", "-F", "-b", "4096", "-m", "0", "-L",
-			 LETHE_PERSIST_LABEL, "-E", offset, (char *)device, kib, NULL };
+	char *argv[] = { "mkfs.ext4",	      "-q", "-F",   "-b",	    "4096", "-m", "0", "-L",
+			 LETHE_PERSIST_LABEL, "-E", offset, (char *)device, kib,    NULL };
 
-	snprintf(offset, sizeof(offset), "offset=%llu", (unsigned long long)LETHE_PERSIST_DATA_OFFSET);
+	snprintf(offset, sizeof(offset), "offset=%llu",
+		 (unsigned long long)LETHE_PERSIST_DATA_OFFSET);
 	snprintf(kib, sizeof(kib), "%lluk",
 		 (unsigned long long)((size - LETHE_PERSIST_DATA_OFFSET) / 4096 * 4));
 	return lethe_run(argv, NULL, NULL);
@@ -180,8 +181,8 @@ static int encrypt_detached(const char *hdr, const char *device,
 		r = fail(slot, device, "cannot add a keyslot to");
 		goto out;
 	}
-	r = crypt_reencrypt_init_by_passphrase(cd, NULL, pass, len, CRYPT_ANY_SLOT, slot,
-					       p->cipher, p->mode, &rp);
+	r = crypt_reencrypt_init_by_passphrase(cd, NULL, pass, len, CRYPT_ANY_SLOT, slot, p->cipher,
+					       p->mode, &rp);
 	if (r >= 0) {
 		rp.flags &= ~CRYPT_REENCRYPT_INITIALIZE_ONLY;
 		r = crypt_reencrypt_init_by_passphrase(cd, NULL, pass, len, CRYPT_ANY_SLOT, slot,
@@ -198,8 +199,8 @@ out:
 	return r;
 }
 
-int lethe_persist_format(const char *device, const struct lethe_persist_params *p,
-			 const char *pass, size_t pass_len, char ret_uuid[37])
+int lethe_persist_format(const char *device, const struct lethe_persist_params *p, const char *pass,
+			 size_t pass_len, char ret_uuid[37])
 {
 	char dir[] = "/tmp/lethe-persist.XXXXXX", hdr[64];
 	struct crypt_device *cd = NULL;
@@ -326,8 +327,9 @@ int lethe_persist_change_passphrase(const char *device, const char *old, size_t 
 		return r;
 	slot = crypt_activate_by_passphrase(cd, NULL, CRYPT_ANY_SLOT, old, old_len, 0);
 	if (slot < 0) {
-		r = slot == -EPERM ? lethe_error(slot, "no keyslot of '%s' opens with the old "
-						       "passphrase",
+		r = slot == -EPERM ? lethe_error(slot,
+						 "no keyslot of '%s' opens with the old "
+						 "passphrase",
 						 device)
 				   : fail(slot, device, "cannot unlock");
 		goto out;
@@ -350,7 +352,7 @@ int lethe_persist_change_passphrase(const char *device, const char *old, size_t 
 		pbkdf_of(&cur, &pbkdf);
 		if (strcmp(pb.type, CRYPT_KDF_ARGON2ID) != 0)
 			pbkdf.type = CRYPT_KDF_ARGON2ID; /* never weaker than Argon2id */
-		if (pbkdf.max_memory_kb == 0) {	 /* a PBKDF2 slot: Lethe's default */
+		if (pbkdf.max_memory_kb == 0) {		 /* a PBKDF2 slot: Lethe's default */
 			pbkdf.max_memory_kb = LETHE_SPEC_KDF_MEMORY_DEFAULT_MIB * 1024;
 			pbkdf.iterations = LETHE_SPEC_KDF_ITERATIONS_DEFAULT;
 			pbkdf.parallel_threads = 1;
@@ -381,7 +383,8 @@ int lethe_persist_backup_header(const char *device, const char *out)
 	/* libcryptsetup writes into a name that must not exist: a private directory
 	 * beside out, renamed over once the whole backup is there. */
 	slash = strrchr(out, '/');
-	if (asprintf(&dir, "%.*s.lethe-header.XXXXXX", slash ? (int)(slash - out + 1) : 0, out) < 0) {
+	if (asprintf(&dir, "%.*s.lethe-header.XXXXXX", slash ? (int)(slash - out + 1) : 0, out) <
+	    0) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -412,8 +415,7 @@ out:
 	return r;
 }
 
-int lethe_persist_activate(const char *device, const char *name, const char *pass,
-			   size_t pass_len)
+int lethe_persist_activate(const char *device, const char *name, const char *pass, size_t pass_len)
 {
 	struct crypt_device *cd;
 	int r = load(device, &cd);

@@ -33,12 +33,14 @@ void init_persist_setup(const struct lethe_spec *spec)
 	if (!cmdline_asks())
 		return; /* the amnesic entry: the store is never looked at */
 	if (!spec || !spec->persistence) {
-		init_msg("persistence: " LETHE_CMDLINE_PERSISTENCE " is on the cmdline but the spec "
+		init_msg("persistence: " LETHE_CMDLINE_PERSISTENCE
+			 " is on the cmdline but the spec "
 			 "allows no persistence: no device is opened; this boot is amnesic");
 		return;
 	}
 	if (access(LETHE_PATH_PERSIST_TOOL, X_OK) < 0) {
-		init_msg("persistence: " LETHE_PATH_PERSIST_TOOL " is missing; this boot is amnesic");
+		init_msg("persistence: " LETHE_PATH_PERSIST_TOOL
+			 " is missing; this boot is amnesic");
 		return;
 	}
 	init_msg("persistence: opening the store %s", spec->persistence->device);

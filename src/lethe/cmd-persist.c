@@ -339,7 +339,8 @@ static int do_status(struct opts *o)
 		json_object_object_add(j, "label", json_object_new_string(s.label));
 		json_object_object_add(j, "cipher", json_object_new_string(s.cipher));
 		json_object_object_add(j, "key_bits", json_object_new_int((int)s.key_bits));
-		json_object_object_add(j, "data_offset", json_object_new_int64((int64_t)s.data_offset));
+		json_object_object_add(j, "data_offset",
+				       json_object_new_int64((int64_t)s.data_offset));
 		json_object_object_add(j, "sector_size", json_object_new_int((int)s.sector_size));
 		json_object_object_add(j, "reencrypting", json_object_new_boolean(s.reencrypting));
 		for (size_t i = 0; i < s.n_slots; i++) {
@@ -515,8 +516,8 @@ static int boot_unlock_passphrase(const char *device, const char *spec_device)
 	}
 	for (int i = 1; i <= BOOT_TRIES && r == -EPERM; i++) {
 		snprintf(prompt, sizeof(prompt),
-			 "Passphrase for the persistent store %s (%s), try %d of %d: ",
-			 spec_device, device, i, BOOT_TRIES);
+			 "Passphrase for the persistent store %s (%s), try %d of %d: ", spec_device,
+			 device, i, BOOT_TRIES);
 		r = pass_ask(con, prompt, pw);
 		if (r == -ENODATA || r == -EINVAL) {
 			r = -EPERM; /* an empty or too long line is a wrong try */
@@ -570,8 +571,9 @@ static int boot_unlock_keyfile(const struct lethe_spec_persistence *sp, const ch
 	} else {
 		ssize_t n = lethe_read_full(fd, key, PASS_MAX + 1);
 
-		r = n < 1 || n > PASS_MAX ? lethe_error(-EINVAL, "key file '%s' must hold 1 to %d "
-								 "bytes",
+		r = n < 1 || n > PASS_MAX ? lethe_error(-EINVAL,
+							"key file '%s' must hold 1 to %d "
+							"bytes",
 							sp->keyfile_path, PASS_MAX)
 					  : 0;
 		len = n > 0 ? (size_t)n : 0;
@@ -640,7 +642,8 @@ static int boot_store_dir(const char *dir, char *ret, size_t size)
 					      : 0755;
 
 			if (mkdir(ret, mode) < 0)
-				return lethe_error(-errno, "cannot make '%s' in the store: %m", ret);
+				return lethe_error(-errno, "cannot make '%s' in the store: %m",
+						   ret);
 			if (lstat(imgpath, &img) == 0 && S_ISDIR(img.st_mode))
 				(void)!chown(ret, img.st_uid, img.st_gid);
 		} else if (!S_ISDIR(st.st_mode)) {
@@ -690,6 +693,11 @@ static int persist_boot(void)
 	char *device = NULL;
 	int r;
 
+	/* It binds over /home and friends: only lethe-init, at boot, may ask for that. */
+	if (getppid() != 1) {
+		cli_error("'persist boot' is run by lethe-init (PID 1) at boot, not by hand");
+		return EXIT_USAGE;
+	}
 	r = lethe_spec_load_flags(LETHE_PATH_SPEC, LETHE_SPEC_LOAD_IN_IMAGE, &spec);
 	if (r < 0) {
 		boot_msg("cannot read the spec: %s", lethe_error_message_for(r) ?: strerror(-r));
@@ -705,8 +713,9 @@ static int persist_boot(void)
 	r = lethe_persist_find(NULL, sp->device, &device);
 	if (r == 0) {
 		boot_msg("store %s is '%s'", sp->device, device);
-		r = sp->unlock == LETHE_SPEC_UNLOCK_KEYFILE ? boot_unlock_keyfile(sp, device)
-							   : boot_unlock_passphrase(device, sp->device);
+		r = sp->unlock == LETHE_SPEC_UNLOCK_KEYFILE
+			    ? boot_unlock_keyfile(sp, device)
+			    : boot_unlock_passphrase(device, sp->device);
 		if (r == -EPERM)
 			lethe_error(r, "%d wrong passphrases", BOOT_TRIES);
 	}
@@ -738,7 +747,6 @@ static int persist_boot(void)
 	return r < 0 ? (r == -EPERM ? EXIT_CHECK_FAILED : EXIT_RUNTIME) : EXIT_OK;
 }
 
-
 int cmd_persist(int argc, char **argv)
 {
 	static const struct {
@@ -759,7 +767,8 @@ int cmd_persist(int argc, char **argv)
 		return argc < 2 ? EXIT_USAGE : EXIT_OK;
 	}
 	if (!strcmp(argv[1], "boot"))
-		return argc == 2 ? persist_boot() : cli_usage_error("persist", "boot takes nothing");
+		return argc == 2 ? persist_boot()
+				 : cli_usage_error("persist", "boot takes nothing");
 	for (size_t i = 0; i < LETHE_ARRAY_SIZE(subs); i++) {
 		if (strcmp(argv[1], subs[i].name))
 			continue;

@@ -135,4 +135,5 @@ if [ -b "$root" ]; then
 else
 	note "/ is not on a block device here ($root): the in-use refusal is covered by test-persist"
 fi
+expect_fail 2 "run by lethe-init" "$LETHE" persist boot
 echo "persist-cryptsetup: ok"

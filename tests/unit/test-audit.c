@@ -244,9 +244,10 @@ static void test_storage(void **state)
  * store's mount point and the spec's directories only, and only when the spec opts in. */
 static void test_storage_persistence(void **state)
 {
-	static const char store_mounts[] =
-		"30 22 253:1 / /run/lethe/persist rw,nosuid,nodev - ext4 /dev/mapper/lethe-persist rw\n"
-		"31 20 253:1 /home/user /home/user rw,nosuid,nodev - ext4 /dev/mapper/lethe-persist rw\n";
+	static const char store_mounts[] = "30 22 253:1 / /run/lethe/persist rw,nosuid,nodev - "
+					   "ext4 /dev/mapper/lethe-persist rw\n"
+					   "31 20 253:1 /home/user /home/user rw,nosuid,nodev - "
+					   "ext4 /dev/mapper/lethe-persist rw\n";
 	char mounts[1024];
 
 	put("sys/class/block/dm-1/dev", "253:1\n");
@@ -254,7 +255,8 @@ static void test_storage_persistence(void **state)
 	put("sys/class/block/dm-1/ro", "0\n");
 	put("sys/class/block/dm-1/removable", "0\n");
 	put("sys/block/dm-1/dm/name", "lethe-persist\n");
-	put("sys/block/dm-1/dm/uuid", "CRYPT-LUKS2-0b3e6a1c95a04d4b8c1e2f5d9a7b6c10-lethe-persist\n");
+	put("sys/block/dm-1/dm/uuid",
+	    "CRYPT-LUKS2-0b3e6a1c95a04d4b8c1e2f5d9a7b6c10-lethe-persist\n");
 	snprintf(mounts, sizeof(mounts), "%s%s", good_mountinfo, store_mounts);
 	put("proc/self/mountinfo", mounts);
 	/* The spec did not opt in: the store is just a writable disk. */

@@ -89,7 +89,8 @@ static void test_spec_defaults(void **state)
 static const struct {
 	const char *text, *message;
 } bad[] = {
-	{ HEAD "persistence: {}\n", "spec 't.yaml' line 4 column 14: missing required key 'device'" },
+	{ HEAD "persistence: {}\n",
+	  "spec 't.yaml' line 4 column 14: missing required key 'device'" },
 	{ HEAD "persistence:\n" DEV,
 	  "spec 't.yaml' line 5 column 3: missing required key 'directories'" },
 	{ HEAD "persistence:\n  device: /dev/sdb1\n  directories: [/home]\n",
@@ -185,8 +186,8 @@ static void test_spec_refusals(void **state)
 		msg = lethe_error_message();
 		if (r == -EBADMSG && !spec && msg && !strcmp(msg, bad[i].message))
 			continue;
-		print_error("row %zu: r=%d\n  expected: %s\n  actual:   %s\n", i, r,
-			    bad[i].message, msg ? msg : "(none)");
+		print_error("row %zu: r=%d\n  expected: %s\n  actual:   %s\n", i, r, bad[i].message,
+			    msg ? msg : "(none)");
 		lethe_spec_free(spec);
 		failed++;
 	}
@@ -202,18 +203,16 @@ static void test_device_parse(void **state)
 	assert_int_equal(lethe_spec_persist_device_parse("PARTLABEL=a", &by, &id), 0);
 	assert_int_equal(by, LETHE_SPEC_PERSIST_BY_PARTLABEL);
 	assert_string_equal(id, "a");
-	assert_int_equal(
-		lethe_spec_persist_device_parse("UUID=0b3e6a1c-95a0-4d4b-8c1e-2f5d9a7b6c10", &by,
-						&id),
-		0);
+	assert_int_equal(lethe_spec_persist_device_parse(
+				 "UUID=0b3e6a1c-95a0-4d4b-8c1e-2f5d9a7b6c10", &by, &id),
+			 0);
 	assert_int_equal(by, LETHE_SPEC_PERSIST_BY_UUID);
 	assert_int_equal(lethe_spec_persist_device_parse("UUID=0b3e6a1c-95a0-4d4b-8c1e-2f5d9a7b6c1",
 							 &by, &id),
 			 -EINVAL);
-	assert_int_equal(
-		lethe_spec_persist_device_parse("UUID=0b3e6a1c+95a0-4d4b-8c1e-2f5d9a7b6c10", &by,
-						&id),
-		-EINVAL);
+	assert_int_equal(lethe_spec_persist_device_parse(
+				 "UUID=0b3e6a1c+95a0-4d4b-8c1e-2f5d9a7b6c10", &by, &id),
+			 -EINVAL);
 	assert_int_equal(lethe_spec_persist_device_parse("PARTLABEL=", &by, &id), -EINVAL);
 	assert_int_equal(lethe_spec_persist_device_parse("PARTLABEL=a b", &by, &id), -EINVAL);
 	assert_int_equal(lethe_spec_persist_device_parse("LABEL=a", &by, &id), -EINVAL);
@@ -295,10 +294,10 @@ static void test_check_target(void **state)
 	ut_put(root, "sys/block/dm-0/slaves/sdd/dev", "8:48\n", 0644);
 	fake_block(root, "block/sde", "8:64", false);
 	ut_put(root, "proc/self/mountinfo",
-		"20 1 8:1 / / rw,relatime - ext4 /dev/sda1 rw\n"
-		"21 20 0:5 / /dev rw - devtmpfs udev rw\n"
-		"22 20 253:0 / /srv ro - erofs /dev/mapper/root ro\n",
-		0644);
+	       "20 1 8:1 / / rw,relatime - ext4 /dev/sda1 rw\n"
+	       "21 20 0:5 / /dev rw - devtmpfs udev rw\n"
+	       "22 20 253:0 / /srv ro - erofs /dev/mapper/root ro\n",
+	       0644);
 	if (!fake_node(root, "sda", 8, 0)) {
 		free(root);
 		skip(); /* no CAP_MKNOD here */
@@ -307,8 +306,8 @@ static void test_check_target(void **state)
 		    fake_node(root, "sdb1", 8, 17) && fake_node(root, "sdc", 8, 32) &&
 		    fake_node(root, "sdd", 8, 48) && fake_node(root, "sde", 8, 64));
 	swapdev = ut_path(root, "sde");
-	snprintf(swaps, sizeof(swaps),
-		 "Filename Type Size Used Priority\n%s partition 1024 0 -2\n", swapdev);
+	snprintf(swaps, sizeof(swaps), "Filename Type Size Used Priority\n%s partition 1024 0 -2\n",
+		 swapdev);
 	ut_put(root, "proc/swaps", swaps, 0644);
 	sys = ut_path(root, "sys");
 	proc = ut_path(root, "proc");
@@ -360,11 +359,13 @@ static void test_find_partlabel(void **state)
 	struct lethe_persist_probe probe;
 
 	(void)state;
-	ut_put(root, "sys/class/block/vda1/uevent", "MAJOR=254\nMINOR=1\nDEVNAME=vda1\n"
-						     "DEVTYPE=partition\nPARTN=1\nPARTNAME=root-x86-64\n",
+	ut_put(root, "sys/class/block/vda1/uevent",
+	       "MAJOR=254\nMINOR=1\nDEVNAME=vda1\n"
+	       "DEVTYPE=partition\nPARTN=1\nPARTNAME=root-x86-64\n",
 	       0644);
 	ut_put(root, "sys/class/block/vdb1/uevent",
-	       "MAJOR=254\nMINOR=17\nDEVNAME=vdb1\nDEVTYPE=partition\nPARTNAME=lethe-store\n", 0644);
+	       "MAJOR=254\nMINOR=17\nDEVNAME=vdb1\nDEVTYPE=partition\nPARTNAME=lethe-store\n",
+	       0644);
 	ut_put(root, "sys/class/block/dm-0/uevent", "DEVNAME=dm-0\nPARTNAME=lethe-store\n", 0644);
 	sys = ut_path(root, "sys");
 	probe = (struct lethe_persist_probe){ .sysfs = sys };
@@ -401,12 +402,9 @@ static void test_params(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_spec_defaults),
-		cmocka_unit_test(test_spec_refusals),
-		cmocka_unit_test(test_device_parse),
-		cmocka_unit_test(test_cmdline),
-		cmocka_unit_test(test_check_target),
-		cmocka_unit_test(test_find_partlabel),
+		cmocka_unit_test(test_spec_defaults), cmocka_unit_test(test_spec_refusals),
+		cmocka_unit_test(test_device_parse),  cmocka_unit_test(test_cmdline),
+		cmocka_unit_test(test_check_target),  cmocka_unit_test(test_find_partlabel),
 		cmocka_unit_test(test_params),
 	};
 

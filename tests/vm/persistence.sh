@@ -137,7 +137,7 @@ vm_send "head -c 512 /dev/urandom >/tmp/g && od -An -tx1 -v /tmp/g | tr -d ' \\n
 for _ in $(seq 600); do [ "$(hexblock)" != "$keep" ] && break; sleep 0.1; done
 gone=$(hexblock)
 [ ${#keep} -eq 1024 ] && [ ${#gone} -eq 1024 ] && [ "$keep" != "$gone" ] || fail "no pattern blocks on the console"
-guest "for i in 1 2 3 4 5 6 7 8; do cat /tmp/k /tmp/k /tmp/k /tmp/k /tmp/k /tmp/k /tmp/k /tmp/k; done >/home/user/keep.bin && for i in 1 2 3 4 5 6 7 8; do cat /tmp/g /tmp/g /tmp/g /tmp/g /tmp/g /tmp/g /tmp/g /tmp/g; done >/root/gone.bin && rm /tmp/k /tmp/g && sync" WROTE
+guest "for i in 1 2 3 4 5 6 7 8; do cat /tmp/k /tmp/k /tmp/k /tmp/k /tmp/k /tmp/k /tmp/k /tmp/k; done >/home/user/keep.bin && for i in 1 2 3 4 5 6 7 8; do cat /tmp/g /tmp/g /tmp/g /tmp/g /tmp/g /tmp/g /tmp/g /tmp/g; done >/home/gone.bin && rm /tmp/k /tmp/g && sync" WROTE
 dump "$TMP/mem-open"
 open_keys=$(count "$TMP/mem-open" "$vkey")
 rm -f "$TMP/mem-open"
@@ -170,7 +170,7 @@ _try=0
 boot "$img" "$cmdline lethe.persistence"
 unlock "$pass"
 ready
-guest "test -f /home/user/keep.bin && test ! -e /root/gone.bin && test \$(wc -c </home/user/keep.bin) -eq 32768" SURVIVED
+guest "test -f /home/user/keep.bin && test ! -e /home/gone.bin && test \$(wc -c </home/user/keep.bin) -eq 32768" SURVIVED
 vm_send "dd if=/dev/zero of=/home/user/big bs=1M count=60 2>/dev/null & echo STARTED-\$((6*7))"
 vm_wait "^STARTED-42" 60
 sleep 4
