@@ -48,6 +48,12 @@
  * after describing the root, so it does not list itself; dm-verity covers it. */
 #define LETHE_PATH_MANIFEST "/usr/lib/lethe/manifest.mtree"
 
+/* persistence (docs/persistence.md): the helper stage 2 runs to open the store (dynamic:
+ * it links libcryptsetup, which PID 1 cannot), the store's dm-crypt name and mount. */
+#define LETHE_PATH_PERSIST_TOOL	 "/usr/lib/lethe/lethe-persist"
+#define LETHE_DM_PERSIST_NAME	 "lethe-persist"
+#define LETHE_PATH_PERSIST_STORE LETHE_PATH_RUN "/persist"
+
 /* ---- caps shared by the spec parser and lethe-init ---- */
 
 /* Services one spec may declare (services:). lethe-init holds them in a fixed table of

@@ -108,6 +108,7 @@ struct lethe_cmdline {
 	char roothash[LETHE_ROOTHASH_HEX + 1]; /* lowercase hex; "" when absent */
 	bool toram;
 	bool debug;
+	bool persistence; /* the boot menu's persistent-storage entry (docs/persistence.md) */
 	unsigned timeout; /* seconds, 1..LETHE_CMDLINE_TIMEOUT_MAX */
 	unsigned unknown; /* lethe.* words nobody knows */
 };

@@ -160,22 +160,25 @@ enum lethe_spec_cipher {
 	LETHE_SPEC_CIPHER_AES_XTS,  /* aes-xts-plain64, 512-bit key */
 	LETHE_SPEC_CIPHER_ADIANTUM, /* xchacha12,aes-adiantum-plain64 */
 };
-#define LETHE_SPEC_PERSIST_MAX_DIRS	   64
-#define LETHE_SPEC_PERSIST_PATH_MAX	   1024
-#define LETHE_SPEC_MEMORY_DEFAULT_MIB	   512ull /* lethe run's guest */
-#define LETHE_SPEC_MEMORY_MIN_MIB	   128ull
-#define LETHE_SPEC_MEMORY_MAX_MIB	   (1ull << 20) /* 1 TiB */
-#define LETHE_SPEC_KDF_MEMORY_DEFAULT_MIB  256u
-#define LETHE_SPEC_KDF_MEMORY_MIN_MIB	   8ull
-#define LETHE_SPEC_KDF_MEMORY_MAX_MIB	   4096ull /* libcryptsetup's Argon2 cap: 4 GiB */
-#define LETHE_SPEC_KDF_ITERATIONS_DEFAULT  4u	   /* as Tails pins them */
-#define LETHE_SPEC_KDF_ITERATIONS_MIN	   4ull	   /* libcryptsetup's Argon2 minimum */
-#define LETHE_SPEC_KDF_ITERATIONS_MAX	   1000ull
-#define LETHE_SPEC_KDF_PARALLEL_MAX	   4ull
+#define LETHE_SPEC_PERSIST_MAX_DIRS	  64
+#define LETHE_SPEC_PERSIST_PATH_MAX	  1024
+#define LETHE_SPEC_MEMORY_DEFAULT_MIB	  512ull /* lethe run's guest */
+#define LETHE_SPEC_MEMORY_MIN_MIB	  128ull
+#define LETHE_SPEC_MEMORY_MAX_MIB	  (1ull << 20) /* 1 TiB */
+#define LETHE_SPEC_KDF_MEMORY_DEFAULT_MIB 256u
+#define LETHE_SPEC_KDF_MEMORY_MIN_MIB	  8ull
+#define LETHE_SPEC_KDF_MEMORY_MAX_MIB	  4096ull /* libcryptsetup's Argon2 cap: 4 GiB */
+#define LETHE_SPEC_KDF_ITERATIONS_DEFAULT 4u	  /* as Tails pins them */
+#define LETHE_SPEC_KDF_ITERATIONS_MIN	  4ull	  /* libcryptsetup's Argon2 minimum */
+#define LETHE_SPEC_KDF_ITERATIONS_MAX	  1000ull
+#define LETHE_SPEC_KDF_PARALLEL_MAX	  4ull
 /* What the image must carry to open the store at boot (added to packages). */
 #define LETHE_SPEC_PERSIST_PACKAGES "libcryptsetup12", "e2fsprogs"
+/* ... and the kernel modules it loads (added to kernel.modules when there is a kernel). */
+#define LETHE_SPEC_PERSIST_MODULES                                                                 \
+	"dm-crypt", "ecb", "xts", "aesni_intel", "chacha_generic", "nhpoly1305", "adiantum"
 struct lethe_spec_persistence {
-	char *device; /* UUID=... or PARTLABEL=... */
+	char *device;		       /* UUID=... or PARTLABEL=... */
 	struct lethe_strv directories; /* absolute, under /home /root /etc /var, disjoint */
 	enum lethe_spec_unlock unlock;
 	char *keyfile_device; /* unlock: keyfile: UUID=/PARTLABEL= of the key's file system */

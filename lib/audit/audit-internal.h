@@ -34,6 +34,9 @@ int audit_blockdevs(struct audit_ctx *ctx);
 const struct lethe_mount *audit_find_mount(const struct audit_ctx *ctx, const char *path);
 
 /* A check: fills verdict and evidence of r. */
+/* d is the store of the spec's persistence, mounted only where it may be (persist.c). */
+bool audit_is_persistent_store(const struct audit_ctx *ctx, const struct lethe_audit_blockdev *d);
+
 typedef int (*audit_check_fn)(struct audit_ctx *ctx, struct lethe_audit_result *r);
 
 /* network.mac (network.c). */

@@ -229,20 +229,11 @@ static int check_root_amnesic(struct audit_ctx *ctx, struct lethe_audit_result *
 			 upper->fstype);
 }
 
-/* A dm-crypt device and the spec opted in to persistence: the one allowed writable store. */
+/* A dm-crypt device and the spec opted in to persistence: the one allowed writable store,
+ * at the spec's directories only (persist.c). */
 static bool is_persistent_store(const struct audit_ctx *ctx, const struct lethe_audit_blockdev *d)
 {
-	char rel[256], *uuid = NULL;
-	bool crypt;
-
-	if (!ctx->spec || !ctx->spec->persistence || strcmp(d->type, "dm") != 0)
-		return false;
-	snprintf(rel, sizeof(rel), "sys/block/%s/dm/uuid", d->name);
-	if (audit_read(ctx, rel, &uuid) < 0)
-		return false;
-	crypt = strncmp(uuid, "CRYPT-", 6) == 0;
-	free(uuid);
-	return crypt;
+	return audit_is_persistent_store(ctx, d);
 }
 
 static int check_storage(struct audit_ctx *ctx, struct lethe_audit_result *r)

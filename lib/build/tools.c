@@ -204,5 +204,15 @@ int build_stage_tools(struct lethe_build_ctx *ctx)
 	if (r >= 0)
 		snprintf(ctx->detail, sizeof(ctx->detail),
 			 LETHE_PATH_SPEC ", " LETHE_PATH_TOOL ", " LETHE_PATH_STAGE2);
+	/* The store's opener, only where the spec opts in (docs/persistence.md). */
+	if (r >= 0 && ctx->spec->persistence) {
+		char *tool = NULL;
+
+		r = lethe_build_find_tool("lethe-persist", "LETHE_PERSIST_TOOL", &tool);
+		if (r >= 0)
+			r = install_file(ctx->root, tool, LETHE_PATH_PERSIST_TOOL + 1, 0755,
+					 ctx->epoch);
+		free(tool);
+	}
 	return r;
 }

@@ -166,6 +166,8 @@ static int parse_word(char *word, struct lethe_cmdline *c, bool *seen_roothash)
 		return parse_switch(word, value, &c->debug);
 	if (!strcmp(word, LETHE_CMDLINE_TIMEOUT))
 		return parse_timeout(value, &c->timeout);
+	if (!strcmp(word, LETHE_CMDLINE_PERSISTENCE))
+		return parse_switch(word, value, &c->persistence);
 	c->unknown++;
 	return 0;
 }

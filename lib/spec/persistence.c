@@ -8,9 +8,8 @@
 
 #include "spec-internal.h"
 
-static const char *const persistence_keys[] = { "device",  "directories", "unlock",
-						"keyfile", "cipher",	  "kdf",
-						NULL };
+static const char *const persistence_keys[] = { "device", "directories", "unlock", "keyfile",
+						"cipher", "kdf",	 NULL };
 static const char *const keyfile_keys[] = { "device", "path", NULL };
 static const char *const kdf_keys[] = { "memory", "iterations", "parallel", NULL };
 
@@ -188,7 +187,8 @@ int lethe_spec_persist_device_parse(const char *s, enum lethe_spec_persist_by *r
 		n = strlen(id);
 		/* A GPT name holds 36 UTF-16 units; ASCII keeps it one spelling everywhere. */
 		if (n == 0 || n > 36 ||
-		    strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") !=
+		    strspn(id,
+			   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") !=
 			    n)
 			return -EINVAL;
 		*ret_by = LETHE_SPEC_PERSIST_BY_PARTLABEL;
@@ -338,13 +338,13 @@ static int parse_kdf(struct spec_ctx *c, const struct lethe_node *map,
 	}
 	limit = lethe_spec_kdf_memory_limit_kib(c->spec->memory_mib);
 	if (p->kdf_memory_kib > limit)
-		return lethe_node_error(c->file, kdf ? kdf : map,
-					"persistence.kdf.memory %u MiB cannot be met by memory %llu "
-					"MiB: Argon2id may use at most half of the image's RAM "
-					"(%llu MiB) to unlock; lower kdf.memory or raise memory",
-					p->kdf_memory_kib / 1024,
-					(unsigned long long)c->spec->memory_mib,
-					(unsigned long long)(limit / 1024));
+		return lethe_node_error(
+			c->file, kdf ? kdf : map,
+			"persistence.kdf.memory %u MiB cannot be met by memory %llu "
+			"MiB: Argon2id may use at most half of the image's RAM "
+			"(%llu MiB) to unlock; lower kdf.memory or raise memory",
+			p->kdf_memory_kib / 1024, (unsigned long long)c->spec->memory_mib,
+			(unsigned long long)(limit / 1024));
 	return 0;
 }
 
@@ -353,12 +353,20 @@ uint64_t lethe_spec_kdf_memory_limit_kib(uint64_t memory_mib)
 	return memory_mib * 1024 / 2;
 }
 
-/* The programs the boot needs for the store come from the image's own packages. */
+/* The programs the boot needs for the store come from the image's own packages, the
+ * kernel modules from its kernel. */
 static int add_packages(struct spec_ctx *c, const struct lethe_node *map)
 {
 	static const char *const need[] = { LETHE_SPEC_PERSIST_PACKAGES };
 	int r = 0;
 
+	/* dm-crypt and the ciphers, loaded in stage 1 before the module lock; ecb is a
+	 * softdep of xts that a modules.dep closure misses. */
+	static const char *const modules[] = { LETHE_SPEC_PERSIST_MODULES };
+
+	for (size_t i = 0; r == 0 && c->spec->kernel.package && i < LETHE_ARRAY_SIZE(modules); i++)
+		if (!lethe_strv_contains(&c->spec->kernel.modules, modules[i]))
+			r = lethe_strv_push(&c->spec->kernel.modules, modules[i]);
 	for (size_t i = 0; r == 0 && i < LETHE_ARRAY_SIZE(need); i++) {
 		if (lethe_strv_contains(&c->spec->drop, need[i]))
 			return lethe_node_error(c->file, map,

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "init.h"
+#include "persist.h"
 
 #define FINAL	   LETHE_PATH_RUN "/final"
 #define MAX_MOUNTS 256
@@ -106,6 +107,7 @@ void init_stage_shutdown(int how)
 	unmount_below("/oldroot");
 	if (umount2("/oldroot", MNT_DETACH) < 0 && errno != EINVAL)
 		init_msg("warning: cannot detach the old root: %s", strerror(errno));
+	init_persist_close();
 	(void)lethe_dm_remove(LETHE_DM_ROOT_NAME);
 	finish(how);
 }

@@ -20,6 +20,7 @@
 
 #include "session.h"
 #include "health.h"
+#include "persist.h"
 #include "stage2.h"
 #include "supervise.h"
 
@@ -321,6 +322,7 @@ void init_stage2(void)
 	}
 	mount_extra(spec);
 	write_pid1_marker();
+	init_persist_setup(spec);
 	net_ok = apply_firewall(spec != NULL);
 	/* Everything the firewall needed is loaded now; no module may follow. */
 	lock_modules();

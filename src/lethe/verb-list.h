@@ -57,3 +57,6 @@ VERB(bless, "mark the booted, counted image good")
 #ifdef HAVE_CMD_FIM
 VERB(fim, "baseline, check and watch file integrity")
 #endif
+#ifdef HAVE_CMD_PERSIST
+VERB(persist, "make and manage the opt-in encrypted persistent store")
+#endif

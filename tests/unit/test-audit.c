@@ -253,6 +253,47 @@ static void test_storage(void **state)
 	assert_verdict("storage.no-writable", LETHE_AUDIT_PASS, "none writable");
 }
 
+/* The one writable persistent mount (issue 15.5): lethe-persist, dm-crypt LUKS2, at the
+ * store's mount point and the spec's directories only, and only when the spec opts in. */
+static void test_storage_persistence(void **state)
+{
+	static const char store_mounts[] = "30 22 253:1 / /run/lethe/persist rw,nosuid,nodev - "
+					   "ext4 /dev/mapper/lethe-persist rw\n"
+					   "31 20 253:1 /home/user /home/user rw,nosuid,nodev - "
+					   "ext4 /dev/mapper/lethe-persist rw\n";
+	char mounts[1024];
+
+	put("sys/class/block/dm-1/dev", "253:1\n");
+	put("sys/class/block/dm-1/size", "131072\n");
+	put("sys/class/block/dm-1/ro", "0\n");
+	put("sys/class/block/dm-1/removable", "0\n");
+	put("sys/block/dm-1/dm/name", "lethe-persist\n");
+	put("sys/block/dm-1/dm/uuid",
+	    "CRYPT-LUKS2-0b3e6a1c95a04d4b8c1e2f5d9a7b6c10-lethe-persist\n");
+	snprintf(mounts, sizeof(mounts), "%s%s", good_mountinfo, store_mounts);
+	put("proc/self/mountinfo", mounts);
+	/* The spec did not opt in: the store is just a writable disk. */
+	assert_verdict("storage.no-writable", LETHE_AUDIT_FAIL, "dm-1 on /run/lethe/persist");
+	put("etc/lethe/spec.yaml", "name: fixture\nversion: \"1\"\npackages: [busybox-static]\n"
+				   "persistence:\n  device: PARTLABEL=lethe-store\n"
+				   "  directories: [/home/user, /var/lib/tor]\n");
+	assert_verdict("storage.no-writable", LETHE_AUDIT_PASS, "none writable");
+	/* Mounted anywhere else as well: fails. */
+	snprintf(mounts, sizeof(mounts), "%s%s%s", good_mountinfo, store_mounts,
+		 "32 20 253:1 /etc /etc rw - ext4 /dev/mapper/lethe-persist rw\n");
+	put("proc/self/mountinfo", mounts);
+	assert_verdict("storage.no-writable", LETHE_AUDIT_FAIL, "dm-1 on /run/lethe/persist");
+	/* Another dm-crypt device, at the right places: fails. */
+	snprintf(mounts, sizeof(mounts), "%s%s", good_mountinfo, store_mounts);
+	put("proc/self/mountinfo", mounts);
+	put("sys/block/dm-1/dm/name", "other\n");
+	assert_verdict("storage.no-writable", LETHE_AUDIT_FAIL, "dm-1 on /run/lethe/persist");
+	/* Not LUKS2: fails. */
+	put("sys/block/dm-1/dm/name", "lethe-persist\n");
+	put("sys/block/dm-1/dm/uuid", "CRYPT-PLAIN-lethe-persist\n");
+	assert_verdict("storage.no-writable", LETHE_AUDIT_FAIL, "dm-1 on /run/lethe/persist");
+}
+
 static void test_swap(void **state)
 {
 	assert_verdict("swap.none", LETHE_AUDIT_PASS, "no swap active");
@@ -602,6 +643,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cmdline_in_force, make_good_tree, remove_tree),
 		cmocka_unit_test_setup_teardown(test_measured, make_good_tree, remove_tree),
 		cmocka_unit_test_setup_teardown(test_session, make_good_tree, remove_tree),
+		cmocka_unit_test_setup_teardown(test_storage_persistence, make_good_tree,
+						remove_tree),
 		cmocka_unit_test_setup_teardown(test_persistence_and_secureboot, make_good_tree,
 						remove_tree),
 		cmocka_unit_test_setup_teardown(test_network_mac, make_good_tree, remove_tree),

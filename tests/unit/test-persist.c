@@ -11,6 +11,11 @@
 
 #include <cmocka.h>
 
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <lethe/core.h>
+#include <lethe/persist.h>
 #include <lethe/spec.h>
 
 #include "helpers.h"
@@ -52,6 +57,15 @@ static void test_spec_defaults(void **state)
 	/* What the boot needs to open the store comes with the image. */
 	assert_true(lethe_strv_contains(&spec->packages, "libcryptsetup12"));
 	assert_true(lethe_strv_contains(&spec->packages, "e2fsprogs"));
+	assert_int_equal(spec->kernel.modules.n, 0); /* no kernel: no modules */
+	spec = lethe_spec_free(spec);
+
+	spec = spec_ok(HEAD "kernel: {package: linux-image-cloud-amd64, modules: [xts]}\n"
+			    "persistence:\n" DEV "  directories: [/home]\n");
+	assert_true(lethe_strv_contains(&spec->kernel.modules, "dm-crypt"));
+	assert_true(lethe_strv_contains(&spec->kernel.modules, "ecb"));
+	assert_true(lethe_strv_contains(&spec->kernel.modules, "adiantum"));
+	assert_int_equal(spec->kernel.modules.n, 7); /* xts once */
 	spec = lethe_spec_free(spec);
 
 	spec = spec_ok(HEAD "memory: 2g\npersistence:\n"
@@ -75,7 +89,8 @@ static void test_spec_defaults(void **state)
 static const struct {
 	const char *text, *message;
 } bad[] = {
-	{ HEAD "persistence: {}\n", "spec 't.yaml' line 4 column 14: missing required key 'device'" },
+	{ HEAD "persistence: {}\n",
+	  "spec 't.yaml' line 4 column 14: missing required key 'device'" },
 	{ HEAD "persistence:\n" DEV,
 	  "spec 't.yaml' line 5 column 3: missing required key 'directories'" },
 	{ HEAD "persistence:\n  device: /dev/sdb1\n  directories: [/home]\n",
@@ -171,8 +186,8 @@ static void test_spec_refusals(void **state)
 		msg = lethe_error_message();
 		if (r == -EBADMSG && !spec && msg && !strcmp(msg, bad[i].message))
 			continue;
-		print_error("row %zu: r=%d\n  expected: %s\n  actual:   %s\n", i, r,
-			    bad[i].message, msg ? msg : "(none)");
+		print_error("row %zu: r=%d\n  expected: %s\n  actual:   %s\n", i, r, bad[i].message,
+			    msg ? msg : "(none)");
 		lethe_spec_free(spec);
 		failed++;
 	}
@@ -188,30 +203,209 @@ static void test_device_parse(void **state)
 	assert_int_equal(lethe_spec_persist_device_parse("PARTLABEL=a", &by, &id), 0);
 	assert_int_equal(by, LETHE_SPEC_PERSIST_BY_PARTLABEL);
 	assert_string_equal(id, "a");
-	assert_int_equal(
-		lethe_spec_persist_device_parse("UUID=0b3e6a1c-95a0-4d4b-8c1e-2f5d9a7b6c10", &by,
-						&id),
-		0);
+	assert_int_equal(lethe_spec_persist_device_parse(
+				 "UUID=0b3e6a1c-95a0-4d4b-8c1e-2f5d9a7b6c10", &by, &id),
+			 0);
 	assert_int_equal(by, LETHE_SPEC_PERSIST_BY_UUID);
 	assert_int_equal(lethe_spec_persist_device_parse("UUID=0b3e6a1c-95a0-4d4b-8c1e-2f5d9a7b6c1",
 							 &by, &id),
 			 -EINVAL);
-	assert_int_equal(
-		lethe_spec_persist_device_parse("UUID=0b3e6a1c+95a0-4d4b-8c1e-2f5d9a7b6c10", &by,
-						&id),
-		-EINVAL);
+	assert_int_equal(lethe_spec_persist_device_parse(
+				 "UUID=0b3e6a1c+95a0-4d4b-8c1e-2f5d9a7b6c10", &by, &id),
+			 -EINVAL);
 	assert_int_equal(lethe_spec_persist_device_parse("PARTLABEL=", &by, &id), -EINVAL);
 	assert_int_equal(lethe_spec_persist_device_parse("PARTLABEL=a b", &by, &id), -EINVAL);
 	assert_int_equal(lethe_spec_persist_device_parse("LABEL=a", &by, &id), -EINVAL);
 	assert_int_equal(lethe_spec_kdf_memory_limit_kib(512), 256 * 1024);
 }
 
+/* lethe.persistence on the cmdline (the boot menu's entry), read by lethe-init. */
+static void test_cmdline(void **state)
+{
+	static const char *const on[] = { "quiet lethe.persistence", "lethe.persistence=1",
+					  "lethe.persistence=yes x" };
+	static const char *const off[] = { "quiet", "lethe.persistence=0", "persistence",
+					   "lethe.persistencex", "xlethe.persistence" };
+	struct lethe_cmdline c;
+
+	(void)state;
+	for (size_t i = 0; i < LETHE_ARRAY_SIZE(on); i++) {
+		assert_int_equal(lethe_cmdline_parse(on[i], strlen(on[i]), &c), 0);
+		assert_true(c.persistence);
+	}
+	for (size_t i = 0; i < LETHE_ARRAY_SIZE(off); i++) {
+		assert_int_equal(lethe_cmdline_parse(off[i], strlen(off[i]), &c), 0);
+		assert_false(c.persistence);
+	}
+	assert_int_equal(lethe_cmdline_parse("lethe.persistence=maybe", 23, &c), -EBADMSG);
+}
+
+/* A fake sysfs and /proc: disk sda (8:0) with partitions sda1 (8:1, mounted at /) and
+ * sda2 (8:2); disk sdb (8:16) with sdb1 (8:17, free); disk sdc (8:32) held by a dm
+ * device; disk sdd (8:48) backing dm-0 (253:0), which is mounted; sde (8:64) swap. */
+static void fake_block(const char *root, const char *path, const char *dev, bool partition)
+{
+	char rel[256], link[256], target[512], *l;
+
+	snprintf(rel, sizeof(rel), "sys/%s/dev", path);
+	snprintf(target, sizeof(target), "%s\n", dev);
+	ut_put(root, rel, target, 0644);
+	if (partition) {
+		snprintf(rel, sizeof(rel), "sys/%s/partition", path);
+		ut_put(root, rel, "1\n", 0644);
+	}
+	snprintf(rel, sizeof(rel), "sys/%s/holders", path);
+	l = ut_path(root, rel);
+	assert_int_equal(lethe_mkdir_p(l, 0755), 0);
+	free(l);
+	snprintf(link, sizeof(link), "sys/dev/block/%s", dev);
+	l = ut_path(root, link);
+	snprintf(target, sizeof(target), "%s/sys/%s", root, path);
+	assert_int_equal(lethe_mkdir_p(ut_path(root, "sys/dev/block"), 0755), 0);
+	assert_int_equal(symlink(target, l), 0);
+	free(l);
+}
+
+static bool fake_node(const char *root, const char *name, unsigned ma, unsigned mi)
+{
+	char *p = ut_path(root, name);
+	bool ok = mknod(p, S_IFBLK | 0600, makedev(ma, mi)) == 0;
+
+	free(p);
+	return ok;
+}
+
+static void test_check_target(void **state)
+{
+	char *root = ut_mkdtemp("persist-probe"), *sys, *proc, *dev;
+	struct lethe_persist_probe probe;
+	char *swapdev = NULL, swaps[512];
+
+	(void)state;
+	fake_block(root, "block/sda", "8:0", false);
+	fake_block(root, "block/sda/sda1", "8:1", true);
+	fake_block(root, "block/sda/sda2", "8:2", true);
+	fake_block(root, "block/sdb", "8:16", false);
+	fake_block(root, "block/sdb/sdb1", "8:17", true);
+	fake_block(root, "block/sdc", "8:32", false);
+	ut_put(root, "sys/block/sdc/holders/dm-1", "", 0644);
+	fake_block(root, "block/sdd", "8:48", false);
+	fake_block(root, "block/dm-0", "253:0", false);
+	ut_put(root, "sys/block/dm-0/slaves/sdd/dev", "8:48\n", 0644);
+	fake_block(root, "block/sde", "8:64", false);
+	ut_put(root, "proc/self/mountinfo",
+	       "20 1 8:1 / / rw,relatime - ext4 /dev/sda1 rw\n"
+	       "21 20 0:5 / /dev rw - devtmpfs udev rw\n"
+	       "22 20 253:0 / /srv ro - erofs /dev/mapper/root ro\n",
+	       0644);
+	if (!fake_node(root, "sda", 8, 0)) {
+		free(root);
+		skip(); /* no CAP_MKNOD here */
+	}
+	assert_true(fake_node(root, "sda2", 8, 2) && fake_node(root, "sdb", 8, 16) &&
+		    fake_node(root, "sdb1", 8, 17) && fake_node(root, "sdc", 8, 32) &&
+		    fake_node(root, "sdd", 8, 48) && fake_node(root, "sde", 8, 64));
+	swapdev = ut_path(root, "sde");
+	snprintf(swaps, sizeof(swaps), "Filename Type Size Used Priority\n%s partition 1024 0 -2\n",
+		 swapdev);
+	ut_put(root, "proc/swaps", swaps, 0644);
+	sys = ut_path(root, "sys");
+	proc = ut_path(root, "proc");
+	probe = (struct lethe_persist_probe){ .sysfs = sys, .proc = proc };
+
+	/* The disk of the mounted root, whole or another partition of it. */
+	dev = ut_path(root, "sda");
+	assert_int_equal(lethe_persist_check_target(&probe, dev), -EBUSY);
+	assert_non_null(strstr(lethe_error_message(), "is mounted at '/'"));
+	free(dev);
+	dev = ut_path(root, "sda2");
+	assert_int_equal(lethe_persist_check_target(&probe, dev), -EBUSY);
+	free(dev);
+	/* A free disk and its partition. */
+	dev = ut_path(root, "sdb");
+	assert_int_equal(lethe_persist_check_target(&probe, dev), 0);
+	free(dev);
+	dev = ut_path(root, "sdb1");
+	assert_int_equal(lethe_persist_check_target(&probe, dev), 0);
+	free(dev);
+	/* Held by device-mapper. */
+	dev = ut_path(root, "sdc");
+	assert_int_equal(lethe_persist_check_target(&probe, dev), -EBUSY);
+	assert_non_null(strstr(lethe_error_message(), "device-mapper"));
+	free(dev);
+	/* Below a mounted dm device (the verified root of a running Lethe). */
+	dev = ut_path(root, "sdd");
+	assert_int_equal(lethe_persist_check_target(&probe, dev), -EBUSY);
+	assert_non_null(strstr(lethe_error_message(), "is mounted at '/srv'"));
+	free(dev);
+	/* Swap. */
+	assert_int_equal(lethe_persist_check_target(&probe, swapdev), -EBUSY);
+	assert_non_null(strstr(lethe_error_message(), "is swap"));
+	/* A regular file (an image) is fine; a directory is not. */
+	dev = ut_path(root, "proc/swaps");
+	assert_int_equal(lethe_persist_check_target(&probe, dev), 0);
+	free(dev);
+	assert_int_equal(lethe_persist_check_target(&probe, root), -EINVAL);
+	free(swapdev);
+	free(sys);
+	free(proc);
+	free(root);
+}
+
+/* PARTLABEL= from the partition names the kernel read (uevent). */
+static void test_find_partlabel(void **state)
+{
+	char *root = ut_mkdtemp("persist-find"), *sys, *found = NULL;
+	struct lethe_persist_probe probe;
+
+	(void)state;
+	ut_put(root, "sys/class/block/vda1/uevent",
+	       "MAJOR=254\nMINOR=1\nDEVNAME=vda1\n"
+	       "DEVTYPE=partition\nPARTN=1\nPARTNAME=root-x86-64\n",
+	       0644);
+	ut_put(root, "sys/class/block/vdb1/uevent",
+	       "MAJOR=254\nMINOR=17\nDEVNAME=vdb1\nDEVTYPE=partition\nPARTNAME=lethe-store\n",
+	       0644);
+	ut_put(root, "sys/class/block/dm-0/uevent", "DEVNAME=dm-0\nPARTNAME=lethe-store\n", 0644);
+	sys = ut_path(root, "sys");
+	probe = (struct lethe_persist_probe){ .sysfs = sys };
+	assert_int_equal(lethe_persist_find(&probe, "PARTLABEL=lethe-store", &found), 0);
+	assert_string_equal(found, "/dev/vdb1");
+	free(found);
+	assert_int_equal(lethe_persist_find(&probe, "PARTLABEL=lethe", &found), -ENOENT);
+	ut_put(root, "sys/class/block/vdc1/uevent", "DEVNAME=vdc1\nPARTNAME=lethe-store\n", 0644);
+	assert_int_equal(lethe_persist_find(&probe, "PARTLABEL=lethe-store", &found), -ENOTUNIQ);
+	assert_int_equal(lethe_persist_find(&probe, "/dev/vdb1", &found), -EINVAL);
+	free(sys);
+	free(root);
+}
+
+static void test_params(void **state)
+{
+	struct lethe_spec *spec =
+		spec_ok(HEAD "persistence:\n" DEV "  directories: [/home]\n  kdf: {memory: 64m}\n");
+	struct lethe_persist_params p;
+
+	(void)state;
+	lethe_persist_params_from_spec(spec->persistence, true, &p);
+	assert_string_equal(p.cipher, "aes");
+	assert_string_equal(p.mode, "xts-plain64");
+	assert_int_equal(p.key_bytes, 64);
+	assert_int_equal(p.kdf_memory_kib, 65536);
+	lethe_persist_params_from_spec(spec->persistence, false, &p);
+	assert_string_equal(p.cipher, "xchacha12,aes");
+	assert_string_equal(p.mode, "adiantum-plain64");
+	assert_int_equal(p.key_bytes, 32);
+	lethe_spec_free(spec);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_spec_defaults),
-		cmocka_unit_test(test_spec_refusals),
-		cmocka_unit_test(test_device_parse),
+		cmocka_unit_test(test_spec_defaults), cmocka_unit_test(test_spec_refusals),
+		cmocka_unit_test(test_device_parse),  cmocka_unit_test(test_cmdline),
+		cmocka_unit_test(test_check_target),  cmocka_unit_test(test_find_partlabel),
+		cmocka_unit_test(test_params),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
