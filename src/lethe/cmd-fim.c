@@ -227,7 +227,7 @@ static int load_baseline(const struct fim_args *a, const char *path, struct leth
 		r = sig ? lethe_sign_verify_data(&pub, text, len, path, sig, NULL) : -ENOMEM;
 		if (r < 0 && r != -ENOMEM && !lethe_error_is_check(r))
 			/* no signature file: refused like a bad one */
-			r = lethe_error(LETHE_E_REJECTED,
+			r = lethe_error(-LETHE_E_REJECTED,
 					"baseline '%s' is not signed: cannot read '%s': %s", path,
 					sig, strerror(-r));
 		free(sig);

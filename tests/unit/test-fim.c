@@ -126,7 +126,7 @@ static void test_parse_refusals(void **state)
 		". type=dir\n./a/../b type=file\n",
 		". type=dir\n./a//b type=file\n",
 		". type=dir\n./a\\000 type=file\n",
-		". type=dir\n./a\\q type=file\n",
+		". type=dir\n./a\\\001 type=file\n",
 		". type=dir\n./a type=file sha256=abc\n",
 		". type=dir\n./a type=file time=1.1234567890\n",
 		". type=dir\n./a type=wat\n",
