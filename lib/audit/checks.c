@@ -821,6 +821,9 @@ const struct audit_check audit_checks[] = {
 	{ { "boot.secure-boot", "UEFI Secure Boot is enabled",
 	    "NIST CSF PR.PS-01; CIS 4.1; ISO 27001 A.8.9" },
 	  check_secureboot },
+	{ { "fim.drift", "the running root matches the image's signed manifest outside the rules",
+	    "NIST CSF PR.DS-01, DE.CM-09; CIS 6.1; ISO 27001 A.8.9, A.8.16" },
+	  audit_check_fim_drift },
 };
 const size_t audit_n_checks = LETHE_ARRAY_SIZE(audit_checks);
 

@@ -246,7 +246,7 @@ static int cmd_check(const struct fim_args *a, char **args, int n)
 	struct lethe_fim_rules *rules = NULL;
 	struct lethe_fim_stats st = { 0 };
 	const char *root = "/", *baseline;
-	char *where = NULL;
+	char *where = NULL, *upper = NULL;
 	double t0;
 	int r;
 
@@ -265,7 +265,8 @@ static int cmd_check(const struct fim_args *a, char **args, int n)
 		r = load_baseline(a, baseline, &base);
 	} else {
 		/* On a booted Lethe system: the image's manifest is the expected state. */
-		r = lethe_fim_image_manifest("/", &base, &where);
+		r = lethe_fim_image_manifest("/", &base, &where, &upper);
+		opts.overlay_upper = upper;
 		if (r == -ENOENT)
 			r = lethe_error(-ENOENT,
 					"no image manifest at %s: not a booted Lethe system? "
@@ -283,6 +284,7 @@ static int cmd_check(const struct fim_args *a, char **args, int n)
 	if (r < 0) {
 		json_object_put(rep.drift);
 		free(where);
+		free(upper);
 		return cli_fail(r, "fim check");
 	}
 	if (rep.drift) {
@@ -314,6 +316,7 @@ static int cmd_check(const struct fim_args *a, char **args, int n)
 		summary("check", &st, now() - t0);
 	}
 	free(where);
+	free(upper);
 	return r ? EXIT_CHECK_FAILED : EXIT_OK;
 }
 
@@ -340,7 +343,7 @@ static int watch_event(const struct lethe_fim_event *ev, void *userdata)
 			json_object_object_add(o, "pid", json_object_new_int(ev->pid));
 		if (ev->comm)
 			json_object_object_add(o, "comm", json_object_new_string(ev->comm));
-		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
 	} else {
 		struct lethe_buf p = { 0 };
