@@ -343,7 +343,8 @@ static int watch_event(const struct lethe_fim_event *ev, void *userdata)
 			json_object_object_add(o, "pid", json_object_new_int(ev->pid));
 		if (ev->comm)
 			json_object_object_add(o, "comm", json_object_new_string(ev->comm));
-		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+							       JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
 	} else {
 		struct lethe_buf p = { 0 };

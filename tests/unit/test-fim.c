@@ -572,8 +572,7 @@ int main(void)
 		cmocka_unit_test(test_parse_flat),     cmocka_unit_test(test_parse_hierarchical),
 		cmocka_unit_test(test_parse_refusals), cmocka_unit_test(test_rules),
 		cmocka_unit_test(test_every_drift),    cmocka_unit_test(test_changed_during_scan),
-		cmocka_unit_test(test_deterministic),
-		cmocka_unit_test(test_several_trees),
+		cmocka_unit_test(test_deterministic),  cmocka_unit_test(test_several_trees),
 		cmocka_unit_test(test_audit_drift),
 	};
 
