@@ -106,4 +106,30 @@ expect_fail 1 "not signed" "$LETHE" fim check lethe.mtree no-such-tree -p k.pub
 expect_fail 1 "key|signature" "$LETHE" fim check signed.mtree no-such-tree -p other.pub
 # the control: the good baseline goes on to the scan, which fails for the missing tree
 expect_fail 3 "no-such-tree" "$LETHE" fim check signed.mtree no-such-tree -p k.pub
+note "an unreadable file, checked as an unprivileged user: reported as such"
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+	mkdir -p priv/open
+	printf 'secret\n' >priv/secret
+	printf 'x\n' >priv/open/x
+	chmod 600 priv/secret
+	chmod 755 "$TMP" priv priv/open
+	"$LETHE" fim init priv -o priv.mtree -q
+	chmod 644 priv.mtree
+	rc=0
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$LETHE" fim check priv.mtree priv \
+		>priv.out 2>&1 || rc=$?
+	[ "$rc" -eq 1 ] || { cat priv.out; fail "check as nobody exited $rc, expected 1"; }
+	grep -qx 'unreadable ./secret' priv.out || { cat priv.out; fail "the unreadable file is not named"; }
+	! grep -q 'open/x' priv.out || { cat priv.out; fail "a readable file is reported"; }
+	# init as nobody: recorded without its digest, with a warning
+	mkdir -m 777 nob
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$LETHE" fim init priv -o nob/nobody.mtree \
+		>priv-init.out 2>&1 || { cat priv-init.out; fail "init as nobody failed"; }
+	grep -q "'./secret' is unreadable" priv-init.out || { cat priv-init.out; fail "init gives no warning"; }
+	grep -q '^./secret type=file .*size=7' nob/nobody.mtree &&
+		! grep -q '^./secret .*sha256digest' nob/nobody.mtree ||
+		{ cat nob/nobody.mtree; fail "the unreadable file is not recorded without its digest"; }
+else
+	note "(skipped: needs root and setpriv)"
+fi
 echo "ok"
