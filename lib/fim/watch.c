@@ -5,6 +5,7 @@
  * delete or rename), joined on a Lethe system by a FID mark on the overlay's upper
  * tmpfs, which names creates, deletes and renames; inotify when fanotify is not
  * allowed (no CAP_SYS_ADMIN): every directory watched, names but no pid. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -247,12 +248,132 @@ static char *overlay_upper(void)
 	return upper;
 }
 
+/* inotify: one watch per directory, the directories' paths by watch descriptor. */
+struct inotify_dirs {
+	char **path; /* indexed by watch descriptor */
+	size_t cap;
+	size_t n;
+};
+
+#define INOTIFY_EVENTS                                                                             \
+	(IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_MODIFY | IN_CLOSE_WRITE |        \
+	 IN_ATTRIB | IN_DELETE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW)
+#define INOTIFY_MAX_DIRS 65536u
+
+static int inotify_add(int in, struct inotify_dirs *d, const char *path, unsigned depth)
+{
+	int wd, r = 0;
+	DIR *dir;
+	struct dirent *de;
+
+	if (depth > LETHE_FIM_MAX_DEPTH || d->n >= INOTIFY_MAX_DIRS)
+		return 0;
+	wd = inotify_add_watch(in, path, INOTIFY_EVENTS);
+	if (wd < 0)
+		return errno == ENOSPC ? -ENOSPC : 0; /* gone, or not a directory */
+	if ((size_t)wd >= d->cap) {
+		size_t cap = (size_t)wd * 2 + 16;
+		char **v = reallocarray(d->path, cap, sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		memset(v + d->cap, 0, (cap - d->cap) * sizeof(*v));
+		d->path = v, d->cap = cap;
+	}
+	free(d->path[wd]);
+	d->path[wd] = strdup(path);
+	if (!d->path[wd])
+		return -ENOMEM;
+	d->n++;
+	dir = opendir(path);
+	if (!dir)
+		return 0;
+	while (r >= 0 && (de = readdir(dir))) {
+		char *sub;
+
+		if (de->d_type != DT_DIR || !strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		sub = lethe_path_join(path, de->d_name);
+		r = sub ? inotify_add(in, d, sub, depth + 1) : -ENOMEM;
+		free(sub);
+	}
+	closedir(dir);
+	return r;
+}
+
+static const char *inotify_what(uint32_t mask)
+{
+	if (mask & IN_CREATE)
+		return "create";
+	if (mask & (IN_DELETE | IN_DELETE_SELF))
+		return "delete";
+	if (mask & IN_MOVED_FROM)
+		return "move-from";
+	if (mask & IN_MOVED_TO)
+		return "move-to";
+	if (mask & IN_CLOSE_WRITE)
+		return "close-write";
+	if (mask & IN_MODIFY)
+		return "modify";
+	return "attrib";
+}
+
 /* inotify on every directory below path; names, no pid. */
 static int inotify_watch(struct watcher *w, void (*ready)(enum lethe_fim_watch_backend, void *))
 {
-	(void)w, (void)ready;
-	return lethe_error(-EPERM, "cannot watch '%s': fanotify needs CAP_SYS_ADMIN (run as root)",
-			   w->path);
+	struct inotify_dirs d = { 0 };
+	char buf[64 * 1024] __attribute__((aligned(8)));
+	int in = inotify_init1(IN_CLOEXEC), r;
+
+	if (in < 0)
+		return lethe_error(-errno, "cannot watch '%s': inotify: %m", w->path);
+	r = inotify_add(in, &d, w->path, 0);
+	if (r < 0) {
+		r = lethe_error(r, "cannot watch '%s': %s", w->path,
+				r == -ENOSPC
+					? "too many directories for fs.inotify.max_user_watches"
+					: strerror(-r));
+		goto out;
+	}
+	if (ready)
+		ready(LETHE_FIM_WATCH_INOTIFY, w->userdata);
+	while (r == 0) {
+		ssize_t len = read(in, buf, sizeof(buf));
+
+		if (len < 0 && errno == EINTR)
+			continue;
+		if (len < 0) {
+			r = -errno;
+			break;
+		}
+		for (char *p = buf; r == 0 && p < buf + len;) {
+			const struct inotify_event *ev = (const void *)p;
+			const char *dir =
+				ev->wd >= 0 && (size_t)ev->wd < d.cap ? d.path[ev->wd] : NULL;
+			char path[PATH_MAX + NAME_MAX + 2];
+
+			p += sizeof(*ev) + ev->len;
+			if (ev->mask & IN_Q_OVERFLOW) {
+				r = emit(w, w->path, "overflow", 0);
+				continue;
+			}
+			if (!dir)
+				continue;
+			snprintf(path, sizeof(path), "%s%s%s", dir, ev->len ? "/" : "",
+				 ev->len ? ev->name : "");
+			r = emit(w, path, inotify_what(ev->mask), 0);
+			/* a directory made later is watched as it is seen */
+			if (r == 0 && (ev->mask & (IN_CREATE | IN_MOVED_TO)) &&
+			    (ev->mask & IN_ISDIR))
+				r = inotify_add(in, &d, path, 0) == -ENOMEM ? -ENOMEM : 0;
+		}
+	}
+out:
+	for (size_t i = 0; i < d.cap; i++)
+		free(d.path[i]);
+	free(d.path);
+	close(in);
+	return r;
 }
 
 int lethe_fim_watch(const char *path, const struct lethe_fim_rules *rules, lethe_fim_event_fn fn,
@@ -287,6 +408,10 @@ int lethe_fim_watch(const char *path, const struct lethe_fim_rules *rules, lethe
 		r = fan_loop(&w, fid, -1);
 		goto out;
 	}
+	if (fid >= 0 && errno == EPERM) { /* unprivileged fanotify: no filesystem marks */
+		r = inotify_watch(&w, ready);
+		goto out;
+	}
 	/* No FID marks here (overlayfs): descriptors for writes, FID on the upper layer. */
 	if (fid >= 0) {
 		upper = overlay_upper();
@@ -304,7 +429,9 @@ int lethe_fim_watch(const char *path, const struct lethe_fim_rules *rules, lethe
 	fdm = fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC, O_RDONLY | O_LARGEFILE | O_CLOEXEC);
 	if (fdm < 0 ||
 	    fanotify_mark(fdm, FAN_MARK_ADD | FAN_MARK_MOUNT, FD_EVENTS, AT_FDCWD, path) < 0) {
-		r = lethe_error(-errno, "cannot watch '%s' with fanotify: %m", path);
+		r = errno == EPERM
+			    ? inotify_watch(&w, ready)
+			    : lethe_error(-errno, "cannot watch '%s' with fanotify: %m", path);
 		goto out;
 	}
 	if (ready)
