@@ -65,9 +65,14 @@ mtree -f netbsd.mtree -p tree >mtree-n.out 2>&1 || true
 mtree_paths <mtree-n.out >mtree-n.paths
 diff -u mtree-n.paths lethe-n.paths || fail "lethe and mtree disagree on mtree's baseline"
 "$LETHE" fim check lethe.mtree tree --json >report.json 2>/dev/null || true
-/usr/bin/python3 - report.json <<'EOF' || fail "--json does not say old -> new"
+/usr/bin/python3 - report.json "$LETHE_SRC/docs/schemas/fim.schema.json" <<'EOF' || fail "--json does not say old -> new"
 import json, sys
 r = json.load(open(sys.argv[1]))
+try:
+    import jsonschema
+    jsonschema.validate(r, json.load(open(sys.argv[2])))
+except ImportError:
+    pass
 assert r["clean"] is False
 by = {d["path"]: d for d in r["drift"]}
 assert by["./etc/new"]["kind"] == "added" and by["./etc/gone"]["kind"] == "removed"

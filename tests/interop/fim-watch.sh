@@ -40,6 +40,10 @@ grep -q 'fanotify' fan.err || { cat fan.err; fail "root's watch does not use fan
 import json, sys
 ev = [json.loads(l) for l in open(sys.argv[1])]
 t = sys.argv[3]
+import jsonschema, os
+schema = json.load(open(os.environ["LETHE_SRC"] + "/docs/schemas/fim.schema.json"))
+for e in ev:
+    jsonschema.validate(e, {**schema["$defs"]["event"], "$schema": schema["$schema"]})
 def seen(path, kind):
     return [e for e in ev if e["path"] == path and kind in e["event"]]
 w = seen(t + "/w/a", "modify") or seen(t + "/w/a", "close-write")
