@@ -179,6 +179,10 @@ int lethe_fim_baseline_write(const char *const *paths, size_t n_paths,
 			     lethe_fim_note_fn note, void *userdata,
 			     struct lethe_fim_stats *ret_stats);
 
+/* Stop a running scan (init, check) from a signal handler: it fails with -ECANCELED
+ * and leaves no partial baseline behind. */
+void lethe_fim_cancel(void);
+
 /* ---- checking ---- */
 
 enum lethe_fim_drift_kind {

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -108,8 +109,15 @@ static void summary(const char *what, const struct lethe_fim_stats *st, double s
 		st->unreadable || st->changed_during_scan ? " (see the warnings)" : "");
 }
 
+static void on_signal(int sig)
+{
+	(void)sig;
+	lethe_fim_cancel();
+}
+
 static int cmd_init(const struct fim_args *a, char **paths, int n)
 {
+	struct sigaction sa = { .sa_handler = on_signal };
 	struct lethe_fim_scan_opts opts = { .threads = a->threads };
 	struct lethe_fim_rules *rules = NULL;
 	struct lethe_sign_seckey *key = NULL;
@@ -136,6 +144,10 @@ static int cmd_init(const struct fim_args *a, char **paths, int n)
 		lethe_fim_rules_free(rules);
 		return cli_fail(r, "fim");
 	}
+	/* A signal stops the scan, and the temporary baseline goes with it. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	t0 = now();
 	r = n ? lethe_fim_baseline_write((const char *const *)paths, (size_t)n, &opts, a->output,
 					 init_note, NULL, &st)

@@ -111,6 +111,18 @@ expect_fail 1 "not signed" "$LETHE" fim check lethe.mtree no-such-tree -p k.pub
 expect_fail 1 "key|signature" "$LETHE" fim check signed.mtree no-such-tree -p other.pub
 # the control: the good baseline goes on to the scan, which fails for the missing tree
 expect_fail 3 "no-such-tree" "$LETHE" fim check signed.mtree no-such-tree -p k.pub
+note "a signal during init leaves no partial baseline"
+mkdir sig
+"$LETHE" fim init /usr -o sig/usr.mtree -q 2>sig.err &
+p=$!
+sleep 0.5
+kill -INT "$p"
+rc=0
+wait "$p" || rc=$?
+[ "$rc" -ne 0 ] || fail "init of /usr finished within half a second: no signal tested"
+grep -q 'interrupted' sig.err || { cat sig.err; fail "init does not say it was interrupted"; }
+[ -z "$(ls -A sig)" ] || { ls -la sig; fail "an interrupted init left files behind"; }
+
 note "an unreadable file, checked as an unprivileged user: reported as such"
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
 	mkdir -p priv/open
