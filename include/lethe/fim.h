@@ -159,6 +159,11 @@ struct lethe_fim_scan_opts {
 	 * hashing and before it is read (abspath is its absolute path). */
 	void (*after_open)(const char *abspath, void *userdata);
 	void *userdata;
+	/* The upper directory of an overlay root whose lower layer is a verified, read-only
+	 * image (Lethe's dm-verity root): a regular file that is not in it comes from the
+	 * image, which dm-verity checks block by block, so check does not read it again.
+	 * NULL: every file is read. */
+	const char *overlay_upper;
 };
 
 /* Write the baseline of the trees at paths to out_path (atomically, mode 0644): one
@@ -173,6 +178,10 @@ int lethe_fim_baseline_write(const char *const *paths, size_t n_paths,
 			     const struct lethe_fim_scan_opts *opts, const char *out_path,
 			     lethe_fim_note_fn note, void *userdata,
 			     struct lethe_fim_stats *ret_stats);
+
+/* Stop a running scan (init, check) from a signal handler: it fails with -ECANCELED
+ * and leaves no partial baseline behind. */
+void lethe_fim_cancel(void);
 
 /* ---- checking ---- */
 
@@ -215,9 +224,12 @@ int lethe_fim_check(const struct lethe_fim_manifest *baseline, const char *const
 /* Load the image's own manifest (LETHE_PATH_MANIFEST) from the read-only, verity-backed
  * lower layer of the overlay "/" (so that nothing written in the session can replace
  * it), or from root + LETHE_PATH_MANIFEST when / is no overlay. root: "/" on a live
- * system, a fixture tree in tests. ret_where (may be NULL) gets the path read, which
- * the caller frees. */
-int lethe_fim_image_manifest(const char *root, struct lethe_fim_manifest *ret, char **ret_where);
+ * system, a fixture tree in tests. ret_where (may be NULL) gets the path read, and
+ * ret_upper (may be NULL) the overlay's upper directory below root, or NULL when there
+ * is none or it cannot be seen (for lethe_fim_scan_opts.overlay_upper); the caller
+ * frees both. */
+int lethe_fim_image_manifest(const char *root, struct lethe_fim_manifest *ret, char **ret_where,
+			     char **ret_upper);
 
 /* ---- watching ---- */
 

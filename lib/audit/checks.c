@@ -821,6 +821,9 @@ const struct audit_check audit_checks[] = {
 	{ { "network.mac", "no network card shows its permanent MAC address",
 	    "NIST CSF PR.AA-05, PR.DS-02; ISO 27001 A.5.34, A.8.20" },
 	  audit_check_network_mac },
+	{ { "fim.drift", "the running root matches the image's signed manifest outside the rules",
+	    "NIST CSF PR.DS-01, DE.CM-09; CIS 6.1; ISO 27001 A.8.9, A.8.16" },
+	  audit_check_fim_drift },
 };
 const size_t audit_n_checks = LETHE_ARRAY_SIZE(audit_checks);
 

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include <lethe/build.h>
+#include <lethe/contract.h>
 #include <lethe/release.h>
 #include <lethe/image.h>
 #include <lethe/manifest.h>
@@ -42,6 +43,23 @@ uint64_t build_file_size(const char *path)
 	return stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
 }
 
+/* The image carries its own manifest for `lethe fim check` (LETHE_PATH_MANIFEST), put
+ * in after the root was described, so that it does not list itself. */
+static int build_manifest_into_root(struct lethe_build_ctx *ctx, const char *manifest)
+{
+	char *text = NULL, *dest = lethe_path_join(ctx->root, LETHE_PATH_MANIFEST + 1);
+	size_t len;
+	int r = dest ? lethe_file_read(manifest, 1u << 30, &text, &len) : -ENOMEM;
+
+	if (r >= 0)
+		r = lethe_file_write_atomic(dest, text, len, 0644);
+	if (r < 0 && dest)
+		r = lethe_error(r, "cannot write '%s': %s", dest, strerror(-r));
+	free(text);
+	free(dest);
+	return r;
+}
+
 int build_stage_manifest(struct lethe_build_ctx *ctx)
 {
 	char *path, size[32];
@@ -50,6 +68,8 @@ int build_stage_manifest(struct lethe_build_ctx *ctx)
 	if (r < 0)
 		return r;
 	r = lethe_manifest_write(ctx->root, path, &ctx->manifest);
+	if (r >= 0)
+		r = build_manifest_into_root(ctx, path);
 	if (r >= 0) {
 		build_format_size(ctx->manifest.bytes, size);
 		snprintf(ctx->detail, sizeof(ctx->detail),

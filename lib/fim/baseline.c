@@ -120,6 +120,7 @@ struct checker {
 	lethe_fim_drift_fn fn;
 	void *userdata;
 	int drifts;
+	int upper_fd; /* overlay_upper, or -1 */
 };
 
 static void report(struct checker *c, enum lethe_fim_drift_kind kind, const char *path,
@@ -185,9 +186,17 @@ static unsigned want_for(const char *path, unsigned rule_attrs, void *userdata)
 	struct checker *c = userdata;
 	const struct lethe_fim_entry *b = lethe_fim_manifest_find(c->base, path);
 
+	unsigned want;
+	struct stat st;
+
 	if (!b)
 		return LETHE_FIM_TYPE; /* new: reported as added, nothing to read */
-	return (b->have & rule_attrs) | (b->ignore ? FIM_WANT_NODESCEND : 0);
+	want = (b->have & rule_attrs) | (b->ignore ? FIM_WANT_NODESCEND : 0);
+	/* Not in the overlay's upper layer: the verified image's own bytes. */
+	if (c->upper_fd >= 0 && b->type == LETHE_FIM_T_FILE && strcmp(path, ".") &&
+	    fstatat(c->upper_fd, path + 2, &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
+		want &= ~LETHE_FIM_SHA256;
+	return want;
 }
 
 /* The text of one attribute of e, for a change's old and new. */
@@ -322,9 +331,11 @@ int lethe_fim_check(const struct lethe_fim_manifest *baseline, const char *const
 		    size_t n_paths, const struct lethe_fim_scan_opts *opts, lethe_fim_drift_fn fn,
 		    void *userdata, struct lethe_fim_stats *ret_stats)
 {
-	struct checker c = {
-		.base = baseline, .rules = opts ? opts->rules : NULL, .fn = fn, .userdata = userdata
-	};
+	struct checker c = { .base = baseline,
+			     .rules = opts ? opts->rules : NULL,
+			     .fn = fn,
+			     .userdata = userdata,
+			     .upper_fd = -1 };
 	struct lethe_fim_stats stats;
 	struct fim_scan s;
 	int r = fim_scan_prepare(paths, n_paths, &s);
@@ -332,7 +343,11 @@ int lethe_fim_check(const struct lethe_fim_manifest *baseline, const char *const
 	if (r < 0)
 		return r;
 	c.scan = &s;
+	if (opts && opts->overlay_upper)
+		c.upper_fd = open(opts->overlay_upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	r = fim_scan_run(&s, opts, want_for, check_item, &c, &stats);
+	if (c.upper_fd >= 0)
+		close(c.upper_fd);
 	if (r >= 0)
 		removed_before(&c, NULL);
 	free(c.skip);
@@ -346,9 +361,11 @@ int lethe_fim_check(const struct lethe_fim_manifest *baseline, const char *const
 
 /* ---- the image's own manifest ---- */
 
-int lethe_fim_image_manifest(const char *root, struct lethe_fim_manifest *ret, char **ret_where)
+int lethe_fim_image_manifest(const char *root, struct lethe_fim_manifest *ret, char **ret_where,
+			     char **ret_upper)
 {
-	char *mi_path = lethe_path_join(root, "proc/self/mountinfo"), *text = NULL, *where = NULL;
+	char *mi_path = lethe_path_join(root, "proc/self/mountinfo"), *text = NULL, *where = NULL,
+	     *upper = NULL;
 	struct lethe_mounts mounts = { 0 };
 	const struct lethe_mount *rootm = NULL;
 	size_t len;
@@ -377,8 +394,23 @@ int lethe_fim_image_manifest(const char *root, struct lethe_fim_manifest *ret, c
 			lethe_mounts_release(&mounts);
 			return lethe_error(-ENOENT, "/ is an overlay without a lowerdir");
 		}
-		r = lethe_buf_printf(&b, "%s/%.*s%s", root, (int)n, opt + 9, LETHE_PATH_MANIFEST);
+		/* root + lowerdir, one '/' between: "/run/lethe/ro/usr/..." on a live system */
+		r = lethe_buf_printf(&b, "%s%.*s%s", strcmp(root, "/") ? root : "", (int)n, opt + 9,
+				     LETHE_PATH_MANIFEST);
 		where = b.data;
+		opt = strstr(rootm->superoptions, "upperdir=");
+		if (r >= 0 && opt && ret_upper) {
+			struct lethe_buf u = { 0 };
+			struct stat st;
+
+			n = strcspn(opt + 9, ",");
+			if (lethe_buf_printf(&u, "%s%.*s", strcmp(root, "/") ? root : "", (int)n,
+					     opt + 9) >= 0 &&
+			    stat(u.data, &st) == 0 && S_ISDIR(st.st_mode))
+				upper = u.data;
+			else
+				lethe_buf_release(&u);
+		}
 	} else {
 		where = lethe_path_join(root, LETHE_PATH_MANIFEST + 1);
 		r = where ? 0 : -ENOMEM;
@@ -386,6 +418,7 @@ int lethe_fim_image_manifest(const char *root, struct lethe_fim_manifest *ret, c
 	lethe_mounts_release(&mounts);
 	if (r < 0) {
 		free(where);
+		free(upper);
 		return r;
 	}
 	r = lethe_file_read(where, LETHE_FIM_MAX_FILE, &text, &len);
@@ -396,5 +429,9 @@ int lethe_fim_image_manifest(const char *root, struct lethe_fim_manifest *ret, c
 		free(where);
 	else
 		*ret_where = where;
+	if (r < 0 || !ret_upper)
+		free(upper);
+	else
+		*ret_upper = upper;
 	return r;
 }

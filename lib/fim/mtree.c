@@ -1,5 +1,6 @@
 /* The mtree reader and line writer of lethe fim: BSD mtree(5) in the flat form Lethe
  * writes and the hierarchical form of `mtree -c`, read strictly and within caps. */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -278,9 +279,24 @@ static int unvis(struct parser *p, const char *in, struct lethe_buf *out)
 						  to[] = "\\ \t\n\r\a\b\f\v\033";
 				const char *f = c ? strchr(from, c) : NULL;
 
-				if (!f)
+				if (f) {
+					c = (unsigned char)to[f - from];
+				} else if (c == 'x' && isxdigit((unsigned char)in[0])) {
+					/* \xH or \xHH */
+					unsigned v = 0;
+
+					for (int k = 0; k < 2 && isxdigit((unsigned char)*in);
+					     k++, in++)
+						v = v * 16u +
+						    (unsigned)(isdigit((unsigned char)*in)
+								       ? *in - '0'
+								       : (*in | 0x20) - 'a' + 10);
+					c = (unsigned char)v;
+				} else if (c <= 0x20 || c >= 0x7f) {
+					/* strunvis(3): any other printable character stands for
+					 * itself ("\#" as mtree-netbsd writes it) */
 					return bad(p, "bad escape '\\%c'", c ? c : '0');
-				c = (unsigned char)to[f - from];
+				}
 			}
 			c |= (unsigned char)meta;
 			if (!c)

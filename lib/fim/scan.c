@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -41,6 +42,13 @@ struct walker {
 	struct lethe_buf rel; /* "./a/b" */
 	dev_t root_dev;
 };
+
+static volatile sig_atomic_t cancelled;
+
+void lethe_fim_cancel(void)
+{
+	cancelled = 1;
+}
 
 static void item_release(struct fim_item *it)
 {
@@ -411,6 +419,8 @@ static int visit(struct walker *w, int dfd, const char *name, bool partial, int 
 	int r, sub = -1;
 
 	*ret_sub = -1;
+	if (cancelled)
+		return lethe_error(-ECANCELED, "scan interrupted");
 	it.abspath = fim_abspath(w->scan, w->rel.data);
 	if (!it.abspath)
 		return -ENOMEM;

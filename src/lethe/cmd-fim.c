@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -108,8 +109,15 @@ static void summary(const char *what, const struct lethe_fim_stats *st, double s
 		st->unreadable || st->changed_during_scan ? " (see the warnings)" : "");
 }
 
+static void on_signal(int sig)
+{
+	(void)sig;
+	lethe_fim_cancel();
+}
+
 static int cmd_init(const struct fim_args *a, char **paths, int n)
 {
+	struct sigaction sa = { .sa_handler = on_signal };
 	struct lethe_fim_scan_opts opts = { .threads = a->threads };
 	struct lethe_fim_rules *rules = NULL;
 	struct lethe_sign_seckey *key = NULL;
@@ -136,6 +144,10 @@ static int cmd_init(const struct fim_args *a, char **paths, int n)
 		lethe_fim_rules_free(rules);
 		return cli_fail(r, "fim");
 	}
+	/* A signal stops the scan, and the temporary baseline goes with it. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	t0 = now();
 	r = n ? lethe_fim_baseline_write((const char *const *)paths, (size_t)n, &opts, a->output,
 					 init_note, NULL, &st)
@@ -227,7 +239,7 @@ static int load_baseline(const struct fim_args *a, const char *path, struct leth
 		r = sig ? lethe_sign_verify_data(&pub, text, len, path, sig, NULL) : -ENOMEM;
 		if (r < 0 && r != -ENOMEM && !lethe_error_is_check(r))
 			/* no signature file: refused like a bad one */
-			r = lethe_error(LETHE_E_REJECTED,
+			r = lethe_error(-LETHE_E_REJECTED,
 					"baseline '%s' is not signed: cannot read '%s': %s", path,
 					sig, strerror(-r));
 		free(sig);
@@ -246,7 +258,7 @@ static int cmd_check(const struct fim_args *a, char **args, int n)
 	struct lethe_fim_rules *rules = NULL;
 	struct lethe_fim_stats st = { 0 };
 	const char *root = "/", *baseline;
-	char *where = NULL;
+	char *where = NULL, *upper = NULL;
 	double t0;
 	int r;
 
@@ -265,7 +277,8 @@ static int cmd_check(const struct fim_args *a, char **args, int n)
 		r = load_baseline(a, baseline, &base);
 	} else {
 		/* On a booted Lethe system: the image's manifest is the expected state. */
-		r = lethe_fim_image_manifest("/", &base, &where);
+		r = lethe_fim_image_manifest("/", &base, &where, &upper);
+		opts.overlay_upper = upper;
 		if (r == -ENOENT)
 			r = lethe_error(-ENOENT,
 					"no image manifest at %s: not a booted Lethe system? "
@@ -283,6 +296,7 @@ static int cmd_check(const struct fim_args *a, char **args, int n)
 	if (r < 0) {
 		json_object_put(rep.drift);
 		free(where);
+		free(upper);
 		return cli_fail(r, "fim check");
 	}
 	if (rep.drift) {
@@ -314,6 +328,7 @@ static int cmd_check(const struct fim_args *a, char **args, int n)
 		summary("check", &st, now() - t0);
 	}
 	free(where);
+	free(upper);
 	return r ? EXIT_CHECK_FAILED : EXIT_OK;
 }
 
@@ -340,7 +355,8 @@ static int watch_event(const struct lethe_fim_event *ev, void *userdata)
 			json_object_object_add(o, "pid", json_object_new_int(ev->pid));
 		if (ev->comm)
 			json_object_object_add(o, "comm", json_object_new_string(ev->comm));
-		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+							       JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
 	} else {
 		struct lethe_buf p = { 0 };

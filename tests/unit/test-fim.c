@@ -19,7 +19,10 @@
 
 #include <cmocka.h>
 
+#include <lethe/audit.h>
+#include <lethe/contract.h>
 #include <lethe/fim.h>
+#include <lethe/manifest.h>
 
 #include "helpers.h"
 
@@ -126,7 +129,7 @@ static void test_parse_refusals(void **state)
 		". type=dir\n./a/../b type=file\n",
 		". type=dir\n./a//b type=file\n",
 		". type=dir\n./a\\000 type=file\n",
-		". type=dir\n./a\\q type=file\n",
+		". type=dir\n./a\\\001 type=file\n",
 		". type=dir\n./a type=file sha256=abc\n",
 		". type=dir\n./a type=file time=1.1234567890\n",
 		". type=dir\n./a type=wat\n",
@@ -519,6 +522,50 @@ static void test_several_trees(void **state)
 	free(dir);
 }
 
+/* fim.drift: a root against its own manifest, as the build ships it; what the image
+ * rules expect (/run, /tmp) is not drift, a changed file is. */
+static void audit_one(const char *root, enum lethe_audit_verdict want, const char *evidence)
+{
+	const char *only[] = { "fim.drift", NULL };
+	struct lethe_audit_options o = { .root = root, .only = only };
+	struct lethe_audit_report *rep;
+
+	assert_int_equal(lethe_audit_run(&o, &rep), 0);
+	assert_int_equal(rep->n_results, 1);
+	print_message("  fim.drift: %s\n", rep->results[0].evidence);
+	assert_int_equal(rep->results[0].verdict, want);
+	assert_non_null(strstr(rep->results[0].evidence, evidence));
+	lethe_audit_report_free(rep);
+}
+
+static void test_audit_drift(void **state)
+{
+	char *root = ut_mkdtemp("fim-audit"), *manifest;
+
+	(void)state;
+	assert_int_equal(chmod(root, 0755), 0);
+	ut_put(root, "etc/passwd", "root:x:0:0\n", 0644);
+	ut_put(root, "usr/bin/tool", "tool\n", 0755);
+	ut_put(root, "run/.keep", "", 0644);
+	ut_put(root, "usr/lib/lethe/.keep", "", 0644);
+	/* not a Lethe image: nothing to compare with */
+	audit_one(root, LETHE_AUDIT_NOT_APPLICABLE, "carries no manifest");
+	manifest = ut_path(root, LETHE_PATH_MANIFEST + 1);
+	assert_int_equal(lethe_manifest_write(root, manifest, NULL), 0);
+	audit_one(root, LETHE_AUDIT_PASS, "entries match the image manifest");
+	ut_put(root, "run/lethe/audit.json", "{}", 0644); /* expected: /run */
+	ut_put(root, "tmp/scratch", "x", 0644);		  /* expected: /tmp */
+	audit_one(root, LETHE_AUDIT_PASS, "entries match the image manifest");
+	ut_put(root, "etc/passwd", "root:x:0:0\nmallory:x:0:0\n", 0644);
+	ut_put(root, "usr/bin/implant", "x", 0755);
+	audit_one(root, LETHE_AUDIT_FAIL,
+		  "2 entries differ from the image manifest: changed "
+		  "./etc/passwd, added ./usr/bin/implant");
+	free(manifest);
+	assert_int_equal(lethe_rm_rf(root), 0);
+	free(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -526,6 +573,7 @@ int main(void)
 		cmocka_unit_test(test_parse_refusals), cmocka_unit_test(test_rules),
 		cmocka_unit_test(test_every_drift),    cmocka_unit_test(test_changed_during_scan),
 		cmocka_unit_test(test_deterministic),  cmocka_unit_test(test_several_trees),
+		cmocka_unit_test(test_audit_drift),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
