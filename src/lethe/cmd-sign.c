@@ -111,8 +111,10 @@ int cmd_sign(int argc, char **argv)
 			return cli_usage_error("sign", "unknown option");
 		}
 	}
-	if (!sec_path == !uri)
-		return cli_usage_error("sign", "one of -s SECKEY and --pkcs11 URI is required");
+	if (!sec_path && !uri)
+		return cli_usage_error("sign", "-s SECKEY is required (or --pkcs11 URI)");
+	if (sec_path && uri)
+		return cli_usage_error("sign", "-s and --pkcs11 exclude each other");
 	if (module && !uri)
 		return cli_usage_error("sign", "--module goes with --pkcs11 URI");
 	if (optind == argc)
