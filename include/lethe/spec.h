@@ -168,6 +168,9 @@ struct lethe_spec {
 	struct lethe_spec_interface *interfaces;
 	size_t n_interfaces;
 	char *hostname; /* default: the image name */
+	/* network: none: air-gapped; the build refuses network drivers and tools
+	 * (lib/build/airgap.c), the audit's network.none checks it (docs/spec.md). */
+	bool network_none;
 
 	struct lethe_spec_tmpfs tmpfs[LETHE_SPEC_TMPFS_N]; /* always filled: spec or default */
 	unsigned boot_timeout; /* boot: timeout: the boot menu's seconds (default 0:

@@ -42,6 +42,9 @@ struct audit_check {
 extern const struct audit_check audit_checks[];
 extern const size_t audit_n_checks;
 
+/* network.c: network.none, for air-gapped specs. */
+int audit_check_network_none(struct audit_ctx *ctx, struct lethe_audit_result *r);
+
 /* Set the verdict and a printf-formatted evidence line. */
 int audit_set(struct lethe_audit_result *r, enum lethe_audit_verdict v, const char *fmt, ...)
 	LETHE_PRINTF(3, 4);

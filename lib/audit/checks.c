@@ -821,6 +821,9 @@ const struct audit_check audit_checks[] = {
 	{ { "boot.secure-boot", "UEFI Secure Boot is enabled",
 	    "NIST CSF PR.PS-01; CIS 4.1; ISO 27001 A.8.9" },
 	  check_secureboot },
+	{ { "network.none", "air-gapped: no interface but lo, no network driver loaded",
+	    "NIST CSF PR.IR-01, PR.AA-06; CIS 4.4; ISO 27001 A.8.20, A.8.22" },
+	  audit_check_network_none },
 };
 const size_t audit_n_checks = LETHE_ARRAY_SIZE(audit_checks);
 
