@@ -181,16 +181,22 @@ static int refuse_modules(struct lethe_build_ctx *ctx, unsigned *ret_n)
 	    (r = lethe_boot_depmod(ctx->kernel_dir, version)) < 0 ||
 	    (r = lethe_boot_modules_resolve(ctx->kernel_dir, version, &k->modules, &mods)) < 0)
 		goto out;
-	for (size_t i = 0; i < mods.n; i++) {
-		if (!is_net_module(mods.v[i].path))
-			continue;
-		r = lethe_error(-LETHE_E_INVALID,
-				"spec '%s' says network: none, but kernel.modules %s the network "
-				"driver '%s' (%s, from package '%s')",
-				ctx->spec->path,
-				listed(&k->modules, mods.v[i].name) ? "lists" : "depends on",
-				mods.v[i].name, mods.v[i].path, k->package ? k->package : "?");
-		goto out;
+	/* Name a module the spec lists before a dependency it brings (virtio_net, not the
+	 * net_failover it needs). */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < mods.n; i++) {
+			bool is_listed = listed(&k->modules, mods.v[i].name);
+
+			if (!is_net_module(mods.v[i].path) || (pass == 0 && !is_listed))
+				continue;
+			r = lethe_error(-LETHE_E_INVALID,
+					"spec '%s' says network: none, but kernel.modules %s the "
+					"network driver '%s' (%s, from package '%s')",
+					ctx->spec->path, is_listed ? "lists" : "depends on",
+					mods.v[i].name, mods.v[i].path,
+					k->package ? k->package : "?");
+			goto out;
+		}
 	}
 	*ret_n = (unsigned)mods.n;
 out:

@@ -2,7 +2,9 @@
  * Ed25519, what minisign signs with). p11-kit loads the module and parses the RFC 7512
  * URI; this file only calls the module's standard function list. The private key never
  * leaves the token: every signature is made in it and checked here with its public key. */
+#include <dlfcn.h>
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 
 #include <p11-kit/p11-kit.h>
@@ -25,6 +27,79 @@ static const uint8_t ec_params_name[] = "\x13\x0c"
 /* What the trial signature of keygen and open signs: proves the public key found in the
  * token belongs to the private key before anything relies on it. */
 static const char trial_message[] = "lethe pkcs11 trial signature";
+
+/* p11-kit is loaded the first time a token is used, not linked: so the lean lethe of
+ * images can carry sign and keygen, an image without libp11-kit0 still runs it (and
+ * is told what to install when a token is asked for), and nothing else changes. */
+#define P11_KIT_SONAME "libp11-kit.so.0"
+#define P11_FUNCTIONS(X)                                                                           \
+	X(p11_kit_be_quiet)                                                                        \
+	X(p11_kit_message)                                                                         \
+	X(p11_kit_module_finalize)                                                                 \
+	X(p11_kit_module_get_name)                                                                 \
+	X(p11_kit_module_initialize)                                                               \
+	X(p11_kit_module_load)                                                                     \
+	X(p11_kit_module_release)                                                                  \
+	X(p11_kit_modules_finalize_and_release)                                                    \
+	X(p11_kit_modules_load_and_initialize)                                                     \
+	X(p11_kit_space_strlen)                                                                    \
+	X(p11_kit_strerror)                                                                        \
+	X(p11_kit_uri_format)                                                                      \
+	X(p11_kit_uri_free)                                                                        \
+	X(p11_kit_uri_get_attribute)                                                               \
+	X(p11_kit_uri_get_module_name)                                                             \
+	X(p11_kit_uri_get_module_path)                                                             \
+	X(p11_kit_uri_get_pin_source)                                                              \
+	X(p11_kit_uri_get_pin_value)                                                               \
+	X(p11_kit_uri_get_slot_id)                                                                 \
+	X(p11_kit_uri_match_module_info)                                                           \
+	X(p11_kit_uri_match_slot_info)                                                             \
+	X(p11_kit_uri_match_token_info)                                                            \
+	X(p11_kit_uri_message)                                                                     \
+	X(p11_kit_uri_new)                                                                         \
+	X(p11_kit_uri_parse)                                                                       \
+	X(p11_kit_uri_set_pin_source)                                                              \
+	X(p11_kit_uri_set_pin_value)
+
+static struct {
+#define X(f) __typeof__(&f) f;
+	P11_FUNCTIONS(X)
+#undef X
+} p11;
+static int p11_state; /* 0: not tried, 1: loaded, <0: -errno */
+static char p11_missing[64];
+
+static void p11_load_once(void)
+{
+	void *h = dlopen(P11_KIT_SONAME, RTLD_NOW | RTLD_LOCAL);
+
+	p11_state = -ENOENT;
+	if (!h)
+		return;
+#define X(f)                                                                                       \
+	if (!(p11.f = (__typeof__(&f))dlsym(h, #f))) {                                             \
+		snprintf(p11_missing, sizeof(p11_missing), "%s", #f);                              \
+		return;                                                                            \
+	}
+	P11_FUNCTIONS(X)
+#undef X
+	p11_state = 1;
+}
+
+static int p11_load(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, p11_load_once);
+	if (p11_state == 1)
+		return 0;
+	if (p11_missing[0])
+		return lethe_error(-ENOENT, "%s lacks %s: p11-kit 0.24 or newer is needed",
+				   P11_KIT_SONAME, p11_missing);
+	return lethe_error(-ENOENT,
+			   "cannot load p11-kit (" P11_KIT_SONAME ") for PKCS#11 tokens: install "
+			   "libp11-kit0");
+}
 
 struct token {
 	CK_FUNCTION_LIST **modules; /* NULL-terminated */
@@ -62,7 +137,7 @@ void lethe_sign_pkcs11_keyid(const uint8_t pk[LETHE_SIGN_PUBLICKEY_BYTES],
 static int rv_error(CK_RV rv, const struct token *t, const char *call)
 {
 	return lethe_error(-EIO, "PKCS#11 token '%s': %s failed: %s", t->label[0] ? t->label : "?",
-			   call, p11_kit_strerror(rv));
+			   call, p11.p11_kit_strerror(rv));
 }
 
 /* ---- the module and the token ---- */
@@ -85,11 +160,11 @@ static void token_close(void *p)
 	if (t->session_open)
 		t->m->C_CloseSession(t->session);
 	if (t->registered) {
-		p11_kit_modules_finalize_and_release(t->modules);
+		p11.p11_kit_modules_finalize_and_release(t->modules);
 	} else if (t->modules) {
 		if (t->modules[0]) {
-			p11_kit_module_finalize(t->modules[0]);
-			p11_kit_module_release(t->modules[0]);
+			p11.p11_kit_module_finalize(t->modules[0]);
+			p11.p11_kit_module_release(t->modules[0]);
 		}
 		free(t->modules);
 	}
@@ -100,72 +175,73 @@ static void token_close(void *p)
 
 static int modules_load(struct token *t, P11KitUri *uri, const char *module)
 {
-	const char *path = module ? module : p11_kit_uri_get_module_path(uri);
+	const char *path = module ? module : p11.p11_kit_uri_get_module_path(uri);
 	CK_RV rv;
 
-	p11_kit_be_quiet(); /* the library never prints; p11_kit_message() says why */
+	p11.p11_kit_be_quiet(); /* the library never prints; p11.p11_kit_message() says why */
 	if (!path) {
-		t->modules = p11_kit_modules_load_and_initialize(0);
+		t->modules = p11.p11_kit_modules_load_and_initialize(0);
 		if (!t->modules)
 			return lethe_error(-ENOENT,
 					   "cannot load the PKCS#11 modules p11-kit knows: %s "
 					   "(name one with module-path= in the URI or --module)",
-					   p11_kit_message() ? p11_kit_message() : "no module");
+					   p11.p11_kit_message() ? p11.p11_kit_message()
+								 : "no module");
 		t->registered = true;
 		return 0;
 	}
 	t->modules = calloc(2, sizeof(*t->modules));
 	if (!t->modules)
 		return -ENOMEM;
-	t->modules[0] = p11_kit_module_load(path, 0);
+	t->modules[0] = p11.p11_kit_module_load(path, 0);
 	if (!t->modules[0])
 		return lethe_error(-ENOENT, "cannot load the PKCS#11 module '%s': %s", path,
-				   p11_kit_message() ? p11_kit_message() : "unknown error");
-	rv = p11_kit_module_initialize(t->modules[0]);
+				   p11.p11_kit_message() ? p11.p11_kit_message() : "unknown error");
+	rv = p11.p11_kit_module_initialize(t->modules[0]);
 	if (rv != CKR_OK) {
-		p11_kit_module_release(t->modules[0]);
+		p11.p11_kit_module_release(t->modules[0]);
 		t->modules[0] = NULL;
 		return lethe_error(-EIO, "cannot initialise the PKCS#11 module '%s': %s", path,
-				   p11_kit_strerror(rv));
+				   p11.p11_kit_strerror(rv));
 	}
 	return 0;
 }
 
 static bool module_matches(const struct token *t, CK_FUNCTION_LIST *m, P11KitUri *uri)
 {
-	const char *want = p11_kit_uri_get_module_name(uri);
+	const char *want = p11.p11_kit_uri_get_module_name(uri);
 	CK_INFO info;
 	bool ok = true;
 
 	if (want && t->registered) {
-		char *name = p11_kit_module_get_name(m);
+		char *name = p11.p11_kit_module_get_name(m);
 
 		ok = name && strcmp(name, want) == 0;
 		free(name);
 	}
-	return ok && m->C_GetInfo(&info) == CKR_OK && p11_kit_uri_match_module_info(uri, &info);
+	return ok && m->C_GetInfo(&info) == CKR_OK && p11.p11_kit_uri_match_module_info(uri, &info);
 }
 
 static bool slot_matches(CK_FUNCTION_LIST *m, CK_SLOT_ID slot, P11KitUri *uri,
 			 CK_TOKEN_INFO *ret_info)
 {
-	CK_SLOT_ID want = p11_kit_uri_get_slot_id(uri);
+	CK_SLOT_ID want = p11.p11_kit_uri_get_slot_id(uri);
 	CK_SLOT_INFO si;
 
 	if (want != (CK_SLOT_ID)-1 && want != slot)
 		return false;
-	if (m->C_GetSlotInfo(slot, &si) != CKR_OK || !p11_kit_uri_match_slot_info(uri, &si))
+	if (m->C_GetSlotInfo(slot, &si) != CKR_OK || !p11.p11_kit_uri_match_slot_info(uri, &si))
 		return false;
 	if (m->C_GetTokenInfo(slot, ret_info) != CKR_OK)
 		return false;
 	/* SoftHSM and others show an empty slot with an uninitialised token in it. */
 	return (ret_info->flags & CKF_TOKEN_INITIALIZED) &&
-	       p11_kit_uri_match_token_info(uri, ret_info);
+	       p11.p11_kit_uri_match_token_info(uri, ret_info);
 }
 
 static void label_copy(char out[LABEL_MAX + 1], const CK_UTF8CHAR *label)
 {
-	size_t n = p11_kit_space_strlen(label, LABEL_MAX);
+	size_t n = p11.p11_kit_space_strlen(label, LABEL_MAX);
 
 	memcpy(out, label, n);
 	out[n] = '\0';
@@ -423,7 +499,7 @@ static CK_ULONG uri_template(P11KitUri *uri, CK_ATTRIBUTE *tmpl)
 	CK_ULONG n = 0;
 
 	for (size_t i = 0; i < LETHE_ARRAY_SIZE(types); i++) {
-		CK_ATTRIBUTE *a = p11_kit_uri_get_attribute(uri, types[i]);
+		CK_ATTRIBUTE *a = p11.p11_kit_uri_get_attribute(uri, types[i]);
 
 		if (a)
 			tmpl[n++] = *a;
@@ -528,7 +604,7 @@ static void uri_parts_release(struct uri_parts *u)
 		sodium_free(u->pin_value);
 	free(u->pin_source);
 	if (u->uri)
-		p11_kit_uri_free(u->uri);
+		p11.p11_kit_uri_free(u->uri);
 }
 
 static int uri_open(const char *s, struct token *t, struct uri_parts *u)
@@ -539,14 +615,14 @@ static int uri_open(const char *s, struct token *t, struct uri_parts *u)
 	if (!lethe_sign_is_pkcs11_uri(s))
 		return lethe_error(-EINVAL, "not a PKCS#11 URI (it must start with '%s')",
 				   URI_SCHEME);
-	u->uri = p11_kit_uri_new();
+	u->uri = p11.p11_kit_uri_new();
 	if (!u->uri)
 		return -ENOMEM;
-	rc = p11_kit_uri_parse(s, P11_KIT_URI_FOR_ANY, u->uri);
+	rc = p11.p11_kit_uri_parse(s, P11_KIT_URI_FOR_ANY, u->uri);
 	if (rc != P11_KIT_URI_OK)
-		return lethe_error(-EINVAL, "invalid PKCS#11 URI: %s", p11_kit_uri_message(rc));
-	pv = p11_kit_uri_get_pin_value(u->uri);
-	ps = p11_kit_uri_get_pin_source(u->uri);
+		return lethe_error(-EINVAL, "invalid PKCS#11 URI: %s", p11.p11_kit_uri_message(rc));
+	pv = p11.p11_kit_uri_get_pin_value(u->uri);
+	ps = p11.p11_kit_uri_get_pin_source(u->uri);
 	if (pv) {
 		u->pin_value = sodium_malloc(strlen(pv) + 1);
 		if (!u->pin_value)
@@ -555,9 +631,10 @@ static int uri_open(const char *s, struct token *t, struct uri_parts *u)
 	}
 	if (ps && !(u->pin_source = strdup(ps)))
 		return -ENOMEM;
-	p11_kit_uri_set_pin_value(u->uri, NULL);
-	p11_kit_uri_set_pin_source(u->uri, NULL);
-	if (p11_kit_uri_format(u->uri, P11_KIT_URI_FOR_OBJECT_ON_TOKEN, &t->what) != P11_KIT_URI_OK)
+	p11.p11_kit_uri_set_pin_value(u->uri, NULL);
+	p11.p11_kit_uri_set_pin_source(u->uri, NULL);
+	if (p11.p11_kit_uri_format(u->uri, P11_KIT_URI_FOR_OBJECT_ON_TOKEN, &t->what) !=
+	    P11_KIT_URI_OK)
 		return -ENOMEM;
 	return 0;
 }
@@ -572,6 +649,8 @@ int lethe_sign_pkcs11_open(const char *uri, const struct lethe_sign_pkcs11_opts 
 
 	if (sign_sodium_init() < 0)
 		return -EIO;
+	if ((r = p11_load()) < 0)
+		return r;
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
@@ -674,8 +753,8 @@ static CK_RV generate(struct token *t, CK_ATTRIBUTE *label, CK_ATTRIBUTE *id,
 static int keygen_in_token(struct token *t, P11KitUri *uri, const char *pub_path,
 			   struct lethe_sign_pubkey *ret_pub)
 {
-	CK_ATTRIBUTE *label = p11_kit_uri_get_attribute(uri, CKA_LABEL);
-	CK_ATTRIBUTE *id = p11_kit_uri_get_attribute(uri, CKA_ID);
+	CK_ATTRIBUTE *label = p11.p11_kit_uri_get_attribute(uri, CKA_LABEL);
+	CK_ATTRIBUTE *id = p11.p11_kit_uri_get_attribute(uri, CKA_ID);
 	struct lethe_buf text = { 0 };
 	CK_OBJECT_HANDLE pub_obj, priv_obj;
 	struct lethe_sign_pubkey pub;
@@ -731,12 +810,14 @@ int lethe_sign_pkcs11_keygen(const char *uri, const char *pub_path,
 		return -EIO;
 	if (!(opts && opts->force) && (r = sign_refuse_existing(pub_path)) < 0)
 		return r;
+	if ((r = p11_load()) < 0)
+		return r;
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
 	if ((r = uri_open(uri, t, &u)) < 0)
 		goto out;
-	if (!p11_kit_uri_get_attribute(u.uri, CKA_LABEL)) {
+	if (!p11.p11_kit_uri_get_attribute(u.uri, CKA_LABEL)) {
 		r = lethe_error(-EINVAL, "'%s' names no key to make: add object=LABEL", t->what);
 		goto out;
 	}
