@@ -11,7 +11,7 @@ MODULE=/usr/lib/softhsm/libsofthsm2.so
 [ -r "$MODULE" ] || skip "the SoftHSM2 module '$MODULE' is not installed"
 
 cd "$TMP"
-mkdir tokens stick out
+mkdir tokens stick outside
 printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\n' "$TMP" >softhsm2.conf
 export SOFTHSM2_CONF=$TMP/softhsm2.conf
 softhsm2-util --init-token --free --label release --pin 97531 --so-pin 86420864 >/dev/null
@@ -20,7 +20,7 @@ URI="pkcs11:token=release;object=lethe-release?module-path=$MODULE&pin-source=fi
 
 note "step 0: the release key is made in the token; its public key is carried out"
 expect_ok "$LETHE" keygen --pkcs11 "$URI" -p stick/release.pub
-cp stick/release.pub out/release.pub
+cp stick/release.pub outside/release.pub
 
 note "step 2: the release arrives on the stick, signed by the builder"
 rel=$(build_image_or_skip minimal)
@@ -35,15 +35,15 @@ expect_ok "$LETHE" sign --pkcs11 "$URI" -t "lethe-minimal release approved at th
 	-x stick/SHA256SUMS.release.minisig stick/release/SHA256SUMS
 
 note "step 5: outside, the release is checked against the release key"
-cp stick/SHA256SUMS.release.minisig out/
-expect_ok "$LETHE" verify --sums stick/release/SHA256SUMS -x out/SHA256SUMS.release.minisig -p out/release.pub
+cp stick/SHA256SUMS.release.minisig outside/
+expect_ok "$LETHE" verify --sums stick/release/SHA256SUMS -x outside/SHA256SUMS.release.minisig -p outside/release.pub
 grep -q "lethe-minimal release approved at the ceremony" "$TMP/out" || fail "lethe verify printed another trusted comment"
-minisign -Vm stick/release/SHA256SUMS -x out/SHA256SUMS.release.minisig -p out/release.pub >ms.out 2>&1 ||
+minisign -Vm stick/release/SHA256SUMS -x outside/SHA256SUMS.release.minisig -p outside/release.pub >ms.out 2>&1 ||
 	{ cat ms.out >&2; fail "minisign rejects the ceremony's signature"; }
 (cd stick/release && sha256sum --quiet -c SHA256SUMS) || fail "sha256sum -c fails on the release"
 # The builder's key does not verify the ceremony's signature, nor the reverse.
 expect_fail 1 "was made by key" "$LETHE" verify --sums stick/release/SHA256SUMS \
-	-x out/SHA256SUMS.release.minisig -p stick/builder.pub
+	-x outside/SHA256SUMS.release.minisig -p stick/builder.pub
 
 note "a release changed on the stick is refused at step 3: nothing is signed"
 cp -a "$rel" stick/bad

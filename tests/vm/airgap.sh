@@ -39,11 +39,11 @@ cat "$TMP/AG.lines"
 	fail "ip link lists more than lo in the airgap image"
 grep -q '^AG mod nf_tables$' "$TMP/AG.lines" || fail "no module list from the airgap image (nf_tables missing)"
 ! grep -Eq '^AG mod (virtio_net|net_failover|failover)$' "$TMP/AG.lines" || fail "a network module is loaded in the airgap image"
-grep -q '^AG audit pass +network.none +no interface but lo' "$TMP/AG.lines" || fail "network.none did not pass in the airgap image"
+grep -Eq '^AG audit pass +network.none +no interface but lo' "$TMP/AG.lines" || fail "network.none did not pass in the airgap image"
 grep -qx 'AG rc 0' "$TMP/AG.lines" || fail "lethe audit --only network.none failed in the airgap image"
 # The image's lethe signs with tokens: p11-kit and the registered OpenSC module load, and
 # with no card in a reader no token matches.
-grep -Eq "^AG sign lethe: (no PKCS#11 token matches 'pkcs11:token=ceremony;object=k'|cannot load the PKCS#11 modules p11-kit knows)" "$TMP/AG.lines" ||
+grep -q "^AG sign lethe: no PKCS#11 token matches 'pkcs11:token=ceremony;object=k'" "$TMP/AG.lines" ||
 	fail "lethe sign --pkcs11 in the airgap image did not reach p11-kit"
 
 note "the control: the minimal image on the same NIC"
@@ -61,9 +61,9 @@ vm_kill
 cat "$TMP/MIN.lines" "$TMP/MAG.lines"
 grep -qx 'MIN if eth0' "$TMP/MIN.lines" || fail "the control has no eth0: the test proves nothing"
 grep -qx 'MIN mod virtio_net' "$TMP/MIN.lines" || fail "the control has no virtio_net loaded"
-grep -q '^MIN audit n/a +network.none +the spec is not air-gapped.*eth0' "$TMP/MIN.lines" ||
+grep -Eq '^MIN audit n/a +network.none +the spec is not air-gapped.*eth0' "$TMP/MIN.lines" ||
 	fail "network.none applied to the minimal image's own (networked) spec"
-grep -q '^MAG audit FAIL +network.none +network: none, but interfaces eth0 (driver virtio_net); network modules loaded: .*virtio_net' "$TMP/MAG.lines" ||
+grep -Eq '^MAG audit FAIL +network.none +network: none, but interfaces eth0 \(driver virtio_net\); network modules loaded: .*virtio_net' "$TMP/MAG.lines" ||
 	fail "network.none did not fail on the minimal image judged air-gapped"
 grep -qx 'MAG rc 1' "$TMP/MAG.lines" || fail "lethe audit exited 0 with a NIC under network: none"
 # The minimal image has no p11-kit: the image's lethe says what to install.
