@@ -36,6 +36,8 @@ packages=(
 	aide
 	# hardware tokens (issue 19)
 	softhsm2 opensc libp11-dev libengine-pkcs11-openssl
+	# PKCS#11 signing: p11-kit loads modules and parses URIs (libp11 0.4.12 has no EdDSA)
+	libp11-kit-dev
 	# network privacy tests: WireGuard peer, captures, DHCP server (issue 16)
 	wireguard-tools tcpdump udhcpd
 )

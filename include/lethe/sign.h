@@ -137,4 +137,52 @@ int lethe_sign_verify_signature(const struct lethe_sign_pubkey *pub,
 				const struct lethe_sign_signature *sig, const char *sig_name,
 				const char *path, char **ret_trusted_comment);
 
+/* ---- keys in a PKCS#11 token (lib/sign/pkcs11.c) ----
+ *
+ * An Ed25519 key pair (CKK_EC_EDWARDS, signing with CKM_EDDSA: pure Ed25519, which is
+ * what minisign's signatures are) inside a token, named by an RFC 7512 URI such as
+ * "pkcs11:token=release;object=lethe-release". p11-kit loads the module and parses the
+ * URI. The module is opts->module, else the URI's module-path, else every module that
+ * p11-kit has registered (narrowed by the URI's module-name). Exactly one token and one
+ * private key must match. The PIN is opts->pin, else the URI's pin-value, else the first
+ * line of the file its pin-source names ("file:" prefix allowed), else what
+ * opts->ask_pin answers; a token with a PIN pad (protected authentication path) asks
+ * itself. The private key never leaves the token: keygen makes it CKA_SENSITIVE and
+ * not CKA_EXTRACTABLE, and a key that is not sensitive is refused.
+ *
+ * A token key has no random minisign key id: it is the first 8 bytes of the BLAKE2b-256
+ * of "lethe pkcs11 key id v1" followed by the 32-byte public key, so that the same key
+ * always has the same id, wherever it is opened (lethe_sign_pkcs11_keyid()).
+ *
+ * Errors: -EKEYREJECTED for a wrong PIN, -EACCES for a locked PIN, -ENOKEY when a PIN
+ * is needed and none can be had, -ENODEV when no token or key matches, -EINVAL for a
+ * malformed or ambiguous URI, -EEXIST when keygen would replace a file or a key. */
+#define LETHE_SIGN_PIN_MAX 255
+
+struct lethe_sign_pkcs11_opts {
+	const char *module; /* module path, over the URI's module-path */
+	const char *pin;    /* over the URI's PIN */
+	/* Ask for the PIN of the token labelled token: write it NUL-terminated into buf
+	 * (size bytes) and return 0, or -errno. NULL: no one to ask. */
+	int (*ask_pin)(const char *token, char *buf, size_t size, void *userdata);
+	void *userdata;
+	bool force; /* keygen: replace an existing public key file (never a token key) */
+};
+
+/* Whether s is a PKCS#11 URI (starts with "pkcs11:"), to tell one from a key file. */
+bool lethe_sign_is_pkcs11_uri(const char *s);
+void lethe_sign_pkcs11_keyid(const uint8_t pk[LETHE_SIGN_PUBLICKEY_BYTES],
+			     uint8_t ret[LETHE_SIGN_KEYID_BYTES]);
+/* Generate a key pair in the token, labelled with the URI's object (and id, if given),
+ * and write its minisign public key to pub_path. Nothing is left behind on failure: no
+ * file, and no key in the token. ret_pub may be NULL. */
+int lethe_sign_pkcs11_keygen(const char *uri, const char *pub_path,
+			     const struct lethe_sign_pkcs11_opts *opts,
+			     struct lethe_sign_pubkey *ret_pub);
+/* Open the key the URI names (logging in to its token) as a secret key handle that
+ * lethe_sign_file_opts() and lethe_build() sign with; free it with
+ * lethe_sign_seckey_free(), which logs out and unloads the module. */
+int lethe_sign_pkcs11_open(const char *uri, const struct lethe_sign_pkcs11_opts *opts,
+			   struct lethe_sign_seckey **ret);
+
 #endif

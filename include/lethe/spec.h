@@ -229,6 +229,9 @@ struct lethe_spec {
 	size_t n_interfaces;
 	char *hostname; /* default: the image name */
 	enum lethe_mac_mode mac; /* network.mac, default random (0) */
+	/* network: none: air-gapped; the build refuses network drivers and tools
+	 * (lib/build/airgap.c), the audit's network.none checks it (docs/spec.md). */
+	bool network_none;
 
 	struct lethe_spec_tmpfs tmpfs[LETHE_SPEC_TMPFS_N]; /* always filled: spec or default */
 	unsigned boot_timeout; /* boot: timeout: the boot menu's seconds (default 0:

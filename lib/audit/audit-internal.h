@@ -56,6 +56,8 @@ extern const size_t audit_n_checks;
 int audit_check_session(struct audit_ctx *ctx, struct lethe_audit_result *r); /* session.c */
 /* fim.drift (fim-drift.c): the root against the image's own manifest. */
 int audit_check_fim_drift(struct audit_ctx *ctx, struct lethe_audit_result *r);
+/* network.c: network.none, for air-gapped specs. */
+int audit_check_network_none(struct audit_ctx *ctx, struct lethe_audit_result *r);
 
 /* Set the verdict and a printf-formatted evidence line. */
 int audit_set(struct lethe_audit_result *r, enum lethe_audit_verdict v, const char *fmt, ...)

@@ -824,6 +824,9 @@ const struct audit_check audit_checks[] = {
 	{ { "fim.drift", "the running root matches the image's signed manifest outside the rules",
 	    "NIST CSF PR.DS-01, DE.CM-09; CIS 6.1; ISO 27001 A.8.9, A.8.16" },
 	  audit_check_fim_drift },
+	{ { "network.none", "air-gapped: no interface but lo, no network driver loaded",
+	    "NIST CSF PR.IR-01, PR.AA-06; CIS 4.4; ISO 27001 A.8.20, A.8.22" },
+	  audit_check_network_none },
 };
 const size_t audit_n_checks = LETHE_ARRAY_SIZE(audit_checks);
 

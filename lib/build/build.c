@@ -448,6 +448,7 @@ static const struct build_stage stages[] = {
 	{ "image", build_stage_image },
 	{ "verity", build_stage_verity },
 	{ "kernel-wait", build_stage_kernel_wait },
+	{ "airgap", build_stage_airgap }, /* airgap.c: network: none */
 	{ "boot", build_stage_boot },
 	{ "uki", build_stage_uki },
 	{ "sb-sign", build_stage_sb_sign },

@@ -12,6 +12,11 @@
 struct lethe_sign_seckey {
 	uint8_t keyid[LETHE_SIGN_KEYID_BYTES];
 	uint8_t sk[SECRETKEY_BYTES];
+	/* A key in a token (lib/sign/pkcs11.c): sk holds only the public half (sk + 32),
+	 * the seed is zero, and ops sign and close. A pointer, not a call, so that what
+	 * links only the file keys (lethe-image) does not pull in the PKCS#11 code. */
+	const struct sign_token_ops *ops;
+	void *token;
 };
 
 #define KDF_OPS_DEFAULT crypto_pwhash_scryptsalsa208sha256_OPSLIMIT_SENSITIVE
@@ -218,6 +223,7 @@ static int seckey_decode(struct sign_lines *l, const char *b64, size_t b64_len,
 		r = -ENOMEM;
 		goto out;
 	}
+	memset(key, 0, sizeof(*key)); /* sodium_malloc fills with garbage; no ops */
 	memcpy(key->keyid, blob + SK_OFF_KEYNUM, LETHE_SIGN_KEYID_BYTES);
 	memcpy(key->sk, blob + SK_OFF_KEYNUM + LETHE_SIGN_KEYID_BYTES, SECRETKEY_BYTES);
 	*ret = key;
@@ -303,8 +309,36 @@ int lethe_sign_seckey_load(const char *path, const char *password, struct lethe_
 
 void lethe_sign_seckey_free(struct lethe_sign_seckey *key)
 {
-	if (key)
-		sodium_free(key);
+	if (!key)
+		return;
+	if (key->ops)
+		key->ops->close(key->token);
+	sodium_free(key);
+}
+
+int sign_seckey_new_token(const struct lethe_sign_pubkey *pub, const struct sign_token_ops *ops,
+			  void *token, struct lethe_sign_seckey **ret)
+{
+	struct lethe_sign_seckey *key = sodium_malloc(sizeof(*key));
+
+	if (!key)
+		return -ENOMEM;
+	memset(key, 0, sizeof(*key));
+	memcpy(key->keyid, pub->keyid, LETHE_SIGN_KEYID_BYTES);
+	memcpy(key->sk + 32, pub->pk, LETHE_SIGN_PUBLICKEY_BYTES);
+	key->ops = ops;
+	key->token = token;
+	*ret = key;
+	return 0;
+}
+
+int sign_seckey_sign(const struct lethe_sign_seckey *key, const uint8_t *msg, size_t len,
+		     uint8_t sig[LETHE_SIGN_BYTES])
+{
+	if (key->ops)
+		return key->ops->sign(key->token, msg, len, sig);
+	crypto_sign_detached(sig, NULL, msg, len, key->sk);
+	return 0;
 }
 
 void lethe_sign_seckey_pubkey(const struct lethe_sign_seckey *key, struct lethe_sign_pubkey *ret)
@@ -313,9 +347,9 @@ void lethe_sign_seckey_pubkey(const struct lethe_sign_seckey *key, struct lethe_
 	memcpy(ret->pk, key->sk + 32, LETHE_SIGN_PUBLICKEY_BYTES);
 }
 
-const uint8_t *sign_seckey_sk(const struct lethe_sign_seckey *key)
+const uint8_t *sign_seckey_pk(const struct lethe_sign_seckey *key)
 {
-	return key->sk;
+	return key->sk + 32;
 }
 
 const uint8_t *sign_seckey_keyid(const struct lethe_sign_seckey *key)
@@ -336,7 +370,7 @@ int sign_check_comment(const char *comment, size_t max, const char *what)
 	return 0;
 }
 
-static int refuse_existing(const char *path)
+int sign_refuse_existing(const char *path)
 {
 	struct stat st;
 
@@ -396,7 +430,7 @@ static int seckey_blob(uint8_t *blob, const uint8_t keyid[8], const uint8_t *sk,
 	return seckey_crypt(blob, password, ops, (size_t)mem);
 }
 
-static int pubkey_text(const struct lethe_sign_pubkey *pub, struct lethe_buf *b)
+int sign_pubkey_text(const struct lethe_sign_pubkey *pub, struct lethe_buf *b)
 {
 	char id[LETHE_SIGN_KEYID_STRLEN];
 	uint8_t blob[PUB_LEN];
@@ -428,7 +462,7 @@ int lethe_sign_keygen(const char *pub_path, const char *sec_path, const char *pa
 	if ((r = sign_check_comment(comment, LETHE_SIGN_COMMENT_MAX, "untrusted comment")) < 0)
 		return r;
 	if (!(opts && opts->force) &&
-	    ((r = refuse_existing(sec_path)) < 0 || (r = refuse_existing(pub_path)) < 0))
+	    ((r = sign_refuse_existing(sec_path)) < 0 || (r = sign_refuse_existing(pub_path)) < 0))
 		return r;
 	sk = sodium_malloc(SECRETKEY_BYTES);
 	blob = sodium_malloc(SK_LEN);
@@ -439,7 +473,7 @@ int lethe_sign_keygen(const char *pub_path, const char *sec_path, const char *pa
 	crypto_sign_keypair(pub.pk, sk);
 	if ((r = seckey_blob(blob, pub.keyid, sk, password, opts)) < 0 ||
 	    (r = seckey_text(blob, comment, &sec_text, &sec_len)) < 0 ||
-	    (r = pubkey_text(&pub, &pub_text)) < 0)
+	    (r = sign_pubkey_text(&pub, &pub_text)) < 0)
 		goto out;
 	r = lethe_file_write_atomic(sec_path, sec_text, sec_len, 0600);
 	if (r < 0)

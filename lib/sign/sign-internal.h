@@ -61,9 +61,25 @@ int sign_b64_append(struct lethe_buf *b, const void *bin, size_t len);
 /* minisign's rule for comments: printable, tab allowed, valid UTF-8, no C1 controls. */
 bool sign_comment_is_printable(const char *s, size_t len);
 
-/* For signature.c: the raw secret key (seed || public key) and its key id. */
-const uint8_t *sign_seckey_sk(const struct lethe_sign_seckey *key);
+/* For signature.c: sign with a key (in memory or in a token), its public half, its key
+ * id. */
+int sign_seckey_sign(const struct lethe_sign_seckey *key, const uint8_t *msg, size_t len,
+		     uint8_t sig[LETHE_SIGN_BYTES]);
+const uint8_t *sign_seckey_pk(const struct lethe_sign_seckey *key);
 const uint8_t *sign_seckey_keyid(const struct lethe_sign_seckey *key);
+
+/* A key that lives in a token: sign() returns 0 or -errno with a message; close() frees
+ * the token handle (called by lethe_sign_seckey_free()). */
+struct sign_token_ops {
+	int (*sign)(void *token, const uint8_t *msg, size_t len, uint8_t sig[LETHE_SIGN_BYTES]);
+	void (*close)(void *token);
+};
+/* A secret key handle for a token key; takes token over only on success. */
+int sign_seckey_new_token(const struct lethe_sign_pubkey *pub, const struct sign_token_ops *ops,
+			  void *token, struct lethe_sign_seckey **ret);
+/* The public key file's text; -EEXIST with a message if path exists. */
+int sign_pubkey_text(const struct lethe_sign_pubkey *pub, struct lethe_buf *b);
+int sign_refuse_existing(const char *path);
 /* minisign's rule for comments, and a length cap; -EINVAL names what. */
 int sign_check_comment(const char *comment, size_t max, const char *what);
 

@@ -130,17 +130,18 @@ static int sign_text(const struct lethe_sign_seckey *key, bool prehashed,
 		     const uint8_t sig[LETHE_SIGN_BYTES], const char *untrusted,
 		     const char *trusted, struct lethe_buf *out)
 {
-	const uint8_t *sk = sign_seckey_sk(key);
+	const uint8_t *pk = sign_seckey_pk(key);
 	uint8_t blob[SIGBLOB_LEN], global[LETHE_SIGN_BYTES];
 	struct lethe_buf gmsg = { 0 };
 	int r;
 
 	if ((r = lethe_buf_append(&gmsg, sig, LETHE_SIGN_BYTES)) < 0 ||
-	    (r = lethe_buf_puts(&gmsg, trusted)) < 0)
+	    (r = lethe_buf_puts(&gmsg, trusted)) < 0 ||
+	    (r = sign_seckey_sign(key, (const uint8_t *)gmsg.data, gmsg.len, global)) < 0)
 		goto out;
-	crypto_sign_detached(global, NULL, (const uint8_t *)gmsg.data, gmsg.len, sk);
-	/* Check what we made with the public half, a guard against a faulty key. */
-	if (crypto_sign_verify_detached(global, (const uint8_t *)gmsg.data, gmsg.len, sk + 32)) {
+	/* Check what we made with the public half, a guard against a faulty key (or a
+	 * token whose public key object is not the private key's). */
+	if (crypto_sign_verify_detached(global, (const uint8_t *)gmsg.data, gmsg.len, pk)) {
 		r = lethe_error(-EKEYREJECTED, "the signature just made does not verify");
 		goto out;
 	}
@@ -184,8 +185,8 @@ int lethe_sign_file_opts(const struct lethe_sign_seckey *key, const char *path,
 		goto out;
 	if ((r = load_message(path, prehashed, digest, &msg, &msg_len, &buf)) < 0)
 		goto out;
-	crypto_sign_detached(sig, NULL, msg, msg_len, sign_seckey_sk(key));
-	if ((r = sign_text(key, prehashed, sig, untrusted, trusted.data, &text)) < 0)
+	if ((r = sign_seckey_sign(key, msg, msg_len, sig)) < 0 ||
+	    (r = sign_text(key, prehashed, sig, untrusted, trusted.data, &text)) < 0)
 		goto out;
 	r = lethe_file_write_atomic(sig_path, text.data, text.len, 0644);
 out:

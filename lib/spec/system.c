@@ -446,6 +446,11 @@ int spec_parse_network(struct spec_ctx *c, const struct lethe_node *node)
 	const struct lethe_node *item;
 	int r;
 
+	if (node && node->type == LETHE_NODE_SCALAR && node->value &&
+	    strcmp(node->value, "none") == 0) {
+		spec->network_none = true; /* air-gapped: no interface at all */
+		node = NULL;
+	}
 	if (node) {
 		r = lethe_node_expect(c->file, node, LETHE_NODE_MAPPING, "network");
 		if (r == 0)

@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "cli-password.h"
+#include "cli-pkcs11.h"
 
 static void help(void)
 {
@@ -24,7 +25,10 @@ static void help(void)
 	     "  -o, --output DIR        the output directory (required)\n"
 	     "  -k, --key FILE          minisign secret key that signs SHA256SUMS; without it,\n"
 	     "                          a development key ($XDG_CONFIG_HOME/lethe/dev.key) is\n"
-	     "                          used, and created if needed: not for releases\n"
+	     "                          used, and created if needed: not for releases; or a\n"
+	     "                          PKCS#11 URI (pkcs11:...) of an Ed25519 key in a token\n"
+	     "      --pkcs11-module F   the PKCS#11 module for a --key URI (default: the\n"
+	     "                          URI's module-path, else the modules p11-kit knows)\n"
 	     "      --password-file F   the key's password (else $LETHE_PASSWORD or asked)\n"
 	     "      --locked            build exactly the packages of the lock\n"
 	     "      --lock FILE         the lock to use (implies --locked; default\n"
@@ -137,6 +141,7 @@ int cmd_build(int argc, char **argv)
 		{ "refresh", no_argument, NULL, 'R' },
 		{ "offline", no_argument, NULL, 'O' },
 		{ "cache", required_argument, NULL, 'C' },
+		{ "pkcs11-module", required_argument, NULL, 'M' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
@@ -148,7 +153,7 @@ int cmd_build(int argc, char **argv)
 	struct lethe_pkg_options pkg = { 0 };
 	struct lethe_build_result res = { 0 };
 	struct lethe_sign_seckey *key = NULL;
-	const char *key_path = NULL, *password_file = NULL;
+	const char *key_path = NULL, *password_file = NULL, *module = NULL;
 	bool json = false;
 	int c, r;
 
@@ -178,6 +183,9 @@ int cmd_build(int argc, char **argv)
 			break;
 		case 'C':
 			pkg.cache_dir = optarg;
+			break;
+		case 'M':
+			module = optarg;
 			break;
 		case 'q':
 			cli_quiet = true;
@@ -209,10 +217,14 @@ int cmd_build(int argc, char **argv)
 	if (!o.outdir)
 		return cli_usage_error("build", "the output directory (-o OUTDIR) is required");
 	o.spec_path = argv[optind];
+	if (module && !lethe_sign_is_pkcs11_uri(key_path))
+		return cli_usage_error("build", "--pkcs11-module goes with --key pkcs11:URI");
 	if (key_path) {
-		r = cli_seckey_load(key_path, password_file, &key);
+		r = lethe_sign_is_pkcs11_uri(key_path)
+			    ? cli_pkcs11_open(key_path, module, &key)
+			    : cli_seckey_load(key_path, password_file, &key);
 		if (r < 0)
-			return cli_fail(r, key_path);
+			return cli_fail(r, "build");
 		o.key = key;
 	}
 	catch_stop_signals();

@@ -9,6 +9,7 @@
 #include <lethe/sign.h>
 
 #include "cli-password.h"
+#include "cli-pkcs11.h"
 #include "cli.h"
 #include "verbs.h"
 
@@ -16,7 +17,8 @@ static void usage(void)
 {
 	puts("usage: lethe keygen -p PUBKEY -s SECKEY [-W] [-f] [-c COMMENT]\n"
 	     "                    [--password-file FILE] [-q]\n"
-	     "       lethe keygen --secure-boot DIR [--name CN] [--days N] [-f] [-q]\n\n"
+	     "       lethe keygen --secure-boot DIR [--name CN] [--days N] [-f] [-q]\n"
+	     "       lethe keygen --pkcs11 URI [--module FILE] -p PUBKEY [-f] [-q]\n\n"
 	     "Create a minisign key pair: PUBKEY is what verifiers need; SECKEY signs and\n"
 	     "is written with mode 0600. Both files are in minisign's format.\n\n"
 	     "  -p, --public-key FILE   where to write the public key\n"
@@ -29,6 +31,12 @@ static void usage(void)
 	     "                          (.key .crt .cer .esl .auth each, one owner GUID)\n"
 	     "      --name CN           their certificates' common name prefix (Lethe)\n"
 	     "      --days N            their validity in days (3650)\n"
+	     "      --pkcs11 URI        make the key pair inside a PKCS#11 token instead\n"
+	     "                          (RFC 7512 URI naming the token and object=LABEL;\n"
+	     "                          the PIN from its pin-source/pin-value, else asked);\n"
+	     "                          the private key never leaves the token\n"
+	     "      --module FILE       the PKCS#11 module (default: the URI's module-path,\n"
+	     "                          else the modules p11-kit knows)\n"
 	     "  -q, --quiet             print nothing on success\n"
 	     "  -h, --help              show this help\n\n"
 	     "The password comes from --password-file, else $LETHE_PASSWORD, else the\n"
@@ -36,8 +44,38 @@ static void usage(void)
 	     "Secure Boot keys are made by openssl and efitools; the .auth updates carry the\n"
 	     "time in $SOURCE_DATE_EPOCH, else now. Keep DIR off every image: db.key signs\n"
 	     "what the firmware will run (lethe build --sb-key DIR). docs/secure-boot.md.\n\n"
-	     "Exit status: 0 success, 2 usage error, 3 runtime error (a file exists\n"
-	     "without -f, no terminal for the password, I/O error).");
+	     "Exit status: 0 success, 1 wrong PIN, 2 usage error, 3 runtime error (a file\n"
+	     "exists without -f, no terminal for the password, a token error, I/O error).");
+}
+
+/* lethe keygen --pkcs11: the key pair in a token, only the public key in a file. */
+static int keygen_pkcs11(const char *uri, const char *module, const char *pub_path,
+			 bool file_options, bool force)
+{
+	struct lethe_sign_pkcs11_opts o;
+	struct lethe_sign_pubkey pub;
+	char id[LETHE_SIGN_KEYID_STRLEN];
+	int r;
+
+	if (!uri)
+		return cli_usage_error("keygen", "--module goes with --pkcs11 URI");
+	if (file_options)
+		return cli_usage_error("keygen", "--pkcs11 excludes -s, -W and --password-file "
+						 "(the secret key stays in the token)");
+	if (!pub_path)
+		return cli_usage_error("keygen", "--pkcs11 needs -p PUBKEY");
+	cli_pkcs11_opts_init(&o, module);
+	o.force = force;
+	r = lethe_sign_pkcs11_keygen(uri, pub_path, &o, &pub);
+	if (r < 0)
+		return cli_fail_usage(r, "keygen");
+	if (!cli_quiet) {
+		lethe_sign_keyid_format(pub.keyid, id);
+		printf("secret key: in the PKCS#11 token (it cannot leave it)\npublic key: %s\n"
+		       "key id:     %s\n",
+		       pub_path, id);
+	}
+	return EXIT_OK;
 }
 
 int cmd_keygen(int argc, char **argv)
@@ -49,6 +87,8 @@ int cmd_keygen(int argc, char **argv)
 		{ "force", no_argument, NULL, 'f' },
 		{ "comment", required_argument, NULL, 'c' },
 		{ "password-file", required_argument, NULL, 'P' },
+		{ "pkcs11", required_argument, NULL, 'K' },
+		{ "module", required_argument, NULL, 'M' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "secure-boot", required_argument, NULL, 'S' },
@@ -61,6 +101,7 @@ int cmd_keygen(int argc, char **argv)
 	struct lethe_sign_keygen_opts opts = { 0 };
 	struct lethe_sign_pubkey pub;
 	const char *pub_path = NULL, *sec_path = NULL, *password_file = NULL;
+	const char *uri = NULL, *module = NULL;
 	char *password = NULL, id[LETHE_SIGN_KEYID_STRLEN];
 	bool unencrypted = false;
 	int c, r;
@@ -84,6 +125,12 @@ int cmd_keygen(int argc, char **argv)
 			break;
 		case 'P':
 			password_file = optarg;
+			break;
+		case 'K':
+			uri = optarg;
+			break;
+		case 'M':
+			module = optarg;
 			break;
 		case 'q':
 			cli_quiet = true;
@@ -129,6 +176,9 @@ int cmd_keygen(int argc, char **argv)
 	}
 	if (sb.common_name || sb.days)
 		return cli_usage_error("keygen", "--name and --days go with --secure-boot");
+	if (uri || module)
+		return keygen_pkcs11(uri, module, pub_path,
+				     sec_path || unencrypted || password_file, opts.force);
 	if (!pub_path || !sec_path)
 		return cli_usage_error("keygen", "both -p PUBKEY and -s SECKEY are required");
 	if (unencrypted && password_file)
