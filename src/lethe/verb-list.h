@@ -39,3 +39,9 @@ VERB(sign, "sign files with a minisign key")
 #ifdef HAVE_CMD_SUMS
 VERB(sums, "write or check a SHA256SUMS file")
 #endif
+#ifdef HAVE_CMD_PUSH
+VERB(push, "publish a release to an OCI registry")
+#endif
+#ifdef HAVE_CMD_PULL
+VERB(pull, "fetch and verify a release from an OCI registry or HTTP(S)")
+#endif
