@@ -47,7 +47,7 @@ int oci_client_init(struct oci_client *c, const char *host, const char *repo, bo
 
 	memset(c, 0, sizeof(*c));
 	if (insecure && !lethe_oci_host_is_loopback(host))
-		return lethe_error(-EPERM,
+		return lethe_error(-EINVAL,
 				   "--insecure (plain HTTP) is only for a loopback registry, "
 				   "not '%s'",
 				   host);
@@ -87,12 +87,12 @@ int oci_client_init_url(struct oci_client *c, const char *url, const struct leth
 	memcpy(c->host, p, n);
 	c->host[n] = '\0';
 	if (url[4] == ':' && !(opts && opts->insecure))
-		return lethe_error(-EPERM,
+		return lethe_error(-EINVAL,
 				   "'%s' is plain HTTP: use https://, or --insecure for a "
 				   "loopback server",
 				   url);
 	if (url[4] == ':' && !lethe_oci_host_is_loopback(c->host))
-		return lethe_error(-EPERM,
+		return lethe_error(-EINVAL,
 				   "--insecure (plain HTTP) is only for a loopback server, not "
 				   "'%s'",
 				   c->host);

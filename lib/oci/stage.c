@@ -126,6 +126,7 @@ int oci_fetch_file(struct oci_client *c, const char *url, const char *const *hea
 	struct lethe_sha256 h = { 0 };
 	struct oci_response resp = { 0 };
 	struct oci_sink sink = { .fd = -1 };
+	uint64_t start = 0;
 	uint8_t got[32];
 	struct stat st;
 	size_t nh = 0;
@@ -160,8 +161,7 @@ int oci_fetch_file(struct oci_client *c, const char *url, const char *const *hea
 		r = hash_partial(sink.fd, sink.offset, &h);
 	if (r < 0)
 		goto out;
-	if (c->stats)
-		c->stats->bytes_resumed += sink.offset;
+	start = sink.offset;
 	sink.h = &h;
 	sink.max = size ? size : LETHE_OCI_BLOB_MAX;
 	for (size_t i = 0; headers && headers[i] && nh + 2 < LETHE_ARRAY_SIZE(hl); i++)
@@ -176,6 +176,8 @@ int oci_fetch_file(struct oci_client *c, const char *url, const char *const *hea
 		r = oci_request(c, "GET", url, hl, NULL, &sink, &resp);
 		if (r >= 0 && resp.status == 416 && sink.offset)
 			r = 0; /* complete already: the digest decides */
+		else if (r >= 0 && resp.status == 200)
+			start = 0; /* the server ignored Range: fetched whole */
 		else if (r >= 0 && resp.status != 200 && resp.status != 206)
 			r = oci_status_error(c, resp.status == 404 ? -ENOENT : -EIO, what, &resp);
 		if (r < 0)
@@ -195,8 +197,10 @@ int oci_fetch_file(struct oci_client *c, const char *url, const char *const *hea
 	}
 	if (r >= 0 && (fsync(sink.fd) < 0 || rename(part, final) < 0))
 		r = lethe_error(-errno, "cannot rename '%s' to '%s': %m", part, final);
-	if (r >= 0 && c->stats)
+	if (r >= 0 && c->stats) {
 		c->stats->files++;
+		c->stats->bytes_resumed += start;
+	}
 out:
 	lethe_sha256_release(&h);
 	oci_response_release(&resp);

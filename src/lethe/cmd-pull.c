@@ -112,7 +112,7 @@ int cmd_pull(int argc, char **argv)
 		return cli_fail(r, "pull");
 	cli_log_init();
 	r = lethe_fetch_release(argv[optind], out, &pub, &o, &stats);
-	if (r == -EINVAL || r == -EPERM)
+	if (r == -EINVAL)
 		return cli_fail_usage(r, "pull");
 	if (r < 0)
 		return cli_fail(r, "pull");

@@ -105,7 +105,7 @@ int cmd_push(int argc, char **argv)
 		return cli_fail(r, "push");
 	cli_log_init();
 	r = lethe_oci_push(argv[optind], pub_path ? &pub : NULL, argv[optind + 1], &o, &stats);
-	if (r == -EINVAL || r == -EPERM)
+	if (r == -EINVAL)
 		return cli_fail_usage(r, "push");
 	if (r < 0)
 		return cli_fail(r, "push");
