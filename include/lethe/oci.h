@@ -92,6 +92,20 @@ int lethe_oci_push(const char *dir, const struct lethe_sign_pubkey *pub, const c
 int lethe_fetch_release(const char *source, const char *outdir, const struct lethe_sign_pubkey *pub,
 			const struct lethe_oci_options *opts, struct lethe_oci_stats *ret_stats);
 
+/* One layer of a release manifest, as lethe_oci_manifest_parse() read it. */
+struct lethe_oci_layer {
+	char name[64];	 /* the title: a release file name */
+	char digest[72]; /* "sha256:HEX" */
+	uint8_t sha256[32];
+	uint64_t size;
+};
+/* Parse a release manifest (untrusted bytes; label names it in messages): an OCI image
+ * manifest of artifactType LETHE_OCI_ARTIFACT_TYPE whose layers are each titled with a
+ * distinct release file name and have a sha256 digest and a size. layers has room for
+ * LETHE_OCI_MAX_LAYERS. LETHE_E_INVALID with a message otherwise. */
+int lethe_oci_manifest_parse(const char *text, size_t len, const char *label,
+			     struct lethe_oci_layer *layers, size_t *ret_n);
+
 /* The media type a release file gets as a layer: by its artifact, else a generic one. */
 const char *lethe_oci_media_type(const char *file_name);
 

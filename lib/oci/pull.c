@@ -11,13 +11,6 @@
 
 #include "oci-internal.h"
 
-struct blob {
-	char name[64];
-	char digest[72];
-	uint8_t sha256[32];
-	uint64_t size;
-};
-
 static const char *get_str(struct json_object *o, const char *key)
 {
 	struct json_object *v;
@@ -27,17 +20,30 @@ static const char *get_str(struct json_object *o, const char *key)
 	return json_object_get_string(v);
 }
 
-/* The layers of a release manifest, from untrusted bytes. */
-static int parse_manifest(const char *text, size_t len, const char *label, struct blob *blobs,
-			  size_t *ret_n)
+int lethe_oci_manifest_parse(const char *text, size_t len, const char *label,
+			     struct lethe_oci_layer *blobs, size_t *ret_n)
 {
 	struct json_object *doc, *layers;
 	const char *s;
 	size_t n;
 	int r = 0;
 
-	if (memchr(text, '\0', len) || !(doc = json_tokener_parse(text)))
-		return lethe_error(-LETHE_E_INVALID, "%s: the manifest is not JSON", label);
+	struct json_tokener *tok;
+
+	if (len > LETHE_OCI_MANIFEST_MAX || memchr(text, '\0', len))
+		return lethe_error(-LETHE_E_INVALID, "%s: the manifest is not JSON text", label);
+	tok = json_tokener_new_ex(16);
+	if (!tok)
+		return -ENOMEM;
+	doc = json_tokener_parse_ex(tok, text, (int)len);
+	if (!doc || json_tokener_get_error(tok) != json_tokener_success ||
+	    json_tokener_get_parse_end(tok) != len) {
+		json_tokener_free(tok);
+		json_object_put(doc);
+		return lethe_error(-LETHE_E_INVALID, "%s: the manifest is not one JSON document",
+				   label);
+	}
+	json_tokener_free(tok);
 	s = get_str(doc, "mediaType");
 	if (!s || strcmp(s, LETHE_OCI_MANIFEST_TYPE)) {
 		r = lethe_error(-LETHE_E_INVALID, "%s: not an OCI image manifest (mediaType '%s')",
@@ -125,7 +131,7 @@ static int pull_oci(const char *source, const char *outdir, const struct lethe_s
 	struct lethe_oci_ref ref;
 	struct oci_client c = { 0 };
 	struct oci_response resp = { 0 };
-	struct blob *blobs = NULL;
+	struct lethe_oci_layer *blobs = NULL;
 	char *stage = NULL, key[17], label[800];
 	uint8_t msha[32];
 	size_t n = 0;
@@ -144,7 +150,7 @@ static int pull_oci(const char *source, const char *outdir, const struct lethe_s
 		goto out;
 	r = get_manifest(&c, &ref, label, &resp, msha);
 	if (r >= 0)
-		r = parse_manifest(resp.body.data, resp.body.len, label, blobs, &n);
+		r = lethe_oci_manifest_parse(resp.body.data, resp.body.len, label, blobs, &n);
 	if (r < 0)
 		goto out;
 	oci_digest_string(msha, stats->manifest_digest);
