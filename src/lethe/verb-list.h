@@ -45,3 +45,6 @@ VERB(push, "publish a release to an OCI registry")
 #ifdef HAVE_CMD_PULL
 VERB(pull, "fetch and verify a release from an OCI registry or HTTP(S)")
 #endif
+#ifdef HAVE_CMD_DIFF
+VERB(diff, "show what changed between two releases")
+#endif
