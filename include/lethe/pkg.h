@@ -87,6 +87,9 @@ struct lethe_pkgset *lethe_pkgset_free(struct lethe_pkgset *set); /* returns NUL
 /* The package called name, or NULL. */
 struct lethe_pkg *lethe_pkgset_find(const struct lethe_pkgset *set, const char *name);
 
+/* Compare two Debian versions as dpkg does (deb-version(7)): <0, 0 or >0. */
+int lethe_pkg_version_compare(const char *a, const char *b);
+
 /* Checks of Debian's syntax (Policy 5.6.1, 5.6.12); used on every name read from apt,
  * a lock or a package. Versions allow [A-Za-z0-9.+~:-]. */
 bool lethe_pkg_name_is_valid(const char *name);

@@ -60,3 +60,12 @@ VERB(fim, "baseline, check and watch file integrity")
 #ifdef HAVE_CMD_PERSIST
 VERB(persist, "make and manage the opt-in encrypted persistent store")
 #endif
+#ifdef HAVE_CMD_PUSH
+VERB(push, "publish a release to an OCI registry")
+#endif
+#ifdef HAVE_CMD_PULL
+VERB(pull, "fetch and verify a release from an OCI registry or HTTP(S)")
+#endif
+#ifdef HAVE_CMD_DIFF
+VERB(diff, "show what changed between two releases")
+#endif

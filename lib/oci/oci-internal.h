@@ -1,0 +1,97 @@
+/* What the files of lib/oci share: one HTTP client over libcurl (auth challenges
+ * answered, bodies streamed from descriptors or memory, responses streamed into a
+ * descriptor through a SHA-256), credentials from auth.json, and the staging directory
+ * of a pull. Private to lib/oci. */
+#ifndef LETHE_OCI_INTERNAL_H
+#define LETHE_OCI_INTERNAL_H
+
+#include <curl/curl.h>
+
+#include <lethe/oci.h>
+
+#define OCI_ERROR_BODY_MAX (64u << 10)
+
+struct oci_client {
+	CURL *curl;
+	const struct lethe_oci_options *opts;
+	char host[256];	 /* host[:port], for messages and auth.json */
+	char base[300];	 /* "https://host[:port]" */
+	char scope[320]; /* "repository:REPO:pull[,push]" */
+	char *user, *pass;
+	char *token; /* bearer token, once a challenge asked for one */
+	bool basic;  /* the registry asked for basic auth */
+	struct lethe_oci_stats *stats;
+};
+
+/* A request body: memory (data, len) or a descriptor read with pread from 0 (fd >= 0). */
+struct oci_body {
+	const void *data;
+	size_t len;
+	int fd;
+	uint64_t size;
+};
+
+/* Where a 2xx response body goes: appended to fd at offset, through h (may be NULL), at
+ * most max bytes in all (offset included). A 200 answer to a Range request starts the
+ * file again. */
+struct oci_sink {
+	int fd;
+	uint64_t offset, max;
+	struct lethe_sha256 *h;
+	bool started, overflow;
+	int error;
+};
+
+struct oci_response {
+	long status;
+	char *location, *www_auth, *content_type, *digest; /* response headers, or NULL */
+	bool oci_subject;
+	uint64_t content_length; /* of the header, 0 when none */
+	struct lethe_buf body;	 /* the body when there is no sink, or an error body */
+};
+
+int oci_client_init(struct oci_client *c, const char *host, const char *repo, bool push,
+		    const struct lethe_oci_options *opts, struct lethe_oci_stats *stats);
+/* A client for plain URLs (an HTTP release): base is scheme://host[:port]. */
+int oci_client_init_url(struct oci_client *c, const char *url, const struct lethe_oci_options *opts,
+			struct lethe_oci_stats *stats);
+void oci_client_release(struct oci_client *c);
+void oci_response_release(struct oci_response *r);
+
+/* One request to url (absolute, or a path below c->base). headers: NULL-terminated
+ * extra header lines. A 401 is answered once (basic credentials or a bearer token) and
+ * the request repeated. Returns 0 with resp filled whatever the status (transport
+ * errors are -errno with a message naming the URL). */
+int oci_request(struct oci_client *c, const char *method, const char *url,
+		const char *const *headers, const struct oci_body *body, struct oci_sink *sink,
+		struct oci_response *resp);
+/* A message for an unexpected status: names what, the URL's host and the status, and
+ * for 401/403 says the credentials were refused. Returns err. */
+int oci_status_error(struct oci_client *c, int err, const char *what,
+		     const struct oci_response *resp);
+
+/* auth.json: the credentials for host, or -ENOENT. The caller frees both. */
+int oci_auth_lookup(const char *auth_file, const char *host, char **ret_user, char **ret_pass);
+
+/* "sha256:HEX" of a buffer. */
+void oci_digest_string(const uint8_t sha256[32], char out[72]);
+/* Parse "sha256:HEX" (lowercase, 64 digits) into 32 bytes; -EINVAL otherwise. */
+int oci_digest_parse(const char *s, uint8_t ret[32]);
+
+/* pull.c and http-release.c: the staging directory beside outdir, named by key so that
+ * the same release resumes into it. */
+int oci_stage_open(const char *outdir, const char *key, char **ret_stage);
+/* Fetch url into stage/name (resuming what is there) checking size (0: unknown) and
+ * sha256; a mismatch is LETHE_E_INVALID naming what, and the file is removed. */
+int oci_fetch_file(struct oci_client *c, const char *url, const char *const *headers,
+		   const char *stage, const char *name, uint64_t size, const uint8_t sha256[32],
+		   const char *what);
+/* Verify stage with pub (release and provenance), then rename it to outdir. A failed
+ * check removes stage. */
+int oci_stage_commit(const char *stage, const char *outdir, const struct lethe_sign_pubkey *pub);
+
+/* http-release.c */
+int oci_fetch_http(const char *url, const char *outdir, const struct lethe_sign_pubkey *pub,
+		   const struct lethe_oci_options *opts, struct lethe_oci_stats *stats);
+
+#endif
