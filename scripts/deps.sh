@@ -22,8 +22,9 @@ packages=(
 	iproute2 iputils-ping netcat-openbsd procps util-linux
 	# benchmarks
 	openssl hyperfine time
-	# tests that need them: file(1) reads ELF headers, mkfs.ext4, /etc/protocols for nft
-	file e2fsprogs netbase
+	# tests that need them: file(1) reads ELF headers, mkfs.ext4, /etc/protocols for nft,
+	# gpg-agent for the throw-away archive keys of the lock tests
+	file e2fsprogs netbase gpg gpg-agent
 	# man pages, completion, the Debian package (issue 20)
 	scdoc groff-base man-db bash-completion debhelper dpkg-dev fakeroot lintian
 	# ISO 9660 media (issue 11)
