@@ -271,6 +271,14 @@ int lethe_iso_make(const struct lethe_iso_options *o)
 		r = lethe_error(-errno, "cannot create '%s': %m", root);
 		goto out;
 	}
+	/* xorriso records the directory's own time: the epoch, not when this build ran. */
+	if (utimensat(AT_FDCWD, root,
+		      (const struct timespec[2]){ { .tv_sec = (time_t)o->epoch },
+						  { .tv_sec = (time_t)o->epoch } },
+		      0) < 0) {
+		r = lethe_error(-errno, "cannot set the times of '%s': %m", root);
+		goto out;
+	}
 	unlink(tmp);
 	r = run_xorriso(o, root, tmp);
 	if (r < 0)
