@@ -197,8 +197,10 @@ static bool volume_id_ok(const char *v)
 
 /* xorriso in mkisofs mode: -append_partition for the three partitions, the GPT for
  * them, and the ESP (appended partition 2) as the El Torito UEFI image. Every date is
- * the epoch: SOURCE_DATE_EPOCH (xorriso then fixes the volume dates, the file dates and
- * the GPT's GUIDs) and --modification-date. */
+ * the epoch: SOURCE_DATE_EPOCH (xorriso then fixes the volume dates and the GPT's
+ * GUIDs), --modification-date and --set_all_file_dates (without it the root
+ * directory's record carries the scratch directory's mtime: tests/interop/build-repro.sh
+ * caught that). */
 static int run_xorriso(const struct lethe_iso_options *o, const char *root, const char *tmp)
 {
 	char date[32], mod[64];
@@ -219,9 +221,11 @@ static int run_xorriso(const struct lethe_iso_options *o, const char *root, cons
 		(char *)o->volume_id,
 		(char *)"-iso-level",
 		(char *)"3",
-		(char *)"-R",
+		(char *)"-r", /* Rock Ridge with owner 0 and modes made uniform */
 		(char *)"-J",
 		mod,
+		(char *)"--set_all_file_dates", /* the root directory's too, not its mtime */
+		date,
 		(char *)"-append_partition",
 		(char *)"2",
 		(char *)LETHE_DISK_TYPE_ESP,

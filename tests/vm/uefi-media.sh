@@ -39,7 +39,8 @@ check_ready() {
 	grep -q "lethe-init: stage 2 ready" "$TMP/$bus.clean" || fail "$bus: no 'stage 2 ready'"
 	grep -qx "lethe-root" "$TMP/$bus.out" || fail "$bus: dm-0 is not lethe-root"
 }
-# Which device holds the root: the dm-verity device's slaves, and what they are.
+# Which device holds the root: the dm-verity device's slaves, and what they are (ls in
+# the console shell prints columns).
 probe='cat /sys/block/dm-0/dm/name; ls /sys/block/dm-0/slaves; for s in /sys/block/dm-0/slaves/*; do p=$(readlink -f $s); [ -e $p/partition ] && p=$(dirname $p); echo slave=$(basename $p); done; echo usb-storage=$(ls /sys/bus/usb/drivers/usb-storage/ 2>/dev/null | grep -c :); true'
 
 # Control: no USB driver in the cloud kernel's initramfs, no root.
@@ -72,10 +73,10 @@ grep -Eq '^ATA' "$TMP/sata.out" || fail "sata: sda is not an ATA disk"
 boot_bus "$laptop" cdrom "$probe; ls /sys/block/sr0/" || fail "lethe.iso from a DVD drive: lethe run failed"
 check_ready cdrom
 grep -Eq '^slave=loop[0-9]+$' "$TMP/cdrom.out" || fail "cdrom: the root is not on a loop device"
-! grep -Eq '^sr0[0-9p]' "$TMP/cdrom.out" || fail "cdrom: the kernel made partitions of sr0 (the loop path went untested)"
+! grep -Eq '(^|[[:space:]])sr0p?[0-9]' "$TMP/cdrom.out" || fail "cdrom: the kernel made partitions of sr0 (the loop path went untested)"
 boot_bus "$laptop" usb-iso "$probe" || fail "lethe.iso as a USB stick: lethe run failed"
 check_ready usb-iso
-grep -Eq '^sd[a-z]3$' "$TMP/usb-iso.out" || fail "usb-iso: the root is not the ISO's third GPT partition"
+grep -Eq '(^|[[:space:]])sd[a-z]3([[:space:]]|$)' "$TMP/usb-iso.out" || fail "usb-iso: the root is not the ISO's third GPT partition"
 
 # The stick a user makes: lethe write to a block device (a loop device here), then a PC
 # (QEMU, OVMF) boots that device as a USB stick.
