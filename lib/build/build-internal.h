@@ -32,7 +32,7 @@ struct lethe_build_ctx {
 	const struct lethe_sign_seckey *key;
 	char detail[256];		     /* a stage may describe its result here for the log */
 	struct build_kernel_job *kernel_job; /* kernel.c */
-	char *sb_systemd_boot; /* secureboot-stage.c: systemd-boot signed for Secure Boot */
+	char *sb_systemd_boot;	       /* secureboot-stage.c: systemd-boot signed for Secure Boot */
 	struct lethe_sb_keys *sb_keys; /* --sb-key, checked in prepare() */
 };
 
@@ -52,10 +52,10 @@ int build_stage_sign(struct lethe_build_ctx *ctx);
 int build_stage_manifest(struct lethe_build_ctx *ctx);
 int build_stage_image(struct lethe_build_ctx *ctx);
 int build_stage_verity(struct lethe_build_ctx *ctx);
-int build_stage_boot(struct lethe_build_ctx *ctx); /* boot-stages.c: lib/boot */
-int build_stage_uki(struct lethe_build_ctx *ctx);  /* lethe.efi */
-int build_stage_disk(struct lethe_build_ctx *ctx); /* lib/disk, with the ESP */
-int build_stage_pcr(struct lethe_build_ctx *ctx);  /* measure-stage.c: pcr.json */
+int build_stage_boot(struct lethe_build_ctx *ctx);    /* boot-stages.c: lib/boot */
+int build_stage_uki(struct lethe_build_ctx *ctx);     /* lethe.efi */
+int build_stage_disk(struct lethe_build_ctx *ctx);    /* lib/disk, with the ESP */
+int build_stage_pcr(struct lethe_build_ctx *ctx);     /* measure-stage.c: pcr.json */
 int build_stage_sb_sign(struct lethe_build_ctx *ctx); /* secureboot-stage.c */
 int build_sb_prepare(struct lethe_build_ctx *ctx);    /* before any work */
 void build_sb_release(struct lethe_build_ctx *ctx);

@@ -30,29 +30,29 @@ enum {
 	OPT_TPM,
 };
 
-static const struct option options[] = { { "disk", required_argument, NULL, OPT_DISK },
-					 { "mem", required_argument, NULL, OPT_MEM },
-					 { "timeout", required_argument, NULL, OPT_TIMEOUT },
-					 { "exec", required_argument, NULL, OPT_EXEC },
-					 { "accel", required_argument, NULL, OPT_ACCEL },
-					 { "append", required_argument, NULL, OPT_APPEND },
-					 { "cmdline-file", required_argument, NULL,
-					   OPT_CMDLINE_FILE },
-					 { "qmp", required_argument, NULL, OPT_QMP },
-					 { "serial-log", required_argument, NULL, OPT_SERIAL_LOG },
-					 { "no-boot-disk", no_argument, NULL, OPT_NO_BOOT_DISK },
-					 { "direct", no_argument, NULL, OPT_DIRECT },
-					 { "secure-boot", no_argument, NULL, OPT_SECURE_BOOT },
-					 { "sb-vars", required_argument, NULL, OPT_SB_VARS },
-					 { "sb-enroll-vars", required_argument, NULL,
-					   OPT_SB_ENROLL_VARS },
-					 { "smm", no_argument, NULL, OPT_SMM },
-					 { "tpm", no_argument, NULL, OPT_TPM },
-					 { "public-key", required_argument, NULL, 'p' },
-					 { "public-key-base64", required_argument, NULL, 'P' },
-					 { "quiet", no_argument, NULL, 'q' },
-					 { "help", no_argument, NULL, 'h' },
-					 {} };
+static const struct option options[] = {
+	{ "disk", required_argument, NULL, OPT_DISK },
+	{ "mem", required_argument, NULL, OPT_MEM },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "exec", required_argument, NULL, OPT_EXEC },
+	{ "accel", required_argument, NULL, OPT_ACCEL },
+	{ "append", required_argument, NULL, OPT_APPEND },
+	{ "cmdline-file", required_argument, NULL, OPT_CMDLINE_FILE },
+	{ "qmp", required_argument, NULL, OPT_QMP },
+	{ "serial-log", required_argument, NULL, OPT_SERIAL_LOG },
+	{ "no-boot-disk", no_argument, NULL, OPT_NO_BOOT_DISK },
+	{ "direct", no_argument, NULL, OPT_DIRECT },
+	{ "secure-boot", no_argument, NULL, OPT_SECURE_BOOT },
+	{ "sb-vars", required_argument, NULL, OPT_SB_VARS },
+	{ "sb-enroll-vars", required_argument, NULL, OPT_SB_ENROLL_VARS },
+	{ "smm", no_argument, NULL, OPT_SMM },
+	{ "tpm", no_argument, NULL, OPT_TPM },
+	{ "public-key", required_argument, NULL, 'p' },
+	{ "public-key-base64", required_argument, NULL, 'P' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{}
+};
 
 static const char usage_text[] =
 	"usage: lethe run OUTDIR [-p PUBKEY] [OPTIONS]\n"
