@@ -4,7 +4,8 @@
 # to the guest's power-off, alternating the two cases RUNS times in one run, and the
 # ratio of the medians. The image is examples/minimal.yaml signed with a fresh key
 # directory (lethe keygen --secure-boot), enrolled once (lethe run --sb-enroll-vars).
-# Usage: bench/boot-secure.sh BUILD_DIR (RUNS=3).
+# Usage: bench/boot-secure.sh BUILD_DIR (RUNS=3; SIGNED=DIR VARS=FILE: time an image
+# built with --sb-key and a store with its keys enrolled, instead of making both).
 set -euo pipefail
 build=$(cd "${1:?usage: bench/boot-secure.sh BUILD_DIR}" && pwd)
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,25 +18,27 @@ done
 dir=$(mktemp -d "${TMPDIR:-/tmp}/lethe-bench-sb.XXXXXX")
 trap 'rm -rf "$dir"' EXIT
 
-"$lethe" keygen --secure-boot "$dir/keys" --quiet
-for v in signed:--sb-key enroll:--sb-enroll; do
-	name=${v%%:*}
-	args=(--sb-key "$dir/keys")
-	[ "$name" = enroll ] && args+=(--sb-enroll)
-	echo "boot-secure: building examples/minimal.yaml ($name)"
-	"$lethe" build --quiet "$src/examples/minimal.yaml" -o "$dir/$name" "${args[@]}" >/dev/null 2>&1
-done
-"$lethe" run "$dir/enroll" --quiet --sb-enroll-vars "$dir/vars.fd" --timeout 600 \
-	</dev/null >/dev/null 2>&1
+signed=${SIGNED:-$dir/signed}
+vars=${VARS:-$dir/vars.fd}
+if [ -z "${SIGNED:-}" ]; then
+	"$lethe" keygen --secure-boot "$dir/keys" --quiet
+	for name in signed enroll; do
+		args=(--sb-key "$dir/keys")
+		[ "$name" = enroll ] && args+=(--sb-enroll)
+		echo "boot-secure: building examples/minimal.yaml ($name)"
+		"$lethe" build --quiet "$src/examples/minimal.yaml" -o "$dir/$name" "${args[@]}" >/dev/null 2>&1
+	done
+	"$lethe" run "$dir/enroll" --quiet --sb-enroll-vars "$vars" --timeout 600 </dev/null >/dev/null 2>&1
+fi
 
 one() { # CASE: prints seconds
 	local t0 t1
 	t0=$(date +%s.%N)
 	if [ "$1" = secure ]; then
-		"$lethe" run "$dir/signed" --quiet --timeout 900 --secure-boot --sb-vars "$dir/vars.fd" \
+		"$lethe" run "$signed" --quiet --timeout 900 --secure-boot --sb-vars "$vars" \
 			--tpm --exec true >/dev/null 2>&1
 	else
-		"$lethe" run "$dir/signed" --quiet --timeout 900 --exec true >/dev/null 2>&1
+		"$lethe" run "$signed" --quiet --timeout 900 --exec true >/dev/null 2>&1
 	fi
 	t1=$(date +%s.%N)
 	echo "$t1 - $t0" | bc

@@ -18,12 +18,7 @@
 #define LETHE_SB_TIMESTAMP_FILE "TIMESTAMP"
 #define LETHE_SB_ENROLL_ESP_DIR "loader/keys/auto" /* systemd-boot's enrolment keys */
 
-enum lethe_sb_key {
-	LETHE_SB_PK,
-	LETHE_SB_KEK,
-	LETHE_SB_DB,
-	LETHE_SB_KEY_MAX
-};
+enum lethe_sb_key { LETHE_SB_PK, LETHE_SB_KEK, LETHE_SB_DB, LETHE_SB_KEY_MAX };
 
 /* "PK", "KEK", "db": the variable names, also the file stems. */
 const char *lethe_sb_key_name(enum lethe_sb_key k);
@@ -64,10 +59,10 @@ int lethe_sb_verify(const char *path, const char *cert);
 
 /* ---- What the firmware holds (the audit reads efivarfs) ---- */
 
-#define LETHE_SB_EFIVARS     "sys/firmware/efi/efivars"
-#define LETHE_SB_GLOBAL_GUID "8be4df61-93ca-11d2-aa0d-00e098032b8c" /* SecureBoot, SetupMode */
-#define LETHE_SB_DB_GUID     "d719b2cb-3d3a-4596-a3bc-dad00e67656f" /* db, dbx */
-#define LETHE_SB_ESL_MAX     (1u << 20)
+#define LETHE_SB_EFIVARS	 "sys/firmware/efi/efivars"
+#define LETHE_SB_GLOBAL_GUID	 "8be4df61-93ca-11d2-aa0d-00e098032b8c" /* SecureBoot, SetupMode */
+#define LETHE_SB_DB_GUID	 "d719b2cb-3d3a-4596-a3bc-dad00e67656f" /* db, dbx */
+#define LETHE_SB_ESL_MAX	 (1u << 20)
 #define LETHE_SB_ESL_MAX_ENTRIES 256
 
 /* What an EFI signature database holds (the content of db, untrusted bytes: a series of

@@ -10,11 +10,11 @@
 #include <lethe/release.h>
 #include <lethe/util.h>
 
-#define LETHE_VM_MAX_DISKS    8
-#define LETHE_VM_READY_MARKER "lethe-init: stage 2 ready"
-#define LETHE_VM_HALT_MARKER  "lethe-init: halting: " /* stage 1 refused to go on */
-#define LETHE_VM_DENIED_MARKER ": Access Denied" /* Secure Boot refused an image */
-#define LETHE_VM_MAX_CONSOLE  (64u << 20)	      /* console bytes kept while driving a guest */
+#define LETHE_VM_MAX_DISKS     8
+#define LETHE_VM_READY_MARKER  "lethe-init: stage 2 ready"
+#define LETHE_VM_HALT_MARKER   "lethe-init: halting: " /* stage 1 refused to go on */
+#define LETHE_VM_DENIED_MARKER ": Access Denied"       /* Secure Boot refused an image */
+#define LETHE_VM_MAX_CONSOLE   (64u << 20) /* console bytes kept while driving a guest */
 
 /* Debian's ovmf: the firmware (read-only) and the variable store every run copies. */
 #define LETHE_VM_OVMF_CODE     "/usr/share/OVMF/OVMF_CODE_4M.fd"

@@ -177,6 +177,7 @@ int audit_check_measured(struct audit_ctx *ctx, struct lethe_audit_result *r)
 	}
 	if (!n)
 		return audit_set(r, LETHE_AUDIT_FAIL, "'%s' predicts no PCR", ctx->pcr_path);
-	return audit_set(r, LETHE_AUDIT_PASS, "%zu PCR%s equal the release's prediction (PCR 11 %.16s...)",
-			 n, n == 1 ? "" : "s", want.has[11] ? got_hex : "-");
+	return audit_set(r, LETHE_AUDIT_PASS,
+			 "%zu PCR%s equal the release's prediction (PCR 11 %.16s...)", n,
+			 n == 1 ? "" : "s", want.has[11] ? got_hex : "-");
 }

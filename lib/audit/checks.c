@@ -12,7 +12,6 @@
 
 #include "audit-internal.h"
 
-
 /* The kernel name (dm-0, sda1) of the block device MAJ:MIN, from its uevent. */
 static int kernel_name(const struct audit_ctx *ctx, unsigned major, unsigned minor, char **ret)
 {

@@ -21,8 +21,8 @@ int lethe_esp_add_enrolment(const struct lethe_esp_options *o, const char *img)
 	for (size_t i = 0; i < LETHE_ARRAY_SIZE(vars) && r >= 0; i++) {
 		snprintf(src, sizeof(src), "%s/%s.auth", o->sb_enroll_dir, vars[i]);
 		snprintf(dst, sizeof(dst), "::/loader/keys/auto/%s.auth", vars[i]);
-		r = uefi_run((char *const[]){ (char *)"mcopy", (char *)"-i", (char *)img, src,
-					      dst, NULL },
+		r = uefi_run((char *const[]){ (char *)"mcopy", (char *)"-i", (char *)img, src, dst,
+					      NULL },
 			     o->epoch);
 	}
 	return r;

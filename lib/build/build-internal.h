@@ -32,7 +32,7 @@ struct lethe_build_ctx {
 	const struct lethe_sign_seckey *key;
 	char detail[256];		     /* a stage may describe its result here for the log */
 	struct build_kernel_job *kernel_job; /* kernel.c */
-	char *sb_systemd_boot; /* secureboot-stage.c: systemd-boot signed for Secure Boot */
+	char *sb_systemd_boot;	       /* secureboot-stage.c: systemd-boot signed for Secure Boot */
 	struct lethe_sb_keys *sb_keys; /* --sb-key, checked in prepare() */
 };
 

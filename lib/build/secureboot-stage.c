@@ -53,7 +53,8 @@ int build_stage_sb_sign(struct lethe_build_ctx *ctx)
 	int r;
 
 	if (!ctx->sb_keys) {
-		snprintf(ctx->detail, sizeof(ctx->detail), "not signed for Secure Boot (no --sb-key)");
+		snprintf(ctx->detail, sizeof(ctx->detail),
+			 "not signed for Secure Boot (no --sb-key)");
 		return 0;
 	}
 	uki = lethe_path_join(ctx->out, lethe_release_name(LETHE_ARTIFACT_UKI));

@@ -49,7 +49,8 @@ static int parse_entry(struct json_object *e, const char *what, struct lethe_mea
 	if (!json_object_is_type(e, json_type_object) || json_object_object_length(e) != 2 ||
 	    !json_object_object_get_ex(e, "pcr", &pcr) ||
 	    !json_object_object_get_ex(e, "hash", &hash) ||
-	    !json_object_is_type(pcr, json_type_int) || !json_object_is_type(hash, json_type_string))
+	    !json_object_is_type(pcr, json_type_int) ||
+	    !json_object_is_type(hash, json_type_string))
 		return bad(what, "each entry must be {\"pcr\": N, \"hash\": \"HEX\"}");
 	n = json_object_get_int64(pcr);
 	if (n < 0 || n >= LETHE_MEASURE_PCRS)
@@ -58,8 +59,8 @@ static int parse_entry(struct json_object *e, const char *what, struct lethe_mea
 		return lethe_error(-LETHE_E_INVALID, "'%s': PCR %d is given twice", what, (int)n);
 	hex = json_object_get_string(hash);
 	if (strlen(hex) != 64 || lethe_hex_decode(hex, p->sha256[n], 32) < 0)
-		return lethe_error(-LETHE_E_INVALID, "'%s': the hash of PCR %d is not 64 hex digits",
-				   what, (int)n);
+		return lethe_error(-LETHE_E_INVALID,
+				   "'%s': the hash of PCR %d is not 64 hex digits", what, (int)n);
 	p->has[n] = true;
 	return 0;
 }
@@ -91,10 +92,10 @@ int lethe_measure_json_parse(const char *data, size_t len, const char *what,
 			r = bad(what, "not one JSON object");
 	}
 	json_tokener_free(tok);
-	if (r >= 0 && (!json_object_is_type(root, json_type_object) ||
-		       json_object_object_length(root) != 1 ||
-		       !json_object_object_get_ex(root, "sha256", &bank) ||
-		       !json_object_is_type(bank, json_type_array)))
+	if (r >= 0 &&
+	    (!json_object_is_type(root, json_type_object) || json_object_object_length(root) != 1 ||
+	     !json_object_object_get_ex(root, "sha256", &bank) ||
+	     !json_object_is_type(bank, json_type_array)))
 		r = bad(what, "expected {\"sha256\": [...]} and no other bank");
 	for (size_t i = 0; r >= 0 && i < json_object_array_length(bank); i++)
 		r = parse_entry(json_object_array_get_idx(bank, i), what, &p);

@@ -62,14 +62,14 @@ int lethe_sb_esl_parse(const void *data, size_t len, const char *what,
 		sig = le32(d + off + 24);
 		if (list > len - off || (uint64_t)ESL_HEADER + hdr > list || sig < 16 ||
 		    (list - ESL_HEADER - hdr) % sig) {
-			r = lethe_error(-LETHE_E_INVALID, "'%s' offset %zu: inconsistent list sizes",
-					what, off);
+			r = lethe_error(-LETHE_E_INVALID,
+					"'%s' offset %zu: inconsistent list sizes", what, off);
 			break;
 		}
 		for (size_t e = off + ESL_HEADER + hdr; e < off + list && r >= 0; e += sig) {
 			if (++n > LETHE_SB_ESL_MAX_ENTRIES)
-				r = lethe_error(-LETHE_E_INVALID, "'%s': more than %u entries", what,
-						LETHE_SB_ESL_MAX_ENTRIES);
+				r = lethe_error(-LETHE_E_INVALID, "'%s': more than %u entries",
+						what, LETHE_SB_ESL_MAX_ENTRIES);
 			else if (!memcmp(d + off, cert_x509, 16))
 				r = subject(d + e + 16, sig - 16, what, e + 16, &subj);
 			else if (!memcmp(d + off, cert_sha256, 16))

@@ -47,8 +47,7 @@ int sb_need_program(const char *name, const char *package)
 		if (access(p, X_OK) == 0)
 			return 0;
 	}
-	return lethe_error(-ENOENT, "cannot find '%s' for Secure Boot (install %s)", name,
-			   package);
+	return lethe_error(-ENOENT, "cannot find '%s' for Secure Boot (install %s)", name, package);
 }
 
 static bool guid_ok(const char *g)
@@ -71,17 +70,16 @@ static int random_guid(char out[37])
 		return lethe_error(-EIO, "cannot get random bytes for the owner GUID: %m");
 	b[6] = (uint8_t)((b[6] & 0x0f) | 0x40); /* version 4 */
 	b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
-	snprintf(out, 37,
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
-		 b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-		 b[14], b[15]);
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+		 b[13], b[14], b[15]);
 	return 0;
 }
 
 /* One key: certificate and key, DER copy, signature list, and the update signed by
  * signer (the key itself for PK). */
-static int make_one(const char *tmp, enum lethe_sb_key k, enum lethe_sb_key signer,
-		    const char *cn, const char *days, const char *guid, const char *stamp)
+static int make_one(const char *tmp, enum lethe_sb_key k, enum lethe_sb_key signer, const char *cn,
+		    const char *days, const char *guid, const char *stamp)
 {
 	char key[4096], crt[4096], cer[4096], esl[4096], auth[4096], skey[4096], scrt[4096];
 	char subj[512];

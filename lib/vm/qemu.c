@@ -260,9 +260,10 @@ static int firmware_args(const struct lethe_vm_config *c, struct lethe_strv *v)
 	if (r >= 0)
 		r = check_path("disk", c->boot_disk);
 	if (r >= 0 && c->smm) /* issue 12: the SMM build keeps the store from the OS */
-		r = push_all(v, (const char *const[]){ "-machine", "q35,smm=on", "-global",
-						       "driver=cfi.pflash01,property=secure,value=on",
-						       "-drive", NULL });
+		r = push_all(v,
+			     (const char *const[]){ "-machine", "q35,smm=on", "-global",
+						    "driver=cfi.pflash01,property=secure,value=on",
+						    "-drive", NULL });
 	else if (r >= 0)
 		r = push_all(v, (const char *const[]){ "-machine", "q35", "-drive", NULL });
 	if (r >= 0)

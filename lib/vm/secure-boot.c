@@ -37,7 +37,7 @@ int lethe_vm_config_secure_boot(struct lethe_vm_config *c, struct lethe_vm_owned
 {
 	const char *code = sb->smm ? LETHE_VM_OVMF_CODE_SMM : LETHE_VM_OVMF_CODE;
 	const char *vars = sb->enroll ? LETHE_VM_OVMF_VARS
-		      : sb->vars      ? sb->vars
+			   : sb->vars ? sb->vars
 				      : LETHE_VM_OVMF_VARS_SNAKEOIL;
 	bool snakeoil = !sb->vars && !sb->enroll && !sb->smm;
 	char *data = NULL;
@@ -135,8 +135,9 @@ int vm_denied(const char *con, size_t len, size_t scan)
 	for (const char *q = begin; q < p; q++)
 		if (*q == '\033')
 			begin = q;
-	while (begin < p && (*begin == '\033' || *begin == '[' || (*begin >= '0' && *begin <= '9') ||
-			     *begin == ';' || *begin == 'm' || *begin == 'H' || *begin == 'J'))
+	while (begin < p &&
+	       (*begin == '\033' || *begin == '[' || (*begin >= '0' && *begin <= '9') ||
+		*begin == ';' || *begin == 'm' || *begin == 'H' || *begin == 'J'))
 		begin++;
 	return lethe_error(-EIO, "the firmware refused to boot: %.*s", (int)(end - begin), begin);
 }

@@ -86,10 +86,14 @@ static void print_table(const struct lethe_audit_report *rep, bool color)
 int cmd_audit(int argc, char **argv)
 {
 	static const struct option options[] = {
-		{ "help", no_argument, NULL, 'h' },	  { "root", required_argument, NULL, 'r' },
-		{ "spec", required_argument, NULL, 's' }, { "only", required_argument, NULL, 'o' },
-		{ "skip", required_argument, NULL, 'k' }, { "json", no_argument, NULL, 'j' },
-		{ "no-color", no_argument, NULL, 'C' },	  { "pcr", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "root", required_argument, NULL, 'r' },
+		{ "spec", required_argument, NULL, 's' },
+		{ "only", required_argument, NULL, 'o' },
+		{ "skip", required_argument, NULL, 'k' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "no-color", no_argument, NULL, 'C' },
+		{ "pcr", required_argument, NULL, 'p' },
 		{},
 	};
 	struct lethe_strv only = { 0 }, skip = { 0 };

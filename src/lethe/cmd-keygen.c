@@ -144,8 +144,7 @@ int cmd_keygen(int argc, char **argv)
 		case 'N':
 			sb.common_name = optarg;
 			break;
-		case 'D':
-		{
+		case 'D': {
 			unsigned long long v;
 
 			if (!cli_parse_u64(optarg, 1, 36500, &v))

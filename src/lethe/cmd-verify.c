@@ -264,8 +264,8 @@ static int verify_media(struct verify_args *a)
 
 /* The root hash of the UKI's .cmdline must be the signed release's; its PCR 11 the
  * release's prediction when it has pcr.json. */
-static int uki_against_release(const char *uki, const struct lethe_release *rel,
-			       uint8_t pcr11[32], uint8_t digest[32])
+static int uki_against_release(const char *uki, const struct lethe_release *rel, uint8_t pcr11[32],
+			       uint8_t digest[32])
 {
 	char *cmdline = NULL, *data = NULL, hex[LETHE_ROOTHASH_HEX + 1];
 	size_t len = 0;
@@ -295,7 +295,8 @@ static int uki_against_release(const char *uki, const struct lethe_release *rel,
 
 		r = n < 0 ? lethe_error(-EIO, "cannot read the release's pcr.json") : 0;
 		if (r >= 0)
-			r = lethe_measure_json_parse(json, (size_t)n, lethe_release_name(LETHE_ARTIFACT_PCR), &want);
+			r = lethe_measure_json_parse(json, (size_t)n,
+						     lethe_release_name(LETHE_ARTIFACT_PCR), &want);
 		if (r >= 0 && want.has[LETHE_MEASURE_PCR_KERNEL_UKI] &&
 		    memcmp(want.sha256[LETHE_MEASURE_PCR_KERNEL_UKI], pcr11, 32))
 			r = lethe_error(-LETHE_E_INVALID,

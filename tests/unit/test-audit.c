@@ -484,8 +484,9 @@ static void test_persistence_and_secureboot(void **state)
 		memcpy(var + 4, esl, len);
 		put_bytes("sys/firmware/efi/efivars/db-d719b2cb-3d3a-4596-a3bc-dad00e67656f", var,
 			  len + 4);
-		put_bytes("sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c",
-			  "\x06\x00\x00\x00\x01", 5);
+		put_bytes(
+			"sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c",
+			"\x06\x00\x00\x00\x01", 5);
 		put_bytes("sys/firmware/efi/efivars/SetupMode-8be4df61-93ca-11d2-aa0d-00e098032b8c",
 			  "\x06\x00\x00\x00\x00", 5);
 		assert_verdict("boot.secure-boot", LETHE_AUDIT_PASS,
@@ -503,7 +504,8 @@ static void test_persistence_and_secureboot(void **state)
 static void test_measured(void **state)
 {
 	char *pcr = lethe_path_join(root, "pcr.json");
-	struct lethe_audit_options opts = { .root = root, .only = (const char *[]){ "boot.measured", NULL } };
+	struct lethe_audit_options opts = { .root = root,
+					    .only = (const char *[]){ "boot.measured", NULL } };
 	struct lethe_audit_report *rep;
 	static const char good[] =
 		"{\"sha256\":[{\"pcr\":11,\"hash\":"

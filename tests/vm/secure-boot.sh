@@ -128,7 +128,7 @@ cp "$unsigned/lethe.efi" "$TMP/initrd.efi"
 off=$(objdump -h "$TMP/initrd.efi" | awk '$2 == ".initrd" { print $6 }')
 [ -n "$off" ] || fail "no .initrd in lethe.efi"
 flip_bit "$TMP/initrd.efi" $((0x$off + 9)) 0
-cmp -l "$TMP/initrd.efi" "$unsigned/lethe.efi" | wc -l | grep -qx 1 || fail "not exactly one byte changed"
+[ "$(cmp -l "$TMP/initrd.efi" "$unsigned/lethe.efi" | wc -l)" -eq 1 ] || fail "not exactly one byte changed"
 esp_replace "$d" EFI/Linux/lethe.efi "$TMP/initrd.efi"
 rc=0
 "$LETHE" run "$d" --tpm --timeout 900 --serial-log "$TMP/byte.log" --quiet \
