@@ -68,8 +68,7 @@ int lethe_rootfs_populate(const struct lethe_spec *spec, struct lethe_pkgset *se
  * resolve in the root to an executable regular file (the no-login shells
  * /usr/sbin/nologin, /sbin/nologin, /bin/false, /usr/bin/false may be absent): else
  * -ENOENT, "spec 'FILE' line N: shell 'PATH' of user 'NAME' is not in the image". */
-int lethe_rootfs_busybox_links(const char *staging, int rootfd, int64_t epoch,
-			       unsigned *ret_links);
+int lethe_rootfs_busybox_links(const char *staging, int rootfd, int64_t epoch, unsigned *ret_links);
 int lethe_rootfs_accounts_finish(const struct lethe_spec *spec, int rootfd);
 
 /* Build-time triggers (lib/rootfs/triggers.c, docs/rootfs.md), run by populate after

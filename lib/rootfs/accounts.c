@@ -240,7 +240,8 @@ static int admin_su(const struct lethe_spec *spec, int rootfd)
 	if (st.st_uid != 0 || fchmodat(rootfd, BUSYBOX, 04755, 0) < 0)
 		return lethe_error(st.st_uid ? -EPERM : -errno,
 				   "cannot make /" BUSYBOX " setuid root for su: %s",
-				   st.st_uid ? "it is not root's (build as root)" : strerror(errno));
+				   st.st_uid ? "it is not root's (build as root)"
+					     : strerror(errno));
 	return 0;
 }
 
