@@ -104,7 +104,7 @@ expect_ok "$LETHE" update "$v3" --device "$disk" -p "$pub"
 read -r start < <(sfdisk -J "$disk" | /usr/bin/python3 -c '
 import json, sys
 for p in json.load(sys.stdin)["partitiontable"]["partitions"]:
-    if p.get("name") == "lethe-root-b": print(p["start"])')
+    if p.get("name") == "root-x86-64-b": print(p["start"])')
 flip_bit "$disk" $((start * 512 + 3 * 1024 * 1024 + 17))
 vm_start "$disk" "$TMP/vars.fd" "$TMP/5.log"
 vm_wait "$TMP/5.log" "lethe-init: health: this boot is not counted" $((4 * BOOT_S))
