@@ -59,7 +59,7 @@ BOOT_S=900 # one boot under a loaded TCG host can take minutes
 #    tests/interop/update-power.sh for every kill point): the disk boots slot a, not
 #    counted; the retried update (2.) succeeds.
 rc=0
-LETHE_UPDATE_KILL_AT=rootfs.verity "$LETHE" update "$bad" --device "$disk" -p "$pub" \
+TMPDIR=$TMP LETHE_UPDATE_KILL_AT=rootfs.verity "$LETHE" update "$bad" --device "$disk" -p "$pub" \
 	>"$TMP/out" 2>&1 || rc=$?
 [ "$rc" -eq 137 ] || { cat "$TMP/out"; fail "1: the update was not killed (exit $rc)"; }
 vm_start "$disk" "$TMP/vars.fd" "$TMP/1.log"
