@@ -242,9 +242,9 @@ struct lethe_spec {
 
 	/* health: the gate lethe-init passes before it blesses a counted boot
 	 * (lib/spec/health.c, docs/update.md). */
-	unsigned health_settle;		  /* seconds every service must keep running (30) */
-	unsigned health_timeout;	  /* seconds before a failing gate reboots (300) */
-	struct lethe_strv health_command; /* argv of an extra check, or empty */
+	unsigned health_settle;		     /* seconds every service must keep running (30) */
+	unsigned health_timeout;	     /* seconds before a failing gate reboots (300) */
+	struct lethe_strv health_command;    /* argv of an extra check, or empty */
 	struct lethe_strv health_audit_skip; /* audit checks the gate does not require */
 
 	uint64_t memory_mib; /* memory: the RAM the image is for (default 512) */

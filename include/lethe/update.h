@@ -27,8 +27,8 @@ enum lethe_slot {
 
 /* GPT partition names of an installed disk; the slot's letter ends them. */
 #define LETHE_UPDATE_LABEL_ESP	  "lethe-esp"
-#define LETHE_UPDATE_LABEL_ROOT	  "lethe-root-" /* + "a" or "b" */
-#define LETHE_UPDATE_LABEL_VERITY "lethe-verity-"
+#define LETHE_UPDATE_LABEL_ROOT	  "root-x86-64-" /* + "a" or "b" */
+#define LETHE_UPDATE_LABEL_VERITY "root-x86-64-verity-"
 
 #define LETHE_UPDATE_SLOT_MIN	  (16ull << 20) /* the smallest root partition */
 #define LETHE_UPDATE_SLOT_DEFAULT (256ull << 20)

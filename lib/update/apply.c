@@ -83,7 +83,8 @@ static int check_release(struct lethe_release *rel, const struct lethe_update_op
 		r = lethe_release_info(rel, LETHE_ARTIFACT_UKI, &usize, usha);
 		if (r >= 0)
 			r = update_copy_in(fd, j->uki, 0, lethe_release_fd(rel, LETHE_ARTIFACT_UKI),
-					   usize, usha, "lethe.efi", NULL);
+					   usize, usha, lethe_release_name(LETHE_ARTIFACT_UKI),
+					   NULL);
 		if (close(fd) < 0 && r >= 0)
 			r = -errno;
 		if (r < 0)
@@ -165,19 +166,19 @@ static int write_slot(struct lethe_release *rel, const struct lethe_update_statu
 	if (fd < 0)
 		return fd;
 	r = update_copy_in(fd, d->path, root->offset, lethe_release_fd(rel, LETHE_ARTIFACT_ROOTFS),
-			   j->size[0], j->sha[0], "rootfs.erofs", &pg);
+			   j->size[0], j->sha[0], lethe_release_name(LETHE_ARTIFACT_ROOTFS), &pg);
 	if (r >= 0)
 		r = update_copy_in(fd, d->path, ver->offset,
 				   lethe_release_fd(rel, LETHE_ARTIFACT_VERITY), j->size[1],
-				   j->sha[1], "rootfs.verity", &pg);
+				   j->sha[1], lethe_release_name(LETHE_ARTIFACT_VERITY), &pg);
 	if (r >= 0 && fsync(fd) < 0)
 		r = lethe_error(-errno, "cannot flush '%s': %m", d->path);
 	if (r >= 0)
 		r = update_verify_back(fd, d->path, root->offset, j->size[0], j->sha[0],
-				       "rootfs.erofs", &pg);
+				       lethe_release_name(LETHE_ARTIFACT_ROOTFS), &pg);
 	if (r >= 0)
 		r = update_verify_back(fd, d->path, ver->offset, j->size[1], j->sha[1],
-				       "rootfs.verity", &pg);
+				       lethe_release_name(LETHE_ARTIFACT_VERITY), &pg);
 	if (close(fd) < 0 && r >= 0)
 		r = lethe_error(-errno, "cannot write '%s': %m", d->path);
 	/* 5. The UKI, last: a temporary name, flushed, then the rename that arms it. */
@@ -237,7 +238,7 @@ int lethe_update_apply(const char *dir, const struct lethe_update_options *o,
 	if (r >= 0)
 		r = update_scratch(&scratch);
 	if (r >= 0) {
-		j.uki = lethe_path_join(scratch, "lethe.efi");
+		j.uki = lethe_path_join(scratch, lethe_release_name(LETHE_ARTIFACT_UKI));
 		r = j.uki ? 0 : -ENOMEM;
 	}
 	if (r >= 0)

@@ -140,7 +140,7 @@ int update_scratch(char **ret)
 {
 	const char *t = getenv("TMPDIR");
 	struct lethe_buf b = { 0 };
-	int r = lethe_buf_printf(&b, "%s/lethe-update.XXXXXX", t && *t == '/' ? t : "/tmp");
+	int r = lethe_buf_printf(&b, "%s/lethe-update-work.XXXXXX", t && *t == '/' ? t : "/tmp");
 
 	if (r < 0)
 		return r;

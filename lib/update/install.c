@@ -138,7 +138,7 @@ static int make_plan(const struct lethe_release *rel, const struct lethe_install
 		r = update_scratch(&p->scratch);
 	if (r < 0)
 		return r;
-	p->uki = lethe_path_join(p->scratch, "lethe.efi");
+	p->uki = lethe_path_join(p->scratch, lethe_release_name(LETHE_ARTIFACT_UKI));
 	p->esp = lethe_path_join(p->scratch, "esp.img");
 	if (!p->uki || !p->esp)
 		return -ENOMEM;
@@ -169,7 +169,8 @@ static int make_plan(const struct lethe_release *rel, const struct lethe_install
 				   (unsigned long long)(p->slot / MIB),
 				   (unsigned long long)(LETHE_UPDATE_SLOT_MIN / MIB));
 	if (p->rootfs_size > p->slot)
-		return lethe_error(-EFBIG, "rootfs.erofs (%llu bytes) is larger than a slot (%llu)",
+		return lethe_error(-EFBIG, "%s (%llu bytes) is larger than a slot (%llu)",
+				   lethe_release_name(LETHE_ARTIFACT_ROOTFS),
 				   (unsigned long long)p->rootfs_size, (unsigned long long)p->slot);
 	p->verity = verity_size_for(p->slot);
 	r = lethe_disk_esp_uuid(p->roothash, sizeof(p->roothash), uuid);
@@ -256,10 +257,12 @@ static int write_disk(const struct lethe_release *rel, const char *device, struc
 				   NULL);
 	if (r >= 0)
 		r = update_copy_in(fd, device, off_a, lethe_release_fd(rel, LETHE_ARTIFACT_ROOTFS),
-				   p->rootfs_size, p->rootfs_sha, "rootfs.erofs", &pg);
+				   p->rootfs_size, p->rootfs_sha,
+				   lethe_release_name(LETHE_ARTIFACT_ROOTFS), &pg);
 	if (r >= 0)
 		r = update_copy_in(fd, device, off_va, lethe_release_fd(rel, LETHE_ARTIFACT_VERITY),
-				   p->verity_file_size, p->verity_sha, "rootfs.verity", &pg);
+				   p->verity_file_size, p->verity_sha,
+				   lethe_release_name(LETHE_ARTIFACT_VERITY), &pg);
 	/* Slot B holds no image: nothing there may look like a file system or a tree. */
 	if (r >= 0)
 		r = update_zero(fd, device, off_b, MIB);
@@ -269,10 +272,10 @@ static int write_disk(const struct lethe_release *rel, const char *device, struc
 		r = lethe_error(-errno, "cannot flush '%s': %m", device);
 	if (r >= 0)
 		r = update_verify_back(fd, device, off_a, p->rootfs_size, p->rootfs_sha,
-				       "rootfs.erofs", &pg);
+				       lethe_release_name(LETHE_ARTIFACT_ROOTFS), &pg);
 	if (r >= 0)
 		r = update_verify_back(fd, device, off_va, p->verity_file_size, p->verity_sha,
-				       "rootfs.verity", &pg);
+				       lethe_release_name(LETHE_ARTIFACT_VERITY), &pg);
 	if (esp_fd >= 0)
 		close(esp_fd);
 	if (close(fd) < 0 && r >= 0)

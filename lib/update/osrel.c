@@ -38,22 +38,51 @@ int lethe_osrel_value(const char *text, size_t len, const char *key, char *ret, 
 	return -ENOENT;
 }
 
+/* A section's text, NUL-terminated, from the UKI in data; the caller frees *ret. */
+static int section_text(const void *data, const struct lethe_pe *pe, const char *path,
+			const char *name, char **ret, size_t *ret_len)
+{
+	const struct lethe_pe_section *sec = lethe_pe_find(pe, name);
+	size_t n;
+
+	if (!sec)
+		return lethe_error(-LETHE_E_INVALID, "'%s' has no section %s", path, name);
+	n = lethe_pe_section_len(sec);
+	*ret = malloc(n + 1);
+	if (!*ret)
+		return -ENOMEM;
+	memcpy(*ret, (const char *)data + sec->raw_offset, n);
+	(*ret)[n] = '\0';
+	*ret_len = n;
+	return 0;
+}
+
 int update_uki_identity(const char *path, char roothash[LETHE_ROOTHASH_HEX + 1], char *image_id,
 			size_t id_size, char *version, size_t version_size)
 {
-	char *cmdline = NULL, *osrel = NULL;
-	size_t clen = 0, olen = 0;
-	int r;
+	char *data = NULL, *cmdline = NULL, *osrel = NULL;
+	struct lethe_pe *pe = malloc(sizeof(*pe));
+	size_t len = 0, clen = 0, olen = 0;
+	int r = pe ? 0 : -ENOMEM;
 
-	r = lethe_uki_read_section(path, ".cmdline", &cmdline, &clen);
+	/* One read of the file for both sections (a UKI is tens of MiB). */
+	if (r >= 0) {
+		r = lethe_file_read(path, LETHE_PE_MAX_SIZE, &data, &len);
+		if (r < 0)
+			r = lethe_error(r, "cannot read '%s': %s", path, strerror(-r));
+	}
+	if (r >= 0)
+		r = lethe_pe_parse(data, len, path, pe);
+	if (r >= 0)
+		r = section_text(data, pe, path, ".cmdline", &cmdline, &clen);
+	if (r >= 0)
+		r = section_text(data, pe, path, ".osrel", &osrel, &olen);
 	if (r >= 0 && roothash) {
 		r = lethe_cmdline_roothash(cmdline, clen, roothash);
 		if (r == -ENOENT)
 			r = lethe_error(-LETHE_E_INVALID, "'%s': its .cmdline has no root hash",
 					path);
 	}
-	if (r >= 0 && (image_id || version))
-		r = lethe_uki_read_section(path, ".osrel", &osrel, &olen);
 	if (r >= 0 && image_id) {
 		r = lethe_osrel_value(osrel, olen, "IMAGE_ID", image_id, id_size);
 		if (r == -ENOENT)
@@ -65,6 +94,8 @@ int update_uki_identity(const char *path, char roothash[LETHE_ROOTHASH_HEX + 1],
 			r = lethe_error(-LETHE_E_INVALID, "'%s': its .osrel has no IMAGE_VERSION",
 					path);
 	}
+	free(data);
+	free(pe);
 	free(cmdline);
 	free(osrel);
 	return r;

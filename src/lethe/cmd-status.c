@@ -57,7 +57,7 @@ static struct json_object *slot_json(const struct lethe_update_status *st, int s
 			       json_object_new_string(lethe_slot_state_name(ss->state)));
 	json_object_object_add(o, "version",
 			       ss->entry[0] ? json_object_new_string(ss->count.version) : NULL);
-	json_object_object_add(o, "roothash",
+	json_object_object_add(o, "root_hash",
 			       ss->entry[0] ? json_object_new_string(ss->roothash) : NULL);
 	json_object_object_add(o, "image_id",
 			       ss->entry[0] ? json_object_new_string(ss->image_id) : NULL);

@@ -36,7 +36,7 @@ make_release() {
 # (sfdisk names them by their GPT names).
 slot_sum() {
 	local disk=$1 slot=$2 name start size out=""
-	for name in lethe-root-$slot lethe-verity-$slot; do
+	for name in root-x86-64-$slot root-x86-64-verity-$slot; do
 		read -r start size < <(sfdisk -J "$disk" | /usr/bin/python3 -c '
 import json, sys
 for p in json.load(sys.stdin)["partitiontable"]["partitions"]:

@@ -19,20 +19,20 @@ want_root=$(echo "${hash:0:32}" | sed -E 's/(.{8})(.{4})(.{4})(.{4})(.{12})/\1-\
 want_verity=$(echo "${hash:32:32}" | sed -E 's/(.{8})(.{4})(.{4})(.{4})(.{12})/\1-\2-\3-\4-\5/')
 grep -qi "type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B.*name=\"lethe-esp\"" "$TMP/table" ||
 	{ cat "$TMP/table"; fail "no ESP named lethe-esp"; }
-grep -qi "type=4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709, uuid=$want_root, name=\"lethe-root-a\"" \
+grep -qi "type=4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709, uuid=$want_root, name=\"root-x86-64-a\"" \
 	"$TMP/table" || { cat "$TMP/table"; fail "slot a's root partition is not DPS root with the root hash's UUID"; }
-grep -qi "type=2C7357ED-EBD2-46D9-AEC1-23D437EC2BF5, uuid=$want_verity, name=\"lethe-verity-a\"" \
+grep -qi "type=2C7357ED-EBD2-46D9-AEC1-23D437EC2BF5, uuid=$want_verity, name=\"root-x86-64-verity-a\"" \
 	"$TMP/table" || { cat "$TMP/table"; fail "slot a's verity partition is wrong"; }
-grep -qi "type=4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709.*name=\"lethe-root-b\"" "$TMP/table" ||
+grep -qi "type=4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709.*name=\"root-x86-64-b\"" "$TMP/table" ||
 	fail "no root partition for slot b"
-grep -qi "type=2C7357ED-EBD2-46D9-AEC1-23D437EC2BF5.*name=\"lethe-verity-b\"" "$TMP/table" ||
+grep -qi "type=2C7357ED-EBD2-46D9-AEC1-23D437EC2BF5.*name=\"root-x86-64-verity-b\"" "$TMP/table" ||
 	fail "no verity partition for slot b"
 
 # Slot A holds the release's bytes; the tree verifies with veritysetup when present.
 read -r start size < <(sfdisk -J "$TMP/disk.img" | /usr/bin/python3 -c '
 import json, sys
 for p in json.load(sys.stdin)["partitiontable"]["partitions"]:
-    if p.get("name") == "lethe-root-a": print(p["start"], p["size"])')
+    if p.get("name") == "root-x86-64-a": print(p["start"], p["size"])')
 dd if="$TMP/disk.img" bs=512 skip="$start" count=2048 status=none | cmp - "$TMP/v1/rootfs.erofs" ||
 	fail "slot a does not hold rootfs.erofs"
 
@@ -51,7 +51,7 @@ import json, sys
 s = json.load(open(sys.argv[1]))
 a, b = s["slots"]
 assert a["slot"] == "a" and a["state"] == "good" and a["version"] == "1.0", a
-assert a["roothash"] == sys.argv[2] and a["next"] and a["tries_left"] is None, a
+assert a["root_hash"] == sys.argv[2] and a["next"] and a["tries_left"] is None, a
 assert b["state"] == "empty" and b["entry"] is None and not b["next"], b
 PY
 

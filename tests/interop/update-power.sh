@@ -22,7 +22,7 @@ expect_ok "$LETHE" update "$TMP/v2" --device "$TMP/control.img" -p "$pub"
 
 for point in rootfs.erofs rootfs.verity uki; do
 	rc=0
-	LETHE_UPDATE_KILL_AT=$point "$LETHE" update "$TMP/v2" --device "$disk" -p "$pub" \
+	TMPDIR=$TMP LETHE_UPDATE_KILL_AT=$point "$LETHE" update "$TMP/v2" --device "$disk" -p "$pub" \
 		>"$TMP/out" 2>&1 || rc=$?
 	[ "$rc" -eq 137 ] || { cat "$TMP/out"; fail "$point: the update was not killed (exit $rc)"; }
 	[ "$(slot_sum "$disk" a)" = "$a_before" ] || fail "$point: slot a changed"

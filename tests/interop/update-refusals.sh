@@ -60,7 +60,7 @@ grep -q "slot b now holds 2.0, installed as EFI/Linux/lethe-2.0+3.efi" "$TMP/out
 [ "$(slot_sum "$disk" a)" = "$a_before" ] || fail "the update touched slot a"
 [ "$(esp_names "$disk" | tr '\n' ' ')" = "lethe-1.0.efi lethe-2.0+3.efi " ] ||
 	{ esp_names "$disk"; fail "ESP after the update"; }
-sfdisk -d "$disk" | grep -qi "uuid=$(cut -c1-8 "$TMP/v2/roothash")-.*name=\"lethe-root-b\"" ||
+sfdisk -d "$disk" | grep -qi "uuid=$(cut -c1-8 "$TMP/v2/roothash")-.*name=\"root-x86-64-b\"" ||
 	fail "slot b's root PARTUUID is not from the new root hash"
 expect_ok "$LETHE" status --device "$disk"
 grep -q "^slot b: pending, version 2.0, 3 tries left.*\[boots next\]" "$TMP/out" ||
