@@ -52,7 +52,9 @@ int build_stage_verity(struct lethe_build_ctx *ctx);
 int build_stage_boot(struct lethe_build_ctx *ctx); /* boot-stages.c: lib/boot */
 int build_stage_uki(struct lethe_build_ctx *ctx);  /* lethe.efi */
 int build_stage_disk(struct lethe_build_ctx *ctx); /* lib/disk, with the ESP */
-int build_stage_airgap(struct lethe_build_ctx *ctx); /* airgap.c: network: none */
+
+/* airgap.c: refuses network drivers and tools for a spec with network: none. */
+int build_stage_airgap(struct lethe_build_ctx *ctx);
 
 /* cancel.c: a thread that, once lethe_build_cancel() was called, stops every process
  * below this one until build_watch_stop(). One build at a time per process. */
