@@ -62,7 +62,9 @@ int build_stage_iso(struct lethe_build_ctx *ctx);  /* lib/boot/iso.c (lib/build/
 int build_stage_sb_sign(struct lethe_build_ctx *ctx); /* secureboot-stage.c */
 int build_sb_prepare(struct lethe_build_ctx *ctx);    /* before any work */
 void build_sb_release(struct lethe_build_ctx *ctx);
-int build_stage_airgap(struct lethe_build_ctx *ctx); /* airgap.c: network: none */
+
+/* airgap.c: refuses network drivers and tools for a spec with network: none. */
+int build_stage_airgap(struct lethe_build_ctx *ctx);
 
 /* cancel.c: a thread that, once lethe_build_cancel() was called, stops every process
  * below this one until build_watch_stop(). One build at a time per process. */
