@@ -23,7 +23,7 @@ static const struct {
 } media_types[] = {
 	{ LETHE_ARTIFACT_ROOTFS, "application/vnd.lethe.rootfs.erofs.v1" },
 	{ LETHE_ARTIFACT_VERITY, "application/vnd.lethe.rootfs.verity.v1" },
-	{ LETHE_ARTIFACT_ROOTHASH, "application/vnd.lethe.roothash.v1+text" },
+	{ LETHE_ARTIFACT_ROOTHASH, "application/vnd.lethe.root-hash.v1+text" },
 	{ LETHE_ARTIFACT_MANIFEST, "application/vnd.lethe.manifest.mtree.v1" },
 	{ LETHE_ARTIFACT_SBOM_SPDX, "application/spdx+json" },
 	{ LETHE_ARTIFACT_SBOM_CDX, "application/vnd.cyclonedx+json" },
