@@ -142,10 +142,13 @@ static void report(struct checker *c, enum lethe_fim_drift_kind kind, const char
 
 static bool below(const char *path, const char *dir)
 {
-	size_t n = strlen(dir);
+	size_t n;
 
-	return dir && (!strcmp(dir, ".") ? strcmp(path, ".") != 0
-					 : !strncmp(path, dir, n) && path[n] == '/');
+	if (!dir)
+		return false;
+	n = strlen(dir);
+	return !strcmp(dir, ".") ? strcmp(path, ".") != 0
+				 : !strncmp(path, dir, n) && path[n] == '/';
 }
 
 /* Whether the baseline entry b is out of the comparison: excluded, optional, below an
