@@ -25,7 +25,6 @@ int build_stage_provenance(struct lethe_build_ctx *ctx)
 	const char *lock_name = lethe_release_name(LETHE_ARTIFACT_LOCK);
 	struct lethe_provenance_build b = {
 		.spec_name = base_name(ctx->spec->path),
-		.locked = ctx->opts->locked,
 		.epoch = ctx->epoch,
 		.builder_version = build_version,
 	};

@@ -397,7 +397,7 @@ int lethe_fim_image_manifest(const char *root, struct lethe_fim_manifest *ret, c
 			lethe_mounts_release(&mounts);
 			return lethe_error(-ENOENT, "/ is an overlay without a lowerdir");
 		}
-		/* root + lowerdir, one '/' between: "/run/lethe/ro/usr/..." on a live system */
+		/* root + lowerdir, one '/' between: the lower layer's /usr/... on a live system */
 		r = lethe_buf_printf(&b, "%s%.*s%s", strcmp(root, "/") ? root : "", (int)n, opt + 9,
 				     LETHE_PATH_MANIFEST);
 		where = b.data;

@@ -134,7 +134,6 @@ static struct json_object *predicate(const struct lethe_provenance_build *b, int
 
 	put(def, "buildType", json_object_new_string(LETHE_PROVENANCE_BUILD_TYPE), err);
 	put(ext, "spec", json_object_new_string(b->spec_name ? b->spec_name : ""), err);
-	put(ext, "locked", json_object_new_boolean(b->locked), err);
 	put(def, "externalParameters", ext, err);
 	/* The epoch is an input of the build (every timestamp in the image is it), not the
 	 * time it ran: the document is a function of the inputs. */
