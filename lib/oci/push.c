@@ -17,35 +17,34 @@
 /* The empty config of the image spec: "{}", and its digest. */
 static const char empty_json[] = "{}";
 
-static const struct {
-	enum lethe_release_artifact a;
-	const char *type;
-} media_types[] = {
-	{ LETHE_ARTIFACT_ROOTFS, "application/vnd.lethe.rootfs.erofs.v1" },
-	{ LETHE_ARTIFACT_VERITY, "application/vnd.lethe.rootfs.verity.v1" },
-	{ LETHE_ARTIFACT_ROOTHASH, "application/vnd.lethe.root-hash.v1+text" },
-	{ LETHE_ARTIFACT_MANIFEST, "application/vnd.lethe.manifest.mtree.v1" },
-	{ LETHE_ARTIFACT_SBOM_SPDX, "application/spdx+json" },
-	{ LETHE_ARTIFACT_SBOM_CDX, "application/vnd.cyclonedx+json" },
-	{ LETHE_ARTIFACT_LOCK, "application/vnd.lethe.lock.v1+text" },
-	{ LETHE_ARTIFACT_KERNEL, "application/vnd.lethe.kernel.v1" },
-	{ LETHE_ARTIFACT_INITRAMFS, "application/vnd.lethe.initramfs.v1" },
-	{ LETHE_ARTIFACT_CMDLINE, "application/vnd.lethe.cmdline.v1+text" },
-	{ LETHE_ARTIFACT_DISK, "application/vnd.lethe.disk.v1" },
-	{ LETHE_ARTIFACT_SUMS, "application/vnd.lethe.sha256sums.v1+text" },
-	{ LETHE_ARTIFACT_SIG, "application/vnd.lethe.minisig.v1" },
-	{ LETHE_ARTIFACT_UKI, "application/vnd.lethe.uki.v1+efi" },
-	{ LETHE_ARTIFACT_PROVENANCE, "application/vnd.in-toto+json" },
+/* One media type per artifact: every artifact of names.c has its own (test-oci checks
+ * that none is missing and none repeats, so a new artifact cannot go out unnamed). */
+static const char *const media_types[LETHE_ARTIFACT_MAX] = {
+	[LETHE_ARTIFACT_ROOTFS] = "application/vnd.lethe.rootfs.erofs.v1",
+	[LETHE_ARTIFACT_VERITY] = "application/vnd.lethe.rootfs.verity.v1",
+	[LETHE_ARTIFACT_ROOTHASH] = "application/vnd.lethe.root-hash.v1+text",
+	[LETHE_ARTIFACT_MANIFEST] = "application/vnd.lethe.manifest.mtree.v1",
+	[LETHE_ARTIFACT_SBOM_SPDX] = "application/spdx+json",
+	[LETHE_ARTIFACT_SBOM_CDX] = "application/vnd.cyclonedx+json",
+	[LETHE_ARTIFACT_LOCK] = "application/vnd.lethe.lock.v1+text",
+	[LETHE_ARTIFACT_KERNEL] = "application/vnd.lethe.kernel.v1",
+	[LETHE_ARTIFACT_INITRAMFS] = "application/vnd.lethe.initramfs.v1",
+	[LETHE_ARTIFACT_CMDLINE] = "application/vnd.lethe.cmdline.v1+text",
+	[LETHE_ARTIFACT_DISK] = "application/vnd.lethe.disk.v1",
+	[LETHE_ARTIFACT_SUMS] = "application/vnd.lethe.sha256sums.v1+text",
+	[LETHE_ARTIFACT_SIG] = "application/vnd.lethe.minisig.v1",
+	[LETHE_ARTIFACT_UKI] = "application/vnd.lethe.uki.v1+efi",
+	[LETHE_ARTIFACT_PROVENANCE] = "application/vnd.in-toto+json",
+	[LETHE_ARTIFACT_PCR] = "application/vnd.lethe.pcr.v1+json",
+	[LETHE_ARTIFACT_ISO] = "application/vnd.lethe.iso.v1",
 };
 
 const char *lethe_oci_media_type(const char *file_name)
 {
 	enum lethe_release_artifact a;
 
-	if (lethe_release_artifact_from_name(file_name, &a) == 0)
-		for (size_t i = 0; i < LETHE_ARRAY_SIZE(media_types); i++)
-			if (media_types[i].a == a)
-				return media_types[i].type;
+	if (lethe_release_artifact_from_name(file_name, &a) == 0 && media_types[a])
+		return media_types[a];
 	return "application/vnd.lethe.file.v1";
 }
 

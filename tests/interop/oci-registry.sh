@@ -69,7 +69,17 @@ expect_ok "$LETHE" verify "$TMP/p1" -p "$pub"
 expect_ok "$LETHE" write "$TMP/p1" "$TMP/disk.out" -p "$pub"
 cmp -s "$TMP/disk.out" "$out/disk.img" || fail "lethe write of the pulled release wrote something else"
 rm -f "$TMP/disk.out"
-expect_ok "$LETHE" pull "oci://$reg/lethe/minimal@$digest" -o "$TMP/p2" -p "$pub" --insecure
+"$LETHE" pull "oci://$reg/lethe/minimal@$digest" -o "$TMP/p2" -p "$pub" --insecure --json \
+	>"$TMP/pull2.json" || fail "lethe pull by digest failed"
+# Both reports as docs/schemas says.
+if /usr/bin/python3 -c 'import jsonschema' 2>/dev/null; then
+	for r in push:push1 pull:pull2; do
+		/usr/bin/python3 -c 'import json,sys,jsonschema
+jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))' \
+			"$TMP/${r#*:}.json" "$LETHE_SRC/docs/schemas/${r%%:*}.schema.json" ||
+			fail "lethe ${r%%:*} --json does not match its schema"
+	done
+fi
 [ -z "$(ls -A "$TMP" | grep '^\.p.\.pull-')" ] || fail "a staging directory was left behind"
 rm -rf "$TMP/p1" "$TMP/p2"
 

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include <lethe/oci.h>
+#include <lethe/release.h>
 #include <lethe/util.h>
 
 #define Z64 "0000000000000000000000000000000000000000000000000000000000000000"
@@ -63,6 +64,17 @@ static void test_media_types(void **state)
 	assert_string_not_equal(lethe_oci_media_type("rootfs.erofs"),
 				lethe_oci_media_type("rootfs.verity"));
 	assert_string_equal(lethe_oci_media_type("unknown"), "application/vnd.lethe.file.v1");
+	/* Every artifact has a type of its own: none falls back, none repeats. */
+	for (unsigned i = 0; i < LETHE_ARTIFACT_MAX; i++) {
+		const char *t = lethe_oci_media_type(lethe_release_names[i]);
+
+		if (!strcmp(t, "application/vnd.lethe.file.v1"))
+			fail_msg("artifact '%s' has no media type", lethe_release_names[i]);
+		for (unsigned j = 0; j < i; j++)
+			if (!strcmp(t, lethe_oci_media_type(lethe_release_names[j])))
+				fail_msg("'%s' and '%s' share the media type %s",
+					 lethe_release_names[i], lethe_release_names[j], t);
+	}
 }
 
 #define HEAD                                                                                       \
