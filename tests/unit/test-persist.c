@@ -261,7 +261,11 @@ static void fake_block(const char *root, const char *path, const char *dev, bool
 	snprintf(link, sizeof(link), "sys/dev/block/%s", dev);
 	l = ut_path(root, link);
 	snprintf(target, sizeof(target), "%s/sys/%s", root, path);
-	assert_int_equal(lethe_mkdir_p(ut_path(root, "sys/dev/block"), 0755), 0);
+	free(l);
+	l = ut_path(root, "sys/dev/block");
+	assert_int_equal(lethe_mkdir_p(l, 0755), 0);
+	free(l);
+	l = ut_path(root, link);
 	assert_int_equal(symlink(target, l), 0);
 	free(l);
 }

