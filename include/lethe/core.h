@@ -28,8 +28,8 @@
 
 /* ---- MAC addresses (mac.c) ---- */
 
-#define LETHE_MAC_LEN 6
-#define LETHE_MAC_STR 18 /* "02:00:5e:10:00:01" and the NUL */
+#define LETHE_MAC_LEN  6
+#define LETHE_MAC_STR  18 /* "02:00:5e:10:00:01" and the NUL */
 #define LETHE_IFNAMSIZ 16 /* IFNAMSIZ: an interface name and its NUL */
 
 /* What lethe-init does to each Ethernet or Wi-Fi card's address before it goes up

@@ -41,7 +41,7 @@ struct lethe_provenance_input {
 
 /* What the build knows of itself. */
 struct lethe_provenance_build {
-	const char *spec_name;	     /* externalParameters.spec: the spec's file name */
+	const char *spec_name; /* externalParameters.spec: the spec's file name */
 	/* Not whether a lock was given: a build from the lock it would resolve is the same
 	 * build (the lock is an input either way), and gives the same document. */
 	int64_t epoch;		     /* internalParameters.sourceDateEpoch */

@@ -43,7 +43,7 @@ enum lethe_release_artifact {
 	LETHE_ARTIFACT_PCR,	  /* pcr.json: predicted TPM PCRs (11; 4 when signed for SB) */
 	/* provenance.intoto.json: in-toto Statement v1, SLSA Provenance v1 (issue 18) */
 	LETHE_ARTIFACT_PROVENANCE,
-	LETHE_ARTIFACT_ISO,	  /* lethe.iso: hybrid ISO 9660 for DVDs and sticks (idem) */
+	LETHE_ARTIFACT_ISO, /* lethe.iso: hybrid ISO 9660 for DVDs and sticks (idem) */
 	LETHE_ARTIFACT_MAX
 };
 

@@ -227,7 +227,7 @@ struct lethe_spec {
 	size_t n_services;
 	struct lethe_spec_interface *interfaces;
 	size_t n_interfaces;
-	char *hostname; /* default: the image name */
+	char *hostname;		 /* default: the image name */
 	enum lethe_mac_mode mac; /* network.mac, default random (0) */
 	/* network: none: air-gapped; the build refuses network drivers and tools
 	 * (lib/build/airgap.c), the audit's network.none checks it (docs/spec.md). */

@@ -58,7 +58,7 @@ int build_stage_disk(struct lethe_build_ctx *ctx); /* lib/disk, with the ESP */
 int build_stage_pcr(struct lethe_build_ctx *ctx);  /* measure-stage.c: pcr.json */
 /* provenance-stage.c: provenance.intoto.json, just before the sums */
 int build_stage_provenance(struct lethe_build_ctx *ctx);
-int build_stage_iso(struct lethe_build_ctx *ctx);  /* lib/boot/iso.c (lib/build/iso.c) */
+int build_stage_iso(struct lethe_build_ctx *ctx);     /* lib/boot/iso.c (lib/build/iso.c) */
 int build_stage_sb_sign(struct lethe_build_ctx *ctx); /* secureboot-stage.c */
 int build_sb_prepare(struct lethe_build_ctx *ctx);    /* before any work */
 void build_sb_release(struct lethe_build_ctx *ctx);

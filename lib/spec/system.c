@@ -433,9 +433,9 @@ static int parse_mac_mode(struct spec_ctx *c, const struct lethe_node *item,
 	int r = spec_string(c, item, "network.mac", &word);
 
 	if (r == 0 && lethe_mac_mode_from_name(word, ret) < 0)
-		r = lethe_node_error(c->file, item,
-				     "network.mac '%s' is not random, random-keep-vendor or permanent",
-				     word);
+		r = lethe_node_error(
+			c->file, item,
+			"network.mac '%s' is not random, random-keep-vendor or permanent", word);
 	free(word);
 	return r;
 }

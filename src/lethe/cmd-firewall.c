@@ -146,14 +146,15 @@ static int do_stats(bool json)
 		struct json_object *o = json_object_new_object(), *arr = json_object_new_array();
 
 		json_object_object_add(o, "table", json_object_new_string("inet lethe"));
-		json_object_object_add(o, "dropped", json_object_new_uint64(
-							     lethe_firewall_counters_dropped(&cs)));
+		json_object_object_add(
+			o, "dropped", json_object_new_uint64(lethe_firewall_counters_dropped(&cs)));
 		for (size_t i = 0; i < cs.n; i++) {
 			struct json_object *c = json_object_new_object();
 
 			json_object_object_add(c, "chain", json_object_new_string(cs.v[i].chain));
 			json_object_object_add(c, "name", json_object_new_string(cs.v[i].name));
-			json_object_object_add(c, "packets", json_object_new_uint64(cs.v[i].packets));
+			json_object_object_add(c, "packets",
+					       json_object_new_uint64(cs.v[i].packets));
 			json_object_object_add(c, "bytes", json_object_new_uint64(cs.v[i].bytes));
 			json_object_array_add(arr, c);
 		}
@@ -164,8 +165,8 @@ static int do_stats(bool json)
 	} else {
 		printf("%-8s %-20s %12s %14s\n", "CHAIN", "COUNTER", "PACKETS", "BYTES");
 		for (size_t i = 0; i < cs.n; i++)
-			printf("%-8s %-20s %12" PRIu64 " %14" PRIu64 "\n", cs.v[i].chain, cs.v[i].name,
-			       cs.v[i].packets, cs.v[i].bytes);
+			printf("%-8s %-20s %12" PRIu64 " %14" PRIu64 "\n", cs.v[i].chain,
+			       cs.v[i].name, cs.v[i].packets, cs.v[i].bytes);
 	}
 	lethe_firewall_counters_release(&cs);
 	return EXIT_OK;
@@ -203,8 +204,8 @@ int cmd_firewall(int argc, char **argv)
 		return argc - optind == 1 ? do_stats(json)
 					  : cli_usage_error("firewall", "stats takes no SPEC");
 	if (argc - optind != 2)
-		return cli_usage_error("firewall",
-				       "expected an action (show, apply, check) and SPEC, or stats");
+		return cli_usage_error(
+			"firewall", "expected an action (show, apply, check) and SPEC, or stats");
 	action = argv[optind];
 	path = argv[optind + 1];
 	if (strcmp(action, "show") && strcmp(action, "apply") && strcmp(action, "check"))

@@ -474,11 +474,10 @@ static void test_counters_parse(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_counters_parse),
-		cmocka_unit_test(test_bad_sections),   cmocka_unit_test(test_render_default),
-		cmocka_unit_test(test_render_privacy), cmocka_unit_test(test_render_dual_stack),
-		cmocka_unit_test(test_compare),	       cmocka_unit_test(test_accounts),
-		cmocka_unit_test(test_foreign_hooks),
+		cmocka_unit_test(test_counters_parse),	  cmocka_unit_test(test_bad_sections),
+		cmocka_unit_test(test_render_default),	  cmocka_unit_test(test_render_privacy),
+		cmocka_unit_test(test_render_dual_stack), cmocka_unit_test(test_compare),
+		cmocka_unit_test(test_accounts),	  cmocka_unit_test(test_foreign_hooks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

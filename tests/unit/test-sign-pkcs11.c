@@ -192,9 +192,9 @@ static void test_keygen_sign_verify(void **state)
 	/* The same label again: refused, and the token still holds one pair. */
 	char *k2 = tmp("k2.pub");
 
-	assert_int_equal(lethe_sign_pkcs11_keygen(key_uri("release", "pin-value=" PIN), k2, NULL,
-						  NULL),
-			 -EEXIST);
+	assert_int_equal(
+		lethe_sign_pkcs11_keygen(key_uri("release", "pin-value=" PIN), k2, NULL, NULL),
+		-EEXIST);
 	assert_int_equal(access(k2, F_OK), -1);
 	free(k2);
 	free(pub_path);
@@ -354,9 +354,9 @@ static void test_errors_name_things(void **state)
 	assert_int_equal(lethe_sign_pkcs11_open("/some/key", NULL, &key), -EINVAL);
 	char *x = tmp("x.pub");
 
-	assert_int_equal(lethe_sign_pkcs11_keygen("pkcs11:token=unit?module-path=" SOFTHSM, x,
-						  NULL, NULL),
-			 -EINVAL);
+	assert_int_equal(
+		lethe_sign_pkcs11_keygen("pkcs11:token=unit?module-path=" SOFTHSM, x, NULL, NULL),
+		-EINVAL);
 	free(x);
 	assert_non_null(strstr(lethe_error_message(), "object=LABEL"));
 	assert_null(key);

@@ -511,9 +511,9 @@ static const struct bad_spec {
 	  "characters of [A-Za-z0-9_.-]" },
 	{ HEAD "network:\n  hostname: -lethe\n",
 	  "spec 't.yaml' line 5 column 13: hostname '-lethe' is not a valid host name" },
-	{ HEAD "network:\n  mac: randomise\n",
-	  "spec 't.yaml' line 5 column 8: network.mac 'randomise' is not random, random-keep-vendor "
-	  "or permanent" },
+	{ HEAD "network:\n  mac: randomise\n", "spec 't.yaml' line 5 column 8: network.mac "
+					       "'randomise' is not random, random-keep-vendor "
+					       "or permanent" },
 	{ HEAD "network:\n  hostnme: lethe\n",
 	  "spec 't.yaml' line 5 column 3: unknown key 'hostnme' (did you mean 'hostname'?)" },
 };
