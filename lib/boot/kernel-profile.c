@@ -7,9 +7,11 @@
 
 #include <lethe/kernel-profile.h>
 
-/* What every Lethe boot needs on a VM: a virtio disk, dm-verity, EROFS and the overlay.
- * (loop, for lethe.toram, is added for every image by lib/boot/artifacts.c.) */
-#define CLOUD_MODULES "virtio_pci", "virtio_blk", "dm-verity", "erofs", "overlay"
+/* What every Lethe boot needs on a VM: a virtio disk, dm-verity, EROFS and the overlay;
+ * and efivarfs, through which a UEFI boot shows the firmware's Secure Boot state to the
+ * audit (it declines to load, quietly, where there is no UEFI). (loop, for lethe.toram,
+ * is added for every image by lib/boot/artifacts.c.) */
+#define CLOUD_MODULES "virtio_pci", "virtio_blk", "dm-verity", "erofs", "overlay", "efivarfs"
 
 static const char *const cloud_modules[] = { CLOUD_MODULES, NULL };
 
