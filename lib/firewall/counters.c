@@ -16,15 +16,6 @@
 
 #define MAX_COUNTERS 65536
 
-static const char *str_of(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
 static bool u64_of(struct json_object *o, const char *key, uint64_t *ret)
 {
 	struct json_object *v;
@@ -53,7 +44,8 @@ static struct json_object *rule_counter(struct json_object *rule)
 static int push(struct lethe_firewall_counters *cs, struct json_object *rule,
 		struct json_object *counter)
 {
-	const char *chain = str_of(rule, "chain"), *comment = str_of(rule, "comment");
+	const char *chain = fw_json_string(rule, "chain"),
+		   *comment = fw_json_string(rule, "comment");
 	struct lethe_firewall_counter *v, *x;
 	struct json_object *handle;
 	char name[64];
@@ -101,8 +93,8 @@ int lethe_firewall_counters_parse(const char *json, struct lethe_firewall_counte
 
 		if (!json_object_object_get_ex(json_object_array_get_idx(items, i), "rule", &rule))
 			continue;
-		family = str_of(rule, "family");
-		table = str_of(rule, "table");
+		family = fw_json_string(rule, "family");
+		table = fw_json_string(rule, "table");
 		if (!family || !table || strcmp(family, "inet") || strcmp(table, "lethe"))
 			continue;
 		if ((counter = rule_counter(rule)))

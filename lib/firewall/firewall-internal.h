@@ -67,4 +67,8 @@ struct lethe_firewall {
 int fw_push_diff(struct lethe_firewall_drift *d, enum lethe_firewall_diff_kind kind,
 		 const char *chain, const char *expected, const char *live);
 
+struct json_object;
+/* The string member key of a JSON object of nft's listing, or NULL (ruleset.c). */
+const char *fw_json_string(struct json_object *o, const char *key);
+
 #endif

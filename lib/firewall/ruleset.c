@@ -13,7 +13,7 @@
 
 #define MAX_HOOKS 4096
 
-static const char *get_str(struct json_object *o, const char *key)
+const char *fw_json_string(struct json_object *o, const char *key)
 {
 	struct json_object *v;
 
@@ -24,10 +24,11 @@ static const char *get_str(struct json_object *o, const char *key)
 
 static int push_hook(struct lethe_firewall_hooks *h, struct json_object *chain)
 {
-	const char *family = get_str(chain, "family"), *table = get_str(chain, "table");
-	const char *name = get_str(chain, "name"), *hook = get_str(chain, "hook");
-	const char *type = get_str(chain, "type"), *policy = get_str(chain, "policy");
-	const char *dev = get_str(chain, "dev");
+	const char *family = fw_json_string(chain, "family"),
+		   *table = fw_json_string(chain, "table");
+	const char *name = fw_json_string(chain, "name"), *hook = fw_json_string(chain, "hook");
+	const char *type = fw_json_string(chain, "type"), *policy = fw_json_string(chain, "policy");
+	const char *dev = fw_json_string(chain, "dev");
 	struct lethe_firewall_hook *v, *x;
 	struct json_object *prio;
 
@@ -71,7 +72,7 @@ int lethe_firewall_hooks_parse(const char *json, struct lethe_firewall_hooks *re
 		struct json_object *item = json_object_array_get_idx(items, i), *o;
 
 		if (json_object_object_get_ex(item, "table", &o)) {
-			const char *f = get_str(o, "family"), *n = get_str(o, "name");
+			const char *f = fw_json_string(o, "family"), *n = fw_json_string(o, "name");
 
 			if (f && n && !strcmp(f, "inet") && !strcmp(n, "lethe"))
 				h.lethe_table = true;
