@@ -90,9 +90,7 @@ static void mount_extra(const struct lethe_spec *spec)
 		    MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 	/* efivarfs, read-only: the firmware's Secure Boot state and db for the audit, the
 	 * loader's variables for bless. Nothing in a session writes EFI variables. */
-	if (access("/sys/firmware/efi", F_OK) == 0)
-		(void)mount("efivarfs", LETHE_EFIVARS_DIR, "efivarfs",
-			    MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	init_mount_efivars();
 	(void)mkdir("/dev/pts", 0755);
 	(void)mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
 		    "mode=0620,ptmxmode=0666");
