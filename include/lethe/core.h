@@ -242,6 +242,12 @@ void lethe_mounts_release(struct lethe_mounts *m);
 /* True when a comma-separated option list holds opt exactly. */
 bool lethe_mount_has_option(const char *options, const char *opt);
 
+/* ---- small files (small-file.c) ---- */
+
+/* Read at most size-1 bytes of the file at path into buf and NUL-terminate it (a longer
+ * file is cut there). The length read, or -errno (-ENOBUFS for size 0). */
+ssize_t lethe_small_file_read(const char *path, char *buf, size_t size);
+
 /* ---- users and groups from passwd and group files (accounts.c) ---- */
 
 #define LETHE_ACCOUNT_MAX_GROUPS 32
