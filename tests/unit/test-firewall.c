@@ -319,9 +319,8 @@ static void test_render_dns(void **state)
 	char *text = NULL;
 
 	assert_int_equal(lethe_yaml_parse("fw.yaml", yaml, strlen(yaml), &root), 0);
-	assert_int_equal(lethe_firewall_parse("fw.yaml", lethe_node_get(root, "firewall"), &spec,
-					      &fw),
-			 0);
+	assert_int_equal(
+		lethe_firewall_parse("fw.yaml", lethe_node_get(root, "firewall"), &spec, &fw), 0);
 	assert_int_equal(lethe_firewall_render(fw, 0, &text), 0);
 	assert_non_null(strstr(text, "\t\tct state invalid counter drop comment "
 				     "\"lethe-invalid-out\"\n"
@@ -338,9 +337,9 @@ static void test_render_dns(void **state)
 	free(text);
 	lethe_firewall_free(fw);
 	spec.dns = (struct lethe_strv){ bad, 1 };
-	assert_int_equal(lethe_firewall_parse("fw.yaml", lethe_node_get(root, "firewall"), &spec,
-					      &fw),
-			 -LETHE_E_INVALID);
+	assert_int_equal(
+		lethe_firewall_parse("fw.yaml", lethe_node_get(root, "firewall"), &spec, &fw),
+		-LETHE_E_INVALID);
 	lethe_node_free(root);
 }
 
@@ -534,7 +533,8 @@ int main(void)
 		cmocka_unit_test(test_counters_parse),	  cmocka_unit_test(test_bad_sections),
 		cmocka_unit_test(test_render_default),	  cmocka_unit_test(test_render_privacy),
 		cmocka_unit_test(test_render_dual_stack), cmocka_unit_test(test_compare),
-		cmocka_unit_test(test_accounts), cmocka_unit_test(test_render_dns),	  cmocka_unit_test(test_foreign_hooks),
+		cmocka_unit_test(test_accounts),	  cmocka_unit_test(test_render_dns),
+		cmocka_unit_test(test_foreign_hooks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
