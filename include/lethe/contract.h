@@ -139,4 +139,9 @@ static inline int lethe_pid1_signal_how(int sig)
  * where a signal to PID 1 would be EPERM. Only with a session: section. */
 #define LETHE_PATH_SESSION_CONTROL LETHE_PATH_RUN "/control"
 
+/* ---- the network (issue 16, docs/network.md) ---- */
+
+/* lethe-init writes the spec's network.dns here, and nothing else. */
+#define LETHE_PATH_RESOLV_CONF "/etc/resolv.conf"
+
 #endif

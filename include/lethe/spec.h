@@ -194,6 +194,8 @@ int lethe_spec_persist_device_parse(const char *s, enum lethe_spec_persist_by *r
 uint64_t lethe_spec_kdf_memory_limit_kib(uint64_t memory_mib);
 struct lethe_spec_persistence *lethe_spec_persistence_free(struct lethe_spec_persistence *p);
 
+#define LETHE_SPEC_MAX_DNS 3 /* network.dns: MAXNS of <resolv.h> */
+
 struct lethe_spec {
 	char *path; /* the spec file, as given */
 	char *dir;  /* its directory, for relative sources */
@@ -232,6 +234,10 @@ struct lethe_spec {
 	/* network: none: air-gapped; the build refuses network drivers and tools
 	 * (lib/build/airgap.c), the audit's network.none checks it (docs/spec.md). */
 	bool network_none;
+	/* network.dns: the only name servers (lib/spec/dns.c, docs/network.md): what
+	 * /etc/resolv.conf lists, and the only addresses port-53 traffic may go to.
+	 * Canonical addresses, at most LETHE_SPEC_MAX_DNS. */
+	struct lethe_strv dns;
 
 	struct lethe_spec_tmpfs tmpfs[LETHE_SPEC_TMPFS_N]; /* always filled: spec or default */
 	unsigned boot_timeout; /* boot: timeout: the boot menu's seconds (default 0:

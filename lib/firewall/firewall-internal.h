@@ -61,7 +61,18 @@ struct lethe_firewall {
 	unsigned log_rate;    /* packets per log_unit */
 	const char *log_unit; /* "second", "minute", "hour" or "day" */
 	struct fw_chain chains[FW_CHAIN_COUNT];
+	/* From the spec's network section (egress.c). */
+	struct fw_addr *dns; /* network.dns, sorted by family then address */
+	size_t n_dns;
 };
+
+/* egress.c: the network section's part of the table. */
+int fw_egress_from_spec(const struct lethe_spec *spec, struct lethe_firewall *fw);
+void fw_egress_release(struct lethe_firewall *fw);
+/* The output chain's jump of port-53 traffic to chain dns. */
+int fw_put_dns_jump(struct lethe_buf *b, unsigned flags);
+/* The chains after forward (chain dns), each after a blank line. */
+int fw_put_egress_chains(struct lethe_buf *b, const struct lethe_firewall *fw);
 
 /* Append a difference to d (copies the strings). */
 int fw_push_diff(struct lethe_firewall_drift *d, enum lethe_firewall_diff_kind kind,

@@ -189,6 +189,10 @@ static int put_chain(struct lethe_buf *b, const struct lethe_firewall *fw, enum 
 					     "\t\tct state established,related accept\n"
 					     "\t\tct state invalid counter drop comment \"%s\"\n",
 					     invalid_counters[c]);
+		/* Before the spec's rules: no rule and no accept policy lets DNS out to a
+		 * server the spec did not name. */
+		if (r >= 0 && c == FW_CHAIN_OUT)
+			r = fw_put_dns_jump(b, flags);
 		for (size_t i = 0; r >= 0 && i < chain->n_rules; i++)
 			r = put_spec_rule(b, c, &chain->rules[i], flags);
 	}
@@ -214,6 +218,8 @@ int lethe_firewall_render(const struct lethe_firewall *fw, unsigned flags, char 
 			break;
 		r = put_chain(&b, fw, (enum fw_chain_id)c, nd, flags);
 	}
+	if (r >= 0)
+		r = fw_put_egress_chains(&b, fw);
 	if (r >= 0)
 		r = lethe_buf_puts(&b, "}\n");
 	if (r < 0) {

@@ -654,6 +654,7 @@ static void free_system(struct lethe_spec *spec)
 		free(spec->interfaces[i].gateway6);
 	}
 	free(spec->interfaces);
+	lethe_strv_release(&spec->dns);
 }
 
 struct lethe_spec *lethe_spec_free(struct lethe_spec *spec)

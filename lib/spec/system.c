@@ -16,7 +16,7 @@
 static const char *const kernel_keys[] = { "profile", "package", "modules",
 					   "cmdline", "unsafe",	 NULL };
 static const char *const service_keys[] = { "name", "command", "user", "group", "restart", NULL };
-static const char *const network_keys[] = { "hostname", "mac", "interfaces", NULL };
+static const char *const network_keys[] = { "hostname", "mac", "interfaces", "dns", NULL };
 static const char *const interface_keys[] = { "name", "addresses", "gateway4", "gateway6", NULL };
 
 static int parse_unsafe(struct spec_ctx *c, const struct lethe_node *node)
@@ -472,6 +472,8 @@ int spec_parse_network(struct spec_ctx *c, const struct lethe_node *node)
 	}
 	item = lethe_node_get(node, "mac");
 	if (item && (r = parse_mac_mode(c, item, &spec->mac)) < 0)
+		return r;
+	if ((r = spec_parse_dns(c, lethe_node_get(node, "dns"))) < 0)
 		return r;
 	item = lethe_node_get(node, "interfaces");
 	if (!item)

@@ -205,6 +205,9 @@ static void setup_network(const struct lethe_spec *spec, bool allowed)
 		lethe_strv_release(&no_mac);
 		return;
 	}
+	r = init_dns_write(LETHE_PATH_RESOLV_CONF, (const char *const *)spec->dns.v, spec->dns.n);
+	if (r < 0)
+		init_msg("warning: cannot write " LETHE_PATH_RESOLV_CONF ": %s", strerror(-r));
 	for (size_t i = 0; i < spec->n_interfaces; i++) {
 		const struct lethe_spec_interface *ifc = &spec->interfaces[i];
 

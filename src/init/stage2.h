@@ -25,4 +25,9 @@ int init_net_add_default_route(const char *ifname, const char *gateway);
  * Says on the console what each card got. 0 or -errno (no /sys/class/net). */
 int init_mac_apply(enum lethe_mac_mode mode, struct lethe_strv *ret_failed);
 
+/* dns.c: /etc/resolv.conf holding exactly servers (network.dns). render: the text
+ * into buf, its length or -ENOBUFS; write: through a temporary file and a rename. */
+int init_dns_render(const char *const *servers, size_t n, char *buf, size_t size);
+int init_dns_write(const char *path, const char *const *servers, size_t n);
+
 #endif

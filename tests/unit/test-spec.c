@@ -514,6 +514,15 @@ static const struct bad_spec {
 	{ HEAD "network:\n  mac: randomise\n", "spec 't.yaml' line 5 column 8: network.mac "
 					       "'randomise' is not random, random-keep-vendor "
 					       "or permanent" },
+	{ HEAD "network:\n  dns: [192.0.2.53, 192.0.2.53:53]\n",
+	  "spec 't.yaml' line 5 column 21: network.dns '192.0.2.53:53' is not an IPv4 or IPv6 "
+	  "address" },
+	{ HEAD "network:\n  dns: [192.0.2.53, \"2001:db8::0:53\", \"2001:db8::53\"]\n",
+	  "spec 't.yaml' line 5 column 39: network.dns names '2001:db8::53' twice" },
+	{ HEAD "network:\n  dns: [192.0.2.1, 192.0.2.2, 192.0.2.3, 192.0.2.4]\n",
+	  "spec 't.yaml' line 5 column 42: network.dns lists 4 servers, at most 3" },
+	{ HEAD "network:\n  dns: {server: 192.0.2.1}\n",
+	  "spec 't.yaml' line 5 column 8: network.dns must be a list, not a mapping" },
 	{ HEAD "network:\n  hostnme: lethe\n",
 	  "spec 't.yaml' line 5 column 3: unknown key 'hostnme' (did you mean 'hostname'?)" },
 };
@@ -630,6 +639,7 @@ static void test_spec_full(void **state)
 		"network:\n"
 		"  hostname: box.example\n"
 		"  mac: random-keep-vendor\n"
+		"  dns: [\"2001:DB8:0::53\", 192.0.2.53]\n"
 		"  interfaces:\n"
 		"    - {name: eth0, addresses: [192.0.2.10/24, 2001:db8::10/64], gateway4: "
 		"192.0.2.1,\n"
@@ -692,12 +702,15 @@ static void test_spec_full(void **state)
 
 	assert_string_equal(spec->hostname, "box.example");
 	assert_int_equal(spec->mac, LETHE_MAC_RANDOM_KEEP_VENDOR);
+	assert_int_equal(spec->dns.n, 2);
+	assert_string_equal(spec->dns.v[0], "2001:db8::53"); /* canonical */
+	assert_string_equal(spec->dns.v[1], "192.0.2.53");
 	assert_int_equal(spec->n_interfaces, 1);
 	assert_string_equal(spec->interfaces[0].addresses.v[1], "2001:db8::10/64");
 	assert_string_equal(spec->interfaces[0].gateway4, "192.0.2.1");
 	assert_string_equal(spec->interfaces[0].gateway6, "2001:db8::1");
 	assert_int_equal(spec->firewall->type, LETHE_NODE_MAPPING);
-	assert_int_equal(spec->firewall->line, 38);
+	assert_int_equal(spec->firewall->line, 39);
 	assert_int_equal(spec->firewall->column, 11);
 	assert_non_null(spec->persistence);
 	lethe_spec_free(spec);
