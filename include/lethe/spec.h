@@ -144,7 +144,12 @@ struct lethe_spec_session {
 			      * section, the console shell is root's (as before) */
 	bool admin_password; /* "ask": root's password is asked at boot, kept in RAM */
 	unsigned line;
+	/* session.graphical.command (lib/spec/graphical.c): the program the Wayland kiosk
+	 * cage runs as user, started by lethe-init; empty: a console session only. */
+	struct lethe_strv graphical;
+	unsigned graphical_line;
 };
+#define LETHE_SPEC_GRAPHICAL_ARGS_MAX 32
 /* persistence: (lib/spec/persistence.c; docs/spec.md "persistence"): off unless the spec
  * has the section. The device is "UUID=<LUKS UUID>" or "PARTLABEL=<GPT name>". */
 enum lethe_spec_persist_by {

@@ -678,6 +678,7 @@ struct lethe_spec *lethe_spec_free(struct lethe_spec *spec)
 	free_system(spec);
 	free(spec->hostname);
 	free(spec->session.user);
+	lethe_strv_release(&spec->session.graphical);
 	lethe_spec_persistence_free(spec->persistence);
 	lethe_node_free(spec->root);
 	free(spec);

@@ -18,6 +18,7 @@
 #include <lethe/contract.h>
 #include <lethe/hardening.h>
 
+#include "graphical.h"
 #include "session.h"
 #include "health.h"
 #include "persist.h"
@@ -335,6 +336,7 @@ void init_stage2(void)
 	setup_network(spec, net_ok);
 	set_hostname(spec);
 	init_session_prepare(spec);
+	init_graphical_prepare(spec);
 	init_services_add(spec);
 	init_services_start();
 	/* The boot's cost without the audit, for benchmarks. */

@@ -1,0 +1,28 @@
+/* The graphical session (graphical.c): cage and the spec's program as session.user. */
+#ifndef LETHE_INIT_GRAPHICAL_H
+#define LETHE_INIT_GRAPHICAL_H
+
+#include <stdbool.h>
+
+#include <lethe/spec.h>
+
+#define LETHE_INIT_CAGE "/usr/bin/cage"
+
+/* cage's argv for the spec's session.graphical.command ("cage -- COMMAND..."), in a
+ * static array that lives as long as PID 1 (the words are the spec's); NULL when the
+ * spec has no graphical session. */
+char **init_graphical_argv(const struct lethe_spec *spec);
+
+/* Stage 2, as root, before the services start: what logind and udev would do for the
+ * session's seat. Waits (bounded) for the DRM device, gives /dev/dri/ and
+ * /dev/input/event* to session.user (0600), makes its XDG_RUNTIME_DIR
+ * (/run/user/UID, 0700) and describes the input devices for libinput in /run/udev.
+ * Nothing without a graphical session. */
+void init_graphical_prepare(const struct lethe_spec *spec);
+
+/* In cage's child, after the ids are the user's and the environment is cleared: the
+ * session's environment (HOME, XDG_RUNTIME_DIR, libseat's and wlroots' settings) and
+ * its home as working directory. */
+void init_graphical_env(void);
+
+#endif
