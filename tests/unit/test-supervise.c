@@ -35,11 +35,6 @@ double init_uptime(void)
 {
 	return 1.0;
 }
-ssize_t init_read_file(const char *path, char *buf, size_t max)
-{
-	(void)path, (void)buf, (void)max;
-	return -ENOENT;
-}
 int init_mkdir_p(const char *path, mode_t mode)
 {
 	(void)path, (void)mode;
