@@ -27,6 +27,8 @@ packages=(
 	file e2fsprogs netbase gpg gpg-agent
 	# man pages, completion, the Debian package (issue 20)
 	scdoc groff-base man-db bash-completion debhelper dpkg-dev fakeroot lintian
+	# the zsh completion's test
+	zsh
 	# ISO 9660 media (issue 11)
 	xorriso
 	# Secure Boot and measured boot (issue 12)
