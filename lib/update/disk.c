@@ -208,7 +208,8 @@ int update_copy_in(int out, const char *device, uint64_t offset, int in, uint64_
 					what, (unsigned long long)off);
 			goto out;
 		}
-		lethe_sha256_update(&h, buf, want);
+		if (digest)
+			lethe_sha256_update(&h, buf, want);
 		r = lethe_pwrite_full(out, buf, want, (off_t)(offset + off));
 		if (r < 0) {
 			r = lethe_error(r, "cannot write '%s' at offset %llu: %s", device,
@@ -219,7 +220,7 @@ int update_copy_in(int out, const char *device, uint64_t offset, int in, uint64_
 		update_progress_add(pg, want);
 		update_pause_point(what, off, len);
 	}
-	if (lethe_sha256_final(&h, md) < 0 || !lethe_memeq_consttime(md, digest, 32))
+	if (digest && (lethe_sha256_final(&h, md) < 0 || !lethe_memeq_consttime(md, digest, 32)))
 		r = lethe_error(-LETHE_E_INVALID,
 				"'%s' changed while it was written: not the signed file", what);
 out:
@@ -269,8 +270,7 @@ int update_verify_back(int fd, const char *device, uint64_t offset, uint64_t len
 	}
 	if (dfd >= 0)
 		close(dfd);
-	if (r == 0 &&
-	    (lethe_sha256_final(&h, md) < 0 || !lethe_memeq_consttime(md, digest, 32)))
+	if (r == 0 && (lethe_sha256_final(&h, md) < 0 || !lethe_memeq_consttime(md, digest, 32)))
 		r = lethe_error(-LETHE_E_INVALID,
 				"'%s' read back from '%s' does not match the signed %s", what,
 				device, what);

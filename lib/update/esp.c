@@ -194,7 +194,12 @@ void update_progress_add(struct update_progress *pg, uint64_t n)
 void update_pause_point(const char *what, uint64_t done, uint64_t total)
 {
 	const char *at = getenv("LETHE_UPDATE_KILL_AT");
+	bool stop = at && !strncmp(at, "stop:", 5);
 
-	if (at && !strcmp(at, what) && done * 2 >= total)
+	/* "stop:WHAT": SIGSTOP once, so that a test can change a file, then SIGCONT. */
+	if (stop && !strcmp(at + 5, what) && done * 2 >= total && !getenv("LETHE_UPDATE_STOPPED")) {
+		setenv("LETHE_UPDATE_STOPPED", "1", 1);
+		raise(SIGSTOP);
+	} else if (at && !strcmp(at, what) && done * 2 >= total)
 		raise(SIGKILL);
 }

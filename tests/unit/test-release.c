@@ -303,8 +303,8 @@ static void test_only(void **state)
 					    .unhashed = LETHE_ARTIFACT_BIT(LETHE_ARTIFACT_ROOTFS) };
 	assert_int_equal(lethe_release_open_opts(dir, &pub, &o, &rel), 0);
 	assert_int_equal(lethe_release_info(rel, LETHE_ARTIFACT_ROOTFS, NULL, want), 0);
-	assert_int_equal(lethe_sha256_fd(lethe_release_fd(rel, LETHE_ARTIFACT_ROOTFS), 0, got, NULL),
-			 0);
+	assert_int_equal(
+		lethe_sha256_fd(lethe_release_fd(rel, LETHE_ARTIFACT_ROOTFS), 0, got, NULL), 0);
 	assert_memory_not_equal(want, got, 32); /* the caller's hash is what catches it */
 	rel = lethe_release_free(rel);
 	/* cmdline's text is kept, so it is hashed even when asked not to be */
@@ -416,9 +416,13 @@ static void test_probe(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_names),		cmocka_unit_test(test_open),
-		cmocka_unit_test(test_swap_after_open), cmocka_unit_test(test_refused),
-		cmocka_unit_test(test_only),		cmocka_unit_test(test_roothash),	cmocka_unit_test(test_probe),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_open),
+		cmocka_unit_test(test_swap_after_open),
+		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_only),
+		cmocka_unit_test(test_roothash),
+		cmocka_unit_test(test_probe),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
