@@ -31,23 +31,35 @@ static void vmsg(const char *prefix, const char *fmt, va_list ap)
 	(void)!write(STDERR_FILENO, line, (size_t)n);
 }
 
+/* With lethe.debug, fmt with the uptime after it (in buf), to show where the boot's
+ * time goes; else fmt. */
+static const char *timed(const char *fmt, char *buf, size_t size)
+{
+	if (!init_debug || strlen(fmt) + 16 >= size)
+		return fmt;
+	snprintf(buf, size, "%s [%.3f s]", fmt, init_uptime());
+	return buf;
+}
+
 void init_msg(const char *fmt, ...)
 {
+	char f[512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vmsg("", fmt, ap);
+	vmsg("", timed(fmt, f, sizeof(f)), ap);
 	va_end(ap);
 }
 
 void init_dbg(const char *fmt, ...)
 {
+	char f[512];
 	va_list ap;
 
 	if (!init_debug)
 		return;
 	va_start(ap, fmt);
-	vmsg("debug: ", fmt, ap);
+	vmsg("debug: ", timed(fmt, f, sizeof(f)), ap);
 	va_end(ap);
 }
 
