@@ -23,8 +23,9 @@
 
 #include "oci-internal.h"
 
-#define DELTA_RUN_BLOCKS 256 /* blocks per Range request at most (1 MiB of 4 KiB) */
-#define DELTA_READ	 (1u << 20)
+#define DELTA_RUN_BLOCKS  256 /* blocks per Range request at most (1 MiB of 4 KiB) */
+#define DELTA_READ	  (1u << 20)
+#define DELTA_BASE_BLOCKS (1ull << 22) /* of the local image indexed: 16 GiB of 4 KiB */
 
 struct have {
 	uint8_t digest[32];
@@ -60,8 +61,8 @@ static int index_base(struct delta *d, const char *base)
 	if (S_ISBLK(st.st_mode) && ioctl(d->base_fd, BLKGETSIZE64, &size) < 0)
 		return lethe_error(-errno, "cannot read the size of '%s': %m", base);
 	nb = size / bs;
-	if (nb > (1ull << 26))
-		nb = 1ull << 26;
+	if (nb > DELTA_BASE_BLOCKS)
+		nb = DELTA_BASE_BLOCKS; /* a larger device: its start, where a root image is */
 	d->have = calloc(nb ? nb : 1, sizeof(*d->have));
 	if (!d->have)
 		return -ENOMEM;
@@ -210,6 +211,10 @@ int oci_fetch_delta(struct oci_client *c, const struct oci_item *item, const cha
 
 	if (!vpath || !final || asprintf(&part, "%s.part", final) < 0) {
 		r = -ENOMEM;
+		goto out;
+	}
+	if (access(vpath, F_OK) < 0) {
+		r = -EPROTONOSUPPORT; /* not fetched (a subset): no index to go by */
 		goto out;
 	}
 	r = lethe_verity_read_leaves(vpath, &d.p, &d.leaves);
