@@ -62,6 +62,13 @@ struct lethe_oci_options {
 	bool insecure;		/* plain HTTP; refused unless the host is loopback */
 	const char *auth_file;	/* NULL: the auth.json conventions above */
 	const char *user_agent; /* NULL: "lethe" */
+	/* A local root image (the active slot's root partition, or an older rootfs.erofs):
+	 * the blocks of the new rootfs.erofs that it holds, at any offset, by their digest
+	 * in the new rootfs.verity (level 0 of the tree, a SHA-256 per 4 KiB block as RAUC's
+	 * block-hash-index), are read from it, and only the others fetched, with Range
+	 * requests. Every block is checked against its digest, the file against SHA256SUMS,
+	 * and the release is verified whole as without it. NULL: fetch whole. */
+	const char *delta_base;
 };
 
 /* What a transfer did, for the CLI and the tests. */
@@ -69,6 +76,8 @@ struct lethe_oci_stats {
 	unsigned blobs_uploaded, blobs_skipped; /* push: sent, or already there (HEAD) */
 	unsigned files;				/* pull: files fetched */
 	uint64_t bytes_sent, bytes_received, bytes_resumed;
+	uint64_t bytes_reused;	  /* pull with delta_base: read from it instead of fetched */
+	unsigned ranges;	  /* pull with delta_base: Range requests made */
 	char manifest_digest[72]; /* the release's manifest, "sha256:HEX" */
 	bool referrers_api;	  /* push: the registry answered OCI-Subject */
 };

@@ -31,6 +31,7 @@ int oci_fetch_http(const char *url, const char *outdir, const struct lethe_sign_
 	struct oci_response sums_resp = { 0 }, sig_resp = { 0 };
 	struct lethe_sums sums = { 0 };
 	struct oci_client c = { 0 };
+	struct oci_item *items = NULL;
 	char *stage = NULL, *u_sums = NULL, *u_sig = NULL, *label = NULL, key[17];
 	uint8_t sha[32];
 	int r;
@@ -73,9 +74,10 @@ int oci_fetch_http(const char *url, const char *outdir, const struct lethe_sign_
 	}
 	if (r >= 0)
 		r = lethe_sums_parse(sums_resp.body.data, sums_resp.body.len, label, &sums);
+	if (r >= 0 && !(items = calloc(sums.n ? sums.n : 1, sizeof(*items))))
+		r = -ENOMEM;
 	for (size_t i = 0; i < sums.n && r >= 0; i++) {
 		enum lethe_release_artifact a;
-		char *u = NULL, what[600];
 
 		if (lethe_release_artifact_from_name(sums.v[i].name, &a) < 0) {
 			r = lethe_error(-LETHE_E_INVALID,
@@ -83,31 +85,23 @@ int oci_fetch_http(const char *url, const char *outdir, const struct lethe_sign_
 					sums.v[i].line, sums.v[i].name);
 			break;
 		}
-		if (asprintf(&u, "%s%s", url, sums.v[i].name) < 0) {
-			r = -ENOMEM;
-			break;
-		}
-		snprintf(what, sizeof(what), "%s", u);
-		lethe_log(LETHE_LOG_PROGRESS, "pull: %s", sums.v[i].name);
-		r = oci_fetch_file(&c, u, NULL, stage, sums.v[i].name, 0, sums.v[i].sha256, what);
-		free(u);
+		items[i].name = sums.v[i].name;
+		snprintf(items[i].url, sizeof(items[i].url), "%s%s", url, sums.v[i].name);
+		snprintf(items[i].what, sizeof(items[i].what), "%s", items[i].url);
+		memcpy(items[i].sha256, sums.v[i].sha256, 32);
 	}
 	if (r >= 0)
-		r = oci_stage_commit(stage, outdir, pub);
-	else if (stage && lethe_error_is_check(r)) {
-		char *why = lethe_error_message_for(r) ? strdup(lethe_error_message_for(r)) : NULL;
-
-		lethe_rm_rf(stage);
-		if (why)
-			lethe_error(r, "%s", why);
-		free(why);
-	}
+		r = oci_stage_fetch(&c, stage, outdir, pub, items, sums.n,
+				    opts ? opts->delta_base : NULL);
+	else
+		r = oci_stage_discard(stage, r);
 out:
 	lethe_sums_release(&sums);
 	oci_response_release(&sums_resp);
 	oci_response_release(&sig_resp);
 	oci_client_release(&c);
 	free(stage);
+	free(items);
 	free(u_sums);
 	free(u_sig);
 	return r;

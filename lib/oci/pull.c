@@ -132,6 +132,7 @@ static int pull_oci(const char *source, const char *outdir, const struct lethe_s
 	struct oci_client c = { 0 };
 	struct oci_response resp = { 0 };
 	struct lethe_oci_layer *blobs = NULL;
+	struct oci_item *items = NULL;
 	char *stage = NULL, key[17], label[800];
 	uint8_t msha[32];
 	size_t n = 0;
@@ -155,30 +156,29 @@ static int pull_oci(const char *source, const char *outdir, const struct lethe_s
 		goto out;
 	oci_digest_string(msha, stats->manifest_digest);
 	lethe_hex_encode(msha, 8, key);
+	items = calloc(n, sizeof(*items));
+	if (!items) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		items[i].name = blobs[i].name;
+		snprintf(items[i].url, sizeof(items[i].url), "/v2/%s/blobs/%s", ref.repo,
+			 blobs[i].digest);
+		snprintf(items[i].what, sizeof(items[i].what), "blob %s of %s", blobs[i].digest,
+			 label);
+		items[i].size = blobs[i].size;
+		memcpy(items[i].sha256, blobs[i].sha256, 32);
+	}
 	r = oci_stage_open(outdir, key, &stage);
-	for (size_t i = 0; i < n && r >= 0; i++) {
-		char path[700], what[1600];
-
-		snprintf(path, sizeof(path), "/v2/%s/blobs/%s", ref.repo, blobs[i].digest);
-		snprintf(what, sizeof(what), "blob %s of %s", blobs[i].digest, label);
-		lethe_log(LETHE_LOG_PROGRESS, "pull: %s", blobs[i].name);
-		r = oci_fetch_file(&c, path, NULL, stage, blobs[i].name, blobs[i].size,
-				   blobs[i].sha256, what);
-	}
 	if (r >= 0)
-		r = oci_stage_commit(stage, outdir, pub);
-	else if (stage && lethe_error_is_check(r)) {
-		char *why = lethe_error_message_for(r) ? strdup(lethe_error_message_for(r)) : NULL;
-
-		lethe_rm_rf(stage);
-		if (why)
-			lethe_error(r, "%s", why);
-		free(why);
-	}
+		r = oci_stage_fetch(&c, stage, outdir, pub, items, n,
+				    opts ? opts->delta_base : NULL);
 out:
 	oci_response_release(&resp);
 	oci_client_release(&c);
 	free(stage);
+	free(items);
 	free(blobs);
 	return r;
 }
