@@ -67,6 +67,9 @@ struct build_menu {
 	char title[256], version[128];
 };
 int build_menu_titles(struct lethe_build_ctx *ctx, struct build_menu *ret);
+/* esp-check.c: a boot.esp_size that cannot hold systemd-boot and the kernel, refused
+ * once the kernel package is fetched (issue 11, bad input) */
+int build_stage_esp_check(struct lethe_build_ctx *ctx);
 void build_sb_release(struct lethe_build_ctx *ctx);
 
 /* airgap.c: refuses network drivers and tools for a spec with network: none. */
