@@ -18,6 +18,7 @@
 
 #include <lethe/contract.h>
 
+#include "entry.h"
 #include "init.h"
 
 #define MODULES_LIST LETHE_PATH_MODULES
@@ -558,6 +559,18 @@ static void switch_root(void)
 		init_halt("cannot switch to the new root: %s", strerror(errno));
 }
 
+/* The menu's toram entry asks what the toram key of the cmdline asks (entry.c;
+ * efivarfs is one of the modules just loaded). */
+static void menu_entry(struct lethe_cmdline *c)
+{
+	char name[256];
+
+	if (!(init_boot_entry(true, name, sizeof(name)) & LETHE_BOOT_ENTRY_TORAM))
+		return;
+	init_msg("boot menu entry '%s': " LETHE_CMDLINE_TORAM, name);
+	c->toram = true;
+}
+
 void init_stage1(void)
 {
 	struct lethe_cmdline c;
@@ -571,6 +584,7 @@ void init_stage1(void)
 	init_msg("stage 1 (lethe-init %s)", LETHE_VERSION);
 	read_cmdline(&c);
 	load_modules();
+	menu_entry(&c);
 	if (lethe_hex_decode(c.roothash, roothash, sizeof(roothash)) < 0 ||
 	    lethe_partuuids_from_roothash(roothash, sizeof(roothash), parts[0].uuid,
 					  parts[1].uuid) < 0)
