@@ -135,6 +135,10 @@ struct lethe_spec_interface {
 	char *name;		     /* e.g. eth0 */
 	struct lethe_strv addresses; /* CIDR, IPv4 or IPv6 */
 	char *gateway4, *gateway6;   /* NULL when none */
+	/* dhcp: true: IPv4 address and routes from busybox udhcpc, started by lethe-init
+	 * (no host name, a random client id; docs/network.md); the firewall lets DHCP
+	 * through on this interface only. No IPv4 address or gateway4 then. */
+	bool dhcp;
 	unsigned line;
 };
 
@@ -236,8 +240,10 @@ struct lethe_spec {
 	bool network_none;
 	/* network.dns: the only name servers (lib/spec/dns.c, docs/network.md): what
 	 * /etc/resolv.conf lists, and the only addresses port-53 traffic may go to.
-	 * Canonical addresses, at most LETHE_SPEC_MAX_DNS. */
+	 * Canonical addresses, at most LETHE_SPEC_MAX_DNS. dns_dhcp: "dhcp", the servers
+	 * of the DHCP leases instead (DNS then goes out only on the DHCP interfaces). */
 	struct lethe_strv dns;
+	bool dns_dhcp;
 
 	struct lethe_spec_tmpfs tmpfs[LETHE_SPEC_TMPFS_N]; /* always filled: spec or default */
 	unsigned boot_timeout; /* boot: timeout: the boot menu's seconds (default 0:

@@ -1,6 +1,6 @@
 /* The parts of table inet lethe that come from the spec's network section rather than
- * its firewall section: network.dns. Every packet out to port 53 (TCP or UDP, either
- * family) jumps to chain dns, which returns only the configured servers to the output
+ * its firewall section: network.dns and the interfaces' dhcp. Every packet out to port 53 (TCP or
+ * UDP, either family) jumps to chain dns, which returns only the configured servers to the output
  * chain (where the spec's rules still decide) and counts and drops the rest as
  * lethe-dns-out, before any spec rule or an accept policy can let it out
  * (docs/firewall.md). */
@@ -22,6 +22,13 @@ static int cmp_server(const void *x, const void *y)
 
 int fw_egress_from_spec(const struct lethe_spec *spec, struct lethe_firewall *fw)
 {
+	int r;
+
+	for (size_t i = 0; i < spec->n_interfaces; i++)
+		if (spec->interfaces[i].dhcp &&
+		    (r = lethe_strv_push(&fw->dhcp, spec->interfaces[i].name)) < 0)
+			return r;
+	fw->dns_dhcp = spec->dns_dhcp && fw->dhcp.n;
 	if (!spec->dns.n)
 		return 0;
 	fw->dns = calloc(spec->dns.n, sizeof(*fw->dns));
@@ -51,12 +58,43 @@ int fw_egress_from_spec(const struct lethe_spec *spec, struct lethe_firewall *fw
 void fw_egress_release(struct lethe_firewall *fw)
 {
 	free(fw->dns);
+	lethe_strv_release(&fw->dhcp);
 }
 
-int fw_put_dns_jump(struct lethe_buf *b, unsigned flags)
+/* `iifname "eth0" ` or `oifname { "eth0", "eth1" } ` for the DHCP interfaces. */
+static int put_dhcp_ifnames(struct lethe_buf *b, const struct lethe_firewall *fw, const char *key)
 {
-	return lethe_buf_printf(b, "\t\tmeta l4proto { %s } th dport 53 jump dns\n",
-				(flags & LETHE_FIREWALL_NUMERIC_PROTO) ? "6, 17" : "tcp, udp");
+	int r = lethe_buf_printf(b, "%s %s", key, fw->dhcp.n > 1 ? "{ " : "");
+
+	for (size_t i = 0; r >= 0 && i < fw->dhcp.n; i++)
+		r = lethe_buf_printf(b, "%s\"%s\"", i ? ", " : "", fw->dhcp.v[i]);
+	if (r >= 0)
+		r = lethe_buf_puts(b, fw->dhcp.n > 1 ? " } " : " ");
+	return r;
+}
+
+int fw_put_egress_rules(struct lethe_buf *b, const struct lethe_firewall *fw, enum fw_chain_id c,
+			unsigned flags)
+{
+	int r = 0;
+
+	if (c == FW_CHAIN_OUT)
+		r = lethe_buf_printf(b, "\t\tmeta l4proto { %s } th dport 53 jump dns\n",
+				     (flags & LETHE_FIREWALL_NUMERIC_PROTO) ? "6, 17" : "tcp, udp");
+	/* DHCP: the client's port 68 to the server's 67 out, the server's answers in
+	 * (a broadcast answer is no reply that conntrack knows). udhcpc's first
+	 * exchange goes through a packet socket, which no hook sees; its renewals are
+	 * UDP. */
+	if (r >= 0 && fw->dhcp.n && c != FW_CHAIN_FORWARD) {
+		r = lethe_buf_puts(b, "\t\t");
+		if (r >= 0)
+			r = put_dhcp_ifnames(b, fw, c == FW_CHAIN_IN ? "iifname" : "oifname");
+		if (r >= 0)
+			r = lethe_buf_puts(b, c == FW_CHAIN_IN
+						      ? "udp sport 67 udp dport 68 accept\n"
+						      : "udp sport 68 udp dport 67 accept\n");
+	}
+	return r;
 }
 
 /* "ip daddr X return" / "ip6 daddr { X, Y } return" for the servers of one family. */
@@ -94,6 +132,15 @@ int fw_put_egress_chains(struct lethe_buf *b, const struct lethe_firewall *fw)
 		r = put_servers(b, fw, FW_FAMILY_V4);
 	if (r >= 0)
 		r = put_servers(b, fw, FW_FAMILY_V6);
+	/* The leases' servers are not known when the table is made: any server, but only
+	 * out of the interfaces whose lease named it. */
+	if (r >= 0 && fw->dns_dhcp) {
+		r = lethe_buf_puts(b, "\t\t");
+		if (r >= 0)
+			r = put_dhcp_ifnames(b, fw, "oifname");
+		if (r >= 0)
+			r = lethe_buf_puts(b, "return\n");
+	}
 	if (r >= 0)
 		r = lethe_buf_puts(b, "\t\tcounter drop comment \"lethe-dns-out\"\n\t}\n");
 	return r;

@@ -190,9 +190,9 @@ static int put_chain(struct lethe_buf *b, const struct lethe_firewall *fw, enum 
 					     "\t\tct state invalid counter drop comment \"%s\"\n",
 					     invalid_counters[c]);
 		/* Before the spec's rules: no rule and no accept policy lets DNS out to a
-		 * server the spec did not name. */
-		if (r >= 0 && c == FW_CHAIN_OUT)
-			r = fw_put_dns_jump(b, flags);
+		 * server the spec did not name; DHCP where the network section asks. */
+		if (r >= 0)
+			r = fw_put_egress_rules(b, fw, c, flags);
 		for (size_t i = 0; r >= 0 && i < chain->n_rules; i++)
 			r = put_spec_rule(b, c, &chain->rules[i], flags);
 	}

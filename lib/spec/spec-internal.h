@@ -34,6 +34,9 @@ int spec_parse_services(struct spec_ctx *c, const struct lethe_node *node);
 int spec_parse_network(struct spec_ctx *c, const struct lethe_node *node);
 /* network.dns (dns.c) */
 int spec_parse_dns(struct spec_ctx *c, const struct lethe_node *node);
+/* An interface's dhcp key, once its addresses are read (dhcp.c). */
+int spec_parse_dhcp(struct spec_ctx *c, const struct lethe_node *map,
+		    struct lethe_spec_interface *iface);
 int spec_parse_tmpfs(struct spec_ctx *c, const struct lethe_node *node);
 int spec_parse_session(struct spec_ctx *c, const struct lethe_node *node); /* session.c */
 int spec_parse_memory(struct spec_ctx *c, const struct lethe_node *node);

@@ -17,7 +17,8 @@ static const char *const kernel_keys[] = { "profile", "package", "modules",
 					   "cmdline", "unsafe",	 NULL };
 static const char *const service_keys[] = { "name", "command", "user", "group", "restart", NULL };
 static const char *const network_keys[] = { "hostname", "mac", "interfaces", "dns", NULL };
-static const char *const interface_keys[] = { "name", "addresses", "gateway4", "gateway6", NULL };
+static const char *const interface_keys[] = { "name",	  "addresses", "gateway4",
+					      "gateway6", "dhcp",      NULL };
 
 static int parse_unsafe(struct spec_ctx *c, const struct lethe_node *node)
 {
@@ -398,6 +399,8 @@ static int parse_interface(struct spec_ctx *c, const struct lethe_node *map,
 	r = gateway(c, map, "gateway4", AF_INET, &iface->gateway4);
 	if (r == 0)
 		r = gateway(c, map, "gateway6", AF_INET6, &iface->gateway6);
+	if (r == 0)
+		r = spec_parse_dhcp(c, map, iface); /* dhcp.c */
 	return r;
 }
 
@@ -473,11 +476,9 @@ int spec_parse_network(struct spec_ctx *c, const struct lethe_node *node)
 	item = lethe_node_get(node, "mac");
 	if (item && (r = parse_mac_mode(c, item, &spec->mac)) < 0)
 		return r;
-	if ((r = spec_parse_dns(c, lethe_node_get(node, "dns"))) < 0)
-		return r;
 	item = lethe_node_get(node, "interfaces");
 	if (!item)
-		return 0;
+		return spec_parse_dns(c, lethe_node_get(node, "dns"));
 	r = spec_list(c, item, "network.interfaces");
 	if (r < 0)
 		return r;
@@ -493,7 +494,7 @@ int spec_parse_network(struct spec_ctx *c, const struct lethe_node *node)
 		if (r < 0)
 			return r;
 	}
-	return 0;
+	return spec_parse_dns(c, lethe_node_get(node, "dns"));
 }
 
 /* tmpfs: the bounds of the RAM file systems lethe-init mounts; defaults from the

@@ -523,6 +523,17 @@ static const struct bad_spec {
 	  "spec 't.yaml' line 5 column 42: network.dns lists 4 servers, at most 3" },
 	{ HEAD "network:\n  dns: {server: 192.0.2.1}\n",
 	  "spec 't.yaml' line 5 column 8: network.dns must be a list, not a mapping" },
+	{ HEAD "network:\n  interfaces: [{name: eth0, dhcp: true, gateway4: 192.0.2.1}]\n",
+	  "spec 't.yaml' line 5 column 51: interface 'eth0' has dhcp: true and a gateway4: the "
+	  "lease gives the route" },
+	{ HEAD "network:\n  interfaces: [{name: eth0, dhcp: true, addresses: [\"2001:db8::1/64\", "
+	       "192.0.2.1/24]}]\n",
+	  "spec 't.yaml' line 5 column 52: interface 'eth0' has dhcp: true and the IPv4 address "
+	  "192.0.2.1/24: the lease gives it" },
+	{ HEAD "network:\n  interfaces: [{name: eth0, dhcp: yes please}]\n",
+	  "spec 't.yaml' line 5 column 35: dhcp must be true or false, not 'yes please'" },
+	{ HEAD "network:\n  dns: dhcp\n  interfaces: [{name: eth0, addresses: [192.0.2.1/24]}]\n",
+	  "spec 't.yaml' line 5 column 8: network.dns: dhcp needs an interface with dhcp: true" },
 	{ HEAD "network:\n  hostnme: lethe\n",
 	  "spec 't.yaml' line 5 column 3: unknown key 'hostnme' (did you mean 'hostname'?)" },
 };
@@ -548,6 +559,21 @@ static void test_spec_errors(void **state)
 		failed++;
 	}
 	assert_int_equal(failed, 0);
+}
+
+/* DHCP beside static IPv6, and the leases' name servers. */
+static void test_spec_dhcp(void **state)
+{
+	struct lethe_spec *spec =
+		spec_ok(HEAD "network:\n  dns: dhcp\n  interfaces:\n"
+			     "    - {name: eth0, dhcp: true, addresses: [\"2001:db8::5/64\"]}\n"
+			     "    - {name: eth1, dhcp: false, addresses: [192.0.2.5/24]}\n");
+
+	assert_true(spec->interfaces[0].dhcp);
+	assert_false(spec->interfaces[1].dhcp);
+	assert_true(spec->dns_dhcp);
+	assert_int_equal(spec->dns.n, 0);
+	lethe_spec_free(spec);
 }
 
 static void test_spec_defaults(void **state)
@@ -1052,6 +1078,7 @@ int main(void)
 		cmocka_unit_test(test_node_helpers),
 		cmocka_unit_test(test_spell_suggest),
 		cmocka_unit_test(test_spec_defaults),
+		cmocka_unit_test(test_spec_dhcp),
 		cmocka_unit_test(test_spec_deb_named_source),
 		cmocka_unit_test(test_spec_full),
 		cmocka_unit_test(test_spec_errors),
