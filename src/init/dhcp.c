@@ -152,6 +152,8 @@ static int lease_bound(const struct lethe_spec *spec, const char *ifname)
 	}
 	if (n_router && (r = init_net_replace_default_route(ifname, routers[0])) < 0)
 		init_msg("dhcp: %s: cannot route via %s: %s", ifname, routers[0], strerror(-r));
+	if (n_router)
+		init_vpn_endpoint_route(spec, ifname, routers[0]);
 	if (spec->dns_dhcp) {
 		for (int i = 0; i < n_dns; i++)
 			servers[i] = dns[i];

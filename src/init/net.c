@@ -2,6 +2,7 @@
  * What `ip link set up`, `ip addr add` and `ip route add default via` do. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <stdbool.h>
@@ -178,6 +179,54 @@ static int default_route(const char *ifname, const char *gateway, unsigned short
 	req.rt.rtm_scope = RT_SCOPE_UNIVERSE;
 	req.rt.rtm_type = RTN_UNICAST;
 	add_attr(&req, RTA_GATEWAY, t.addr, t.addr_len);
+	add_attr(&req, RTA_OIF, &t.index, sizeof(t.index));
+	return nl_talk(&req);
+}
+
+int init_net_add_link(const char *ifname, const char *kind)
+{
+	struct nl_req req = { 0 };
+	struct rtattr *info, *k;
+	size_t klen = strlen(kind) + 1;
+
+	if (strlen(ifname) >= IFNAMSIZ || klen > 32)
+		return -EINVAL;
+	nl_begin(&req, RTM_NEWLINK, sizeof(struct ifinfomsg));
+	add_attr(&req, IFLA_IFNAME, ifname, strlen(ifname) + 1);
+	/* IFLA_LINKINFO { IFLA_INFO_KIND "wireguard" }, nested by hand. */
+	info = (struct rtattr *)((char *)&req + NLMSG_ALIGN(req.h.nlmsg_len));
+	info->rta_type = IFLA_LINKINFO;
+	k = (struct rtattr *)RTA_DATA(info);
+	k->rta_type = IFLA_INFO_KIND;
+	k->rta_len = (unsigned short)RTA_LENGTH(klen);
+	memcpy(RTA_DATA(k), kind, klen);
+	info->rta_len = (unsigned short)RTA_LENGTH(RTA_ALIGN(k->rta_len));
+	req.h.nlmsg_len = NLMSG_ALIGN(req.h.nlmsg_len) + RTA_ALIGN(info->rta_len);
+	return nl_talk(&req);
+}
+
+int init_net_add_route(const char *ifname, const char *dst, const char *gateway)
+{
+	struct nl_req req = { 0 };
+	struct net_target t, g;
+	int r = net_target(ifname, dst, &t);
+
+	if (r < 0 || (gateway && (r = net_target(ifname, gateway, &g)) < 0))
+		return r;
+	if (gateway && g.family != t.family)
+		return -EINVAL;
+	nl_begin(&req, RTM_NEWROUTE, sizeof(struct rtmsg));
+	req.h.nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
+	req.rt.rtm_family = (unsigned char)t.family;
+	req.rt.rtm_dst_len = (unsigned char)t.prefix;
+	req.rt.rtm_table = RT_TABLE_MAIN;
+	req.rt.rtm_protocol = RTPROT_STATIC;
+	req.rt.rtm_scope = gateway ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
+	req.rt.rtm_type = RTN_UNICAST;
+	if (t.prefix)
+		add_attr(&req, RTA_DST, t.addr, t.addr_len);
+	if (gateway)
+		add_attr(&req, RTA_GATEWAY, g.addr, g.addr_len);
 	add_attr(&req, RTA_OIF, &t.index, sizeof(t.index));
 	return nl_talk(&req);
 }

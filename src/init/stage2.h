@@ -21,6 +21,19 @@ int init_net_parse_cidr(const char *cidr, int *family, unsigned char addr[16], u
 int init_net_add_default_route(const char *ifname, const char *gateway);
 /* The same, replacing the default route of gateway's family (a DHCP lease's). */
 int init_net_replace_default_route(const char *ifname, const char *gateway);
+/* Create a link of kind ("wireguard") named ifname. */
+int init_net_add_link(const char *ifname, const char *kind);
+/* A route to dst (ADDR/PREFIX) on ifname, through gateway (NULL: on the link),
+ * replacing one to the same destination. */
+int init_net_add_route(const char *ifname, const char *dst, const char *gateway);
+/* vpn.c: network.vpn's WireGuard tunnel: link, key (generated, or read from
+ * private_key_file), `wg set` for the peer, addresses, routes for allowed_ips. Says on
+ * the console what it did and the tunnel's public key. */
+void init_vpn_setup(const struct lethe_spec *spec);
+/* The route that keeps the tunnel's own packets to its IPv4 endpoint out of the
+ * tunnel: via gateway on ifname (a static gateway4, a lease's router). */
+void init_vpn_endpoint_route(const struct lethe_spec *spec, const char *ifname,
+			     const char *gateway);
 /* Delete every IPv4 address of ifname except keep (ADDR/PREFIX, or NULL). */
 int init_net_flush_ipv4(const char *ifname, const char *keep);
 
