@@ -43,6 +43,9 @@ packages=(
 	libp11-kit-dev
 	# network privacy tests: WireGuard peer, captures, DHCP server (issue 16)
 	wireguard-tools tcpdump udhcpd
+	# the WireGuard peer of tests/vm/network-vpn.sh, in user space (the host kernel may
+	# have no wireguard)
+	wireguard-go
 )
 
 # Node.js may come with the machine; take Debian's only where there is none.

@@ -35,6 +35,15 @@ int spec_parse_dns(struct spec_ctx *c, const struct lethe_node *node)
 
 	if (!node)
 		return 0;
+	if (node->type == LETHE_NODE_SCALAR && node->value && !strcmp(node->value, "dhcp")) {
+		for (size_t i = 0; i < c->spec->n_interfaces; i++)
+			if (c->spec->interfaces[i].dhcp) {
+				c->spec->dns_dhcp = true;
+				return 0;
+			}
+		return lethe_node_error(c->file, node,
+					"network.dns: dhcp needs an interface with dhcp: true");
+	}
 	if (node->type == LETHE_NODE_SCALAR)
 		return parse_server(c, node);
 	r = spec_list(c, node, "network.dns");

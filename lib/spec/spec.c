@@ -655,6 +655,7 @@ static void free_system(struct lethe_spec *spec)
 	}
 	free(spec->interfaces);
 	lethe_strv_release(&spec->dns);
+	lethe_spec_vpn_free(spec->vpn);
 }
 
 struct lethe_spec *lethe_spec_free(struct lethe_spec *spec)

@@ -228,13 +228,17 @@ static void setup_network(const struct lethe_spec *spec, bool allowed)
 			init_msg("warning: cannot bring %s up: %s", ifc->name, strerror(-r));
 			continue;
 		}
+		if (ifc->dhcp)
+			init_dhcp_start(spec, ifc->name); /* dhcp.c */
 		if (ifc->gateway4 && (r = init_net_add_default_route(ifc->name, ifc->gateway4)) < 0)
 			init_msg("warning: %s: cannot add route via %s: %s", ifc->name,
 				 ifc->gateway4, strerror(-r));
+		init_vpn_endpoint_route(spec, ifc->name, ifc->gateway4); /* vpn.c */
 		if (ifc->gateway6 && (r = init_net_add_default_route(ifc->name, ifc->gateway6)) < 0)
 			init_msg("warning: %s: cannot add route via %s: %s", ifc->name,
 				 ifc->gateway6, strerror(-r));
 	}
+	init_vpn_setup(spec); /* vpn.c */
 	lethe_strv_release(&no_mac);
 }
 

@@ -343,6 +343,99 @@ static void test_render_dns(void **state)
 	lethe_node_free(root);
 }
 
+/* dhcp: true: DHCP in and out on that interface only, before the spec's rules; with
+ * network.dns: dhcp, DNS to any server but only out of the DHCP interfaces. */
+static void test_render_dhcp(void **state)
+{
+	struct lethe_spec_interface ifs[] = { { .name = "eth0", .dhcp = true },
+					      { .name = "eth1" },
+					      { .name = "wlan0", .dhcp = true } };
+	struct lethe_spec spec = { .interfaces = ifs, .n_interfaces = 3, .dns_dhcp = true };
+	struct lethe_node *root = NULL;
+	struct lethe_firewall *fw = NULL;
+	const char *yaml = "firewall:\n  log: false\n";
+	char *text = NULL;
+
+	assert_int_equal(lethe_yaml_parse("fw.yaml", yaml, strlen(yaml), &root), 0);
+	assert_int_equal(
+		lethe_firewall_parse("fw.yaml", lethe_node_get(root, "firewall"), &spec, &fw), 0);
+	assert_int_equal(lethe_firewall_render(fw, 0, &text), 0);
+	assert_non_null(strstr(text,
+			       "\"lethe-invalid-in\"\n"
+			       "\t\tiifname { \"eth0\", \"wlan0\" } udp sport 67 udp dport 68 "
+			       "accept\n"
+			       "\t\tcounter comment \"lethe-drop-in\"\n"));
+	assert_non_null(strstr(text,
+			       "jump dns\n"
+			       "\t\toifname { \"eth0\", \"wlan0\" } udp sport 68 udp dport 67 "
+			       "accept\n"
+			       "\t\tcounter comment \"lethe-drop-out\"\n"));
+	assert_non_null(strstr(text, "\tchain dns {\n"
+				     "\t\toifname { \"eth0\", \"wlan0\" } return\n"
+				     "\t\tcounter drop comment \"lethe-dns-out\"\n"));
+	free(text);
+	lethe_firewall_free(fw);
+	/* Without dhcp: true anywhere, no DHCP rule at all. */
+	ifs[0].dhcp = ifs[2].dhcp = false;
+	assert_int_equal(
+		lethe_firewall_parse("fw.yaml", lethe_node_get(root, "firewall"), &spec, &fw), 0);
+	assert_int_equal(lethe_firewall_render(fw, 0, &text), 0);
+	assert_null(strstr(text, "sport 6"));
+	assert_null(strstr(text, "oifname"));
+	free(text);
+	lethe_firewall_free(fw);
+	lethe_node_free(root);
+}
+
+/* network.vpn: the kill switch before the replies rule, DHCP before it, DNS servers
+ * only through the tunnel, no IPv6 neighbour discovery over an IPv4 endpoint. */
+static void test_render_vpn(void **state)
+{
+	char *servers[] = { "192.0.2.129" };
+	struct lethe_spec_interface ifs[] = { { .name = "eth0", .dhcp = true } };
+	struct lethe_spec_vpn vpn = { .interface = "wg0", .endpoint = "192.0.2.1", .port = 51820 };
+	struct lethe_spec spec = {
+		.interfaces = ifs, .n_interfaces = 1, .vpn = &vpn, .dns = { servers, 1 }
+	};
+	struct lethe_node *root = NULL;
+	struct lethe_firewall *fw = NULL;
+	const char *yaml = "firewall:\n  log: false\n  out: { default: accept }\n"
+			   "  in: { allow: [{ proto: icmpv6 }] }\n";
+	char *text = NULL;
+
+	assert_int_equal(lethe_yaml_parse("fw.yaml", yaml, strlen(yaml), &root), 0);
+	assert_int_equal(
+		lethe_firewall_parse("fw.yaml", lethe_node_get(root, "firewall"), &spec, &fw), 0);
+	assert_int_equal(lethe_firewall_render(fw, 0, &text), 0);
+	assert_non_null(strstr(text,
+			       "\t\tiif \"lo\" accept\n"
+			       "\t\tiifname \"eth0\" udp sport 67 udp dport 68 accept\n"
+			       "\t\tip saddr 192.0.2.1 udp sport 51820 accept\n"
+			       "\t\tiifname != \"wg0\" counter drop comment \"lethe-vpn-in\"\n"
+			       "\t\tct state established,related accept\n"));
+	assert_non_null(strstr(text,
+			       "\t\toif \"lo\" accept\n"
+			       "\t\toifname \"eth0\" udp sport 68 udp dport 67 accept\n"
+			       "\t\tip daddr 192.0.2.1 udp dport 51820 accept\n"
+			       "\t\toifname != \"wg0\" counter drop comment \"lethe-vpn-out\"\n"
+			       "\t\tct state established,related accept\n"));
+	assert_non_null(strstr(text, "\t\toifname \"wg0\" ip daddr 192.0.2.129 return\n"));
+	assert_null(strstr(text, "nd-neighbor")); /* IPv4 endpoint: no ND on the link */
+	assert_int_equal(strstr(text, "udp sport 68") - strstr(text, "udp sport 67") > 0, 1);
+	free(text);
+	lethe_firewall_free(fw);
+	/* An IPv6 endpoint needs neighbour discovery on the physical link. */
+	vpn.endpoint = "2001:db8::1";
+	assert_int_equal(
+		lethe_firewall_parse("fw.yaml", lethe_node_get(root, "firewall"), &spec, &fw), 0);
+	assert_int_equal(lethe_firewall_render(fw, 0, &text), 0);
+	assert_non_null(strstr(text, "nd-neighbor"));
+	assert_non_null(strstr(text, "\t\tip6 daddr 2001:db8::1 udp dport 51820 accept\n"));
+	free(text);
+	lethe_firewall_free(fw);
+	lethe_node_free(root);
+}
+
 static const char listing[] = "table inet lethe {\n"
 			      "\tchain input {\n"
 			      "\t\ttype filter hook input priority filter; policy drop;\n"
@@ -534,6 +627,7 @@ int main(void)
 		cmocka_unit_test(test_render_default),	  cmocka_unit_test(test_render_privacy),
 		cmocka_unit_test(test_render_dual_stack), cmocka_unit_test(test_compare),
 		cmocka_unit_test(test_accounts),	  cmocka_unit_test(test_render_dns),
+		cmocka_unit_test(test_render_dhcp),	  cmocka_unit_test(test_render_vpn),
 		cmocka_unit_test(test_foreign_hooks),
 	};
 

@@ -523,6 +523,37 @@ static const struct bad_spec {
 	  "spec 't.yaml' line 5 column 42: network.dns lists 4 servers, at most 3" },
 	{ HEAD "network:\n  dns: {server: 192.0.2.1}\n",
 	  "spec 't.yaml' line 5 column 8: network.dns must be a list, not a mapping" },
+	{ HEAD "network:\n  interfaces: [{name: eth0, dhcp: true, gateway4: 192.0.2.1}]\n",
+	  "spec 't.yaml' line 5 column 51: interface 'eth0' has dhcp: true and a gateway4: the "
+	  "lease gives the route" },
+	{ HEAD "network:\n  interfaces: [{name: eth0, dhcp: true, addresses: [\"2001:db8::1/64\", "
+	       "192.0.2.1/24]}]\n",
+	  "spec 't.yaml' line 5 column 52: interface 'eth0' has dhcp: true and the IPv4 address "
+	  "192.0.2.1/24: the lease gives it" },
+	{ HEAD "network:\n  interfaces: [{name: eth0, dhcp: yes please}]\n",
+	  "spec 't.yaml' line 5 column 35: dhcp must be true or false, not 'yes please'" },
+	{ HEAD "network:\n  dns: dhcp\n  interfaces: [{name: eth0, addresses: [192.0.2.1/24]}]\n",
+	  "spec 't.yaml' line 5 column 8: network.dns: dhcp needs an interface with dhcp: true" },
+	{ HEAD "kernel: {modules: [wireguard]}\nnetwork:\n  vpn: {private_key: aGVsbG8=, "
+	       "addresses: [192.0.2.130/25]}\n",
+	  "spec 't.yaml' line 6 column 22: network.vpn.private_key: a key in the spec is in the "
+	  "image, which is public; leave it out (a new key each boot) or name a "
+	  "private_key_file" },
+	{ HEAD "kernel: {modules: [wireguard]}\nnetwork:\n  vpn: {addresses: [192.0.2.130/25], "
+	       "peer: {public_key: \"xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=\", "
+	       "endpoint: \"vpn.example:51820\", allowed_ips: [0.0.0.0/0]}}\n",
+	  "spec 't.yaml' line 6 column 115: network.vpn.peer.endpoint 'vpn.example:51820' must be "
+	  "IPV4:PORT or [IPV6]:PORT (an address: a name would need DNS outside the tunnel)" },
+	{ HEAD "kernel: {modules: [wireguard]}\nnetwork:\n  vpn: {addresses: [192.0.2.130/25], "
+	       "peer: {public_key: abc, "
+	       "endpoint: \"192.0.2.1:51820\", allowed_ips: [0.0.0.0/0]}}\n",
+	  "spec 't.yaml' line 6 column 57: network.vpn.peer.public_key is not a WireGuard key "
+	  "(base64 of 32 bytes, as 'wg pubkey' prints)" },
+	{ HEAD "network:\n  vpn: {addresses: [192.0.2.130/25], peer: {public_key: "
+	       "\"xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=\", "
+	       "endpoint: \"[2001:db8::1]:51820\", allowed_ips: [\"::/0\"]}}\n",
+	  "spec 't.yaml' line 5 column 8: network.vpn needs the kernel module 'wireguard' in "
+	  "kernel.modules" },
 	{ HEAD "network:\n  hostnme: lethe\n",
 	  "spec 't.yaml' line 5 column 3: unknown key 'hostnme' (did you mean 'hostname'?)" },
 };
@@ -548,6 +579,41 @@ static void test_spec_errors(void **state)
 		failed++;
 	}
 	assert_int_equal(failed, 0);
+}
+
+/* DHCP beside static IPv6, and the leases' name servers. */
+static void test_spec_dhcp(void **state)
+{
+	struct lethe_spec *spec =
+		spec_ok(HEAD "network:\n  dns: dhcp\n  interfaces:\n"
+			     "    - {name: eth0, dhcp: true, addresses: [\"2001:db8::5/64\"]}\n"
+			     "    - {name: eth1, dhcp: false, addresses: [192.0.2.5/24]}\n");
+
+	assert_true(spec->interfaces[0].dhcp);
+	assert_false(spec->interfaces[1].dhcp);
+	assert_true(spec->dns_dhcp);
+	assert_int_equal(spec->dns.n, 0);
+	lethe_spec_free(spec);
+}
+
+/* network.vpn with an IPv6 endpoint in brackets, canonical; the defaults. */
+static void test_spec_vpn(void **state)
+{
+	struct lethe_spec *spec = spec_ok(
+		HEAD "kernel: {modules: [wireguard]}\nnetwork:\n  vpn:\n    addresses: "
+		     "[192.0.2.130/25]\n"
+		     "    peer: {public_key: \"xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=\", "
+		     "endpoint: \"[2001:DB8::1]:51820\",\n"
+		     "           allowed_ips: [0.0.0.0/0, \"::/0\"], keepalive: 25}\n");
+
+	assert_non_null(spec->vpn);
+	assert_string_equal(spec->vpn->interface, "wg0");
+	assert_null(spec->vpn->private_key_file);
+	assert_string_equal(spec->vpn->endpoint, "2001:db8::1");
+	assert_int_equal(spec->vpn->port, 51820);
+	assert_int_equal(spec->vpn->allowed_ips.n, 2);
+	assert_int_equal(spec->vpn->keepalive, 25);
+	lethe_spec_free(spec);
 }
 
 static void test_spec_defaults(void **state)
@@ -718,7 +784,7 @@ static void test_spec_full(void **state)
 
 static void test_spec_examples(void **state)
 {
-	static const char *const names[] = { "minimal", "privacy", "appliance" };
+	static const char *const names[] = { "minimal", "privacy", "appliance", "vpn" };
 	struct lethe_spec *spec = NULL;
 
 	for (size_t i = 0; i < LETHE_ARRAY_SIZE(names); i++) {
@@ -1052,6 +1118,8 @@ int main(void)
 		cmocka_unit_test(test_node_helpers),
 		cmocka_unit_test(test_spell_suggest),
 		cmocka_unit_test(test_spec_defaults),
+		cmocka_unit_test(test_spec_dhcp),
+		cmocka_unit_test(test_spec_vpn),
 		cmocka_unit_test(test_spec_deb_named_source),
 		cmocka_unit_test(test_spec_full),
 		cmocka_unit_test(test_spec_errors),
