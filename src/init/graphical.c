@@ -1,9 +1,8 @@
 /* The graphical session (issue 13.4, docs/session.md): the Wayland kiosk cage runs the
  * spec's session.graphical.command as session.user, supervised like a service. There is
- * no logind and no udevd, so lethe-init does their part for one seat at boot: the DRM
- * and input devices belong to the user, libseat's noop backend lets cage open them
- * itself (the first opener of a DRM card is its master), XDG_RUNTIME_DIR is made, and
- * the input devices get the udev properties libinput looks for. */
+ * no logind and no udevd: seatd (root, supervised beside cage) grants cage the seat's
+ * DRM and input devices through libseat, and lethe-init does the rest once at boot:
+ * XDG_RUNTIME_DIR, and the udev properties libinput looks for on input devices. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +25,7 @@
 #define RUNTIME_DIR_BASE "/run/user"
 
 static char *cage_argv[LETHE_SPEC_GRAPHICAL_ARGS_MAX + 3];
+static char *seatd_argv[] = { LETHE_INIT_SEATD, "-u", NULL, NULL };
 
 static struct {
 	bool on;
@@ -47,11 +47,12 @@ char **init_graphical_argv(const struct lethe_spec *spec)
 	return cage_argv;
 }
 
-/* Give one device node to the session user (what logind's ACLs do), 0600. */
-static void give(const char *path, uid_t uid, gid_t gid)
+char **init_graphical_seatd_argv(const struct lethe_spec *spec)
 {
-	if (chown(path, uid, gid) < 0 || chmod(path, 0600) < 0)
-		init_msg("graphical: cannot give %s to the session: %s", path, strerror(errno));
+	if (!init_graphical_argv(spec))
+		return NULL;
+	seatd_argv[2] = spec->session.user;
+	return seatd_argv;
 }
 
 /* The kernel's capability bitmap of an input device (sysfs, hex words, most significant
@@ -95,10 +96,10 @@ static void describe_input(const char *event, dev_t rdev)
 		close(fd);
 }
 
-/* Every node of dir whose name starts with prefix: given to the user; input devices
- * described. The number given. */
-static unsigned give_all(const char *dir, const char *prefix, uid_t uid, gid_t gid, bool input)
+/* Every input event device: described for libinput. The number of them. */
+static unsigned describe_inputs(void)
 {
+	const char *dir = "/dev/input", *prefix = "event";
 	DIR *d = opendir(dir);
 	struct dirent *e;
 	unsigned n = 0;
@@ -114,9 +115,7 @@ static unsigned give_all(const char *dir, const char *prefix, uid_t uid, gid_t g
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
 		if (lstat(path, &st) < 0 || !S_ISCHR(st.st_mode))
 			continue;
-		give(path, uid, gid);
-		if (input)
-			describe_input(e->d_name, st.st_rdev);
+		describe_input(e->d_name, st.st_rdev);
 		n++;
 	}
 	closedir(d);
@@ -144,9 +143,8 @@ void init_graphical_prepare(const struct lethe_spec *spec)
 		init_msg("graphical: no " DRM_CARD " after %.0f s (is the GPU's driver in "
 			 "kernel.modules?)",
 			 DRM_WAIT_S);
-	give_all("/dev/dri", "", acc.uid, acc.gid, false);
 	(void)init_mkdir_p(UDEV_DATA, 0755);
-	n_input = give_all("/dev/input", "event", acc.uid, acc.gid, true);
+	n_input = describe_inputs();
 	snprintf(g.runtime, sizeof(g.runtime), RUNTIME_DIR_BASE "/%u", (unsigned)acc.uid);
 	(void)init_mkdir_p(RUNTIME_DIR_BASE, 0755);
 	if ((mkdir(g.runtime, 0700) < 0 && errno != EEXIST) ||
@@ -176,8 +174,9 @@ void init_graphical_env(void)
 	setenv("LANG", "C.UTF-8", 1);
 	setenv("XDG_RUNTIME_DIR", g.runtime, 1);
 	setenv("XDG_SESSION_TYPE", "wayland", 1);
-	/* No logind, no seatd: cage opens the devices lethe-init gave the user. */
-	setenv("LIBSEAT_BACKEND", "noop", 1);
+	/* No logind: libseat asks lethe-init's seatd for the devices. */
+	setenv("LIBSEAT_BACKEND", "seatd", 1);
+	setenv("SEATD_SOCK", "/run/seatd.sock", 1);
 	setenv("WLR_DRM_DEVICES", DRM_CARD, 1);
 	/* No GPU but a frame buffer: wlroots' CPU renderer, software cursors. */
 	setenv("WLR_RENDERER", "pixman", 1);

@@ -31,8 +31,9 @@
 #define BACKOFF_MAX  60.0
 #define STOP_TIMEOUT 5.0
 
-/* The spec's services and slots for the graphical session and the console shell. */
-#define N_SLOTS (LETHE_MAX_SERVICES + 2)
+/* The spec's services and slots for the graphical session (seatd, cage) and the
+ * console shell. */
+#define N_SLOTS (LETHE_MAX_SERVICES + 3)
 static struct init_service services[N_SLOTS];
 static size_t n_services;
 
@@ -175,8 +176,14 @@ size_t init_services_fill(const struct lethe_spec *spec, bool shell, struct init
 		s->restart = spec->services[i].restart;
 	}
 	if (init_graphical_argv(spec)) {
-		struct init_service *s = service_new(table, n_slots, &n);
+		struct init_service *seatd = service_new(table, n_slots, &n);
+		struct init_service *s = seatd ? service_new(table, n_slots, &n) : NULL;
 
+		if (seatd) {
+			snprintf(seatd->name, sizeof(seatd->name), "seatd");
+			seatd->argv = init_graphical_seatd_argv(spec);
+			seatd->restart = true;
+		}
 		if (s) {
 			snprintf(s->name, sizeof(s->name), "graphical");
 			s->argv = init_graphical_argv(spec);

@@ -417,6 +417,21 @@ static const struct bad_spec {
 	{ HEAD "accounts: {users: [{name: u, uid: 5, home: /home/u}]}\n"
 	       "session: {user: u, admin: ask}\n",
 	  "spec 't.yaml' line 5 column 20: unknown key 'admin'" },
+	/* session.graphical (issue 13.4) */
+	{ HEAD "accounts: {users: [{name: u, uid: 5, home: /home/u}]}\n"
+	       "session: {user: u, graphical: {}}\n",
+	  "spec 't.yaml' line 5 column 31: session.graphical needs a command (the program cage "
+	  "runs)" },
+	{ HEAD "accounts: {users: [{name: u, uid: 5, home: /home/u}]}\n"
+	       "session: {user: u, graphical: {command: [firefox]}}\n",
+	  "spec 't.yaml' line 5 column 41: session.graphical.command must start with an "
+	  "absolute path" },
+	{ HEAD "accounts: {users: [{name: u, uid: 5, home: /home/u}]}\n"
+	       "session: {user: u, graphical: {command: /bin/x, compositor: weston}}\n",
+	  "spec 't.yaml' line 5 column 49: unknown key 'compositor'" },
+	{ HEAD "accounts: {users: [{name: u, uid: 5, home: /home/u}]}\n"
+	       "session: {user: u, graphical: [/bin/x]}\n",
+	  "spec 't.yaml' line 5 column 31: session.graphical must be a mapping, not a list" },
 	{ HEAD "services: [{name: s, command: \"/usr//bin/s\"}]\n",
 	  "spec 't.yaml' line 4 column 31: command of service 's' must start with an absolute "
 	  "path" },
@@ -1041,6 +1056,15 @@ static void test_spec_session(void **state)
 	spec = spec_ok(HEAD "accounts: {users: [{name: u, uid: 5, home: /home/u}]}\n"
 			    "session: {user: u, admin_password: none}\n");
 	assert_false(spec->session.admin_password);
+	assert_int_equal(spec->session.graphical.n, 0);
+	lethe_spec_free(spec);
+	spec = spec_ok(HEAD "accounts: {users: [{name: u, uid: 5, home: /home/u}]}\n"
+			    "session:\n  user: u\n  graphical:\n"
+			    "    command: [/usr/bin/firefox-esr, --private-window]\n");
+	assert_int_equal(spec->session.graphical.n, 2);
+	assert_string_equal(spec->session.graphical.v[0], "/usr/bin/firefox-esr");
+	assert_string_equal(spec->session.graphical.v[1], "--private-window");
+	assert_int_equal(spec->session.graphical_line, 8);
 	lethe_spec_free(spec);
 }
 
