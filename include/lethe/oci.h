@@ -62,6 +62,16 @@ struct lethe_oci_options {
 	bool insecure;		/* plain HTTP; refused unless the host is loopback */
 	const char *auth_file;	/* NULL: the auth.json conventions above */
 	const char *user_agent; /* NULL: "lethe" */
+	/* lethe_fetch_release() only: fetch only these files (a mask of 1u <<
+	 * LETHE_ARTIFACT_*; SHA256SUMS and its signature always), and open the result with
+	 * LETHE_RELEASE_OPEN_SUBSET. 0: every file SHA256SUMS lists. */
+	uint32_t artifacts;
+	/* lethe_fetch_release() only: called once the signature over SHA256SUMS is
+	 * verified, before any other file is fetched, with its trusted comment. A nonzero
+	 * return ends the fetch with that value (nothing else fetched, the partial download
+	 * removed). NULL: none. */
+	int (*on_signed)(const char *trusted_comment, void *userdata);
+	void *userdata;
 };
 
 /* What a transfer did, for the CLI and the tests. */

@@ -75,6 +75,10 @@ enum {
 	/* pub is NULL: check every file against SHA256SUMS, but SHA256SUMS is not
 	 * authenticated (lethe run without a key). The handle says so. */
 	LETHE_RELEASE_OPEN_UNSIGNED = 1u << 1,
+	/* A listed file that is absent is left out (lethe_release_has() is false for it)
+	 * instead of failing the open; every file present is checked as always. For a
+	 * consumer that fetched only what it needs (lethe update from a URL). */
+	LETHE_RELEASE_OPEN_SUBSET = 1u << 2,
 };
 
 struct lethe_release_options {

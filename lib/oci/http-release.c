@@ -31,7 +31,7 @@ int oci_fetch_http(const char *url, const char *outdir, const struct lethe_sign_
 	struct oci_response sums_resp = { 0 }, sig_resp = { 0 };
 	struct lethe_sums sums = { 0 };
 	struct oci_client c = { 0 };
-	char *stage = NULL, *u_sums = NULL, *u_sig = NULL, *label = NULL, key[17];
+	char *stage = NULL, *u_sums = NULL, *u_sig = NULL, *label = NULL, *tc = NULL, key[17];
 	uint8_t sha[32];
 	int r;
 
@@ -68,8 +68,16 @@ int oci_fetch_http(const char *url, const char *outdir, const struct lethe_sign_
 		r = p ? lethe_file_write_atomic(p, s->body.data, s->body.len, 0644) : -ENOMEM;
 		if (r >= 0 && k) /* the signature over the bytes received, before any file */
 			r = lethe_sign_verify_data(pub, sums_resp.body.data, sums_resp.body.len,
-						   label, p, NULL);
+						   label, p, &tc);
 		free(p);
+	}
+	if (r >= 0) {
+		r = oci_signed(opts, tc, stage);
+		if (r) {
+			free(stage);
+			stage = NULL; /* removed */
+			goto out;
+		}
 	}
 	if (r >= 0)
 		r = lethe_sums_parse(sums_resp.body.data, sums_resp.body.len, label, &sums);
@@ -83,6 +91,8 @@ int oci_fetch_http(const char *url, const char *outdir, const struct lethe_sign_
 					sums.v[i].line, sums.v[i].name);
 			break;
 		}
+		if (!oci_wanted(opts, sums.v[i].name))
+			continue;
 		if (asprintf(&u, "%s%s", url, sums.v[i].name) < 0) {
 			r = -ENOMEM;
 			break;
@@ -93,7 +103,7 @@ int oci_fetch_http(const char *url, const char *outdir, const struct lethe_sign_
 		free(u);
 	}
 	if (r >= 0)
-		r = oci_stage_commit(stage, outdir, pub);
+		r = oci_stage_commit(stage, outdir, pub, opts && opts->artifacts);
 	else if (stage && lethe_error_is_check(r)) {
 		char *why = lethe_error_message_for(r) ? strdup(lethe_error_message_for(r)) : NULL;
 
@@ -108,6 +118,7 @@ out:
 	oci_response_release(&sig_resp);
 	oci_client_release(&c);
 	free(stage);
+	free(tc);
 	free(u_sums);
 	free(u_sig);
 	return r;

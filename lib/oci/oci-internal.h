@@ -88,7 +88,14 @@ int oci_fetch_file(struct oci_client *c, const char *url, const char *const *hea
 		   const char *what);
 /* Verify stage with pub (release and provenance), then rename it to outdir. A failed
  * check removes stage. */
-int oci_stage_commit(const char *stage, const char *outdir, const struct lethe_sign_pubkey *pub);
+int oci_stage_commit(const char *stage, const char *outdir, const struct lethe_sign_pubkey *pub,
+		     bool subset);
+/* Is a release file wanted by opts->artifacts (every file when it is 0)? */
+bool oci_wanted(const struct lethe_oci_options *opts, const char *name);
+/* After the signature over SHA256SUMS verified: opts->on_signed, if any. A nonzero
+ * return removes the stage (NULL: nothing to remove). */
+int oci_signed(const struct lethe_oci_options *opts, const char *trusted_comment,
+	       const char *stage);
 
 /* http-release.c */
 int oci_fetch_http(const char *url, const char *outdir, const struct lethe_sign_pubkey *pub,

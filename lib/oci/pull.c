@@ -8,6 +8,8 @@
 #include <json-c/json.h>
 
 #include <lethe/release.h>
+#include <lethe/sign.h>
+#include <unistd.h>
 
 #include "oci-internal.h"
 
@@ -125,6 +127,37 @@ static int get_manifest(struct oci_client *c, const struct lethe_oci_ref *ref, c
 	return r;
 }
 
+static bool is_sums(const char *name)
+{
+	return !strcmp(name, lethe_release_name(LETHE_ARTIFACT_SUMS)) ||
+	       !strcmp(name, lethe_release_name(LETHE_ARTIFACT_SIG));
+}
+
+/* The signature over the SHA256SUMS just fetched, then opts->on_signed. */
+static int verify_sums(const char *stage, const struct lethe_sign_pubkey *pub,
+		       const struct lethe_oci_options *opts, bool *ret_stopped)
+{
+	char *sums = lethe_path_join(stage, lethe_release_name(LETHE_ARTIFACT_SUMS));
+	char *sig = lethe_path_join(stage, lethe_release_name(LETHE_ARTIFACT_SIG));
+	char *tc = NULL;
+	int r = sums && sig ? 0 : -ENOMEM;
+
+	if (r >= 0 && (access(sums, F_OK) < 0 || access(sig, F_OK) < 0))
+		r = lethe_error(-LETHE_E_INVALID, "the release has no %s or no %s",
+				lethe_release_name(LETHE_ARTIFACT_SUMS),
+				lethe_release_name(LETHE_ARTIFACT_SIG));
+	if (r >= 0)
+		r = lethe_sign_verify_file(pub, sums, sig, &tc);
+	if (r >= 0) {
+		r = oci_signed(opts, tc, stage);
+		*ret_stopped = r != 0;
+	}
+	free(tc);
+	free(sums);
+	free(sig);
+	return r;
+}
+
 static int pull_oci(const char *source, const char *outdir, const struct lethe_sign_pubkey *pub,
 		    const struct lethe_oci_options *opts, struct lethe_oci_stats *stats)
 {
@@ -156,17 +189,31 @@ static int pull_oci(const char *source, const char *outdir, const struct lethe_s
 	oci_digest_string(msha, stats->manifest_digest);
 	lethe_hex_encode(msha, 8, key);
 	r = oci_stage_open(outdir, key, &stage);
-	for (size_t i = 0; i < n && r >= 0; i++) {
-		char path[700], what[1600];
+	/* SHA256SUMS and its signature first (pass 0), verified before any other blob. */
+	for (int pass = 0; pass < 2 && r >= 0; pass++) {
+		for (size_t i = 0; i < n && r >= 0; i++) {
+			char path[700], what[1600];
 
-		snprintf(path, sizeof(path), "/v2/%s/blobs/%s", ref.repo, blobs[i].digest);
-		snprintf(what, sizeof(what), "blob %s of %s", blobs[i].digest, label);
-		lethe_log(LETHE_LOG_PROGRESS, "pull: %s", blobs[i].name);
-		r = oci_fetch_file(&c, path, NULL, stage, blobs[i].name, blobs[i].size,
-				   blobs[i].sha256, what);
+			if (is_sums(blobs[i].name) != !pass || !oci_wanted(opts, blobs[i].name))
+				continue;
+			snprintf(path, sizeof(path), "/v2/%s/blobs/%s", ref.repo, blobs[i].digest);
+			snprintf(what, sizeof(what), "blob %s of %s", blobs[i].digest, label);
+			lethe_log(LETHE_LOG_PROGRESS, "pull: %s", blobs[i].name);
+			r = oci_fetch_file(&c, path, NULL, stage, blobs[i].name, blobs[i].size,
+					   blobs[i].sha256, what);
+		}
+		if (r >= 0 && pass == 0) {
+			bool stopped = false;
+
+			r = verify_sums(stage, pub, opts, &stopped);
+			if (stopped) {
+				free(stage);
+				stage = NULL; /* removed by oci_signed() */
+			}
+		}
 	}
 	if (r >= 0)
-		r = oci_stage_commit(stage, outdir, pub);
+		r = oci_stage_commit(stage, outdir, pub, opts && opts->artifacts);
 	else if (stage && lethe_error_is_check(r)) {
 		char *why = lethe_error_message_for(r) ? strdup(lethe_error_message_for(r)) : NULL;
 

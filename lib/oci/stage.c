@@ -211,13 +211,42 @@ out:
 	return r;
 }
 
-int oci_stage_commit(const char *stage, const char *outdir, const struct lethe_sign_pubkey *pub)
+bool oci_wanted(const struct lethe_oci_options *opts, const char *name)
 {
-	struct lethe_release_options o = { .flags = LETHE_RELEASE_OPEN_VERITY };
+	enum lethe_release_artifact a;
+
+	if (!opts || !opts->artifacts)
+		return true;
+	if (lethe_release_artifact_from_name(name, &a) < 0)
+		return false;
+	return a == LETHE_ARTIFACT_SUMS || a == LETHE_ARTIFACT_SIG ||
+	       (opts->artifacts & (1u << a)) != 0;
+}
+
+int oci_signed(const struct lethe_oci_options *opts, const char *trusted_comment,
+	       const char *stage)
+{
+	int r;
+
+	if (!opts || !opts->on_signed)
+		return 0;
+	r = opts->on_signed(trusted_comment ? trusted_comment : "", opts->userdata);
+	if (r && stage)
+		lethe_rm_rf(stage);
+	return r;
+}
+
+int oci_stage_commit(const char *stage, const char *outdir, const struct lethe_sign_pubkey *pub,
+		     bool subset)
+{
+	struct lethe_release_options o = {
+		.flags = LETHE_RELEASE_OPEN_VERITY | (subset ? LETHE_RELEASE_OPEN_SUBSET : 0),
+	};
 	struct lethe_release *rel = NULL;
 	int r, fd;
 
-	r = lethe_release_probe(stage);
+	/* A subset lacks files SHA256SUMS lists: the open below checks what is there. */
+	r = subset ? 0 : lethe_release_probe(stage);
 	if (r < 0)
 		r = lethe_error(
 			-LETHE_E_INVALID, "the release fetched for '%s' is not one: %s", outdir,

@@ -231,9 +231,13 @@ int lethe_update_apply(const char *dir, const struct lethe_update_options *o,
 		goto out;
 	j.keep = &st.slot[keep];
 	j.target = (enum lethe_slot) !keep;
-	/* The signature, every hash, and the verity tree against the signed root hash. */
+	/* The signature, every hash, and the verity tree against the signed root hash. A
+	 * listed file that is absent is one an update does not read (a URL source fetches
+	 * only what it needs); what it reads is required below. */
 	r = lethe_release_open_opts(
-		dir, o->pub, &(struct lethe_release_options){ .flags = LETHE_RELEASE_OPEN_VERITY },
+		dir, o->pub,
+		&(struct lethe_release_options){ .flags = LETHE_RELEASE_OPEN_VERITY |
+							  LETHE_RELEASE_OPEN_SUBSET },
 		&rel);
 	if (r >= 0)
 		r = update_scratch(&scratch);
