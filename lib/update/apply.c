@@ -162,7 +162,10 @@ static int write_slot(struct lethe_release *rel, const struct lethe_update_statu
 	if (r < 0)
 		return r;
 	/* 3, 4. The bytes, from the verified descriptors; then read back. */
-	fd = update_open_disk(d->path, d->is_blockdev);
+	/* The running system's own disk cannot be opened O_EXCL: dm-verity holds the
+	 * booted slot's partitions, which makes the kernel refuse an exclusive open of the
+	 * whole disk. Only the other slot's byte ranges are written. */
+	fd = update_open_disk(d->path, d->is_blockdev, st->booted < 0);
 	if (fd < 0)
 		return fd;
 	r = update_copy_in(fd, d->path, root->offset, lethe_release_fd(rel, LETHE_ARTIFACT_ROOTFS),

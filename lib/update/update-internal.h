@@ -22,7 +22,9 @@ void update_progress_add(struct update_progress *pg, uint64_t n);
  * under its temporary name: the power cut of tests/interop/update-power.sh. */
 void update_pause_point(const char *what, uint64_t done, uint64_t total);
 
-int update_open_disk(const char *path, bool is_blockdev);
+/* O_RDWR; a block device with exclusive also O_EXCL (nothing else may hold it), a
+ * file never through a link. */
+int update_open_disk(const char *path, bool is_blockdev, bool exclusive);
 int update_set_partuuids(const struct lethe_update_disk *d, enum lethe_slot s,
 			 const char *root_uuid, const char *verity_uuid);
 int update_copy_in(int out, const char *device, uint64_t offset, int in, uint64_t len,
