@@ -125,7 +125,21 @@ unchanged_since "$b0" "$e0" || fail "a machine outside the wave wrote its disk"
 /usr/bin/python3 -c 'import json, sys; d = json.load(open(sys.argv[1]))
 assert d["updated"] is False and d["rollout"]["in"] is False and d["rollout"]["percent"] == 10, d' "$TMP/w.json" ||
 	fail "the JSON does not say the machine is outside the open wave"
-expect_ok "$LETHE" update --device "$disk" -p "$pub" --spec "$TMP/spec.yaml" --insecure --machine-id "$early"
+expect_ok "$LETHE" update --device "$disk" -p "$pub" --spec "$TMP/spec.yaml" --insecure --machine-id "$early" --json
+cp "$TMP/out" "$TMP/u.json"
+if /usr/bin/python3 -c 'import jsonschema' 2>/dev/null; then
+	/usr/bin/python3 - "$LETHE_SRC/docs/schemas/update.schema.json" "$TMP/w.json" "$TMP/u.json" <<'PY' ||
+import json, sys, jsonschema
+v = jsonschema.Draft202012Validator(json.load(open(sys.argv[1])))
+bad = [f"{f}: {e.message}" for f in sys.argv[2:] for e in v.iter_errors(json.load(open(f)))]
+d = json.load(open(sys.argv[3]))
+if not d["updated"] or d["slot"] != "b" or not d["rollout"]["in"]:
+    bad.append(f"{sys.argv[3]}: not updated into b within the wave")
+print("\n".join(bad), file=sys.stderr)
+sys.exit(1 if bad else 0)
+PY
+		fail "lethe update --json does not match docs/schemas/update.schema.json"
+fi
 [ "$(status_b)" = "pending 4.0" ] || fail "a machine in the first wave did not update: $(status_b)"
 spec v5
 expect_ok "$LETHE" update --device "$disk" -p "$pub" --spec "$TMP/spec.yaml" --insecure --machine-id "$late" --now
