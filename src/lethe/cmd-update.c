@@ -228,12 +228,18 @@ int cmd_update(int argc, char **argv)
 	if (json) {
 		print_json(o.device, source, r, &res, &ro, so.rollout != NULL);
 	} else if (r == LETHE_UPDATE_NOT_YET) {
+		char when[32] = "?";
+		time_t at = (time_t)ro.at;
+		struct tm tm;
+
+		if (gmtime_r(&at, &tm))
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
 		if (!cli_quiet)
 			printf("%s: not yet: this machine (%s, bucket %u of 100) is in wave %u, "
-			       "which opens at %lld; the open wave %u reaches %u%% of the fleet; "
+			       "which opens at %s; the open wave %u reaches %u%% of the fleet; "
 			       "nothing written (--now to update anyway)\n",
 			       source, ro.known ? from ? from : "--machine-id" : "no machine id",
-			       ro.bucket, ro.wave + 1, (long long)ro.at, ro.open + 1, ro.percent);
+			       ro.bucket, ro.wave + 1, when, ro.open + 1, ro.percent);
 	} else if (!cli_quiet) {
 		printf("%s: slot %c now holds %s, installed as EFI/Linux/%s (%u tries)\n", o.device,
 		       lethe_slot_letter(res.slot), res.version, res.entry, LETHE_BOOTCOUNT_TRIES);

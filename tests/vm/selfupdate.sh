@@ -11,13 +11,16 @@
 #  3. `lethe update` with no SOURCE: the spec's source and channel, the machine id from
 #     SMBIOS (QEMU -uuid, in the first wave), /etc/lethe/update.pub: slot b written,
 #     lethe-0.2+3.efi installed; only the five files an update needs fetched;
-#  4. reboot (SIGTERM to PID 1): b boots, passes the gate, is blessed; a stays good.
+#  4. the same release again from a registry: `lethe update oci://10.0.2.100:5000/...`
+#     (docker-registry over TLS, guestfwd 10.0.2.100:5000), slot b written again;
+#  5. reboot (SIGTERM to PID 1): b boots, passes the gate, is blessed; a stays good.
 # The two images are built once per build tree from tests/vm/selfupdate-image.yaml.in
 # (with a test CA and the test key, also kept per build tree).
 . "$LETHE_SRC/tests/lib.sh"
 . "$LETHE_SRC/tests/interop/build-common.bash"
 . "$LETHE_SRC/tests/interop/update-common.bash" # slot_sum
-need_cmd qemu-system-x86_64 sfdisk mcopy mkfs.vfat openssl
+. "$LETHE_SRC/tests/interop/oci-common.bash"    # start_registry
+need_cmd qemu-system-x86_64 sfdisk mcopy mkfs.vfat openssl docker-registry curl
 [ -r /usr/share/OVMF/OVMF_CODE_4M.fd ] || skip "no OVMF (install ovmf)"
 [ -x "$LETHE_BUILD/src/lethe/lethe-update" ] || skip "no lethe-update in the build tree"
 pub=$(test_pub)
@@ -125,6 +128,26 @@ for ((i = 0; i < 50; i++)); do
 done
 [ "$i" -lt 50 ] || { cat "$TMP/https.log"; fail "the HTTPS server did not start"; }
 
+# A registry: pushed to over plain HTTP on loopback, served to the guest over TLS by a
+# second docker-registry on the same storage.
+reg=$(start_registry reg)
+expect_ok "$LETHE" push "$www/next" "$reg/lethe/selfupdate:next" -p "$pub" --insecure
+rport=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cat >"$TMP/reg-tls.yml" <<EOF
+version: 0.1
+log: { level: info }
+storage: { filesystem: { rootdirectory: $TMP/reg } }
+http: { addr: 127.0.0.1:$rport, secret: lethe-test-tls, tls: { certificate: $tls/server.crt, key: $tls/server.key } }
+EOF
+docker-registry serve "$TMP/reg-tls.yml" >"$TMP/reg-tls.log" 2>&1 &
+on_exit "kill $! 2>/dev/null"
+for ((i = 0; i < 100; i++)); do
+	curl -s --cacert "$tls/ca.crt" --resolve 10.0.2.100:$rport:127.0.0.1 -o /dev/null \
+		"https://10.0.2.100:$rport/v2/" 2>/dev/null && break
+	sleep 0.1
+done
+[ "$i" -lt 100 ] || { cat "$TMP/reg-tls.log"; fail "the TLS registry did not start"; }
+
 # Machine ids (SMBIOS UUIDs) by their bucket, in either byte order the kernel may print.
 read -r early late < <(/usr/bin/python3 - <<'PY'
 import hashlib, uuid
@@ -159,7 +182,7 @@ qemu-system-x86_64 -accel tcg -machine q35 -m 512 -smp 1 -nodefaults -no-user-co
 	-drive if=pflash,format=raw,unit=1,file="$TMP/vars.fd" \
 	-drive if=none,id=boot,format=raw,file="$disk" \
 	-device virtio-blk-pci,drive=boot,bootindex=1 \
-	-nic "user,model=virtio-net-pci,restrict=on,guestfwd=tcp:10.0.2.100:443-cmd:/usr/bin/python3 $TMP/relay.py $port" \
+	-nic "user,model=virtio-net-pci,restrict=on,guestfwd=tcp:10.0.2.100:443-cmd:/usr/bin/python3 $TMP/relay.py $port,guestfwd=tcp:10.0.2.100:5000-cmd:/usr/bin/python3 $TMP/relay.py $rport" \
 	-chardev pipe,id=con,path="$TMP/con" -serial chardev:con \
 	</dev/null >"$TMP/qemu.log" 2>&1 &
 VM_PID=$!
@@ -230,13 +253,20 @@ done
 rc=$(guest st $CMD_S lethe status)
 [ "$rc" = 0 ] || { console_tail; fail "3: lethe status failed in the guest"; }
 
-# 4. Reboot: b boots (counted), passes the gate, is blessed; a stays the good fallback.
+# 4. The same release from the registry (TLS): b written again.
+rc=$(guest oci $CMD_S lethe update oci://10.0.2.100:5000/lethe/selfupdate:next)
+[ "$rc" = 0 ] || { console_tail; fail "4: the update from the registry failed (exit $rc)"; }
+[ "$(tr -d '\r' <"$log" | grep -c "/dev/vda: slot b now holds 0.2, installed as EFI/Linux/lethe-0.2+3.efi")" = 2 ] ||
+	{ console_tail; fail "4: the registry update did not arm slot b"; }
+grep -q "/v2/lethe/selfupdate/manifests/next" "$TMP/reg-tls.log" || fail "4: the guest did not read the manifest from the registry"
+
+# 5. Reboot: b boots (counted), passes the gate, is blessed; a stays the good fallback.
 send "kill 1"
 vm_wait "lethe-init: health: (passed|FAILED)" $BOOT_S
-tr -d '\r' <"$log" | grep -q "health: passed" || { console_tail; fail "4: b failed its gate"; }
+tr -d '\r' <"$log" | grep -q "health: passed" || { console_tail; fail "5: b failed its gate"; }
 tr -d '\r' <"$log" | grep -q "health: blessed EFI/Linux/lethe-0.2+2-1.efi as lethe-0.2.efi" ||
-	{ console_tail; fail "4: b was not blessed"; }
-printf '%s\n' "$ha" "$hb" | cmp -s - <(boots) || { boots >&2; fail "4: not a, then b"; }
+	{ console_tail; fail "5: b was not blessed"; }
+printf '%s\n' "$ha" "$hb" | cmp -s - <(boots) || { boots >&2; fail "5: not a, then b"; }
 kill -9 "$VM_PID" 2>/dev/null
 wait "$VM_PID" 2>/dev/null || true
 "$LETHE" status --device "$disk" --json >"$TMP/status.json" || fail "status"
@@ -244,5 +274,5 @@ wait "$VM_PID" 2>/dev/null || true
 s = {x["slot"]: x for x in json.load(open(sys.argv[1]))["slots"]}
 assert s["b"]["state"] == "good" and s["b"]["version"] == "0.2" and s["b"]["next"], s["b"]
 assert s["a"]["state"] == "good" and s["a"]["version"] == "0.1", s["a"]' "$TMP/status.json" ||
-	fail "4: status does not say b good and next, a good"
-echo "selfupdate: in the guest another key refused, a late wave waits, lethe update over HTTPS arms b; b boots and is blessed"
+	fail "5: status does not say b good and next, a good"
+echo "selfupdate: in the guest another key refused, a late wave waits, lethe update over HTTPS and from a registry arms b; b boots and is blessed"
