@@ -67,6 +67,11 @@
 #define LETHE_DM_PERSIST_NAME	 "lethe-persist"
 #define LETHE_PATH_PERSIST_STORE LETHE_PATH_RUN "/persist"
 
+/* update: (docs/update.md): the A/B verbs of an image that updates itself (update,
+ * status, rollback; it links libfdisk and libcurl, which lethe-image does not), to which
+ * /usr/bin/lethe hands those verbs. */
+#define LETHE_PATH_UPDATE_TOOL "/usr/lib/lethe/lethe-update"
+
 /* ---- caps shared by the spec parser and lethe-init ---- */
 
 /* Services one spec may declare (services:). lethe-init holds them in a fixed table of

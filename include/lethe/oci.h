@@ -69,6 +69,16 @@ struct lethe_oci_options {
 	 * requests. Every block is checked against its digest, the file against SHA256SUMS,
 	 * and the release is verified whole as without it. NULL: fetch whole. */
 	const char *delta_base;
+	/* lethe_fetch_release() only: fetch only these files (a set of LETHE_ARTIFACT_BIT;
+	 * SHA256SUMS and its signature always), and verify the result as a release with
+	 * lethe_release_options' only = this set. 0: every file SHA256SUMS lists. */
+	uint64_t artifacts;
+	/* lethe_fetch_release() only: called once the signature over SHA256SUMS is
+	 * verified, before any other file is fetched, with its trusted comment. A nonzero
+	 * return ends the fetch with that value (nothing else fetched, the partial download
+	 * removed). NULL: none. */
+	int (*on_signed)(const char *trusted_comment, void *userdata);
+	void *userdata;
 };
 
 /* What a transfer did, for the CLI and the tests. */

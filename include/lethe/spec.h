@@ -221,6 +221,26 @@ struct lethe_spec_vpn {
 	unsigned line;
 };
 
+/* update: where a running system looks for its next release and how a fleet takes it
+ * in waves (lib/spec/update.c, docs/update.md "Sources, channels and rollout waves"). */
+#define LETHE_SPEC_UPDATE_MAX_WAVES 16
+#define LETHE_SPEC_UPDATE_WAIT_MAX  (366ull * 86400) /* a year, in seconds */
+/* What an image with update: carries for lethe-update (added to packages): the GPT
+ * (libfdisk), HTTP(S) and registries (libcurl), the ESP (mtools). */
+#define LETHE_SPEC_UPDATE_PACKAGES  "libfdisk1", "libcurl4", "mtools"
+struct lethe_spec_update {
+	char *source;  /* https://HOST/PATH/ (ending '/'), oci://REGISTRY/REPO[:TAG], or
+			* http:// to a loopback host (tests) */
+	char *channel; /* oci: the tag; https: a subdirectory of source; NULL: none */
+	unsigned waves[LETHE_SPEC_UPDATE_MAX_WAVES]; /* cumulative percent, rising, last 100 */
+	size_t n_waves;				     /* 0: every machine at once */
+	uint64_t wait;				     /* seconds from one wave to the next */
+	unsigned line;
+};
+/* The source with the channel applied: what lethe update fetches. Caller frees. */
+int lethe_spec_update_url(const struct lethe_spec_update *u, char **ret);
+struct lethe_spec_update *lethe_spec_update_free(struct lethe_spec_update *u);
+
 struct lethe_spec {
 	char *path; /* the spec file, as given */
 	char *dir;  /* its directory, for relative sources */
@@ -283,6 +303,7 @@ struct lethe_spec {
 
 	uint64_t memory_mib; /* memory: the RAM the image is for (default 512) */
 	struct lethe_spec_persistence *persistence; /* NULL: nothing persists */
+	struct lethe_spec_update *update;	    /* NULL: no update: section */
 
 	/* Kept for the module that interprets it; NULL when the spec has none. */
 	const struct lethe_node *firewall;

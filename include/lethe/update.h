@@ -147,12 +147,75 @@ int lethe_update_bless_disk(const struct lethe_update_disk *d, const char *name)
 
 /* ---- the running system ---- */
 
+/* What an update reads of a release (a set of LETHE_ARTIFACT_BIT): the slot's two files,
+ * the UKI, its cmdline and the root hash. Only these are fetched from a URL, opened and
+ * hashed; the rest of the release (disk.img, lethe.iso, vmlinuz...) is never read. */
+#define LETHE_UPDATE_ARTIFACTS                                                                     \
+	(LETHE_ARTIFACT_BIT(LETHE_ARTIFACT_ROOTFS) | LETHE_ARTIFACT_BIT(LETHE_ARTIFACT_VERITY) |   \
+	 LETHE_ARTIFACT_BIT(LETHE_ARTIFACT_UKI) | LETHE_ARTIFACT_BIT(LETHE_ARTIFACT_CMDLINE) |     \
+	 LETHE_ARTIFACT_BIT(LETHE_ARTIFACT_ROOTHASH))
+
 #define LETHE_UPDATE_KEY "/etc/lethe/update.pub" /* the key an image trusts for updates */
 
 /* The running system's root hash (from /proc/cmdline) into roothash: -ENOENT when it
  * did not boot a Lethe root. With ret_disk, also the disk that holds its root partition
  * ("/dev/vda"; the caller frees it), found by the PARTUUID the root hash gives. */
 int lethe_update_running(char roothash[LETHE_ROOTHASH_HEX + 1], char **ret_disk);
+
+/* ---- sources and rollout waves (lib/update/source.c, rollout.c) ---- */
+
+struct lethe_spec_update;
+struct lethe_oci_options;
+
+/* Where a machine stands in a rollout (docs/update.md, "Rollout waves"). */
+struct lethe_rollout {
+	unsigned bucket;  /* 0-99, from the machine id: its place in the fleet */
+	bool known;	  /* a machine id was found (else bucket 99: the last wave) */
+	int64_t released; /* the release's signed timestamp (its signature's trusted comment) */
+	unsigned open;	  /* the wave open now (0-based) */
+	unsigned percent; /* the share of the fleet it reaches */
+	bool in;	  /* bucket < percent: this machine updates now */
+	unsigned wave;	  /* the wave this machine is in */
+	int64_t at;	  /* when that wave opens */
+};
+
+/* The machine's place in the fleet: the first 8 bytes of SHA-256("lethe-rollout\n" ||
+ * id) modulo 100. */
+unsigned lethe_rollout_bucket(const char *machine_id);
+/* The "timestamp:N" of a minisign trusted comment; -ENOENT when it has none. */
+int lethe_rollout_timestamp(const char *trusted_comment, int64_t *ret);
+/* Where machine_id (NULL: none known) stands in u's waves for a release signed at
+ * released, at time now. u with no waves: every machine is in. */
+void lethe_rollout_decide(const struct lethe_spec_update *u, const char *machine_id,
+			  int64_t released, int64_t now, struct lethe_rollout *ret);
+/* The running machine's id: /etc/machine-id when it holds one (a persisted id, or one
+ * the spec's files: gives), else the firmware's SMBIOS system UUID
+ * (/sys/class/dmi/id/product_uuid). Lowercase, into ret (size >= 65). -ENOENT when
+ * neither is there. ret_from names the file. */
+int lethe_rollout_machine_id(char *ret, size_t size, const char **ret_from);
+
+struct lethe_update_source_options {
+	const struct lethe_oci_options *net;	 /* for URL sources: insecure, auth */
+	const struct lethe_spec_update *rollout; /* the waves to honour, or NULL: none */
+	const char *machine_id;			 /* NULL: none known (the last wave) */
+	int64_t now;				 /* the time the waves are judged at */
+};
+
+#define LETHE_UPDATE_NOT_YET 1 /* lethe_update_from(): outside the open wave */
+
+/* lethe update SOURCE: a release directory, https://HOST/PATH/ (http:// to loopback
+ * with net->insecure) or oci://REGISTRY/REPO:TAG. The signature over SHA256SUMS is
+ * checked first; then the waves (so->rollout) decide: LETHE_UPDATE_NOT_YET (with
+ * ret_rollout filled) when this machine's wave has not opened, nothing fetched or
+ * written. Else a URL source fetches only rootfs.erofs, rootfs.verity, lethe.efi,
+ * cmdline and roothash into a scratch directory under TMPDIR (each checked as it
+ * streams, the whole verified) and lethe_update_apply() writes it; the scratch is
+ * removed. ret_rollout may be NULL. */
+int lethe_update_from(const char *source, const struct lethe_update_options *o,
+		      const struct lethe_update_source_options *so, struct lethe_update_result *ret,
+		      struct lethe_rollout *ret_rollout);
+/* Is source a URL (https://, http://, oci://) rather than a directory? */
+bool lethe_update_source_is_url(const char *source);
 
 /* ---- os-release ---- */
 

@@ -214,5 +214,15 @@ int build_stage_tools(struct lethe_build_ctx *ctx)
 					 ctx->epoch);
 		free(tool);
 	}
+	/* The A/B verbs, only where the spec has update: (docs/update.md). */
+	if (r >= 0 && ctx->spec->update) {
+		char *tool = NULL;
+
+		r = lethe_build_find_tool("lethe-update", "LETHE_UPDATE_TOOL", &tool);
+		if (r >= 0)
+			r = install_file(ctx->root, tool, LETHE_PATH_UPDATE_TOOL + 1, 0755,
+					 ctx->epoch);
+		free(tool);
+	}
 	return r;
 }

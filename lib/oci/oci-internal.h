@@ -87,9 +87,10 @@ int oci_stage_open(const char *outdir, const char *key, char **ret_stage);
 int oci_fetch_file(struct oci_client *c, const char *url, const char *const *headers,
 		   const char *stage, const char *name, uint64_t size, const uint8_t sha256[32],
 		   const char *what);
-/* Verify stage with pub (release and provenance), then rename it to outdir. A failed
- * check removes stage. */
-int oci_stage_commit(const char *stage, const char *outdir, const struct lethe_sign_pubkey *pub);
+/* Verify stage with pub (release and provenance; only the artifacts in the set only,
+ * 0: all), then rename it to outdir. A failed check removes stage. */
+int oci_stage_commit(const char *stage, const char *outdir, const struct lethe_sign_pubkey *pub,
+		     uint64_t only);
 
 /* After a failed check (else nothing): remove stage (may be NULL), keeping the
  * message. Returns r. */
@@ -103,12 +104,15 @@ struct oci_item {
 	uint8_t sha256[32]; /* from the signed SHA256SUMS or the manifest */
 	char what[1600];    /* names the file in messages */
 };
-/* Fetch every item into stage, then oci_stage_commit() into outdir; a failed check
- * removes stage, keeping its message. With delta_base (a local root image), rootfs.erofs
- * is fetched last, by oci_fetch_delta(). */
+/* Fetch the items opts wants (opts->artifacts; every one when opts is NULL) into stage:
+ * SHA256SUMS and its signature first (those of items, or already in stage), the
+ * signature verified and opts->on_signed asked before any other file; then
+ * oci_stage_commit() into outdir. A failed check, or a nonzero on_signed, removes stage,
+ * keeping its message. With opts->delta_base (a local root image), rootfs.erofs is
+ * fetched last, by oci_fetch_delta(). */
 int oci_stage_fetch(struct oci_client *c, const char *stage, const char *outdir,
 		    const struct lethe_sign_pubkey *pub, const struct oci_item *items, size_t n,
-		    const char *delta_base);
+		    const struct lethe_oci_options *opts);
 
 /* delta.c: fetch item (rootfs.erofs) into stage from the blocks of base whose level-0
  * digest in stage/rootfs.verity (fetched and checked already) matches, and the others

@@ -227,13 +227,59 @@ int oci_stage_discard(const char *stage, int r)
 	return r;
 }
 
-int oci_stage_commit(const char *stage, const char *outdir, const struct lethe_sign_pubkey *pub)
+static bool is_sums(const char *name)
 {
-	struct lethe_release_options o = { .flags = LETHE_RELEASE_OPEN_VERITY };
+	return !strcmp(name, lethe_release_name(LETHE_ARTIFACT_SUMS)) ||
+	       !strcmp(name, lethe_release_name(LETHE_ARTIFACT_SIG));
+}
+
+/* Is a release file one that opts wants (every file when opts->artifacts is 0)? */
+static bool wanted(const struct lethe_oci_options *opts, const char *name)
+{
+	enum lethe_release_artifact a;
+
+	if (!opts || !opts->artifacts || is_sums(name))
+		return true;
+	return lethe_release_artifact_from_name(name, &a) == 0 &&
+	       (opts->artifacts & LETHE_ARTIFACT_BIT(a)) != 0;
+}
+
+/* The signature over the SHA256SUMS in stage, then opts->on_signed with its trusted
+ * comment; *ret_stopped when on_signed ended the fetch. */
+static int verify_sums(const char *stage, const struct lethe_sign_pubkey *pub,
+		       const struct lethe_oci_options *opts, bool *ret_stopped)
+{
+	char *sums = lethe_path_join(stage, lethe_release_name(LETHE_ARTIFACT_SUMS));
+	char *sig = lethe_path_join(stage, lethe_release_name(LETHE_ARTIFACT_SIG));
+	char *tc = NULL;
+	int r = sums && sig ? 0 : -ENOMEM;
+
+	*ret_stopped = false;
+	if (r >= 0 && (access(sums, F_OK) < 0 || access(sig, F_OK) < 0))
+		r = lethe_error(-LETHE_E_INVALID, "the release has no %s or no %s",
+				lethe_release_name(LETHE_ARTIFACT_SUMS),
+				lethe_release_name(LETHE_ARTIFACT_SIG));
+	if (r >= 0)
+		r = lethe_sign_verify_file(pub, sums, sig, &tc);
+	if (r >= 0 && opts && opts->on_signed) {
+		r = opts->on_signed(tc ? tc : "", opts->userdata);
+		*ret_stopped = r != 0;
+	}
+	free(tc);
+	free(sums);
+	free(sig);
+	return r;
+}
+
+int oci_stage_commit(const char *stage, const char *outdir, const struct lethe_sign_pubkey *pub,
+		     uint64_t only)
+{
+	struct lethe_release_options o = { .flags = LETHE_RELEASE_OPEN_VERITY, .only = only };
 	struct lethe_release *rel = NULL;
 	int r, fd;
 
-	r = lethe_release_probe(stage);
+	/* A subset lacks files SHA256SUMS lists: the open below checks what is there. */
+	r = only ? 0 : lethe_release_probe(stage);
 	if (r < 0)
 		r = lethe_error(
 			-LETHE_E_INVALID, "the release fetched for '%s' is not one: %s", outdir,
@@ -259,20 +305,35 @@ int oci_stage_commit(const char *stage, const char *outdir, const struct lethe_s
 
 int oci_stage_fetch(struct oci_client *c, const char *stage, const char *outdir,
 		    const struct lethe_sign_pubkey *pub, const struct oci_item *items, size_t n,
-		    const char *delta_base)
+		    const struct lethe_oci_options *opts)
 {
 	const char *root = lethe_release_name(LETHE_ARTIFACT_ROOTFS);
+	const char *delta_base = opts ? opts->delta_base : NULL;
 	const struct oci_item *deferred = NULL;
+	bool stopped = false;
 	int r = 0;
 
-	for (size_t i = 0; i < n && r >= 0; i++) {
-		if (delta_base && !strcmp(items[i].name, root)) {
-			deferred = &items[i]; /* after rootfs.verity, its block index */
-			continue;
+	/* Pass 0: SHA256SUMS and its signature, verified before pass 1 fetches the rest. */
+	for (int pass = 0; pass < 2 && r >= 0; pass++) {
+		for (size_t i = 0; i < n && r >= 0; i++) {
+			if (is_sums(items[i].name) != (pass == 0) || !wanted(opts, items[i].name))
+				continue;
+			if (delta_base && !strcmp(items[i].name, root)) {
+				deferred = &items[i]; /* after rootfs.verity, its block index */
+				continue;
+			}
+			lethe_log(LETHE_LOG_PROGRESS, "pull: %s", items[i].name);
+			r = oci_fetch_file(c, items[i].url, NULL, stage, items[i].name,
+					   items[i].size, items[i].sha256, items[i].what);
 		}
-		lethe_log(LETHE_LOG_PROGRESS, "pull: %s", items[i].name);
-		r = oci_fetch_file(c, items[i].url, NULL, stage, items[i].name, items[i].size,
-				   items[i].sha256, items[i].what);
+		if (r >= 0 && pass == 0)
+			r = verify_sums(stage, pub, opts, &stopped);
+		if (stopped)
+			break;
+	}
+	if (stopped) {
+		lethe_rm_rf(stage); /* on_signed said no: nothing else fetched */
+		return r;
 	}
 	if (r >= 0 && deferred) {
 		lethe_log(LETHE_LOG_PROGRESS, "pull: %s (the blocks '%s' lacks)", root, delta_base);
@@ -285,6 +346,6 @@ int oci_stage_fetch(struct oci_client *c, const char *stage, const char *outdir,
 		}
 	}
 	if (r >= 0)
-		return oci_stage_commit(stage, outdir, pub);
+		return oci_stage_commit(stage, outdir, pub, opts ? opts->artifacts : 0);
 	return oci_stage_discard(stage, r);
 }

@@ -49,6 +49,8 @@ int spec_parse_persistence(struct spec_ctx *c, const struct lethe_node *node);
 /* boot.layout and health: (health.c) */
 int spec_parse_boot_layout(struct spec_ctx *c, const struct lethe_node *node);
 int spec_parse_health(struct spec_ctx *c, const struct lethe_node *node);
+/* update: (update.c), once files: and boot: are read */
+int spec_parse_update(struct spec_ctx *c, const struct lethe_node *node);
 
 /* Accounts by name, once spec_parse_accounts() has run; NULL when absent. */
 const struct lethe_spec_user *spec_find_user(const struct lethe_spec *spec, const char *name);

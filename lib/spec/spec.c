@@ -519,6 +519,7 @@ static const struct section {
 	{ "boot", parse_boot, false },
 	{ "session", spec_parse_session, false },
 	{ "health", spec_parse_health, false },
+	{ "update", spec_parse_update, false },
 };
 
 static int parse_root(struct spec_ctx *c, const struct lethe_node *root)
@@ -681,6 +682,7 @@ struct lethe_spec *lethe_spec_free(struct lethe_spec *spec)
 	free(spec->session.user);
 	lethe_strv_release(&spec->session.graphical);
 	lethe_spec_persistence_free(spec->persistence);
+	lethe_spec_update_free(spec->update);
 	lethe_node_free(spec->root);
 	free(spec);
 	return NULL;

@@ -167,8 +167,11 @@ static int write_slot(struct lethe_release *rel, const struct lethe_update_statu
 		return r;
 	/* 3, 4. The bytes, from the verified descriptors; then read back from the disk and
 	 * compared with the signed SHA-256: the one hash of what was written (a file that
-	 * changed after the open is caught there, before the UKI goes on the ESP). */
-	fd = update_open_disk(d->path, d->is_blockdev);
+	 * changed after the open is caught there, before the UKI goes on the ESP). The
+	 * running system's own disk cannot be opened O_EXCL: dm-verity holds the booted
+	 * slot's partitions, which makes the kernel refuse an exclusive open of the whole
+	 * disk. Only the other slot's byte ranges are written. */
+	fd = update_open_disk(d->path, d->is_blockdev, st->booted < 0);
 	if (fd < 0)
 		return fd;
 	r = update_copy_in(fd, d->path, root->offset, lethe_release_fd(rel, LETHE_ARTIFACT_ROOTFS),
@@ -239,16 +242,12 @@ int lethe_update_apply(const char *dir, const struct lethe_update_options *o,
 	j.target = (enum lethe_slot) !keep;
 	/* The signature, every hash, and the verity tree against the signed root hash. */
 	/* Only the files the update reads are opened and hashed (not disk.img, lethe.iso,
-	 * vmlinuz...: 88 of the minimal release's 119 MB); the UKI is hashed once, by the
-	 * copy check_release() makes of it. */
+	 * vmlinuz...: 88 of the minimal release's 119 MB), and only they are fetched from a
+	 * URL source; the UKI is hashed once, by the copy check_release() makes of it. */
 	r = lethe_release_open_opts(dir, o->pub,
 				    &(struct lethe_release_options){
 					    .flags = LETHE_RELEASE_OPEN_VERITY,
-					    .only = LETHE_ARTIFACT_BIT(LETHE_ARTIFACT_ROOTFS) |
-						    LETHE_ARTIFACT_BIT(LETHE_ARTIFACT_VERITY) |
-						    LETHE_ARTIFACT_BIT(LETHE_ARTIFACT_UKI) |
-						    LETHE_ARTIFACT_BIT(LETHE_ARTIFACT_CMDLINE) |
-						    LETHE_ARTIFACT_BIT(LETHE_ARTIFACT_ROOTHASH),
+					    .only = LETHE_UPDATE_ARTIFACTS,
 					    .unhashed = LETHE_ARTIFACT_BIT(LETHE_ARTIFACT_UKI) },
 				    &rel);
 	if (r >= 0)

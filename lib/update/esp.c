@@ -154,24 +154,13 @@ int update_scratch(char **ret)
 	return 0;
 }
 
-/* The scratch directory is flat (update_scratch()'s callers put only files in it):
- * unlink what it holds, then the directory; no rm process. */
+/* The scratch directory and what it holds (a URL source's release directory too); no rm
+ * process. */
 void update_scratch_remove(char *dir)
 {
-	DIR *dp;
-
 	if (!dir)
 		return;
-	dp = opendir(dir);
-	if (dp) {
-		struct dirent *de;
-
-		while ((de = readdir(dp)))
-			if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-				(void)unlinkat(dirfd(dp), de->d_name, 0);
-		closedir(dp);
-	}
-	(void)rmdir(dir);
+	(void)lethe_rm_rf(dir);
 	free(dir);
 }
 

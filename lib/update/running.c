@@ -8,6 +8,42 @@
 
 #include "update-internal.h"
 
+/* Debian's kernels put no PARTUUID= in a partition's uevent (lib/core/gpt.c): read the
+ * GPT of each whole disk instead, as stage 1 does, and find the root partition there. */
+static int disk_of_partuuid_gpt(const char *uuid, char **ret)
+{
+	static const char *const skip[] = { "loop", "ram", "zram", "dm-", "sr", "md" };
+	DIR *d = opendir("/sys/block");
+	struct dirent *de;
+	int r = -ENOENT;
+
+	if (!d)
+		return -ENOENT;
+	while (r == -ENOENT && (de = readdir(d))) {
+		struct lethe_update_disk disk = { 0 };
+		char dev[300];
+		bool skipped = de->d_name[0] == '.';
+
+		for (size_t i = 0; i < LETHE_ARRAY_SIZE(skip); i++)
+			skipped |= !strncmp(de->d_name, skip[i], strlen(skip[i]));
+		if (skipped)
+			continue;
+		snprintf(dev, sizeof(dev), "/dev/%s", de->d_name);
+		if (lethe_update_disk_open(dev, &disk) < 0) {
+			lethe_error_clear(); /* not an installed Lethe disk */
+			continue;
+		}
+		for (int s = 0; s < LETHE_SLOT_N; s++)
+			if (!strcasecmp(disk.root[s].uuid, uuid)) {
+				*ret = strdup(dev);
+				r = *ret ? 0 : -ENOMEM;
+			}
+		lethe_update_disk_release(&disk);
+	}
+	closedir(d);
+	return r;
+}
+
 static int disk_of_partuuid(const char *uuid, char **ret)
 {
 	DIR *d = opendir("/sys/class/block");
@@ -45,6 +81,8 @@ static int disk_of_partuuid(const char *uuid, char **ret)
 		free(text);
 	}
 	closedir(d);
+	if (r == -ENOENT)
+		r = disk_of_partuuid_gpt(uuid, ret);
 	if (r == -ENOENT)
 		r = lethe_error(-ENOENT,
 				"no partition has PARTUUID %s: which disk did this boot from?",

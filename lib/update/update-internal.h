@@ -24,7 +24,9 @@ void update_progress_add(struct update_progress *pg, uint64_t n);
  * tests/interop/update-readback.sh changes the release file meanwhile. */
 void update_pause_point(const char *what, uint64_t done, uint64_t total);
 
-int update_open_disk(const char *path, bool is_blockdev);
+/* O_RDWR; a block device with exclusive also O_EXCL (nothing else may hold it), a
+ * file never through a link. */
+int update_open_disk(const char *path, bool is_blockdev, bool exclusive);
 int update_set_partuuids(const struct lethe_update_disk *d, enum lethe_slot s,
 			 const char *root_uuid, const char *verity_uuid);
 /* Copy len bytes of in to out at offset; with digest, hashed as they go and compared

@@ -1,6 +1,10 @@
 /* lethe: the command line. A table of verbs; each lives in cmd-<verb>.c. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <lethe/contract.h>
 
 #include <json-c/json.h>
 
@@ -69,6 +73,17 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < LETHE_ARRAY_SIZE(verbs); i++)
 		if (!strcmp(argv[1], verbs[i].name))
 			return verbs[i].fn(argc - 1, argv + 1);
+#ifdef LETHE_FORWARD_UPDATE
+	/* In an image with update: the A/B verbs live in lethe-update (it links libfdisk
+	 * and libcurl); hand them over where it is installed. */
+	if ((!strcmp(argv[1], "update") || !strcmp(argv[1], "status") ||
+	     !strcmp(argv[1], "rollback")) &&
+	    access(LETHE_PATH_UPDATE_TOOL, X_OK) == 0) {
+		execv(LETHE_PATH_UPDATE_TOOL, argv);
+		cli_error("cannot run " LETHE_PATH_UPDATE_TOOL ": %s", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+#endif
 	cli_error("unknown verb '%s'; 'lethe --help' lists them", argv[1]);
 	return EXIT_USAGE;
 }
