@@ -91,8 +91,7 @@ int oci_fetch_http(const char *url, const char *outdir, const struct lethe_sign_
 		memcpy(items[i].sha256, sums.v[i].sha256, 32);
 	}
 	if (r >= 0)
-		r = oci_stage_fetch(&c, stage, outdir, pub, items, sums.n,
-				    opts ? opts->delta_base : NULL);
+		r = oci_stage_fetch(&c, stage, outdir, pub, items, sums.n, opts);
 	else
 		r = oci_stage_discard(stage, r);
 out:

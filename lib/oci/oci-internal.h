@@ -104,11 +104,11 @@ struct oci_item {
 	char what[1600];    /* names the file in messages */
 };
 /* Fetch every item into stage, then oci_stage_commit() into outdir; a failed check
- * removes stage, keeping its message. With delta_base (a local root image), rootfs.erofs
- * is fetched last, by oci_fetch_delta(). */
+ * removes stage, keeping its message. With opts->delta_base (a local root image),
+ * rootfs.erofs is fetched last, by oci_fetch_delta(). opts may be NULL. */
 int oci_stage_fetch(struct oci_client *c, const char *stage, const char *outdir,
 		    const struct lethe_sign_pubkey *pub, const struct oci_item *items, size_t n,
-		    const char *delta_base);
+		    const struct lethe_oci_options *opts);
 
 /* delta.c: fetch item (rootfs.erofs) into stage from the blocks of base whose level-0
  * digest in stage/rootfs.verity (fetched and checked already) matches, and the others

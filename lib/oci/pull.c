@@ -172,8 +172,7 @@ static int pull_oci(const char *source, const char *outdir, const struct lethe_s
 	}
 	r = oci_stage_open(outdir, key, &stage);
 	if (r >= 0)
-		r = oci_stage_fetch(&c, stage, outdir, pub, items, n,
-				    opts ? opts->delta_base : NULL);
+		r = oci_stage_fetch(&c, stage, outdir, pub, items, n, opts);
 out:
 	oci_response_release(&resp);
 	oci_client_release(&c);

@@ -259,8 +259,9 @@ int oci_stage_commit(const char *stage, const char *outdir, const struct lethe_s
 
 int oci_stage_fetch(struct oci_client *c, const char *stage, const char *outdir,
 		    const struct lethe_sign_pubkey *pub, const struct oci_item *items, size_t n,
-		    const char *delta_base)
+		    const struct lethe_oci_options *opts)
 {
+	const char *delta_base = opts ? opts->delta_base : NULL;
 	const char *root = lethe_release_name(LETHE_ARTIFACT_ROOTFS);
 	const struct oci_item *deferred = NULL;
 	int r = 0;
