@@ -34,6 +34,17 @@ n=$(grep -vc '^#\|^lethe-lock' "$TMP/lethe.lock")
 note "locked $n packages"
 [ "$n" -ge 5 ] || fail "only $n packages in the lock"
 
+# --outdated against Debian's own archive (lists just updated, so --offline): a fresh
+# lock has nothing newer; a lock whose libc6 is older than the archive's lists it.
+expect_ok "$LETHE" lock --outdated --offline "$spec" -o "$TMP/lethe.lock"
+[ ! -s "$TMP/out" ] || { cat "$TMP/out" >&2; fail "a fresh lock is outdated"; }
+read -r name version arch sha size role file <<<"$(grep '^libc6 ' "$TMP/lethe.lock")"
+sed "s/^libc6 $version $arch $sha $size $role $file\$/libc6 2.36-1 $arch $sha $size $role libc6_2.36-1_$arch.deb/" \
+	"$TMP/lethe.lock" >"$TMP/old.lock"
+expect_fail 1 "packages outdated" "$LETHE" lock --outdated --offline "$spec" -o "$TMP/old.lock"
+awk -v v="$version" '$1 == "libc6" && $2 == "2.36-1" && $3 == v { ok = 1 } END { exit !ok }' "$TMP/out" ||
+	{ cat "$TMP/out" >&2; fail "--outdated does not list libc6"; }
+
 # The host's apt and dpkg state did not change.
 host_state >"$TMP/host.after"
 diff -u "$TMP/host.before" "$TMP/host.after" || fail "the host's package state changed"
