@@ -2,7 +2,8 @@
  * must agree on byte for byte lives here once: UUID text, the PARTUUIDs that the root
  * hash gives, veritysetup's superblock and the dm-verity table, the GPT entries, the
  * device-mapper ioctls, the kernel cmdline (words, lethe.* keys, the root hash),
- * /proc/self/mountinfo and the image's passwd and group files.
+ * /proc/self/mountinfo and the image's passwd and group files, and the one reader of
+ * the small files PID 1 reads (small-file.c).
  *
  * The layer needs libc and nothing else (no OpenSSL, libarchive, libyaml or json-c):
  * its sources are compiled into liblethe and, a second time, into the static archive

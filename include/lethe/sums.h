@@ -56,6 +56,17 @@ int lethe_sums_write(const char *path, const char *dir, const char *const *names
 typedef void (*lethe_sums_check_fn)(const struct lethe_sums_entry *e, int result, void *userdata);
 int lethe_sums_check(const struct lethe_sums *s, const char *sums_name, const char *dir,
 		     lethe_sums_check_fn fn, void *userdata);
+/* The failures of a check of every entry, as lethe_sums_check() and the release check
+ * report them: add each entry's result, then finish once. */
+struct lethe_sums_tally {
+	char *first;   /* the first failure's message (owned) */
+	size_t failed; /* how many entries failed */
+};
+/* Count result if it is a failure (< 0), keeping the first one's lethe_error_message. */
+void lethe_sums_tally_add(struct lethe_sums_tally *t, int result);
+/* 0 (and the error cleared) when nothing failed, else -EBADMSG with "FIRST (N of total
+ * files failed)"; releases t either way. */
+int lethe_sums_tally_finish(struct lethe_sums_tally *t, size_t total);
 /* The directory the names in the SHA256SUMS at path are relative to: its own ("dir/",
  * or "." for a bare name). The caller frees it; NULL on ENOMEM. */
 char *lethe_sums_dir(const char *path);

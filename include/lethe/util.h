@@ -123,6 +123,8 @@ int lethe_sha256_fd(int fd, uint64_t max, uint8_t out[LETHE_SHA256_BYTES], uint6
  * hex_decode requires exactly 2*out_len hex digits; -EINVAL otherwise. */
 void lethe_hex_encode(const uint8_t *in, size_t len, char *out);
 int lethe_hex_decode(const char *hex, uint8_t *out, size_t out_len);
+/* The value of one hex digit (either case), or -1. */
+int lethe_hex_digit(char c);
 
 /* Growable byte buffer, always NUL-terminated. */
 struct lethe_buf {

@@ -38,17 +38,6 @@ void lethe_mac_format(const uint8_t mac[LETHE_MAC_LEN], char ret[LETHE_MAC_STR])
 		 mac[3], mac[4], mac[5]);
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int lethe_mac_parse(const char *text, uint8_t ret[LETHE_MAC_LEN])
 {
 	uint8_t mac[LETHE_MAC_LEN];
@@ -56,7 +45,7 @@ int lethe_mac_parse(const char *text, uint8_t ret[LETHE_MAC_LEN])
 	for (size_t i = 0; i < LETHE_MAC_LEN; i++) {
 		int hi, lo;
 
-		if ((hi = hexval(text[0])) < 0 || (lo = hexval(text[1])) < 0)
+		if ((hi = lethe_hex_digit(text[0])) < 0 || (lo = lethe_hex_digit(text[1])) < 0)
 			return -EINVAL;
 		mac[i] = (uint8_t)(hi << 4 | lo);
 		text += 2;

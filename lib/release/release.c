@@ -143,8 +143,7 @@ fail:
 static int check_files(struct lethe_release *rel, int dfd, const struct lethe_sums *sums,
 		       const char *sums_name, const struct lethe_release_options *o)
 {
-	char *first = NULL;
-	size_t failed = 0;
+	struct lethe_sums_tally tally = { 0 };
 	int r;
 
 	for (size_t i = 0; i < sums->n; i++) {
@@ -154,18 +153,10 @@ static int check_files(struct lethe_release *rel, int dfd, const struct lethe_su
 			continue;
 		if (o->fn)
 			o->fn(&sums->v[i], r, o->userdata);
-		if (r < 0 && failed++ == 0 && lethe_error_message_for(r))
-			first = strdup(lethe_error_message_for(r));
+		lethe_sums_tally_add(&tally, r);
 	}
 	rel->n_listed = sums->n;
-	if (failed == 0) {
-		lethe_error_clear();
-		return 0;
-	}
-	r = lethe_error(-LETHE_E_INVALID, "%s%s(%zu of %zu files failed)", first ? first : "",
-			first ? " " : "", failed, sums->n);
-	free(first);
-	return r;
+	return lethe_sums_tally_finish(&tally, sums->n);
 }
 
 /* The root hash in the signed cmdline, through lib/core's one reader. */

@@ -22,41 +22,6 @@ static const char *const persist_never[] = { "/etc/lethe", "/var/lib/dpkg" };
 #define MIB (1024ull * 1024)
 
 /* "N", "Nk", "Nm" or "Ng" (bytes); false when malformed or above max. */
-static bool parse_bytes(const char *s, uint64_t max, uint64_t *ret)
-{
-	size_t digits = strspn(s, "0123456789");
-	uint64_t n = 0, unit = 1;
-
-	if (digits == 0 || digits > 15 || (s[0] == '0' && digits > 1))
-		return false;
-	for (size_t i = 0; i < digits; i++)
-		n = n * 10 + (unsigned)(s[i] - '0');
-	if (s[digits] && s[digits + 1])
-		return false;
-	switch (s[digits]) {
-	case '\0':
-		break;
-	case 'k':
-	case 'K':
-		unit = 1ull << 10;
-		break;
-	case 'm':
-	case 'M':
-		unit = 1ull << 20;
-		break;
-	case 'g':
-	case 'G':
-		unit = 1ull << 30;
-		break;
-	default:
-		return false;
-	}
-	if (n > max / unit)
-		return false;
-	*ret = n * unit;
-	return true;
-}
-
 static int parse_size(struct spec_ctx *c, const struct lethe_node *node, const char *what,
 		      uint64_t min, uint64_t max, uint64_t *ret)
 {
@@ -64,7 +29,7 @@ static int parse_size(struct spec_ctx *c, const struct lethe_node *node, const c
 
 	if (r < 0)
 		return r;
-	if (!parse_bytes(node->value, max, ret) || *ret < min)
+	if (!spec_bytes(node->value, max, ret) || *ret < min)
 		return lethe_node_error(c->file, node,
 					"%s must be %llu MiB to %llu MiB (bytes with k, m or g), "
 					"not '%s'",

@@ -22,6 +22,9 @@ int spec_required_string(struct spec_ctx *c, const struct lethe_node *map, const
 			 char **ret);
 /* A sequence (at most SPEC_MAX_LIST items) as node, or an error naming what. */
 int spec_list(struct spec_ctx *c, const struct lethe_node *node, const char *what);
+/* A byte count "N", "Nk", "Nm" or "Ng" (either case; no leading zero, at most 15
+ * digits) of at most max into *ret; false for anything else. */
+bool spec_bytes(const char *s, uint64_t max, uint64_t *ret);
 /* An absolute, normalised path: no "//", ".", ".." components, no trailing '/'. */
 bool spec_path_is_absolute_clean(const char *path);
 

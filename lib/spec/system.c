@@ -526,38 +526,22 @@ static const char *const tmpfs_bound_keys[] = { "size", "inodes", NULL };
 static bool tmpfs_size(const char *s, unsigned *percent)
 {
 	size_t digits = strspn(s, "0123456789");
-	unsigned long long n = 0, unit = 1;
+	uint64_t n;
 
-	if (digits == 0 || digits > 15 || (s[0] == '0' && digits > 1))
-		return false;
-	for (size_t i = 0; i < digits; i++)
-		n = n * 10 + (unsigned)(s[i] - '0');
 	*percent = 0;
 	if (s[digits] == '%' && !s[digits + 1]) {
+		char num[16];
+
+		if (digits >= sizeof(num))
+			return false;
+		memcpy(num, s, digits);
+		num[digits] = '\0';
+		if (!spec_bytes(num, LETHE_TMPFS_MAX_PERCENT, &n) || n < 1)
+			return false;
 		*percent = (unsigned)n;
-		return n >= 1 && n <= LETHE_TMPFS_MAX_PERCENT;
+		return true;
 	}
-	if (s[digits] && s[digits + 1])
-		return false;
-	switch (s[digits]) {
-	case '\0':
-		break;
-	case 'k':
-	case 'K':
-		unit = 1ull << 10;
-		break;
-	case 'm':
-	case 'M':
-		unit = 1ull << 20;
-		break;
-	case 'g':
-	case 'G':
-		unit = 1ull << 30;
-		break;
-	default:
-		return false;
-	}
-	return n <= TMPFS_MAX_BYTES / unit && n * unit >= TMPFS_MIN_BYTES;
+	return spec_bytes(s, TMPFS_MAX_BYTES, &n) && n >= TMPFS_MIN_BYTES;
 }
 
 static int parse_tmpfs_bound(struct spec_ctx *c, const struct lethe_node *map, size_t i,

@@ -285,11 +285,30 @@ static int check_entry(int dirfd, const struct lethe_sums_entry *e, const char *
 	return 0;
 }
 
+void lethe_sums_tally_add(struct lethe_sums_tally *t, int result)
+{
+	if (result < 0 && t->failed++ == 0 && lethe_error_message_for(result))
+		t->first = strdup(lethe_error_message_for(result));
+}
+
+int lethe_sums_tally_finish(struct lethe_sums_tally *t, size_t total)
+{
+	int r = 0;
+
+	if (t->failed == 0)
+		lethe_error_clear();
+	else
+		r = lethe_error(-EBADMSG, "%s%s(%zu of %zu files failed)", t->first ? t->first : "",
+				t->first ? " " : "", t->failed, total);
+	free(t->first);
+	*t = (struct lethe_sums_tally){ 0 };
+	return r;
+}
+
 int lethe_sums_check(const struct lethe_sums *s, const char *sums_name, const char *dir,
 		     lethe_sums_check_fn fn, void *userdata)
 {
-	char *first = NULL;
-	size_t failed = 0;
+	struct lethe_sums_tally tally = { 0 };
 	int dirfd = AT_FDCWD, r;
 
 	if ((r = open_dir(dir, &dirfd)) < 0)
@@ -299,21 +318,11 @@ int lethe_sums_check(const struct lethe_sums *s, const char *sums_name, const ch
 		r = check_entry(dirfd, &s->v[i], sums_name);
 		if (fn)
 			fn(&s->v[i], r, userdata);
-		if (r == 0)
-			continue;
-		if (failed++ == 0 && lethe_error_message_for(r))
-			first = strdup(lethe_error_message_for(r));
+		lethe_sums_tally_add(&tally, r);
 	}
 	if (dirfd >= 0)
 		close(dirfd);
-	if (failed == 0) {
-		lethe_error_clear();
-		return 0;
-	}
-	r = lethe_error(-EBADMSG, "%s%s(%zu of %zu files failed)", first ? first : "",
-			first ? " " : "", failed, s->n);
-	free(first);
-	return r;
+	return lethe_sums_tally_finish(&tally, s->n);
 }
 
 char *lethe_sums_dir(const char *path)

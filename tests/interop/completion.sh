@@ -77,7 +77,7 @@ check_shell() {
 		src=$LETHE_SRC/src/lethe/cmd-$v.c
 		[ -f "$src" ] && opts+=$'\n'$(grep -oE '\{ *"[a-z][a-z0-9-]*", *(no|required|optional)_argument' "$src" |
 			sed -E 's/\{ *"([^"]*)".*/--\1/')
-		# shellcheck disable=SC2086
+		# shellcheck disable=SC2046
 		expect lethe "$v" -- :: $(echo "$opts" | sort -u)
 	done
 	expect lethe spec '' :: check
@@ -91,10 +91,12 @@ check_shell() {
 	[ "$(complete_words lethe nosuchverb '')" = "" ] || err "$shell: an unknown verb completes something"
 }
 
-shell=bash check_shell
+shell=bash
+check_shell
 zsh_skip=
 if command -v zsh >/dev/null; then
-	shell=zsh check_shell
+	shell=zsh
+	check_shell
 else
 	zsh_skip="zsh is not installed (scripts/deps.sh): the zsh completion is not checked"
 fi
