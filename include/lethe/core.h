@@ -326,5 +326,20 @@ int lethe_efivar_string(const void *data, size_t len, char *ret, size_t size);
  * LETHE_BOOT_ENTRY_AMNESIC for any other entry name; -EBADMSG (with a message) for
  * bytes that are no such variable (*ret untouched). */
 int lethe_boot_entry_selected(const void *data, size_t len, unsigned *ret);
+/* A DHCP lease from busybox udhcpc's script environment (ip, mask, router, dns; each
+ * may be NULL), checked: an IPv4 address, a prefix of 1-32, the first router and at
+ * most LETHE_LEASE_MAX_DNS name servers, all IPv4 (lib/core/lease.c). -EBADMSG, *ret
+ * untouched, for anything else. */
+#define LETHE_LEASE_ADDR_MAX 16 /* INET_ADDRSTRLEN */
+#define LETHE_LEASE_MAX_DNS  3
+struct lethe_lease {
+	char address[LETHE_LEASE_ADDR_MAX];
+	unsigned prefix;
+	char router[LETHE_LEASE_ADDR_MAX]; /* "" when none */
+	char dns[LETHE_LEASE_MAX_DNS][LETHE_LEASE_ADDR_MAX];
+	size_t n_dns;
+};
+int lethe_lease_parse(const char *ip, const char *mask, const char *router, const char *dns,
+		      struct lethe_lease *ret);
 
 #endif

@@ -210,12 +210,12 @@ struct lethe_spec_vpn *lethe_spec_vpn_free(struct lethe_spec_vpn *v); /* returns
  * switch, docs/network.md). The private key is never in the spec (the image is
  * public): generated at each boot, or read from private_key_file at boot. */
 struct lethe_spec_vpn {
-	char *interface;	     /* default "wg0" */
-	char *private_key_file;	     /* absolute path in the running system, or NULL */
-	struct lethe_strv addresses; /* CIDR on the tunnel */
-	char *public_key;	     /* the peer's, base64 of 32 bytes */
-	char *endpoint;		     /* the peer's IPv4 or IPv6 address, canonical */
-	uint16_t port;		     /* the peer's UDP port */
+	char *interface;	       /* default "wg0" */
+	char *private_key_file;	       /* absolute path in the running system, or NULL */
+	struct lethe_strv addresses;   /* CIDR on the tunnel */
+	char *public_key;	       /* the peer's, base64 of 32 bytes */
+	char *endpoint;		       /* the peer's IPv4 or IPv6 address, canonical */
+	uint16_t port;		       /* the peer's UDP port */
 	struct lethe_strv allowed_ips; /* CIDR */
 	unsigned keepalive;	       /* seconds, 0: none */
 	unsigned line;

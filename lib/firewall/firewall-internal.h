@@ -77,8 +77,8 @@ void fw_egress_release(struct lethe_firewall *fw);
 /* The network section's rules of chain c: early (before the replies rule), with a
  * tunnel, DHCP and the kill switch; late (before the spec's rules), the jump of
  * port-53 traffic to chain dns (output) and, without a tunnel, DHCP. */
-int fw_put_egress_rules(struct lethe_buf *b, const struct lethe_firewall *fw,
-			enum fw_chain_id c, unsigned flags, bool early);
+int fw_put_egress_rules(struct lethe_buf *b, const struct lethe_firewall *fw, enum fw_chain_id c,
+			unsigned flags, bool early);
 /* Whether IPv6 neighbour discovery may go out: not with a tunnel over IPv4, where
  * IPv6 goes through the tunnel only and would leak on the physical link. */
 bool fw_egress_allows_nd(const struct lethe_firewall *fw);

@@ -93,76 +93,44 @@ bool init_dhcp_is_event(const char *word)
 	return false;
 }
 
-/* An IPv4 address from the lease, in inet_ntop's form, or false. */
-static bool lease_ipv4(const char *s, char text[INET_ADDRSTRLEN])
-{
-	struct in_addr a;
-
-	return s && strlen(s) < INET_ADDRSTRLEN && inet_pton(AF_INET, s, &a) == 1 &&
-	       inet_ntop(AF_INET, &a, text, INET_ADDRSTRLEN);
-}
-
-/* The first of a space-separated list of at most max words into words (each
- * INET_ADDRSTRLEN long, checked as IPv4 addresses); their number, or -1. */
-static int lease_list(const char *s, char words[][INET_ADDRSTRLEN], int max)
-{
-	char copy[256], *save = NULL;
-	int n = 0;
-
-	if (!s)
-		return 0;
-	if (strlen(s) >= sizeof(copy))
-		return -1;
-	snprintf(copy, sizeof(copy), "%s", s);
-	for (char *w = strtok_r(copy, " ", &save); w && n < max; w = strtok_r(NULL, " ", &save))
-		if (!lease_ipv4(w, words[n++]))
-			return -1;
-	return n;
-}
-
 static int lease_bound(const struct lethe_spec *spec, const char *ifname)
 {
-	char ip[INET_ADDRSTRLEN], cidr[INET_ADDRSTRLEN + 4], routers[1][INET_ADDRSTRLEN];
-	char dns[LETHE_SPEC_MAX_DNS][INET_ADDRSTRLEN];
-	const char *servers[LETHE_SPEC_MAX_DNS];
-	const char *mask = getenv("mask");
-	unsigned long prefix = 0;
-	int n_router, n_dns = 0, r;
+	char cidr[LETHE_LEASE_ADDR_MAX + 4];
+	const char *servers[LETHE_LEASE_MAX_DNS];
+	struct lethe_lease l;
+	size_t n_dns = 0;
+	int r;
 
-	if (!lease_ipv4(getenv("ip"), ip) || !mask || !*mask || strlen(mask) > 2 ||
-	    strspn(mask, "0123456789") != strlen(mask) || (prefix = strtoul(mask, NULL, 10)) < 1 ||
-	    prefix > 32) {
-		init_msg("dhcp: %s: the lease's address or mask is not valid: ignored", ifname);
-		return 1;
-	}
-	n_router = lease_list(getenv("router"), routers, 1);
-	if (spec->dns_dhcp)
-		n_dns = lease_list(getenv("dns"), dns, LETHE_SPEC_MAX_DNS);
-	if (n_router < 0 || n_dns < 0) {
-		init_msg("dhcp: %s: the lease's router or dns is not a list of IPv4 addresses: "
-			 "ignored",
+	/* lib/core/lease.c checks every value: the DHCP server is the network. */
+	if (lethe_lease_parse(getenv("ip"), getenv("mask"), getenv("router"), getenv("dns"), &l) <
+	    0) {
+		init_msg("dhcp: %s: the lease is not an IPv4 address, prefix, router and name "
+			 "servers: ignored",
 			 ifname);
 		return 1;
 	}
-	snprintf(cidr, sizeof(cidr), "%s/%lu", ip, prefix);
+	snprintf(cidr, sizeof(cidr), "%s/%u", l.address, l.prefix);
 	if ((r = init_net_flush_ipv4(ifname, cidr)) < 0 ||
 	    (r = init_net_add_address(ifname, cidr)) < 0) {
 		init_msg("dhcp: %s: cannot set %s: %s", ifname, cidr, strerror(-r));
 		return 1;
 	}
-	if (n_router && (r = init_net_replace_default_route(ifname, routers[0])) < 0)
-		init_msg("dhcp: %s: cannot route via %s: %s", ifname, routers[0], strerror(-r));
-	if (n_router)
-		init_vpn_endpoint_route(spec, ifname, routers[0]);
+	if (*l.router) {
+		if ((r = init_net_replace_default_route(ifname, l.router)) < 0)
+			init_msg("dhcp: %s: cannot route via %s: %s", ifname, l.router,
+				 strerror(-r));
+		init_vpn_endpoint_route(spec, ifname, l.router);
+	}
 	if (spec->dns_dhcp) {
-		for (int i = 0; i < n_dns; i++)
-			servers[i] = dns[i];
-		if ((r = init_dns_write(LETHE_PATH_RESOLV_CONF, servers, (size_t)n_dns)) < 0)
+		n_dns = l.n_dns;
+		for (size_t i = 0; i < n_dns; i++)
+			servers[i] = l.dns[i];
+		if ((r = init_dns_write(LETHE_PATH_RESOLV_CONF, servers, n_dns)) < 0)
 			init_msg("dhcp: %s: cannot write " LETHE_PATH_RESOLV_CONF ": %s", ifname,
 				 strerror(-r));
 	}
-	init_msg("dhcp: %s: lease %s, router %s, %d name server%s%s", ifname, cidr,
-		 n_router ? routers[0] : "none", n_dns, n_dns == 1 ? "" : "s",
+	init_msg("dhcp: %s: lease %s, router %s, %zu name server%s%s", ifname, cidr,
+		 *l.router ? l.router : "none", n_dns, n_dns == 1 ? "" : "s",
 		 spec->dns_dhcp ? "" : " (network.dns is not dhcp: the lease's are not used)");
 	return 0;
 }

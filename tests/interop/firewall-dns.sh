@@ -5,8 +5,9 @@
 # (busybox nslookup over UDP, the peer's client over TCP) to a named server is
 # answered; one to the other server never reaches it and is counted on lethe-dns-out,
 # under an output policy of accept, under a rule that allows port 53 to anyone, and
-# with no network.dns at all (then every server is refused). The control: with the
-# table deleted the other server answers.
+# with no network.dns at all (then every server is refused). A spec with DHCP on two
+# interfaces and a VPN over IPv6 loads and lists back as rendered (check matches), its
+# kill switch live. The control: with the table deleted the other server answers.
 . "$LETHE_SRC/tests/lib.sh"
 need_root
 need_cmd nft ip busybox timeout /usr/bin/python3
@@ -102,6 +103,30 @@ grep -Eq '^dns +lethe-dns-out +[1-9]' "$TMP/stats.txt" ||
 	fail "lethe firewall stats does not show lethe-dns-out: $(cat "$TMP/stats.txt")"
 check_spec rule 192.0.2.2 2001:db8::2 -- 192.0.2.3 2001:db8::3
 check_spec none -- 192.0.2.2 192.0.2.3 2001:db8::2 2001:db8::3
+# The network section's other rules (DHCP, the VPN kill switch, DNS only through the
+# tunnel) load into the kernel and list back exactly as rendered: check matches.
+cat >"$TMP/vpn.yaml" <<-EOF
+	name: fwvpn
+	version: "1"
+	packages: [busybox-static]
+	kernel: {modules: [wireguard]}
+	network:
+	  dns: [192.0.2.129, "2001:db8:1::1"]
+	  interfaces: [{name: eth0, dhcp: true}, {name: eth1, dhcp: true}]
+	  vpn:
+	    addresses: [192.0.2.130/25]
+	    peer: {public_key: "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=",
+	           endpoint: "[2001:db8::1]:51820", allowed_ips: [0.0.0.0/0, "::/0"]}
+	firewall:
+	  in: {allow: [{proto: tcp, port: 22}]}
+	  out: {default: accept}
+EOF
+fwns "$LETHE" firewall apply "$TMP/vpn.yaml" || fail "vpn: firewall apply failed"
+fwns "$LETHE" firewall check "$TMP/vpn.yaml" >"$TMP/vpn-check" 2>&1 ||
+	fail "vpn: the live table does not list back as rendered: $(cat "$TMP/vpn-check")"
+fwns nft list chain inet lethe output >"$TMP/vpn-out"
+grep -q 'oifname != "wg0" counter packets [0-9]* bytes [0-9]* drop comment "lethe-vpn-out"' "$TMP/vpn-out" ||
+	fail "vpn: no kill switch in the live output chain"
 # The control: without the table the other server answers, so the test sees a leak.
 fwns nft delete table inet lethe
 asks udp 192.0.2.3 || fail "control: no answer from 192.0.2.3 without the firewall"

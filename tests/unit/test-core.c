@@ -378,6 +378,32 @@ static void test_mac(void **state)
 	assert_int_equal(lethe_mac_mode_from_name("Random", &mode), -EINVAL);
 }
 
+/* A DHCP lease: checked, canonical, the first router, at most three servers. */
+static void test_lease(void **state)
+{
+	struct lethe_lease l;
+
+	assert_int_equal(lethe_lease_parse("192.0.2.110", "24", "192.0.2.1 192.0.2.2",
+					   "192.0.2.53  192.0.2.54 192.0.2.55 192.0.2.56", &l),
+			 0);
+	assert_string_equal(l.address, "192.0.2.110");
+	assert_int_equal(l.prefix, 24);
+	assert_string_equal(l.router, "192.0.2.1");
+	assert_int_equal(l.n_dns, 3);
+	assert_string_equal(l.dns[1], "192.0.2.54");
+	assert_int_equal(lethe_lease_parse("192.0.2.110", "24", NULL, NULL, &l), 0);
+	assert_string_equal(l.router, "");
+	assert_int_equal(l.n_dns, 0);
+	assert_int_equal(lethe_lease_parse("192.0.2.110", "33", NULL, NULL, &l), -EBADMSG);
+	assert_int_equal(lethe_lease_parse("192.0.2.110", "0", NULL, NULL, &l), -EBADMSG);
+	assert_int_equal(lethe_lease_parse("2001:db8::1", "64", NULL, NULL, &l), -EBADMSG);
+	assert_int_equal(lethe_lease_parse("192.0.2.110", "24", "192.0.2.1;reboot", NULL, &l),
+			 -EBADMSG);
+	assert_int_equal(lethe_lease_parse("192.0.2.110", "24", NULL, "192.0.2.53 evil", &l),
+			 -EBADMSG);
+	assert_int_equal(lethe_lease_parse(NULL, "24", NULL, NULL, &l), -EBADMSG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -394,6 +420,7 @@ int main(void)
 		cmocka_unit_test(test_accounts_cap),
 		cmocka_unit_test(test_small_file),
 		cmocka_unit_test(test_mac),
+		cmocka_unit_test(test_lease),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
