@@ -172,4 +172,10 @@ void lethe_memzero(void *p, size_t len);
 /* Compare in constant time; true when equal. */
 bool lethe_memeq_consttime(const void *a, const void *b, size_t len);
 
+/* Before the kernel's CRNG is ready, keep the JSON libraries' hash-table seeding from
+ * waiting for it (lib/util/json-seed.c); the CLI calls it first. True when it changed
+ * anything. The _for variant takes the CRNG's state (for tests). */
+bool lethe_json_seed_early(void);
+bool lethe_json_seed_early_for(bool crng_ready);
+
 #endif

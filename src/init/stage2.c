@@ -321,7 +321,6 @@ void init_stage2(void)
 	sfd = init_signal_fd();
 	/* ctrl-alt-del becomes SIGINT to us instead of an immediate reboot. */
 	(void)reboot(RB_DISABLE_CAD);
-	init_msg("stage 2");
 	{
 		char cmdline[LETHE_CMDLINE_MAX];
 		struct lethe_cmdline c;
@@ -330,6 +329,7 @@ void init_stage2(void)
 		if (n > 0 && lethe_cmdline_parse(cmdline, (size_t)n, &c) == 0)
 			init_debug = c.debug;
 	}
+	init_msg("stage 2");
 	harden_sysctls();
 	if (access(SPEC_PATH, R_OK) == 0) {
 		/* The files' sources stayed on the build host: do not look for them. */
@@ -344,6 +344,7 @@ void init_stage2(void)
 	mount_extra(spec);
 	write_pid1_marker();
 	init_persist_setup(spec);
+	init_dbg("spec loaded, file systems mounted; applying the firewall");
 	net_ok = apply_firewall(spec != NULL);
 	/* Everything the firewall needed is loaded now; no module may follow. */
 	lock_modules();

@@ -70,6 +70,7 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	cli_log_init();
+	(void)lethe_json_seed_early(); /* the boot audit must not wait for entropy */
 	for (size_t i = 0; i < LETHE_ARRAY_SIZE(verbs); i++)
 		if (!strcmp(argv[1], verbs[i].name))
 			return verbs[i].fn(argc - 1, argv + 1);
