@@ -59,8 +59,7 @@ mkdir -p "$LETHE_BUILD/test-images"
 	flock 9
 	if [ ! -f "$img/SHA256SUMS" ] || [ "$LETHE" -nt "$img/SHA256SUMS" ] ||
 		[ "$LETHE_INIT" -nt "$img/SHA256SUMS" ] ||
-		[ -n "$(find "$LETHE_SRC/examples/desktop.yaml" "$LETHE_SRC/examples/desktop" \
-			"$LETHE_SRC/tests/vm/desktop.sh" -newer "$img/SHA256SUMS" 2>/dev/null)" ]; then
+		[ -n "$(find "$LETHE_SRC/examples/desktop.yaml" "$LETHE_SRC/examples/desktop" -newer "$img/SHA256SUMS" 2>/dev/null)" ]; then
 		rm -rf "$img" "$img.spec"
 		mkdir -p "$img.spec"
 		derive_spec "$img.spec"
@@ -108,7 +107,7 @@ shot() {
 }
 
 fwd="guestfwd=tcp:10.0.2.100:9050-cmd:/usr/bin/python3 $SOCKS relay $PORT $TMP/socks.log"
-VM_MEM=2048 vm_start "$img" "$img/disk.img" "$(cat "$img/cmdline")" -smp 2 -vga std \
+VM_MEM=2048 vm_start "$img" "$img/disk.img" "$(cat "$img/cmdline")" -smp 2 -device virtio-gpu-pci \
 	-netdev "user,id=n0,restrict=on,$fwd" -device virtio-net-pci,netdev=n0 \
 	-object "filter-dump,id=cap,netdev=n0,file=$TMP/guest.pcap"
 vm_wait "lethe-init: graphical: cage for user" 600
