@@ -33,7 +33,7 @@ int spec_parse_kernel_profile(struct spec_ctx *c, const struct lethe_node *kerne
 int spec_parse_services(struct spec_ctx *c, const struct lethe_node *node);
 int spec_parse_network(struct spec_ctx *c, const struct lethe_node *node);
 int spec_parse_tmpfs(struct spec_ctx *c, const struct lethe_node *node);
-int spec_parse_session(struct spec_ctx *c, const struct lethe_node *node); /* session.c */
+int spec_parse_session(struct spec_ctx *c, const struct lethe_node *node);   /* session.c */
 int spec_parse_graphical(struct spec_ctx *c, const struct lethe_node *node); /* graphical.c */
 int spec_parse_memory(struct spec_ctx *c, const struct lethe_node *node);
 int spec_parse_persistence(struct spec_ctx *c, const struct lethe_node *node);
