@@ -261,8 +261,9 @@ static int check_graphical(const struct lethe_spec *spec, int rootfd)
 			return lethe_error(-ENOENT,
 					   "spec '%s' line %u: session.graphical needs '%s', which "
 					   "is not in the image (add the package %s)",
-					   spec->path ? spec->path : "?", spec->session.graphical_line,
-					   need[i], package[i] ? package[i] : "that has it");
+					   spec->path ? spec->path : "?",
+					   spec->session.graphical_line, need[i],
+					   package[i] ? package[i] : "that has it");
 	return 0;
 }
 

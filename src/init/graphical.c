@@ -183,6 +183,10 @@ void init_graphical_env(void)
 	setenv("WLR_NO_HARDWARE_CURSORS", "1", 1);
 	/* A kiosk with no keyboard or mouse plugged in still shows its program. */
 	setenv("WLR_LIBINPUT_NO_DEVICES", "1", 1);
+	/* cage starts Xwayland only when an X client connects, but refuses to start
+	 * without one: the image has none, X clients fail. */
+	if (access("/usr/bin/Xwayland", X_OK) < 0)
+		setenv("WLR_XWAYLAND", "/bin/false", 1);
 	setenv("MOZ_ENABLE_WAYLAND", "1", 1);
 	if (!g.home[0] || chdir(g.home) < 0)
 		(void)!chdir("/");

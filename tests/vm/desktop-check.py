@@ -3,6 +3,7 @@
 
 colours PPM: "COLOURS N SHARE" - distinct colours of a QMP screendump (binary PPM, P6)
   and the share of the pixels that the commonest colour covers.
+has RRGGBB PPM: "HAS yes|no N", whether at least 1000 pixels have that colour.
 png PPM PNG: the screendump as a PNG (zlib, no other module).
 pcap FILE: one line per connection attempt that left the guest (QEMU filter-dump,
   Ethernet): "tcp DST:PORT" for every SYN, "udp DST:PORT" for every UDP datagram.
@@ -37,6 +38,13 @@ def colours(path):
     w, h, px = read_ppm(path)
     count = collections.Counter(px[i:i + 3] for i in range(0, len(px), 3))
     print("COLOURS %d %.4f" % (len(count), count.most_common(1)[0][1] / (w * h)))
+
+
+def has(colour, path):
+    _, _, px = read_ppm(path)
+    want = bytes.fromhex(colour)
+    n = sum(1 for i in range(0, len(px), 3) if px[i:i + 3] == want)
+    print("HAS %s %d" % ("yes" if n >= 1000 else "no", n))
 
 
 def png(src, dst):
@@ -83,4 +91,5 @@ def pcap(path):
 
 if __name__ == "__main__":
     {"colours": lambda: colours(sys.argv[2]), "png": lambda: png(sys.argv[2], sys.argv[3]),
+     "has": lambda: has(sys.argv[2], sys.argv[3]),
      "pcap": lambda: pcap(sys.argv[2])}[sys.argv[1]]()
