@@ -32,10 +32,10 @@
  * the same UKI. The loader names the entry it started in the volatile EFI variable
  * LoaderEntrySelected; lethe-init reads it (lib/core/boot-entry.c) and acts as if the
  * cmdline had the entry's key, with Secure Boot (which ignores load options) or not. */
-#define LETHE_BOOT_ENTRY_TORAM_ID       "lethe-toram"	    /* as LETHE_CMDLINE_TORAM */
-#define LETHE_BOOT_ENTRY_PERSISTENCE_ID "lethe-persistence" /* as LETHE_CMDLINE_PERSISTENCE */
-#define LETHE_BOOT_ENTRY_SUFFIX	        ".conf"
-#define LETHE_BOOT_ENTRY_TORAM_TITLE       "(toram)" /* after the UKI's PRETTY_NAME */
+#define LETHE_BOOT_ENTRY_TORAM_ID	   "lethe-toram"       /* as LETHE_CMDLINE_TORAM */
+#define LETHE_BOOT_ENTRY_PERSISTENCE_ID	   "lethe-persistence" /* as LETHE_CMDLINE_PERSISTENCE */
+#define LETHE_BOOT_ENTRY_SUFFIX		   ".conf"
+#define LETHE_BOOT_ENTRY_TORAM_TITLE	   "(toram)" /* after the UKI's PRETTY_NAME */
 #define LETHE_BOOT_ENTRY_PERSISTENCE_TITLE "(persistent storage)"
 
 /* ---- paths inside an image ---- */

@@ -312,10 +312,10 @@ int lethe_efivar_string(const void *data, size_t len, char *ret, size_t size);
 
 /* ---- the boot menu's entry (lib/core/boot-entry.c; docs/boot.md "The boot menu") ---- */
 
-#define LETHE_BOOT_ENTRY_AMNESIC     0u	       /* the default entry, or no loader at all */
-#define LETHE_BOOT_ENTRY_TORAM	     (1u << 0) /* the "(toram)" entry */
-#define LETHE_BOOT_ENTRY_PERSISTENCE (1u << 1) /* the "(persistent storage)" entry */
-#define LETHE_EFI_VARIABLE_NON_VOLATILE 0x1u   /* the attribute bit of an efivarfs file */
+#define LETHE_BOOT_ENTRY_AMNESIC	0u	  /* the default entry, or no loader at all */
+#define LETHE_BOOT_ENTRY_TORAM		(1u << 0) /* the "(toram)" entry */
+#define LETHE_BOOT_ENTRY_PERSISTENCE	(1u << 1) /* the "(persistent storage)" entry */
+#define LETHE_EFI_VARIABLE_NON_VOLATILE 0x1u	  /* the attribute bit of an efivarfs file */
 
 /* Which entry the boot loader started, from the bytes of the efivarfs file
  * LoaderEntrySelected (untrusted: 4 bytes of attributes, then UTF-16LE): the ID of

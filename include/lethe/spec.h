@@ -227,7 +227,7 @@ struct lethe_spec_vpn {
 #define LETHE_SPEC_UPDATE_WAIT_MAX  (366ull * 86400) /* a year, in seconds */
 /* What an image with update: carries for lethe-update (added to packages): the GPT
  * (libfdisk), HTTP(S) and registries (libcurl), the ESP (mtools). */
-#define LETHE_SPEC_UPDATE_PACKAGES  "libfdisk1", "libcurl4", "mtools"
+#define LETHE_SPEC_UPDATE_PACKAGES "libfdisk1", "libcurl4", "mtools"
 struct lethe_spec_update {
 	char *source;  /* https://HOST/PATH/ (ending '/'), oci://REGISTRY/REPO[:TAG], or
 			* http:// to a loopback host (tests) */

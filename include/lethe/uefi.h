@@ -23,7 +23,7 @@
 #define LETHE_ESP_BOOT_DEFAULT "EFI/BOOT/BOOTX64.EFI" /* the removable-media path */
 #define LETHE_ESP_BOOT_SYSTEMD "EFI/systemd/systemd-bootx64.efi"
 #define LETHE_ESP_LOADER_CONF  "loader/loader.conf"
-#define LETHE_ESP_UKI_DIR      "EFI/Linux" /* type #2 entries: found by scan */
+#define LETHE_ESP_UKI_DIR      "EFI/Linux"	/* type #2 entries: found by scan */
 #define LETHE_ESP_ENTRIES_DIR  "loader/entries" /* type #1 entries: the boot menu */
 
 /* ---- PE/COFF headers ---- */

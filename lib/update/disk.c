@@ -177,8 +177,8 @@ int update_set_partuuids(const struct lethe_update_disk *d, enum lethe_slot s,
 
 int update_open_disk(const char *path, bool is_blockdev, bool exclusive)
 {
-	int fd = open(path, O_RDWR | O_CLOEXEC |
-				    (is_blockdev ? (exclusive ? O_EXCL : 0) : O_NOFOLLOW));
+	int fd = open(path,
+		      O_RDWR | O_CLOEXEC | (is_blockdev ? (exclusive ? O_EXCL : 0) : O_NOFOLLOW));
 
 	if (fd < 0)
 		return lethe_error(-errno, "cannot open '%s'%s: %m", path,
