@@ -50,7 +50,9 @@ static const char rules_image[] = "# lethe fim: built-in rules for a booted Leth
 				  "exclude /tmp\n"
 				  "exclude /var/log\n"
 				  "exclude /var/tmp\n"
-				  "exclude " LETHE_PATH_MANIFEST "\n";
+				  "exclude " LETHE_PATH_MANIFEST "\n"
+				  "# written by lethe-init from the spec's network.dns\n"
+				  "exclude " LETHE_PATH_RESOLV_CONF "\n";
 
 const char *lethe_fim_rules_builtin_text(enum lethe_fim_rules_builtin which)
 {
