@@ -209,6 +209,7 @@ static int pull_oci(const char *source, const char *outdir, const struct lethe_s
 			if (stopped) {
 				free(stage);
 				stage = NULL; /* removed by oci_signed() */
+				goto out;     /* r: what on_signed returned */
 			}
 		}
 	}
