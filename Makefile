@@ -47,7 +47,7 @@ fuzz: deps
 
 # Install into PREFIX (default /usr/local) below DESTDIR: lethe, lethe-image and
 # lethe-init (in libexec/lethe), liblethe with its headers and pkg-config file, the man
-# pages and the bash completion. `make uninstall` removes what the last install put.
+# pages and the bash and zsh completions. `make uninstall` removes what the last install put.
 PREFIX ?= /usr/local
 install: $(BUILD)/build.ninja
 	meson configure $(BUILD) -Dprefix=$(PREFIX) >/dev/null

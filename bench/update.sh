@@ -1,9 +1,18 @@
 #!/usr/bin/env bash
 # lethe update of the minimal image into slot B of an installed disk image, against
 # the floor of a verified write: dd of the same bytes (rootfs.erofs, rootfs.verity and
-# the UKI lethe.efi, conv=fsync) plus `veritysetup verify` of what was written. Best of RUNS each, warm
-# page cache; prints the ratio (goal <= 1.3). Slot A holds a small synthetic release of
+# the UKI lethe.efi, conv=fsync) plus `veritysetup verify` of what was written. Best of
+# RUNS each (the two alternate), by wall time and by CPU time (user + system, children
+# included); prints the ratios (goal <= 1.3). Slot A holds a small synthetic release of
 # the same image name, older version, so that the update is a real one.
+# Same bytes, same cache state: the release's files are in the page cache for both (read
+# once before the first run); both write over files that earlier runs already allocated
+# (lethe: slot B of the disk image; the floor: conv=notrunc into its own three files);
+# and both read back what they wrote from the disk, not from the page cache: lethe
+# update drops the cache of what it wrote before it reads it back, and the floor drops
+# the cache of root and verity (dd iflag=nocache count=0, i.e. POSIX_FADV_DONTNEED)
+# before veritysetup reads them. (Without that the floor verified its own page cache,
+# a read of RAM where lethe's is a read of the disk.)
 # Usage: bench/update.sh BUILD_DIR   (RUNS=3; LETHE_RUN_IMAGE=DIR for another release)
 set -euo pipefail
 build=$(cd "${1:?usage: bench/update.sh BUILD_DIR}" && pwd)
@@ -14,7 +23,7 @@ for c in veritysetup objcopy objdump mcopy mkfs.vfat /usr/bin/time; do
 	command -v "$c" >/dev/null || { echo "update bench: '$c' missing, skipped" >&2; exit 0; }
 done
 key=$build/test-key/lethe.key
-[ -f "$key" ] || "$lethe" keygen -W -p "${key%.key}.pub" -s "$key" >/dev/null
+[ -f "$key" ] || { mkdir -p "${key%/*}"; "$lethe" keygen -W -p "${key%.key}.pub" -s "$key" >/dev/null; }
 rel=${LETHE_RUN_IMAGE:-$build/test-images/minimal}
 if [ ! -f "$rel/lethe.efi" ]; then
 	echo "update: building examples/minimal.yaml into $rel"
@@ -43,17 +52,24 @@ objcopy --add-section .osrel="$dir/osrel" --change-section-vma .osrel="$vma" \
 
 bytes=$(($(stat -c %s "$rel/rootfs.erofs") + $(stat -c %s "$rel/rootfs.verity") + $(stat -c %s "$rel/lethe.efi")))
 echo "update: $(basename "$rel") ($((bytes >> 10)) KiB of root, verity and UKI) into slot B of $dir/disk.img"
-t() { /usr/bin/time -f %e "$@" 2>&1 >/dev/null | tail -n1; }
-best() { sort -g | head -n1; }
+# "WALL CPU" of one command (CPU: user + system, with its children).
+t() { /usr/bin/time -f '%e %U %S' "$@" 2>&1 >/dev/null | tail -n1 | awk '{ printf "%s %.2f\n", $1, $2 + $3 }'; }
+best() { sort -g -k"$1" | head -n1 | cut -d' ' -f"$1"; }
+floor="dd if='$rel/rootfs.erofs' of='$dir/root.peer' bs=1M conv=fsync,notrunc status=none &&
+		dd if='$rel/rootfs.verity' of='$dir/verity.peer' bs=1M conv=fsync,notrunc status=none &&
+		dd if='$rel/lethe.efi' of='$dir/uki.peer' bs=1M conv=fsync,notrunc status=none &&
+		dd if='$dir/root.peer' iflag=nocache count=0 status=none &&
+		dd if='$dir/verity.peer' iflag=nocache count=0 status=none &&
+		veritysetup verify '$dir/root.peer' '$dir/verity.peer' '$(cat "$rel/roothash")'"
+cat "$rel/rootfs.erofs" "$rel/rootfs.verity" "$rel/lethe.efi" "$rel/cmdline" "$rel/SHA256SUMS" >/dev/null
 lt=() pt=()
 for ((r = 0; r < runs; r++)); do
 	lt+=("$(t "$lethe" update "$rel" --device "$dir/disk.img" -p "${key%.key}.pub" -q)")
-	pt+=("$(t sh -c "dd if='$rel/rootfs.erofs' of='$dir/root.peer' bs=1M conv=fsync status=none &&
-		dd if='$rel/rootfs.verity' of='$dir/verity.peer' bs=1M conv=fsync status=none &&
-		dd if='$rel/lethe.efi' of='$dir/uki.peer' bs=1M conv=fsync status=none &&
-		veritysetup verify '$dir/root.peer' '$dir/verity.peer' '$(cat "$rel/roothash")'")")
+	pt+=("$(t sh -c "$floor")")
 done
-l=$(printf '%s\n' "${lt[@]}" | best)
-p=$(printf '%s\n' "${pt[@]}" | best)
-echo "update: lethe update ${l} s; dd + veritysetup verify ${p} s"
-awk -v l="$l" -v p="$p" 'BEGIN { printf "update: ratio lethe/floor %.2f (goal <= 1.3)\n", (p > 0 ? l / p : 0) }'
+echo "update: each run, wall/CPU s: lethe $(printf '%s\n' "${lt[@]}" | tr ' ' / | xargs); floor $(printf '%s\n' "${pt[@]}" | tr ' ' / | xargs)"
+lw=$(printf '%s\n' "${lt[@]}" | best 1) lc=$(printf '%s\n' "${lt[@]}" | best 2)
+pw=$(printf '%s\n' "${pt[@]}" | best 1) pc=$(printf '%s\n' "${pt[@]}" | best 2)
+echo "update: lethe update ${lw} s wall, ${lc} s CPU; dd + veritysetup verify ${pw} s wall, ${pc} s CPU (best of $runs)"
+awk -v l="$lw" -v p="$pw" -v lc="$lc" -v pc="$pc" 'BEGIN {
+	printf "update: ratio lethe/floor %.2f by wall time (goal <= 1.3), %.2f by CPU time\n", (p > 0 ? l / p : 0), (pc > 0 ? lc / pc : 0) }'

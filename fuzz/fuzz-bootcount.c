@@ -1,6 +1,7 @@
 /* Fuzz target: what lethe-init and lethe status read from the ESP and the firmware: a
  * UKI file name (lethe_bootcount_parse, with the version order), the loader's EFI
- * variable strings, and a UKI's os-release values. */
+ * variable strings (LoaderEntrySelected's boot menu entry too), and a UKI's os-release
+ * values. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -47,6 +48,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	(void)lethe_efivar_string(data, size, out, sizeof(out));
+	unsigned entry = 0;
+
+	/* LoaderEntrySelected: what lethe-init's boot menu acts on (issue 11.3) */
+	if (lethe_boot_entry_selected(data, size, &entry) == 0 &&
+	    entry > LETHE_BOOT_ENTRY_PERSISTENCE)
+		abort();
 	(void)lethe_osrel_value((const char *)data, size, "IMAGE_VERSION", v, sizeof(v));
 	return 0;
 }

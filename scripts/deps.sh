@@ -27,6 +27,8 @@ packages=(
 	file e2fsprogs netbase gpg gpg-agent
 	# man pages, completion, the Debian package (issue 20)
 	scdoc groff-base man-db bash-completion debhelper dpkg-dev fakeroot lintian
+	# the zsh completion's test
+	zsh
 	# ISO 9660 media (issue 11)
 	xorriso
 	# Secure Boot and measured boot (issue 12)
@@ -41,6 +43,9 @@ packages=(
 	libp11-kit-dev
 	# network privacy tests: WireGuard peer, captures, DHCP server (issue 16)
 	wireguard-tools tcpdump udhcpd
+	# the WireGuard peer of tests/vm/network-vpn.sh, in user space (the host kernel may
+	# have no wireguard)
+	wireguard-go
 )
 
 # Node.js may come with the machine; take Debian's only where there is none.

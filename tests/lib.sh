@@ -53,6 +53,19 @@ flip_bit() {
 		dd of="$file" bs=1 seek="$off" conv=notrunc status=none
 }
 
+# image_stale DIR [SOURCE...]: true when the release in DIR is missing or older than a
+# Lethe program that goes into images (the CLI, lethe-init, the image's tools) or than
+# one of the SOURCEs (its spec, say), so that a cached test image is built again.
+image_stale() {
+	local dir=$1 f
+	shift
+	[ -f "$dir/SHA256SUMS" ] || return 0
+	for f in "$LETHE" "$LETHE_INIT" "$LETHE_BUILD"/src/lethe/lethe-* "$@"; do
+		[ -e "$f" ] && [ "$f" -nt "$dir/SHA256SUMS" ] && return 0
+	done
+	return 1
+}
+
 # A built image for tests, shared between tests of one build tree and built once:
 # image_dir SPEC_NAME prints the output directory of examples/SPEC_NAME.yaml.
 image_dir() {
@@ -61,9 +74,7 @@ image_dir() {
 	mkdir -p "$LETHE_BUILD/test-images"
 	(
 		flock 9
-		if [ ! -f "$out/SHA256SUMS" ] || [ ! -f "$out.build.json" ] ||
-			[ "$LETHE" -nt "$out/SHA256SUMS" ] ||
-			[ "$LETHE_SRC/examples/$name.yaml" -nt "$out/SHA256SUMS" ]; then
+		if [ ! -f "$out.build.json" ] || image_stale "$out" "$LETHE_SRC/examples/$name.yaml"; then
 			rm -rf "$out" "$out.build.json"
 			# The --json summary beside the release, for the schema test.
 			"$LETHE" build --quiet --json "$LETHE_SRC/examples/$name.yaml" -o "$out" \

@@ -25,6 +25,19 @@
 	"lethe.persistence" /* refused by the audit unless the                                     \
 			     * spec opts in */
 
+/* ---- the boot menu's entries (issue 11.3, docs/boot.md "The boot menu") ---- */
+
+/* Beside the amnesic UKI (the default, found by systemd-boot's scan), the ESP of a
+ * built medium carries type #1 loader entries LETHE_ESP_ENTRIES_DIR/ID.conf that start
+ * the same UKI. The loader names the entry it started in the volatile EFI variable
+ * LoaderEntrySelected; lethe-init reads it (lib/core/boot-entry.c) and acts as if the
+ * cmdline had the entry's key, with Secure Boot (which ignores load options) or not. */
+#define LETHE_BOOT_ENTRY_TORAM_ID       "lethe-toram"	    /* as LETHE_CMDLINE_TORAM */
+#define LETHE_BOOT_ENTRY_PERSISTENCE_ID "lethe-persistence" /* as LETHE_CMDLINE_PERSISTENCE */
+#define LETHE_BOOT_ENTRY_SUFFIX	        ".conf"
+#define LETHE_BOOT_ENTRY_TORAM_TITLE       "(toram)" /* after the UKI's PRETTY_NAME */
+#define LETHE_BOOT_ENTRY_PERSISTENCE_TITLE "(persistent storage)"
+
 /* ---- paths inside an image ---- */
 
 /* Absolute paths as the running system sees them; the build writes below a root
@@ -143,5 +156,10 @@ static inline int lethe_pid1_signal_how(int sig)
  * It lets `lethe poweroff` in an unprivileged session stop the system with the wipe,
  * where a signal to PID 1 would be EPERM. Only with a session: section. */
 #define LETHE_PATH_SESSION_CONTROL LETHE_PATH_RUN "/control"
+
+/* ---- the network (issue 16, docs/network.md) ---- */
+
+/* lethe-init writes the spec's network.dns here, and nothing else. */
+#define LETHE_PATH_RESOLV_CONF "/etc/resolv.conf"
 
 #endif

@@ -242,6 +242,12 @@ void lethe_mounts_release(struct lethe_mounts *m);
 /* True when a comma-separated option list holds opt exactly. */
 bool lethe_mount_has_option(const char *options, const char *opt);
 
+/* ---- small files (small-file.c) ---- */
+
+/* Read at most size-1 bytes of the file at path into buf and NUL-terminate it (a longer
+ * file is cut there). The length read, or -errno (-ENOBUFS for size 0). */
+ssize_t lethe_small_file_read(const char *path, char *buf, size_t size);
+
 /* ---- users and groups from passwd and group files (accounts.c) ---- */
 
 #define LETHE_ACCOUNT_MAX_GROUPS 32
@@ -302,5 +308,22 @@ int lethe_version_compare(const char *a, const char *b);
  * not) into ASCII, backslashes turned into '/' and a leading one dropped. size bytes of
  * ret. -EBADMSG (with a message) for odd lengths, non-ASCII or an empty value. */
 int lethe_efivar_string(const void *data, size_t len, char *ret, size_t size);
+
+/* ---- the boot menu's entry (lib/core/boot-entry.c; docs/boot.md "The boot menu") ---- */
+
+#define LETHE_BOOT_ENTRY_AMNESIC     0u	       /* the default entry, or no loader at all */
+#define LETHE_BOOT_ENTRY_TORAM	     (1u << 0) /* the "(toram)" entry */
+#define LETHE_BOOT_ENTRY_PERSISTENCE (1u << 1) /* the "(persistent storage)" entry */
+#define LETHE_EFI_VARIABLE_NON_VOLATILE 0x1u   /* the attribute bit of an efivarfs file */
+
+/* Which entry the boot loader started, from the bytes of the efivarfs file
+ * LoaderEntrySelected (untrusted: 4 bytes of attributes, then UTF-16LE): the ID of
+ * LETHE_BOOT_ENTRY_*_ID in include/lethe/contract.h, with or without its ".conf",
+ * compared without case (systemd-boot lower-cases ids). Only a volatile variable
+ * counts, as systemd-boot sets it in each boot: a NON_VOLATILE one is something else's,
+ * left from an earlier boot, and means the amnesic default. *ret is
+ * LETHE_BOOT_ENTRY_AMNESIC for any other entry name; -EBADMSG (with a message) for
+ * bytes that are no such variable (*ret untouched). */
+int lethe_boot_entry_selected(const void *data, size_t len, unsigned *ret);
 
 #endif

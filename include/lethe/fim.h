@@ -59,6 +59,8 @@ enum lethe_fim_type {
 	LETHE_FIM_T_SOCKET,
 };
 const char *lethe_fim_type_name(enum lethe_fim_type t); /* mtree's word: "file" ... */
+/* The type of a stat mode's S_IFMT bits; LETHE_FIM_T_NONE for none of the seven. */
+enum lethe_fim_type lethe_fim_type_of(mode_t mode);
 
 /* One entry of a baseline or of a scanned tree. have says which attributes it carries
  * (LETHE_FIM_* bits). path is raw bytes, "." for the root and "./a/b" below it. */
@@ -106,6 +108,10 @@ void lethe_fim_manifest_release(struct lethe_fim_manifest *m);
 const struct lethe_fim_entry *lethe_fim_manifest_find(const struct lethe_fim_manifest *m,
 						      const char *path);
 
+/* Append s to b in mtree's encoding: \ooo for every byte that is not printable ASCII,
+ * for space, '#', '\\' and glob characters, and for the bytes of extra (""
+ * for none). The one encoder of names and link targets (manifest.mtree's too). */
+int lethe_fim_encode(struct lethe_buf *b, const char *s, const char *extra);
 /* Append the mtree line of e (its path encoded, the attributes of want & e->have, a
  * newline) to b: the format lethe_fim_mtree_parse() and `mtree -f` read. */
 int lethe_fim_entry_format(const struct lethe_fim_entry *e, unsigned want, struct lethe_buf *b);

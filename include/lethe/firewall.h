@@ -20,7 +20,9 @@ struct lethe_firewall;
 /* Parse and validate a firewall section. file names the spec in messages ("FILE line L
  * column C: ..."); section may be NULL (no section: everything dropped, drops logged).
  * Users and groups that rules name are looked up among accounts' users and groups
- * (accounts may be NULL: then only numeric ids and root). The result keeps no pointer
+ * (accounts may be NULL: then only numeric ids and root); the spec accounts belongs to
+ * also gives the table its network part (network.dns: chain dns, docs/firewall.md).
+ * The result keeps no pointer
  * into section or accounts. The caller frees *ret with lethe_firewall_free(). */
 int lethe_firewall_parse(const char *file, const struct lethe_node *section,
 			 const struct lethe_spec *accounts, struct lethe_firewall **ret);

@@ -25,7 +25,8 @@ struct lethe_manifest_stats {
  * files, link= for symbolic links and device= for devices. Entries are sorted (byte
  * order of names, each directory before its contents); names and link targets are
  * encoded with octal escapes (\ooo) for every byte that is not a printable ASCII
- * character and for space, '#', '\\' and glob characters. No time, host name, user or
+ * character and for space, '#', '\\' and glob characters (lethe_fim_encode(); the
+ * lines are lethe_fim_entry_format()'s). No time, host name, user or
  * directory order leaks into it: the same tree always gives the same bytes.
  * The caller frees *ret_text with free(); ret_stats may be NULL. 0 or a negative errno. */
 int lethe_manifest_generate(const char *root, char **ret_text, size_t *ret_len,
@@ -33,8 +34,5 @@ int lethe_manifest_generate(const char *root, char **ret_text, size_t *ret_len,
 
 /* lethe_manifest_generate() into path (written atomically, mode 0644). */
 int lethe_manifest_write(const char *root, const char *path, struct lethe_manifest_stats *stats);
-
-/* Append name to b with mtree's encoding (see above). */
-int lethe_manifest_encode(struct lethe_buf *b, const char *name);
 
 #endif

@@ -62,10 +62,17 @@ struct lethe_oci_options {
 	bool insecure;		/* plain HTTP; refused unless the host is loopback */
 	const char *auth_file;	/* NULL: the auth.json conventions above */
 	const char *user_agent; /* NULL: "lethe" */
-	/* lethe_fetch_release() only: fetch only these files (a mask of 1u <<
-	 * LETHE_ARTIFACT_*; SHA256SUMS and its signature always), and open the result with
-	 * LETHE_RELEASE_OPEN_SUBSET. 0: every file SHA256SUMS lists. */
-	uint32_t artifacts;
+	/* A local root image (the active slot's root partition, or an older rootfs.erofs):
+	 * the blocks of the new rootfs.erofs that it holds, at any offset, by their digest
+	 * in the new rootfs.verity (level 0 of the tree, a SHA-256 per 4 KiB block as RAUC's
+	 * block-hash-index), are read from it, and only the others fetched, with Range
+	 * requests. Every block is checked against its digest, the file against SHA256SUMS,
+	 * and the release is verified whole as without it. NULL: fetch whole. */
+	const char *delta_base;
+	/* lethe_fetch_release() only: fetch only these files (a set of
+	 * LETHE_ARTIFACT_BIT(); SHA256SUMS and its signature always), and open the result
+	 * with only that set (lethe_release_options.only). 0: every file SHA256SUMS lists. */
+	uint64_t artifacts;
 	/* lethe_fetch_release() only: called once the signature over SHA256SUMS is
 	 * verified, before any other file is fetched, with its trusted comment. A nonzero
 	 * return ends the fetch with that value (nothing else fetched, the partial download
@@ -79,6 +86,8 @@ struct lethe_oci_stats {
 	unsigned blobs_uploaded, blobs_skipped; /* push: sent, or already there (HEAD) */
 	unsigned files;				/* pull: files fetched */
 	uint64_t bytes_sent, bytes_received, bytes_resumed;
+	uint64_t bytes_reused;	  /* pull with delta_base: read from it instead of fetched */
+	unsigned ranges;	  /* pull with delta_base: Range requests made */
 	char manifest_digest[72]; /* the release's manifest, "sha256:HEX" */
 	bool referrers_api;	  /* push: the registry answered OCI-Subject */
 };

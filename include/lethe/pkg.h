@@ -220,4 +220,42 @@ int lethe_deb_read_control_member(const char *path, const char *label, const cha
  * is not machine-readable adds nothing and is not an error. */
 int lethe_pkg_parse_copyright(const char *text, size_t len, struct lethe_strv *licenses);
 
+/* ---- what the archive has that is newer than a lock (lethe lock --outdated). ---- */
+
+/* A locked package for which the archive has a newer version: apt's candidate (the
+ * version a new `lethe lock` would take, pins included) compared with the lock's as dpkg
+ * does. A repository counts as a security suite when its signed Release file says so
+ * the way Debian's and Ubuntu's do, and as unattended-upgrades reads it: Label
+ * "Debian-Security", or a Suite (archive) or Codename ending in "-security". */
+struct lethe_pkg_update {
+	char *name;
+	char *locked;	 /* the lock's version */
+	char *available; /* the archive's newer version */
+	char *suite;	 /* the Suite (else Codename) of the repository it is from, or NULL */
+	bool security;	 /* the newer version is in a security suite */
+	enum lethe_pkg_role role;
+};
+
+struct lethe_pkg_updates {
+	struct lethe_pkg_update *v; /* sorted by name, as the lock */
+	size_t n;
+	size_t checked;		  /* packages of the lock that were looked up */
+	struct lethe_strv absent; /* packages of the lock the archive no longer has */
+};
+
+void lethe_pkg_updates_release(struct lethe_pkg_updates *u);
+
+/* Parse what `apt-cache policy` (its "Package files:" part, with the release line of
+ * each repository) followed by `apt-cache policy NAME...` printed (untrusted text; len
+ * bytes), and fill *ret with the packages of lock whose candidate is newer than the
+ * locked version. -EBADMSG naming the line when the text is not apt's format. *ret is
+ * untouched on failure; release it with lethe_pkg_updates_release(). */
+int lethe_pkg_policy_parse(const char *text, size_t len, const struct lethe_pkgset *lock,
+			   struct lethe_pkg_updates *ret);
+
+/* Update the lists of the spec's sources (unless opts say offline) and compare the lock
+ * with them: lethe_pkg_policy_parse() of what apt-cache says. */
+int lethe_pkg_outdated(const struct lethe_spec *spec, const struct lethe_pkg_options *opts,
+		       const struct lethe_pkgset *lock, struct lethe_pkg_updates *ret);
+
 #endif

@@ -75,16 +75,26 @@ enum {
 	/* pub is NULL: check every file against SHA256SUMS, but SHA256SUMS is not
 	 * authenticated (lethe run without a key). The handle says so. */
 	LETHE_RELEASE_OPEN_UNSIGNED = 1u << 1,
-	/* A listed file that is absent is left out (lethe_release_has() is false for it)
-	 * instead of failing the open; every file present is checked as always. For a
-	 * consumer that fetched only what it needs (lethe update from a URL). */
-	LETHE_RELEASE_OPEN_SUBSET = 1u << 2,
 };
+
+/* A set of artifacts, for lethe_release_options' only and unhashed. */
+#define LETHE_ARTIFACT_BIT(a) (UINT64_C(1) << (a))
 
 struct lethe_release_options {
 	unsigned flags;		/* LETHE_RELEASE_OPEN_* */
 	lethe_sums_check_fn fn; /* hears of each listed file as lethe_sums_check() says */
 	void *userdata;
+	/* 0: open and hash every listed file. Else only the artifacts in this set (they
+	 * must be listed when the caller needs them: lethe_release_has()); the other
+	 * listed files are neither opened nor hashed, and need not exist (a verb that
+	 * reads three files of a release does not hash the other seven; lethe update).
+	 * SHA256SUMS's signature and syntax are checked in full either way. */
+	uint64_t only;
+	/* Of the artifacts opened, those not hashed at open: the caller reads each of them
+	 * once, hashing what it reads, and compares with lethe_release_info()'s signed
+	 * digest before it uses the bytes (lib/update copies the UKI that way). Not
+	 * cmdline or roothash, whose text the handle keeps (always hashed). */
+	uint64_t unhashed;
 };
 
 /* Open and verify the release in dir with pub (opts may be NULL: signature and every
@@ -110,7 +120,8 @@ bool lethe_release_has(const struct lethe_release *rel, enum lethe_release_artif
 /* The verified open file of a listed artifact (read it with pread; do not close it),
  * or -ENOENT with a message when the release does not list it. */
 int lethe_release_fd(const struct lethe_release *rel, enum lethe_release_artifact a);
-/* Its size and signed SHA-256 (as checked at open); -ENOENT when not listed. */
+/* Its size and signed SHA-256 (as checked at open, or for an artifact opened unhashed
+ * as the caller must check it); -ENOENT when not listed. */
 int lethe_release_info(const struct lethe_release *rel, enum lethe_release_artifact a,
 		       uint64_t *ret_size, uint8_t ret_sha256[32]);
 /* "/proc/self/fd/N" for the verified file, for a tool that takes a path (in this

@@ -135,6 +135,10 @@ struct lethe_spec_interface {
 	char *name;		     /* e.g. eth0 */
 	struct lethe_strv addresses; /* CIDR, IPv4 or IPv6 */
 	char *gateway4, *gateway6;   /* NULL when none */
+	/* dhcp: true: IPv4 address and routes from busybox udhcpc, started by lethe-init
+	 * (no host name, a random client id; docs/network.md); the firewall lets DHCP
+	 * through on this interface only. No IPv4 address or gateway4 then. */
+	bool dhcp;
 	unsigned line;
 };
 
@@ -144,7 +148,12 @@ struct lethe_spec_session {
 			      * section, the console shell is root's (as before) */
 	bool admin_password; /* "ask": root's password is asked at boot, kept in RAM */
 	unsigned line;
+	/* session.graphical.command (lib/spec/graphical.c): the program the Wayland kiosk
+	 * cage runs as user, started by lethe-init; empty: a console session only. */
+	struct lethe_strv graphical;
+	unsigned graphical_line;
 };
+#define LETHE_SPEC_GRAPHICAL_ARGS_MAX 32
 /* persistence: (lib/spec/persistence.c; docs/spec.md "persistence"): off unless the spec
  * has the section. The device is "UUID=<LUKS UUID>" or "PARTLABEL=<GPT name>". */
 enum lethe_spec_persist_by {
@@ -193,6 +202,24 @@ int lethe_spec_persist_device_parse(const char *s, enum lethe_spec_persist_by *r
 /* The most Argon2id memory (KiB) an image of memory_mib MiB of RAM may need: half. */
 uint64_t lethe_spec_kdf_memory_limit_kib(uint64_t memory_mib);
 struct lethe_spec_persistence *lethe_spec_persistence_free(struct lethe_spec_persistence *p);
+struct lethe_spec_vpn *lethe_spec_vpn_free(struct lethe_spec_vpn *v); /* returns NULL */
+
+#define LETHE_SPEC_MAX_DNS 3 /* network.dns: MAXNS of <resolv.h> */
+
+/* network.vpn: one WireGuard tunnel that all traffic but its own must take (the kill
+ * switch, docs/network.md). The private key is never in the spec (the image is
+ * public): generated at each boot, or read from private_key_file at boot. */
+struct lethe_spec_vpn {
+	char *interface;	     /* default "wg0" */
+	char *private_key_file;	     /* absolute path in the running system, or NULL */
+	struct lethe_strv addresses; /* CIDR on the tunnel */
+	char *public_key;	     /* the peer's, base64 of 32 bytes */
+	char *endpoint;		     /* the peer's IPv4 or IPv6 address, canonical */
+	uint16_t port;		     /* the peer's UDP port */
+	struct lethe_strv allowed_ips; /* CIDR */
+	unsigned keepalive;	       /* seconds, 0: none */
+	unsigned line;
+};
 
 /* update: where a running system looks for its next release and how a fleet takes it
  * in waves (lib/spec/update.c, docs/update.md "Sources, channels and rollout waves"). */
@@ -252,6 +279,13 @@ struct lethe_spec {
 	/* network: none: air-gapped; the build refuses network drivers and tools
 	 * (lib/build/airgap.c), the audit's network.none checks it (docs/spec.md). */
 	bool network_none;
+	/* network.dns: the only name servers (lib/spec/dns.c, docs/network.md): what
+	 * /etc/resolv.conf lists, and the only addresses port-53 traffic may go to.
+	 * Canonical addresses, at most LETHE_SPEC_MAX_DNS. dns_dhcp: "dhcp", the servers
+	 * of the DHCP leases instead (DNS then goes out only on the DHCP interfaces). */
+	struct lethe_strv dns;
+	bool dns_dhcp;
+	struct lethe_spec_vpn *vpn; /* network.vpn, or NULL (lib/spec/vpn.c) */
 
 	struct lethe_spec_tmpfs tmpfs[LETHE_SPEC_TMPFS_N]; /* always filled: spec or default */
 	unsigned boot_timeout; /* boot: timeout: the boot menu's seconds (default 0:

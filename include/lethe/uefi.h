@@ -24,6 +24,7 @@
 #define LETHE_ESP_BOOT_SYSTEMD "EFI/systemd/systemd-bootx64.efi"
 #define LETHE_ESP_LOADER_CONF  "loader/loader.conf"
 #define LETHE_ESP_UKI_DIR      "EFI/Linux" /* type #2 entries: found by scan */
+#define LETHE_ESP_ENTRIES_DIR  "loader/entries" /* type #1 entries: the boot menu */
 
 /* ---- PE/COFF headers ---- */
 
@@ -118,6 +119,14 @@ struct lethe_esp_options {
 	 * db.auth go to loader/keys/auto/, with "secure-boot-enroll force" in loader.conf
 	 * (lib/boot/esp-enroll.c; docs/secure-boot.md). NULL: none. */
 	const char *sb_enroll_dir;
+	/* The boot menu (issue 11.3, lib/boot/esp-menu.c): with menu_title (the UKI's
+	 * PRETTY_NAME) set, type #1 entries that start the same UKI, "TITLE (toram)" and,
+	 * with menu_persistence, "TITLE (persistent storage)", and loader.conf's default is
+	 * the UKI itself. NULL: no entries and no default (lethe install: boot counting
+	 * renames its UKIs, which an entry could not follow). */
+	const char *menu_title;
+	const char *menu_version; /* the UKI's IMAGE_VERSION, shown by the menu */
+	bool menu_persistence;	  /* the spec has persistence: */
 };
 
 /* Make a reproducible ESP image (FAT16, or FAT32 when it must be larger than 30 MiB)
@@ -126,13 +135,29 @@ struct lethe_esp_options {
  * the UKI. Its size is a whole number of MiB, with room to spare. */
 int lethe_esp_make(const struct lethe_esp_options *o);
 
+/* The size lethe_esp_make() gives an ESP for files bytes of files, in whole MiB (the
+ * files, an eighth to spare, 1 MiB for the FATs and directories): what boot.esp_size
+ * must at least be. -EFBIG beyond the largest ESP. */
+int lethe_esp_size_needed(uint64_t files, unsigned *ret_mib);
+
 /* The enrolment files of o->sb_enroll_dir copied into the FAT image img, and the line
  * loader.conf then needs (esp-enroll.c). */
 int lethe_esp_add_enrolment(const struct lethe_esp_options *o, const char *img);
 #define LETHE_ESP_ENROLL_LINE "secure-boot-enroll force\n"
 
-/* The text of loader.conf for timeout (exposed for tests). The caller frees *ret. */
-int lethe_esp_loader_conf(unsigned timeout, char **ret);
+/* The text of loader.conf for timeout and, when not NULL, the default entry's id
+ * (exposed for tests). The caller frees *ret. */
+int lethe_esp_loader_conf(unsigned timeout, const char *default_entry, char **ret);
+
+/* The text of the type #1 entry file id LETHE_BOOT_ENTRY_SUFFIX of the boot menu
+ * (include/lethe/contract.h: LETHE_BOOT_ENTRY_*_ID): "title TITLE SUFFIX", "version",
+ * "efi /EFI/Linux/UKI_NAME", no options (the cmdline stays the signed one; lethe-init
+ * reads which entry was chosen). -EINVAL for an unknown id or a title or version with a
+ * control character. The caller frees *ret. */
+int lethe_esp_menu_entry(const char *id, const char *title, const char *version,
+			 const char *uki_name, char **ret);
+/* The boot menu's entries of o copied into the FAT image img (esp-menu.c). */
+int lethe_esp_add_menu(const struct lethe_esp_options *o, const char *img);
 
 /* ---- Tools ---- */
 

@@ -157,6 +157,10 @@ int lethe_rm_rf(const char *path);
 /* A directory stream over the directory dfd refers to, with a file offset of its own
  * (dfd stays open, its offset untouched); release it with closedir(). 0 or -errno. */
 int lethe_opendir_fd(int dfd, DIR **ret);
+/* The names in the directory dfd but "." and "..", appended to names and sorted in byte
+ * order (what makes a walk reproducible). -E2BIG when there are more than max, -errno
+ * when the directory cannot be read to the end. */
+int lethe_dir_names(int dfd, size_t max, struct lethe_strv *names);
 
 /* SOURCE_DATE_EPOCH from the environment if set and valid, else fallback. */
 int64_t lethe_source_date_epoch(int64_t fallback);

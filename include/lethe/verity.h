@@ -95,4 +95,15 @@ int lethe_verity_layout(const struct lethe_verity_params *p, struct lethe_verity
 /* Read and check the superblock at hash_offset of hash_path and describe the tree. */
 int lethe_verity_dump(const char *hash_path, uint64_t hash_offset, struct lethe_verity_info *ret);
 
+/* Level 0 of the sha256 tree in hash_path (superblock at offset 0), as a block index:
+ * the digest H(salt || block) of each data block, data_blocks * 32 bytes in *ret_leaves
+ * (malloc'd; the caller frees it), and the superblock's parameters in *ret_p (hash_name
+ * "sha256"). The tree is not checked here: the caller has checked hash_path whole (its
+ * digest in a signed SHA256SUMS). -EOPNOTSUPP for another hash or a one-block tree. */
+int lethe_verity_read_leaves(const char *hash_path, struct lethe_verity_params *ret_p,
+			     uint8_t **ret_leaves);
+/* The level-0 digest of one data block (p->data_block_size bytes) under p's salt. */
+int lethe_verity_hash_block(const struct lethe_verity_params *p, const void *block,
+			    uint8_t out[32]);
+
 #endif

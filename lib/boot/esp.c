@@ -17,11 +17,15 @@
 #define FAT32_MIN_MIB 34 /* ... and FAT32 needs at least 65525 */
 #define ESP_MAX_MIB   4096
 
-int lethe_esp_loader_conf(unsigned timeout, char **ret)
+int lethe_esp_loader_conf(unsigned timeout, const char *default_entry, char **ret)
 {
 	struct lethe_buf b = { 0 };
 	/* editor no: nobody at the menu edits the cmdline (the root hash is in it). */
 	int r = lethe_buf_printf(&b, "timeout %u\neditor no\n", timeout);
+
+	/* default: the amnesic UKI, whatever the menu's order (issue 11.3). */
+	if (r >= 0 && default_entry)
+		r = lethe_buf_printf(&b, "default %s\n", default_entry);
 
 	if (r < 0)
 		return r;
@@ -59,6 +63,13 @@ static int esp_size_mib(uint64_t files, unsigned *ret_mib, const char **ret_fat)
 	}
 	*ret_mib = (unsigned)mib;
 	return 0;
+}
+
+int lethe_esp_size_needed(uint64_t files, unsigned *ret_mib)
+{
+	const char *fat;
+
+	return esp_size_mib(files, ret_mib, &fat);
 }
 
 /* boot.esp_size: at least what the files need (*mib on entry), then that size. */
@@ -143,7 +154,8 @@ int lethe_esp_make(const struct lethe_esp_options *o)
 	if (r >= 0 && o->size_mib)
 		r = esp_fixed_size(o->size_mib, &mib, &fat);
 	if (r >= 0)
-		r = lethe_esp_loader_conf(o->timeout, &conf_text);
+		r = lethe_esp_loader_conf(o->timeout, o->menu_title ? o->uki_name : NULL,
+					  &conf_text);
 	if (r >= 0 && o->sb_enroll_dir) { /* issue 12: systemd-boot enrols the keys */
 		struct lethe_buf b = { conf_text, strlen(conf_text), strlen(conf_text) + 1 };
 
@@ -175,6 +187,8 @@ int lethe_esp_make(const struct lethe_esp_options *o)
 		r = fill(o, tmp, boot, conf, dest);
 	if (r >= 0 && o->sb_enroll_dir)
 		r = lethe_esp_add_enrolment(o, tmp);
+	if (r >= 0 && o->menu_title)
+		r = lethe_esp_add_menu(o, tmp);
 	if (r >= 0 && rename(tmp, o->output) < 0)
 		r = lethe_error(-errno, "cannot rename '%s' to '%s': %m", tmp, o->output);
 out:

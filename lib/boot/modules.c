@@ -173,7 +173,7 @@ struct dep_table {
 	struct softdep *soft;
 	size_t n_soft;
 	struct alias *alias;
-	size_t n_alias;
+	size_t n_alias, cap_alias;
 };
 
 /* "kernel/drivers/virtio/virtio-ring.ko.xz" -> "virtio_ring". NULL on ENOMEM. */
@@ -263,10 +263,11 @@ static int dep_table_load(const char *kernel_dir, const char *file, struct dep_t
 	return 0;
 }
 
-/* modules.softdep, which depmod makes from the modules' softdep= modinfo: the modules
- * to load before (pre:) and after (post:) one. xts needs ecb this way, not through a
- * symbol. A missing file means none. */
-static int softdep_load(const char *kernel_dir, const char *file, struct dep_table *t)
+/* Each line of an optional file of depmod's, NUL-terminated in place, to one(); a
+ * missing file means no lines. */
+static int depmod_file_lines(const char *kernel_dir, const char *file, struct dep_table *t,
+			     int (*one)(struct dep_table *t, const char *file, size_t lineno,
+					char *line))
 {
 	char *text = NULL, *line, *next;
 	size_t len, lineno = 0;
@@ -280,117 +281,100 @@ static int softdep_load(const char *kernel_dir, const char *file, struct dep_tab
 	if (r < 0)
 		return r;
 	for (line = text; line && r >= 0; line = next) {
-		struct lethe_strv *list = NULL;
-		struct softdep *v, *sd;
-		char *save = NULL, *tok;
-
 		lineno++;
 		next = strchr(line, '\n');
 		if (next)
 			*next++ = '\0';
-		tok = strtok_r(line, " \t", &save);
-		if (!tok || tok[0] == '#')
-			continue;
-		if (strcmp(tok, "softdep") || !(tok = strtok_r(NULL, " \t", &save))) {
-			r = lethe_error(-LETHE_E_INVALID, "'%s' line %zu: not 'softdep NAME ...'",
-					file, lineno);
-			break;
-		}
-		if (t->n_soft >= 65536) {
-			r = -E2BIG;
-			break;
-		}
-		v = realloc(t->soft, (t->n_soft + 1) * sizeof(*v));
-		if (!v) {
-			r = -ENOMEM;
-			break;
-		}
-		t->soft = v;
-		sd = &v[t->n_soft];
-		*sd = (struct softdep){ .name = module_name(tok, strlen(tok)) };
-		t->n_soft++;
-		if (!sd->name) {
-			r = -ENOMEM;
-			break;
-		}
-		while (r >= 0 && (tok = strtok_r(NULL, " \t", &save))) {
-			char *n;
-
-			if (!strcmp(tok, "pre:")) {
-				list = &sd->pre;
-				continue;
-			}
-			if (!strcmp(tok, "post:")) {
-				list = &sd->post;
-				continue;
-			}
-			/* MODULE_SOFTDEP("gcm") without pre: or post: (cifs): modprobe
-			 * ignores such a name, and so does the closure. */
-			if (!list)
-				continue;
-			n = module_name(tok, strlen(tok));
-			r = n ? lethe_strv_push(list, n) : -ENOMEM;
-			free(n);
-		}
+		r = one(t, file, lineno, line);
 	}
 	free(text);
 	return r;
 }
 
-/* modules.alias, which depmod makes from the modules' alias= modinfo: only the plain
- * aliases (device aliases with wildcards are for hotplug, not for soft dependencies).
- * A missing file means none. */
-static int alias_load(const char *kernel_dir, const char *file, struct dep_table *t)
+/* A line of modules.softdep, which depmod makes from the modules' softdep= modinfo: the
+ * modules to load before (pre:) and after (post:) one. xts needs ecb this way, not
+ * through a symbol. */
+static int softdep_line(struct dep_table *t, const char *file, size_t lineno, char *line)
 {
-	char *text = NULL, *line, *next;
-	size_t len, cap = 0;
-	int r;
+	struct lethe_strv *list = NULL;
+	struct softdep *v, *sd;
+	char *save = NULL, *tok;
+	int r = 0;
 
-	r = boot_kernel_read(kernel_dir, file, LETHE_BOOT_MAX_DEP_FILE, &text, &len);
-	if (r == -ENOENT) {
-		lethe_error_clear();
+	tok = strtok_r(line, " \t", &save);
+	if (!tok || tok[0] == '#')
 		return 0;
-	}
-	if (r < 0)
-		return r;
-	for (line = text; line && r >= 0; line = next) {
-		char *save = NULL, *kw, *name, *mod;
+	if (strcmp(tok, "softdep") || !(tok = strtok_r(NULL, " \t", &save)))
+		return lethe_error(-LETHE_E_INVALID, "'%s' line %zu: not 'softdep NAME ...'", file,
+				   lineno);
+	if (t->n_soft >= 65536)
+		return -E2BIG;
+	v = realloc(t->soft, (t->n_soft + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	t->soft = v;
+	sd = &v[t->n_soft];
+	*sd = (struct softdep){ .name = module_name(tok, strlen(tok)) };
+	t->n_soft++;
+	if (!sd->name)
+		return -ENOMEM;
+	while (r >= 0 && (tok = strtok_r(NULL, " \t", &save))) {
+		char *n;
 
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		kw = strtok_r(line, " \t", &save);
-		name = kw ? strtok_r(NULL, " \t", &save) : NULL;
-		mod = name ? strtok_r(NULL, " \t", &save) : NULL;
-		if (!mod || strcmp(kw, "alias") || strpbrk(name, "*?[]") || strlen(name) > 255)
+		if (!strcmp(tok, "pre:")) {
+			list = &sd->pre;
 			continue;
-		if (t->n_alias == cap) {
-			struct alias *v;
-
-			if (cap >= (1u << 20)) {
-				r = -E2BIG;
-				break;
-			}
-			cap = cap ? cap * 2 : 256;
-			v = realloc(t->alias, cap * sizeof(*v));
-			if (!v) {
-				r = -ENOMEM;
-				break;
-			}
-			t->alias = v;
 		}
-		t->alias[t->n_alias].name = strdup(name);
-		t->alias[t->n_alias].module = module_name(mod, strlen(mod));
-		if (!t->alias[t->n_alias].name || !t->alias[t->n_alias].module) {
-			free(t->alias[t->n_alias].name);
-			free(t->alias[t->n_alias].module);
-			r = -ENOMEM;
-			break;
+		if (!strcmp(tok, "post:")) {
+			list = &sd->post;
+			continue;
 		}
-		t->n_alias++;
+		/* MODULE_SOFTDEP("gcm") without pre: or post: (cifs): modprobe ignores such a
+		 * name, and so does the closure. */
+		if (!list)
+			continue;
+		n = module_name(tok, strlen(tok));
+		r = n ? lethe_strv_push(list, n) : -ENOMEM;
+		free(n);
 	}
-	free(text);
 	return r;
+}
+
+/* A line of modules.alias, which depmod makes from the modules' alias= modinfo: only the
+ * plain aliases (device aliases with wildcards are for hotplug, not for soft
+ * dependencies). */
+static int alias_line(struct dep_table *t, const char *file, size_t lineno, char *line)
+{
+	char *save = NULL, *kw, *name, *mod;
+
+	(void)file;
+	(void)lineno;
+	kw = strtok_r(line, " \t", &save);
+	name = kw ? strtok_r(NULL, " \t", &save) : NULL;
+	mod = name ? strtok_r(NULL, " \t", &save) : NULL;
+	if (!mod || strcmp(kw, "alias") || strpbrk(name, "*?[]") || strlen(name) > 255)
+		return 0;
+	if (t->n_alias == t->cap_alias) {
+		size_t cap = t->cap_alias ? t->cap_alias * 2 : 256;
+		struct alias *v;
+
+		if (t->cap_alias >= (1u << 20))
+			return -E2BIG;
+		v = realloc(t->alias, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		t->alias = v;
+		t->cap_alias = cap;
+	}
+	t->alias[t->n_alias].name = strdup(name);
+	t->alias[t->n_alias].module = module_name(mod, strlen(mod));
+	if (!t->alias[t->n_alias].name || !t->alias[t->n_alias].module) {
+		free(t->alias[t->n_alias].name);
+		free(t->alias[t->n_alias].module);
+		return -ENOMEM;
+	}
+	t->n_alias++;
+	return 0;
 }
 
 static struct dep_entry *dep_find_name(struct dep_table *t, const char *name)
@@ -610,12 +594,12 @@ int lethe_boot_modules_resolve(const char *kernel_dir, const char *version,
 		goto out;
 	free(file);
 	file = moddir(version, "modules.softdep");
-	r = file ? softdep_load(kernel_dir, file, &t) : -ENOMEM;
+	r = file ? depmod_file_lines(kernel_dir, file, &t, softdep_line) : -ENOMEM;
 	if (r < 0)
 		goto out;
 	free(file);
 	file = moddir(version, "modules.alias");
-	r = file ? alias_load(kernel_dir, file, &t) : -ENOMEM;
+	r = file ? depmod_file_lines(kernel_dir, file, &t, alias_line) : -ENOMEM;
 	if (r < 0)
 		goto out;
 	for (size_t i = 0; i < wanted->n; i++) {

@@ -93,8 +93,11 @@ static int make_esp(struct lethe_build_ctx *ctx, char **ret)
 	char *uki = lethe_path_join(ctx->out, lethe_release_name(LETHE_ARTIFACT_UKI));
 	char *esp = lethe_path_join(ctx->work, "esp.img");
 	char uuid[LETHE_DISK_UUID_STR], volid[9];
+	struct build_menu menu = { 0 };
 	int r = uki && esp ? 0 : -ENOMEM;
 
+	if (r >= 0)
+		r = build_menu_titles(ctx, &menu); /* menu.c: the boot menu (issue 11.3) */
 	if (r >= 0)
 		r = lethe_disk_esp_uuid(ctx->roothash, ctx->roothash_len, uuid);
 	if (r >= 0) {
@@ -110,7 +113,10 @@ static int make_esp(struct lethe_build_ctx *ctx, char **ret)
 			.size_mib = ctx->spec->boot_esp_mib,
 			.volume_id = volid,
 			.workdir = ctx->work,
-			.epoch = ctx->epoch });
+			.epoch = ctx->epoch,
+			.menu_title = menu.title,
+			.menu_version = menu.version,
+			.menu_persistence = ctx->spec->persistence != NULL });
 	}
 	free(uki);
 	if (r < 0) {

@@ -61,6 +61,15 @@ int build_stage_provenance(struct lethe_build_ctx *ctx);
 int build_stage_iso(struct lethe_build_ctx *ctx);     /* lib/boot/iso.c (lib/build/iso.c) */
 int build_stage_sb_sign(struct lethe_build_ctx *ctx); /* secureboot-stage.c */
 int build_sb_prepare(struct lethe_build_ctx *ctx);    /* before any work */
+/* menu.c: the boot menu's title and version, the UKI's PRETTY_NAME and IMAGE_VERSION
+ * (issue 11.3) */
+struct build_menu {
+	char title[256], version[128];
+};
+int build_menu_titles(struct lethe_build_ctx *ctx, struct build_menu *ret);
+/* esp-check.c: a boot.esp_size that cannot hold systemd-boot and the kernel, refused
+ * once the kernel package is fetched (issue 11, bad input) */
+int build_stage_esp_check(struct lethe_build_ctx *ctx);
 void build_sb_release(struct lethe_build_ctx *ctx);
 
 /* airgap.c: refuses network drivers and tools for a spec with network: none. */

@@ -440,6 +440,7 @@ static int prepare(struct lethe_build_ctx *ctx, struct lethe_build_result *res,
 static const struct build_stage stages[] = {
 	{ "resolve", stage_resolve },
 	{ "fetch", stage_fetch },
+	{ "esp-check", build_stage_esp_check }, /* esp-check.c: before any unpacking */
 	{ "kernel", build_stage_kernel }, /* a thread, joined by kernel-wait */
 	{ "extract", stage_extract },
 	{ "tools", build_stage_tools },

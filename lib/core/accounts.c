@@ -1,46 +1,25 @@
 /* Users and groups of services, read from the image's passwd and group files directly:
  * a static PID 1 has no NSS. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <lethe/core.h>
 
-/* Read a whole small file into a malloc'd, NUL-terminated buffer. */
+/* A passwd or group file into a malloc'd, NUL-terminated buffer of at most
+ * LETHE_ACCOUNT_FILE_MAX bytes. */
 static int read_text(const char *path, char **ret)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	size_t len = 0;
-	char *text;
+	char *text = malloc(LETHE_ACCOUNT_FILE_MAX);
+	ssize_t n;
 
-	if (fd < 0)
-		return -errno;
-	text = malloc(LETHE_ACCOUNT_FILE_MAX);
-	if (!text) {
-		close(fd);
+	if (!text)
 		return -ENOMEM;
+	n = lethe_small_file_read(path, text, LETHE_ACCOUNT_FILE_MAX);
+	if (n < 0) {
+		free(text);
+		return (int)n;
 	}
-	/* A longer file is read as far as the cap, as PID 1 always read it. */
-	while (len + 1 < LETHE_ACCOUNT_FILE_MAX) {
-		ssize_t n = read(fd, text + len, LETHE_ACCOUNT_FILE_MAX - 1 - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int r = -errno;
-
-			close(fd);
-			free(text);
-			return r;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	text[len] = '\0';
 	*ret = text;
 	return 0;
 }

@@ -28,6 +28,7 @@ const char *const lethe_elf_default_libdirs[] = {
 
 struct walk {
 	int rootfd;
+	struct lethe_strv conf_dirs; /* the root's /etc/ld.so.conf: what ld.so.cache adds */
 	struct lethe_elf_report rep;
 	char *first; /* message of the first failure */
 	unsigned depth;
@@ -145,8 +146,8 @@ static bool found_in(int rootfd, const char *dir, const char *origin, const char
 	return root_has_elf(rootfd, p);
 }
 
-static bool resolve_lib(int rootfd, const struct lethe_elf_info *info, const char *origin,
-			const char *lib)
+static bool resolve_lib(int rootfd, const struct lethe_strv *conf_dirs,
+			const struct lethe_elf_info *info, const char *origin, const char *lib)
 {
 	const struct lethe_strv *extra = info->runpath.n ? &info->runpath : &info->rpath;
 
@@ -158,7 +159,44 @@ static bool resolve_lib(int rootfd, const struct lethe_elf_info *info, const cha
 	for (size_t i = 0; lethe_elf_default_libdirs[i]; i++)
 		if (found_in(rootfd, lethe_elf_default_libdirs[i], origin, lib))
 			return true;
+	for (size_t i = 0; i < conf_dirs->n; i++)
+		if (found_in(rootfd, conf_dirs->v[i], origin, lib))
+			return true;
 	return false;
+}
+
+/* The directories of the root's /etc/ld.so.conf (one absolute path a line; comments,
+ * `include` and anything else skipped), which the build's ldconfig -r puts into the
+ * image's ld.so.cache: the loader finds a library there, so the check does too. */
+#define LDSO_CONF_MAX (64 * 1024)
+static int read_ldso_conf(int rootfd, struct lethe_strv *ret)
+{
+	char resolved[PATH_LEN], *text, *save = NULL;
+	struct stat st;
+	ssize_t n;
+	int fd, r = 0;
+
+	if (root_stat(rootfd, "/etc/ld.so.conf", &st, resolved) < 0 || !S_ISREG(st.st_mode))
+		return 0;
+	fd = openat(rootfd, resolved, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	text = malloc(LDSO_CONF_MAX + 1);
+	n = text ? lethe_read_full(fd, text, LDSO_CONF_MAX) : -ENOMEM;
+	close(fd);
+	if (n < 0) {
+		free(text);
+		return (int)n;
+	}
+	text[n] = '\0';
+	for (char *l = strtok_r(text, "\n", &save); l && r == 0; l = strtok_r(NULL, "\n", &save)) {
+		l += strspn(l, " \t");
+		l[strcspn(l, " \t#")] = '\0';
+		if (l[0] == '/' && !strstr(l, ".."))
+			r = lethe_strv_push(ret, l);
+	}
+	free(text);
+	return r;
 }
 
 static void missing(struct walk *w, const char *fmt, ...) LETHE_PRINTF(2, 3);
@@ -217,7 +255,7 @@ static int check_file(struct walk *w, int dfd, const char *name, const char *pat
 			"image",
 			path, info.interp);
 	for (size_t i = 0; i < info.needed.n; i++)
-		if (!resolve_lib(w->rootfd, &info, origin, info.needed.v[i]))
+		if (!resolve_lib(w->rootfd, &w->conf_dirs, &info, origin, info.needed.v[i]))
 			missing(w, "ELF closure: '%s' needs '%s', which is not in the image", path,
 				info.needed.v[i]);
 	lethe_elf_info_release(&info);
@@ -292,8 +330,11 @@ int lethe_elf_check_closure(const char *root, struct lethe_elf_report *ret)
 	if (w.rootfd < 0)
 		return lethe_error(-errno, "ELF closure: cannot open '%s': %s", root,
 				   strerror(errno));
-	r = walk_dir(&w, w.rootfd, "/");
+	r = read_ldso_conf(w.rootfd, &w.conf_dirs);
+	if (r == 0)
+		r = walk_dir(&w, w.rootfd, "/");
 	close(w.rootfd);
+	lethe_strv_release(&w.conf_dirs);
 	if (ret)
 		*ret = w.rep;
 	if (r == 0 && w.first) {

@@ -39,7 +39,7 @@ static void note_item(const struct fim_item *it, lethe_fim_note_fn fn, void *use
 
 	if (!fn || it->note == LETHE_FIM_NOTE_NONE)
 		return;
-	if (fim_encode(&p, it->e.path, "") >= 0)
+	if (lethe_fim_encode(&p, it->e.path, "") >= 0)
 		fn(it->note, p.data, it->err, userdata);
 	lethe_buf_release(&p);
 }
@@ -132,7 +132,7 @@ static void report(struct checker *c, enum lethe_fim_drift_kind kind, const char
 	};
 
 	c->drifts++;
-	if (fim_encode(&p, path, "") < 0)
+	if (lethe_fim_encode(&p, path, "") < 0)
 		return;
 	d.path = p.data;
 	if (c->fn)
@@ -227,7 +227,7 @@ static int attr_text(const struct lethe_fim_entry *e, unsigned attr, struct leth
 		return lethe_buf_printf(b, "%" PRId64 ".%09u", e->mtime_sec,
 					(unsigned)e->mtime_nsec);
 	case LETHE_FIM_LINK:
-		return e->link ? fim_encode(b, e->link, "") : lethe_buf_puts(b, "(none)");
+		return e->link ? lethe_fim_encode(b, e->link, "") : lethe_buf_puts(b, "(none)");
 	case LETHE_FIM_SHA256:
 		lethe_hex_encode(e->sha256, sizeof(e->sha256), hex);
 		return lethe_buf_puts(b, hex);

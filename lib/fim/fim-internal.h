@@ -1,4 +1,4 @@
-/* What the files of lib/fim share: the encoder and the scanner's stream of items. */
+/* What the files of lib/fim share: the scanner's stream of items. */
 #ifndef LETHE_FIM_INTERNAL_H
 #define LETHE_FIM_INTERNAL_H
 
@@ -6,10 +6,6 @@
 #include <sys/stat.h>
 
 #include <lethe/fim.h>
-
-/* mtree's encoding of s (\ooo for what is not printable, space, '#', '\\', globs and
- * the bytes of extra), appended to b. */
-int fim_encode(struct lethe_buf *b, const char *s, const char *extra);
 
 /* One tree entry, as the scanner hands it on: its attributes (e.have says which were
  * read), the attributes that count there (want), and what went wrong reading it. */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/sysmacros.h>
 
 #include <lethe/fim.h>
@@ -66,6 +67,27 @@ static const char *const type_names[] = {
 const char *lethe_fim_type_name(enum lethe_fim_type t)
 {
 	return (unsigned)t < LETHE_ARRAY_SIZE(type_names) ? type_names[t] : "?";
+}
+
+enum lethe_fim_type lethe_fim_type_of(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFREG:
+		return LETHE_FIM_T_FILE;
+	case S_IFDIR:
+		return LETHE_FIM_T_DIR;
+	case S_IFLNK:
+		return LETHE_FIM_T_LINK;
+	case S_IFCHR:
+		return LETHE_FIM_T_CHAR;
+	case S_IFBLK:
+		return LETHE_FIM_T_BLOCK;
+	case S_IFIFO:
+		return LETHE_FIM_T_FIFO;
+	case S_IFSOCK:
+		return LETHE_FIM_T_SOCKET;
+	}
+	return LETHE_FIM_T_NONE;
 }
 
 /* Byte order, with '/' lowest: a directory's contents sort right after it. */
@@ -129,15 +151,14 @@ const struct lethe_fim_entry *lethe_fim_manifest_find(const struct lethe_fim_man
 
 /* ---- encoding ---- */
 
-/* mtree's encoding of a name: \ooo for every byte that is not printable ASCII, for
- * space, '#', '\\' and glob characters (as lib/manifest writes it), and for the bytes
- * of extra. */
-int fim_encode(struct lethe_buf *b, const char *s, const char *extra)
+int lethe_fim_encode(struct lethe_buf *b, const char *s, const char *extra)
 {
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		char esc[5];
 		int r;
 
+		/* Space, '#' and '\' end or start something in mtree; glob characters make
+		 * a name a pattern; the rest is not printable ASCII. */
 		if (*p <= 0x20 || *p >= 0x7f || strchr("#\\*?[", *p) || strchr(extra, *p)) {
 			snprintf(esc, sizeof(esc), "\\%03o", *p);
 			r = lethe_buf_append(b, esc, 4);
@@ -153,7 +174,7 @@ int fim_encode(struct lethe_buf *b, const char *s, const char *extra)
 int lethe_fim_entry_format(const struct lethe_fim_entry *e, unsigned want, struct lethe_buf *b)
 {
 	unsigned w = want & e->have;
-	int r = fim_encode(b, e->path, "");
+	int r = lethe_fim_encode(b, e->path, "");
 
 	if (r >= 0)
 		r = lethe_buf_printf(b, " type=%s", lethe_fim_type_name(e->type));
@@ -173,7 +194,7 @@ int lethe_fim_entry_format(const struct lethe_fim_entry *e, unsigned want, struc
 	if (r >= 0 && (w & LETHE_FIM_LINK) && e->link) {
 		r = lethe_buf_puts(b, " link=");
 		if (r >= 0)
-			r = fim_encode(b, e->link, "");
+			r = lethe_fim_encode(b, e->link, "");
 	}
 	if (r >= 0 && (want & LETHE_FIM_TYPE) &&
 	    (e->type == LETHE_FIM_T_CHAR || e->type == LETHE_FIM_T_BLOCK))

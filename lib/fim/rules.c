@@ -29,7 +29,7 @@ static const char rules_host[] =
 	"scan /var/lib/dpkg\n"
 	"# rewritten as the system runs\n"
 	"exclude /etc/adjtime\n"
-	"exclude /etc/resolv.conf\n"
+	"exclude " LETHE_PATH_RESOLV_CONF "\n"
 	"exclude /etc/.pwd.lock\n"
 	"exclude /etc/ld.so.cache\n"
 	"exclude /var/lib/dpkg/lock*\n"

@@ -124,7 +124,7 @@ static int read_xattrs(int fd, char **ret)
 		if (b.len)
 			r = lethe_buf_puts(&b, ",");
 		if (r >= 0)
-			r = fim_encode(&b, names[i], ",=");
+			r = lethe_fim_encode(&b, names[i], ",=");
 		if (r >= 0)
 			r = lethe_buf_puts(&b, "=");
 		if (r >= 0)
@@ -354,33 +354,12 @@ static int push(struct pipeline *pl, struct fim_item *it)
 
 /* ---- walking ---- */
 
-static enum lethe_fim_type type_of(mode_t m)
-{
-	switch (m & S_IFMT) {
-	case S_IFREG:
-		return LETHE_FIM_T_FILE;
-	case S_IFDIR:
-		return LETHE_FIM_T_DIR;
-	case S_IFLNK:
-		return LETHE_FIM_T_LINK;
-	case S_IFCHR:
-		return LETHE_FIM_T_CHAR;
-	case S_IFBLK:
-		return LETHE_FIM_T_BLOCK;
-	case S_IFIFO:
-		return LETHE_FIM_T_FIFO;
-	case S_IFSOCK:
-		return LETHE_FIM_T_SOCKET;
-	}
-	return LETHE_FIM_T_NONE;
-}
-
 static void fill(struct fim_item *it, const struct statx *sx)
 {
 	struct lethe_fim_entry *e = &it->e;
 
 	it->sx = *sx;
-	e->type = type_of(sx->stx_mode);
+	e->type = lethe_fim_type_of(sx->stx_mode);
 	e->mode = sx->stx_mode & 07777;
 	e->uid = sx->stx_uid;
 	e->gid = sx->stx_gid;
@@ -516,35 +495,6 @@ static int visit(struct walker *w, int dfd, const char *name, bool partial, int 
 	return 0;
 }
 
-static int cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int list_dir(int fd, struct lethe_strv *names)
-{
-	DIR *d;
-	struct dirent *de;
-	int r = lethe_opendir_fd(fd, &d);
-
-	if (r < 0)
-		return r;
-	while ((errno = 0, de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		r = names->n >= LETHE_FIM_MAX_ENTRIES ? -E2BIG : lethe_strv_push(names, de->d_name);
-		if (r < 0) {
-			closedir(d);
-			return r;
-		}
-	}
-	r = -errno;
-	closedir(d);
-	if (r >= 0 && names->n)
-		qsort(names->v, names->n, sizeof(char *), cmp_names);
-	return r;
-}
-
 /* In a partial directory (an ancestor of the trees asked for), the next components of
  * the start paths below it. */
 static int start_children(struct walker *w, struct lethe_strv *names)
@@ -567,8 +517,8 @@ static int start_children(struct walker *w, struct lethe_strv *names)
 		if (!lethe_strv_contains(names, comp))
 			r = lethe_strv_push(names, comp);
 	}
-	if (r >= 0 && names->n)
-		qsort(names->v, names->n, sizeof(char *), cmp_names);
+	if (r >= 0)
+		lethe_strv_sort(names);
 	return r;
 }
 
@@ -580,7 +530,8 @@ static int walk_dir(struct walker *w, int dfd, unsigned depth, bool partial)
 	if (depth >= LETHE_FIM_MAX_DEPTH)
 		return lethe_error(-ELOOP, "'%s': deeper than %u levels", w->rel.data,
 				   LETHE_FIM_MAX_DEPTH);
-	r = partial ? start_children(w, &names) : list_dir(dfd, &names);
+	r = partial ? start_children(w, &names)
+		    : lethe_dir_names(dfd, LETHE_FIM_MAX_ENTRIES, &names);
 	if (r < 0) {
 		char *abs = fim_abspath(w->scan, w->rel.data);
 

@@ -61,7 +61,29 @@ struct lethe_firewall {
 	unsigned log_rate;    /* packets per log_unit */
 	const char *log_unit; /* "second", "minute", "hour" or "day" */
 	struct fw_chain chains[FW_CHAIN_COUNT];
+	/* From the spec's network section (egress.c). */
+	struct fw_addr *dns; /* network.dns, sorted by family then address */
+	size_t n_dns;
+	bool dns_dhcp;		/* network.dns: dhcp: DNS out of the DHCP interfaces */
+	struct lethe_strv dhcp; /* interfaces with dhcp: true, in spec order */
+	char *vpn;		/* network.vpn's interface (kill switch), or NULL */
+	struct fw_addr vpn_endpoint;
+	uint16_t vpn_port;
 };
+
+/* egress.c: the network section's part of the table. */
+int fw_egress_from_spec(const struct lethe_spec *spec, struct lethe_firewall *fw);
+void fw_egress_release(struct lethe_firewall *fw);
+/* The network section's rules of chain c: early (before the replies rule), with a
+ * tunnel, DHCP and the kill switch; late (before the spec's rules), the jump of
+ * port-53 traffic to chain dns (output) and, without a tunnel, DHCP. */
+int fw_put_egress_rules(struct lethe_buf *b, const struct lethe_firewall *fw,
+			enum fw_chain_id c, unsigned flags, bool early);
+/* Whether IPv6 neighbour discovery may go out: not with a tunnel over IPv4, where
+ * IPv6 goes through the tunnel only and would leak on the physical link. */
+bool fw_egress_allows_nd(const struct lethe_firewall *fw);
+/* The chains after forward (chain dns), each after a blank line. */
+int fw_put_egress_chains(struct lethe_buf *b, const struct lethe_firewall *fw);
 
 /* Append a difference to d (copies the strings). */
 int fw_push_diff(struct lethe_firewall_drift *d, enum lethe_firewall_diff_kind kind,

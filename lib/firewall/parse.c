@@ -607,6 +607,7 @@ struct lethe_firewall *lethe_firewall_free(struct lethe_firewall *fw)
 			rule_release(&fw->chains[c].rules[i]);
 		free(fw->chains[c].rules);
 	}
+	fw_egress_release(fw);
 	free(fw);
 	return NULL;
 }
@@ -652,6 +653,10 @@ int lethe_firewall_parse(const char *file, const struct lethe_node *section,
 			lethe_firewall_free(fw);
 			return r;
 		}
+	}
+	if (accounts && (r = fw_egress_from_spec(accounts, fw)) < 0) {
+		lethe_firewall_free(fw);
+		return r;
 	}
 	*ret = fw;
 	return 0;

@@ -184,11 +184,19 @@ static int put_chain(struct lethe_buf *b, const struct lethe_firewall *fw, enum 
 						       : "\t\toif \"lo\" accept\n");
 		if (r >= 0 && nd)
 			r = lethe_buf_printf(b, "\t\t%s\n", nd_rules[c]);
+		/* A tunnel's kill switch comes before the replies: a flow established in
+		 * the tunnel may not follow a route out of another interface. */
+		if (r >= 0)
+			r = fw_put_egress_rules(b, fw, c, flags, true);
 		if (r >= 0)
 			r = lethe_buf_printf(b,
 					     "\t\tct state established,related accept\n"
 					     "\t\tct state invalid counter drop comment \"%s\"\n",
 					     invalid_counters[c]);
+		/* Before the spec's rules: no rule and no accept policy lets DNS out to a
+		 * server the spec did not name; DHCP where the network section asks. */
+		if (r >= 0)
+			r = fw_put_egress_rules(b, fw, c, flags, false);
 		for (size_t i = 0; r >= 0 && i < chain->n_rules; i++)
 			r = put_spec_rule(b, c, &chain->rules[i], flags);
 	}
@@ -206,7 +214,7 @@ static int put_chain(struct lethe_buf *b, const struct lethe_firewall *fw, enum 
 int lethe_firewall_render(const struct lethe_firewall *fw, unsigned flags, char **ret)
 {
 	struct lethe_buf b = { 0 };
-	bool nd = firewall_allows_v6(fw);
+	bool nd = firewall_allows_v6(fw) && fw_egress_allows_nd(fw);
 	int r = lethe_buf_puts(&b, "table inet lethe {\n");
 
 	for (int c = 0; r >= 0 && c < FW_CHAIN_COUNT; c++) {
@@ -214,6 +222,8 @@ int lethe_firewall_render(const struct lethe_firewall *fw, unsigned flags, char 
 			break;
 		r = put_chain(&b, fw, (enum fw_chain_id)c, nd, flags);
 	}
+	if (r >= 0)
+		r = fw_put_egress_chains(&b, fw);
 	if (r >= 0)
 		r = lethe_buf_puts(&b, "}\n");
 	if (r < 0) {

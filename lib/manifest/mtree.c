@@ -1,5 +1,5 @@
 /* manifest.mtree: walk a root tree in sorted order and write one mtree line per entry,
- * with the sha256 of every regular file. */
+ * with the sha256 of every regular file; the lines are lib/fim's (one mtree writer). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -10,6 +10,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <lethe/fim.h>
 #include <lethe/manifest.h>
 
 struct walk {
@@ -20,29 +21,8 @@ struct walk {
 	uint64_t entries;
 };
 
-int lethe_manifest_encode(struct lethe_buf *b, const char *name)
+static int hash_file(struct walk *w, int dirfd, const char *name, uint8_t md[LETHE_SHA256_BYTES])
 {
-	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
-		char esc[5];
-		int r;
-
-		/* Space, '#' and '\' end or start something in mtree; glob characters make
-		 * a name a pattern; the rest is not printable ASCII. */
-		if (*p <= 0x20 || *p >= 0x7f || strchr("#\\*?[", *p)) {
-			snprintf(esc, sizeof(esc), "\\%03o", *p);
-			r = lethe_buf_append(b, esc, 4);
-		} else {
-			r = lethe_buf_append(b, p, 1);
-		}
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-static int hash_file(struct walk *w, int dirfd, const char *name, char hex[65])
-{
-	uint8_t md[LETHE_SHA256_BYTES];
 	int fd, r;
 
 	/* The walk saw a regular file; refuse whatever may have replaced it since. */
@@ -55,63 +35,44 @@ static int hash_file(struct walk *w, int dirfd, const char *name, char hex[65])
 	if (r < 0)
 		return lethe_error(r, "cannot read '%s/%s': %s", w->root, w->path.data + 2,
 				   strerror(-r));
-	lethe_hex_encode(md, sizeof(md), hex);
 	return 0;
 }
 
-static const char *type_name(mode_t mode)
-{
-	switch (mode & S_IFMT) {
-	case S_IFREG:
-		return "file";
-	case S_IFDIR:
-		return "dir";
-	case S_IFLNK:
-		return "link";
-	case S_IFCHR:
-		return "char";
-	case S_IFBLK:
-		return "block";
-	case S_IFIFO:
-		return "fifo";
-	case S_IFSOCK:
-		return "socket";
-	}
-	return NULL;
-}
+/* What a manifest line says of an entry: size and digest for regular files, the
+ * target for links, the numbers for devices (with the type). */
+#define MANIFEST_ATTRS                                                                             \
+	(LETHE_FIM_TYPE | LETHE_FIM_MODE | LETHE_FIM_UID | LETHE_FIM_GID | LETHE_FIM_SIZE |        \
+	 LETHE_FIM_SHA256 | LETHE_FIM_LINK)
 
-/* One line for the entry whose path is w->path; name is its last component in dirfd
- * (NULL for the root itself). */
+/* One line for the entry whose path is w->path, written by lib/fim's line writer (the
+ * one mtree writer); name is its last component in dirfd (NULL for the root itself). */
 static int emit(struct walk *w, int dirfd, const char *name, const struct stat *st)
 {
-	struct lethe_buf *o = &w->out;
-	const char *type = type_name(st->st_mode);
+	struct lethe_fim_entry e = {
+		.path = w->path.data,
+		.have = LETHE_FIM_TYPE | LETHE_FIM_MODE | LETHE_FIM_UID | LETHE_FIM_GID,
+		.type = lethe_fim_type_of(st->st_mode),
+		.mode = (uint32_t)(st->st_mode & 07777),
+		.uid = (uint32_t)st->st_uid,
+		.gid = (uint32_t)st->st_gid,
+	};
+	char target[PATH_MAX + 1];
 	int r;
 
-	if (!type)
+	if (e.type == LETHE_FIM_T_NONE)
 		return lethe_error(-EBADMSG, "'%s/%s': unknown file type", w->root, w->path.data);
 	if (++w->entries > LETHE_MANIFEST_MAX_ENTRIES)
 		return lethe_error(-E2BIG, "'%s': more than %u entries", w->root,
 				   LETHE_MANIFEST_MAX_ENTRIES);
-	r = lethe_manifest_encode(o, w->path.data);
-	if (r >= 0)
-		r = lethe_buf_printf(o, " type=%s mode=%04o uid=%u gid=%u", type,
-				     (unsigned)(st->st_mode & 07777), (unsigned)st->st_uid,
-				     (unsigned)st->st_gid);
-	if (r < 0)
-		return r;
 	if (S_ISREG(st->st_mode)) {
-		char hex[65];
-
-		r = hash_file(w, dirfd, name, hex);
+		r = hash_file(w, dirfd, name, e.sha256);
 		if (r < 0)
 			return r;
 		w->stats.files++;
 		w->stats.bytes += (uint64_t)st->st_size;
-		r = lethe_buf_printf(o, " size=%llu sha256digest=%s",
-				     (unsigned long long)st->st_size, hex);
+		e.size = (uint64_t)st->st_size;
+		e.have |= LETHE_FIM_SIZE | LETHE_FIM_SHA256;
 	} else if (S_ISLNK(st->st_mode)) {
-		char target[PATH_MAX + 1];
 		ssize_t n = readlinkat(dirfd, name, target, sizeof(target));
 
 		if (n < 0)
@@ -122,55 +83,18 @@ static int emit(struct walk *w, int dirfd, const char *name, const struct stat *
 					   w->root, w->path.data + 2);
 		target[n] = '\0';
 		w->stats.links++;
-		r = lethe_buf_puts(o, " link=");
-		if (r >= 0)
-			r = lethe_manifest_encode(o, target);
+		e.link = target;
+		e.have |= LETHE_FIM_LINK;
 	} else if (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode)) {
 		w->stats.others++;
-		r = lethe_buf_printf(o, " device=native,%u,%u", major(st->st_rdev),
-				     minor(st->st_rdev));
+		e.dev_major = major(st->st_rdev);
+		e.dev_minor = minor(st->st_rdev);
 	} else if (S_ISDIR(st->st_mode)) {
 		w->stats.dirs++;
 	} else {
 		w->stats.others++;
 	}
-	if (r >= 0)
-		r = lethe_buf_puts(o, "\n");
-	return r;
-}
-
-static int cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int list_dir(struct walk *w, int fd, struct lethe_strv *names)
-{
-	DIR *d;
-	struct dirent *de;
-	int r = lethe_opendir_fd(fd, &d);
-
-	if (r < 0)
-		return r;
-	/* readdir() says an error only through errno: a manifest must not silently miss
-	 * entries of a directory that could not be read to the end. */
-	while ((errno = 0, de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		r = names->n >= LETHE_MANIFEST_MAX_ENTRIES ? -E2BIG
-							   : lethe_strv_push(names, de->d_name);
-		if (r < 0) {
-			closedir(d);
-			return r;
-		}
-	}
-	r = -errno;
-	closedir(d);
-	if (r < 0)
-		return r;
-	if (names->n)
-		qsort(names->v, names->n, sizeof(char *), cmp_names);
-	return 0;
+	return lethe_fim_entry_format(&e, MANIFEST_ATTRS, &w->out);
 }
 
 static int walk_dir(struct walk *w, int fd, unsigned depth)
@@ -181,7 +105,7 @@ static int walk_dir(struct walk *w, int fd, unsigned depth)
 	if (depth > LETHE_MANIFEST_MAX_DEPTH)
 		return lethe_error(-ELOOP, "'%s/%s': deeper than %u levels", w->root, w->path.data,
 				   LETHE_MANIFEST_MAX_DEPTH);
-	r = list_dir(w, fd, &names);
+	r = lethe_dir_names(fd, LETHE_MANIFEST_MAX_ENTRIES, &names);
 	if (r < 0) {
 		r = lethe_error(r, "cannot list '%s/%s': %s", w->root, w->path.data, strerror(-r));
 		goto out;

@@ -31,7 +31,9 @@ int oci_fetch_http(const char *url, const char *outdir, const struct lethe_sign_
 	struct oci_response sums_resp = { 0 }, sig_resp = { 0 };
 	struct lethe_sums sums = { 0 };
 	struct oci_client c = { 0 };
+	struct oci_item *items = NULL;
 	char *stage = NULL, *u_sums = NULL, *u_sig = NULL, *label = NULL, *tc = NULL, key[17];
+	size_t n = 0;
 	uint8_t sha[32];
 	int r;
 
@@ -72,7 +74,7 @@ int oci_fetch_http(const char *url, const char *outdir, const struct lethe_sign_
 		free(p);
 	}
 	if (r >= 0) {
-		r = oci_signed(opts, tc, stage);
+		r = oci_signed(opts, tc, stage); /* the waves: nonzero stops here */
 		if (r) {
 			free(stage);
 			stage = NULL; /* removed */
@@ -81,9 +83,10 @@ int oci_fetch_http(const char *url, const char *outdir, const struct lethe_sign_
 	}
 	if (r >= 0)
 		r = lethe_sums_parse(sums_resp.body.data, sums_resp.body.len, label, &sums);
+	if (r >= 0 && !(items = calloc(sums.n ? sums.n : 1, sizeof(*items))))
+		r = -ENOMEM;
 	for (size_t i = 0; i < sums.n && r >= 0; i++) {
 		enum lethe_release_artifact a;
-		char *u = NULL, what[600];
 
 		if (lethe_release_artifact_from_name(sums.v[i].name, &a) < 0) {
 			r = lethe_error(-LETHE_E_INVALID,
@@ -92,32 +95,25 @@ int oci_fetch_http(const char *url, const char *outdir, const struct lethe_sign_
 			break;
 		}
 		if (!oci_wanted(opts, sums.v[i].name))
-			continue;
-		if (asprintf(&u, "%s%s", url, sums.v[i].name) < 0) {
-			r = -ENOMEM;
-			break;
-		}
-		snprintf(what, sizeof(what), "%s", u);
-		lethe_log(LETHE_LOG_PROGRESS, "pull: %s", sums.v[i].name);
-		r = oci_fetch_file(&c, u, NULL, stage, sums.v[i].name, 0, sums.v[i].sha256, what);
-		free(u);
+			continue; /* not needed (lethe update fetches five files) */
+		items[n].name = sums.v[i].name;
+		snprintf(items[n].url, sizeof(items[n].url), "%s%s", url, sums.v[i].name);
+		snprintf(items[n].what, sizeof(items[n].what), "%s", items[n].url);
+		memcpy(items[n].sha256, sums.v[i].sha256, 32);
+		n++;
 	}
 	if (r >= 0)
-		r = oci_stage_commit(stage, outdir, pub, opts && opts->artifacts);
-	else if (stage && lethe_error_is_check(r)) {
-		char *why = lethe_error_message_for(r) ? strdup(lethe_error_message_for(r)) : NULL;
-
-		lethe_rm_rf(stage);
-		if (why)
-			lethe_error(r, "%s", why);
-		free(why);
-	}
+		r = oci_stage_fetch(&c, stage, outdir, pub, items, n,
+				    opts ? opts->delta_base : NULL, opts ? opts->artifacts : 0);
+	else
+		r = oci_stage_discard(stage, r);
 out:
 	lethe_sums_release(&sums);
 	oci_response_release(&sums_resp);
 	oci_response_release(&sig_resp);
 	oci_client_release(&c);
 	free(stage);
+	free(items);
 	free(tc);
 	free(u_sums);
 	free(u_sig);

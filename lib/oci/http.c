@@ -222,6 +222,10 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *userdata)
 	}
 	if (!s->started) {
 		s->started = true;
+		if (code == 200 && s->range_only) {
+			s->error = -EPROTONOSUPPORT; /* the whole file, not the range asked */
+			return 0;
+		}
 		if (code == 200 && s->offset > 0 && (s->error = sink_restart(s)) < 0)
 			return 0;
 	}

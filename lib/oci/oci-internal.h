@@ -38,6 +38,7 @@ struct oci_sink {
 	int fd;
 	uint64_t offset, max;
 	struct lethe_sha256 *h;
+	bool range_only; /* a 200 answer is an error (-EPROTONOSUPPORT), not a restart */
 	bool started, overflow;
 	int error;
 };
@@ -88,14 +89,44 @@ int oci_fetch_file(struct oci_client *c, const char *url, const char *const *hea
 		   const char *what);
 /* Verify stage with pub (release and provenance), then rename it to outdir. A failed
  * check removes stage. */
+/* only: 0, or the set of artifacts fetched (lethe_oci_options.artifacts): the result
+ * is opened with lethe_release_options.only, the other listed files being absent. */
 int oci_stage_commit(const char *stage, const char *outdir, const struct lethe_sign_pubkey *pub,
-		     bool subset);
+		     uint64_t only);
 /* Is a release file wanted by opts->artifacts (every file when it is 0)? */
 bool oci_wanted(const struct lethe_oci_options *opts, const char *name);
 /* After the signature over SHA256SUMS verified: opts->on_signed, if any. A nonzero
  * return removes the stage (NULL: nothing to remove). */
 int oci_signed(const struct lethe_oci_options *opts, const char *trusted_comment,
 	       const char *stage);
+
+/* After a failed check (else nothing): remove stage (may be NULL), keeping the
+ * message. Returns r. */
+int oci_stage_discard(const char *stage, int r);
+
+/* One file of a release to fetch. */
+struct oci_item {
+	const char *name;   /* the release file name */
+	char url[1200];	    /* absolute, or a path below the client's base */
+	uint64_t size;	    /* 0: unknown */
+	uint8_t sha256[32]; /* from the signed SHA256SUMS or the manifest */
+	char what[1600];    /* names the file in messages */
+};
+/* Fetch every item into stage, then oci_stage_commit() into outdir; a failed check
+ * removes stage, keeping its message. With delta_base (a local root image), rootfs.erofs
+ * is fetched last, by oci_fetch_delta(). */
+int oci_stage_fetch(struct oci_client *c, const char *stage, const char *outdir,
+		    const struct lethe_sign_pubkey *pub, const struct oci_item *items, size_t n,
+		    const char *delta_base, uint64_t only);
+
+/* delta.c: fetch item (rootfs.erofs) into stage from the blocks of base whose level-0
+ * digest in stage/rootfs.verity (fetched and checked already) matches, and the others
+ * with Range requests, each block checked against its digest as it arrives, the whole
+ * against item->sha256. -EPROTONOSUPPORT (no message) when the server does not answer
+ * ranges or the tree cannot serve as an index: the caller then fetches the file whole.
+ * A block that does not match is LETHE_E_INVALID naming it. */
+int oci_fetch_delta(struct oci_client *c, const struct oci_item *item, const char *stage,
+		    const char *base);
 
 /* http-release.c */
 int oci_fetch_http(const char *url, const char *outdir, const struct lethe_sign_pubkey *pub,

@@ -165,6 +165,7 @@ static int pull_oci(const char *source, const char *outdir, const struct lethe_s
 	struct oci_client c = { 0 };
 	struct oci_response resp = { 0 };
 	struct lethe_oci_layer *blobs = NULL;
+	struct oci_item *items = NULL;
 	char *stage = NULL, key[17], label[800];
 	uint8_t msha[32];
 	size_t n = 0;
@@ -188,45 +189,55 @@ static int pull_oci(const char *source, const char *outdir, const struct lethe_s
 		goto out;
 	oci_digest_string(msha, stats->manifest_digest);
 	lethe_hex_encode(msha, 8, key);
+	items = calloc(n, sizeof(*items));
+	if (!items) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		items[i].name = blobs[i].name;
+		snprintf(items[i].url, sizeof(items[i].url), "/v2/%s/blobs/%s", ref.repo,
+			 blobs[i].digest);
+		snprintf(items[i].what, sizeof(items[i].what), "blob %s of %s", blobs[i].digest,
+			 label);
+		items[i].size = blobs[i].size;
+		memcpy(items[i].sha256, blobs[i].sha256, 32);
+	}
 	r = oci_stage_open(outdir, key, &stage);
-	/* SHA256SUMS and its signature first (pass 0), verified before any other blob. */
-	for (int pass = 0; pass < 2 && r >= 0; pass++) {
-		for (size_t i = 0; i < n && r >= 0; i++) {
-			char path[700], what[1600];
+	/* SHA256SUMS and its signature first, verified before any other blob. */
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		if (!is_sums(items[i].name))
+			continue;
+		lethe_log(LETHE_LOG_PROGRESS, "pull: %s", items[i].name);
+		r = oci_fetch_file(&c, items[i].url, NULL, stage, items[i].name, items[i].size,
+				   items[i].sha256, items[i].what);
+	}
+	if (r >= 0) {
+		bool stopped = false;
 
-			if (is_sums(blobs[i].name) != !pass || !oci_wanted(opts, blobs[i].name))
-				continue;
-			snprintf(path, sizeof(path), "/v2/%s/blobs/%s", ref.repo, blobs[i].digest);
-			snprintf(what, sizeof(what), "blob %s of %s", blobs[i].digest, label);
-			lethe_log(LETHE_LOG_PROGRESS, "pull: %s", blobs[i].name);
-			r = oci_fetch_file(&c, path, NULL, stage, blobs[i].name, blobs[i].size,
-					   blobs[i].sha256, what);
-		}
-		if (r >= 0 && pass == 0) {
-			bool stopped = false;
-
-			r = verify_sums(stage, pub, opts, &stopped);
-			if (stopped) {
-				free(stage);
-				stage = NULL; /* removed by oci_signed() */
-				goto out;     /* r: what on_signed returned */
-			}
+		r = verify_sums(stage, pub, opts, &stopped);
+		if (stopped) {
+			free(stage);
+			stage = NULL; /* removed by oci_signed() */
+			goto out;     /* r: what on_signed returned */
 		}
 	}
+	/* Then what is wanted (the two above again: there already, not fetched twice). */
+	size_t wanted = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (oci_wanted(opts, items[i].name))
+			items[wanted++] = items[i];
 	if (r >= 0)
-		r = oci_stage_commit(stage, outdir, pub, opts && opts->artifacts);
-	else if (stage && lethe_error_is_check(r)) {
-		char *why = lethe_error_message_for(r) ? strdup(lethe_error_message_for(r)) : NULL;
-
-		lethe_rm_rf(stage);
-		if (why)
-			lethe_error(r, "%s", why);
-		free(why);
-	}
+		r = oci_stage_fetch(&c, stage, outdir, pub, items, wanted,
+				    opts ? opts->delta_base : NULL, opts ? opts->artifacts : 0);
+	else
+		r = oci_stage_discard(stage, r);
 out:
 	oci_response_release(&resp);
 	oci_client_release(&c);
 	free(stage);
+	free(items);
 	free(blobs);
 	return r;
 }

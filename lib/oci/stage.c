@@ -211,6 +211,22 @@ out:
 	return r;
 }
 
+/* A failed check removes the staging directory; its message must outlive the removal. */
+int oci_stage_discard(const char *stage, int r)
+{
+	char *why;
+
+	if (!stage || !lethe_error_is_check(r))
+		return r;
+	why = lethe_error_message_for(r) ? strdup(lethe_error_message_for(r)) : NULL;
+	lethe_rm_rf(stage);
+	if (why) {
+		r = lethe_error(r, "%s", why);
+		free(why);
+	}
+	return r;
+}
+
 bool oci_wanted(const struct lethe_oci_options *opts, const char *name)
 {
 	enum lethe_release_artifact a;
@@ -220,7 +236,7 @@ bool oci_wanted(const struct lethe_oci_options *opts, const char *name)
 	if (lethe_release_artifact_from_name(name, &a) < 0)
 		return false;
 	return a == LETHE_ARTIFACT_SUMS || a == LETHE_ARTIFACT_SIG ||
-	       (opts->artifacts & (1u << a)) != 0;
+	       (opts->artifacts & LETHE_ARTIFACT_BIT(a)) != 0;
 }
 
 int oci_signed(const struct lethe_oci_options *opts, const char *trusted_comment,
@@ -237,16 +253,14 @@ int oci_signed(const struct lethe_oci_options *opts, const char *trusted_comment
 }
 
 int oci_stage_commit(const char *stage, const char *outdir, const struct lethe_sign_pubkey *pub,
-		     bool subset)
+		     uint64_t only)
 {
-	struct lethe_release_options o = {
-		.flags = LETHE_RELEASE_OPEN_VERITY | (subset ? LETHE_RELEASE_OPEN_SUBSET : 0),
-	};
+	struct lethe_release_options o = { .flags = LETHE_RELEASE_OPEN_VERITY, .only = only };
 	struct lethe_release *rel = NULL;
 	int r, fd;
 
 	/* A subset lacks files SHA256SUMS lists: the open below checks what is there. */
-	r = subset ? 0 : lethe_release_probe(stage);
+	r = only ? 0 : lethe_release_probe(stage);
 	if (r < 0)
 		r = lethe_error(
 			-LETHE_E_INVALID, "the release fetched for '%s' is not one: %s", outdir,
@@ -256,20 +270,8 @@ int oci_stage_commit(const char *stage, const char *outdir, const struct lethe_s
 	if (r >= 0)
 		r = lethe_provenance_check(rel, NULL);
 	lethe_release_free(rel);
-	if (r < 0) {
-		if (lethe_error_is_check(r)) {
-			/* Keep the message: removing the files must not replace it. */
-			char *why = lethe_error_message_for(r) ? strdup(lethe_error_message_for(r))
-							       : NULL;
-
-			lethe_rm_rf(stage);
-			if (why) {
-				r = lethe_error(r, "%s", why);
-				free(why);
-			}
-		}
-		return r;
-	}
+	if (r < 0)
+		return oci_stage_discard(stage, r);
 	fd = open(stage, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd >= 0) {
 		fsync(fd);
@@ -280,4 +282,36 @@ int oci_stage_commit(const char *stage, const char *outdir, const struct lethe_s
 	if (r >= 0 && rename(stage, outdir) < 0)
 		r = lethe_error(-errno, "cannot rename '%s' to '%s': %m", stage, outdir);
 	return r;
+}
+
+int oci_stage_fetch(struct oci_client *c, const char *stage, const char *outdir,
+		    const struct lethe_sign_pubkey *pub, const struct oci_item *items, size_t n,
+		    const char *delta_base, uint64_t only)
+{
+	const char *root = lethe_release_name(LETHE_ARTIFACT_ROOTFS);
+	const struct oci_item *deferred = NULL;
+	int r = 0;
+
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		if (delta_base && !strcmp(items[i].name, root)) {
+			deferred = &items[i]; /* after rootfs.verity, its block index */
+			continue;
+		}
+		lethe_log(LETHE_LOG_PROGRESS, "pull: %s", items[i].name);
+		r = oci_fetch_file(c, items[i].url, NULL, stage, items[i].name, items[i].size,
+				   items[i].sha256, items[i].what);
+	}
+	if (r >= 0 && deferred) {
+		lethe_log(LETHE_LOG_PROGRESS, "pull: %s (the blocks '%s' lacks)", root, delta_base);
+		r = oci_fetch_delta(c, deferred, stage, delta_base);
+		if (r == -EPROTONOSUPPORT) {
+			lethe_error_clear();
+			lethe_log(LETHE_LOG_INFO, "pull: no ranges: fetching %s whole", root);
+			r = oci_fetch_file(c, deferred->url, NULL, stage, root, deferred->size,
+					   deferred->sha256, deferred->what);
+		}
+	}
+	if (r >= 0)
+		return oci_stage_commit(stage, outdir, pub, only);
+	return oci_stage_discard(stage, r);
 }

@@ -16,19 +16,12 @@
 #include <lethe/pkg.h>
 #include <lethe/run.h>
 
+#include "apt-internal.h"
+
 #define SOURCE_MAX_SIZE	 (256u << 10)
 #define APT_OUT_MAX	 (64u << 20)
 #define DEFAULT_LIST_AGE 86400
 #define DEBIAN_KEYRING	 "/usr/share/keyrings/debian-archive-keyring.gpg"
-
-/* A private apt root: ROOT/apt.conf is APT_CONFIG. */
-struct apt {
-	char *root;
-	char *conf;
-	const char *apt_get;
-	char *apt_cache;
-	int lock_fd;
-};
 
 /* Given to every apt call, right after its verb: the private apt.conf says the same,
  * but the command line is read last, so nothing apt reads can override these. Each is
@@ -48,7 +41,7 @@ static const char *const apt_strict[] = {
 };
 
 /* argv for one apt call: program, verb, then "-o" and each of apt_strict. */
-static int apt_argv(const char *program, const char *verb, struct lethe_strv *argv)
+int apt_argv(const char *program, const char *verb, struct lethe_strv *argv)
 {
 	int r = lethe_strv_push(argv, program);
 
@@ -362,7 +355,7 @@ static int apt_failure(char *const *argv, struct lethe_buf *err, bool too_much)
 
 /* Run argv through the one runner with apt's environment, in cwd (NULL: ours);
  * stdout is collected into out (may be NULL). */
-static int run_apt(const struct apt *apt, char *const *argv, const char *cwd, struct lethe_buf *out)
+int run_apt(const struct apt *apt, char *const *argv, const char *cwd, struct lethe_buf *out)
 {
 	struct lethe_strv env = { 0 };
 	struct lethe_run_result res;
@@ -407,7 +400,7 @@ int lethe_pkg_cache_dir(const struct lethe_pkg_options *opts, char **ret)
 	return 0;
 }
 
-static void apt_release(struct apt *apt)
+void apt_release(struct apt *apt)
 {
 	if (apt->lock_fd >= 0)
 		close(apt->lock_fd); /* drops the flock */
@@ -458,8 +451,7 @@ static const char *arch_of(const struct lethe_spec *spec)
 
 /* Set up (or reuse) the private root for the spec's sources: cache/apt/KEY where KEY
  * is a digest of the configuration, so different sources never share lists. */
-static int apt_open(const struct lethe_spec *spec, const struct lethe_pkg_options *opts,
-		    struct apt *apt)
+int apt_open(const struct lethe_spec *spec, const struct lethe_pkg_options *opts, struct apt *apt)
 {
 	static const char *const dirs[] = { "var/lib/apt/lists/partial",
 					    "var/cache/apt/archives/partial",
@@ -589,7 +581,7 @@ static bool lists_fresh(const struct apt *apt, const struct lethe_pkg_options *o
 	return age < 0 || time(NULL) - st.st_mtime <= age;
 }
 
-static int apt_update(struct apt *apt, const struct lethe_pkg_options *opts)
+int apt_update(struct apt *apt, const struct lethe_pkg_options *opts)
 {
 	struct lethe_strv argv = { 0 };
 	char *stamp;

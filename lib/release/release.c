@@ -69,7 +69,7 @@ static int read_small(int fd, size_t max, char **ret, size_t *ret_len)
 /* The file of one entry: opened, hashed from its descriptor (the small files whose text
  * the handle keeps, cmdline and roothash, are hashed from the bytes kept), compared. */
 static int check_entry(struct lethe_release *rel, int dfd, const struct lethe_sums_entry *e,
-		       const char *sums_name, bool subset)
+		       const char *sums_name, const struct lethe_release_options *o)
 {
 	enum lethe_release_artifact a;
 	bool known = lethe_release_artifact_from_name(e->name, &a) == 0;
@@ -82,9 +82,9 @@ static int check_entry(struct lethe_release *rel, int dfd, const struct lethe_su
 	if (known && (a == LETHE_ARTIFACT_SUMS || a == LETHE_ARTIFACT_SIG))
 		return lethe_error(-LETHE_E_INVALID, "'%s' line %u lists '%s'", sums_name, e->line,
 				   e->name);
+	if (o->only && (!known || !(o->only & LETHE_ARTIFACT_BIT(a))))
+		return 1; /* not wanted: neither opened nor hashed */
 	fd = open_entry(dfd, e->name, &st);
-	if (fd == -ENOENT && subset)
-		return 0; /* not fetched: lethe_release_has() says so */
 	if (fd == -ENOENT)
 		return lethe_error(fd, "'%s' line %u: '%s' is missing", sums_name, e->line,
 				   e->name);
@@ -107,6 +107,9 @@ static int check_entry(struct lethe_release *rel, int dfd, const struct lethe_su
 			       &text, &len);
 		if (r >= 0)
 			r = lethe_sha256(text, len, digest);
+	} else if (known && (o->unhashed & LETHE_ARTIFACT_BIT(a))) {
+		memcpy(digest, e->sha256, 32); /* the caller hashes what it reads */
+		r = 0;
 	} else {
 		r = lethe_sha256_fd(fd, 0, digest, NULL);
 	}
@@ -146,8 +149,9 @@ static int check_files(struct lethe_release *rel, int dfd, const struct lethe_su
 
 	for (size_t i = 0; i < sums->n; i++) {
 		lethe_error_clear();
-		r = check_entry(rel, dfd, &sums->v[i], sums_name,
-				(o->flags & LETHE_RELEASE_OPEN_SUBSET) != 0);
+		r = check_entry(rel, dfd, &sums->v[i], sums_name, o);
+		if (r > 0)
+			continue;
 		if (o->fn)
 			o->fn(&sums->v[i], r, o->userdata);
 		if (r < 0 && failed++ == 0 && lethe_error_message_for(r))

@@ -245,9 +245,33 @@ static int admin_su(const struct lethe_spec *spec, int rootfd)
 	return 0;
 }
 
+/* session.graphical (issue 13.4): lethe-init runs cage, seatd and the spec's program;
+ * the build refuses an image without one of them rather than boot a session that
+ * restarts a missing program for ever. */
+static int check_graphical(const struct lethe_spec *spec, int rootfd)
+{
+	const char *need[] = { "/usr/bin/cage", "/usr/sbin/seatd",
+			       spec->session.graphical.n ? spec->session.graphical.v[0] : NULL };
+	static const char *const package[] = { "cage", "seatd", NULL };
+	struct stat st;
+
+	for (size_t i = 0; spec->session.graphical.n && i < LETHE_ARRAY_SIZE(need); i++)
+		if (stat_in_root(rootfd, need[i], &st) < 0 || !S_ISREG(st.st_mode) ||
+		    !(st.st_mode & 0111))
+			return lethe_error(-ENOENT,
+					   "spec '%s' line %u: session.graphical needs '%s', which "
+					   "is not in the image (add the package %s)",
+					   spec->path ? spec->path : "?", spec->session.graphical_line,
+					   need[i], package[i] ? package[i] : "that has it");
+	return 0;
+}
+
 int lethe_rootfs_accounts_finish(const struct lethe_spec *spec, int rootfd)
 {
 	int r = admin_su(spec, rootfd);
+
+	if (r == 0)
+		r = check_graphical(spec, rootfd);
 
 	for (size_t i = 0; r == 0 && i < spec->n_users; i++)
 		r = make_home(spec, &spec->users[i], rootfd);

@@ -233,11 +233,13 @@ static int trig_mime(const struct trig_ctx *t)
 	return r;
 }
 
-/* Every icon theme with an index.theme, in name order. */
-static int trig_icons(const struct trig_ctx *t)
+/* The names of the entries of the root's directory dir that hold sub (of type), in name
+ * order, into *ret: the icon themes with an index.theme, the kernel versions with
+ * modules. None when dir does not exist. */
+static int list_holding(const struct trig_ctx *t, const char *dir, const char *sub, mode_t type,
+			struct lethe_strv *ret)
 {
-	struct lethe_strv themes = { 0 };
-	int fd = openat(t->rootfd, ICONS_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = openat(t->rootfd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	DIR *d = NULL;
 	int r = 0;
 
@@ -252,14 +254,23 @@ static int trig_icons(const struct trig_ctx *t)
 
 		if (e->d_name[0] == '.')
 			continue;
-		r = lethe_buf_printf(&rel, ICONS_DIR "/%s/index.theme", e->d_name);
-		if (r == 0 && exists(t, rel.data, S_IFREG))
-			r = lethe_strv_push(&themes, e->d_name);
+		r = lethe_buf_printf(&rel, "%s/%s/%s", dir, e->d_name, sub);
+		if (r == 0 && exists(t, rel.data, type))
+			r = lethe_strv_push(ret, e->d_name);
 		lethe_buf_release(&rel);
 	}
 	closedir(d);
 	close(fd);
-	lethe_strv_sort(&themes);
+	lethe_strv_sort(ret);
+	return r;
+}
+
+/* Every icon theme with an index.theme, in name order. */
+static int trig_icons(const struct trig_ctx *t)
+{
+	struct lethe_strv themes = { 0 };
+	int r = list_holding(t, ICONS_DIR, "index.theme", S_IFREG, &themes);
+
 	for (size_t i = 0; r == 0 && i < themes.n; i++) {
 		struct lethe_buf rel = { 0 };
 		char *dir = NULL;
@@ -286,29 +297,8 @@ static int trig_icons(const struct trig_ctx *t)
 static int trig_depmod(const struct trig_ctx *t)
 {
 	struct lethe_strv versions = { 0 };
-	int fd = openat(t->rootfd, MODULES_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	DIR *d = NULL;
-	int r = 0;
+	int r = list_holding(t, MODULES_DIR, "kernel", S_IFDIR, &versions);
 
-	if (fd < 0)
-		return 0;
-	if (lethe_opendir_fd(fd, &d) < 0) {
-		close(fd);
-		return -EIO;
-	}
-	for (struct dirent *e; r == 0 && (e = readdir(d));) {
-		struct lethe_buf rel = { 0 };
-
-		if (e->d_name[0] == '.')
-			continue;
-		r = lethe_buf_printf(&rel, MODULES_DIR "/%s/kernel", e->d_name);
-		if (r == 0 && exists(t, rel.data, S_IFDIR))
-			r = lethe_strv_push(&versions, e->d_name);
-		lethe_buf_release(&rel);
-	}
-	closedir(d);
-	close(fd);
-	lethe_strv_sort(&versions);
 	for (size_t i = 0; r == 0 && i < versions.n; i++) {
 		char *argv[] = { "depmod", "-b", (char *)t->root, versions.v[i], NULL };
 

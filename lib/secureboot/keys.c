@@ -41,48 +41,38 @@ static int need_file(const char *path)
 	return 0;
 }
 
-static int load_cert(const char *path, X509 **ret)
+/* The PEM file at path as a certificate (ret_cert) or as an unencrypted private key
+ * (ret_key): one of the two is NULL. The file's bytes are wiped either way. */
+static int load_pem(const char *path, X509 **ret_cert, EVP_PKEY **ret_key)
 {
 	char *data = NULL;
 	size_t len = 0;
 	BIO *b;
-	X509 *x;
-	int r = lethe_file_read(path, PEM_MAX, &data, &len);
-
-	if (r < 0)
-		return lethe_error(r, "cannot read '%s': %s", path, strerror(-r));
-	b = BIO_new_mem_buf(data, (int)len);
-	x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
-	BIO_free(b);
-	free(data);
-	if (!x)
-		return lethe_error(-LETHE_E_INVALID, "'%s' is not a PEM X.509 certificate", path);
-	*ret = x;
-	return 0;
-}
-
-static int load_key(const char *path, EVP_PKEY **ret)
-{
-	char *data = NULL;
-	size_t len = 0;
-	BIO *b;
-	EVP_PKEY *k;
+	void *obj = NULL;
 	int r = lethe_file_read(path, PEM_MAX, &data, &len);
 
 	if (r < 0)
 		return lethe_error(r, "cannot read '%s': %s", path, strerror(-r));
 	b = BIO_new_mem_buf(data, (int)len);
 	/* no passphrase callback: sbsign cannot ask for one either */
-	k = b ? PEM_read_bio_PrivateKey(b, NULL, NULL, (void *)"") : NULL;
+	if (b && ret_cert)
+		obj = PEM_read_bio_X509(b, NULL, NULL, NULL);
+	else if (b)
+		obj = PEM_read_bio_PrivateKey(b, NULL, NULL, (void *)"");
 	BIO_free(b);
 	OPENSSL_cleanse(data, len);
 	free(data);
 	ERR_clear_error();
-	if (!k)
+	if (!obj && ret_cert)
+		return lethe_error(-LETHE_E_INVALID, "'%s' is not a PEM X.509 certificate", path);
+	if (!obj)
 		return lethe_error(-LETHE_E_INVALID,
 				   "'%s' is not an unencrypted PEM private key (sbsign needs one)",
 				   path);
-	*ret = k;
+	if (ret_cert)
+		*ret_cert = obj;
+	else
+		*ret_key = obj;
 	return 0;
 }
 
@@ -91,10 +81,10 @@ static int check_db(const char *key_path, const char *crt_path)
 {
 	X509 *x = NULL;
 	EVP_PKEY *k = NULL;
-	int r = load_cert(crt_path, &x);
+	int r = load_pem(crt_path, &x, NULL);
 
 	if (r >= 0)
-		r = load_key(key_path, &k);
+		r = load_pem(key_path, NULL, &k);
 	if (r >= 0 && X509_check_private_key(x, k) != 1)
 		r = lethe_error(-LETHE_E_REJECTED, "'%s' is not the key of the certificate '%s'",
 				key_path, crt_path);

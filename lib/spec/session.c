@@ -6,7 +6,7 @@
 
 #include "spec-internal.h"
 
-static const char *const session_keys[] = { "user", "admin_password", NULL };
+static const char *const session_keys[] = { "user", "admin_password", "graphical", NULL };
 
 static int parse_admin(struct spec_ctx *c, const struct lethe_node *node)
 {
@@ -59,6 +59,8 @@ int spec_parse_session(struct spec_ctx *c, const struct lethe_node *node)
 					s->user, u->line);
 	admin = lethe_node_get(node, "admin_password");
 	r = admin ? parse_admin(c, admin) : 0;
+	if (r == 0 && lethe_node_get(node, "graphical"))
+		r = spec_parse_graphical(c, lethe_node_get(node, "graphical"));
 	if (r == 0 && s->admin_password) {
 		/* su runs root's shell: a no-login one would make the password useless. */
 		u = spec_find_user(c->spec, "root");

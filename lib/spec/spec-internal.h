@@ -32,8 +32,18 @@ int spec_parse_kernel(struct spec_ctx *c, const struct lethe_node *node);
 int spec_parse_kernel_profile(struct spec_ctx *c, const struct lethe_node *kernel);
 int spec_parse_services(struct spec_ctx *c, const struct lethe_node *node);
 int spec_parse_network(struct spec_ctx *c, const struct lethe_node *node);
+/* network.dns (dns.c) */
+int spec_parse_dns(struct spec_ctx *c, const struct lethe_node *node);
+/* network.vpn, after the interfaces and dns (vpn.c). */
+int spec_parse_vpn(struct spec_ctx *c, const struct lethe_node *node);
+/* ADDRESS/PREFIX, the prefix in range for the family (system.c). */
+bool spec_is_cidr(const char *s);
+/* An interface's dhcp key, once its addresses are read (dhcp.c). */
+int spec_parse_dhcp(struct spec_ctx *c, const struct lethe_node *map,
+		    struct lethe_spec_interface *iface);
 int spec_parse_tmpfs(struct spec_ctx *c, const struct lethe_node *node);
-int spec_parse_session(struct spec_ctx *c, const struct lethe_node *node); /* session.c */
+int spec_parse_session(struct spec_ctx *c, const struct lethe_node *node);   /* session.c */
+int spec_parse_graphical(struct spec_ctx *c, const struct lethe_node *node); /* graphical.c */
 int spec_parse_memory(struct spec_ctx *c, const struct lethe_node *node);
 int spec_parse_persistence(struct spec_ctx *c, const struct lethe_node *node);
 /* boot.layout and health: (health.c) */

@@ -655,6 +655,8 @@ static void free_system(struct lethe_spec *spec)
 		free(spec->interfaces[i].gateway6);
 	}
 	free(spec->interfaces);
+	lethe_strv_release(&spec->dns);
+	lethe_spec_vpn_free(spec->vpn);
 }
 
 struct lethe_spec *lethe_spec_free(struct lethe_spec *spec)
@@ -678,6 +680,7 @@ struct lethe_spec *lethe_spec_free(struct lethe_spec *spec)
 	free_system(spec);
 	free(spec->hostname);
 	free(spec->session.user);
+	lethe_strv_release(&spec->session.graphical);
 	lethe_spec_persistence_free(spec->persistence);
 	lethe_spec_update_free(spec->update);
 	lethe_node_free(spec->root);

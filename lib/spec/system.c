@@ -16,8 +16,9 @@
 static const char *const kernel_keys[] = { "profile", "package", "modules",
 					   "cmdline", "unsafe",	 NULL };
 static const char *const service_keys[] = { "name", "command", "user", "group", "restart", NULL };
-static const char *const network_keys[] = { "hostname", "mac", "interfaces", NULL };
-static const char *const interface_keys[] = { "name", "addresses", "gateway4", "gateway6", NULL };
+static const char *const network_keys[] = { "hostname", "mac", "interfaces", "dns", "vpn", NULL };
+static const char *const interface_keys[] = { "name",	  "addresses", "gateway4",
+					      "gateway6", "dhcp",      NULL };
 
 static int parse_unsafe(struct spec_ctx *c, const struct lethe_node *node)
 {
@@ -312,7 +313,7 @@ int spec_parse_services(struct spec_ctx *c, const struct lethe_node *node)
 }
 
 /* ADDRESS/PREFIX with the prefix in range for the family. */
-static bool is_cidr(const char *s)
+bool spec_is_cidr(const char *s)
 {
 	char addr[INET6_ADDRSTRLEN + 1];
 	unsigned char buf[sizeof(struct in6_addr)];
@@ -384,7 +385,7 @@ static int parse_interface(struct spec_ctx *c, const struct lethe_node *map,
 		for (size_t i = 0; r == 0 && i < node->n; i++) {
 			r = lethe_node_expect(c->file, node->items[i], LETHE_NODE_SCALAR,
 					      "an address");
-			if (r == 0 && !is_cidr(node->items[i]->value))
+			if (r == 0 && !spec_is_cidr(node->items[i]->value))
 				r = lethe_node_error(c->file, node->items[i],
 						     "address '%s' must be ADDRESS/PREFIX (IPv4 "
 						     "prefix 0-32, IPv6 0-128)",
@@ -398,6 +399,8 @@ static int parse_interface(struct spec_ctx *c, const struct lethe_node *map,
 	r = gateway(c, map, "gateway4", AF_INET, &iface->gateway4);
 	if (r == 0)
 		r = gateway(c, map, "gateway6", AF_INET6, &iface->gateway6);
+	if (r == 0)
+		r = spec_parse_dhcp(c, map, iface); /* dhcp.c */
 	return r;
 }
 
@@ -474,8 +477,12 @@ int spec_parse_network(struct spec_ctx *c, const struct lethe_node *node)
 	if (item && (r = parse_mac_mode(c, item, &spec->mac)) < 0)
 		return r;
 	item = lethe_node_get(node, "interfaces");
-	if (!item)
-		return 0;
+	if (!item) {
+		r = spec_parse_dns(c, lethe_node_get(node, "dns"));
+		if (r == 0)
+			r = spec_parse_vpn(c, lethe_node_get(node, "vpn")); /* vpn.c */
+		return r;
+	}
 	r = spec_list(c, item, "network.interfaces");
 	if (r < 0)
 		return r;
@@ -491,7 +498,10 @@ int spec_parse_network(struct spec_ctx *c, const struct lethe_node *node)
 		if (r < 0)
 			return r;
 	}
-	return 0;
+	r = spec_parse_dns(c, lethe_node_get(node, "dns"));
+	if (r == 0)
+		r = spec_parse_vpn(c, lethe_node_get(node, "vpn")); /* vpn.c */
+	return r;
 }
 
 /* tmpfs: the bounds of the RAM file systems lethe-init mounts; defaults from the

@@ -209,7 +209,8 @@ int update_copy_in(int out, const char *device, uint64_t offset, int in, uint64_
 					what, (unsigned long long)off);
 			goto out;
 		}
-		lethe_sha256_update(&h, buf, want);
+		if (digest)
+			lethe_sha256_update(&h, buf, want);
 		r = lethe_pwrite_full(out, buf, want, (off_t)(offset + off));
 		if (r < 0) {
 			r = lethe_error(r, "cannot write '%s' at offset %llu: %s", device,
@@ -220,7 +221,7 @@ int update_copy_in(int out, const char *device, uint64_t offset, int in, uint64_
 		update_progress_add(pg, want);
 		update_pause_point(what, off, len);
 	}
-	if (lethe_sha256_final(&h, md) < 0 || !lethe_memeq_consttime(md, digest, 32))
+	if (digest && (lethe_sha256_final(&h, md) < 0 || !lethe_memeq_consttime(md, digest, 32)))
 		r = lethe_error(-LETHE_E_INVALID,
 				"'%s' changed while it was written: not the signed file", what);
 out:
@@ -229,36 +230,48 @@ out:
 	return r;
 }
 
+/* Read back len bytes at offset from the disk itself: O_DIRECT (no page cache, so
+ * neither what the writes left there nor a copy out of it), 1 MiB at a time into an
+ * aligned buffer; the last read is rounded up to 4 KiB (partitions are whole MiB) and
+ * only len bytes are hashed. Where O_DIRECT is refused (tmpfs), the cache of the range
+ * is dropped and the reads go through it. */
 int update_verify_back(int fd, const char *device, uint64_t offset, uint64_t len,
 		       const uint8_t digest[32], const char *what, struct update_progress *pg)
 {
 	struct lethe_sha256 h;
-	uint8_t *buf = malloc(UPDATE_CHUNK), md[LETHE_SHA256_BYTES];
+	uint8_t *buf = NULL, md[LETHE_SHA256_BYTES];
 	int hr = lethe_sha256_init(&h);
+	char path[64];
+	int dfd, rfd, r = 0;
 	uint64_t off = 0;
-	int r = 0;
 
-	if (hr < 0 || !buf) {
+	if (hr < 0 || posix_memalign((void **)&buf, 4096, UPDATE_CHUNK)) {
+		buf = NULL;
 		r = -ENOMEM;
 		goto out;
 	}
-	/* What the disk holds, not what the page cache kept of the writes. */
-	if (ioctl(fd, BLKFLSBUF, 0) < 0)
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	dfd = offset % 4096 ? -1 : open(path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+	rfd = dfd >= 0 ? dfd : fd;
+	if (dfd < 0 && ioctl(fd, BLKFLSBUF, 0) < 0)
 		(void)posix_fadvise(fd, (off_t)offset, (off_t)len, POSIX_FADV_DONTNEED);
 	while (off < len) {
 		size_t want = len - off < UPDATE_CHUNK ? (size_t)(len - off) : UPDATE_CHUNK;
-		ssize_t n = lethe_pread_full(fd, buf, want, (off_t)(offset + off));
+		size_t get = dfd >= 0 ? (want + 4095) & ~(size_t)4095 : want;
+		ssize_t n = lethe_pread_full(rfd, buf, get, (off_t)(offset + off));
 
-		if (n != (ssize_t)want) {
+		if (n < (ssize_t)want) {
 			r = lethe_error(n < 0 ? (int)n : -EIO, "cannot read back '%s' at %llu",
 					device, (unsigned long long)(offset + off));
-			goto out;
+			break;
 		}
 		lethe_sha256_update(&h, buf, want);
 		off += want;
 		update_progress_add(pg, want);
 	}
-	if (lethe_sha256_final(&h, md) < 0 || !lethe_memeq_consttime(md, digest, 32))
+	if (dfd >= 0)
+		close(dfd);
+	if (r == 0 && (lethe_sha256_final(&h, md) < 0 || !lethe_memeq_consttime(md, digest, 32)))
 		r = lethe_error(-LETHE_E_INVALID,
 				"'%s' read back from '%s' does not match the signed %s", what,
 				device, what);

@@ -3,6 +3,7 @@
  * the same code updates a disk image on a build host and a disk whose ESP is not
  * mounted. A rename is mtools rewriting the directory entry in place (what
  * systemd-boot's own counter rename does). */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -153,13 +154,24 @@ int update_scratch(char **ret)
 	return 0;
 }
 
+/* The scratch directory is flat (update_scratch()'s callers put only files in it):
+ * unlink what it holds, then the directory; no rm process. */
 void update_scratch_remove(char *dir)
 {
+	DIR *dp;
+
 	if (!dir)
 		return;
-	char *argv[] = { (char *)"rm", (char *)"-rf", (char *)"--", dir, NULL };
+	dp = opendir(dir);
+	if (dp) {
+		struct dirent *de;
 
-	(void)lethe_run(argv, NULL, NULL);
+		while ((de = readdir(dp)))
+			if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+				(void)unlinkat(dirfd(dp), de->d_name, 0);
+		closedir(dp);
+	}
+	(void)rmdir(dir);
 	free(dir);
 }
 
@@ -182,7 +194,12 @@ void update_progress_add(struct update_progress *pg, uint64_t n)
 void update_pause_point(const char *what, uint64_t done, uint64_t total)
 {
 	const char *at = getenv("LETHE_UPDATE_KILL_AT");
+	bool stop = at && !strncmp(at, "stop:", 5);
 
-	if (at && !strcmp(at, what) && done * 2 >= total)
+	/* "stop:WHAT": SIGSTOP once, so that a test can change a file, then SIGCONT. */
+	if (stop && !strcmp(at + 5, what) && done * 2 >= total && !getenv("LETHE_UPDATE_STOPPED")) {
+		setenv("LETHE_UPDATE_STOPPED", "1", 1);
+		raise(SIGSTOP);
+	} else if (at && !strcmp(at, what) && done * 2 >= total)
 		raise(SIGKILL);
 }

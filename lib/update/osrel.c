@@ -1,7 +1,11 @@
 /* os-release values (IMAGE_ID, IMAGE_VERSION) from a UKI's .osrel section: untrusted
  * text, read line by line, values with shell-like quotes as os-release(5) allows. */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <lethe/uefi.h>
 
@@ -60,14 +64,31 @@ static int section_text(const void *data, const struct lethe_pe *pe, const char 
 int update_uki_identity(const char *path, char roothash[LETHE_ROOTHASH_HEX + 1], char *image_id,
 			size_t id_size, char *version, size_t version_size)
 {
-	char *data = NULL, *cmdline = NULL, *osrel = NULL;
+	char *data = MAP_FAILED, *cmdline = NULL, *osrel = NULL;
 	struct lethe_pe *pe = malloc(sizeof(*pe));
 	size_t len = 0, clen = 0, olen = 0;
 	int r = pe ? 0 : -ENOMEM;
 
-	/* One read of the file for both sections (a UKI is tens of MiB). */
+	/* Mapped, not read: of a UKI of tens of MiB only the headers and the two small
+	 * sections are touched (the file is a private copy: nothing changes it meanwhile). */
 	if (r >= 0) {
-		r = lethe_file_read(path, LETHE_PE_MAX_SIZE, &data, &len);
+		int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		struct stat st;
+
+		if (fd < 0 || fstat(fd, &st) < 0)
+			r = -errno;
+		else if (!S_ISREG(st.st_mode) || st.st_size == 0)
+			r = -EINVAL;
+		else if (st.st_size > LETHE_PE_MAX_SIZE)
+			r = -EFBIG;
+		else {
+			len = (size_t)st.st_size;
+			data = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+			if (data == MAP_FAILED)
+				r = -errno;
+		}
+		if (fd >= 0)
+			close(fd);
 		if (r < 0)
 			r = lethe_error(r, "cannot read '%s': %s", path, strerror(-r));
 	}
@@ -94,7 +115,8 @@ int update_uki_identity(const char *path, char roothash[LETHE_ROOTHASH_HEX + 1],
 			r = lethe_error(-LETHE_E_INVALID, "'%s': its .osrel has no IMAGE_VERSION",
 					path);
 	}
-	free(data);
+	if (data != MAP_FAILED)
+		munmap(data, len);
 	free(pe);
 	free(cmdline);
 	free(osrel);

@@ -16,9 +16,9 @@
 
 /* What an update reads of a release: the slot's two files, the UKI, the root hash. */
 #define UPDATE_ARTIFACTS                                                                           \
-	((1u << LETHE_ARTIFACT_ROOTFS) | (1u << LETHE_ARTIFACT_VERITY) |                           \
-	 (1u << LETHE_ARTIFACT_UKI) | (1u << LETHE_ARTIFACT_CMDLINE) |                             \
-	 (1u << LETHE_ARTIFACT_ROOTHASH))
+	(LETHE_ARTIFACT_BIT(LETHE_ARTIFACT_ROOTFS) | LETHE_ARTIFACT_BIT(LETHE_ARTIFACT_VERITY) |   \
+	 LETHE_ARTIFACT_BIT(LETHE_ARTIFACT_UKI) | LETHE_ARTIFACT_BIT(LETHE_ARTIFACT_CMDLINE) |     \
+	 LETHE_ARTIFACT_BIT(LETHE_ARTIFACT_ROOTHASH))
 
 bool lethe_update_source_is_url(const char *s)
 {
@@ -93,7 +93,8 @@ static int from_url(const char *url, const struct lethe_update_options *o, struc
 	if (r == 0)
 		r = lethe_update_apply(dir, o, ret);
 	free(dir);
-	update_scratch_remove(scratch);
+	(void)lethe_rm_rf(scratch); /* the fetched release is a directory in it */
+	free(scratch);
 	return r;
 }
 

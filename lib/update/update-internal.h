@@ -19,7 +19,9 @@ void update_progress_add(struct update_progress *pg, uint64_t n);
 
 /* Test hook: LETHE_UPDATE_KILL_AT=rootfs.erofs|rootfs.verity|uki makes the process SIGKILL itself
  * half-way through writing the root, the verity tree, or once the UKI is on the ESP
- * under its temporary name: the power cut of tests/interop/update-power.sh. */
+ * under its temporary name: the power cut of tests/interop/update-power.sh.
+ * LETHE_UPDATE_KILL_AT=stop:WHAT stops the process there once (SIGSTOP) instead:
+ * tests/interop/update-readback.sh changes the release file meanwhile. */
 void update_pause_point(const char *what, uint64_t done, uint64_t total);
 
 /* O_RDWR; a block device with exclusive also O_EXCL (nothing else may hold it), a
@@ -27,6 +29,8 @@ void update_pause_point(const char *what, uint64_t done, uint64_t total);
 int update_open_disk(const char *path, bool is_blockdev, bool exclusive);
 int update_set_partuuids(const struct lethe_update_disk *d, enum lethe_slot s,
 			 const char *root_uuid, const char *verity_uuid);
+/* Copy len bytes of in to out at offset; with digest, hashed as they go and compared
+ * (NULL: the caller reads them back and compares, update_verify_back()). */
 int update_copy_in(int out, const char *device, uint64_t offset, int in, uint64_t len,
 		   const uint8_t digest[32], const char *what, struct update_progress *pg);
 int update_verify_back(int fd, const char *device, uint64_t offset, uint64_t len,

@@ -141,3 +141,29 @@ int lethe_opendir_fd(int dfd, DIR **ret)
 	*ret = d;
 	return 0;
 }
+
+int lethe_dir_names(int dfd, size_t max, struct lethe_strv *names)
+{
+	struct dirent *de;
+	DIR *d;
+	int r = lethe_opendir_fd(dfd, &d);
+
+	if (r < 0)
+		return r;
+	/* readdir() says an error only through errno: a listing must not silently miss
+	 * entries of a directory that could not be read to the end. */
+	while ((errno = 0, de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		r = names->n >= max ? -E2BIG : lethe_strv_push(names, de->d_name);
+		if (r < 0) {
+			closedir(d);
+			return r;
+		}
+	}
+	r = -errno;
+	closedir(d);
+	if (r >= 0)
+		lethe_strv_sort(names);
+	return r;
+}

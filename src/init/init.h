@@ -22,8 +22,12 @@ void init_halt(const char *fmt, ...) __attribute__((format(printf, 1, 2), noretu
 void init_verify_failed(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void init_console_open(void);
 int init_write_file(const char *path, const char *text);
-/* Read at most max-1 bytes of a small file into buf, NUL-terminated; length or -errno. */
-ssize_t init_read_file(const char *path, char *buf, size_t max);
+/* Read at most max-1 bytes of a small file into buf, NUL-terminated; length or -errno.
+ * lib/core's reader, which lib/core's passwd and group lookup uses too. */
+static inline ssize_t init_read_file(const char *path, char *buf, size_t max)
+{
+	return lethe_small_file_read(path, buf, max);
+}
 int init_mkdir_p(const char *path, mode_t mode);
 double init_uptime(void);
 /* Copy a file's bytes (for the shutdown root and lethe.toram). */

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "init.h"
+#include "stage2.h"
 
 static bool root_is_overlay(void)
 {
@@ -20,6 +21,9 @@ static bool root_is_overlay(void)
 
 int main(int argc, char **argv)
 {
+	/* udhcpc runs lethe-init as its script (src/init/dhcp.c): "lethe-init EVENT". */
+	if (getpid() != 1 && argc == 2 && init_dhcp_is_event(argv[1]) && getenv("interface"))
+		return init_dhcp_event(argv[1]);
 	if (getpid() != 1) {
 		fprintf(stderr, "lethe-init: must run as PID 1 (use 'lethe poweroff' to stop a "
 				"running system)\n");

@@ -2,8 +2,10 @@
  * What `ip link set up`, `ip addr add` and `ip route add default via` do. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,7 +163,7 @@ int init_net_add_address(const char *ifname, const char *cidr)
 	return nl_talk(&req);
 }
 
-int init_net_add_default_route(const char *ifname, const char *gateway)
+static int default_route(const char *ifname, const char *gateway, unsigned short flags)
 {
 	struct nl_req req = { 0 };
 	struct net_target t;
@@ -170,6 +172,7 @@ int init_net_add_default_route(const char *ifname, const char *gateway)
 	if (r < 0)
 		return r;
 	nl_begin(&req, RTM_NEWROUTE, sizeof(struct rtmsg));
+	req.h.nlmsg_flags = flags;
 	req.rt.rtm_family = (unsigned char)t.family;
 	req.rt.rtm_table = RT_TABLE_MAIN;
 	req.rt.rtm_protocol = RTPROT_STATIC;
@@ -178,4 +181,146 @@ int init_net_add_default_route(const char *ifname, const char *gateway)
 	add_attr(&req, RTA_GATEWAY, t.addr, t.addr_len);
 	add_attr(&req, RTA_OIF, &t.index, sizeof(t.index));
 	return nl_talk(&req);
+}
+
+int init_net_add_link(const char *ifname, const char *kind)
+{
+	struct nl_req req = { 0 };
+	struct rtattr *info, *k;
+	size_t klen = strlen(kind) + 1;
+
+	if (strlen(ifname) >= IFNAMSIZ || klen > 32)
+		return -EINVAL;
+	nl_begin(&req, RTM_NEWLINK, sizeof(struct ifinfomsg));
+	add_attr(&req, IFLA_IFNAME, ifname, strlen(ifname) + 1);
+	/* IFLA_LINKINFO { IFLA_INFO_KIND "wireguard" }, nested by hand. */
+	info = (struct rtattr *)((char *)&req + NLMSG_ALIGN(req.h.nlmsg_len));
+	info->rta_type = IFLA_LINKINFO;
+	k = (struct rtattr *)RTA_DATA(info);
+	k->rta_type = IFLA_INFO_KIND;
+	k->rta_len = (unsigned short)RTA_LENGTH(klen);
+	memcpy(RTA_DATA(k), kind, klen);
+	info->rta_len = (unsigned short)RTA_LENGTH(RTA_ALIGN(k->rta_len));
+	req.h.nlmsg_len = NLMSG_ALIGN(req.h.nlmsg_len) + RTA_ALIGN(info->rta_len);
+	return nl_talk(&req);
+}
+
+int init_net_add_route(const char *ifname, const char *dst, const char *gateway)
+{
+	struct nl_req req = { 0 };
+	struct net_target t, g;
+	int r = net_target(ifname, dst, &t);
+
+	if (r < 0 || (gateway && (r = net_target(ifname, gateway, &g)) < 0))
+		return r;
+	if (gateway && g.family != t.family)
+		return -EINVAL;
+	nl_begin(&req, RTM_NEWROUTE, sizeof(struct rtmsg));
+	req.h.nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
+	req.rt.rtm_family = (unsigned char)t.family;
+	req.rt.rtm_dst_len = (unsigned char)t.prefix;
+	req.rt.rtm_table = RT_TABLE_MAIN;
+	req.rt.rtm_protocol = RTPROT_STATIC;
+	req.rt.rtm_scope = gateway ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
+	req.rt.rtm_type = RTN_UNICAST;
+	if (t.prefix)
+		add_attr(&req, RTA_DST, t.addr, t.addr_len);
+	if (gateway)
+		add_attr(&req, RTA_GATEWAY, g.addr, g.addr_len);
+	add_attr(&req, RTA_OIF, &t.index, sizeof(t.index));
+	return nl_talk(&req);
+}
+
+int init_net_add_default_route(const char *ifname, const char *gateway)
+{
+	return default_route(ifname, gateway, NLM_F_CREATE | NLM_F_EXCL);
+}
+
+int init_net_replace_default_route(const char *ifname, const char *gateway)
+{
+	return default_route(ifname, gateway, NLM_F_CREATE | NLM_F_REPLACE);
+}
+
+/* Delete every IPv4 address of ifname but keep (ADDR/PREFIX; NULL: none): what
+ * `ip -4 addr flush dev IF` does, sparing the lease being renewed. */
+int init_net_flush_ipv4(const char *ifname, const char *keep)
+{
+	struct net_target k = { 0 };
+	struct {
+		struct nlmsghdr h;
+		struct ifaddrmsg ifa;
+	} dump = { .h = { .nlmsg_len = NLMSG_LENGTH(sizeof(struct ifaddrmsg)),
+			  .nlmsg_type = RTM_GETADDR,
+			  .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+			  .nlmsg_seq = 1 },
+		   .ifa = { .ifa_family = AF_INET } };
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	unsigned index = if_nametoindex(ifname);
+	/* At most this many addresses are deleted: an interface has a handful. */
+	struct {
+		unsigned char addr[4];
+		unsigned prefix;
+	} gone[32];
+	size_t n_gone = 0;
+	char buf[8192];
+	bool done = false;
+	int fd, r = 0;
+
+	if (!index)
+		return -ENODEV;
+	if (keep && (r = net_target(ifname, keep, &k)) < 0)
+		return r;
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return -errno;
+	if (sendto(fd, &dump, dump.h.nlmsg_len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		r = -errno;
+	while (r == 0 && !done) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+
+		if (n < 0) {
+			r = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (unsigned)n);
+		     h = NLMSG_NEXT(h, n)) {
+			struct ifaddrmsg *ifa = NLMSG_DATA(h);
+			int len = (int)IFA_PAYLOAD(h);
+
+			if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) {
+				done = true;
+				break;
+			}
+			if (h->nlmsg_type != RTM_NEWADDR || ifa->ifa_family != AF_INET ||
+			    ifa->ifa_index != index)
+				continue;
+			for (struct rtattr *a = IFA_RTA(ifa); RTA_OK(a, len);
+			     a = RTA_NEXT(a, len)) {
+				if (a->rta_type != IFA_LOCAL || RTA_PAYLOAD(a) != 4)
+					continue;
+				if (keep && k.family == AF_INET && k.prefix == ifa->ifa_prefixlen &&
+				    !memcmp(k.addr, RTA_DATA(a), 4))
+					continue;
+				if (n_gone < sizeof(gone) / sizeof(gone[0])) {
+					memcpy(gone[n_gone].addr, RTA_DATA(a), 4);
+					gone[n_gone++].prefix = ifa->ifa_prefixlen;
+				}
+			}
+		}
+	}
+	close(fd);
+	for (size_t i = 0; r == 0 && i < n_gone; i++) {
+		struct nl_req req = { 0 };
+
+		req.h.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifaddrmsg));
+		req.h.nlmsg_type = RTM_DELADDR;
+		req.ifa.ifa_family = AF_INET;
+		req.ifa.ifa_prefixlen = (unsigned char)gone[i].prefix;
+		req.ifa.ifa_index = index;
+		add_attr(&req, IFA_LOCAL, gone[i].addr, 4);
+		r = nl_talk(&req);
+	}
+	return r;
 }

@@ -1,7 +1,7 @@
-/* Persistence at boot and at shutdown (docs/persistence.md): only when the cmdline has
- * lethe.persistence (the boot menu's persistent-storage entry) and the spec allows it,
- * stage 2 runs the image's lethe-persist helper, which opens the store and binds the
- * spec's directories; without both, no device is opened. At shutdown, once everything
+/* Persistence at boot and at shutdown (docs/persistence.md): only when the boot menu's
+ * persistent-storage entry was chosen (or the cmdline has lethe.persistence) and the
+ * spec allows it, stage 2 runs the image's lethe-persist helper, which opens the store
+ * and binds the spec's directories; without both, no device is opened. At shutdown, once everything
  * is unmounted, PID 1 removes the store's dm-crypt device (the kernel wipes its key). */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,15 +14,22 @@
 
 #include <lethe/contract.h>
 
+#include "entry.h"
 #include "persist.h"
 
 static bool cmdline_asks(void)
 {
-	char cmdline[LETHE_CMDLINE_MAX];
+	char cmdline[LETHE_CMDLINE_MAX], name[256];
 	struct lethe_cmdline c;
 	ssize_t n = init_read_file("/proc/cmdline", cmdline, sizeof(cmdline));
 
-	return n > 0 && lethe_cmdline_parse(cmdline, (size_t)n, &c) == 0 && c.persistence;
+	if (n > 0 && lethe_cmdline_parse(cmdline, (size_t)n, &c) == 0 && c.persistence)
+		return true;
+	/* The boot menu's "(persistent storage)" entry (efivarfs: mount_extra mounted it). */
+	if (!(init_boot_entry(false, name, sizeof(name)) & LETHE_BOOT_ENTRY_PERSISTENCE))
+		return false;
+	init_msg("boot menu entry '%s': " LETHE_CMDLINE_PERSISTENCE, name);
+	return true;
 }
 
 void init_persist_setup(const struct lethe_spec *spec)

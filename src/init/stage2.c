@@ -4,6 +4,7 @@
  * spec's services and the console shell and shuts down cleanly on request. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,6 +20,7 @@
 #include <lethe/contract.h>
 #include <lethe/hardening.h>
 
+#include "graphical.h"
 #include "session.h"
 #include "health.h"
 #include "persist.h"
@@ -90,9 +93,7 @@ static void mount_extra(const struct lethe_spec *spec)
 		    MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 	/* efivarfs, read-only: the firmware's Secure Boot state and db for the audit, the
 	 * loader's variables for bless. Nothing in a session writes EFI variables. */
-	if (access("/sys/firmware/efi", F_OK) == 0)
-		(void)mount("efivarfs", LETHE_EFIVARS_DIR, "efivarfs",
-			    MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	init_mount_efivars();
 	(void)mkdir("/dev/pts", 0755);
 	(void)mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
 		    "mode=0620,ptmxmode=0666");
@@ -207,6 +208,9 @@ static void setup_network(const struct lethe_spec *spec, bool allowed)
 		lethe_strv_release(&no_mac);
 		return;
 	}
+	r = init_dns_write(LETHE_PATH_RESOLV_CONF, (const char *const *)spec->dns.v, spec->dns.n);
+	if (r < 0)
+		init_msg("warning: cannot write " LETHE_PATH_RESOLV_CONF ": %s", strerror(-r));
 	for (size_t i = 0; i < spec->n_interfaces; i++) {
 		const struct lethe_spec_interface *ifc = &spec->interfaces[i];
 
@@ -224,13 +228,17 @@ static void setup_network(const struct lethe_spec *spec, bool allowed)
 			init_msg("warning: cannot bring %s up: %s", ifc->name, strerror(-r));
 			continue;
 		}
+		if (ifc->dhcp)
+			init_dhcp_start(spec, ifc->name); /* dhcp.c */
 		if (ifc->gateway4 && (r = init_net_add_default_route(ifc->name, ifc->gateway4)) < 0)
 			init_msg("warning: %s: cannot add route via %s: %s", ifc->name,
 				 ifc->gateway4, strerror(-r));
+		init_vpn_endpoint_route(spec, ifc->name, ifc->gateway4); /* vpn.c */
 		if (ifc->gateway6 && (r = init_net_add_default_route(ifc->name, ifc->gateway6)) < 0)
 			init_msg("warning: %s: cannot add route via %s: %s", ifc->name,
 				 ifc->gateway6, strerror(-r));
 	}
+	init_vpn_setup(spec); /* vpn.c */
 	lethe_strv_release(&no_mac);
 }
 
@@ -251,7 +259,7 @@ static void set_hostname(const struct lethe_spec *spec)
 static int run_audit(void)
 {
 	double deadline = init_uptime() + AUDIT_TIMEOUT;
-	int status, rc = -1;
+	int status, rc = -1, pfd;
 	pid_t pid;
 
 	if (access(LETHE_TOOL, X_OK) < 0)
@@ -271,8 +279,12 @@ static int run_audit(void)
 	}
 	if (pid < 0)
 		return -1;
+	/* Woken when the audit exits (a pidfd), not at the next 20 ms poll; the poll stays
+	 * as the fallback where pidfd_open is missing. */
+	pfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	for (;;) {
 		pid_t r = waitpid(pid, &status, WNOHANG);
+		double left = deadline - init_uptime();
 
 		if (r == pid) {
 			rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -280,13 +292,17 @@ static int run_audit(void)
 		}
 		if (r < 0 && errno != EINTR)
 			break;
-		if (init_uptime() > deadline) {
+		if (left < 0) {
 			kill(pid, SIGKILL);
 			waitpid(pid, NULL, 0);
 			break;
 		}
-		nanosleep(&(struct timespec){ 0, 20 * 1000 * 1000 }, NULL);
+		if (pfd < 0 || poll(&(struct pollfd){ .fd = pfd, .events = POLLIN }, 1,
+				    (int)(left * 1000) + 1) < 0)
+			nanosleep(&(struct timespec){ 0, 20 * 1000 * 1000 }, NULL);
 	}
+	if (pfd >= 0)
+		close(pfd);
 	init_msg("audit: %s (report in " LETHE_PATH_AUDIT_REPORT ")", rc == 0 ? "every check passed"
 								      : rc == 1
 									      ? "some checks failed"
@@ -334,6 +350,7 @@ void init_stage2(void)
 	setup_network(spec, net_ok);
 	set_hostname(spec);
 	init_session_prepare(spec);
+	init_graphical_prepare(spec);
 	init_services_add(spec);
 	init_services_start();
 	/* The boot's cost without the audit, for benchmarks. */

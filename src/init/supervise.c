@@ -19,6 +19,7 @@
 #include <lethe/contract.h>
 #include <lethe/core.h>
 
+#include "graphical.h"
 #include "session.h"
 #include "stage2.h"
 #include "supervise.h"
@@ -30,8 +31,9 @@
 #define BACKOFF_MAX  60.0
 #define STOP_TIMEOUT 5.0
 
-/* The spec's services and one slot more for the console shell. */
-#define N_SLOTS (LETHE_MAX_SERVICES + 1)
+/* The spec's services and slots for the graphical session (seatd, cage) and the
+ * console shell. */
+#define N_SLOTS (LETHE_MAX_SERVICES + 3)
 static struct init_service services[N_SLOTS];
 static size_t n_services;
 
@@ -95,6 +97,8 @@ static void __attribute__((noreturn)) child_exec(struct init_service *s, int out
 	clearenv();
 	setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1);
 	setenv("HOME", "/", 1);
+	if (s->graphical)
+		init_graphical_env();
 	execv(s->argv[0], s->argv);
 	dprintf(STDERR_FILENO, "lethe-init: service %s: cannot execute %s: %s\n", s->name,
 		s->argv[0], strerror(errno));
@@ -170,6 +174,25 @@ size_t init_services_fill(const struct lethe_spec *spec, bool shell, struct init
 		s->user = spec->services[i].user;
 		s->group = spec->services[i].group;
 		s->restart = spec->services[i].restart;
+	}
+	if (init_graphical_argv(spec)) {
+		struct init_service *seatd = service_new(table, n_slots, &n);
+		struct init_service *s = seatd ? service_new(table, n_slots, &n) : NULL;
+
+		if (seatd) {
+			snprintf(seatd->name, sizeof(seatd->name), "seatd");
+			seatd->argv = init_graphical_seatd_argv(spec);
+			seatd->restart = true;
+		}
+		if (s) {
+			snprintf(s->name, sizeof(s->name), "graphical");
+			s->argv = init_graphical_argv(spec);
+			s->user = spec->session.user;
+			s->restart = true;
+			s->graphical = true;
+		} else {
+			init_msg("no slot left for the graphical session");
+		}
 	}
 	if (shell) {
 		struct init_service *s = service_new(table, n_slots, &n);

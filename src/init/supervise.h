@@ -14,7 +14,8 @@ struct init_service {
 	char **argv;
 	const char *user, *group;
 	bool restart;
-	bool shell; /* the console shell: on the console, no log pipe */
+	bool shell;	/* the console shell: on the console, no log pipe */
+	bool graphical; /* cage, as the session user with its environment (graphical.c) */
 	pid_t pid;
 	int out;	   /* read end of its stdout/stderr pipe, or -1 */
 	int log;	   /* /run/log/NAME.log, or -1 */

@@ -31,23 +31,35 @@ static void vmsg(const char *prefix, const char *fmt, va_list ap)
 	(void)!write(STDERR_FILENO, line, (size_t)n);
 }
 
+/* With lethe.debug, fmt with the uptime after it (in buf), to show where the boot's
+ * time goes; else fmt. */
+static const char *timed(const char *fmt, char *buf, size_t size)
+{
+	if (!init_debug || strlen(fmt) + 16 >= size)
+		return fmt;
+	snprintf(buf, size, "%s [%.3f s]", fmt, init_uptime());
+	return buf;
+}
+
 void init_msg(const char *fmt, ...)
 {
+	char f[512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vmsg("", fmt, ap);
+	vmsg("", timed(fmt, f, sizeof(f)), ap);
 	va_end(ap);
 }
 
 void init_dbg(const char *fmt, ...)
 {
+	char f[512];
 	va_list ap;
 
 	if (!init_debug)
 		return;
 	va_start(ap, fmt);
-	vmsg("debug: ", fmt, ap);
+	vmsg("debug: ", timed(fmt, f, sizeof(f)), ap);
 	va_end(ap);
 }
 
@@ -113,33 +125,6 @@ int init_write_file(const char *path, const char *text)
 	if (n < 0)
 		return -saved;
 	return (size_t)n == len ? 0 : -EIO;
-}
-
-ssize_t init_read_file(const char *path, char *buf, size_t max)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	size_t len = 0;
-
-	if (fd < 0)
-		return -errno;
-	while (len + 1 < max) {
-		ssize_t n = read(fd, buf + len, max - 1 - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int saved = errno;
-
-			close(fd);
-			return -saved;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	buf[len] = '\0';
-	return (ssize_t)len;
 }
 
 int init_mkdir_p(const char *path, mode_t mode)

@@ -12,7 +12,6 @@
 
 #include <lethe/contract.h>
 #include <lethe/fim.h>
-#include <lethe/manifest.h>
 #include <lethe/sign.h>
 
 #include "cli-password.h"
@@ -348,7 +347,7 @@ static int watch_event(const struct lethe_fim_event *ev, void *userdata)
 			o, "time",
 			json_object_new_double((double)ts.tv_sec + (double)ts.tv_nsec / 1e9));
 		json_object_object_add(o, "event", json_object_new_string(ev->what));
-		lethe_manifest_encode(&p, ev->path);
+		lethe_fim_encode(&p, ev->path, "");
 		json_object_object_add(o, "path", json_object_new_string(p.data ? p.data : ""));
 		lethe_buf_release(&p);
 		if (ev->pid > 0)
@@ -361,7 +360,7 @@ static int watch_event(const struct lethe_fim_event *ev, void *userdata)
 	} else {
 		struct lethe_buf p = { 0 };
 
-		lethe_manifest_encode(&p, ev->path);
+		lethe_fim_encode(&p, ev->path, "");
 		printf("%lld.%03ld %s %s", (long long)ts.tv_sec, ts.tv_nsec / 1000000, ev->what,
 		       p.data ? p.data : "");
 		lethe_buf_release(&p);

@@ -13,7 +13,7 @@
 static void usage(void)
 {
 	puts("usage: lethe pull SOURCE -o OUTDIR -p PUBKEY [--insecure] [--authfile FILE]\n"
-	     "                  [--json] [-q]\n\n"
+	     "                  [--delta-from IMAGE] [--json] [-q]\n\n"
 	     "Fetch a release into OUTDIR (new or empty). SOURCE is REGISTRY/REPO:TAG,\n"
 	     "REGISTRY/REPO@sha256:HEX or oci://... (an artifact lethe push wrote), or\n"
 	     "https://HOST/PATH/ (a release directory on a web server: SHA256SUMS and its\n"
@@ -27,6 +27,11 @@ static void usage(void)
 	     "  -p, --public-key FILE   the key the release must be signed with\n"
 	     "      --insecure          plain HTTP, only to a loopback registry or server\n"
 	     "      --authfile FILE     read credentials from FILE (auth.json format)\n"
+	     "      --delta-from IMAGE  a local root image (the active slot's root partition,\n"
+	     "                          an older rootfs.erofs): the blocks of the new\n"
+	     "                          rootfs.erofs it holds are read from it, by their\n"
+	     "                          digests in the new rootfs.verity, and only the\n"
+	     "                          others fetched (Range requests)\n"
 	     "      --json              print what was fetched as JSON\n"
 	     "  -q, --quiet             print nothing but errors\n"
 	     "  -h, --help              show this help\n\n"
@@ -49,13 +54,20 @@ static void report(const char *src, const char *out, const struct lethe_oci_stat
 				       json_object_new_int64((int64_t)s->bytes_received));
 		json_object_object_add(o, "bytes_resumed",
 				       json_object_new_int64((int64_t)s->bytes_resumed));
+		if (s->ranges || s->bytes_reused) {
+			json_object_object_add(o, "bytes_reused",
+					       json_object_new_int64((int64_t)s->bytes_reused));
+			json_object_object_add(o, "ranges", json_object_new_int64(s->ranges));
+		}
 		json_object_object_add(o, "verified", json_object_new_boolean(true));
 		cli_json_print(o);
 		return;
 	}
 	if (!cli_quiet)
-		printf("pulled '%s' into '%s': %u files fetched%s, signature and files verified\n",
-		       src, out, s->files, s->bytes_resumed ? " (resumed)" : "");
+		printf("pulled '%s' into '%s': %u files fetched%s%s, signature and files "
+		       "verified\n",
+		       src, out, s->files, s->bytes_resumed ? " (resumed)" : "",
+		       s->bytes_reused ? " (blocks of the local image reused)" : "");
 }
 
 int cmd_pull(int argc, char **argv)
@@ -65,6 +77,7 @@ int cmd_pull(int argc, char **argv)
 		{ "public-key", required_argument, NULL, 'p' },
 		{ "insecure", no_argument, NULL, 'I' },
 		{ "authfile", required_argument, NULL, 'A' },
+		{ "delta-from", required_argument, NULL, 'D' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -87,6 +100,9 @@ int cmd_pull(int argc, char **argv)
 			break;
 		case 'I':
 			o.insecure = true;
+			break;
+		case 'D':
+			o.delta_base = optarg;
 			break;
 		case 'A':
 			o.auth_file = optarg;

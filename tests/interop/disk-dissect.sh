@@ -4,7 +4,7 @@
 # partitions named so, and then sets up verity and reads os-release through it), the
 # MiB alignment, and a wrong root hash matching nothing. The EFI System Partition holds
 # systemd-boot and lethe.efi, byte for byte, and bootctl lists the UKI as the default
-# entry with the signed cmdline.
+# entry with the signed cmdline, then the boot menu's toram entry (issue 11.3).
 . "$LETHE_SRC/tests/lib.sh"
 . "$LETHE_SRC/tests/interop/build-common.bash"
 need_cmd systemd-dissect sfdisk bootctl mcopy
@@ -60,7 +60,11 @@ cmp "$TMP/esp/EFI/Linux/lethe.efi" "$out/lethe.efi" || fail "EFI/Linux/lethe.efi
 for f in EFI/BOOT/BOOTX64.EFI EFI/systemd/systemd-bootx64.efi; do
 	cmp "$TMP/esp/$f" /usr/lib/systemd/boot/efi/systemd-bootx64.efi || fail "$f is not systemd-boot"
 done
-printf 'timeout 0\neditor no\n' | cmp - "$TMP/esp/loader/loader.conf" || fail "loader.conf: $(cat "$TMP/esp/loader/loader.conf")"
+printf 'timeout 0\neditor no\ndefault lethe.efi\n' | cmp - "$TMP/esp/loader/loader.conf" || fail "loader.conf: $(cat "$TMP/esp/loader/loader.conf")"
+# The boot menu (issue 11.3): the toram entry (minimal.yaml has no persistence: no such
+# entry), starting the same UKI, with no options of its own.
+[ -f "$TMP/esp/loader/entries/lethe-toram.conf" ] || fail "no loader/entries/lethe-toram.conf on the ESP"
+[ ! -e "$TMP/esp/loader/entries/lethe-persistence.conf" ] || fail "a persistence entry for a spec without persistence"
 # bootctl checks that the ESP is vfat; the copy is on a tmpfs.
 SYSTEMD_RELAX_ESP_CHECKS=1 bootctl --esp-path="$TMP/esp" --no-variables list >"$TMP/bootctl" 2>&1 ||
 	{ cat "$TMP/bootctl"; fail "bootctl list failed"; }
@@ -69,6 +73,23 @@ grep -Eq "type: Boot Loader Specification Type #2" "$TMP/bootctl" || fail "bootc
 grep -Eq "title: .*\(default\)" "$TMP/bootctl" || fail "the UKI is not the default entry"
 grep -Eq "id: lethe.efi" "$TMP/bootctl" || fail "no entry lethe.efi"
 grep -Fq "options: $(cat "$out/cmdline")" "$TMP/bootctl" || fail "the UKI's cmdline is not the signed cmdline"
+# bootctl sorts as systemd-boot does: the UKI (the default) first, then the toram entry,
+# a type #1 entry of the same UKI, titled after it.
+/usr/bin/python3 - "$TMP/bootctl" <<'PY' || fail "bootctl does not list the boot menu as built"
+import re, sys
+text = open(sys.argv[1]).read()
+entries = [e for e in re.split(r"\n\s*\n", text) if "id:" in e]
+ids = [re.search(r"id: (\S+)", e).group(1) for e in entries]
+assert ids[:2] == ["lethe.efi", "lethe-toram.conf"], ids
+toram = entries[1]
+assert "(default)" in entries[0] and "(default)" not in toram, entries
+assert re.search(r"title: Lethe \S+ \S+ \(toram\)", toram), toram
+assert "Type #1" in toram and "options:" not in toram, toram
+PY
+# bootctl 252 does not print an entry's efi line: the file itself names the UKI.
+grep -qx 'efi /EFI/Linux/lethe.efi' "$TMP/esp/loader/entries/lethe-toram.conf" &&
+	! grep -q '^options' "$TMP/esp/loader/entries/lethe-toram.conf" ||
+	fail "lethe-toram.conf: $(cat "$TMP/esp/loader/entries/lethe-toram.conf")"
 
 # ...and with the root hash binds them: verity is set up (VERITY yes) and the OS is read
 # through it.

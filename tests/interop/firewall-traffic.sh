@@ -34,6 +34,8 @@ accounts:
     - { name: fwgroup, gid: 4343 }
   users:
     - { name: fwuser, uid: 4242, group: fwgroup }
+network:
+  dns: [192.0.2.2, "2001:db8::2"] # else port 53 out is dropped whatever the rules say
 firewall:
   log: false
   in:

@@ -25,6 +25,7 @@ for f in "$(p "$bindir")/lethe" "$(p "$libexecdir")/lethe/lethe-image" "$(p "$li
 done
 for f in "$(p "$libdir")/liblethe.so.0" "$(p "$libdir")/liblethe.a" "$(p "$libdir")/pkgconfig/liblethe.pc" \
 	"$(p "$includedir")/lethe/util.h" "$(p "$datadir")/bash-completion/completions/lethe" \
+	"$(p "$datadir")/zsh/vendor-completions/_lethe" \
 	"$(p "$mandir")/man1/lethe.1" "$(p "$mandir")/man1/lethe-build.1" "$(p "$mandir")/man5/lethe-spec.5" \
 	"$(p "$mandir")/man8/lethe-init.8"; do
 	[ -f "$f" ] || fail "not installed: ${f#"$dest"}"

@@ -79,34 +79,62 @@ PY
 	fail "the throttling proxy did not start"
 }
 
-# A static HTTP server on 127.0.0.1 for DIR that honours "Range: bytes=N-" (python3's
-# http.server does not), logging requests to $TMP/http.log: start_http DIR prints its port.
+# A static HTTP server on 127.0.0.1 for DIR that honours "Range: bytes=N-" and
+# "bytes=N-M" (python3's http.server does not), logging requests to $TMP/http.log and
+# the body bytes of each answer to $TMP/http.bytes ("PATH STATUS BYTES START"): start_http DIR
+# prints its port.
 start_http() {
 	local dir=$1 port pid i
 	port=$(free_port)
-	/usr/bin/python3 - "$dir" "$port" >"$TMP/http.log" 2>&1 <<'PY' &
+	: >"$TMP/http.bytes"
+	/usr/bin/python3 - "$dir" "$port" "$TMP/http.bytes" >"$TMP/http.log" 2>&1 <<'PY' &
 import http.server, os, re, sys
-d, port = sys.argv[1], int(sys.argv[2])
+d, port, counts = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+def count(path, status, n, start=0):
+    with open(counts, "a") as f:
+        f.write("%s %d %d %d\n" % (path, status, n, start))
 class H(http.server.SimpleHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
     def __init__(self, *a, **k):
         super().__init__(*a, directory=d, **k)
     def send_head(self):
-        m = re.fullmatch(r"bytes=(\d+)-", self.headers.get("Range", ""))
+        m = re.fullmatch(r"bytes=(\d+)-(\d*)", self.headers.get("Range", ""))
         path = self.translate_path(self.path)
-        if not m or not os.path.isfile(path):
+        if not os.path.isfile(path):
             return super().send_head()
         f = open(path, "rb")
-        size, start = os.fstat(f.fileno()).st_size, int(m.group(1))
-        if start >= size:
+        size = os.fstat(f.fileno()).st_size
+        if not m:
+            self.send_response(200)
+            self.send_header("Content-Length", str(size))
+            self.end_headers()
+            count(self.path, 200, size)
+            return f
+        start = int(m.group(1))
+        end = min(int(m.group(2)), size - 1) if m.group(2) else size - 1
+        if start >= size or end < start:
             f.close()
             self.send_error(416)
             return None
         f.seek(start)
         self.send_response(206)
-        self.send_header("Content-Range", "bytes %d-%d/%d" % (start, size - 1, size))
-        self.send_header("Content-Length", str(size - start))
+        self.send_header("Content-Range", "bytes %d-%d/%d" % (start, end, size))
+        self.send_header("Content-Length", str(end - start + 1))
         self.end_headers()
+        count(self.path, 206, end - start + 1, start)
+        self.remaining = end - start + 1
         return f
+    def copyfile(self, src, dst):
+        n = getattr(self, "remaining", None)
+        if n is None:
+            return super().copyfile(src, dst)
+        while n > 0:
+            b = src.read(min(n, 65536))
+            if not b:
+                break
+            dst.write(b)
+            n -= len(b)
+        self.remaining = None
 http.server.ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
 PY
 	pid=$!

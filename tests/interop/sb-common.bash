@@ -19,8 +19,7 @@ sb_image() {
 	mkdir -p "$LETHE_BUILD/test-images"
 	(
 		flock 9
-		if [ ! -f "$out/SHA256SUMS" ] || [ "$LETHE" -nt "$out/SHA256SUMS" ] ||
-			[ "$LETHE_SRC/examples/minimal.yaml" -nt "$out/SHA256SUMS" ]; then
+		if image_stale "$out" "$LETHE_SRC/examples/minimal.yaml"; then
 			rm -rf "$out"
 			"$LETHE" build --quiet "$LETHE_SRC/examples/minimal.yaml" -o "$out" \
 				--key "$(test_key)" --sb-key "$keys" "$@" >&2 2>"$TMP/sb-build.err" ||

@@ -8,7 +8,7 @@ src=${LETHE_SRC:?}
 cc=${CC:-cc}
 # Generic Linux paths and the key prefix are not Lethe's to own.
 skip='^(LETHE_CMDLINE_PREFIX|LETHE_PATH_INITRAMFS_INIT|LETHE_PATH_MODULES_DIR)$'
-names=$(sed -nE 's/^#define ((LETHE_CMDLINE|LETHE_PATH|LETHE_DM_ROOT)_[A-Z0-9_]+)[[:space:]].*/\1/p' \
+names=$(sed -nE 's/^#define ((LETHE_CMDLINE|LETHE_PATH|LETHE_DM_ROOT)_[A-Z0-9_]+|LETHE_BOOT_ENTRY_[A-Z]+_ID)[[:space:]].*/\1/p' \
 	"$src/include/lethe/contract.h" | grep -Ev "$skip")
 [ -n "$names" ] || { echo "no cmdline keys or paths in contract.h"; exit 1; }
 tmp=$(mktemp -d)

@@ -324,6 +324,25 @@ static void test_accounts_cap(void **state)
 	rmdir(dir);
 }
 
+/* The small-file reader NUL-terminates, cuts a longer file at size-1 bytes and says
+ * -errno for a missing file. */
+static void test_small_file(void **state)
+{
+	char path[] = "/tmp/lethe-test-core.XXXXXX", buf[8];
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "0123456789", 10), 10);
+	close(fd);
+	assert_int_equal(lethe_small_file_read(path, buf, sizeof(buf)), 7);
+	assert_string_equal(buf, "0123456");
+	assert_int_equal(lethe_small_file_read(path, buf, 1), 0);
+	assert_string_equal(buf, "");
+	assert_int_equal(lethe_small_file_read(path, buf, 0), -ENOBUFS);
+	unlink(path);
+	assert_int_equal(lethe_small_file_read(path, buf, sizeof(buf)), -ENOENT);
+}
+
 static void test_mac(void **state)
 {
 	const uint8_t perm[6] = { 0x00, 0x1b, 0x21, 0x12, 0x34, 0x56 }; /* an Intel OUI */
@@ -373,6 +392,7 @@ int main(void)
 		cmocka_unit_test(test_gpt_read),
 		cmocka_unit_test(test_mountinfo),
 		cmocka_unit_test(test_accounts_cap),
+		cmocka_unit_test(test_small_file),
 		cmocka_unit_test(test_mac),
 	};
 

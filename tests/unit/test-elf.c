@@ -274,6 +274,22 @@ static void test_closure_origin(void **state)
 	/* In a directory the RUNPATH does not name: still missing. */
 	put(lib, "r2/opt/app/libfoo.so.1");
 	assert_int_equal(lethe_elf_check_closure(root, &rep), -EBADMSG);
+	/* ... unless the root's /etc/ld.so.conf names the directory (the build's ldconfig
+	 * caches it for the loader); comments and include lines are skipped. */
+	{
+		char *conf = tpath("r2/etc/ld.so.conf"), *etc = tpath("r2/etc");
+		const char *text = "# Firefox\ninclude /etc/ld.so.conf.d/*.conf\n  /opt/app  # x\n";
+
+		assert_int_equal(lethe_mkdir_p(etc, 0755), 0);
+		assert_int_equal(lethe_file_write_atomic(conf, text, strlen(text), 0644), 0);
+		assert_int_equal(lethe_elf_check_closure(root, &rep), 0);
+		text = "/opt/app/../app\nopt/app\n";
+		assert_int_equal(lethe_file_write_atomic(conf, text, strlen(text), 0644), 0);
+		assert_int_equal(lethe_elf_check_closure(root, &rep), -EBADMSG);
+		assert_int_equal(unlink(conf), 0);
+		free(conf);
+		free(etc);
+	}
 	/* A file of that name that is not an x86-64 ELF object: the loader skips it. */
 	put(main_c, "r2/usr/lib/libfoo.so.1");
 	assert_int_equal(lethe_elf_check_closure(root, &rep), -EBADMSG);

@@ -189,6 +189,7 @@ static void test_render_default(void **state)
 		      "\t\toif \"lo\" accept\n"
 		      "\t\tct state established,related accept\n"
 		      "\t\tct state invalid counter drop comment \"lethe-invalid-out\"\n"
+		      "\t\tmeta l4proto { tcp, udp } th dport 53 jump dns\n"
 		      "\t\tlimit rate 5/minute log prefix \"lethe-drop-out: \"\n"
 		      "\t\tcounter comment \"lethe-drop-out\"\n"
 		      "\t}\n"
@@ -197,6 +198,10 @@ static void test_render_default(void **state)
 		      "\t\ttype filter hook forward priority filter; policy drop;\n"
 		      "\t\tlimit rate 5/minute log prefix \"lethe-drop-fwd: \"\n"
 		      "\t\tcounter comment \"lethe-drop-fwd\"\n"
+		      "\t}\n"
+		      "\n"
+		      "\tchain dns {\n"
+		      "\t\tcounter drop comment \"lethe-dns-out\"\n"
 		      "\t}\n"
 		      "}\n");
 }
@@ -228,6 +233,7 @@ static void test_render_privacy(void **state)
 		"\t\toif \"lo\" accept\n"
 		"\t\tct state established,related accept\n"
 		"\t\tct state invalid counter drop comment \"lethe-invalid-out\"\n"
+		"\t\tmeta l4proto { tcp, udp } th dport 53 jump dns\n"
 		"\t\tmeta skuid 101 ip daddr { 192.0.2.0/24, 198.51.100.0/24 } "
 		"tcp dport { 80, 443, 9001, 9030-9031 } accept\n"
 		"\t\toifname \"eth0\" meta skgid 110 ip daddr 192.0.2.53 udp dport 53 accept\n"
@@ -237,6 +243,10 @@ static void test_render_privacy(void **state)
 		"\tchain forward {\n"
 		"\t\ttype filter hook forward priority filter; policy drop;\n"
 		"\t\tcounter comment \"lethe-drop-fwd\"\n"
+		"\t}\n"
+		"\n"
+		"\tchain dns {\n"
+		"\t\tcounter drop comment \"lethe-dns-out\"\n"
 		"\t}\n"
 		"}\n");
 }
@@ -282,6 +292,7 @@ static void test_render_dual_stack(void **state)
 		"ip6 hoplimit 255 accept\n"
 		"\t\tct state established,related accept\n"
 		"\t\tct state invalid counter drop comment \"lethe-invalid-out\"\n"
+		"\t\tmeta l4proto { 6, 17 } th dport 53 jump dns\n"
 		"\t}\n"
 		"\n"
 		"\tchain forward {\n"
@@ -289,7 +300,140 @@ static void test_render_dual_stack(void **state)
 		"\t\tlimit rate 2/second log prefix \"lethe-drop-fwd: \"\n"
 		"\t\tcounter comment \"lethe-drop-fwd\"\n"
 		"\t}\n"
+		"\n"
+		"\tchain dns {\n"
+		"\t\tcounter drop comment \"lethe-dns-out\"\n"
+		"\t}\n"
 		"}\n");
+}
+
+/* network.dns: port 53 out jumps to chain dns, which returns only the named servers
+ * (sorted, per family) and counts and drops the rest, even under an accept policy. */
+static void test_render_dns(void **state)
+{
+	char *servers[] = { "2001:db8::53", "192.0.2.53", "192.0.2.5" }, *bad[] = { "nope" };
+	struct lethe_spec spec = { .dns = { servers, 3 } };
+	struct lethe_node *root = NULL;
+	struct lethe_firewall *fw = NULL;
+	const char *yaml = "firewall:\n  log: false\n  out: { default: accept }\n";
+	char *text = NULL;
+
+	assert_int_equal(lethe_yaml_parse("fw.yaml", yaml, strlen(yaml), &root), 0);
+	assert_int_equal(
+		lethe_firewall_parse("fw.yaml", lethe_node_get(root, "firewall"), &spec, &fw), 0);
+	assert_int_equal(lethe_firewall_render(fw, 0, &text), 0);
+	assert_non_null(strstr(text, "\t\tct state invalid counter drop comment "
+				     "\"lethe-invalid-out\"\n"
+				     "\t\tmeta l4proto { tcp, udp } th dport 53 jump dns\n"
+				     "\t}\n"));
+	assert_non_null(strstr(text, "\t}\n"
+				     "\n"
+				     "\tchain dns {\n"
+				     "\t\tip daddr { 192.0.2.5, 192.0.2.53 } return\n"
+				     "\t\tip6 daddr 2001:db8::53 return\n"
+				     "\t\tcounter drop comment \"lethe-dns-out\"\n"
+				     "\t}\n"
+				     "}\n"));
+	free(text);
+	lethe_firewall_free(fw);
+	spec.dns = (struct lethe_strv){ bad, 1 };
+	assert_int_equal(
+		lethe_firewall_parse("fw.yaml", lethe_node_get(root, "firewall"), &spec, &fw),
+		-LETHE_E_INVALID);
+	lethe_node_free(root);
+}
+
+/* dhcp: true: DHCP in and out on that interface only, before the spec's rules; with
+ * network.dns: dhcp, DNS to any server but only out of the DHCP interfaces. */
+static void test_render_dhcp(void **state)
+{
+	struct lethe_spec_interface ifs[] = { { .name = "eth0", .dhcp = true },
+					      { .name = "eth1" },
+					      { .name = "wlan0", .dhcp = true } };
+	struct lethe_spec spec = { .interfaces = ifs, .n_interfaces = 3, .dns_dhcp = true };
+	struct lethe_node *root = NULL;
+	struct lethe_firewall *fw = NULL;
+	const char *yaml = "firewall:\n  log: false\n";
+	char *text = NULL;
+
+	assert_int_equal(lethe_yaml_parse("fw.yaml", yaml, strlen(yaml), &root), 0);
+	assert_int_equal(
+		lethe_firewall_parse("fw.yaml", lethe_node_get(root, "firewall"), &spec, &fw), 0);
+	assert_int_equal(lethe_firewall_render(fw, 0, &text), 0);
+	assert_non_null(strstr(text,
+			       "\"lethe-invalid-in\"\n"
+			       "\t\tiifname { \"eth0\", \"wlan0\" } udp sport 67 udp dport 68 "
+			       "accept\n"
+			       "\t\tcounter comment \"lethe-drop-in\"\n"));
+	assert_non_null(strstr(text,
+			       "jump dns\n"
+			       "\t\toifname { \"eth0\", \"wlan0\" } udp sport 68 udp dport 67 "
+			       "accept\n"
+			       "\t\tcounter comment \"lethe-drop-out\"\n"));
+	assert_non_null(strstr(text, "\tchain dns {\n"
+				     "\t\toifname { \"eth0\", \"wlan0\" } return\n"
+				     "\t\tcounter drop comment \"lethe-dns-out\"\n"));
+	free(text);
+	lethe_firewall_free(fw);
+	/* Without dhcp: true anywhere, no DHCP rule at all. */
+	ifs[0].dhcp = ifs[2].dhcp = false;
+	assert_int_equal(
+		lethe_firewall_parse("fw.yaml", lethe_node_get(root, "firewall"), &spec, &fw), 0);
+	assert_int_equal(lethe_firewall_render(fw, 0, &text), 0);
+	assert_null(strstr(text, "sport 6"));
+	assert_null(strstr(text, "oifname"));
+	free(text);
+	lethe_firewall_free(fw);
+	lethe_node_free(root);
+}
+
+/* network.vpn: the kill switch before the replies rule, DHCP before it, DNS servers
+ * only through the tunnel, no IPv6 neighbour discovery over an IPv4 endpoint. */
+static void test_render_vpn(void **state)
+{
+	char *servers[] = { "192.0.2.129" };
+	struct lethe_spec_interface ifs[] = { { .name = "eth0", .dhcp = true } };
+	struct lethe_spec_vpn vpn = { .interface = "wg0", .endpoint = "192.0.2.1", .port = 51820 };
+	struct lethe_spec spec = {
+		.interfaces = ifs, .n_interfaces = 1, .vpn = &vpn, .dns = { servers, 1 }
+	};
+	struct lethe_node *root = NULL;
+	struct lethe_firewall *fw = NULL;
+	const char *yaml = "firewall:\n  log: false\n  out: { default: accept }\n"
+			   "  in: { allow: [{ proto: icmpv6 }] }\n";
+	char *text = NULL;
+
+	assert_int_equal(lethe_yaml_parse("fw.yaml", yaml, strlen(yaml), &root), 0);
+	assert_int_equal(
+		lethe_firewall_parse("fw.yaml", lethe_node_get(root, "firewall"), &spec, &fw), 0);
+	assert_int_equal(lethe_firewall_render(fw, 0, &text), 0);
+	assert_non_null(strstr(text,
+			       "\t\tiif \"lo\" accept\n"
+			       "\t\tiifname \"eth0\" udp sport 67 udp dport 68 accept\n"
+			       "\t\tip saddr 192.0.2.1 udp sport 51820 accept\n"
+			       "\t\tiifname != \"wg0\" counter drop comment \"lethe-vpn-in\"\n"
+			       "\t\tct state established,related accept\n"));
+	assert_non_null(strstr(text,
+			       "\t\toif \"lo\" accept\n"
+			       "\t\toifname \"eth0\" udp sport 68 udp dport 67 accept\n"
+			       "\t\tip daddr 192.0.2.1 udp dport 51820 accept\n"
+			       "\t\toifname != \"wg0\" counter drop comment \"lethe-vpn-out\"\n"
+			       "\t\tct state established,related accept\n"));
+	assert_non_null(strstr(text, "\t\toifname \"wg0\" ip daddr 192.0.2.129 return\n"));
+	assert_null(strstr(text, "nd-neighbor")); /* IPv4 endpoint: no ND on the link */
+	assert_int_equal(strstr(text, "udp sport 68") - strstr(text, "udp sport 67") > 0, 1);
+	free(text);
+	lethe_firewall_free(fw);
+	/* An IPv6 endpoint needs neighbour discovery on the physical link. */
+	vpn.endpoint = "2001:db8::1";
+	assert_int_equal(
+		lethe_firewall_parse("fw.yaml", lethe_node_get(root, "firewall"), &spec, &fw), 0);
+	assert_int_equal(lethe_firewall_render(fw, 0, &text), 0);
+	assert_non_null(strstr(text, "nd-neighbor"));
+	assert_non_null(strstr(text, "\t\tip6 daddr 2001:db8::1 udp dport 51820 accept\n"));
+	free(text);
+	lethe_firewall_free(fw);
+	lethe_node_free(root);
 }
 
 static const char listing[] = "table inet lethe {\n"
@@ -425,6 +569,7 @@ static void test_accounts(void **state)
 		"ip6 hoplimit 255 accept\n"
 		"\t\tct state established,related accept\n"
 		"\t\tct state invalid counter drop comment \"lethe-invalid-out\"\n"
+		"\t\tmeta l4proto { tcp, udp } th dport 53 jump dns\n"
 		"\t\tmeta skuid 4242 accept\n"
 		"\t\tmeta skgid 0 accept\n"
 		"\t\tcounter comment \"lethe-drop-out\"\n"
@@ -432,6 +577,10 @@ static void test_accounts(void **state)
 		"\n"
 		"\tchain forward {\n"
 		"\t\ttype filter hook forward priority filter; policy accept;\n"
+		"\t}\n"
+		"\n"
+		"\tchain dns {\n"
+		"\t\tcounter drop comment \"lethe-dns-out\"\n"
 		"\t}\n"
 		"}\n");
 }
@@ -477,7 +626,9 @@ int main(void)
 		cmocka_unit_test(test_counters_parse),	  cmocka_unit_test(test_bad_sections),
 		cmocka_unit_test(test_render_default),	  cmocka_unit_test(test_render_privacy),
 		cmocka_unit_test(test_render_dual_stack), cmocka_unit_test(test_compare),
-		cmocka_unit_test(test_accounts),	  cmocka_unit_test(test_foreign_hooks),
+		cmocka_unit_test(test_accounts),	  cmocka_unit_test(test_render_dns),
+		cmocka_unit_test(test_render_dhcp),	  cmocka_unit_test(test_render_vpn),
+		cmocka_unit_test(test_foreign_hooks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

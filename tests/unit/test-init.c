@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "init.h"
@@ -309,6 +310,34 @@ static void test_cidr(void **state)
 	assert_int_equal(init_net_parse_cidr("eth0", &family, addr, &prefix), -EINVAL);
 }
 
+/* /etc/resolv.conf: the spec's servers and nothing else, replaced by a rename. */
+static void test_resolv_conf(void **state)
+{
+	const char *servers[] = { "192.0.2.53", "2001:db8::53" };
+	char buf[256], path[] = "/tmp/lethe-test-init-XXXXXX", file[64];
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(file, sizeof(file), "%s/resolv.conf", path);
+	assert_int_equal(symlink("/nonexistent/stub-resolv.conf", file), 0);
+	assert_int_equal(init_dns_write(file, servers, 2), 0);
+	assert_int_equal(init_read_file(file, buf, sizeof(buf)), 98);
+	assert_string_equal(buf, "# written by lethe-init from the spec's network.dns\n"
+				 "nameserver 192.0.2.53\n"
+				 "nameserver 2001:db8::53\n");
+	assert_int_equal(init_dns_write(file, NULL, 0), 0);
+	assert_int_equal(init_read_file(file, buf, sizeof(buf)), 75);
+	assert_string_equal(buf,
+			    "# written by lethe-init from the spec's network.dns, which names no "
+			    "server\n");
+	assert_int_equal(init_dns_render(servers, 2, buf, 60), -ENOBUFS);
+	assert_int_equal(unlink(file), 0);
+	assert_int_equal(rmdir(path), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -320,6 +349,7 @@ int main(void)
 		cmocka_unit_test(test_gpt),
 		cmocka_unit_test(test_accounts),
 		cmocka_unit_test(test_cidr),
+		cmocka_unit_test(test_resolv_conf),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include <lethe/fim.h>
 #include <lethe/manifest.h>
 
 #include "helpers.h"
@@ -89,7 +90,7 @@ static void test_encode(void **state)
 {
 	struct lethe_buf b = { 0 };
 
-	assert_int_equal(lethe_manifest_encode(&b, "a b\tc\nd\\e#f*g?h[i\x7f\xc3\xbc/j"), 0);
+	assert_int_equal(lethe_fim_encode(&b, "a b\tc\nd\\e#f*g?h[i\x7f\xc3\xbc/j", ""), 0);
 	assert_string_equal(b.data,
 			    "a\\040b\\011c\\012d\\134e\\043f\\052g\\077h\\133i\\177\\303\\274/j");
 	lethe_buf_release(&b);

@@ -611,6 +611,109 @@ static void test_private_root(void **state)
 	free(cache);
 }
 
+/* apt-cache policy, as apt 2.6 prints it (Debian's security archive, an Ubuntu-style
+ * one whose security suite is known by its Suite only, and the main archive). */
+#define POLICY_FILES                                                                               \
+	"Package files:\n"                                                                         \
+	" 100 /var/lib/dpkg/status\n"                                                              \
+	"     release a=now\n"                                                                     \
+	" 500 http://deb.debian.org/debian-security bookworm-security/main amd64 Packages\n"       \
+	"     release v=12,o=Debian,a=stable-security,n=bookworm-security,l=Debian-Security,"      \
+	"c=main,b=amd64\n"                                                                         \
+	"     origin deb.debian.org\n"                                                             \
+	" 500 http://archive.example/ubuntu jammy-security/main amd64 Packages\n"                  \
+	"     release v=22.04,o=Ubuntu,a=jammy-security,n=jammy,l=Ubuntu,c=main,b=amd64\n"         \
+	" 500 http://deb.debian.org/debian bookworm/main amd64 Packages\n"                         \
+	"     release v=12.8,o=Debian,a=stable,n=bookworm,l=Debian,c=main,b=amd64\n"               \
+	"     origin deb.debian.org\n"                                                             \
+	"Pinned packages:\n"
+#define POLICY_PKG(name, cand, table)                                                              \
+	name ":\n  Installed: (none)\n  Candidate: " cand "\n  Version table:\n" table
+#define FROM_SEC                                                                                   \
+	"        500 http://deb.debian.org/debian-security bookworm-security/main amd64 "          \
+	"Packages\n"
+#define FROM_UBUSEC "        500 http://archive.example/ubuntu jammy-security/main amd64 Packages\n"
+#define FROM_MAIN   "        500 http://deb.debian.org/debian bookworm/main amd64 Packages\n"
+
+static void test_policy(void **state)
+{
+	const char *lock = HDR LINE_A LINE_B LINE_K
+		"zlib1g 1:1.2.13.dfsg-1 amd64 " SHA_A " 1 root zlib1g_1%3a1.2.13.dfsg-1_amd64.deb\n"
+		"zz-gone 1.0 amd64 " SHA_A " 1 root zz-gone_1.0_amd64.deb\n";
+	const char *text = POLICY_FILES
+		/* busybox-static: only the locked version */
+		POLICY_PKG("busybox-static", "1:1.35.0-4", "     1:1.35.0-4 500\n" FROM_MAIN)
+		/* libc6: a security update, also in main (any origin that is security) */
+		POLICY_PKG("libc6", "2.36-9+deb12u15",
+			   "     2.36-9+deb12u15 500\n" FROM_MAIN FROM_SEC
+			   "     2.36-9+deb12u14 500\n" FROM_MAIN)
+		/* the kernel: Ubuntu's way of naming its security suite */
+		POLICY_PKG("linux-image-cloud-amd64:amd64", "6.1.193-1",
+			   "     6.1.193-1 500\n" FROM_UBUSEC "     6.1.192-2 500\n" FROM_MAIN)
+		/* zlib1g: an older candidate (a pin, say) is no update */
+		POLICY_PKG("zlib1g", "1:1.2.12-1", " *** 1:1.2.12-1 990\n" FROM_MAIN)
+		/* not in the lock at all */
+		POLICY_PKG("tor", "0.4.8", "     0.4.8 500\n" FROM_SEC);
+	struct lethe_pkgset *set = NULL;
+	struct lethe_pkg_updates u = { 0 };
+
+	assert_int_equal(lethe_lock_parse("t.lock", lock, strlen(lock), &set), 0);
+	assert_int_equal(lethe_pkg_policy_parse(text, strlen(text), set, &u), 0);
+	assert_int_equal(u.n, 2);
+	assert_string_equal(u.v[0].name, "libc6");
+	assert_string_equal(u.v[0].locked, "2.36-9+deb12u14");
+	assert_string_equal(u.v[0].available, "2.36-9+deb12u15");
+	assert_true(u.v[0].security);
+	assert_string_equal(u.v[0].suite, "stable-security");
+	assert_string_equal(u.v[1].name, "linux-image-cloud-amd64");
+	assert_true(u.v[1].security);
+	assert_string_equal(u.v[1].suite, "jammy-security");
+	assert_int_equal(u.v[1].role, LETHE_PKG_KERNEL);
+	assert_int_equal(u.checked, 4);
+	assert_int_equal(u.absent.n, 1);
+	assert_string_equal(u.absent.v[0], "zz-gone");
+	lethe_pkg_updates_release(&u);
+	lethe_pkg_updates_release(NULL);
+
+	/* Not a security suite: the same update from main only. */
+	text = POLICY_FILES POLICY_PKG("libc6", "2.36-9+deb12u15",
+				       "     2.36-9+deb12u15 500\n" FROM_MAIN);
+	assert_int_equal(lethe_pkg_policy_parse(text, strlen(text), set, &u), 0);
+	assert_int_equal(u.n, 1);
+	assert_false(u.v[0].security);
+	assert_string_equal(u.v[0].suite, "stable");
+	assert_int_equal(u.absent.n, 4);
+	lethe_pkg_updates_release(&u);
+
+	/* Not apt's text: refused with the line, *ret untouched. */
+	static const struct {
+		const char *text, *message;
+	} bad[] = {
+		{ "hello world\n", "apt-cache policy line 1: expected 'NAME:'" },
+		{ "Package files:\n     release a=now\n",
+		  "line 2: a detail line before any package file" },
+		{ "Package files:\n x /var/lib/dpkg/status\n",
+		  "line 2: expected 'PRIORITY SOURCE'" },
+		{ "Libc6:\n", "line 1: not a package name" },
+		{ POLICY_PKG("libc6", "2.36 9", ""),
+		  "line 3: the candidate is not a Debian version" },
+		{ POLICY_PKG("libc6", "2.36", "     2.36\n"),
+		  "line 5: expected 'VERSION PRIORITY'" },
+		{ POLICY_PKG("libc6", "2.36", "") POLICY_PKG("libc6", "2.37", ""),
+		  "line 5: a package listed twice" },
+		{ "  Candidate: 1.0\n", "line 1: an indented line outside a section" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		u.n = 77;
+		assert_int_equal(lethe_pkg_policy_parse(bad[i].text, strlen(bad[i].text), set, &u),
+				 -EBADMSG);
+		assert_non_null(strstr(lethe_error_message(), bad[i].message));
+		assert_int_equal(u.n, 77);
+	}
+	assert_int_equal(lethe_pkg_policy_parse("a\0b", 3, set, &u), -EBADMSG);
+	lethe_pkgset_free(set);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -630,6 +733,7 @@ int main(void)
 		cmocka_unit_test(test_sources_check),
 		cmocka_unit_test(test_apt_strict_options),
 		cmocka_unit_test(test_private_root),
+		cmocka_unit_test(test_policy),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

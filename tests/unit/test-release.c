@@ -264,6 +264,59 @@ static void test_refused(void **state)
 }
 
 /* Re-signed releases whose files do not agree with each other. */
+/* only: the other listed files are neither opened nor hashed (a tampered or missing
+ * disk.img does not matter to a verb that reads the root); a wanted file is still
+ * checked. unhashed: opened, its signed digest given, the bytes left to the caller. */
+static void test_only(void **state)
+{
+	char *dir = make_release("only"), *img = path(dir, "disk.img");
+	const uint64_t root = LETHE_ARTIFACT_BIT(LETHE_ARTIFACT_ROOTFS) |
+			      LETHE_ARTIFACT_BIT(LETHE_ARTIFACT_VERITY) |
+			      LETHE_ARTIFACT_BIT(LETHE_ARTIFACT_CMDLINE);
+	struct lethe_release_options o = { .flags = LETHE_RELEASE_OPEN_VERITY, .only = root };
+	struct lethe_release *rel = NULL;
+	uint8_t want[32], got[32];
+	int failed = 0;
+
+	flip(dir, "disk.img", 100);
+	assert_int_equal(lethe_release_open(dir, &pub, &rel), -EBADMSG);
+	o.fn = count_fn, o.userdata = &failed, count_calls = 0;
+	assert_int_equal(lethe_release_open_opts(dir, &pub, &o, &rel), 0);
+	assert_int_equal(count_calls, 3);
+	assert_int_equal(failed, 0);
+	assert_int_equal(lethe_release_n_listed(rel), 7);
+	assert_true(lethe_release_has(rel, LETHE_ARTIFACT_ROOTFS));
+	assert_false(lethe_release_has(rel, LETHE_ARTIFACT_DISK));
+	assert_false(lethe_release_has(rel, LETHE_ARTIFACT_ROOTHASH));
+	assert_string_equal(lethe_release_roothash(rel), roothash_hex);
+	rel = lethe_release_free(rel);
+	assert_int_equal(unlink(img), 0);
+	assert_int_equal(lethe_release_open_opts(dir, &pub, &o, &rel), 0);
+	rel = lethe_release_free(rel);
+	/* a wanted file that does not match is refused as without only */
+	o.fn = NULL;
+	flip(dir, "rootfs.erofs", 5000);
+	assert_int_equal(lethe_release_open_opts(dir, &pub, &o, &rel), -EBADMSG);
+	assert_non_null(strstr(lethe_error_message(), "rootfs.erofs"));
+	/* unhashed (and no verity check): opened, not hashed; the digest is the signed one */
+	o = (struct lethe_release_options){ .only = root,
+					    .unhashed = LETHE_ARTIFACT_BIT(LETHE_ARTIFACT_ROOTFS) };
+	assert_int_equal(lethe_release_open_opts(dir, &pub, &o, &rel), 0);
+	assert_int_equal(lethe_release_info(rel, LETHE_ARTIFACT_ROOTFS, NULL, want), 0);
+	assert_int_equal(
+		lethe_sha256_fd(lethe_release_fd(rel, LETHE_ARTIFACT_ROOTFS), 0, got, NULL), 0);
+	assert_memory_not_equal(want, got, 32); /* the caller's hash is what catches it */
+	rel = lethe_release_free(rel);
+	/* cmdline's text is kept, so it is hashed even when asked not to be */
+	flip(dir, "rootfs.erofs", 5000);
+	flip(dir, "cmdline", 0);
+	o.unhashed |= LETHE_ARTIFACT_BIT(LETHE_ARTIFACT_CMDLINE);
+	assert_int_equal(lethe_release_open_opts(dir, &pub, &o, &rel), -EBADMSG);
+	assert_non_null(strstr(lethe_error_message(), "cmdline"));
+	free(img);
+	free(dir);
+}
+
 static void test_roothash(void **state)
 {
 	char *dir = make_release("rh"), line[320];
@@ -363,9 +416,13 @@ static void test_probe(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_names),		cmocka_unit_test(test_open),
-		cmocka_unit_test(test_swap_after_open), cmocka_unit_test(test_refused),
-		cmocka_unit_test(test_roothash),	cmocka_unit_test(test_probe),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_open),
+		cmocka_unit_test(test_swap_after_open),
+		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_only),
+		cmocka_unit_test(test_roothash),
+		cmocka_unit_test(test_probe),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

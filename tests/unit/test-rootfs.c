@@ -881,6 +881,37 @@ static void test_accounts(void **state)
 	/* A second run makes no new link: nothing is replaced. */
 	assert_int_equal(lethe_rootfs_busybox_links(root, fd, EPOCH, &links), 0);
 	assert_int_equal(links, 0);
+	users[1].shell = "/bin/sh";
+	/* session.graphical (issue 13.4): cage, seatd and the program must be there. */
+	{
+		static char *cmd[] = { "/usr/bin/browser" };
+		static const char *const need[] = { "usr/bin/cage", "usr/sbin/seatd",
+						    "usr/bin/browser" };
+
+		spec.session.user = "user";
+		spec.session.graphical = (struct lethe_strv){ cmd, 1 };
+		spec.session.graphical_line = 12;
+		assert_int_equal(lethe_rootfs_accounts_finish(&spec, fd), -ENOENT);
+		assert_non_null(strstr(lethe_error_message(),
+				       "spec 's.yaml' line 12: session.graphical needs "
+				       "'/usr/bin/cage', which is not in the image (add the "
+				       "package cage)"));
+		p = lethe_path_join(root, "usr/sbin");
+		assert_int_equal(lethe_mkdir_p(p, 0755), 0);
+		free(p);
+		p = lethe_path_join(root, "usr/bin");
+		assert_int_equal(lethe_mkdir_p(p, 0755), 0);
+		free(p);
+		for (size_t i = 0; i < 3; i++) {
+			p = lethe_path_join(root, need[i]);
+			assert_int_equal(lethe_file_write_atomic(p, "#!x\n", 4, 0755), 0);
+			free(p);
+			assert_int_equal(lethe_rootfs_accounts_finish(&spec, fd),
+					 i < 2 ? -ENOENT : 0);
+		}
+		assert_non_null(strstr(lethe_error_message(), "'/usr/bin/browser'"));
+		spec.session.graphical.n = 0;
+	}
 	close(fd);
 	free(root);
 }

@@ -417,6 +417,21 @@ static const struct bad_spec {
 	{ HEAD "accounts: {users: [{name: u, uid: 5, home: /home/u}]}\n"
 	       "session: {user: u, admin: ask}\n",
 	  "spec 't.yaml' line 5 column 20: unknown key 'admin'" },
+	/* session.graphical (issue 13.4) */
+	{ HEAD "accounts: {users: [{name: u, uid: 5, home: /home/u}]}\n"
+	       "session: {user: u, graphical: {}}\n",
+	  "spec 't.yaml' line 5 column 31: session.graphical needs a command (the program cage "
+	  "runs)" },
+	{ HEAD "accounts: {users: [{name: u, uid: 5, home: /home/u}]}\n"
+	       "session: {user: u, graphical: {command: [firefox]}}\n",
+	  "spec 't.yaml' line 5 column 41: session.graphical.command must start with an "
+	  "absolute path" },
+	{ HEAD "accounts: {users: [{name: u, uid: 5, home: /home/u}]}\n"
+	       "session: {user: u, graphical: {command: /bin/x, compositor: weston}}\n",
+	  "spec 't.yaml' line 5 column 49: unknown key 'compositor'" },
+	{ HEAD "accounts: {users: [{name: u, uid: 5, home: /home/u}]}\n"
+	       "session: {user: u, graphical: [/bin/x]}\n",
+	  "spec 't.yaml' line 5 column 31: session.graphical must be a mapping, not a list" },
 	{ HEAD "services: [{name: s, command: \"/usr//bin/s\"}]\n",
 	  "spec 't.yaml' line 4 column 31: command of service 's' must start with an absolute "
 	  "path" },
@@ -514,6 +529,46 @@ static const struct bad_spec {
 	{ HEAD "network:\n  mac: randomise\n", "spec 't.yaml' line 5 column 8: network.mac "
 					       "'randomise' is not random, random-keep-vendor "
 					       "or permanent" },
+	{ HEAD "network:\n  dns: [192.0.2.53, 192.0.2.53:53]\n",
+	  "spec 't.yaml' line 5 column 21: network.dns '192.0.2.53:53' is not an IPv4 or IPv6 "
+	  "address" },
+	{ HEAD "network:\n  dns: [192.0.2.53, \"2001:db8::0:53\", \"2001:db8::53\"]\n",
+	  "spec 't.yaml' line 5 column 39: network.dns names '2001:db8::53' twice" },
+	{ HEAD "network:\n  dns: [192.0.2.1, 192.0.2.2, 192.0.2.3, 192.0.2.4]\n",
+	  "spec 't.yaml' line 5 column 42: network.dns lists 4 servers, at most 3" },
+	{ HEAD "network:\n  dns: {server: 192.0.2.1}\n",
+	  "spec 't.yaml' line 5 column 8: network.dns must be a list, not a mapping" },
+	{ HEAD "network:\n  interfaces: [{name: eth0, dhcp: true, gateway4: 192.0.2.1}]\n",
+	  "spec 't.yaml' line 5 column 51: interface 'eth0' has dhcp: true and a gateway4: the "
+	  "lease gives the route" },
+	{ HEAD "network:\n  interfaces: [{name: eth0, dhcp: true, addresses: [\"2001:db8::1/64\", "
+	       "192.0.2.1/24]}]\n",
+	  "spec 't.yaml' line 5 column 52: interface 'eth0' has dhcp: true and the IPv4 address "
+	  "192.0.2.1/24: the lease gives it" },
+	{ HEAD "network:\n  interfaces: [{name: eth0, dhcp: yes please}]\n",
+	  "spec 't.yaml' line 5 column 35: dhcp must be true or false, not 'yes please'" },
+	{ HEAD "network:\n  dns: dhcp\n  interfaces: [{name: eth0, addresses: [192.0.2.1/24]}]\n",
+	  "spec 't.yaml' line 5 column 8: network.dns: dhcp needs an interface with dhcp: true" },
+	{ HEAD "kernel: {modules: [wireguard]}\nnetwork:\n  vpn: {private_key: aGVsbG8=, "
+	       "addresses: [192.0.2.130/25]}\n",
+	  "spec 't.yaml' line 6 column 22: network.vpn.private_key: a key in the spec is in the "
+	  "image, which is public; leave it out (a new key each boot) or name a "
+	  "private_key_file" },
+	{ HEAD "kernel: {modules: [wireguard]}\nnetwork:\n  vpn: {addresses: [192.0.2.130/25], "
+	       "peer: {public_key: \"xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=\", "
+	       "endpoint: \"vpn.example:51820\", allowed_ips: [0.0.0.0/0]}}\n",
+	  "spec 't.yaml' line 6 column 115: network.vpn.peer.endpoint 'vpn.example:51820' must be "
+	  "IPV4:PORT or [IPV6]:PORT (an address: a name would need DNS outside the tunnel)" },
+	{ HEAD "kernel: {modules: [wireguard]}\nnetwork:\n  vpn: {addresses: [192.0.2.130/25], "
+	       "peer: {public_key: abc, "
+	       "endpoint: \"192.0.2.1:51820\", allowed_ips: [0.0.0.0/0]}}\n",
+	  "spec 't.yaml' line 6 column 57: network.vpn.peer.public_key is not a WireGuard key "
+	  "(base64 of 32 bytes, as 'wg pubkey' prints)" },
+	{ HEAD "network:\n  vpn: {addresses: [192.0.2.130/25], peer: {public_key: "
+	       "\"xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=\", "
+	       "endpoint: \"[2001:db8::1]:51820\", allowed_ips: [\"::/0\"]}}\n",
+	  "spec 't.yaml' line 5 column 8: network.vpn needs the kernel module 'wireguard' in "
+	  "kernel.modules" },
 	{ HEAD "network:\n  hostnme: lethe\n",
 	  "spec 't.yaml' line 5 column 3: unknown key 'hostnme' (did you mean 'hostname'?)" },
 };
@@ -539,6 +594,41 @@ static void test_spec_errors(void **state)
 		failed++;
 	}
 	assert_int_equal(failed, 0);
+}
+
+/* DHCP beside static IPv6, and the leases' name servers. */
+static void test_spec_dhcp(void **state)
+{
+	struct lethe_spec *spec =
+		spec_ok(HEAD "network:\n  dns: dhcp\n  interfaces:\n"
+			     "    - {name: eth0, dhcp: true, addresses: [\"2001:db8::5/64\"]}\n"
+			     "    - {name: eth1, dhcp: false, addresses: [192.0.2.5/24]}\n");
+
+	assert_true(spec->interfaces[0].dhcp);
+	assert_false(spec->interfaces[1].dhcp);
+	assert_true(spec->dns_dhcp);
+	assert_int_equal(spec->dns.n, 0);
+	lethe_spec_free(spec);
+}
+
+/* network.vpn with an IPv6 endpoint in brackets, canonical; the defaults. */
+static void test_spec_vpn(void **state)
+{
+	struct lethe_spec *spec = spec_ok(
+		HEAD "kernel: {modules: [wireguard]}\nnetwork:\n  vpn:\n    addresses: "
+		     "[192.0.2.130/25]\n"
+		     "    peer: {public_key: \"xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=\", "
+		     "endpoint: \"[2001:DB8::1]:51820\",\n"
+		     "           allowed_ips: [0.0.0.0/0, \"::/0\"], keepalive: 25}\n");
+
+	assert_non_null(spec->vpn);
+	assert_string_equal(spec->vpn->interface, "wg0");
+	assert_null(spec->vpn->private_key_file);
+	assert_string_equal(spec->vpn->endpoint, "2001:db8::1");
+	assert_int_equal(spec->vpn->port, 51820);
+	assert_int_equal(spec->vpn->allowed_ips.n, 2);
+	assert_int_equal(spec->vpn->keepalive, 25);
+	lethe_spec_free(spec);
 }
 
 static void test_spec_defaults(void **state)
@@ -630,6 +720,7 @@ static void test_spec_full(void **state)
 		"network:\n"
 		"  hostname: box.example\n"
 		"  mac: random-keep-vendor\n"
+		"  dns: [\"2001:DB8:0::53\", 192.0.2.53]\n"
 		"  interfaces:\n"
 		"    - {name: eth0, addresses: [192.0.2.10/24, 2001:db8::10/64], gateway4: "
 		"192.0.2.1,\n"
@@ -692,12 +783,15 @@ static void test_spec_full(void **state)
 
 	assert_string_equal(spec->hostname, "box.example");
 	assert_int_equal(spec->mac, LETHE_MAC_RANDOM_KEEP_VENDOR);
+	assert_int_equal(spec->dns.n, 2);
+	assert_string_equal(spec->dns.v[0], "2001:db8::53"); /* canonical */
+	assert_string_equal(spec->dns.v[1], "192.0.2.53");
 	assert_int_equal(spec->n_interfaces, 1);
 	assert_string_equal(spec->interfaces[0].addresses.v[1], "2001:db8::10/64");
 	assert_string_equal(spec->interfaces[0].gateway4, "192.0.2.1");
 	assert_string_equal(spec->interfaces[0].gateway6, "2001:db8::1");
 	assert_int_equal(spec->firewall->type, LETHE_NODE_MAPPING);
-	assert_int_equal(spec->firewall->line, 38);
+	assert_int_equal(spec->firewall->line, 39);
 	assert_int_equal(spec->firewall->column, 11);
 	assert_non_null(spec->persistence);
 	lethe_spec_free(spec);
@@ -705,7 +799,7 @@ static void test_spec_full(void **state)
 
 static void test_spec_examples(void **state)
 {
-	static const char *const names[] = { "minimal", "privacy", "appliance" };
+	static const char *const names[] = { "minimal", "privacy", "appliance", "vpn" };
 	struct lethe_spec *spec = NULL;
 
 	for (size_t i = 0; i < LETHE_ARRAY_SIZE(names); i++) {
@@ -962,6 +1056,15 @@ static void test_spec_session(void **state)
 	spec = spec_ok(HEAD "accounts: {users: [{name: u, uid: 5, home: /home/u}]}\n"
 			    "session: {user: u, admin_password: none}\n");
 	assert_false(spec->session.admin_password);
+	assert_int_equal(spec->session.graphical.n, 0);
+	lethe_spec_free(spec);
+	spec = spec_ok(HEAD "accounts: {users: [{name: u, uid: 5, home: /home/u}]}\n"
+			    "session:\n  user: u\n  graphical:\n"
+			    "    command: [/usr/bin/firefox-esr, --private-window]\n");
+	assert_int_equal(spec->session.graphical.n, 2);
+	assert_string_equal(spec->session.graphical.v[0], "/usr/bin/firefox-esr");
+	assert_string_equal(spec->session.graphical.v[1], "--private-window");
+	assert_int_equal(spec->session.graphical_line, 8);
 	lethe_spec_free(spec);
 }
 
@@ -1039,6 +1142,8 @@ int main(void)
 		cmocka_unit_test(test_node_helpers),
 		cmocka_unit_test(test_spell_suggest),
 		cmocka_unit_test(test_spec_defaults),
+		cmocka_unit_test(test_spec_dhcp),
+		cmocka_unit_test(test_spec_vpn),
 		cmocka_unit_test(test_spec_deb_named_source),
 		cmocka_unit_test(test_spec_full),
 		cmocka_unit_test(test_spec_errors),

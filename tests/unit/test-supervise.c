@@ -35,6 +35,11 @@ double init_uptime(void)
 {
 	return 1.0;
 }
+int init_mkdir_p(const char *path, mode_t mode)
+{
+	(void)path, (void)mode;
+	return 0;
+}
 int init_session_enter(void)
 {
 	return 0;
@@ -113,6 +118,57 @@ static void test_table_never_overflows(void **state)
 	assert_true(mem.table[0].shell);
 }
 
+/* session.graphical (issue 13.4): cage as the session user, between the spec's services
+ * and the console shell, with "cage -- COMMAND..." as argv; none without a command. */
+static void test_graphical_session(void **state)
+{
+	static char *cmd[] = { "/usr/bin/firefox-esr", "--private-window" };
+	static struct init_service table[LETHE_MAX_SERVICES + 3];
+	struct lethe_spec spec = { .services = spec_services, .n_services = 1 };
+	size_t n;
+
+	(void)state;
+	fill(1, false, 1); /* names the spec's services */
+	spec.session.user = "user";
+	spec.session.graphical = (struct lethe_strv){ cmd, 2 };
+	n = init_services_fill(&spec, true, table, LETHE_MAX_SERVICES + 3);
+	assert_int_equal(n, 4);
+	/* seatd first, as root, its socket the user's. */
+	assert_string_equal(table[1].name, "seatd");
+	assert_null(table[1].user);
+	assert_false(table[1].graphical);
+	assert_string_equal(table[1].argv[0], "/usr/sbin/seatd");
+	assert_string_equal(table[1].argv[1], "-u");
+	assert_string_equal(table[1].argv[2], "user");
+	assert_null(table[1].argv[3]);
+	assert_string_equal(table[2].name, "graphical");
+	assert_true(table[2].graphical);
+	assert_false(table[2].shell);
+	assert_true(table[2].restart);
+	assert_string_equal(table[2].user, "user");
+	assert_string_equal(table[2].argv[0], "/usr/bin/cage");
+	assert_string_equal(table[2].argv[1], "--");
+	assert_string_equal(table[2].argv[2], "/usr/bin/firefox-esr");
+	assert_string_equal(table[2].argv[3], "--private-window");
+	assert_null(table[2].argv[4]);
+	assert_true(table[3].shell);
+	/* The spec's full cap of services still leaves seatd, cage and the shell their
+	 * slots. */
+	spec.n_services = LETHE_MAX_SERVICES;
+	fill(LETHE_MAX_SERVICES, false, 1);
+	assert_int_equal(init_services_fill(&spec, true, table, LETHE_MAX_SERVICES + 3),
+			 LETHE_MAX_SERVICES + 3);
+	assert_true(table[LETHE_MAX_SERVICES + 1].graphical);
+	/* No command, no cage; no session user, no cage. */
+	spec.n_services = 1;
+	spec.session.graphical.n = 0;
+	assert_int_equal(init_services_fill(&spec, true, table, LETHE_MAX_SERVICES + 3), 2);
+	assert_false(table[1].graphical);
+	spec.session.graphical.n = 2;
+	spec.session.user = NULL;
+	assert_int_equal(init_services_fill(&spec, false, table, LETHE_MAX_SERVICES + 3), 1);
+}
+
 /* The signal protocol of <lethe/contract.h>: busybox's convention, and lethe-init
  * watches every signal of it. */
 static void test_signals(void **state)
@@ -145,6 +201,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table_holds_cap_and_shell),
 		cmocka_unit_test(test_table_never_overflows),
+		cmocka_unit_test(test_graphical_session),
 		cmocka_unit_test(test_signals),
 	};
 

@@ -285,7 +285,7 @@ static void test_esp(void **state)
 	free(b);
 	assert_int_equal(lethe_file_read(two, 64u << 20, &b, &lb), 0);
 	assert_true(la != lb || memcmp(a, b, la));
-	assert_int_equal(lethe_esp_loader_conf(3, &conf), 0);
+	assert_int_equal(lethe_esp_loader_conf(3, NULL, &conf), 0);
 	assert_string_equal(conf, "timeout 3\neditor no\n");
 	/* boot.esp_size: a fixed size of that many MiB, refused with the size needed when
 	 * the files do not fit (nothing written then). */

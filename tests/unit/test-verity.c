@@ -377,6 +377,41 @@ static void test_tamper(void **state)
 	free(hash);
 }
 
+/* Level 0 read back as a block index: the digest of each data block, as
+ * lethe_verity_hash_block() computes it from the block and the tree's salt. */
+static void test_leaves(void **state)
+{
+	char *data = tpath("l.data"), *hash = tpath("l.hash");
+	struct lethe_verity_params p;
+	uint8_t root[32], got[32], *leaves = NULL, *block = malloc(4096);
+	int fd;
+
+	make_tree(data, hash, root);
+	assert_int_equal(lethe_verity_read_leaves(hash, &p, &leaves), 0);
+	assert_string_equal(p.hash_name, "sha256");
+	assert_int_equal(p.data_block_size, 4096);
+	assert_int_equal(p.salt_size, 32);
+	fd = open(data, O_RDONLY);
+	assert_true(fd >= 0);
+	for (uint64_t b = 0; b < p.data_blocks; b++) {
+		assert_int_equal(lethe_pread_full(fd, block, 4096, (off_t)(b * 4096)), 4096);
+		assert_int_equal(lethe_verity_hash_block(&p, block, got), 0);
+		assert_memory_equal(got, leaves + b * 32, 32);
+	}
+	/* Another block's digest is not this one's: the salt and the data both count. */
+	assert_memory_not_equal(leaves, leaves + 32, 32);
+	p.salt[0] ^= 1;
+	assert_int_equal(lethe_verity_hash_block(&p, block, got), 0);
+	assert_memory_not_equal(got, leaves + (p.data_blocks - 1) * 32, 32);
+	close(fd);
+	free(leaves);
+	/* A file that is no tree. */
+	assert_int_not_equal(lethe_verity_read_leaves(data, &p, &leaves), 0);
+	free(block);
+	free(data);
+	free(hash);
+}
+
 static void test_threads_identical(void **state)
 {
 	char *data = tpath("th.data"), *ref = tpath("th.ref"), *hash = tpath("th.hash");
@@ -490,6 +525,7 @@ int main(void)
 		cmocka_unit_test(test_params_checks),
 		cmocka_unit_test(test_salt_from_seed),
 		cmocka_unit_test(test_tamper),
+		cmocka_unit_test(test_leaves),
 		cmocka_unit_test(test_threads_identical),
 		cmocka_unit_test(test_append_mode),
 		cmocka_unit_test(test_format_input_errors),

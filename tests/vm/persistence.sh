@@ -28,9 +28,7 @@ img=$LETHE_BUILD/test-images/persistence
 mkdir -p "$LETHE_BUILD/test-images"
 (
 	flock 9
-	if [ ! -f "$img/SHA256SUMS" ] || [ "$LETHE" -nt "$img/SHA256SUMS" ] ||
-		[ "$LETHE_INIT" -nt "$img/SHA256SUMS" ] || [ "$spec" -nt "$img/SHA256SUMS" ] ||
-		[ "$LETHE_BUILD/src/lethe/lethe-persist" -nt "$img/SHA256SUMS" ]; then
+	if image_stale "$img" "$spec"; then
 		rm -rf "$img"
 		"$LETHE" build --quiet "$spec" -o "$img" --key "$(test_key)" >"$TMP/build.log" 2>&1 ||
 			{ tail -n 20 "$TMP/build.log" >&2; fail "cannot build $spec"; }

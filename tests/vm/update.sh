@@ -28,8 +28,7 @@ ab_image() { # NAME VERSION COMMAND: the release directory
 	mkdir -p "$LETHE_BUILD/test-images"
 	(
 		flock 9
-		if [ ! -f "$dir/SHA256SUMS" ] || [ "$LETHE" -nt "$dir/SHA256SUMS" ] ||
-			[ "$LETHE_SRC/tests/vm/update-image.yaml.in" -nt "$dir/SHA256SUMS" ]; then
+		if image_stale "$dir" "$LETHE_SRC/tests/vm/update-image.yaml.in"; then
 			sed "s/@VERSION@/$2/; s/@SETTLE@/3/; s|@COMMAND@|$3|" \
 				"$LETHE_SRC/tests/vm/update-image.yaml.in" >"$TMP/$name.yaml"
 			rm -rf "$dir"
@@ -53,7 +52,6 @@ slot() { # SLOT FIELD
 s = {x["slot"]: x for x in json.load(open(sys.argv[1]))["slots"]}[sys.argv[2]][sys.argv[3]]
 print("null" if s is None else str(s).lower())' "$TMP/status.json" "$1" "$2"
 }
-BOOT_S=900 # one boot under a loaded TCG host can take minutes
 
 # 1. Power lost half-way through writing b's verity tree (the update SIGKILLed, see
 #    tests/interop/update-power.sh for every kill point): the disk boots slot a, not
@@ -62,9 +60,7 @@ rc=0
 TMPDIR=$TMP LETHE_UPDATE_KILL_AT=rootfs.verity "$LETHE" update "$bad" --device "$disk" -p "$pub" \
 	>"$TMP/out" 2>&1 || rc=$?
 [ "$rc" -eq 137 ] || { cat "$TMP/out"; fail "1: the update was not killed (exit $rc)"; }
-vm_start "$disk" "$TMP/vars.fd" "$TMP/1.log"
-vm_wait "$TMP/1.log" "lethe-init: health: this boot is not counted" $BOOT_S
-vm_kill
+vm_boot_until "$disk" "$TMP/vars.fd" "$TMP/1.log" "lethe-init: health: this boot is not counted" 2
 grep -q "health: this boot is not counted" "$TMP/1.log" || fail "1: the installed boot was counted"
 [ "$(booted_hashes "$TMP/1.log")" = "$ha" ] || fail "1: slot a did not boot"
 
@@ -72,9 +68,7 @@ grep -q "health: this boot is not counted" "$TMP/1.log" || fail "1: the installe
 expect_ok "$LETHE" update "$bad" --device "$disk" -p "$pub"
 status
 [ "$(slot b state)" = pending ] && [ "$(slot b next)" = true ] || fail "2: b is not pending and next"
-vm_start "$disk" "$TMP/vars.fd" "$TMP/2.log"
-vm_wait "$TMP/2.log" "lethe-init: health: this boot is not counted" $((4 * BOOT_S))
-vm_kill
+vm_boot_until "$disk" "$TMP/vars.fd" "$TMP/2.log" "lethe-init: health: this boot is not counted" 5
 booted_hashes "$TMP/2.log" >"$TMP/2.boots"
 printf '%s\n' "$hbad" "$hbad" "$hbad" "$ha" | cmp -s - "$TMP/2.boots" ||
 	{ cat "$TMP/2.boots"; fail "2: not exactly three boots of b, then a"; }
@@ -87,9 +81,7 @@ status
 
 # 3. A good b: boots, passes the gate, blessed; a stays good.
 expect_ok "$LETHE" update "$v3" --device "$disk" -p "$pub"
-vm_start "$disk" "$TMP/vars.fd" "$TMP/3.log"
-vm_wait "$TMP/3.log" "lethe-init: health: (passed|FAILED)" $BOOT_S
-vm_kill
+vm_boot_until "$disk" "$TMP/vars.fd" "$TMP/3.log" "lethe-init: health: (passed|FAILED)" 2
 grep -q "health: passed" "$TMP/3.log" || { grep health "$TMP/3.log"; fail "3: the good b failed its gate"; }
 grep -q "health: blessed EFI/Linux/lethe-0.3+2-1.efi as lethe-0.3.efi" "$TMP/3.log" ||
 	fail "3: not blessed as systemd-bless-boot would"
@@ -100,9 +92,7 @@ status
 
 # 4. Rollback: a boots next.
 expect_ok "$LETHE" rollback --device "$disk"
-vm_start "$disk" "$TMP/vars.fd" "$TMP/4.log"
-vm_wait "$TMP/4.log" "lethe-init: health: this boot is not counted" $BOOT_S
-vm_kill
+vm_boot_until "$disk" "$TMP/vars.fd" "$TMP/4.log" "lethe-init: health: this boot is not counted" 2
 [ "$(booted_hashes "$TMP/4.log")" = "$ha" ] || fail "4: a did not boot after rollback"
 
 # 5. A b whose root is corrupted after writing: stage 1 refuses it on each try, then a.
@@ -112,9 +102,7 @@ import json, sys
 for p in json.load(sys.stdin)["partitiontable"]["partitions"]:
     if p.get("name") == "root-x86-64-b": print(p["start"])')
 flip_bit "$disk" $((start * 512 + 3 * 1024 * 1024 + 17))
-vm_start "$disk" "$TMP/vars.fd" "$TMP/5.log"
-vm_wait "$TMP/5.log" "lethe-init: health: this boot is not counted" $((4 * BOOT_S))
-vm_kill
+vm_boot_until "$disk" "$TMP/vars.fd" "$TMP/5.log" "lethe-init: health: this boot is not counted" 5
 [ "$(grep -c 'root verification failed' "$TMP/5.log")" = 3 ] ||
 	{ grep -E 'lethe-init' "$TMP/5.log"; fail "5: stage 1 did not refuse the corrupted b three times"; }
 [ "$(booted_hashes "$TMP/5.log" | tail -n1)" = "$ha" ] || fail "5: a did not boot after the corrupted b"

@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# Write lethe's bash completion on stdout, read from the program itself: the verbs from
-# `lethe --help`, each verb's subcommands (the lowercase words of its usage lines), its
-# options and what their arguments are (the option lines of `lethe VERB --help`). The
-# build runs it on the lethe it just linked, so the completion cannot drift from the
-# verb table or the options. Usage: gen-bash.sh LETHE
+# Write lethe's bash or zsh completion on stdout, read from the program itself: the verbs
+# from `lethe --help`, each verb's subcommands (the lowercase words of its usage lines),
+# its options and what their arguments are (the option lines of `lethe VERB --help`).
+# The build runs it on the lethe it just linked, so neither completion can drift from
+# the verb table or the options. Both shells get the same tables (shell functions that
+# bash and zsh read alike); only the function that answers the shell differs.
+# Usage: gen.sh bash|zsh LETHE
 set -euo pipefail
-lethe=${1:?usage: gen-bash.sh LETHE}
+shell=${1:?usage: gen.sh bash|zsh LETHE}
+lethe=${2:?usage: gen.sh bash|zsh LETHE}
+case $shell in bash | zsh) ;; *) echo "gen.sh: no completion for '$shell'" >&2; exit 2 ;; esac
 
 verbs=$("$lethe" --help | awk '/^verbs:/ { v = 1; next } v && /^$/ { exit } v && /^  [a-z]/ { print $1 }')
-[ -n "$verbs" ] || { echo "gen-bash.sh: '$lethe --help' lists no verbs" >&2; exit 1; }
+[ -n "$verbs" ] || { echo "gen.sh: '$lethe --help' lists no verbs" >&2; exit 1; }
 
 # One verb's help on stdin; prints three lines: subcommands, options, then the argument
 # kind of each option that takes one, as "OPT=KIND" words (KIND: file, dir, none, or
@@ -56,10 +60,10 @@ parse_help() {
 	}'
 }
 
-cat <<'EOF'
-# bash completion for lethe(1). Generated from `lethe --help` and `lethe VERB --help`
-# by completion/gen-bash.sh when Lethe is built: do not edit.
-EOF
+# zsh finds a completion function by the #compdef line its file starts with.
+[ "$shell" = bash ] || echo '#compdef lethe'
+echo "# $shell completion for lethe(1). Generated from 'lethe --help' and 'lethe VERB --help'"
+echo '# by completion/gen.sh when Lethe is built: do not edit.'
 printf '_lethe_verbs=%q\n\n' "$(echo $verbs)"
 echo '_lethe_verb_words() {'
 echo '	case $1 in'
@@ -81,6 +85,52 @@ echo '	case "$1 $2" in'
 printf '%s' "$arg_cases"
 echo '	esac'
 echo '}'
+if [ "$shell" = zsh ]; then
+	cat <<'EOF'
+
+_lethe_files() {
+	if [[ $1 == dir ]]; then _files -/; else _files; fi
+}
+
+# The same walk as the bash completion's, over zsh's words (1-based) and CURRENT.
+_lethe() {
+	local cur=${words[CURRENT]} prev=${words[CURRENT - 1]} verb=${words[2]}
+	local _lethe_subs= _lethe_opts= kind i
+	if ((CURRENT == 2)); then
+		compadd -- ${=_lethe_verbs} --help --version
+		return
+	fi
+	_lethe_verb_words "$verb" || return 1
+	if ((CURRENT > 3)); then
+		kind=$(_lethe_arg_kind "$verb" "$prev")
+		case $kind in
+		'') ;;
+		file | dir) _lethe_files "$kind"; return ;;
+		none) return 1 ;;
+		*) compadd -- ${(s:|:)kind}; return ;;
+		esac
+	fi
+	if [[ $cur == -* ]]; then
+		compadd -- ${=_lethe_opts}
+		return
+	fi
+	if [[ -n $_lethe_subs ]]; then
+		# The subcommand comes first among the words that are not options.
+		for ((i = 3; i < CURRENT; i++)); do
+			[[ " $_lethe_subs " == *" ${words[i]} "* ]] && break
+		done
+		if ((i == CURRENT)); then
+			compadd -- ${=_lethe_subs}
+			return
+		fi
+	fi
+	_lethe_files file
+}
+
+_lethe "$@"
+EOF
+	exit 0
+fi
 cat <<'EOF'
 
 _lethe_files() {
