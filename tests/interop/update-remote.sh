@@ -84,9 +84,11 @@ else
 	note "no docker-registry: the oci:// update is not checked"
 fi
 
-# The spec's update: section. Machine ids by their bucket (SHA-256 of "lethe-rollout\n" + id).
+# The spec's update: section. Machine ids by their bucket (SHA-256 of "lethe-rollout\n" + the
+# id lowercased, without dashes).
 bucket() { /usr/bin/python3 -c 'import hashlib, sys
-print(int.from_bytes(hashlib.sha256(b"lethe-rollout\n" + sys.argv[1].encode()).digest()[:8], "big") % 100)' "$1"; }
+i = "".join(c.lower() for c in sys.argv[1] if c != "-" and not c.isspace())
+print(int.from_bytes(hashlib.sha256(b"lethe-rollout\n" + i.encode()).digest()[:8], "big") % 100)' "$1"; }
 early= late=
 for i in $(seq 1 500); do
 	b=$(bucket "machine-$i")
