@@ -180,7 +180,8 @@ struct lethe_rollout {
 };
 
 /* The machine's place in the fleet: the first 8 bytes of SHA-256("lethe-rollout\n" ||
- * id) modulo 100. */
+ * id) modulo 100, the id lowercased and without dashes or white space (so that a UUID
+ * given with --machine-id is the machine its SMBIOS UUID names). */
 unsigned lethe_rollout_bucket(const char *machine_id);
 /* The "timestamp:N" of a minisign trusted comment; -ENOENT when it has none. */
 int lethe_rollout_timestamp(const char *trusted_comment, int64_t *ret);

@@ -20,8 +20,14 @@ unsigned lethe_rollout_bucket(const char *machine_id)
 	uint8_t md[32] = { 0 };
 	uint64_t v = 0;
 
-	if (lethe_buf_printf(&b, "%s%s", prefix, machine_id) < 0 ||
-	    lethe_sha256(b.data, b.len, md) < 0) {
+	/* The id as /etc/machine-id and SMBIOS spell it, however it was given: lowercase,
+	 * without dashes or white space (a UUID and its 32 hex digits are one machine). */
+	int r = lethe_buf_puts(&b, prefix);
+
+	for (const char *p = machine_id; r >= 0 && *p; p++)
+		if (*p != '-' && !isspace((unsigned char)*p))
+			r = lethe_buf_append(&b, &(char){ (char)tolower((unsigned char)*p) }, 1);
+	if (r < 0 || lethe_sha256(b.data, b.len, md) < 0) {
 		lethe_buf_release(&b);
 		return 99;
 	}

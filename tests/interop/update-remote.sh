@@ -84,9 +84,11 @@ else
 	note "no docker-registry: the oci:// update is not checked"
 fi
 
-# The spec's update: section. Machine ids by their bucket (SHA-256 of "lethe-rollout\n" + id).
+# The spec's update: section. Machine ids by their bucket (SHA-256 of "lethe-rollout\n" + the
+# id lowercased, without dashes).
 bucket() { /usr/bin/python3 -c 'import hashlib, sys
-print(int.from_bytes(hashlib.sha256(b"lethe-rollout\n" + sys.argv[1].encode()).digest()[:8], "big") % 100)' "$1"; }
+i = "".join(c.lower() for c in sys.argv[1] if c != "-" and not c.isspace())
+print(int.from_bytes(hashlib.sha256(b"lethe-rollout\n" + i.encode()).digest()[:8], "big") % 100)' "$1"; }
 early= late=
 for i in $(seq 1 500); do
 	b=$(bucket "machine-$i")
@@ -144,6 +146,17 @@ fi
 spec v5
 expect_ok "$LETHE" update --device "$disk" -p "$pub" --spec "$TMP/spec.yaml" --insecure --machine-id "$late" --now
 [ "$(status_b)" = "pending 5.0" ] || fail "--now did not update outside the wave: $(status_b)"
+# The same from a registry: the machine outside the wave fetches only the signed sums.
+if [ -n "${reg:-}" ]; then
+	sed -i "s|^  source: .*|  source: oci://$reg/lethe/test|; s|^  channel: .*|  channel: v3|" "$TMP/spec.yaml"
+	b0=$(slot_sum "$disk" b) e0=$(esp_names "$disk")
+	TMPDIR=$TMP "$LETHE" update --device "$disk" -p "$pub" --spec "$TMP/spec.yaml" --insecure \
+		--machine-id "$late" >"$TMP/out" 2>&1 ||
+		{ cat "$TMP/out"; fail "a machine outside the wave did not exit 0 (oci)"; }
+	grep -q "oci://$reg/lethe/test:v3: not yet:" "$TMP/out" || { cat "$TMP/out"; fail "oci: no 'not yet'"; }
+	unchanged_since "$b0" "$e0" || fail "a machine outside the wave wrote its disk (oci)"
+	[ -z "$(ls -A "$TMP" | grep '^lethe-update-work')" ] || fail "oci: the scratch directory was left behind"
+fi
 # Signed three days ago: the last wave is open, every machine updates.
 resign "$TMP/www/v6" "$(test_key)" $(($(date +%s) - 3 * 86400))
 spec v6

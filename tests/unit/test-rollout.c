@@ -115,6 +115,9 @@ static void test_rollout(void **state)
 	(void)state;
 	/* Stable, and spread over the fleet. */
 	assert_int_equal(lethe_rollout_bucket("abc"), lethe_rollout_bucket("abc"));
+	/* One machine however its UUID is spelled (SMBIOS, --machine-id, /etc/machine-id). */
+	assert_int_equal(lethe_rollout_bucket("1B4E28BA-2FA1-11D2-883F-0016D3CCA427"),
+			 lethe_rollout_bucket("1b4e28ba2fa111d2883f0016d3cca427\n"));
 	for (int i = 0; i < 2000; i++) {
 		char id[32];
 

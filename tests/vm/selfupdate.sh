@@ -252,6 +252,12 @@ done
 	fail "3: files the update does not need were fetched"
 rc=$(guest st $CMD_S lethe status)
 [ "$rc" = 0 ] || { console_tail; fail "3: lethe status failed in the guest"; }
+tr -d '\r' <"$log" | grep -Eq "^slot a: good, version 0.1, .*\[booted\]" &&
+	tr -d '\r' <"$log" | grep -Eq "^slot b: pending, version 0.2, 3 tries left, .*\[boots next\]" ||
+	{ console_tail; fail "3: lethe status in the guest does not say a booted, b pending and next"; }
+# The fetched release lived in RAM (/tmp) only for the update.
+rc=$(guest tmp 60 "if busybox ls -a /tmp | busybox grep -q lethe-update-work; then false; else true; fi")
+[ "$rc" = 0 ] || { console_tail; fail "3: the scratch directory was left in the guest's /tmp"; }
 
 # 4. The same release from the registry (TLS): b written again.
 rc=$(guest oci $CMD_S lethe update oci://10.0.2.100:5000/lethe/selfupdate:next)
