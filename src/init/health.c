@@ -59,7 +59,7 @@ bool init_boot_counted(char *entry, size_t size)
 	char path[512];
 	const char *base;
 
-	/* efivarfs: stage 2 mounted it, read-only (stage2.c, mount_extra). */
+	/* efivarfs: stage 1 (entry.c) and stage 2 (mount_extra) mount it, read-only. */
 	if (loader_var(LETHE_LOADER_BOOT_COUNT_PATH, path, sizeof(path)) < 0)
 		return false;
 	base = strrchr(path, '/');
