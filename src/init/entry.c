@@ -2,8 +2,10 @@
  * of the ESP's entries systemd-boot started, from its volatile EFI variable
  * LoaderEntrySelected. It is what makes the "(toram)" and "(persistent storage)" entries
  * work under Secure Boot, where systemd-stub ignores the entry's load options and the
- * cmdline is always the signed one. Stage 1 reads it before efivarfs is mounted for
- * good (stage 2 does that), so it mounts efivarfs read-only for the one read. */
+ * cmdline is always the signed one. Stage 1 mounts efivarfs read-only for its own
+ * needs (this read, and the boot counter a halt on a counted A/B boot looks at,
+ * health.c) and unmounts it before the switch to the root, where stage 2 mounts it
+ * for good. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -39,26 +41,31 @@ static unsigned read_entry(char *name, size_t size)
 	return flags;
 }
 
-unsigned init_boot_entry(bool mount_efivarfs, char *name, size_t size)
-{
-	bool mounted = false;
-	unsigned flags;
+static bool stage1_mounted;
 
+void init_efivarfs_mount(void)
+{
+	if (access("/sys/firmware/efi", F_OK) < 0)
+		return;
+	if (mount("efivarfs", LETHE_EFIVARS_DIR, "efivarfs",
+		  MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0)
+		stage1_mounted = true;
+	else
+		init_dbg("cannot mount efivarfs: %s", strerror(errno));
+}
+
+void init_efivarfs_unmount(void)
+{
+	if (stage1_mounted)
+		(void)umount2(LETHE_EFIVARS_DIR, MNT_DETACH);
+	stage1_mounted = false;
+}
+
+unsigned init_boot_entry(char *name, size_t size)
+{
 	if (name && size)
 		name[0] = '\0';
 	if (access("/sys/firmware/efi", F_OK) < 0)
 		return LETHE_BOOT_ENTRY_AMNESIC;
-	if (mount_efivarfs) {
-		if (mount("efivarfs", LETHE_EFIVARS_DIR, "efivarfs",
-			  MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0)
-			mounted = true;
-		else if (errno != EBUSY)
-			init_dbg("cannot mount efivarfs to read " LETHE_LOADER_ENTRY_SELECTED
-				 ": %s",
-				 strerror(errno));
-	}
-	flags = read_entry(name, size);
-	if (mounted)
-		(void)umount2(LETHE_EFIVARS_DIR, MNT_DETACH);
-	return flags;
+	return read_entry(name, size);
 }

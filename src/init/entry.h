@@ -6,8 +6,13 @@
 
 /* LETHE_BOOT_ENTRY_* of the entry the boot loader started (LETHE_BOOT_ENTRY_AMNESIC
  * without UEFI, without the variable or for any other entry) and its name into name
- * (size bytes; "" when none). mount_efivarfs: mount efivarfs read-only for the read and
- * unmount it afterwards (stage 1; stage 2 has it mounted). */
-unsigned init_boot_entry(bool mount_efivarfs, char *name, size_t size);
+ * (size bytes; "" when none). efivarfs must be mounted. */
+unsigned init_boot_entry(char *name, size_t size);
+/* efivarfs read-only at its place on a UEFI boot. Stage 1 (for the entry, and for a
+ * halt on a counted boot, health.c) unmounts it again before the switch to the root;
+ * stage 2 mounts it for good (the audit's Secure Boot state, bless's variables).
+ * Nothing in Lethe writes EFI variables. */
+void init_efivarfs_mount(void);
+void init_efivarfs_unmount(void);
 
 #endif

@@ -36,14 +36,6 @@ static void sleep_s(double s)
 		;
 }
 
-void init_mount_efivars(void)
-{
-	/* EBUSY when this stage mounted it already: nothing to do. */
-	if (access("/sys/firmware/efi", F_OK) == 0)
-		(void)mount("efivarfs", LETHE_EFIVARS_DIR, "efivarfs",
-			    MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
-}
-
 /* An EFI variable of the loader as text; 0, -ENOENT when unset. */
 static int loader_var(const char *name, char *ret, size_t size)
 {
@@ -67,7 +59,7 @@ bool init_boot_counted(char *entry, size_t size)
 	char path[512];
 	const char *base;
 
-	init_mount_efivars(); /* stage 1 and stage 2 each mount /sys afresh */
+	/* efivarfs: stage 1 (entry.c) and stage 2 (mount_extra) mount it, read-only. */
 	if (loader_var(LETHE_LOADER_BOOT_COUNT_PATH, path, sizeof(path)) < 0)
 		return false;
 	base = strrchr(path, '/');

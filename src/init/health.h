@@ -8,10 +8,6 @@
 
 #include <lethe/spec.h>
 
-/* Mount efivarfs read-only on a UEFI boot: the loader's variables for the health gate
- * and bless, the firmware's Secure Boot state and db for the audit. Nothing in Lethe
- * writes EFI variables. */
-void init_mount_efivars(void);
 /* Does the boot loader count this boot? Its UKI's file name into entry (may be NULL). */
 bool init_boot_counted(char *entry, size_t size);
 /* Called before PID 1 halts on a failure: on a counted boot, reboot instead, so that the

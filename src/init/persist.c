@@ -26,7 +26,7 @@ static bool cmdline_asks(void)
 	if (n > 0 && lethe_cmdline_parse(cmdline, (size_t)n, &c) == 0 && c.persistence)
 		return true;
 	/* The boot menu's "(persistent storage)" entry (efivarfs: mount_extra mounted it). */
-	if (!(init_boot_entry(false, name, sizeof(name)) & LETHE_BOOT_ENTRY_PERSISTENCE))
+	if (!(init_boot_entry(name, sizeof(name)) & LETHE_BOOT_ENTRY_PERSISTENCE))
 		return false;
 	init_msg("boot menu entry '%s': " LETHE_CMDLINE_PERSISTENCE, name);
 	return true;

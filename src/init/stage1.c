@@ -560,12 +560,14 @@ static void switch_root(void)
 }
 
 /* The menu's toram entry asks what the toram key of the cmdline asks (entry.c;
- * efivarfs is one of the modules just loaded). */
+ * efivarfs is one of the modules just loaded; it stays mounted until the switch, so
+ * that a halt on a counted boot finds the boot counter, health.c). */
 static void menu_entry(struct lethe_cmdline *c)
 {
 	char name[256];
 
-	if (!(init_boot_entry(true, name, sizeof(name)) & LETHE_BOOT_ENTRY_TORAM))
+	init_efivarfs_mount();
+	if (!(init_boot_entry(name, sizeof(name)) & LETHE_BOOT_ENTRY_TORAM))
 		return;
 	init_msg("boot menu entry '%s': " LETHE_CMDLINE_TORAM, name);
 	c->toram = true;
@@ -599,6 +601,7 @@ void init_stage1(void)
 	mount_root(node);
 	init_msg("root verified: %s", c.roothash);
 	init_dbg("root mounted (uptime %.2f s)", init_uptime());
+	init_efivarfs_unmount();
 	switch_root();
 	execv(STAGE2, (char *const[]){ "lethe-init", "--stage=2", NULL });
 	if (errno == EIO)

@@ -22,6 +22,7 @@
 
 #include "graphical.h"
 #include "session.h"
+#include "entry.h"
 #include "health.h"
 #include "persist.h"
 #include "stage2.h"
@@ -93,7 +94,7 @@ static void mount_extra(const struct lethe_spec *spec)
 		    MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 	/* efivarfs, read-only: the firmware's Secure Boot state and db for the audit, the
 	 * loader's variables for bless. Nothing in a session writes EFI variables. */
-	init_mount_efivars();
+	init_efivarfs_mount();
 	(void)mkdir("/dev/pts", 0755);
 	(void)mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
 		    "mode=0620,ptmxmode=0666");

@@ -571,12 +571,16 @@ static int boot_unlock_keyfile(const struct lethe_spec_persistence *sp, const ch
 	} else {
 		ssize_t n = lethe_read_full(fd, key, PASS_MAX + 1);
 
-		r = n < 1 || n > PASS_MAX ? lethe_error(-EINVAL,
-							"key file '%s' must hold 1 to %d "
-							"bytes",
-							sp->keyfile_path, PASS_MAX)
-					  : 0;
-		len = n > 0 ? (size_t)n : 0;
+		/* Its first line, as `persist init --passphrase-file` reads the same file when
+		 * it enrols it (pass_from_file): a key file written with a newline works. */
+		if (n > 0)
+			key[n] = '\0';
+		len = n > 0 ? strcspn(key, "\r\n") : 0;
+		r = len < 1 || n > PASS_MAX ? lethe_error(-EINVAL,
+							  "key file '%s' must hold a line of 1 "
+							  "to %d bytes",
+							  sp->keyfile_path, PASS_MAX)
+					    : 0;
 	}
 	if (fd >= 0)
 		close(fd);

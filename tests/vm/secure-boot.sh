@@ -10,7 +10,8 @@
 # refuses the one signed with the user's key. Measured boot (12.5) with swtpm: in the
 # signed boot, PCR 11 and PCR 4 read in the guest equal pcr.json (and PCR 11 equals
 # systemd-measure's value), and `lethe audit --pcr` passes boot.measured; a UKI whose
-# initramfs differs by one byte gives another PCR 11 and fails boot.measured.
+# initramfs differs by one byte gives another PCR 11 and fails boot.measured. The boot
+# menu's toram entry works under Secure Boot (lethe-init reads LoaderEntrySelected).
 . "$LETHE_SRC/tests/lib.sh"
 . "$LETHE_SRC/tests/vm/vm-common.bash"
 . "$LETHE_SRC/tests/interop/sb-common.bash"
@@ -72,6 +73,26 @@ grep -q "^pass .*boot.measured .*equal the release's prediction" "$TMP/ok.out" |
 # lethe-init mounts efivarfs read-only: the audit reads the firmware's own state and db.
 grep -q "^pass .*boot.secure-boot .*enabled (user mode); db: CN=Lethe test user db" "$TMP/ok.out" ||
 	fail "boot.secure-boot did not read Secure Boot and the user's db: $(grep boot.secure-boot "$TMP/ok.out")"
+
+# 2b. The boot menu's toram entry under Secure Boot (issue 11.3): the stub ignores load
+# options, so the entry carries none; lethe-init reads LoaderEntrySelected. Chosen as
+# the menu would be: the copy's loader.conf names it as the default (not signed).
+d=$TMP/toram-sb
+mkdir "$d" && cp "$signed"/* "$d/"
+esp_extract "$d/disk.img" loader/loader.conf "$TMP/loader.conf"
+grep -qx 'default lethe.efi' "$TMP/loader.conf" || fail "loader.conf's default is not lethe.efi"
+sed 's/^default .*/default lethe-toram.conf/' "$TMP/loader.conf" >"$TMP/loader.toram"
+esp_replace "$d" loader/loader.conf "$TMP/loader.toram"
+rc=0
+"$LETHE" run "$d" --secure-boot --sb-vars "$TMP/user-vars.fd" --timeout 900 \
+	--serial-log "$TMP/toram.log" --quiet --exec 'echo SLAVES=$(ls /sys/block/dm-0/slaves | tr "\n" " "); cat /proc/cmdline' \
+	>"$TMP/toram.out" 2>"$TMP/toram.err" || rc=$?
+[ "$rc" -eq 0 ] || { cat "$TMP/toram.err" >&2; tail -n 30 "$TMP/toram.log" >&2; fail "the toram entry did not boot under Secure Boot"; }
+grep -q "EFI stub: UEFI Secure Boot is enabled" "$TMP/toram.log" || fail "toram: no Secure Boot"
+grep -q "lethe-init: boot menu entry 'lethe-toram.conf': lethe.toram" "$TMP/toram.log" ||
+	fail "toram: lethe-init did not see the entry under Secure Boot"
+grep -Eqx 'SLAVES=loop[0-9]+ loop[0-9]+' "$TMP/toram.out" || fail "toram: the root is not on loop devices in RAM"
+grep -qxF "$(cat "$signed/cmdline")" "$TMP/toram.out" || fail "toram: the cmdline is not the signed one"
 
 # refused NAME PATTERN DIR [VARS]: the firmware's refusal, said at once (well before the
 # timeout), and the guest never reached stage 2.
