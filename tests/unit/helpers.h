@@ -41,6 +41,16 @@ static inline char *ut_path(const char *dir, const char *rel)
 	return p;
 }
 
+/* A path beside dir, unique as dir is: "DIR.name" (for a file that must not be in the
+ * tree under test; never a fixed name in /tmp, which parallel runs of a suite share). */
+static inline char *ut_beside(const char *dir, const char *name)
+{
+	char *p = NULL;
+
+	assert_true(asprintf(&p, "%s.%s", dir, name) > 0);
+	return p;
+}
+
 /* Write len bytes to path, whole, with exactly mode (not masked by the umask). */
 static inline void ut_write(const char *path, const void *data, size_t len, mode_t mode)
 {

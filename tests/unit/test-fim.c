@@ -315,7 +315,7 @@ static int age_one(const char *path, const struct stat *sb, int flag, struct FTW
 
 static void test_every_drift(void **state)
 {
-	char *dir = fixture(), *base = ut_path(dir, "../fim-baseline.mtree"), *p, *q;
+	char *dir = fixture(), *base = ut_beside(dir, "baseline.mtree"), *p, *q;
 	struct lethe_fim_rules *rules;
 	char rtext[512];
 	struct lethe_fim_scan_opts o = { .threads = 3 };
@@ -398,6 +398,7 @@ static void test_every_drift(void **state)
 	assert_int_equal(check(base, dir, &o, &s), (int)LETHE_ARRAY_SIZE(want));
 	assert_seen(&s, want, LETHE_ARRAY_SIZE(want));
 	lethe_fim_rules_free(rules);
+	unlink(base);
 	free(base);
 	assert_int_equal(lethe_rm_rf(dir), 0);
 	free(dir);
@@ -406,7 +407,7 @@ static void test_every_drift(void **state)
 /* The scan's own note: a file written while it is read is reported as such. */
 static void test_changed_during_scan(void **state)
 {
-	char *dir = fixture(), *base = ut_path(dir, "../fim-during.mtree");
+	char *dir = fixture(), *base = ut_beside(dir, "during.mtree");
 	struct lethe_fim_scan_opts o = { .threads = 2 };
 	struct seen s;
 
@@ -417,6 +418,7 @@ static void test_changed_during_scan(void **state)
 	o.after_open = grow_on_open;
 	assert_int_equal(check(base, dir, &o, &s), 1);
 	assert_string_equal(s.lines[0], "changed-during-scan ./grow sha256");
+	unlink(base);
 	free(base);
 	assert_int_equal(lethe_rm_rf(dir), 0);
 	free(dir);
@@ -426,8 +428,8 @@ static void test_changed_during_scan(void **state)
  * digest is that of its bytes. */
 static void test_deterministic(void **state)
 {
-	char *dir = fixture(), *b1 = ut_path(dir, "../fim-t1.mtree"),
-	     *b8 = ut_path(dir, "../fim-t8.mtree"), *t1, *t8, *p;
+	char *dir = fixture(), *b1 = ut_beside(dir, "t1.mtree"), *b8 = ut_beside(dir, "t8.mtree"),
+	     *t1, *t8, *p;
 	struct lethe_fim_scan_opts o1 = { .threads = 1 }, o8 = { .threads = 8 };
 	struct lethe_fim_manifest m;
 	const struct lethe_fim_entry *e;
@@ -475,7 +477,9 @@ static void test_deterministic(void **state)
 	lethe_fim_manifest_release(&m);
 	free(t1);
 	free(t8);
+	unlink(b1);
 	free(b1);
+	unlink(b8);
 	free(b8);
 	assert_int_equal(lethe_rm_rf(dir), 0);
 	free(dir);
@@ -485,7 +489,7 @@ static void test_deterministic(void **state)
 static void test_several_trees(void **state)
 {
 	char *dir = fixture(), *a = ut_path(dir, "d"), *b = ut_path(dir, "many"),
-	     *base = ut_path(dir, "../fim-several.mtree"), *text;
+	     *base = ut_path(dir, "several.mtree"), *text; /* beside the trees, not in them */
 	const char *paths[2] = { a, b };
 	struct lethe_fim_manifest m;
 	struct seen s;
@@ -517,6 +521,7 @@ static void test_several_trees(void **state)
 	lethe_fim_manifest_release(&m);
 	free(a);
 	free(b);
+	unlink(base);
 	free(base);
 	assert_int_equal(lethe_rm_rf(dir), 0);
 	free(dir);

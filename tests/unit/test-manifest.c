@@ -118,7 +118,7 @@ static void test_real_mtree(void **state)
 	}
 	dir = make_tree();
 	write_file(dir, nl_name, "x", 0600);
-	spec = lethe_path_join(dir, "../lethe-test-manifest.mtree");
+	spec = ut_beside(dir, "manifest.mtree");
 	assert_int_equal(lethe_manifest_write(dir, spec, NULL), 0);
 	snprintf(cmd, sizeof(cmd), "out=$(mtree -f '%s' -p '%s' 2>&1) && [ -z \"$out\" ]", spec,
 		 dir);
