@@ -22,8 +22,16 @@ int spec_required_string(struct spec_ctx *c, const struct lethe_node *map, const
 			 char **ret);
 /* A sequence (at most SPEC_MAX_LIST items) as node, or an error naming what. */
 int spec_list(struct spec_ctx *c, const struct lethe_node *node, const char *what);
-/* A byte count "N", "Nk", "Nm" or "Ng" (either case; no leading zero, at most 15
- * digits) of at most max into *ret; false for anything else. */
+/* A number with at most one unit suffix: "N" (no leading zero, at most 15 digits) then
+ * one of units' suffixes ('\0': none), times its factor, at most max, into *ret; false
+ * for anything else. */
+struct spec_unit {
+	char suffix;
+	uint64_t factor;
+};
+bool spec_scaled(const char *s, const struct spec_unit *units, size_t n_units, uint64_t max,
+		 uint64_t *ret);
+/* A byte count "N", "Nk", "Nm" or "Ng" (either case) of at most max. */
 bool spec_bytes(const char *s, uint64_t max, uint64_t *ret);
 /* An absolute, normalised path: no "//", ".", ".." components, no trailing '/'. */
 bool spec_path_is_absolute_clean(const char *path);

@@ -55,39 +55,36 @@ int spec_list(struct spec_ctx *c, const struct lethe_node *node, const char *wha
 	return r;
 }
 
-bool spec_bytes(const char *s, uint64_t max, uint64_t *ret)
+bool spec_scaled(const char *s, const struct spec_unit *units, size_t n_units, uint64_t max,
+		 uint64_t *ret)
 {
 	size_t digits = strspn(s, "0123456789");
-	uint64_t n = 0, unit = 1;
+	uint64_t n = 0;
 
-	if (digits == 0 || digits > 15 || (s[0] == '0' && digits > 1))
+	if (digits == 0 || digits > 15 || (s[0] == '0' && digits > 1) ||
+	    (s[digits] && s[digits + 1]))
 		return false;
 	for (size_t i = 0; i < digits; i++)
 		n = n * 10 + (unsigned)(s[i] - '0');
-	if (s[digits] && s[digits + 1])
-		return false;
-	switch (s[digits]) {
-	case '\0':
-		break;
-	case 'k':
-	case 'K':
-		unit = 1ull << 10;
-		break;
-	case 'm':
-	case 'M':
-		unit = 1ull << 20;
-		break;
-	case 'g':
-	case 'G':
-		unit = 1ull << 30;
-		break;
-	default:
-		return false;
+	for (size_t i = 0; i < n_units; i++) {
+		if (units[i].suffix != s[digits])
+			continue;
+		if (n > max / units[i].factor)
+			return false;
+		*ret = n * units[i].factor;
+		return true;
 	}
-	if (n > max / unit)
-		return false;
-	*ret = n * unit;
-	return true;
+	return false;
+}
+
+bool spec_bytes(const char *s, uint64_t max, uint64_t *ret)
+{
+	static const struct spec_unit units[] = {
+		{ '\0', 1 },	     { 'k', 1ull << 10 }, { 'K', 1ull << 10 }, { 'm', 1ull << 20 },
+		{ 'M', 1ull << 20 }, { 'g', 1ull << 30 }, { 'G', 1ull << 30 },
+	};
+
+	return spec_scaled(s, units, LETHE_ARRAY_SIZE(units), max, ret);
 }
 
 bool spec_path_is_absolute_clean(const char *path)

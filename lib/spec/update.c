@@ -26,35 +26,11 @@ struct lethe_spec_update *lethe_spec_update_free(struct lethe_spec_update *u)
 /* "N", "Ns", "Nm", "Nh" or "Nd": seconds. */
 static bool parse_duration(const char *s, uint64_t *ret)
 {
-	size_t digits = strspn(s, "0123456789");
-	uint64_t n = 0, unit = 1;
+	static const struct spec_unit units[] = {
+		{ '\0', 1 }, { 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
+	};
 
-	if (digits == 0 || digits > 10 || (s[0] == '0' && digits > 1))
-		return false;
-	for (size_t i = 0; i < digits; i++)
-		n = n * 10 + (unsigned)(s[i] - '0');
-	if (s[digits] && s[digits + 1])
-		return false;
-	switch (s[digits]) {
-	case '\0':
-	case 's':
-		break;
-	case 'm':
-		unit = 60;
-		break;
-	case 'h':
-		unit = 3600;
-		break;
-	case 'd':
-		unit = 86400;
-		break;
-	default:
-		return false;
-	}
-	if (n > LETHE_SPEC_UPDATE_WAIT_MAX / unit)
-		return false;
-	*ret = n * unit;
-	return true;
+	return spec_scaled(s, units, LETHE_ARRAY_SIZE(units), LETHE_SPEC_UPDATE_WAIT_MAX, ret);
 }
 
 static bool channel_ok(const char *s)
