@@ -69,6 +69,9 @@ struct lethe_oci_options {
 	 * requests. Every block is checked against its digest, the file against SHA256SUMS,
 	 * and the release is verified whole as without it. NULL: fetch whole. */
 	const char *delta_base;
+	/* Only the first bytes of delta_base are indexed (0: all of it, up to 16 GiB): an
+	 * installed disk's slots, not the free space after them. */
+	uint64_t delta_base_limit;
 	/* lethe_fetch_release() only: fetch only these files (a set of LETHE_ARTIFACT_BIT;
 	 * SHA256SUMS and its signature always), and verify the result as a release with
 	 * lethe_release_options' only = this set. 0: every file SHA256SUMS lists. */

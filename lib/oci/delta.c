@@ -46,8 +46,9 @@ static int cmp_have(const void *a, const void *b)
 	return memcmp(a, b, 32);
 }
 
-/* Hash every whole block of the local image under the new tree's salt. */
-static int index_base(struct delta *d, const char *base)
+/* Hash every whole block of the local image (its first limit bytes; 0: all) under the new
+ * tree's salt. */
+static int index_base(struct delta *d, const char *base, uint64_t limit)
 {
 	uint32_t bs = d->p.data_block_size;
 	uint64_t size, nb, off = 0;
@@ -60,6 +61,8 @@ static int index_base(struct delta *d, const char *base)
 	size = (uint64_t)st.st_size;
 	if (S_ISBLK(st.st_mode) && ioctl(d->base_fd, BLKGETSIZE64, &size) < 0)
 		return lethe_error(-errno, "cannot read the size of '%s': %m", base);
+	if (limit && size > limit)
+		size = limit;
 	nb = size / bs;
 	if (nb > DELTA_BASE_BLOCKS)
 		nb = DELTA_BASE_BLOCKS; /* a larger device: its start, where a root image is */
@@ -201,7 +204,7 @@ static int assemble(struct oci_client *c, const struct oci_item *it, struct delt
 }
 
 int oci_fetch_delta(struct oci_client *c, const struct oci_item *item, const char *stage,
-		    const char *base)
+		    const char *base, uint64_t base_limit)
 {
 	struct delta d = { .base_fd = -1, .part_fd = -1 };
 	char *vpath = lethe_path_join(stage, lethe_release_name(LETHE_ARTIFACT_VERITY));
@@ -234,7 +237,7 @@ int oci_fetch_delta(struct oci_client *c, const struct oci_item *item, const cha
 		r = -ENOMEM;
 		goto out;
 	}
-	r = index_base(&d, base);
+	r = index_base(&d, base, base_limit);
 	if (r < 0)
 		goto out;
 	unlink(part); /* what a whole fetch left is of no use here */

@@ -114,14 +114,15 @@ int oci_stage_fetch(struct oci_client *c, const char *stage, const char *outdir,
 		    const struct lethe_sign_pubkey *pub, const struct oci_item *items, size_t n,
 		    const struct lethe_oci_options *opts);
 
-/* delta.c: fetch item (rootfs.erofs) into stage from the blocks of base whose level-0
+/* delta.c: fetch item (rootfs.erofs) into stage from the blocks of base (its first
+ * base_limit bytes; 0: all) whose level-0
  * digest in stage/rootfs.verity (fetched and checked already) matches, and the others
  * with Range requests, each block checked against its digest as it arrives, the whole
  * against item->sha256. -EPROTONOSUPPORT (no message) when the server does not answer
  * ranges or the tree cannot serve as an index: the caller then fetches the file whole.
  * A block that does not match is LETHE_E_INVALID naming it. */
 int oci_fetch_delta(struct oci_client *c, const struct oci_item *item, const char *stage,
-		    const char *base);
+		    const char *base, uint64_t base_limit);
 
 /* http-release.c */
 int oci_fetch_http(const char *url, const char *outdir, const struct lethe_sign_pubkey *pub,

@@ -337,7 +337,7 @@ int oci_stage_fetch(struct oci_client *c, const char *stage, const char *outdir,
 	}
 	if (r >= 0 && deferred) {
 		lethe_log(LETHE_LOG_PROGRESS, "pull: %s (the blocks '%s' lacks)", root, delta_base);
-		r = oci_fetch_delta(c, deferred, stage, delta_base);
+		r = oci_fetch_delta(c, deferred, stage, delta_base, opts->delta_base_limit);
 		if (r == -EPROTONOSUPPORT) {
 			lethe_error_clear();
 			lethe_log(LETHE_LOG_INFO, "pull: no ranges: fetching %s whole", root);

@@ -67,6 +67,30 @@ static int from_dir(const char *dir, const struct lethe_update_options *o, struc
 	return r;
 }
 
+/* The installed disk as the delta base of the new root: its slots hold the root now
+ * installed (and the one before), so only the blocks of the new root they lack are
+ * fetched, each checked against the signed verity tree's level 0 (lib/oci/delta.c).
+ * The ESP and both slots are indexed, not the free space after them. 0 when the disk
+ * cannot be read as an installed one (the update then says why, in lethe_update_apply). */
+static uint64_t delta_limit(const char *device)
+{
+	struct lethe_update_disk d;
+	uint64_t end = 0;
+
+	if (!device || lethe_update_disk_open(device, &d) < 0) {
+		lethe_error_clear();
+		return 0;
+	}
+	for (int s = 0; s < LETHE_SLOT_N; s++) {
+		if (d.root[s].offset + d.root[s].size > end)
+			end = d.root[s].offset + d.root[s].size;
+		if (d.verity[s].offset + d.verity[s].size > end)
+			end = d.verity[s].offset + d.verity[s].size;
+	}
+	lethe_update_disk_release(&d);
+	return end;
+}
+
 static int from_url(const char *url, const struct lethe_update_options *o, struct gate *g,
 		    struct lethe_update_result *ret)
 {
@@ -77,6 +101,10 @@ static int from_url(const char *url, const struct lethe_update_options *o, struc
 	if (g->so && g->so->net)
 		net = *g->so->net;
 	net.artifacts = LETHE_UPDATE_ARTIFACTS;
+	if (!net.delta_base) {
+		net.delta_base_limit = delta_limit(o->device);
+		net.delta_base = net.delta_base_limit ? o->device : NULL;
+	}
 	net.on_signed = judge;
 	net.userdata = g;
 	r = update_scratch(&scratch);

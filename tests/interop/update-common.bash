@@ -13,7 +13,11 @@ make_release() {
 	local dir=$1 id=$2 version=$3 kib=${4:-1024} hash vma
 	rm -rf "$dir"
 	mkdir -p "$dir"
-	head -c $((kib * 1024)) /dev/urandom >"$dir/rootfs.erofs"
+	if [ -n "${ROOTFS_FROM:-}" ]; then # a root that shares blocks with another's
+		cp "$ROOTFS_FROM" "$dir/rootfs.erofs"
+	else
+		head -c $((kib * 1024)) /dev/urandom >"$dir/rootfs.erofs"
+	fi
 	"$LETHE" verity format "$dir/rootfs.erofs" "$dir/rootfs.verity" \
 		--root-hash-file "$dir/roothash" >/dev/null || fail "verity format"
 	hash=$(tr -d '\n' <"$dir/roothash")

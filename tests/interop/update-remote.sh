@@ -162,4 +162,28 @@ resign "$TMP/www/v6" "$(test_key)" $(($(date +%s) - 3 * 86400))
 spec v6
 expect_ok "$LETHE" update --device "$disk" -p "$pub" --spec "$TMP/spec.yaml" --insecure --machine-id "$late"
 [ "$(status_b)" = "pending 6.0" ] || fail "the last wave did not update every machine: $(status_b)"
-note "HTTP and OCI updates (signature first, only what is needed), another key refused, waves honoured"
+# Delta: a release whose root is 1.0's (installed in a) with its first 8 KiB changed and
+# 8 KiB appended fetches only the blocks the disk lacks, by Range, and b is still
+# verified whole; the control, a root of new bytes, is fetched whole.
+head -c 8192 /dev/urandom >"$TMP/delta.root"
+tail -c +8193 "$TMP/v1/rootfs.erofs" >>"$TMP/delta.root"
+head -c 8192 /dev/urandom >>"$TMP/delta.root"
+ROOTFS_FROM=$TMP/delta.root make_release "$TMP/www/v7" lethe-test 7.0
+resign "$TMP/www/v7"
+: >"$TMP/http.bytes"
+expect_ok "$LETHE" update "$base/v7/" --device "$disk" -p "$pub" --insecure
+[ "$(status_b)" = "pending 7.0" ] || fail "the delta update did not arm b: $(status_b)"
+size=$(stat -c %s "$TMP/delta.root")
+fetched=$(awk '$1 == "/v7/rootfs.erofs" { n += $3 } END { print n + 0 }' "$TMP/http.bytes")
+grep -q '^/v7/rootfs.erofs 206 ' "$TMP/http.bytes" || fail "the delta update sent no Range request"
+[ "$fetched" -le $((size / 5)) ] || fail "the delta update fetched $fetched of $size bytes of the root"
+[ "$(slot_sum "$disk" b)" != "$b0" ] || fail "b was not written"
+: >"$TMP/http.bytes"
+make_release "$TMP/www/v8" lethe-test 8.0
+resign "$TMP/www/v8"
+expect_ok "$LETHE" update "$base/v8/" --device "$disk" -p "$pub" --insecure
+fetched8=$(awk '$1 == "/v8/rootfs.erofs" { n += $3 } END { print n + 0 }' "$TMP/http.bytes")
+[ "$fetched8" -ge "$(stat -c %s "$TMP/www/v8/rootfs.erofs")" ] ||
+	fail "control: a root of new bytes was not fetched whole ($fetched8 bytes)"
+note "delta update: $fetched of $size bytes of the root fetched"
+note "HTTP and OCI updates (signature first, only what is needed), another key refused, waves honoured, delta"
