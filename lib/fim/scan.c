@@ -40,7 +40,7 @@ struct walker {
 	fim_want_fn want;
 	void *userdata;
 	struct lethe_buf rel; /* "./a/b" */
-	dev_t root_dev;
+	dev_t root_dev; /* of the tree being walked: other file systems below are not entered */
 };
 
 static volatile sig_atomic_t cancelled;
@@ -469,7 +469,7 @@ static int visit(struct walker *w, int dfd, const char *name, bool partial, int 
 			it.note = errno == ENOENT ? LETHE_FIM_NOTE_VANISHED
 						  : LETHE_FIM_NOTE_UNREADABLE;
 			it.err = -errno;
-		} else if (makedev(sx.stx_dev_major, sx.stx_dev_minor) != w->root_dev) {
+		} else if (!partial && makedev(sx.stx_dev_major, sx.stx_dev_minor) != w->root_dev) {
 			it.note = LETHE_FIM_NOTE_OTHER_FS;
 			close(sub);
 			sub = -1;
@@ -522,6 +522,16 @@ static int start_children(struct walker *w, struct lethe_strv *names)
 	return r;
 }
 
+/* A tree asked for is scanned on whatever file system it is (/tmp a tmpfs, say); below
+ * it no other file system is entered. Its ancestors are only passed through. */
+static void tree_device(struct walker *w, int dfd, const char *name)
+{
+	struct stat st;
+
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		w->root_dev = st.st_dev;
+}
+
 static int walk_dir(struct walker *w, int dfd, unsigned depth, bool partial)
 {
 	struct lethe_strv names = { 0 };
@@ -549,6 +559,8 @@ static int walk_dir(struct walker *w, int dfd, unsigned depth, bool partial)
 			break;
 		if (partial)
 			child_partial = !lethe_strv_contains(&w->scan->starts, w->rel.data);
+		if (partial && !child_partial)
+			tree_device(w, dfd, names.v[i]);
 		r = visit(w, dfd, names.v[i], child_partial, &sub);
 		if (r >= 0 && sub >= 0) {
 			r = walk_dir(w, sub, depth + 1, child_partial);
