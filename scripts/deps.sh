@@ -29,6 +29,8 @@ packages=(
 	scdoc groff-base man-db bash-completion debhelper dpkg-dev fakeroot lintian
 	# the zsh completion's test
 	zsh
+	# the build-time triggers' host tools (lib/rootfs/triggers.c; the desktop image)
+	fontconfig libglib2.0-bin shared-mime-info gtk-update-icon-cache
 	# ISO 9660 media (issue 11)
 	xorriso
 	# Secure Boot and measured boot (issue 12)

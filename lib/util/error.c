@@ -3,6 +3,7 @@
  * returned that same errno; a success of a call that clears on entry forgets it. */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <lethe/util.h>
 
@@ -16,11 +17,17 @@ int lethe_errorv(int err, const char *fmt, va_list ap)
 		lethe_error_clear();
 		return err;
 	}
-	vsnprintf(last_message, sizeof(last_message), fmt, ap);
+	/* Formatted aside first: a caller may wrap the last message in a new one
+	 * (lethe_error(r, "x: %s", lethe_error_message_for(r))), whose bytes are the
+	 * destination's. */
+	char msg[sizeof(last_message)];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	/* One line, always: a newline in a file name must not split the message. */
-	for (char *p = last_message; *p; p++)
+	for (char *p = msg; *p; p++)
 		if (*p == '\n' || *p == '\r')
 			*p = ' ';
+	memcpy(last_message, msg, sizeof(msg));
 	last_err = err;
 	return err;
 }

@@ -39,6 +39,11 @@ static void test_error_message(void **state)
 	assert_true(lethe_error_is_check(-EBADMSG));
 	assert_true(lethe_error_is_check(-EKEYREJECTED));
 	assert_false(lethe_error_is_check(-ENOENT));
+	/* A message wrapped in a new one, the last message an argument of the next. */
+	lethe_error(-ENOENT, "'fc-cache': not found in /usr/bin");
+	lethe_error(-ENOENT, "trigger %s: %s", "fc-cache", lethe_error_message_for(-ENOENT));
+	assert_string_equal(lethe_error_message(),
+			    "trigger fc-cache: 'fc-cache': not found in /usr/bin");
 }
 
 /* A message explains the errno it was recorded for and no other (issue 9.5). */
