@@ -29,6 +29,8 @@ packages=(
 	scdoc groff-base man-db bash-completion debhelper dpkg-dev fakeroot lintian
 	# the zsh completion's test
 	zsh
+	# the persistence test's RAM-dump search (AES key schedules)
+	python3-cryptography
 	# the build-time triggers' host tools (lib/rootfs/triggers.c; the desktop image)
 	fontconfig libglib2.0-bin shared-mime-info gtk-update-icon-cache
 	# ISO 9660 media (issue 11)
@@ -36,7 +38,7 @@ packages=(
 	# Secure Boot and measured boot (issue 12)
 	sbsigntool efitools swtpm swtpm-tools tpm2-tools
 	# fleet distribution: an OCI registry, its client, HTTP, auth (issue 18)
-	libcurl4-openssl-dev docker-registry skopeo apache2-utils python3-jwt
+	libcurl4-openssl-dev curl docker-registry skopeo apache2-utils python3-jwt
 	# file integrity: the peer benchmark (issue 17)
 	aide
 	# hardware tokens (issue 19)
