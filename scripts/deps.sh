@@ -29,7 +29,7 @@ packages=(
 	scdoc groff-base man-db bash-completion debhelper dpkg-dev fakeroot lintian
 	# the zsh completion's test
 	zsh
-	# the persistence test's RAM-dump search (AES key schedules)
+	# the persistence test decrypts the store with the volume key (AES-XTS)
 	python3-cryptography
 	# the build-time triggers' host tools (lib/rootfs/triggers.c; the desktop image)
 	fontconfig libglib2.0-bin shared-mime-info gtk-update-icon-cache
