@@ -36,7 +36,7 @@ packages=(
 	# ISO 9660 media (issue 11)
 	xorriso
 	# Secure Boot and measured boot (issue 12)
-	sbsigntool efitools swtpm swtpm-tools tpm2-tools
+	sbsigntool efitools osslsigncode swtpm swtpm-tools tpm2-tools
 	# fleet distribution: an OCI registry, its client, HTTP, auth (issue 18)
 	libcurl4-openssl-dev curl docker-registry skopeo apache2-utils python3-jwt
 	# file integrity: the peer benchmark (issue 17)
