@@ -192,6 +192,19 @@ out:
 	return r;
 }
 
+/* One of Lethe's helper programs from the build tree (or its ENV override) at path. */
+static int install_helper(struct lethe_build_ctx *ctx, const char *name, const char *env,
+			  const char *path)
+{
+	char *tool = NULL;
+	int r = lethe_build_find_tool(name, env, &tool);
+
+	if (r >= 0)
+		r = install_file(ctx->root, tool, path + 1, 0755, ctx->epoch);
+	free(tool);
+	return r;
+}
+
 int build_stage_tools(struct lethe_build_ctx *ctx)
 {
 	int r;
@@ -205,24 +218,12 @@ int build_stage_tools(struct lethe_build_ctx *ctx)
 		snprintf(ctx->detail, sizeof(ctx->detail),
 			 LETHE_PATH_SPEC ", " LETHE_PATH_TOOL ", " LETHE_PATH_STAGE2);
 	/* The store's opener, only where the spec opts in (docs/persistence.md). */
-	if (r >= 0 && ctx->spec->persistence) {
-		char *tool = NULL;
-
-		r = lethe_build_find_tool("lethe-persist", "LETHE_PERSIST_TOOL", &tool);
-		if (r >= 0)
-			r = install_file(ctx->root, tool, LETHE_PATH_PERSIST_TOOL + 1, 0755,
-					 ctx->epoch);
-		free(tool);
-	}
+	if (r >= 0 && ctx->spec->persistence)
+		r = install_helper(ctx, "lethe-persist", "LETHE_PERSIST_TOOL",
+				   LETHE_PATH_PERSIST_TOOL);
 	/* The A/B verbs, only where the spec has update: (docs/update.md). */
-	if (r >= 0 && ctx->spec->update) {
-		char *tool = NULL;
-
-		r = lethe_build_find_tool("lethe-update", "LETHE_UPDATE_TOOL", &tool);
-		if (r >= 0)
-			r = install_file(ctx->root, tool, LETHE_PATH_UPDATE_TOOL + 1, 0755,
-					 ctx->epoch);
-		free(tool);
-	}
+	if (r >= 0 && ctx->spec->update)
+		r = install_helper(ctx, "lethe-update", "LETHE_UPDATE_TOOL",
+				   LETHE_PATH_UPDATE_TOOL);
 	return r;
 }
