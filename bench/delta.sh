@@ -2,7 +2,8 @@
 # Delta updates (issue 18): the bytes `lethe pull --delta-from OLD/rootfs.erofs` fetches
 # for the root image of a release that differs from OLD by one package, against the
 # image's size (the goal: at most 20%), and against a whole pull, which is what Talos and
-# Flatcar transfer. The release is served over HTTP on 127.0.0.1 by a server that counts
+# Flatcar transfer; then with --delta-from OLD (the release), the UKI's bytes too and
+# those of the files an update fetches. The release is served over HTTP on 127.0.0.1 by a server that counts
 # the bytes of each answer; prints bytes, ratios and the time of each pull.
 # Usage: bench/delta.sh [BUILD_DIR [OLD_RELEASE NEW_RELEASE]] (default: the minimal test
 # image and minimal + libpopt0, which tests/interop/oci-delta.sh builds).
@@ -48,3 +49,17 @@ echo "delta: delta pull fetched $delta_root bytes of rootfs.erofs in $ranges ran
 echo "delta: (root + index) / image size = $(ratio $((delta_root + delta_verity)) "$size") (goal <= 0.200)"
 echo "delta: root bytes, delta / whole = $(ratio "$delta_root" "$whole_root")"
 echo "delta: the whole release: $delta_all of $whole_all bytes ($(ratio "$delta_all" "$whole_all"))"
+
+# With the old release as the base, the UKI too: its kernel and initramfs from the old
+# lethe.efi where SHA256SUMS says they are the same, the rest by range.
+uki=$(stat -c %s "$new/lethe.efi")
+: >"$TMP/http.bytes"
+t4=$(ms)
+"$lethe" pull "http://127.0.0.1:$port/" -o "$TMP/delta-dir" -p "$pub" --insecure -q --delta-from "$old"
+t5=$(ms)
+diff -r "$new" "$TMP/delta-dir" >/dev/null || fail "the delta pull from the old release differs"
+uki_got=$(served lethe.efi)
+echo "delta: lethe.efi ($uki bytes): whole pull fetched $uki, from the old release's UKI $uki_got ($(ratio "$uki_got" "$uki")) ($((t5 - t4)) ms for the release)"
+# What lethe update fetches: root, verity, UKI, cmdline, the sums, their signature.
+upd=$(awk '$1 ~ /^\/(rootfs\.erofs|rootfs\.verity|lethe\.efi|cmdline|roothash|SHA256SUMS|SHA256SUMS\.minisig)$/ { n += $3 } END { print n + 0 }' "$TMP/http.bytes")
+echo "delta: an update's files (root, verity, UKI, cmdline, sums): $upd of $((size + uki)) bytes of root and UKI = $(ratio "$upd" $((size + uki))) (goal <= 0.200)"

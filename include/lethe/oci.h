@@ -69,6 +69,12 @@ struct lethe_oci_options {
 	 * requests. Every block is checked against its digest, the file against SHA256SUMS,
 	 * and the release is verified whole as without it. NULL: fetch whole. */
 	const char *delta_base;
+	/* A local UKI (the one the machine boots, or an older lethe.efi): the new lethe.efi's
+	 * .linux and .initrd are read from it where their contents' SHA-256 are what the
+	 * signed SHA256SUMS lists for vmlinuz and initramfs.img, and only the rest (headers,
+	 * stub, .osrel, .cmdline, a signature) fetched, with Range requests; the file is
+	 * checked whole against SHA256SUMS. NULL: fetch whole. */
+	const char *delta_uki;
 	/* Only the first bytes of delta_base are indexed (0: all of it, up to 16 GiB): an
 	 * installed disk's slots, not the free space after them. */
 	uint64_t delta_base_limit;

@@ -59,6 +59,11 @@ struct lethe_pe {
  * names the file in messages). */
 int lethe_pe_parse(const void *data, size_t len, const char *what, struct lethe_pe *ret);
 
+/* The same checks on the first len bytes of a PE image, which must hold its headers:
+ * the sections' data may lie beyond them (up to LETHE_PE_MAX_SIZE), as when only the
+ * start of a file has been fetched. */
+int lethe_pe_parse_headers(const void *data, size_t len, const char *what, struct lethe_pe *ret);
+
 /* The section named name, or NULL. */
 const struct lethe_pe_section *lethe_pe_find(const struct lethe_pe *pe, const char *name);
 

@@ -39,7 +39,7 @@ static int bad(const char *what, size_t off, const char *why)
 	return lethe_error(-LETHE_E_INVALID, "'%s' offset %zu: %s", what, off, why);
 }
 
-static int parse_sections(const uint8_t *d, size_t len, const char *what, size_t table,
+static int parse_sections(const uint8_t *d, uint64_t file_len, const char *what, size_t table,
 			  struct lethe_pe *pe)
 {
 	uint64_t prev_end = 0;
@@ -56,7 +56,7 @@ static int parse_sections(const uint8_t *d, size_t len, const char *what, size_t
 		s->vaddr = le32(h + 12);
 		s->raw_size = le32(h + 16);
 		s->raw_offset = le32(h + 20);
-		if (s->raw_size && ((uint64_t)s->raw_offset + s->raw_size > len))
+		if (s->raw_size && ((uint64_t)s->raw_offset + s->raw_size > file_len))
 			return bad(what, off, "section data lies beyond the end of the file");
 		if (s->raw_size && s->raw_offset < pe->size_of_headers)
 			return bad(what, off, "section data overlaps the headers");
@@ -72,7 +72,9 @@ static int parse_sections(const uint8_t *d, size_t len, const char *what, size_t
 	return 0;
 }
 
-int lethe_pe_parse(const void *data, size_t len, const char *what, struct lethe_pe *ret)
+/* The headers are in data (len bytes); the sections' data must lie within file_len. */
+static int parse(const void *data, size_t len, uint64_t file_len, const char *what,
+		 struct lethe_pe *ret)
 {
 	const uint8_t *d = data;
 	struct lethe_pe pe = { 0 };
@@ -112,12 +114,22 @@ int lethe_pe_parse(const void *data, size_t len, const char *what, struct lethe_
 		return bad(what, table, "section table beyond the headers");
 	if (pe.size_of_headers > len)
 		return bad(what, opt + 60, "SizeOfHeaders beyond the file");
-	int r = parse_sections(d, len, what, table, &pe);
+	int r = parse_sections(d, file_len, what, table, &pe);
 
 	if (r < 0)
 		return r;
 	*ret = pe;
 	return 0;
+}
+
+int lethe_pe_parse(const void *data, size_t len, const char *what, struct lethe_pe *ret)
+{
+	return parse(data, len, len, what, ret);
+}
+
+int lethe_pe_parse_headers(const void *data, size_t len, const char *what, struct lethe_pe *ret)
+{
+	return parse(data, len, LETHE_PE_MAX_SIZE, what, ret);
 }
 
 const struct lethe_pe_section *lethe_pe_find(const struct lethe_pe *pe, const char *name)

@@ -127,35 +127,49 @@ static int from_base(struct delta *d, uint64_t b)
 	return r < 0 ? r : 1;
 }
 
-/* Blocks [b0, b1) with one Range request, each checked before the next. */
-static int fetch_run(struct oci_client *c, const struct oci_item *it, struct delta *d, uint64_t b0,
-		     uint64_t b1)
+int oci_fetch_range(struct oci_client *c, const struct oci_item *it, int fd, uint64_t start,
+		    uint64_t end, uint64_t *ret_end)
 {
-	uint32_t bs = d->p.data_block_size;
 	struct oci_sink sink = {
-		.fd = d->part_fd, .offset = b0 * bs, .max = b1 * bs, .range_only = true
+		.fd = fd, .offset = start, .max = end ? end : LETHE_OCI_BLOB_MAX, .range_only = true
 	};
 	struct oci_response resp = { 0 };
-	const char *hl[2];
+	const char *hl[2] = { NULL, NULL };
 	char range[80];
 	int r;
 
-	snprintf(range, sizeof(range), "Range: bytes=%llu-%llu", (unsigned long long)(b0 * bs),
-		 (unsigned long long)(b1 * bs - 1));
+	if (end)
+		snprintf(range, sizeof(range), "Range: bytes=%llu-%llu", (unsigned long long)start,
+			 (unsigned long long)(end - 1));
+	else
+		snprintf(range, sizeof(range), "Range: bytes=%llu-", (unsigned long long)start);
 	hl[0] = range;
-	hl[1] = NULL;
 	r = oci_request(c, "GET", it->url, hl, NULL, &sink, &resp);
 	if (c->stats)
 		c->stats->ranges++;
 	if (r == -EPROTONOSUPPORT || (r >= 0 && resp.status == 200))
 		r = -EPROTONOSUPPORT;
+	else if (r >= 0 && resp.status == 416 && !end)
+		r = 0; /* nothing from start on: the file ends there */
 	else if (r >= 0 && resp.status != 206)
 		r = oci_status_error(c, resp.status == 404 ? -ENOENT : -EIO, it->what, &resp);
-	else if (r >= 0 && sink.offset != b1 * bs)
+	else if (r >= 0 && end && sink.offset != end)
 		r = lethe_error(-LETHE_E_INVALID, "%s: '%s' sent %llu bytes for a range of %llu",
-				it->what, c->host, (unsigned long long)(sink.offset - b0 * bs),
-				(unsigned long long)((b1 - b0) * bs));
+				it->what, c->host, (unsigned long long)(sink.offset - start),
+				(unsigned long long)(end - start));
 	oci_response_release(&resp);
+	if (r >= 0 && ret_end)
+		*ret_end = sink.offset;
+	return r;
+}
+
+/* Blocks [b0, b1) with one Range request, each checked before the next. */
+static int fetch_run(struct oci_client *c, const struct oci_item *it, struct delta *d, uint64_t b0,
+		     uint64_t b1)
+{
+	uint32_t bs = d->p.data_block_size;
+	int r = oci_fetch_range(c, it, d->part_fd, b0 * bs, b1 * bs, NULL);
+
 	for (uint64_t b = b0; b < b1 && r >= 0; b++) {
 		uint8_t got[32];
 		ssize_t n = lethe_pread_full(d->part_fd, d->buf, bs, (off_t)(b * bs));

@@ -109,7 +109,8 @@ struct oci_item {
  * signature verified and opts->on_signed asked before any other file; then
  * oci_stage_commit() into outdir. A failed check, or a nonzero on_signed, removes stage,
  * keeping its message. With opts->delta_base (a local root image), rootfs.erofs is
- * fetched last, by oci_fetch_delta(). */
+ * fetched last, by oci_fetch_delta(); with opts->delta_uki, lethe.efi by
+ * oci_fetch_delta_uki(); either whole where that cannot be done. */
 int oci_stage_fetch(struct oci_client *c, const char *stage, const char *outdir,
 		    const struct lethe_sign_pubkey *pub, const struct oci_item *items, size_t n,
 		    const struct lethe_oci_options *opts);
@@ -123,6 +124,22 @@ int oci_stage_fetch(struct oci_client *c, const char *stage, const char *outdir,
  * A block that does not match is LETHE_E_INVALID naming it. */
 int oci_fetch_delta(struct oci_client *c, const struct oci_item *item, const char *stage,
 		    const char *base, uint64_t base_limit);
+
+/* Bytes [start, end) of item (end 0: from start to its end) with one Range request,
+ * written to fd at start; *ret_end (may be NULL) is where they ended. -EPROTONOSUPPORT
+ * (no message) when the server answers with the whole file. */
+int oci_fetch_range(struct oci_client *c, const struct oci_item *item, int fd, uint64_t start,
+		    uint64_t end, uint64_t *ret_end);
+
+/* delta-uki.c: fetch item (lethe.efi) into stage, its .linux and .initrd sections read
+ * from the local UKI base where their contents' SHA-256 are what stage/SHA256SUMS (the
+ * signed one) lists for vmlinuz and initramfs.img, the sections it is made of; the rest
+ * (headers, the stub, the small sections, a signature) with Range requests; the whole
+ * checked against item->sha256. -EPROTONOSUPPORT (no message) when nothing can be
+ * reused, the server does not answer ranges, or the result is not the file (a section
+ * padded otherwise): the caller then fetches the file whole. */
+int oci_fetch_delta_uki(struct oci_client *c, const struct oci_item *item, const char *stage,
+			const char *base);
 
 /* http-release.c */
 int oci_fetch_http(const char *url, const char *outdir, const struct lethe_sign_pubkey *pub,

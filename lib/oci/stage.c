@@ -303,23 +303,52 @@ int oci_stage_commit(const char *stage, const char *outdir, const struct lethe_s
 	return r;
 }
 
+/* A file fetched from local parts (rootfs.erofs from a root image, lethe.efi from a
+ * UKI), or whole where that cannot be done. */
+static int fetch_deferred(struct oci_client *c, const struct oci_item *it, const char *stage,
+			  const struct lethe_oci_options *opts)
+{
+	bool root = !strcmp(it->name, lethe_release_name(LETHE_ARTIFACT_ROOTFS));
+	const char *base = root ? opts->delta_base : opts->delta_uki;
+	int r;
+
+	lethe_log(LETHE_LOG_PROGRESS, "pull: %s (what '%s' lacks)", it->name, base);
+	r = root ? oci_fetch_delta(c, it, stage, base, opts->delta_base_limit)
+		 : oci_fetch_delta_uki(c, it, stage, base);
+	if (r == -EPROTONOSUPPORT) {
+		lethe_error_clear();
+		lethe_log(LETHE_LOG_INFO, "pull: fetching %s whole", it->name);
+		r = oci_fetch_file(c, it->url, NULL, stage, it->name, it->size, it->sha256,
+				   it->what);
+	}
+	return r;
+}
+
+/* Is this a file fetched from local parts, after the others (rootfs.verity, the
+ * root's block index, and SHA256SUMS, the UKI's)? */
+static bool deferred(const struct lethe_oci_options *opts, const char *name)
+{
+	return opts &&
+	       ((opts->delta_base && !strcmp(name, lethe_release_name(LETHE_ARTIFACT_ROOTFS))) ||
+		(opts->delta_uki && !strcmp(name, lethe_release_name(LETHE_ARTIFACT_UKI))));
+}
+
 int oci_stage_fetch(struct oci_client *c, const char *stage, const char *outdir,
 		    const struct lethe_sign_pubkey *pub, const struct oci_item *items, size_t n,
 		    const struct lethe_oci_options *opts)
 {
-	const char *root = lethe_release_name(LETHE_ARTIFACT_ROOTFS);
-	const char *delta_base = opts ? opts->delta_base : NULL;
-	const struct oci_item *deferred = NULL;
 	bool stopped = false;
 	int r = 0;
 
-	/* Pass 0: SHA256SUMS and its signature, verified before pass 1 fetches the rest. */
-	for (int pass = 0; pass < 2 && r >= 0; pass++) {
+	/* Pass 0: SHA256SUMS and its signature, verified before pass 1 fetches the rest;
+	 * pass 2: the files made from local parts. */
+	for (int pass = 0; pass < 3 && r >= 0; pass++) {
 		for (size_t i = 0; i < n && r >= 0; i++) {
-			if (is_sums(items[i].name) != (pass == 0) || !wanted(opts, items[i].name))
+			if (is_sums(items[i].name) != (pass == 0) || !wanted(opts, items[i].name) ||
+			    (pass > 0 && deferred(opts, items[i].name) != (pass == 2)))
 				continue;
-			if (delta_base && !strcmp(items[i].name, root)) {
-				deferred = &items[i]; /* after rootfs.verity, its block index */
+			if (pass == 2) {
+				r = fetch_deferred(c, &items[i], stage, opts);
 				continue;
 			}
 			lethe_log(LETHE_LOG_PROGRESS, "pull: %s", items[i].name);
@@ -334,16 +363,6 @@ int oci_stage_fetch(struct oci_client *c, const char *stage, const char *outdir,
 	if (stopped) {
 		lethe_rm_rf(stage); /* on_signed said no: nothing else fetched */
 		return r;
-	}
-	if (r >= 0 && deferred) {
-		lethe_log(LETHE_LOG_PROGRESS, "pull: %s (the blocks '%s' lacks)", root, delta_base);
-		r = oci_fetch_delta(c, deferred, stage, delta_base, opts->delta_base_limit);
-		if (r == -EPROTONOSUPPORT) {
-			lethe_error_clear();
-			lethe_log(LETHE_LOG_INFO, "pull: no ranges: fetching %s whole", root);
-			r = oci_fetch_file(c, deferred->url, NULL, stage, root, deferred->size,
-					   deferred->sha256, deferred->what);
-		}
 	}
 	if (r >= 0)
 		return oci_stage_commit(stage, outdir, pub, opts ? opts->artifacts : 0);

@@ -91,11 +91,37 @@ static uint64_t delta_limit(const char *device)
 	return end;
 }
 
+/* The UKI the disk boots (the booted slot's, else the one that boots next), copied
+ * from its ESP to local, as the delta base of the new UKI: its kernel and initramfs are
+ * most often the new one's too. false when there is none (the UKI is then fetched
+ * whole). */
+static bool local_uki(const char *device, const char *booted_roothash, const char *local)
+{
+	struct lethe_update_status st;
+	struct lethe_update_disk d;
+	int s, r;
+
+	if (!device || lethe_update_disk_open(device, &d) < 0) {
+		lethe_error_clear();
+		return false;
+	}
+	r = lethe_update_status_read(&d, booted_roothash, &st);
+	if (r >= 0) {
+		s = st.booted >= 0 ? st.booted : st.next;
+		r = s >= 0 ? update_esp_get(&d, st.slot[s].entry, local) : -ENOENT;
+		lethe_update_status_release(&st);
+	}
+	lethe_update_disk_release(&d);
+	if (r < 0)
+		lethe_error_clear();
+	return r >= 0;
+}
+
 static int from_url(const char *url, const struct lethe_update_options *o, struct gate *g,
 		    struct lethe_update_result *ret)
 {
 	struct lethe_oci_options net = { 0 };
-	char *scratch = NULL, *dir = NULL;
+	char *scratch = NULL, *dir = NULL, *uki = NULL;
 	int r;
 
 	if (g->so && g->so->net)
@@ -111,10 +137,14 @@ static int from_url(const char *url, const struct lethe_update_options *o, struc
 	if (r < 0)
 		return r;
 	dir = lethe_path_join(scratch, "release");
-	r = dir ? lethe_fetch_release(url, dir, o->pub, &net, NULL) : -ENOMEM;
+	uki = lethe_path_join(scratch, "booted.efi");
+	if (!net.delta_uki && uki && local_uki(o->device, o->booted_roothash, uki))
+		net.delta_uki = uki;
+	r = dir && uki ? lethe_fetch_release(url, dir, o->pub, &net, NULL) : -ENOMEM;
 	if (r == 0)
 		r = lethe_update_apply(dir, o, ret);
 	free(dir);
+	free(uki);
 	update_scratch_remove(scratch);
 	return r;
 }

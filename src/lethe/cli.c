@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <lethe/sums.h>
@@ -194,4 +195,11 @@ bool cli_parse_u64(const char *s, unsigned long long min, unsigned long long max
 		return false;
 	*ret = v;
 	return true;
+}
+
+bool cli_is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }

@@ -67,4 +67,7 @@ int cli_sums_report_finish(struct cli_sums_report *rep, struct json_object *repo
 bool cli_parse_u64(const char *s, unsigned long long min, unsigned long long max,
 		   unsigned long long *ret);
 
+/* Is path a directory (through links)? */
+bool cli_is_dir(const char *path);
+
 #endif

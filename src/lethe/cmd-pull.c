@@ -3,8 +3,11 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include <lethe/oci.h>
+#include <lethe/release.h>
 #include <lethe/sign.h>
 
 #include "cli.h"
@@ -13,7 +16,7 @@
 static void usage(void)
 {
 	puts("usage: lethe pull SOURCE -o OUTDIR -p PUBKEY [--insecure] [--authfile FILE]\n"
-	     "                  [--delta-from IMAGE] [--json] [-q]\n\n"
+	     "                  [--delta-from IMAGE|DIR] [--json] [-q]\n\n"
 	     "Fetch a release into OUTDIR (new or empty). SOURCE is REGISTRY/REPO:TAG,\n"
 	     "REGISTRY/REPO@sha256:HEX or oci://... (an artifact lethe push wrote), or\n"
 	     "https://HOST/PATH/ (a release directory on a web server: SHA256SUMS and its\n"
@@ -28,10 +31,12 @@ static void usage(void)
 	     "      --insecure          plain HTTP, only to a loopback registry or server\n"
 	     "      --authfile FILE     read credentials from FILE (auth.json format)\n"
 	     "      --delta-from IMAGE  a local root image (the active slot's root partition,\n"
-	     "                          an older rootfs.erofs): the blocks of the new\n"
-	     "                          rootfs.erofs it holds are read from it, by their\n"
-	     "                          digests in the new rootfs.verity, and only the\n"
-	     "                          others fetched (Range requests)\n"
+	     "                          an older rootfs.erofs), or an older release directory:\n"
+	     "                          the blocks of the new rootfs.erofs it holds are read\n"
+	     "                          from it, by their digests in the new rootfs.verity,\n"
+	     "                          and, from a release's lethe.efi, the new UKI's kernel\n"
+	     "                          and initramfs when SHA256SUMS says they are the same;\n"
+	     "                          only the rest is fetched (Range requests)\n"
 	     "      --json              print what was fetched as JSON\n"
 	     "  -q, --quiet             print nothing but errors\n"
 	     "  -h, --help              show this help\n\n"
@@ -67,7 +72,7 @@ static void report(const char *src, const char *out, const struct lethe_oci_stat
 		printf("pulled '%s' into '%s': %u files fetched%s%s, signature and files "
 		       "verified\n",
 		       src, out, s->files, s->bytes_resumed ? " (resumed)" : "",
-		       s->bytes_reused ? " (blocks of the local image reused)" : "");
+		       s->bytes_reused ? " (parts of the local image reused)" : "");
 }
 
 int cmd_pull(int argc, char **argv)
@@ -86,7 +91,8 @@ int cmd_pull(int argc, char **argv)
 	struct lethe_oci_options o = { 0 };
 	struct lethe_oci_stats stats = { 0 };
 	struct lethe_sign_pubkey pub;
-	const char *pub_path = NULL, *out = NULL;
+	const char *pub_path = NULL, *out = NULL, *delta_from = NULL;
+	char *delta_root = NULL, *delta_uki = NULL;
 	bool json = false;
 	int c, r;
 
@@ -102,7 +108,7 @@ int cmd_pull(int argc, char **argv)
 			o.insecure = true;
 			break;
 		case 'D':
-			o.delta_base = optarg;
+			delta_from = optarg;
 			break;
 		case 'A':
 			o.auth_file = optarg;
@@ -126,8 +132,19 @@ int cmd_pull(int argc, char **argv)
 		return cli_usage_error("pull", "-o OUTDIR and -p PUBKEY are required");
 	if ((r = lethe_sign_pubkey_load(pub_path, &pub)) < 0)
 		return cli_fail(r, "pull");
+	if (delta_from && cli_is_dir(delta_from)) { /* an older release */
+		delta_root = lethe_path_join(delta_from, lethe_release_name(LETHE_ARTIFACT_ROOTFS));
+		delta_uki = lethe_path_join(delta_from, lethe_release_name(LETHE_ARTIFACT_UKI));
+		if (!delta_root || !delta_uki)
+			return cli_fail(-ENOMEM, "pull");
+		o.delta_base = delta_root;
+		o.delta_uki = access(delta_uki, F_OK) == 0 ? delta_uki : NULL;
+	} else
+		o.delta_base = delta_from;
 	cli_log_init();
 	r = lethe_fetch_release(argv[optind], out, &pub, &o, &stats);
+	free(delta_root);
+	free(delta_uki);
 	if (r == -EINVAL)
 		return cli_fail_usage(r, "pull");
 	if (r < 0)

@@ -359,13 +359,6 @@ static int verify_uki(struct verify_args *a)
 	return EXIT_OK;
 }
 
-static bool is_dir(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 /* ---- dispatch ---- */
 
 typedef int (*verify_mode_fn)(struct verify_args *a);
@@ -379,7 +372,7 @@ static verify_mode_fn pick_mode(const struct verify_args *a)
 		return verify_media;
 	if (a->uki_path)
 		return verify_uki;
-	if (a->argc == 1 && is_dir(a->argv[0]))
+	if (a->argc == 1 && cli_is_dir(a->argv[0]))
 		return verify_release;
 	return verify_file;
 }

@@ -5,23 +5,28 @@
 # image whose digests are in the new rootfs.verity and Range requests for the rest, and
 # the release is verified whole: the result is the release, byte for byte. Controls: a
 # pull without --delta-from fetches rootfs.erofs whole; a server without Range support
-# gives a whole fetch too. The same delta pull from docker-registry. A block tampered on the server is refused by its number and
-# offset with nothing left behind; a damaged block of the local image is fetched instead.
+# gives a whole fetch too. The same delta pull from docker-registry. A block tampered on
+# the server is refused by its number and offset with nothing left behind; a damaged
+# block of the local image is fetched instead. With --delta-from naming the old release
+# (a directory), lethe.efi is put together from the old UKI's .linux and .initrd (their
+# digests those SHA256SUMS lists for vmlinuz and initramfs.img) and ranges for the rest;
+# a damaged kernel in the old UKI is fetched instead, and the pull still holds.
 . "$LETHE_SRC/tests/lib.sh"
 . "$LETHE_SRC/tests/interop/build-common.bash"
 . "$LETHE_SRC/tests/interop/oci-common.bash"
 v1=$(build_image_or_skip minimal)
 pub=$(test_pub)
 
-# v2: examples/minimal.yaml and one more package, built once per build tree.
+# v2: examples/minimal.yaml with one more package and the next version, built once per
+# build tree.
 v2=$LETHE_BUILD/test-images/minimal-plus-popt
 (
 	flock 9
-	if [ ! -f "$v2/SHA256SUMS" ] || [ "$LETHE" -nt "$v2/SHA256SUMS" ] ||
-		[ "$LETHE_SRC/examples/minimal.yaml" -nt "$v2/SHA256SUMS" ]; then
+	if image_stale "$v2" "$LETHE_SRC/examples/minimal.yaml" "$LETHE_SRC/tests/interop/oci-delta.sh"; then
 		rm -rf "$v2"
-		sed 's/^  - libnftables1$/  - libnftables1\n  - libpopt0/' \
+		sed 's/^  - libnftables1$/  - libnftables1\n  - libpopt0/; s/^version: "0.1.0"$/version: "0.1.1"/' \
 			"$LETHE_SRC/examples/minimal.yaml" >"$TMP/plus.yaml"
+		grep -q '^version: "0.1.1"' "$TMP/plus.yaml" || fail "could not raise minimal.yaml's version"
 		grep -q libpopt0 "$TMP/plus.yaml" || fail "could not add a package to minimal.yaml"
 		"$LETHE" build --quiet "$TMP/plus.yaml" -o "$v2" --key "$(test_key)" >&2
 	fi
@@ -59,6 +64,57 @@ import json, sys, jsonschema
 jsonschema.Draft202012Validator(json.load(open(sys.argv[1]))).validate(json.load(open(sys.argv[2])))
 PY
 		fail "the --delta-from --json report does not match docs/schemas/pull.schema.json"
+fi
+
+# The UKI: whole when only a root image is the base (the pull above) ...
+uki=$(stat -c %s "$v2/lethe.efi")
+[ "$(served lethe.efi)" -eq "$uki" ] || fail "a root-only delta pull served $(served lethe.efi) of $uki UKI bytes"
+# ... from its parts when the old release is: the kernel (the same vmlinuz in both) and,
+# where lethe-init did not change, the initramfs are not fetched again.
+cmp -s <(grep ' vmlinuz$' "$v1/SHA256SUMS") <(grep ' vmlinuz$' "$v2/SHA256SUMS") ||
+	fail "the two builds have different kernels"
+: >"$TMP/http.bytes"
+expect_ok "$LETHE" pull "$url" -o "$TMP/delta-dir" -p "$pub" --insecure --delta-from "$v1" --json
+diff -r "$v2" "$TMP/delta-dir" >/dev/null || fail "the delta pull from the old release differs"
+got_uki=$(served lethe.efi)
+kernel=$(stat -c %s "$v2/vmlinuz")
+note "lethe.efi: $got_uki of $uki bytes served"
+awk '$1 == "/lethe.efi" && $2 != 206 { exit 1 }' "$TMP/http.bytes" || fail "lethe.efi was not fetched by ranges alone"
+[ "$got_uki" -gt 0 ] && [ "$got_uki" -le $((uki - kernel)) ] || fail "the UKI's kernel was fetched ($got_uki of $uki bytes)"
+[ "$(served rootfs.erofs)" -eq "$got" ] || fail "the root fetched with the old release as base differs"
+expect_ok "$LETHE" verify "$TMP/delta-dir" -p "$pub"
+# A damaged old UKI (a bit of its kernel): its kernel is not taken but fetched.
+mkdir "$TMP/old-rel"
+cp "$v1/rootfs.erofs" "$v1/lethe.efi" "$TMP/old-rel/"
+at=$(/usr/bin/python3 -c 'import sys; print(open(sys.argv[1], "rb").read().find(open(sys.argv[2], "rb").read(65536)))' \
+	"$v1/lethe.efi" "$v1/vmlinuz")
+[ "$at" -gt 0 ] || fail "the old UKI does not hold its vmlinuz"
+flip_bit "$TMP/old-rel/lethe.efi" $((at + 100000))
+: >"$TMP/http.bytes"
+expect_ok "$LETHE" pull "$url" -o "$TMP/delta-bad-uki" -p "$pub" --insecure --delta-from "$TMP/old-rel"
+diff -r "$v2" "$TMP/delta-bad-uki" >/dev/null || fail "the pull beside a damaged old UKI differs"
+# (Once: a damaged part taken would fail the whole file's digest and fetch it all again.)
+[ "$(served lethe.efi)" -ge "$kernel" ] && [ "$(served lethe.efi)" -le "$uki" ] ||
+	fail "a damaged old kernel was taken ($(served lethe.efi) of $uki bytes served)"
+
+# lethe update URL on a disk with v1 installed: the disk's slots are the root's base, the
+# UKI it boots the new UKI's (issue 18.3 with the delta of the performance goal).
+if command -v sfdisk >/dev/null && command -v mcopy >/dev/null && command -v mkfs.vfat >/dev/null; then
+	expect_ok "$LETHE" install "$v1" "$TMP/disk.img" -p "$pub" -q
+	: >"$TMP/http.bytes"
+	expect_ok env TMPDIR="$TMP" "$LETHE" update "$url" --device "$TMP/disk.img" -p "$pub" --insecure
+	fetched=$(awk '{ n += $3 } END { print n + 0 }' "$TMP/http.bytes")
+	note "lethe update: $fetched bytes fetched (rootfs.erofs $(served rootfs.erofs), lethe.efi $(served lethe.efi)) of $((size + uki)) in root and UKI"
+	[ "$(served lethe.efi)" -le $((uki - kernel)) ] || fail "the update fetched the UKI's kernel again"
+	[ "$(served rootfs.erofs)" -lt $((size / 2)) ] || fail "the update fetched most of the root"
+	"$LETHE" status --device "$TMP/disk.img" --json >"$TMP/status.json"
+	/usr/bin/python3 -c 'import json, sys
+s = {x["slot"]: x for x in json.load(open(sys.argv[1]))["slots"]}["b"]
+assert s["state"] == "pending" and s["version"] == "0.1.1", s' "$TMP/status.json" ||
+		fail "the delta update did not arm slot b with 0.1.1"
+	rm -f "$TMP/disk.img"
+else
+	note "sfdisk, mtools or mkfs.vfat missing: the delta update of a disk is left out"
 fi
 
 # A block changed on the server, one the old image does not have: refused by number.
