@@ -18,9 +18,8 @@ for r in "$old" "$new"; do
 		{ echo "delta.sh: no release at $r (run tests/interop/oci-delta.sh first)" >&2; exit 77; }
 done
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/lethe-bench-delta.XXXXXX")
-pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$TMP"' EXIT
-on_exit() { pids+=("${1#kill }"); pids[-1]=${pids[-1]%% *}; }
+trap '[ ! -f "$TMP/.servers" ] || while read -r p; do kill "$p" 2>/dev/null; done <"$TMP/.servers"; rm -rf "$TMP"' EXIT
+kill_at_exit() { echo "$1" >>"$TMP/.servers"; } # as tests/lib.sh: start_http runs in $(...)
 fail() { echo "delta.sh: $*" >&2; exit 1; }
 free_port() { /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 # The same server as the interop tests (Range, and the bytes of each answer counted).

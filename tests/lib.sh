@@ -10,13 +10,19 @@ TEST_NAME=$(basename "$0" .sh)
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/lethe-$TEST_NAME.XXXXXX")
 _cleanups=()
 _cleanup() {
-	local i
+	local i pid
 	for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do eval "${_cleanups[i]}" || true; done
+	if [ -f "$TMP/.servers" ]; then
+		while read -r pid; do kill "$pid" 2>/dev/null || true; done <"$TMP/.servers"
+	fi
 	rm -rf "$TMP"
 }
 trap _cleanup EXIT
 # Run a command when the test ends, whatever the outcome (last added runs first).
 on_exit() { _cleanups+=("$*"); }
+# Stop process PID when the test ends: also from a helper that runs in a command
+# substitution (port=$(start_http DIR)), whose on_exit would be lost with its subshell.
+kill_at_exit() { echo "$1" >>"$TMP/.servers"; }
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 skip() { echo "SKIP: $*" >&2; exit 77; }

@@ -20,7 +20,7 @@ start_registry() {
 	} >"$TMP/$name.yml"
 	docker-registry serve "$TMP/$name.yml" >"$TMP/$name.log" 2>&1 &
 	pid=$!
-	on_exit "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
+	kill_at_exit "$pid" # (this runs in $(...): an on_exit would be lost)
 	for ((i = 0; i < 100; i++)); do
 		if curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v2/" 2>/dev/null | grep -Eq '200|401'; then
 			echo "127.0.0.1:$port"
@@ -70,7 +70,7 @@ async def main():
 asyncio.run(main())
 PY
 	pid=$!
-	on_exit "kill $pid 2>/dev/null"
+	kill_at_exit "$pid"
 	for ((i = 0; i < 50; i++)); do
 		/usr/bin/python3 -c "import socket; socket.create_connection(('127.0.0.1', $port)).close()" 2>/dev/null &&
 			{ echo "$port"; return 0; }
@@ -138,7 +138,7 @@ class H(http.server.SimpleHTTPRequestHandler):
 http.server.ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
 PY
 	pid=$!
-	on_exit "kill $pid 2>/dev/null"
+	kill_at_exit "$pid"
 	for ((i = 0; i < 50; i++)); do
 		curl -sf -o /dev/null "http://127.0.0.1:$port/" && { echo "$port"; return 0; }
 		sleep 0.1
