@@ -150,6 +150,10 @@ static int place_sections(struct oci_client *c, const struct oci_item *it, int p
 
 	r = oci_fetch_range(c, it, part_fd, 0,
 			    it->size && it->size < UKI_HEAD ? it->size : UKI_HEAD, &end);
+	if (r == -LETHE_E_INVALID) { /* fewer bytes: a file shorter than the headers */
+		lethe_error_clear();
+		return -EPROTONOSUPPORT;
+	}
 	if (r < 0)
 		return r;
 	got = lethe_pread_full(part_fd, head, (size_t)end, 0);
