@@ -93,7 +93,10 @@ struct lethe_release_options {
 	/* Of the artifacts opened, those not hashed at open: the caller reads each of them
 	 * once, hashing what it reads, and compares with lethe_release_info()'s signed
 	 * digest before it uses the bytes (lib/update copies the UKI that way). Not
-	 * cmdline or roothash, whose text the handle keeps (always hashed). */
+	 * cmdline or roothash, whose text the handle keeps (always hashed). rootfs.erofs
+	 * with LETHE_RELEASE_OPEN_VERITY is proven by the tree instead: every block
+	 * against the signed root hash, and its size exactly the blocks the tree covers
+	 * (one pass over the root where there were two; lib/update). */
 	uint64_t unhashed;
 };
 

@@ -222,7 +222,28 @@ static int find_roothash(struct lethe_release *rel)
 	return 0;
 }
 
-static int check_verity(struct lethe_release *rel)
+/* rootfs.erofs not hashed at open is proven by the tree alone: every block it covers,
+ * and no byte beyond them (as its SHA-256 would have proven). */
+static int check_root_size(struct lethe_release *rel, const char *hash)
+{
+	struct lethe_verity_params p = { 0 };
+	struct lethe_verity_info info;
+	int r = lethe_verity_dump(hash, 0, &info);
+
+	if (r < 0)
+		return r;
+	lethe_verity_params_from_superblock(&p, &info.sb);
+	if (p.data_blocks * p.data_block_size != rel->f[LETHE_ARTIFACT_ROOTFS].size)
+		return lethe_error(-LETHE_E_INVALID,
+				   "'%s': %s has %llu bytes, %s covers %llu", rel->dir,
+				   lethe_release_names[LETHE_ARTIFACT_ROOTFS],
+				   (unsigned long long)rel->f[LETHE_ARTIFACT_ROOTFS].size,
+				   lethe_release_names[LETHE_ARTIFACT_VERITY],
+				   (unsigned long long)(p.data_blocks * p.data_block_size));
+	return 0;
+}
+
+static int check_verity(struct lethe_release *rel, bool root_unhashed)
 {
 	uint8_t rh[LETHE_VERITY_MAX_DIGEST_SIZE];
 	size_t hlen = strlen(rel->roothash) / 2;
@@ -233,7 +254,9 @@ static int check_verity(struct lethe_release *rel)
 		return -LETHE_E_INVALID; /* find_roothash checked it */
 	lethe_release_fd_path(rel, LETHE_ARTIFACT_ROOTFS, data);
 	lethe_release_fd_path(rel, LETHE_ARTIFACT_VERITY, hash);
-	r = lethe_verity_verify(data, hash, rh, hlen, NULL);
+	r = root_unhashed ? check_root_size(rel, hash) : 0;
+	if (r >= 0)
+		r = lethe_verity_verify(data, hash, rh, hlen, NULL);
 	if (r < 0) {
 		/* Name the release's files, not the descriptors the check read them by. */
 		char *why = lethe_error_message_for(r) ? strdup(lethe_error_message_for(r)) : NULL;
@@ -317,7 +340,7 @@ int lethe_release_open_opts(const char *dir, const struct lethe_sign_pubkey *pub
 	if (r >= 0)
 		r = find_roothash(rel);
 	if (r >= 0 && (o->flags & LETHE_RELEASE_OPEN_VERITY))
-		r = check_verity(rel);
+		r = check_verity(rel, o->unhashed & LETHE_ARTIFACT_BIT(LETHE_ARTIFACT_ROOTFS));
 out:
 	if (dfd >= 0)
 		close(dfd);

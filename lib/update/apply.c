@@ -243,12 +243,14 @@ int lethe_update_apply(const char *dir, const struct lethe_update_options *o,
 	/* The signature, every hash, and the verity tree against the signed root hash. */
 	/* Only the files the update reads are opened and hashed (not disk.img, lethe.iso,
 	 * vmlinuz...: 88 of the minimal release's 119 MB), and only they are fetched from a
-	 * URL source; the UKI is hashed once, by the copy check_release() makes of it. */
+	 * URL source; the UKI is hashed once, by the copy check_release() makes of it, and
+	 * the root once, by the verity check (against the signed root hash). */
 	r = lethe_release_open_opts(dir, o->pub,
 				    &(struct lethe_release_options){
 					    .flags = LETHE_RELEASE_OPEN_VERITY,
 					    .only = LETHE_UPDATE_ARTIFACTS,
-					    .unhashed = LETHE_ARTIFACT_BIT(LETHE_ARTIFACT_UKI) },
+					    .unhashed = LETHE_ARTIFACT_BIT(LETHE_ARTIFACT_UKI) |
+							LETHE_ARTIFACT_BIT(LETHE_ARTIFACT_ROOTFS) },
 				    &rel);
 	if (r >= 0)
 		r = update_scratch(&scratch);

@@ -36,6 +36,12 @@ cp -r "$TMP/v2" "$TMP/tampered"
 flip_bit "$TMP/tampered/rootfs.erofs" 5000
 expect_fail 1 "rootfs.erofs" "$LETHE" update "$TMP/tampered" --device "$disk" -p "$pub"
 unchanged "tampered rootfs.erofs"
+# Bytes after the blocks the tree covers (the root is proven by its tree, not hashed).
+cp "$TMP/v2/rootfs.erofs" "$TMP/tampered/rootfs.erofs"
+head -c 4096 /dev/zero >>"$TMP/tampered/rootfs.erofs"
+expect_fail 1 "rootfs.erofs has [0-9]+ bytes, rootfs.verity covers" \
+	"$LETHE" update "$TMP/tampered" --device "$disk" -p "$pub"
+unchanged "rootfs.erofs with bytes appended"
 cp "$TMP/v2/rootfs.erofs" "$TMP/tampered/rootfs.erofs"
 flip_bit "$TMP/tampered/lethe.efi" 300
 expect_fail 1 "lethe.efi" "$LETHE" update "$TMP/tampered" --device "$disk" -p "$pub"
