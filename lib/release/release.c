@@ -234,9 +234,8 @@ static int check_root_size(struct lethe_release *rel, const char *hash)
 		return r;
 	lethe_verity_params_from_superblock(&p, &info.sb);
 	if (p.data_blocks * p.data_block_size != rel->f[LETHE_ARTIFACT_ROOTFS].size)
-		return lethe_error(-LETHE_E_INVALID,
-				   "'%s': %s has %llu bytes, %s covers %llu", rel->dir,
-				   lethe_release_names[LETHE_ARTIFACT_ROOTFS],
+		return lethe_error(-LETHE_E_INVALID, "'%s': %s has %llu bytes, %s covers %llu",
+				   rel->dir, lethe_release_names[LETHE_ARTIFACT_ROOTFS],
 				   (unsigned long long)rel->f[LETHE_ARTIFACT_ROOTFS].size,
 				   lethe_release_names[LETHE_ARTIFACT_VERITY],
 				   (unsigned long long)(p.data_blocks * p.data_block_size));
