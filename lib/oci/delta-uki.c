@@ -150,10 +150,6 @@ static int place_sections(struct oci_client *c, const struct oci_item *it, int p
 
 	r = oci_fetch_range(c, it, part_fd, 0,
 			    it->size && it->size < UKI_HEAD ? it->size : UKI_HEAD, &end);
-	if (r == -LETHE_E_INVALID) { /* fewer bytes: a file shorter than the headers */
-		lethe_error_clear();
-		return -EPROTONOSUPPORT;
-	}
 	if (r < 0)
 		return r;
 	got = lethe_pread_full(part_fd, head, (size_t)end, 0);
@@ -242,6 +238,10 @@ int oci_fetch_delta_uki(struct oci_client *c, const struct oci_item *item, const
 	r = place_sections(c, item, part_fd, v, LETHE_ARRAY_SIZE(v), &head);
 	if (r >= 0)
 		r = assemble(c, item, base, part_fd, v, LETHE_ARRAY_SIZE(v), head);
+	if (r == -LETHE_E_INVALID) { /* a range shorter than asked: the file decides */
+		lethe_error_clear();
+		r = -EPROTONOSUPPORT;
+	}
 	if (r >= 0)
 		r = lethe_sums_sha256_file(AT_FDCWD, part, got);
 	if (r >= 0 && !lethe_memeq_consttime(got, item->sha256, 32)) {
