@@ -180,15 +180,29 @@ void update_progress_add(struct update_progress *pg, uint64_t n)
 	}
 }
 
+bool update_pause_wanted(const char *what)
+{
+	const char *at = getenv("LETHE_UPDATE_KILL_AT");
+
+	if (at && !strncmp(at, "stop:", 5))
+		at += 5;
+	return at && !strcmp(at, what);
+}
+
 void update_pause_point(const char *what, uint64_t done, uint64_t total)
 {
 	const char *at = getenv("LETHE_UPDATE_KILL_AT");
 	bool stop = at && !strncmp(at, "stop:", 5);
 
-	/* "stop:WHAT": SIGSTOP once, so that a test can change a file, then SIGCONT. */
-	if (stop && !strcmp(at + 5, what) && done * 2 >= total && !getenv("LETHE_UPDATE_STOPPED")) {
+	if (!update_pause_wanted(what) || done < total / 2)
+		return;
+	/* "stop:WHAT": SIGSTOP once, so that a test can change a file, then SIGCONT, or
+	 * power the machine off (tests/vm/powerloss.sh waits for this line on the
+	 * console). A warning: printed with --quiet too. */
+	if (stop && !getenv("LETHE_UPDATE_STOPPED")) {
 		setenv("LETHE_UPDATE_STOPPED", "1", 1);
+		lethe_log(LETHE_LOG_WARNING, "stopped at %s (LETHE_UPDATE_KILL_AT)", what);
 		raise(SIGSTOP);
-	} else if (at && !strcmp(at, what) && done * 2 >= total)
+	} else if (!stop)
 		raise(SIGKILL);
 }

@@ -17,11 +17,17 @@ struct update_progress {
 };
 void update_progress_add(struct update_progress *pg, uint64_t n);
 
-/* Test hook: LETHE_UPDATE_KILL_AT=rootfs.erofs|rootfs.verity|uki makes the process SIGKILL itself
- * half-way through writing the root, the verity tree, or once the UKI is on the ESP
- * under its temporary name: the power cut of tests/interop/update-power.sh.
- * LETHE_UPDATE_KILL_AT=stop:WHAT stops the process there once (SIGSTOP) instead:
- * tests/interop/update-readback.sh changes the release file meanwhile. */
+/* Test hook that stands in for a power cut: LETHE_UPDATE_KILL_AT=rootfs.erofs|rootfs.verity|uki
+ * makes the process SIGKILL itself half-way through writing the root, the verity tree
+ * (update_copy_in() ends a chunk there), or once the UKI is on the ESP under its
+ * temporary name, flushed, and not yet renamed (tests/interop/update-power.sh: a
+ * process kill, the page cache kept). LETHE_UPDATE_KILL_AT=stop:WHAT stops the process
+ * there once (SIGSTOP) instead, after a warning "stopped at WHAT
+ * (LETHE_UPDATE_KILL_AT)": tests/interop/update-readback.sh changes the release file
+ * meanwhile; tests/vm/powerloss.sh, the update running in the guest, waits for the line
+ * on the console and SIGKILLs QEMU (a power cut: the guest's page cache lost).
+ * update_pause_wanted(): whether the hook names WHAT. */
+bool update_pause_wanted(const char *what);
 void update_pause_point(const char *what, uint64_t done, uint64_t total);
 
 /* O_RDWR; a block device with exclusive also O_EXCL (nothing else may hold it), a

@@ -3,7 +3,9 @@
 # killed with SIGKILL half-way through the root write, half-way through the verity
 # write, and with the UKI on the ESP under its temporary name. After each, the disk
 # still boots its good image (slot a, untouched, next), no entry points at the
-# half-written slot, and a retried update succeeds. (tests/vm/update.sh kills QEMU.)
+# half-written slot, and a retried update succeeds. A process kill keeps the page
+# cache; tests/vm/powerloss.sh cuts the power for real at the same three points (the
+# update running in the guest, QEMU SIGKILLed) and boots the disk after each.
 . "$LETHE_SRC/tests/lib.sh"
 . "$LETHE_SRC/tests/interop/build-common.bash"
 . "$LETHE_SRC/tests/interop/update-common.bash"

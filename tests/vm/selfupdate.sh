@@ -15,127 +15,24 @@
 #     (docker-registry over TLS, guestfwd 10.0.2.100:5000), slot b written again;
 #  5. reboot (SIGTERM to PID 1): b boots, passes the gate, is blessed; a stays good.
 # The two images are built once per build tree from tests/vm/selfupdate-image.yaml.in
-# (with a test CA and the test key, also kept per build tree).
+# (with a test CA and the test key, also kept per build tree); they, the HTTPS server
+# and the console helpers are tests/vm/selfupdate-common.bash (shared with powerloss.sh).
 . "$LETHE_SRC/tests/lib.sh"
-. "$LETHE_SRC/tests/interop/build-common.bash"
-. "$LETHE_SRC/tests/interop/update-common.bash" # slot_sum
-. "$LETHE_SRC/tests/interop/oci-common.bash"    # start_registry
-need_cmd qemu-system-x86_64 sfdisk mcopy mkfs.vfat openssl docker-registry curl
-[ -r /usr/share/OVMF/OVMF_CODE_4M.fd ] || skip "no OVMF (install ovmf)"
-[ -x "$LETHE_BUILD/src/lethe/lethe-update" ] || skip "no lethe-update in the build tree"
-pub=$(test_pub)
-BOOT_S=900 # one boot under a loaded TCG host can take minutes
-CMD_S=600  # one update inside the guest: fetch, verity check, write, read back
-
-# The test CA and server certificate (IP 10.0.2.100), and the key the images trust.
-tls=$LETHE_BUILD/test-images/selfupdate-tls
-mkdir -p "$LETHE_BUILD/test-images"
-(
-	flock 9
-	if [ ! -f "$tls/server.crt" ]; then
-		rm -rf "$tls" && mkdir -p "$tls"
-		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 \
-			-subj /CN=lethe-test-ca -keyout "$tls/ca.key" -out "$tls/ca.crt" 2>/dev/null &&
-			openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-				-subj /CN=10.0.2.100 -keyout "$tls/server.key" -out "$tls/server.csr" 2>/dev/null &&
-			printf 'subjectAltName=IP:10.0.2.100\nbasicConstraints=CA:FALSE\n' >"$tls/ext" &&
-			openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.crt" -CAkey "$tls/ca.key" \
-				-CAcreateserial -days 3650 -extfile "$tls/ext" -out "$tls/server.crt" 2>/dev/null ||
-			exit 1
-	fi
-	cmp -s "$pub" "$tls/update.pub" || cp "$pub" "$tls/update.pub"
-) 9>"$LETHE_BUILD/test-images/.lock" || fail "cannot make the test CA"
-
-su_image() { # NAME VERSION: the release directory
-	local dir=$LETHE_BUILD/test-images/selfupdate-$1 t
-	(
-		flock 9
-		if [ ! -f "$dir/SHA256SUMS" ]; then
-			t=1
-		else
-			t=0
-			for f in "$LETHE" "$LETHE_BUILD/src/lethe/lethe-update" "$LETHE_IMAGE_TOOL" \
-				"$LETHE_INIT" "$LETHE_SRC/tests/vm/selfupdate-image.yaml.in" "$tls/update.pub"; do
-				[ "$f" -nt "$dir/SHA256SUMS" ] && t=1
-			done
-		fi
-		if [ "$t" = 1 ]; then
-			sed "s/@VERSION@/$2/; s|@DIR@|$tls|" "$LETHE_SRC/tests/vm/selfupdate-image.yaml.in" \
-				>"$tls/$1.yaml"
-			rm -rf "$dir"
-			"$LETHE" build --quiet "$tls/$1.yaml" -o "$dir" --key "$(test_key)" >&2 || exit 1
-		fi
-	) 9>"$LETHE_BUILD/test-images/.lock" || fail "cannot build the self-update image $1"
-	echo "$dir"
-}
-va=$(su_image a 0.1)
-vb=$(su_image b 0.2)
-grep -q '^\./usr/lib/lethe/lethe-update ' "$va/manifest.mtree" || fail "the image lacks lethe-update"
-grep -q '^\./usr/bin/mcopy ' "$va/manifest.mtree" || fail "the image lacks mtools"
-ha=$(cat "$va/roothash") hb=$(cat "$vb/roothash")
+. "$LETHE_SRC/tests/vm/selfupdate-common.bash" # images, HTTPS server, guest console
+. "$LETHE_SRC/tests/interop/oci-common.bash"   # start_registry
 
 # The served releases: next = b signed now (so that the waves count from now), evil = b
 # signed by another key.
-www=$TMP/www
-mkdir -p "$www/next" "$www/evil"
-# Linked where TMPDIR is the build tree's file system, else copied (/tmp a tmpfs).
-for d in next evil; do
-	cp -l "$vb"/* "$www/$d/" 2>/dev/null || cp "$vb"/* "$www/$d/" || fail "cannot copy the releases"
-done
-rm -f "$www/next/SHA256SUMS.minisig" "$www/evil/SHA256SUMS.minisig"
 "$LETHE" keygen -W -p "$TMP/other.pub" -s "$TMP/other.key" >/dev/null || fail "keygen"
-(cd "$www/next" && env -u SOURCE_DATE_EPOCH "$LETHE" sign -q -s "$(test_key)" SHA256SUMS) &&
-	(cd "$www/evil" && "$LETHE" sign -q -s "$TMP/other.key" SHA256SUMS) || fail "cannot sign the served releases"
-
-# The HTTPS server (TLS with the test CA's certificate), its requests in $TMP/https.log,
-# and the relay QEMU's guestfwd runs for each guest connection to 10.0.2.100:443.
-port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-/usr/bin/python3 - "$www" "$port" "$tls/server.crt" "$tls/server.key" >"$TMP/https.log" 2>&1 <<'PY' &
-import functools, http.server, ssl, sys
-d, port, crt, key = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
-srv = http.server.ThreadingHTTPServer(("127.0.0.1", port),
-    functools.partial(http.server.SimpleHTTPRequestHandler, directory=d))
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-ctx.load_cert_chain(crt, key)
-srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-sys.stderr.reconfigure(line_buffering=True)
-srv.serve_forever()
-PY
-on_exit "kill $! 2>/dev/null"
-cat >"$TMP/relay.py" <<'PY'
-import os, socket, sys, threading
-up = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-guest = socket.socket(fileno=os.dup(0))
-def pipe(a, b):
-    try:
-        while True:
-            data = a.recv(65536)
-            if not data:
-                break
-            b.sendall(data)
-    except OSError:
-        pass
-    try:
-        b.shutdown(socket.SHUT_WR)
-    except OSError:
-        pass
-t = threading.Thread(target=pipe, args=(guest, up))
-t.start()
-pipe(up, guest)
-t.join()
-PY
-for ((i = 0; i < 50; i++)); do
-	curl -sf --cacert "$tls/ca.crt" --resolve 10.0.2.100:$port:127.0.0.1 -o /dev/null \
-		"https://10.0.2.100:$port/next/SHA256SUMS" 2>/dev/null && break
-	sleep 0.1
-done
-[ "$i" -lt 50 ] || { cat "$TMP/https.log"; fail "the HTTPS server did not start"; }
+su_publish next "$(test_key)"
+su_publish evil "$TMP/other.key"
+su_serve
 
 # A registry: pushed to over plain HTTP on loopback, served to the guest over TLS by a
 # second docker-registry on the same storage.
 reg=$(start_registry reg)
 expect_ok "$LETHE" push "$www/next" "$reg/lethe/selfupdate:next" -p "$pub" --insecure
-rport=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+rport=$(free_port)
 cat >"$TMP/reg-tls.yml" <<EOF
 version: 0.1
 log: { level: info }
@@ -175,53 +72,8 @@ expect_ok "$LETHE" install "$va" "$disk" -p "$pub" --slot-size 64
 b_before=$(slot_sum "$disk" b)
 
 # The guest: OVMF, the disk read-write across reboots, the console on FIFOs.
-log=$TMP/console.log
-rm -f "$TMP"/con.{in,out}
-mkfifo "$TMP/con.in" "$TMP/con.out"
-: >"$log"
-qemu-system-x86_64 -accel tcg -machine q35 -m 512 -smp 1 -nodefaults -no-user-config \
-	-display none -uuid "$early" \
-	-drive if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd \
-	-drive if=pflash,format=raw,unit=1,file="$TMP/vars.fd" \
-	-drive if=none,id=boot,format=raw,file="$disk" \
-	-device virtio-blk-pci,drive=boot,bootindex=1 \
-	-nic "user,model=virtio-net-pci,restrict=on,guestfwd=tcp:10.0.2.100:443-cmd:/usr/bin/python3 $TMP/relay.py $port,guestfwd=tcp:10.0.2.100:5000-cmd:/usr/bin/python3 $TMP/relay.py $rport" \
-	-chardev pipe,id=con,path="$TMP/con" -serial chardev:con \
-	</dev/null >"$TMP/qemu.log" 2>&1 &
-VM_PID=$!
-on_exit "kill -9 $VM_PID 2>/dev/null || true"
-cat "$TMP/con.out" >>"$log" &
-exec 7>"$TMP/con.in"
-
-console_tail() { tail -n 40 "$log" | tr -d '\r' | sed 's/^/console: /' >&2; }
-# vm_wait PATTERN SECONDS: until the console shows PATTERN (ERE).
-vm_wait() {
-	local deadline=$((SECONDS + $2))
-	while ! tr -d '\r' <"$log" | grep -Eq -- "$1"; do
-		kill -0 "$VM_PID" 2>/dev/null || { console_tail; cat "$TMP/qemu.log" >&2; fail "QEMU ended before '$1'"; }
-		[ $SECONDS -lt $deadline ] || { console_tail; fail "no '$1' within $2 s"; }
-		sleep 1
-	done
-}
-send() { printf '%s\n' "$*" >&7; }
-# shell_ready: the console shell answers (the typed line's echo cannot hold "RDY-42").
-shell_ready() {
-	local deadline=$((SECONDS + 120))
-	while ! tr -d '\r' <"$log" | grep -q "^RDY-42-$1"; do
-		[ $SECONDS -lt $deadline ] || { console_tail; fail "the console shell does not answer"; }
-		send "echo RDY-\$((6*7))-$1"
-		sleep 3
-	done
-}
-# guest TAG SECONDS CMD: run CMD in the console shell; prints its exit status.
-guest() {
-	local tag=$1 t=$2
-	shift 2
-	send "$*; echo @$tag=\$?"
-	vm_wait "^@$tag=[0-9]+" "$t"
-	tr -d '\r' <"$log" | sed -n "s/^@$tag=\([0-9]*\).*/\1/p" | tail -n1
-}
-boots() { tr -d '\r' <"$log" | sed -n 's/.*lethe-init: root verified: \([0-9a-f]*\).*/\1/p'; }
+su_vm_start "$disk" "$TMP/vars.fd" "$TMP/console.log" -uuid "$early" \
+	-nic "user,model=virtio-net-pci,restrict=on,$(su_fwd 443 "$port"),$(su_fwd 5000 "$rport")"
 
 vm_wait "lethe-init: stage 2 ready" $BOOT_S
 shell_ready 1
@@ -276,8 +128,7 @@ tr -d '\r' <"$log" | grep -q "health: passed" || { console_tail; fail "5: b fail
 tr -d '\r' <"$log" | grep -q "health: blessed EFI/Linux/lethe-0.2+2-1.efi as lethe-0.2.efi" ||
 	{ console_tail; fail "5: b was not blessed"; }
 printf '%s\n' "$ha" "$hb" | cmp -s - <(boots) || { boots >&2; fail "5: not a, then b"; }
-kill -9 "$VM_PID" 2>/dev/null
-wait "$VM_PID" 2>/dev/null || true
+su_vm_kill
 "$LETHE" status --device "$disk" --json >"$TMP/status.json" || fail "status"
 /usr/bin/python3 -c 'import json, sys
 s = {x["slot"]: x for x in json.load(open(sys.argv[1]))["slots"]}
