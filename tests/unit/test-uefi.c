@@ -123,6 +123,24 @@ static void test_pe_bad(void **state)
 	assert_int_equal(lethe_pe_parse(d, len, "t", &pe), -LETHE_E_INVALID);
 }
 
+/* The start of a file being fetched: its headers parse, its sections may lie beyond. */
+static void test_pe_parse_headers(void **state)
+{
+	uint8_t d[0x600];
+	struct lethe_pe pe;
+
+	make_pe(d);
+	assert_int_equal(lethe_pe_parse(d, 0x200, "t", &pe), -LETHE_E_INVALID);
+	assert_int_equal(lethe_pe_parse_headers(d, 0x200, "t", &pe), 0);
+	assert_int_equal(pe.n_sections, 2);
+	assert_int_equal(lethe_pe_find(&pe, ".cmdline")->raw_offset, 0x400);
+	/* Headers that are not all there, or sections past the 1 GiB bound, still fail. */
+	assert_int_equal(lethe_pe_parse_headers(d, 0x1ff, "t", &pe), -LETHE_E_INVALID);
+	put32(d + TABLE + 40 + 20, LETHE_PE_MAX_SIZE);
+	assert_int_equal(lethe_pe_parse_headers(d, 0x200, "t", &pe), -LETHE_E_INVALID);
+	assert_non_null(strstr(lethe_error_message(), "beyond the end of the file"));
+}
+
 static void test_pe_normalize(void **state)
 {
 	uint8_t d[0x600];
@@ -326,9 +344,13 @@ static void test_missing_stub(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_pe_parse),     cmocka_unit_test(test_pe_bad),
-		cmocka_unit_test(test_pe_normalize), cmocka_unit_test(test_pe_checksum_of_stub),
-		cmocka_unit_test(test_uki),	     cmocka_unit_test(test_esp),
+		cmocka_unit_test(test_pe_parse),
+		cmocka_unit_test(test_pe_bad),
+		cmocka_unit_test(test_pe_parse_headers),
+		cmocka_unit_test(test_pe_normalize),
+		cmocka_unit_test(test_pe_checksum_of_stub),
+		cmocka_unit_test(test_uki),
+		cmocka_unit_test(test_esp),
 		cmocka_unit_test(test_missing_stub),
 	};
 
